@@ -1,0 +1,258 @@
+//! The user's choices that shape a plan: who gets notified and through which topic.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::inventory::Arn;
+
+/// The topic cis-fix creates when none is given.
+pub const DEFAULT_TOPIC_NAME: &str = "cis-fix-alerts";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Options {
+    /// Endpoints to subscribe to the topic cis-fix creates (`--notify`).
+    pub notify: Vec<Endpoint>,
+    pub topic: TopicChoice,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            notify: Vec::new(),
+            topic: TopicChoice::Name(DEFAULT_TOPIC_NAME.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TopicChoice {
+    /// `--topic-arn`: an existing topic, used as it is.
+    Arn(String),
+    /// `--topic-name`: the topic cis-fix creates (or reuses, if it created it before).
+    Name(String),
+}
+
+/// `--notify PROTOCOL:ENDPOINT`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub protocol: String,
+    pub endpoint: String,
+}
+
+pub const PROTOCOLS: &[&str] = &["email", "https", "sqs", "lambda", "sms"];
+
+impl FromStr for Endpoint {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (protocol, endpoint) = s.split_once(':').ok_or_else(|| {
+            format!("`{s}` is not PROTOCOL:ENDPOINT, e.g. email:security@example.com")
+        })?;
+        let protocol = protocol.trim().to_ascii_lowercase();
+        let endpoint = endpoint.trim().to_string();
+        let valid = match protocol.as_str() {
+            "email" => is_email(&endpoint),
+            "https" => is_https_url(&endpoint),
+            "sqs" => is_arn_of(&endpoint, "sqs", |r| !r.is_empty() && !r.contains(':')),
+            "lambda" => is_arn_of(&endpoint, "lambda", |r| {
+                r.strip_prefix("function:").is_some_and(|f| !f.is_empty())
+            }),
+            "sms" => is_e164(&endpoint),
+            _ => {
+                return Err(format!(
+                    "unknown protocol `{protocol}` in `{s}`; use one of {}",
+                    PROTOCOLS.join(", ")
+                ))
+            }
+        };
+        if !valid {
+            let example = match protocol.as_str() {
+                "email" => "email:security@example.com",
+                "https" => "https:https://hooks.example.com/cis",
+                "sqs" => "sqs:arn:aws:sqs:us-east-1:111122223333:alerts",
+                "lambda" => "lambda:arn:aws:lambda:us-east-1:111122223333:function:notify",
+                _ => "sms:+15555550100",
+            };
+            return Err(format!(
+                "`{endpoint}` is not a valid {protocol} endpoint; expected e.g. {example}"
+            ));
+        }
+        Ok(Endpoint { protocol, endpoint })
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.protocol, self.endpoint)
+    }
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+fn is_https_url(s: &str) -> bool {
+    s.strip_prefix("https://")
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .is_some_and(|host| !host.is_empty() && !host.chars().any(char::is_whitespace))
+}
+
+fn is_arn_of(s: &str, service: &str, resource_ok: impl Fn(&str) -> bool) -> bool {
+    Arn::parse(s).is_some_and(|arn| {
+        arn.service == service
+            && !arn.region.is_empty()
+            && arn.account.len() == 12
+            && arn.account.chars().all(|c| c.is_ascii_digit())
+            && resource_ok(arn.resource)
+    })
+}
+
+fn is_e164(s: &str) -> bool {
+    s.strip_prefix('+').is_some_and(|digits| {
+        (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
+    })
+}
+
+/// Validates `--topic-arn`.
+pub fn parse_topic_arn(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if is_arn_of(s, "sns", is_topic_name) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not an SNS topic ARN; expected e.g. arn:aws:sns:us-east-1:111122223333:security-alerts"
+        ))
+    }
+}
+
+/// Validates `--topic-name` (SNS: 1 to 256 letters, digits, `-` and `_`; `.fifo` topics
+/// cannot take email or SMS subscriptions, so they are refused).
+pub fn parse_topic_name(s: &str) -> Result<String, String> {
+    if is_topic_name(s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not a valid topic name: use 1 to 256 letters, digits, `-` or `_`"
+        ))
+    }
+}
+
+fn is_topic_name(s: &str) -> bool {
+    (1..=256).contains(&s.len())
+        && s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Hides most of an endpoint for text output: endpoints can be personal or carry tokens.
+pub fn mask_endpoint(protocol: &str, endpoint: &str) -> String {
+    match protocol {
+        "email" | "email-json" => match endpoint.rsplit_once('@') {
+            Some((local, domain)) => {
+                let first: String = local.chars().take(1).collect();
+                format!("{first}****@{domain}")
+            }
+            None => "****".to_string(),
+        },
+        "http" | "https" => {
+            let (scheme, rest) = endpoint.split_once("://").unwrap_or(("https", endpoint));
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            format!("{scheme}://{host}/****")
+        }
+        "sms" => {
+            let tail: String = endpoint
+                .chars()
+                .rev()
+                .take(2)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("+****{tail}")
+        }
+        // Queue and function ARNs identify resources, not people.
+        _ => endpoint.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_endpoints_parse() {
+        for ok in [
+            "email:security@example.com",
+            "EMAIL:a@b.co",
+            "https:https://hooks.example.com/x?y=1",
+            "sqs:arn:aws:sqs:us-east-1:111122223333:alerts",
+            "lambda:arn:aws:lambda:eu-west-1:111122223333:function:notify",
+            "sms:+15555550100",
+        ] {
+            let e: Endpoint = ok.parse().unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert!(PROTOCOLS.contains(&e.protocol.as_str()));
+        }
+        let e: Endpoint = "email:a@b.co".parse().unwrap();
+        assert_eq!(e.to_string(), "email:a@b.co");
+    }
+
+    #[test]
+    fn invalid_endpoints_say_what_is_expected() {
+        for (bad, hint) in [
+            ("security@example.com", "PROTOCOL:ENDPOINT"),
+            ("pager:123", "unknown protocol"),
+            ("email:nobody", "email:security@example.com"),
+            ("email:a@b", "not a valid email"),
+            ("https:http://insecure.example.com", "https:https://"),
+            ("https:https://", "not a valid https"),
+            ("sqs:alerts", "arn:aws:sqs"),
+            ("sqs:arn:aws:sns:us-east-1:111122223333:t", "arn:aws:sqs"),
+            ("lambda:arn:aws:lambda:us-east-1:111122223333:notify", "function:"),
+            ("sms:5555550100", "+15555550100"),
+            ("sms:+1", "+15555550100"),
+        ] {
+            let err = bad.parse::<Endpoint>().unwrap_err();
+            assert!(err.contains(hint), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn topic_arn_and_name_validation() {
+        assert!(parse_topic_arn("arn:aws:sns:us-east-1:111122223333:alerts").is_ok());
+        for bad in [
+            "alerts",
+            "arn:aws:sqs:us-east-1:111122223333:alerts",
+            "arn:aws:sns:us-east-1:1:alerts",
+            "arn:aws:sns:us-east-1:111122223333:",
+            "arn:aws:sns:us-east-1:111122223333:a:b",
+        ] {
+            assert!(parse_topic_arn(bad).is_err(), "{bad}");
+        }
+        assert!(parse_topic_name("cis-fix_alerts2").is_ok());
+        for bad in ["", "has space", "x.fifo", &"a".repeat(257)] {
+            assert!(parse_topic_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn endpoints_are_masked() {
+        assert_eq!(mask_endpoint("email", "security@example.com"), "s****@example.com");
+        assert_eq!(
+            mask_endpoint("https", "https://hooks.example.com/T0/secret-token"),
+            "https://hooks.example.com/****"
+        );
+        assert_eq!(mask_endpoint("sms", "+15555550123"), "+****23");
+        let queue = "arn:aws:sqs:us-east-1:111122223333:alerts";
+        assert_eq!(mask_endpoint("sqs", queue), queue);
+    }
+}

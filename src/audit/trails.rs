@@ -1,0 +1,215 @@
+//! Which trails qualify for the CIS Monitoring controls (audit step 1), and why not.
+
+use crate::inventory::{AdvancedEventSelector, EventSelector, Trail};
+
+/// Why a trail does not count. Each reads as the end of "trail X …".
+pub fn problems(trail: &Trail) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !trail.is_multi_region {
+        problems.push("is not multi-region (IsMultiRegionTrail is false)".to_string());
+    }
+    if !trail.is_logging {
+        problems.push("is not logging (GetTrailStatus.IsLogging is false)".to_string());
+    }
+    if let Err(why) = records_all_management_events(trail) {
+        problems.push(why);
+    }
+    problems
+}
+
+/// Whether the trail records every management event, read and write, from every source.
+fn records_all_management_events(trail: &Trail) -> Result<(), String> {
+    if !trail.advanced_event_selectors.is_empty() {
+        return advanced(&trail.advanced_event_selectors);
+    }
+    if trail.event_selectors.is_empty() {
+        // A trail without custom selectors logs all management events.
+        return Ok(());
+    }
+    classic(&trail.event_selectors)
+}
+
+fn classic(selectors: &[EventSelector]) -> Result<(), String> {
+    let mut read = false;
+    let mut write = false;
+    let mut excluded: Vec<&str> = Vec::new();
+    for s in selectors.iter().filter(|s| s.include_management_events) {
+        if !s.exclude_management_event_sources.is_empty() {
+            excluded.extend(s.exclude_management_event_sources.iter().map(String::as_str));
+            continue;
+        }
+        match s.read_write_type.as_str() {
+            "ReadOnly" => read = true,
+            "WriteOnly" => write = true,
+            _ => {
+                read = true;
+                write = true;
+            }
+        }
+    }
+    coverage(read, write, &excluded)
+}
+
+fn advanced(selectors: &[AdvancedEventSelector]) -> Result<(), String> {
+    let mut read = false;
+    let mut write = false;
+    let mut excluded: Vec<&str> = Vec::new();
+    for selector in selectors {
+        let is_management = selector.field_selectors.iter().any(|f| {
+            f.field == "eventCategory" && f.equals.iter().any(|v| v == "Management")
+        });
+        if !is_management {
+            continue;
+        }
+        let mut covers_read = true;
+        let mut covers_write = true;
+        let mut restricted = false;
+        for f in &selector.field_selectors {
+            match f.field.as_str() {
+                "eventCategory" => {}
+                "readOnly" => {
+                    let only = |v: &str| f.equals.iter().all(|e| e == v) && !f.equals.is_empty();
+                    if only("true") {
+                        covers_write = false;
+                    } else if only("false") {
+                        covers_read = false;
+                    }
+                    if !f.not_equals.is_empty() {
+                        // `readOnly != true` is write-only, and so on.
+                        covers_read &= !f.not_equals.iter().any(|v| v == "true");
+                        covers_write &= !f.not_equals.iter().any(|v| v == "false");
+                    }
+                }
+                _ => {
+                    // Any other condition (e.g. eventSource != kms.amazonaws.com) drops events.
+                    restricted = true;
+                    excluded.extend(f.not_equals.iter().map(String::as_str));
+                    if f.not_equals.is_empty() {
+                        excluded.push(f.field.as_str());
+                    }
+                }
+            }
+        }
+        if restricted {
+            continue;
+        }
+        read |= covers_read;
+        write |= covers_write;
+    }
+    coverage(read, write, &excluded)
+}
+
+fn coverage(read: bool, write: bool, excluded: &[&str]) -> Result<(), String> {
+    let exclusion = if excluded.is_empty() {
+        String::new()
+    } else {
+        format!(" (management events are restricted: {})", excluded.join(", "))
+    };
+    match (read, write) {
+        (true, true) => Ok(()),
+        (false, true) => Err(format!("records only write management events{exclusion}")),
+        (true, false) => Err(format!("records only read-only management events{exclusion}")),
+        (false, false) if !excluded.is_empty() => Err(format!(
+            "does not record all management events{exclusion}"
+        )),
+        (false, false) => Err("does not record management events".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::FieldSelector;
+
+    fn trail() -> Trail {
+        Trail {
+            name: "t".into(),
+            is_multi_region: true,
+            is_logging: true,
+            ..Default::default()
+        }
+    }
+
+    fn classic_selector(rw: &str, include: bool) -> EventSelector {
+        EventSelector {
+            read_write_type: rw.into(),
+            include_management_events: include,
+            exclude_management_event_sources: vec![],
+        }
+    }
+
+    fn field(name: &str, equals: &[&str]) -> FieldSelector {
+        FieldSelector {
+            field: name.into(),
+            equals: equals.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn default_selectors_qualify() {
+        assert!(problems(&trail()).is_empty());
+        let mut t = trail();
+        t.event_selectors = vec![classic_selector("All", true)];
+        assert!(problems(&t).is_empty());
+    }
+
+    #[test]
+    fn single_region_or_stopped_trails_do_not_qualify() {
+        let mut t = trail();
+        t.is_multi_region = false;
+        t.is_logging = false;
+        let p = problems(&t);
+        assert_eq!(p.len(), 2);
+        assert!(p[0].contains("multi-region") && p[1].contains("not logging"));
+    }
+
+    #[test]
+    fn write_only_or_excluded_management_events_do_not_qualify() {
+        let mut t = trail();
+        t.event_selectors = vec![classic_selector("WriteOnly", true)];
+        assert!(problems(&t)[0].contains("only write"));
+        t.event_selectors = vec![classic_selector("All", false)];
+        assert!(problems(&t)[0].contains("does not record management events"));
+        let mut excluded = classic_selector("All", true);
+        excluded.exclude_management_event_sources = vec!["kms.amazonaws.com".into()];
+        t.event_selectors = vec![excluded];
+        assert!(problems(&t)[0].contains("kms.amazonaws.com"));
+        // Read-only plus write-only selectors together record everything.
+        t.event_selectors = vec![classic_selector("ReadOnly", true), classic_selector("WriteOnly", true)];
+        assert!(problems(&t).is_empty());
+    }
+
+    #[test]
+    fn advanced_selectors() {
+        let mut t = trail();
+        t.advanced_event_selectors = vec![AdvancedEventSelector {
+            name: None,
+            field_selectors: vec![field("eventCategory", &["Management"])],
+        }];
+        assert!(problems(&t).is_empty());
+
+        t.advanced_event_selectors[0].field_selectors.push(field("readOnly", &["false"]));
+        assert!(problems(&t)[0].contains("only write"));
+
+        t.advanced_event_selectors = vec![AdvancedEventSelector {
+            name: None,
+            field_selectors: vec![
+                field("eventCategory", &["Management"]),
+                FieldSelector {
+                    field: "eventSource".into(),
+                    not_equals: vec!["kms.amazonaws.com".into()],
+                    ..Default::default()
+                },
+            ],
+        }];
+        assert!(problems(&t)[0].contains("kms.amazonaws.com"));
+
+        // Data events only: no management events at all.
+        t.advanced_event_selectors = vec![AdvancedEventSelector {
+            name: None,
+            field_selectors: vec![field("eventCategory", &["Data"]), field("resources.type", &["AWS::S3::Object"])],
+        }];
+        assert!(problems(&t)[0].contains("does not record management events"));
+    }
+}

@@ -1,0 +1,560 @@
+//! The desired-state catalog: `plans/*.toml` loaded into typed controls.
+//!
+//! The files in `plans/` are compiled into the binary (so `--benchmark` works from any
+//! directory), and users can pass `--catalog FILE` with the same schema. Every error names
+//! the file, the line and the field.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{Error, Result};
+use crate::pattern::{self, Pattern};
+
+/// The catalogs shipped with cis-fix: (benchmark name, file name, TOML source).
+const BUILTIN: &[(&str, &str, &str)] = &[
+    (
+        "cis-1.2",
+        "plans/cis-1.2.toml",
+        include_str!("../plans/cis-1.2.toml"),
+    ),
+    (
+        "cis-1.4",
+        "plans/cis-1.4.toml",
+        include_str!("../plans/cis-1.4.toml"),
+    ),
+    (
+        "cis-3.0",
+        "plans/cis-3.0.toml",
+        include_str!("../plans/cis-3.0.toml"),
+    ),
+    (
+        "cis-5.0",
+        "plans/cis-5.0.toml",
+        include_str!("../plans/cis-5.0.toml"),
+    ),
+];
+
+pub const DEFAULT_BENCHMARK: &str = "cis-5.0";
+const FORMAT_VERSION: u32 = 1;
+const STATISTICS: &[&str] = &["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
+const COMPARISON_OPERATORS: &[&str] = &[
+    "GreaterThanOrEqualToThreshold",
+    "GreaterThanThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+];
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// The benchmark name, e.g. `cis-5.0`.
+    pub benchmark: String,
+    pub title: String,
+    pub controls: Vec<Control>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Control {
+    /// The id as this benchmark version numbers it: `4.1`, or `3.1` in v1.2.
+    pub id: String,
+    /// Stable across versions: `unauthorized-api-calls`.
+    pub slug: String,
+    pub title: String,
+    pub level: u8,
+    pub security_hub: Option<String>,
+    pub pattern: Pattern,
+    /// The pattern as written in the catalog, which is what cis-fix creates.
+    pub pattern_text: String,
+    /// Other patterns the benchmark text itself accepts for this control.
+    pub also_accept: Vec<Pattern>,
+    pub metric: MetricSpec,
+    pub alarm: AlarmSpec,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSpec {
+    pub name: String,
+    pub namespace: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmSpec {
+    pub statistic: String,
+    pub period: i32,
+    pub threshold: f64,
+    pub comparison_operator: String,
+    pub evaluation_periods: i32,
+}
+
+impl Control {
+    /// All patterns that satisfy this control: the catalog's own and the accepted alternatives.
+    pub fn accepted_patterns(&self) -> impl Iterator<Item = &Pattern> {
+        std::iter::once(&self.pattern).chain(self.also_accept.iter())
+    }
+}
+
+/// Names of the built-in benchmarks, in catalog order.
+pub fn builtin_names() -> Vec<&'static str> {
+    BUILTIN.iter().map(|(name, _, _)| *name).collect()
+}
+
+/// Loads a built-in benchmark by name.
+pub fn load_builtin(name: &str) -> Result<Catalog> {
+    let (_, file, source) = BUILTIN
+        .iter()
+        .find(|(builtin, _, _)| *builtin == name)
+        .ok_or_else(|| Error::UnknownBenchmark {
+            name: name.to_string(),
+            available: builtin_names().join(", "),
+        })?;
+    parse(source, file)
+}
+
+/// Loads a user's catalog file.
+pub fn load_file(path: &Path) -> Result<Catalog> {
+    let source = std::fs::read_to_string(path).map_err(|source| Error::CatalogRead {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&source, &path.display().to_string())
+}
+
+// ---- the file schema -------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSchema {
+    format_version: Spanned<u32>,
+    benchmark: String,
+    title: String,
+    defaults: Settings,
+    #[serde(rename = "control")]
+    controls: Vec<Spanned<ControlSchema>>,
+}
+
+/// Keys that `[defaults]` sets and a control may override.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    namespace: Option<String>,
+    metric_value: Option<String>,
+    statistic: Option<Spanned<String>>,
+    period: Option<Spanned<i32>>,
+    threshold: Option<f64>,
+    comparison_operator: Option<Spanned<String>>,
+    evaluation_periods: Option<Spanned<i32>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ControlSchema {
+    id: Spanned<String>,
+    slug: Spanned<String>,
+    title: String,
+    level: u8,
+    security_hub: Option<String>,
+    metric_name: Spanned<String>,
+    pattern: Spanned<String>,
+    #[serde(default)]
+    also_accept: Vec<Spanned<String>>,
+    // Any [defaults] key may be overridden per control. (Listed out rather than
+    // `#[serde(flatten)]`, which would lose both `deny_unknown_fields` and the spans.)
+    namespace: Option<String>,
+    metric_value: Option<String>,
+    statistic: Option<Spanned<String>>,
+    period: Option<Spanned<i32>>,
+    threshold: Option<f64>,
+    comparison_operator: Option<Spanned<String>>,
+    evaluation_periods: Option<Spanned<i32>>,
+}
+
+impl ControlSchema {
+    fn overrides(&self) -> Settings {
+        Settings {
+            namespace: self.namespace.clone(),
+            metric_value: self.metric_value.clone(),
+            statistic: self.statistic.clone(),
+            period: self.period.clone(),
+            threshold: self.threshold,
+            comparison_operator: self.comparison_operator.clone(),
+            evaluation_periods: self.evaluation_periods.clone(),
+        }
+    }
+}
+
+/// Parses catalog text; `origin` names the file in errors.
+pub fn parse(source: &str, origin: &str) -> Result<Catalog> {
+    let err = |offset: usize, message: String| Error::Catalog {
+        origin: format!("{origin}:{}", line_col(source, offset)),
+        message,
+    };
+    let file: FileSchema = toml::from_str(source).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        err(offset, e.message().trim().to_string())
+    })?;
+
+    if *file.format_version.get_ref() != FORMAT_VERSION {
+        return Err(err(
+            file.format_version.span().start,
+            format!(
+                "field `format_version`: this cis-fix reads version {FORMAT_VERSION}, the file says {}",
+                file.format_version.get_ref()
+            ),
+        ));
+    }
+    if file.controls.is_empty() {
+        return Err(err(
+            0,
+            "the file has no [[control]] tables; add at least one".into(),
+        ));
+    }
+
+    let mut controls: Vec<Control> = Vec::with_capacity(file.controls.len());
+    for spanned in &file.controls {
+        let c = spanned.get_ref();
+        let at = |field: &Spanned<String>| field.span().start;
+        let id = c.id.get_ref().trim().to_string();
+        let slug = c.slug.get_ref().trim().to_string();
+        if id.is_empty() {
+            return Err(err(at(&c.id), "field `id` must not be empty".into()));
+        }
+        if slug.is_empty()
+            || !slug
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+        {
+            return Err(err(
+                at(&c.slug),
+                format!("field `slug`: `{slug}` must be lowercase letters, digits and `-`"),
+            ));
+        }
+        if let Some(dup) = controls.iter().find(|o| o.id == id || o.slug == slug) {
+            return Err(err(
+                spanned.span().start,
+                format!("control {id} ({slug}) repeats the id or slug of control {} ({})", dup.id, dup.slug),
+            ));
+        }
+        let metric_name = c.metric_name.get_ref().trim().to_string();
+        if metric_name.is_empty() || metric_name.len() > 255 {
+            return Err(err(
+                at(&c.metric_name),
+                format!("control {id}, field `metric_name`: must be 1 to 255 characters"),
+            ));
+        }
+        if !(1..=2).contains(&c.level) {
+            return Err(err(
+                spanned.span().start,
+                format!("control {id}, field `level`: must be 1 or 2"),
+            ));
+        }
+
+        let parse_pattern = |field: &Spanned<String>, name: &str| {
+            pattern::parse(field.get_ref()).map_err(|e| {
+                // Point at the line inside the string where the pattern went wrong.
+                err(
+                    field.span().start + string_body_offset(source, field.span().start) + e.position,
+                    format!("control {id}, field `{name}`: invalid filter pattern {e}"),
+                )
+            })
+        };
+        let pattern = parse_pattern(&c.pattern, "pattern")?;
+        let also_accept = c
+            .also_accept
+            .iter()
+            .map(|p| parse_pattern(p, "also_accept"))
+            .collect::<Result<Vec<_>>>()?;
+
+        let setting = |o: &Option<Spanned<String>>, d: &Option<Spanned<String>>| {
+            o.as_ref().or(d.as_ref()).map(|s| (s.get_ref().clone(), s.span().start))
+        };
+        let missing = |field: &str| {
+            err(
+                spanned.span().start,
+                format!("control {id}: field `{field}` is set neither on the control nor in [defaults]"),
+            )
+        };
+        let d = &file.defaults;
+        let o = &c.overrides();
+
+        let namespace = o
+            .namespace
+            .clone()
+            .or_else(|| d.namespace.clone())
+            .ok_or_else(|| missing("namespace"))?;
+        if namespace.is_empty() || namespace.starts_with("AWS/") || namespace.len() > 255 {
+            return Err(err(
+                spanned.span().start,
+                format!("control {id}, field `namespace`: `{namespace}` must be 1 to 255 characters and not start with `AWS/`"),
+            ));
+        }
+        let metric_value = o
+            .metric_value
+            .clone()
+            .or_else(|| d.metric_value.clone())
+            .ok_or_else(|| missing("metric_value"))?;
+
+        let (statistic, statistic_at) =
+            setting(&o.statistic, &d.statistic).ok_or_else(|| missing("statistic"))?;
+        if !STATISTICS.contains(&statistic.as_str()) {
+            return Err(err(
+                statistic_at,
+                format!("control {id}, field `statistic`: `{statistic}` is not one of {}", STATISTICS.join(", ")),
+            ));
+        }
+        let (comparison_operator, op_at) = setting(&o.comparison_operator, &d.comparison_operator)
+            .ok_or_else(|| missing("comparison_operator"))?;
+        if !COMPARISON_OPERATORS.contains(&comparison_operator.as_str()) {
+            return Err(err(
+                op_at,
+                format!(
+                    "control {id}, field `comparison_operator`: `{comparison_operator}` is not one of {}",
+                    COMPARISON_OPERATORS.join(", ")
+                ),
+            ));
+        }
+        let period = o.period.as_ref().or(d.period.as_ref()).ok_or_else(|| missing("period"))?;
+        let period_value = *period.get_ref();
+        if !(period_value == 10 || period_value == 20 || period_value == 30 || (period_value > 0 && period_value % 60 == 0)) {
+            return Err(err(
+                period.span().start,
+                format!("control {id}, field `period`: {period_value} must be 10, 20, 30 or a multiple of 60 seconds"),
+            ));
+        }
+        let evaluation_periods = o
+            .evaluation_periods
+            .as_ref()
+            .or(d.evaluation_periods.as_ref())
+            .ok_or_else(|| missing("evaluation_periods"))?;
+        if *evaluation_periods.get_ref() < 1 {
+            return Err(err(
+                evaluation_periods.span().start,
+                format!("control {id}, field `evaluation_periods`: must be at least 1"),
+            ));
+        }
+        let threshold = o.threshold.or(d.threshold).ok_or_else(|| missing("threshold"))?;
+        if !threshold.is_finite() {
+            return Err(err(
+                spanned.span().start,
+                format!("control {id}, field `threshold`: must be a finite number"),
+            ));
+        }
+
+        controls.push(Control {
+            id,
+            slug,
+            title: c.title.clone(),
+            level: c.level,
+            security_hub: c.security_hub.clone(),
+            pattern,
+            pattern_text: c.pattern.get_ref().clone(),
+            also_accept,
+            metric: MetricSpec {
+                name: metric_name,
+                namespace,
+                value: metric_value,
+            },
+            alarm: AlarmSpec {
+                statistic,
+                period: period_value,
+                threshold,
+                comparison_operator,
+                evaluation_periods: *evaluation_periods.get_ref(),
+            },
+        });
+    }
+
+    Ok(Catalog {
+        benchmark: file.benchmark,
+        title: file.title,
+        controls,
+    })
+}
+
+impl Catalog {
+    /// Narrows the catalog to the controls named by id or slug, in catalog order.
+    pub fn select(mut self, wanted: &[String]) -> Result<Catalog> {
+        if wanted.is_empty() {
+            return Ok(self);
+        }
+        let unknown: Vec<&str> = wanted
+            .iter()
+            .map(|w| w.trim())
+            .filter(|w| !self.controls.iter().any(|c| c.id == *w || c.slug == *w))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::UnknownControls {
+                unknown: unknown.join(", "),
+                benchmark: self.benchmark.clone(),
+                valid: self
+                    .controls
+                    .iter()
+                    .map(|c| format!("{} ({})", c.id, c.slug))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        self.controls
+            .retain(|c| wanted.iter().any(|w| c.id == w.trim() || c.slug == w.trim()));
+        Ok(self)
+    }
+}
+
+/// `line L, column C` (1-based) of a byte offset.
+fn line_col(source: &str, offset: usize) -> String {
+    let offset = offset.min(source.len());
+    let before = source.get(..offset).unwrap_or(source);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {column}")
+}
+
+/// A TOML string's span starts at its opening quote(s); the pattern text starts after them.
+fn string_body_offset(source: &str, start: usize) -> usize {
+    let rest = source.get(start..).unwrap_or("");
+    if rest.starts_with("'''") || rest.starts_with("\"\"\"") {
+        // A newline right after a multi-line opener is not part of the string.
+        let after = rest.get(3..).unwrap_or("");
+        3 + usize::from(after.starts_with('\n')) + usize::from(after.starts_with("\r\n")) * 2
+    } else {
+        usize::from(rest.starts_with('\'') || rest.starts_with('"'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_catalog_loads_and_every_pattern_parses() {
+        for name in builtin_names() {
+            let catalog = load_builtin(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(catalog.benchmark, name);
+            let expected = if name == "cis-1.2" { 14 } else { 15 };
+            assert_eq!(catalog.controls.len(), expected, "{name}");
+            for c in &catalog.controls {
+                assert_eq!(c.metric.namespace, "CISBenchmark");
+                assert_eq!(c.alarm.statistic, "Sum");
+                assert_eq!(c.alarm.period, 300);
+                assert_eq!(c.alarm.threshold, 1.0);
+                assert_eq!(c.alarm.comparison_operator, "GreaterThanOrEqualToThreshold");
+                assert_eq!(c.alarm.evaluation_periods, 1);
+                // The stored text is what cis-fix creates; it must round-trip through our parser.
+                assert_eq!(pattern::parse(&c.pattern_text).unwrap(), c.pattern);
+            }
+        }
+    }
+
+    #[test]
+    fn ids_follow_each_versions_numbering() {
+        let v12 = load_builtin("cis-1.2").unwrap();
+        assert_eq!(v12.controls[0].id, "3.1");
+        assert_eq!(v12.controls[0].slug, "unauthorized-api-calls");
+        let v5 = load_builtin("cis-5.0").unwrap();
+        assert_eq!(v5.controls[5].id, "4.6");
+        assert_eq!(v5.controls[5].slug, "console-authentication-failures");
+        assert_eq!(v5.controls[14].slug, "organizations-changes");
+        for name in builtin_names() {
+            let slugs: Vec<String> = load_builtin(name)
+                .unwrap()
+                .controls
+                .into_iter()
+                .map(|c| c.slug)
+                .collect();
+            assert_eq!(slugs[..14], v5.controls[..14].iter().map(|c| c.slug.clone()).collect::<Vec<_>>()[..]);
+        }
+    }
+
+    #[test]
+    fn select_by_id_or_slug_and_reject_unknown() {
+        let catalog = load_builtin("cis-5.0").unwrap();
+        let picked = catalog
+            .clone()
+            .select(&["console-authentication-failures".into(), "4.1".into()])
+            .unwrap();
+        let ids: Vec<&str> = picked.controls.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["4.1", "4.6"]);
+
+        let err = catalog.select(&["4.1".into(), "9.9".into()]).unwrap_err().to_string();
+        assert!(err.contains("9.9"), "{err}");
+        assert!(err.contains("4.15 (organizations-changes)"), "{err}");
+    }
+
+    #[test]
+    fn unknown_benchmark_lists_the_available_ones() {
+        let err = load_builtin("cis-9").unwrap_err().to_string();
+        assert!(err.contains("cis-1.2, cis-1.4, cis-3.0, cis-5.0"), "{err}");
+    }
+
+    const GOOD: &str = r#"format_version = 1
+benchmark = "mine"
+title = "My controls"
+
+[defaults]
+namespace = "CISBenchmark"
+metric_value = "1"
+statistic = "Sum"
+period = 300
+threshold = 1.0
+comparison_operator = "GreaterThanOrEqualToThreshold"
+evaluation_periods = 1
+
+[[control]]
+id = "1"
+slug = "console-authentication-failures"
+title = "t"
+level = 2
+metric_name = "ConsoleAuthenticationFailures"
+pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }'
+"#;
+
+    #[test]
+    fn a_user_catalog_with_overrides_loads() {
+        let text = GOOD.replace("level = 2", "level = 2\nnamespace = \"Security\"\nperiod = 60");
+        let catalog = parse(&text, "mine.toml").unwrap();
+        assert_eq!(catalog.controls[0].metric.namespace, "Security");
+        assert_eq!(catalog.controls[0].alarm.period, 60);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let cases = [
+            // missing field
+            (GOOD.replace("metric_name = \"ConsoleAuthenticationFailures\"\n", ""), "line 15", "metric_name"),
+            // misspelled field
+            (GOOD.replace("metric_name", "metric_nam"), "line 20", "metric_nam"),
+            // wrong type
+            (GOOD.replace("period = 300", "period = \"300\""), "line 8", "period"),
+            // bad statistic
+            (GOOD.replace("\"Sum\"", "\"Total\""), "line 7", "statistic"),
+            // bad pattern: the error points at the line of the pattern
+            (GOOD.replace("&& ($.errorMessage", "&& ($.errorMessage ="), "line 22", "pattern"),
+            // bad version
+            (GOOD.replace("format_version = 1", "format_version = 7"), "line 1", "format_version"),
+        ];
+        for (text, line, field) in cases {
+            let err = parse(&text, "mine.toml").unwrap_err().to_string();
+            assert!(err.contains("mine.toml:"), "{err}");
+            assert!(err.contains(line), "expected {line} in: {err}");
+            assert!(err.contains(field), "expected {field} in: {err}");
+        }
+    }
+
+    #[test]
+    fn a_pattern_error_on_a_later_line_of_a_multiline_string_points_there() {
+        let text = GOOD.replace(
+            "pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }'",
+            "pattern = '''\n{ ($.eventName = ConsoleLogin)\n  && ($.errorMessage = ) }'''",
+        );
+        let err = parse(&text, "mine.toml").unwrap_err().to_string();
+        assert!(err.contains("line 24"), "{err}");
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for text in ["", "\u{0}", "[[control]]", "format_version = 1", "control = 5"] {
+            assert!(parse(text, "x.toml").is_err());
+        }
+    }
+}

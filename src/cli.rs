@@ -1,0 +1,257 @@
+//! Command-line interface: arguments, and the glue from them to the core.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::audit::options::{parse_topic_arn, parse_topic_name, DEFAULT_TOPIC_NAME};
+use crate::audit::{self, Endpoint, Options, Plan, TopicChoice};
+use crate::catalog::{self, Catalog};
+use crate::error::{Error, Result};
+use crate::inventory::{self, Snapshot};
+use crate::render::{self, TextOptions};
+use crate::saved::SavedPlan;
+use crate::session::Session;
+
+/// How a run ended; `main` turns it into the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// 0: done (and, with --detailed-exitcode, every control compliant).
+    Success,
+    /// 2: with --detailed-exitcode, some control is not compliant.
+    NotCompliant,
+}
+
+impl Outcome {
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::NotCompliant => 2,
+        }
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cis-fix",
+    version,
+    about = "Audit, fix and undo the CIS AWS Foundations Benchmark Monitoring controls",
+    long_about = "Audit an AWS account against the Monitoring controls of the CIS AWS Foundations \
+Benchmark (CloudTrail -> metric filter -> alarm -> SNS topic with a confirmed subscription) and \
+show exactly what is missing.\n\nExit codes: 0 success; 1 error (including bad arguments); \
+2 with --detailed-exitcode when a selected control is not compliant."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit the account and show what is compliant, what is not and why, and what an apply
+    /// would do. Read-only.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Also write the plan, with what it observed, to FILE for a later `apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Exit 2 when any selected control is not compliant (0 when all are, 1 on error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    /// Print the number of AWS API calls and the wall time to stderr.
+    #[arg(long)]
+    pub stats: bool,
+
+    /// Show subscription endpoints in full in text output (they are masked by default).
+    #[arg(long)]
+    pub show_endpoints: bool,
+
+    /// When to colour text output. `auto` colours on a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// What to audit and how to notify: shared by the commands that plan.
+#[derive(Debug, Args)]
+pub struct Selection {
+    /// Built-in benchmark version.
+    #[arg(long, value_name = "NAME", default_value = catalog::DEFAULT_BENCHMARK, value_parser = clap::builder::PossibleValuesParser::new(catalog::builtin_names()))]
+    pub benchmark: String,
+
+    /// Your own catalog file (same schema as plans/*.toml), instead of --benchmark.
+    #[arg(long, value_name = "FILE", conflicts_with = "benchmark")]
+    pub catalog: Option<PathBuf>,
+
+    /// Only these controls: ids or slugs, comma-separated (e.g. 4.1,4.6 or
+    /// unauthorized-api-calls).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub controls: Vec<String>,
+
+    /// Region to discover trails from (default: the AWS configuration's). Actions go to the
+    /// region of each trail's log group.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Subscribe this endpoint to the topic cis-fix creates. Repeatable. PROTOCOL is one of
+    /// email, https, sqs, lambda, sms.
+    #[arg(long, value_name = "PROTOCOL:ENDPOINT", value_parser = clap::value_parser!(Endpoint))]
+    pub notify: Vec<Endpoint>,
+
+    /// Notify this existing topic, used as it is (cis-fix only subscribes endpoints to topics
+    /// it creates, so this excludes --notify).
+    #[arg(long, value_name = "ARN", value_parser = parse_topic_arn, conflicts_with_all = ["notify", "topic_name"])]
+    pub topic_arn: Option<String>,
+
+    /// Name of the topic cis-fix creates for --notify.
+    #[arg(long, value_name = "NAME", value_parser = parse_topic_name, default_value = DEFAULT_TOPIC_NAME)]
+    pub topic_name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+impl Selection {
+    fn catalog(&self) -> Result<Catalog> {
+        let catalog = match &self.catalog {
+            Some(path) => catalog::load_file(path)?,
+            None => catalog::load_builtin(&self.benchmark)?,
+        };
+        catalog.select(&self.controls)
+    }
+
+    fn options(&self) -> Options {
+        let mut notify = self.notify.clone();
+        notify.sort();
+        notify.dedup();
+        Options {
+            notify,
+            topic: match &self.topic_arn {
+                Some(arn) => TopicChoice::Arn(arn.clone()),
+                None => TopicChoice::Name(self.topic_name.clone()),
+            },
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<Outcome> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    match cli.command {
+        Command::Plan(args) => runtime.block_on(plan(args)),
+    }
+}
+
+/// Reads the account and audits it.
+async fn observe(selection: &Selection, session: &Session) -> Result<(Catalog, Options, Snapshot, Plan)> {
+    let catalog = selection.catalog()?;
+    let options = selection.options();
+    let topic = options.topic.clone();
+    let topics_of_interest = move |region: &str, account: &str| match &topic {
+        TopicChoice::Arn(arn) => vec![arn.clone()],
+        TopicChoice::Name(name) => vec![inventory::topic_arn(region, account, name)],
+    };
+    let snapshot = inventory::aws::read(session, &topics_of_interest).await?;
+    let plan = audit::audit(&catalog, &snapshot, &options);
+    Ok((catalog, options, snapshot, plan))
+}
+
+async fn plan(args: PlanArgs) -> Result<Outcome> {
+    let started = Instant::now();
+    // Fail on a bad catalog or control list before touching AWS.
+    args.selection.catalog()?;
+    let session = Session::connect(args.selection.region.as_deref()).await?;
+    let (_catalog, options, snapshot, plan) = observe(&args.selection, &session).await?;
+
+    let rendered = match args.format {
+        Format::Json => render::json(&plan) + "\n",
+        Format::Text => render::text(
+            &plan,
+            TextOptions {
+                color: args.color.enabled(),
+                show_endpoints: args.show_endpoints,
+            },
+        ),
+    };
+    print(&rendered)?;
+    if let Some(path) = &args.out {
+        SavedPlan::new(plan.clone(), options, &snapshot).write(path)?;
+        if args.format == Format::Text {
+            print(&format!(
+                "\nSaved this plan to {}. To perform exactly these actions, run: cis-fix apply {}\n",
+                path.display(),
+                path.display()
+            ))?;
+        }
+    }
+    if args.stats {
+        report_stats(&session, started);
+    }
+    Ok(if args.detailed_exitcode && !plan.is_compliant() {
+        Outcome::NotCompliant
+    } else {
+        Outcome::Success
+    })
+}
+
+fn report_stats(session: &Session, started: Instant) {
+    let calls = session.calls.snapshot();
+    let detail: Vec<String> = calls.iter().map(|(op, n)| format!("{op} {n}")).collect();
+    eprintln!(
+        "stats: {} AWS API calls in {:.2} s ({})",
+        session.calls.total(),
+        started.elapsed().as_secs_f64(),
+        detail.join(", ")
+    );
+}
+
+fn print(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        // A closed pipe (`cis-fix plan | head`) is not an error worth reporting.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|source| Error::Write {
+            path: PathBuf::from("<stdout>"),
+            source,
+        }),
+    }
+}

@@ -1,0 +1,60 @@
+//! The one error type of cis-fix, and how each kind maps to an exit code.
+//!
+//! Every variant's message says what went wrong and what to do about it; `main`
+//! prints it once, prefixed with `error:`.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("unknown benchmark `{name}`; available: {available}. Or pass --catalog FILE for your own.")]
+    UnknownBenchmark { name: String, available: String },
+
+    #[error("unknown control{plural} {unknown}; valid for {benchmark}: {valid}", plural = if .unknown.contains(',') { "s" } else { "" })]
+    UnknownControls {
+        unknown: String,
+        benchmark: String,
+        valid: String,
+    },
+
+    #[error("cannot read catalog {}: {source}", path.display())]
+    CatalogRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("invalid catalog {origin}: {message}")]
+    Catalog { origin: String, message: String },
+
+    #[error("no AWS credentials found: {detail}. Set AWS_PROFILE (see `aws configure`) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where an instance role is available.")]
+    NoCredentials { detail: String },
+
+    #[error("no AWS region configured: pass --region REGION or set AWS_REGION (or a region in your AWS profile)")]
+    NoRegion,
+
+    #[error("AWS call {operation} failed{region}: {message}", region = .region.as_deref().map(|r| format!(" in {r}")).unwrap_or_default())]
+    Aws {
+        operation: &'static str,
+        region: Option<String>,
+        message: String,
+    },
+
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Exit status for this error. Every error exits 1, so that 2 stays reserved for
+    /// `--detailed-exitcode` (= "not compliant") in CI pipelines.
+    pub fn exit_code(&self) -> u8 {
+        1
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,308 @@
+//! Reads the snapshot from AWS. The only code in cis-fix that reads AWS.
+//!
+//! The number of calls does not grow with the number of controls: trails are listed once,
+//! each trail's status and selectors are read once, and in every region a trail's log group
+//! lives in, filters are listed once per such log group, and alarms and subscriptions once
+//! (all paginated). Independent calls run concurrently.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_cloudwatch::types::AlarmType;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use futures::future::try_join_all;
+
+use super::{
+    AdvancedEventSelector, Alarm, EventSelector, FieldSelector, LogGroupRef, MetricFilter,
+    RegionSnapshot, Snapshot, Subscription, Topic, Trail,
+};
+use crate::error::{Error, Result};
+use crate::session::{first_line, Session};
+
+/// Topics to look at besides those found through subscriptions: cis-fix's own (by name) and
+/// `--topic-arn`. Given as a function of (region, account) → ARNs.
+pub type TopicsOfInterest<'a> = &'a (dyn Fn(&str, &str) -> Vec<String> + Sync);
+
+/// Turns an SDK error into a one-line error naming the call.
+pub(crate) fn aws_error<E>(operation: &'static str, region: &str, error: E) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let message = match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_string(),
+        _ => first_line(&error),
+    };
+    Error::Aws {
+        operation,
+        region: Some(region.to_string()),
+        message,
+    }
+}
+
+/// Reads everything the audit needs.
+pub async fn read(session: &Session, topics_of_interest: TopicsOfInterest<'_>) -> Result<Snapshot> {
+    let region = session.region.clone();
+    let (account_id, trails) = tokio::try_join!(account_id(session), list_trails(session, &region))?;
+
+    // Regions that matter are those the trails' log groups live in (in this account).
+    let mut log_groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for trail in &trails {
+        if let Some(lg) = trail.log_group_arn.as_deref().and_then(LogGroupRef::from_arn) {
+            if lg.account == account_id {
+                log_groups.entry(lg.region).or_default().insert(lg.name);
+            }
+        }
+    }
+    let regions = log_groups.iter().map(|(region, groups)| {
+        let topics = topics_of_interest(region, &account_id);
+        read_region(session, region, groups, topics)
+    });
+    let regions = try_join_all(regions).await?;
+
+    Ok(Snapshot {
+        account_id,
+        region,
+        trails,
+        regions: log_groups.into_keys().zip(regions).collect(),
+    })
+}
+
+async fn account_id(session: &Session) -> Result<String> {
+    let out = session
+        .sts()
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| aws_error("sts:GetCallerIdentity", &session.region, e))?;
+    out.account.ok_or_else(|| Error::Aws {
+        operation: "sts:GetCallerIdentity",
+        region: Some(session.region.clone()),
+        message: "the reply has no account id".into(),
+    })
+}
+
+async fn list_trails(session: &Session, region: &str) -> Result<Vec<Trail>> {
+    let client = session.cloudtrail(region);
+    let out = client
+        .describe_trails()
+        .include_shadow_trails(true)
+        .send()
+        .await
+        .map_err(|e| aws_error("cloudtrail:DescribeTrails", region, e))?;
+    let mut seen = BTreeSet::new();
+    let listed: Vec<_> = out
+        .trail_list
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| t.trail_arn.as_ref().is_some_and(|arn| seen.insert(arn.clone())))
+        .collect();
+    let details = listed.into_iter().map(|t| {
+        let arn = t.trail_arn.clone().unwrap_or_default();
+        let home = t.home_region.clone().unwrap_or_else(|| region.to_string());
+        async move {
+            // Status and selectors are read in the trail's home region, by ARN, which also
+            // works for the shadow copies of multi-region trails.
+            let client = session.cloudtrail(&home);
+            let (status, selectors) = tokio::try_join!(
+                async {
+                    client
+                        .get_trail_status()
+                        .name(&arn)
+                        .send()
+                        .await
+                        .map_err(|e| aws_error("cloudtrail:GetTrailStatus", &home, e))
+                },
+                async {
+                    client
+                        .get_event_selectors()
+                        .trail_name(&arn)
+                        .send()
+                        .await
+                        .map_err(|e| aws_error("cloudtrail:GetEventSelectors", &home, e))
+                },
+            )?;
+            Ok::<_, Error>(Trail {
+                name: t.name.unwrap_or_default(),
+                arn,
+                home_region: home.clone(),
+                is_multi_region: t.is_multi_region_trail.unwrap_or(false),
+                is_logging: status.is_logging.unwrap_or(false),
+                log_group_arn: t.cloud_watch_logs_log_group_arn.filter(|a| !a.is_empty()),
+                event_selectors: selectors
+                    .event_selectors
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| EventSelector {
+                        read_write_type: s
+                            .read_write_type
+                            .map(|r| r.as_str().to_string())
+                            .unwrap_or_else(|| "All".into()),
+                        include_management_events: s.include_management_events.unwrap_or(true),
+                        exclude_management_event_sources: s
+                            .exclude_management_event_sources
+                            .unwrap_or_default(),
+                    })
+                    .collect(),
+                advanced_event_selectors: selectors
+                    .advanced_event_selectors
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| AdvancedEventSelector {
+                        name: s.name,
+                        field_selectors: s
+                            .field_selectors
+                            .into_iter()
+                            .map(|f| FieldSelector {
+                                field: f.field,
+                                equals: f.equals.unwrap_or_default(),
+                                not_equals: f.not_equals.unwrap_or_default(),
+                                starts_with: f.starts_with.unwrap_or_default(),
+                                not_starts_with: f.not_starts_with.unwrap_or_default(),
+                                ends_with: f.ends_with.unwrap_or_default(),
+                                not_ends_with: f.not_ends_with.unwrap_or_default(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+        }
+    });
+    let mut trails = try_join_all(details).await?;
+    trails.sort_by(|a, b| a.name.cmp(&b.name).then(a.arn.cmp(&b.arn)));
+    Ok(trails)
+}
+
+async fn read_region(
+    session: &Session,
+    region: &str,
+    log_groups: &BTreeSet<String>,
+    topics: Vec<String>,
+) -> Result<RegionSnapshot> {
+    let filters = try_join_all(log_groups.iter().map(|g| metric_filters(session, region, g)));
+    let (filters, alarms, subscriptions, topics) = tokio::try_join!(
+        filters,
+        alarms(session, region),
+        subscriptions(session, region),
+        try_join_all(topics.into_iter().map(|arn| topic(session, region, arn))),
+    )?;
+    Ok(RegionSnapshot {
+        metric_filters: filters.into_iter().flatten().collect(),
+        alarms,
+        subscriptions,
+        topics,
+    })
+}
+
+async fn metric_filters(session: &Session, region: &str, log_group: &str) -> Result<Vec<MetricFilter>> {
+    let client = session.logs(region);
+    let mut pages = client
+        .describe_metric_filters()
+        .log_group_name(log_group)
+        .into_paginator()
+        .send();
+    let mut filters = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(page) => page,
+            // A trail may name a log group that was deleted since: it simply has no filters.
+            Err(e) if e.code() == Some("ResourceNotFoundException") => break,
+            Err(e) => return Err(aws_error("logs:DescribeMetricFilters", region, e)),
+        };
+        for f in page.metric_filters.unwrap_or_default() {
+            let transformation = f.metric_transformations.unwrap_or_default().into_iter().next();
+            let Some(t) = transformation else { continue };
+            let mut dimensions: Vec<String> = t.dimensions.unwrap_or_default().into_keys().collect();
+            dimensions.sort();
+            filters.push(MetricFilter {
+                log_group: f.log_group_name.unwrap_or_else(|| log_group.to_string()),
+                name: f.filter_name.unwrap_or_default(),
+                pattern: f.filter_pattern.unwrap_or_default(),
+                metric_name: t.metric_name,
+                metric_namespace: t.metric_namespace,
+                metric_value: t.metric_value,
+                dimensions,
+            });
+        }
+    }
+    Ok(filters)
+}
+
+async fn alarms(session: &Session, region: &str) -> Result<Vec<Alarm>> {
+    let client = session.cloudwatch(region);
+    let mut pages = client
+        .describe_alarms()
+        .alarm_types(AlarmType::MetricAlarm)
+        .max_records(100)
+        .into_paginator()
+        .send();
+    let mut alarms = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| aws_error("cloudwatch:DescribeAlarms", region, e))?;
+        for a in page.metric_alarms.unwrap_or_default() {
+            let mut dimensions: Vec<String> = a
+                .dimensions
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|d| d.name)
+                .collect();
+            dimensions.sort();
+            alarms.push(Alarm {
+                name: a.alarm_name.unwrap_or_default(),
+                arn: a.alarm_arn.unwrap_or_default(),
+                metric_name: a.metric_name,
+                namespace: a.namespace,
+                dimensions,
+                actions_enabled: a.actions_enabled.unwrap_or(false),
+                alarm_actions: a.alarm_actions.unwrap_or_default(),
+                description: a.alarm_description,
+                statistic: a.statistic.map(|s| s.as_str().to_string()),
+                period: a.period,
+                threshold: a.threshold,
+                comparison_operator: a.comparison_operator.map(|c| c.as_str().to_string()),
+                evaluation_periods: a.evaluation_periods,
+            });
+        }
+    }
+    Ok(alarms)
+}
+
+async fn subscriptions(session: &Session, region: &str) -> Result<Vec<Subscription>> {
+    let client = session.sns(region);
+    let mut pages = client.list_subscriptions().into_paginator().send();
+    let mut subscriptions = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| aws_error("sns:ListSubscriptions", region, e))?;
+        for s in page.subscriptions.unwrap_or_default() {
+            subscriptions.push(Subscription {
+                arn: s.subscription_arn.unwrap_or_default(),
+                topic_arn: s.topic_arn.unwrap_or_default(),
+                protocol: s.protocol.unwrap_or_default(),
+                endpoint: s.endpoint.unwrap_or_default(),
+            });
+        }
+    }
+    Ok(subscriptions)
+}
+
+/// Whether a topic exists, and its tags (cis-fix's ownership marks), in one call.
+async fn topic(session: &Session, region: &str, arn: String) -> Result<Topic> {
+    let client = session.sns(region);
+    match client.list_tags_for_resource().resource_arn(&arn).send().await {
+        Ok(out) => Ok(Topic {
+            arn,
+            exists: true,
+            tags: out
+                .tags
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| (t.key, t.value))
+                .collect(),
+        }),
+        Err(e) if matches!(e.code(), Some("ResourceNotFound" | "NotFound" | "ResourceNotFoundException")) => Ok(Topic {
+            arn,
+            exists: false,
+            tags: BTreeMap::new(),
+        }),
+        Err(e) => Err(aws_error("sns:ListTagsForResource", region, e)),
+    }
+}

@@ -1,0 +1,238 @@
+//! What cis-fix knows about an account: a plain snapshot, read from AWS by [`aws`] and
+//! nothing else. The audit works on this data only, so it is tested without AWS.
+
+pub mod aws;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub account_id: String,
+    /// The region trails were discovered from.
+    pub region: String,
+    pub trails: Vec<Trail>,
+    /// Per region that a trail's log group lives in (where filters, alarms and topics must be).
+    pub regions: BTreeMap<String, RegionSnapshot>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Trail {
+    pub name: String,
+    pub arn: String,
+    pub home_region: String,
+    pub is_multi_region: bool,
+    pub is_logging: bool,
+    /// `CloudWatchLogsLogGroupArn`, when the trail sends to CloudWatch Logs.
+    pub log_group_arn: Option<String>,
+    pub event_selectors: Vec<EventSelector>,
+    pub advanced_event_selectors: Vec<AdvancedEventSelector>,
+}
+
+/// A classic event selector (`GetEventSelectors.EventSelectors`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventSelector {
+    /// `All`, `ReadOnly` or `WriteOnly`.
+    pub read_write_type: String,
+    pub include_management_events: bool,
+    pub exclude_management_event_sources: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdvancedEventSelector {
+    pub name: Option<String>,
+    pub field_selectors: Vec<FieldSelector>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FieldSelector {
+    pub field: String,
+    pub equals: Vec<String>,
+    pub not_equals: Vec<String>,
+    pub starts_with: Vec<String>,
+    pub not_starts_with: Vec<String>,
+    pub ends_with: Vec<String>,
+    pub not_ends_with: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegionSnapshot {
+    /// Metric filters on the log groups that trails write to in this region.
+    pub metric_filters: Vec<MetricFilter>,
+    pub alarms: Vec<Alarm>,
+    pub subscriptions: Vec<Subscription>,
+    /// Topics cis-fix looked at by name or ARN (its own topic, `--topic-arn`): existence and tags.
+    pub topics: Vec<Topic>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricFilter {
+    pub log_group: String,
+    pub name: String,
+    pub pattern: String,
+    /// The first metric transformation (CloudWatch Logs allows exactly one).
+    pub metric_name: String,
+    pub metric_namespace: String,
+    pub metric_value: String,
+    /// Dimension keys the filter publishes its metric with.
+    pub dimensions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Alarm {
+    pub name: String,
+    pub arn: String,
+    /// `None` for alarms on metric math or other alarm types.
+    pub metric_name: Option<String>,
+    pub namespace: Option<String>,
+    pub dimensions: Vec<String>,
+    pub actions_enabled: bool,
+    pub alarm_actions: Vec<String>,
+    pub description: Option<String>,
+    pub statistic: Option<String>,
+    pub period: Option<i32>,
+    pub threshold: Option<f64>,
+    pub comparison_operator: Option<String>,
+    pub evaluation_periods: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Subscription {
+    /// A real ARN, or `PendingConfirmation` (or `Deleted`) as SNS reports it.
+    pub arn: String,
+    pub topic_arn: String,
+    pub protocol: String,
+    pub endpoint: String,
+}
+
+impl Subscription {
+    /// SNS reports unconfirmed subscriptions with a placeholder instead of an ARN.
+    pub fn is_confirmed(&self) -> bool {
+        self.arn.starts_with("arn:")
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Topic {
+    pub arn: String,
+    pub exists: bool,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Snapshot {
+    pub fn region(&self, region: &str) -> Option<&RegionSnapshot> {
+        self.regions.get(region)
+    }
+}
+
+/// The parts of an ARN cis-fix needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    pub fn parse(arn: &'a str) -> Option<Arn<'a>> {
+        let mut parts = arn.splitn(6, ':');
+        if parts.next()? != "arn" {
+            return None;
+        }
+        let arn = Arn {
+            partition: parts.next()?,
+            service: parts.next()?,
+            region: parts.next()?,
+            account: parts.next()?,
+            resource: parts.next()?,
+        };
+        (!arn.partition.is_empty() && !arn.service.is_empty()).then_some(arn)
+    }
+}
+
+/// A log group named by a trail's `CloudWatchLogsLogGroupArn`
+/// (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME:*`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LogGroupRef {
+    pub region: String,
+    pub account: String,
+    pub name: String,
+}
+
+impl LogGroupRef {
+    pub fn from_arn(arn: &str) -> Option<LogGroupRef> {
+        let parsed = Arn::parse(arn)?;
+        if parsed.service != "logs" {
+            return None;
+        }
+        let name = parsed.resource.strip_prefix("log-group:")?;
+        let name = name.strip_suffix(":*").unwrap_or(name);
+        (!name.is_empty() && !parsed.region.is_empty()).then(|| LogGroupRef {
+            region: parsed.region.to_string(),
+            account: parsed.account.to_string(),
+            name: name.to_string(),
+        })
+    }
+}
+
+/// The AWS partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The ARN a topic of this name has (or will have once created).
+pub fn topic_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:{}:sns:{region}:{account}:{name}", partition_of(region))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_group_arns_parse() {
+        let lg = LogGroupRef::from_arn(
+            "arn:aws:logs:eu-west-1:111122223333:log-group:aws-cloudtrail-logs-x:*",
+        )
+        .unwrap();
+        assert_eq!(lg.region, "eu-west-1");
+        assert_eq!(lg.account, "111122223333");
+        assert_eq!(lg.name, "aws-cloudtrail-logs-x");
+        // Names may contain '/', and the trailing `:*` is optional.
+        let lg = LogGroupRef::from_arn("arn:aws:logs:us-east-1:1:log-group:/org/ct/logs").unwrap();
+        assert_eq!(lg.name, "/org/ct/logs");
+        for bad in ["", "arn:aws:sns:us-east-1:1:t", "arn:aws:logs:us-east-1:1:stream:x", "nope"] {
+            assert_eq!(LogGroupRef::from_arn(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn topic_arns_follow_the_partition() {
+        assert_eq!(topic_arn("us-east-1", "1", "t"), "arn:aws:sns:us-east-1:1:t");
+        assert_eq!(topic_arn("cn-north-1", "1", "t"), "arn:aws-cn:sns:cn-north-1:1:t");
+        assert_eq!(
+            topic_arn("us-gov-west-1", "1", "t"),
+            "arn:aws-us-gov:sns:us-gov-west-1:1:t"
+        );
+    }
+
+    #[test]
+    fn pending_subscriptions_are_not_confirmed() {
+        let mut s = Subscription {
+            arn: "PendingConfirmation".into(),
+            ..Default::default()
+        };
+        assert!(!s.is_confirmed());
+        s.arn = "arn:aws:sns:us-east-1:1:t:5f0e".into();
+        assert!(s.is_confirmed());
+    }
+}

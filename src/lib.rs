@@ -1,0 +1,22 @@
+//! cis-fix: audit an AWS account against the CIS AWS Foundations Benchmark Monitoring
+//! controls, plan what is missing, and (later) fix and undo it.
+//!
+//! A functional core with I/O at the edges:
+//! - [`catalog`] loads the desired state (`plans/*.toml`) into typed controls;
+//! - [`pattern`] is the CloudWatch Logs filter-pattern language: parser, evaluator and
+//!   semantic comparison;
+//! - [`inventory`] is the only code that reads AWS, into a plain [`inventory::Snapshot`];
+//! - [`audit`] is pure: (catalog, snapshot, options) → findings and ordered actions;
+//! - [`render`] shows a plan as text or JSON;
+//! - [`ownership`] defines the marks cis-fix puts on what it creates.
+
+pub mod audit;
+pub mod catalog;
+pub mod cli;
+pub mod error;
+pub mod inventory;
+pub mod ownership;
+pub mod pattern;
+pub mod render;
+pub mod saved;
+pub mod session;

@@ -1,0 +1,208 @@
+//! Views of a plan: terraform-like text for people, versioned JSON for machines.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+
+use crate::audit::options::mask_endpoint;
+use crate::audit::{Action, Call, Mode, Plan, Status};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    pub color: bool,
+    /// Show subscription endpoints in full instead of masked.
+    pub show_endpoints: bool,
+}
+
+/// The plan as pretty JSON (the schema is documented in the README).
+pub fn json(plan: &Plan) -> String {
+    // A plan holds only strings, numbers, maps and lists: serialising it cannot fail.
+    serde_json::to_string_pretty(plan).unwrap_or_default()
+}
+
+struct Painter(bool);
+
+impl Painter {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.0 {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+    fn green(&self, t: &str) -> String {
+        self.paint(AnsiColor::Green.on_default(), t)
+    }
+    fn red(&self, t: &str) -> String {
+        self.paint(AnsiColor::Red.on_default(), t)
+    }
+    fn yellow(&self, t: &str) -> String {
+        self.paint(AnsiColor::Yellow.on_default(), t)
+    }
+    fn bold(&self, t: &str) -> String {
+        self.paint(Style::new().bold(), t)
+    }
+    fn dim(&self, t: &str) -> String {
+        self.paint(Style::new().dimmed(), t)
+    }
+}
+
+pub fn text(plan: &Plan, options: TextOptions) -> String {
+    let p = Painter(options.color);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} account {}, region {}, benchmark {} ({} control{})",
+        p.bold("cis-fix plan:"),
+        plan.account_id,
+        plan.region,
+        plan.benchmark,
+        plan.controls.len(),
+        if plan.controls.len() == 1 { "" } else { "s" }
+    );
+
+    out.push('\n');
+    let _ = writeln!(out, "{}", p.bold("Trails"));
+    if plan.trails.is_empty() {
+        let _ = writeln!(out, "  (none visible from {})", plan.region);
+    }
+    for t in &plan.trails {
+        let target = t
+            .log_group
+            .as_deref()
+            .map(|g| format!(" -> log group {g}"))
+            .unwrap_or_default();
+        if t.qualifies {
+            let _ = writeln!(out, "  {} {}{target}", p.green("ok  "), t.name);
+        } else {
+            let _ = writeln!(out, "  {} {}{target}", p.red("no  "), t.name);
+            for problem in &t.problems {
+                let _ = writeln!(out, "         {problem}");
+            }
+        }
+    }
+
+    out.push('\n');
+    let _ = writeln!(out, "{}", p.bold("Controls"));
+    let width = plan.controls.iter().map(|c| c.id.len() + c.slug.len() + 1).max().unwrap_or(0);
+    for c in &plan.controls {
+        let status = match c.status {
+            Status::Compliant => p.green("compliant"),
+            Status::NonCompliant => p.red("non-compliant"),
+            Status::Blocked => p.yellow("blocked"),
+        };
+        let label = format!("{} {}", c.id, c.slug);
+        let _ = writeln!(out, "  {label:<width$}  {status}");
+        if let Some(chain) = &c.chain {
+            let _ = writeln!(
+                out,
+                "      {}",
+                p.dim(&format!(
+                    "trail {} -> log group {} -> filter {} ({}) -> alarm {} -> topic {} ({} confirmed subscription{})",
+                    chain.trail,
+                    chain.log_group,
+                    chain.filter,
+                    serde_json::to_value(chain.relation).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                    chain.alarm,
+                    chain.topic_arn,
+                    chain.confirmed_subscriptions,
+                    if chain.confirmed_subscriptions == 1 { "" } else { "s" }
+                ))
+            );
+        }
+        for f in &c.findings {
+            let _ = writeln!(out, "      - {}", f.message);
+            if let Some(diff) = &f.diff {
+                for line in diff.lines() {
+                    let colored = match line.chars().next() {
+                        Some('-') => p.red(line),
+                        Some('+') => p.green(line),
+                        _ => line.to_string(),
+                    };
+                    let _ = writeln!(out, "          {colored}");
+                }
+            }
+        }
+    }
+
+    out.push('\n');
+    if plan.actions.is_empty() {
+        let _ = writeln!(out, "No changes. {}", summary_tail(plan));
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{} ({} create, {} change)",
+        p.bold("Actions"),
+        p.green("+"),
+        p.yellow("~")
+    );
+    for a in &plan.actions {
+        let sign = match a.mode {
+            Mode::Create => p.green("+"),
+            Mode::Change => p.yellow("~"),
+        };
+        let control = a.control.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
+        let _ = writeln!(out, "  {sign} {}{control}", describe(a, options.show_endpoints));
+        let _ = writeln!(out, "      {}", p.dim(&a.reason));
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "{} {}",
+        p.bold(&format!(
+            "Plan: {} to create, {} to change.",
+            plan.summary.to_create, plan.summary.to_change
+        )),
+        summary_tail(plan)
+    );
+    out
+}
+
+fn summary_tail(plan: &Plan) -> String {
+    let s = &plan.summary;
+    format!(
+        "Controls: {} compliant, {} non-compliant, {} blocked.",
+        s.compliant, s.non_compliant, s.blocked
+    )
+}
+
+/// One line per action: the call and what it names.
+pub fn describe(action: &Action, show_endpoints: bool) -> String {
+    let region = &action.region;
+    match &action.call {
+        Call::CreateTopic { topic_name, .. } => {
+            format!("create_topic {topic_name} ({region})")
+        }
+        Call::Subscribe {
+            topic_arn,
+            protocol,
+            endpoint,
+        } => {
+            let shown = if show_endpoints {
+                endpoint.clone()
+            } else {
+                mask_endpoint(protocol, endpoint)
+            };
+            format!("subscribe {protocol} {shown} to {topic_arn}")
+        }
+        Call::PutMetricFilter {
+            log_group_name,
+            filter_name,
+            metric_namespace,
+            metric_name,
+            ..
+        } => format!(
+            "put_metric_filter {filter_name} on log group {log_group_name} -> {metric_namespace}/{metric_name} ({region})"
+        ),
+        Call::PutMetricAlarm {
+            alarm_name,
+            namespace,
+            metric_name,
+            ..
+        } => format!("put_metric_alarm {alarm_name} on {namespace}/{metric_name} ({region})"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,146 @@
+//! Saved plans (`plan --out FILE`): the plan plus a fingerprint of everything it observed,
+//! so that a later `apply FILE` can tell whether the account changed in between.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::audit::{Options, Plan, FORMAT_VERSION};
+use crate::error::{Error, Result};
+use crate::inventory::Snapshot;
+
+pub const KIND: &str = "cis-fix-saved-plan";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedPlan {
+    pub format_version: u32,
+    pub kind: String,
+    /// The control ids the plan covers, as selected.
+    pub controls: Vec<String>,
+    pub options: Options,
+    pub plan: Plan,
+    /// Resource key → digest of what was observed, for staleness checks.
+    pub observed: BTreeMap<String, String>,
+}
+
+impl SavedPlan {
+    pub fn new(plan: Plan, options: Options, snapshot: &Snapshot) -> SavedPlan {
+        SavedPlan {
+            format_version: FORMAT_VERSION,
+            kind: KIND.to_string(),
+            controls: plan.controls.iter().map(|c| c.id.clone()).collect(),
+            options,
+            plan,
+            observed: fingerprint(snapshot),
+        }
+    }
+
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self).unwrap_or_default();
+        // Write then rename, so a crash never leaves a truncated plan behind.
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text + "\n")
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|source| Error::Write {
+                path: path.to_path_buf(),
+                source,
+            })
+    }
+}
+
+fn digest(value: &impl Serialize) -> String {
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    Sha256::digest(bytes)
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A digest per observed resource. Volatile state (alarm state, timestamps) is not part of
+/// the snapshot, so only real changes show up.
+pub fn fingerprint(snapshot: &Snapshot) -> BTreeMap<String, String> {
+    let mut observed = BTreeMap::new();
+    observed.insert("account".to_string(), snapshot.account_id.clone());
+    observed.insert("region".to_string(), snapshot.region.clone());
+    for t in &snapshot.trails {
+        observed.insert(format!("trail {}", t.arn), digest(t));
+    }
+    for (region, data) in &snapshot.regions {
+        for f in &data.metric_filters {
+            observed.insert(format!("filter {region} {} {}", f.log_group, f.name), digest(f));
+        }
+        for a in &data.alarms {
+            observed.insert(format!("alarm {region} {}", a.name), digest(a));
+        }
+        for s in &data.subscriptions {
+            // Keyed by topic and endpoint digest, not by ARN: a pending subscription has none.
+            let key = format!(
+                "subscription {region} {} {} {}",
+                s.topic_arn,
+                s.protocol,
+                digest(&s.endpoint)
+            );
+            observed.insert(key, digest(&s.arn));
+        }
+        for t in &data.topics {
+            observed.insert(format!("topic {}", t.arn), digest(t));
+        }
+    }
+    observed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{Alarm, RegionSnapshot, Subscription};
+
+    fn snapshot() -> Snapshot {
+        let mut s = Snapshot {
+            account_id: "111122223333".into(),
+            region: "us-east-1".into(),
+            ..Default::default()
+        };
+        s.regions.insert(
+            "us-east-1".into(),
+            RegionSnapshot {
+                alarms: vec![Alarm {
+                    name: "a".into(),
+                    actions_enabled: true,
+                    ..Default::default()
+                }],
+                subscriptions: vec![Subscription {
+                    arn: "PendingConfirmation".into(),
+                    topic_arn: "arn:aws:sns:us-east-1:111122223333:t".into(),
+                    protocol: "email".into(),
+                    endpoint: "secret@example.com".into(),
+                }],
+                ..Default::default()
+            },
+        );
+        s
+    }
+
+    #[test]
+    fn fingerprints_change_with_the_account_and_not_otherwise() {
+        let base = fingerprint(&snapshot());
+        assert_eq!(base, fingerprint(&snapshot()));
+
+        let mut changed = snapshot();
+        changed.regions.get_mut("us-east-1").unwrap().alarms[0].actions_enabled = false;
+        assert_ne!(base, fingerprint(&changed));
+
+        let mut confirmed = snapshot();
+        confirmed.regions.get_mut("us-east-1").unwrap().subscriptions[0].arn =
+            "arn:aws:sns:us-east-1:111122223333:t:1".into();
+        assert_ne!(base, fingerprint(&confirmed));
+    }
+
+    #[test]
+    fn fingerprints_do_not_carry_endpoints() {
+        let text = serde_json::to_string(&fingerprint(&snapshot())).unwrap();
+        assert!(!text.contains("secret@"), "{text}");
+    }
+}

@@ -1,0 +1,166 @@
+//! Connecting to AWS: the standard configuration chain (profiles, `AWS_REGION`,
+//! `AWS_ENDPOINT_URL`, credentials), an early and quick credentials check, and a counter of
+//! API calls for `--stats`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+use crate::error::{Error, Result};
+
+/// How long resolving credentials may take before cis-fix gives up (instance metadata
+/// lookups on a machine without it would otherwise retry for a long time).
+const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Counts HTTP attempts per `service.Operation`, retries included.
+#[derive(Debug, Clone, Default)]
+pub struct CallCounter(Arc<Mutex<BTreeMap<String, usize>>>);
+
+impl CallCounter {
+    pub fn total(&self) -> usize {
+        self.snapshot().values().sum()
+    }
+
+    pub fn snapshot(&self) -> BTreeMap<String, usize> {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let key = cfg
+            .load::<Metadata>()
+            .map(|m| format!("{}.{}", m.service(), m.name()))
+            .unwrap_or_else(|| "unknown".to_string());
+        if let Ok(mut counts) = self.0.lock() {
+            *counts.entry(key).or_default() += 1;
+        }
+        Ok(())
+    }
+}
+
+/// A connection to one AWS account: configuration plus per-region clients.
+#[derive(Clone, Debug)]
+pub struct Session {
+    config: SdkConfig,
+    pub region: String,
+    pub calls: CallCounter,
+}
+
+impl Session {
+    /// Loads the standard AWS configuration and checks that credentials resolve.
+    pub async fn connect(region: Option<&str>) -> Result<Session> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(region) = region {
+            loader = loader.region(Region::new(region.to_string()));
+        }
+        let config = loader.load().await;
+        let region = config
+            .region()
+            .map(|r| r.to_string())
+            .filter(|r| !r.is_empty())
+            .ok_or(Error::NoRegion)?;
+        let provider = config
+            .credentials_provider()
+            .ok_or_else(|| Error::NoCredentials {
+                detail: "no credentials provider is configured".into(),
+            })?;
+        match tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                return Err(Error::NoCredentials {
+                    detail: first_line(&e),
+                })
+            }
+            Err(_) => {
+                return Err(Error::NoCredentials {
+                    detail: format!(
+                        "none found within {} seconds",
+                        CREDENTIALS_TIMEOUT.as_secs()
+                    ),
+                })
+            }
+        }
+        Ok(Session {
+            config,
+            region,
+            calls: CallCounter::default(),
+        })
+    }
+
+    pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
+        let config = aws_sdk_cloudtrail::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.calls.clone())
+            .build();
+        aws_sdk_cloudtrail::Client::from_conf(config)
+    }
+
+    pub fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
+        let config = aws_sdk_cloudwatchlogs::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.calls.clone())
+            .build();
+        aws_sdk_cloudwatchlogs::Client::from_conf(config)
+    }
+
+    pub fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        let config = aws_sdk_cloudwatch::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.calls.clone())
+            .build();
+        aws_sdk_cloudwatch::Client::from_conf(config)
+    }
+
+    pub fn sns(&self, region: &str) -> aws_sdk_sns::Client {
+        let config = aws_sdk_sns::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.calls.clone())
+            .build();
+        aws_sdk_sns::Client::from_conf(config)
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        let config = aws_sdk_sts::config::Builder::from(&self.config)
+            .interceptor(self.calls.clone())
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
+    }
+}
+
+/// The first line of an error and its causes, for one-line messages.
+pub fn first_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts
+        .join(": ")
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}

@@ -1,0 +1,106 @@
+//! Arguments, exit codes and environment handling of the real binary.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::harness::{isolate, stderr, stdout, Account};
+
+fn cis_fix(args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cis-fix"));
+    cmd.args(args);
+    isolate(&mut cmd);
+    cmd.output().expect("run cis-fix")
+}
+
+#[test]
+fn bad_arguments_exit_1_with_a_clear_message() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["plan", "--notify", "pager:123"], "unknown protocol `pager`"),
+        (&["plan", "--notify", "email:nobody"], "not a valid email endpoint"),
+        (&["plan", "--format", "yaml"], "invalid value 'yaml'"),
+        (&["plan", "--topic-arn", "alerts"], "not an SNS topic ARN"),
+        (&["plan", "--benchmark", "cis-9"], "invalid value 'cis-9'"),
+        (&["plan", "--controls", "4.1,9.9"], "unknown control"),
+        (&["plan", "--catalog", "/nonexistent/catalog.toml"], "cannot read catalog /nonexistent/catalog.toml"),
+        (
+            &["plan", "--notify", "email:a@example.com", "--topic-arn", "arn:aws:sns:us-east-1:111122223333:t"],
+            "cannot be used with",
+        ),
+        (&["frobnicate"], "unrecognized subcommand"),
+    ];
+    for (args, expected) in cases {
+        let out = cis_fix(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "{args:?}");
+    }
+    // The unknown-controls error lists the valid ones.
+    let out = cis_fix(&["plan", "--controls", "9.9"]);
+    assert!(stderr(&out).contains("4.6 (console-authentication-failures)"), "{}", stderr(&out));
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    for args in [&["--help"][..], &["--version"], &["plan", "--help"]] {
+        let out = cis_fix(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(!stdout(&out).is_empty());
+    }
+    let help = stdout(&cis_fix(&["plan", "--help"]));
+    for flag in ["--benchmark", "--controls", "--notify", "--topic-arn", "--detailed-exitcode", "--out"] {
+        assert!(help.contains(flag), "{flag} missing from help");
+    }
+}
+
+#[test]
+fn a_malformed_catalog_names_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mine.toml");
+    let text = std::fs::read_to_string(crate::harness::path_in_repo("plans/cis-5.0.toml"))
+        .unwrap()
+        .replacen("metric_name =", "metric_nam =", 1);
+    std::fs::write(&path, text).unwrap();
+    let out = cis_fix(&["plan", "--catalog", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("mine.toml:line "), "{err}");
+    assert!(err.contains("metric_nam"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn missing_credentials_are_one_quick_line() {
+    let started = Instant::now();
+    let out = cis_fix(&["plan", "--region", "us-east-1"]);
+    assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: no AWS credentials found"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn missing_region_is_one_line() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cis-fix"));
+    cmd.arg("plan");
+    isolate(&mut cmd);
+    cmd.env("AWS_ACCESS_KEY_ID", "111122223333").env("AWS_SECRET_ACCESS_KEY", "x");
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no AWS region configured"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_an_error_not_a_hang() {
+    let account = Account::new().await;
+    let out = account
+        .command(&["plan"])
+        // Nothing listens on port 9 (discard) of loopback here.
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: AWS call "), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
