@@ -192,7 +192,14 @@ pub fn parse(source: &str, origin: &str) -> Result<Catalog> {
     };
     let file: FileSchema = toml::from_str(source).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
-        err(offset, e.message().trim().to_string())
+        let message = e.message().trim();
+        // Type errors do not name the key; the line they point at does.
+        match key_at(source, offset) {
+            Some(key) if !message.contains(&format!("`{key}`")) => {
+                err(offset, format!("field `{key}`: {message}"))
+            }
+            _ => err(offset, message.to_string()),
+        }
     })?;
 
     if *file.format_version.get_ref() != FORMAT_VERSION {
@@ -233,7 +240,10 @@ pub fn parse(source: &str, origin: &str) -> Result<Catalog> {
         if let Some(dup) = controls.iter().find(|o| o.id == id || o.slug == slug) {
             return Err(err(
                 spanned.span().start,
-                format!("control {id} ({slug}) repeats the id or slug of control {} ({})", dup.id, dup.slug),
+                format!(
+                    "control {id} ({slug}) repeats the id or slug of control {} ({})",
+                    dup.id, dup.slug
+                ),
             ));
         }
         let metric_name = c.metric_name.get_ref().trim().to_string();
@@ -254,7 +264,9 @@ pub fn parse(source: &str, origin: &str) -> Result<Catalog> {
             pattern::parse(field.get_ref()).map_err(|e| {
                 // Point at the line inside the string where the pattern went wrong.
                 err(
-                    field.span().start + string_body_offset(source, field.span().start) + e.position,
+                    field.span().start
+                        + string_body_offset(source, field.span().start)
+                        + e.position,
                     format!("control {id}, field `{name}`: invalid filter pattern {e}"),
                 )
             })
@@ -267,12 +279,16 @@ pub fn parse(source: &str, origin: &str) -> Result<Catalog> {
             .collect::<Result<Vec<_>>>()?;
 
         let setting = |o: &Option<Spanned<String>>, d: &Option<Spanned<String>>| {
-            o.as_ref().or(d.as_ref()).map(|s| (s.get_ref().clone(), s.span().start))
+            o.as_ref()
+                .or(d.as_ref())
+                .map(|s| (s.get_ref().clone(), s.span().start))
         };
         let missing = |field: &str| {
             err(
                 spanned.span().start,
-                format!("control {id}: field `{field}` is set neither on the control nor in [defaults]"),
+                format!(
+                    "control {id}: field `{field}` is set neither on the control nor in [defaults]"
+                ),
             )
         };
         let d = &file.defaults;
@@ -300,7 +316,10 @@ pub fn parse(source: &str, origin: &str) -> Result<Catalog> {
         if !STATISTICS.contains(&statistic.as_str()) {
             return Err(err(
                 statistic_at,
-                format!("control {id}, field `statistic`: `{statistic}` is not one of {}", STATISTICS.join(", ")),
+                format!(
+                    "control {id}, field `statistic`: `{statistic}` is not one of {}",
+                    STATISTICS.join(", ")
+                ),
             ));
         }
         let (comparison_operator, op_at) = setting(&o.comparison_operator, &d.comparison_operator)
@@ -314,9 +333,17 @@ pub fn parse(source: &str, origin: &str) -> Result<Catalog> {
                 ),
             ));
         }
-        let period = o.period.as_ref().or(d.period.as_ref()).ok_or_else(|| missing("period"))?;
+        let period = o
+            .period
+            .as_ref()
+            .or(d.period.as_ref())
+            .ok_or_else(|| missing("period"))?;
         let period_value = *period.get_ref();
-        if !(period_value == 10 || period_value == 20 || period_value == 30 || (period_value > 0 && period_value % 60 == 0)) {
+        if !(period_value == 10
+            || period_value == 20
+            || period_value == 30
+            || (period_value > 0 && period_value % 60 == 0))
+        {
             return Err(err(
                 period.span().start,
                 format!("control {id}, field `period`: {period_value} must be 10, 20, 30 or a multiple of 60 seconds"),
@@ -333,7 +360,10 @@ pub fn parse(source: &str, origin: &str) -> Result<Catalog> {
                 format!("control {id}, field `evaluation_periods`: must be at least 1"),
             ));
         }
-        let threshold = o.threshold.or(d.threshold).ok_or_else(|| missing("threshold"))?;
+        let threshold = o
+            .threshold
+            .or(d.threshold)
+            .ok_or_else(|| missing("threshold"))?;
         if !threshold.is_finite() {
             return Err(err(
                 spanned.span().start,
@@ -395,8 +425,11 @@ impl Catalog {
                     .join(", "),
             });
         }
-        self.controls
-            .retain(|c| wanted.iter().any(|w| c.id == w.trim() || c.slug == w.trim()));
+        self.controls.retain(|c| {
+            wanted
+                .iter()
+                .any(|w| c.id == w.trim() || c.slug == w.trim())
+        });
         Ok(self)
     }
 }
@@ -408,6 +441,19 @@ fn line_col(source: &str, offset: usize) -> String {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     format!("line {line}, column {column}")
+}
+
+/// The key of a `key = value` line containing `offset`.
+fn key_at(source: &str, offset: usize) -> Option<&str> {
+    let start = source.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = source.get(start..)?.lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    .then_some(key)
 }
 
 /// A TOML string's span starts at its opening quote(s); the pattern text starts after them.
@@ -462,7 +508,13 @@ mod tests {
                 .into_iter()
                 .map(|c| c.slug)
                 .collect();
-            assert_eq!(slugs[..14], v5.controls[..14].iter().map(|c| c.slug.clone()).collect::<Vec<_>>()[..]);
+            assert_eq!(
+                slugs[..14],
+                v5.controls[..14]
+                    .iter()
+                    .map(|c| c.slug.clone())
+                    .collect::<Vec<_>>()[..]
+            );
         }
     }
 
@@ -476,7 +528,10 @@ mod tests {
         let ids: Vec<&str> = picked.controls.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["4.1", "4.6"]);
 
-        let err = catalog.select(&["4.1".into(), "9.9".into()]).unwrap_err().to_string();
+        let err = catalog
+            .select(&["4.1".into(), "9.9".into()])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("9.9"), "{err}");
         assert!(err.contains("4.15 (organizations-changes)"), "{err}");
     }
@@ -511,7 +566,10 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
 
     #[test]
     fn a_user_catalog_with_overrides_loads() {
-        let text = GOOD.replace("level = 2", "level = 2\nnamespace = \"Security\"\nperiod = 60");
+        let text = GOOD.replace(
+            "level = 2",
+            "level = 2\nnamespace = \"Security\"\nperiod = 60",
+        );
         let catalog = parse(&text, "mine.toml").unwrap();
         assert_eq!(catalog.controls[0].metric.namespace, "Security");
         assert_eq!(catalog.controls[0].alarm.period, 60);
@@ -521,17 +579,37 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
     fn errors_name_file_line_and_field() {
         let cases = [
             // missing field
-            (GOOD.replace("metric_name = \"ConsoleAuthenticationFailures\"\n", ""), "line 15", "metric_name"),
+            (
+                GOOD.replace("metric_name = \"ConsoleAuthenticationFailures\"\n", ""),
+                "line 14",
+                "metric_name",
+            ),
             // misspelled field
-            (GOOD.replace("metric_name", "metric_nam"), "line 20", "metric_nam"),
+            (
+                GOOD.replace("metric_name", "metric_nam"),
+                "line 19",
+                "metric_nam",
+            ),
             // wrong type
-            (GOOD.replace("period = 300", "period = \"300\""), "line 8", "period"),
+            (
+                GOOD.replace("period = 300", "period = \"300\""),
+                "line 9",
+                "period",
+            ),
             // bad statistic
-            (GOOD.replace("\"Sum\"", "\"Total\""), "line 7", "statistic"),
+            (GOOD.replace("\"Sum\"", "\"Total\""), "line 8", "statistic"),
             // bad pattern: the error points at the line of the pattern
-            (GOOD.replace("&& ($.errorMessage", "&& ($.errorMessage ="), "line 22", "pattern"),
+            (
+                GOOD.replace("&& ($.errorMessage", "&& ($.errorMessage ="),
+                "line 20, column 64",
+                "pattern",
+            ),
             // bad version
-            (GOOD.replace("format_version = 1", "format_version = 7"), "line 1", "format_version"),
+            (
+                GOOD.replace("format_version = 1", "format_version = 7"),
+                "line 1",
+                "format_version",
+            ),
         ];
         for (text, line, field) in cases {
             let err = parse(&text, "mine.toml").unwrap_err().to_string();
@@ -548,12 +626,19 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
             "pattern = '''\n{ ($.eventName = ConsoleLogin)\n  && ($.errorMessage = ) }'''",
         );
         let err = parse(&text, "mine.toml").unwrap_err().to_string();
-        assert!(err.contains("line 24"), "{err}");
+        // The `)` where a value should be, on the third line of the string.
+        assert!(err.contains("line 22, column 24"), "{err}");
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for text in ["", "\u{0}", "[[control]]", "format_version = 1", "control = 5"] {
+        for text in [
+            "",
+            "\u{0}",
+            "[[control]]",
+            "format_version = 1",
+            "control = 5",
+        ] {
             assert!(parse(text, "x.toml").is_err());
         }
     }

@@ -182,7 +182,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
 }
 
 /// Reads the account and audits it.
-async fn observe(selection: &Selection, session: &Session) -> Result<(Catalog, Options, Snapshot, Plan)> {
+async fn observe(
+    selection: &Selection,
+    session: &Session,
+) -> Result<(Catalog, Options, Snapshot, Plan)> {
     let catalog = selection.catalog()?;
     let options = selection.options();
     let topic = options.topic.clone();
@@ -246,7 +249,10 @@ fn report_stats(session: &Session, started: Instant) {
 
 fn print(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         // A closed pipe (`cis-fix plan | head`) is not an error worth reporting.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.map_err(|source| Error::Write {

@@ -10,7 +10,9 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
-    #[error("unknown benchmark `{name}`; available: {available}. Or pass --catalog FILE for your own.")]
+    #[error(
+        "unknown benchmark `{name}`; available: {available}. Or pass --catalog FILE for your own."
+    )]
     UnknownBenchmark { name: String, available: String },
 
     #[error("unknown control{plural} {unknown}; valid for {benchmark}: {valid}", plural = if .unknown.contains(',') { "s" } else { "" })]

@@ -155,10 +155,21 @@ mod tests {
             Some("root-account-usage")
         );
         // The same name anywhere else, or cis-fix's naming without the digest, is not ours.
-        assert_eq!(owned_filter_slug("111122223333", "us-east-1", "other", &name), None);
-        assert_eq!(owned_filter_slug("999999999999", "us-east-1", "ct-logs", &name), None);
         assert_eq!(
-            owned_filter_slug("111122223333", "us-east-1", "ct-logs", "cis-fix-root-account-usage"),
+            owned_filter_slug("111122223333", "us-east-1", "other", &name),
+            None
+        );
+        assert_eq!(
+            owned_filter_slug("999999999999", "us-east-1", "ct-logs", &name),
+            None
+        );
+        assert_eq!(
+            owned_filter_slug(
+                "111122223333",
+                "us-east-1",
+                "ct-logs",
+                "cis-fix-root-account-usage"
+            ),
             None
         );
         assert_eq!(owned_filter_slug("1", "r", "g", "cis-fix-"), None);
@@ -173,7 +184,11 @@ mod tests {
                 name: "cis-fix-unauthorized-api-calls-00ff00ff".into(),
             }),
         };
-        let text = alarm_description("4.1", "Ensure unauthorized API calls are monitored", &record);
+        let text = alarm_description(
+            "4.1",
+            "Ensure unauthorized API calls are monitored",
+            &record,
+        );
         assert!(text.starts_with("CIS 4.1: Ensure"));
         assert!(text.len() <= 1024);
         assert_eq!(alarm_record(Some(&text)), Some(record.clone()));

@@ -70,7 +70,10 @@ pub fn fingerprint(snapshot: &Snapshot) -> BTreeMap<String, String> {
     }
     for (region, data) in &snapshot.regions {
         for f in &data.metric_filters {
-            observed.insert(format!("filter {region} {} {}", f.log_group, f.name), digest(f));
+            observed.insert(
+                format!("filter {region} {} {}", f.log_group, f.name),
+                digest(f),
+            );
         }
         for a in &data.alarms {
             observed.insert(format!("alarm {region} {}", a.name), digest(a));
@@ -133,8 +136,12 @@ mod tests {
         assert_ne!(base, fingerprint(&changed));
 
         let mut confirmed = snapshot();
-        confirmed.regions.get_mut("us-east-1").unwrap().subscriptions[0].arn =
-            "arn:aws:sns:us-east-1:111122223333:t:1".into();
+        confirmed
+            .regions
+            .get_mut("us-east-1")
+            .unwrap()
+            .subscriptions[0]
+            .arn = "arn:aws:sns:us-east-1:111122223333:t:1".into();
         assert_ne!(base, fingerprint(&confirmed));
     }
 

@@ -259,7 +259,10 @@ fn watches(alarm: &Alarm, filter: &MetricFilter) -> bool {
 }
 
 fn confirmed(region: &RegionSnapshot, topic_arn: &str) -> (usize, usize) {
-    let subs = region.subscriptions.iter().filter(|s| s.topic_arn == topic_arn);
+    let subs = region
+        .subscriptions
+        .iter()
+        .filter(|s| s.topic_arn == topic_arn);
     subs.fold((0, 0), |(ok, pending), s| {
         if s.is_confirmed() {
             (ok + 1, pending)
@@ -292,7 +295,10 @@ fn check_alarm<'a>(
     if !alarm.actions_enabled {
         problems.push(finding(
             "alarm_actions_disabled",
-            format!("alarm `{}` has its actions disabled (ActionsEnabled is false)", alarm.name),
+            format!(
+                "alarm `{}` has its actions disabled (ActionsEnabled is false)",
+                alarm.name
+            ),
         ));
     }
     let topics: Vec<&str> = alarm
@@ -319,7 +325,10 @@ fn check_alarm<'a>(
         } else {
             problems.push(finding(
                 "topic_not_subscribed",
-                format!("alarm `{}` notifies topic {topic}, which has no confirmed subscription", alarm.name),
+                format!(
+                    "alarm `{}` notifies topic {topic}, which has no confirmed subscription",
+                    alarm.name
+                ),
             ));
         }
     }
@@ -348,8 +357,9 @@ struct Evaluation<'a> {
     chain: Option<Chain>,
     /// The target (index) and satisfying filter the best partial chain runs through.
     partial: Option<(usize, &'a MetricFilter)>,
-    /// Delivering topics of alarms that watch a covering filter but fail otherwise (e.g.
-    /// disabled): the user meant them for this control, so cis-fix's alarm may notify them.
+    /// A delivering topic of an alarm on a covering filter whose chain fails elsewhere (the
+    /// alarm is disabled, or the trail does not qualify): the user meant it for this control,
+    /// so cis-fix's alarm may notify it.
     candidate_topic: Option<String>,
 }
 
@@ -363,7 +373,10 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
     let mut trail_problems: Vec<Vec<String>> = Vec::new();
     for trail in &snapshot.trails {
         let mut problems = trails::problems(trail);
-        let log_group = trail.log_group_arn.as_deref().and_then(LogGroupRef::from_arn);
+        let log_group = trail
+            .log_group_arn
+            .as_deref()
+            .and_then(LogGroupRef::from_arn);
         match (&trail.log_group_arn, &log_group) {
             (None, _) => problems.push("does not send to CloudWatch Logs (no CloudWatchLogsLogGroupArn)".into()),
             (Some(arn), None) => problems.push(format!("has a CloudWatchLogsLogGroupArn cis-fix cannot read: {arn}")),
@@ -383,7 +396,11 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
         trail_problems.push(problems);
     }
     for (trail, problems) in snapshot.trails.iter().zip(&trail_problems) {
-        let Some(lg) = trail.log_group_arn.as_deref().and_then(LogGroupRef::from_arn) else {
+        let Some(lg) = trail
+            .log_group_arn
+            .as_deref()
+            .and_then(LogGroupRef::from_arn)
+        else {
             continue;
         };
         if lg.account != account {
@@ -460,9 +477,18 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
     // Stable: within a kind, actions keep catalog order.
     actions.sort_by_key(|a| a.call.rank());
     let summary = Summary {
-        compliant: controls.iter().filter(|c| c.status == Status::Compliant).count(),
-        non_compliant: controls.iter().filter(|c| c.status == Status::NonCompliant).count(),
-        blocked: controls.iter().filter(|c| c.status == Status::Blocked).count(),
+        compliant: controls
+            .iter()
+            .filter(|c| c.status == Status::Compliant)
+            .count(),
+        non_compliant: controls
+            .iter()
+            .filter(|c| c.status == Status::NonCompliant)
+            .count(),
+        blocked: controls
+            .iter()
+            .filter(|c| c.status == Status::Blocked)
+            .count(),
         to_create: actions.iter().filter(|a| a.mode == Mode::Create).count(),
         to_change: actions.iter().filter(|a| a.mode == Mode::Change).count(),
     };
@@ -538,7 +564,8 @@ fn evaluate<'a>(
         for filter in on_group {
             let relation = parsed.relation(region, filter, control);
             if !relation.is_some_and(Relation::satisfies) {
-                if let Some(miss) = near_miss(filter, relation, control, parsed.get(region, filter)) {
+                if let Some(miss) = near_miss(filter, relation, control, parsed.get(region, filter))
+                {
                     near_misses.push(miss);
                 }
                 continue;
@@ -602,7 +629,13 @@ fn evaluate<'a>(
                     .alarms
                     .iter()
                     .filter(|a| a.metric_name.as_deref() == Some(filter.metric_name.as_str()))
-                    .map(|a| format!("`{}` (namespace {})", a.name, a.namespace.as_deref().unwrap_or("none")))
+                    .map(|a| {
+                        format!(
+                            "`{}` (namespace {})",
+                            a.name,
+                            a.namespace.as_deref().unwrap_or("none")
+                        )
+                    })
                     .collect();
                 if !elsewhere.is_empty() {
                     message.push_str(&format!(
@@ -622,7 +655,12 @@ fn evaluate<'a>(
                 format!(
                     "no metric filter on log group `{}` (written by trail {}) matches the pattern",
                     target.log_group.name,
-                    target.trails.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+                    target
+                        .trails
+                        .iter()
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
@@ -634,11 +672,24 @@ fn evaluate<'a>(
         let Some(region) = snapshot.region(&u.log_group.region) else {
             continue;
         };
-        for filter in region.metric_filters.iter().filter(|f| f.log_group == u.log_group.name) {
+        for filter in region
+            .metric_filters
+            .iter()
+            .filter(|f| f.log_group == u.log_group.name)
+        {
             if parsed
                 .relation(&u.log_group.region, filter, control)
                 .is_some_and(Relation::satisfies)
             {
+                if candidate_topic.is_none() {
+                    candidate_topic = region
+                        .alarms
+                        .iter()
+                        .filter(|a| watches(a, filter))
+                        .map(|a| check_alarm(a, filter, region))
+                        .find(|check| check.is_good())
+                        .and_then(|check| check.delivering.first().map(|(t, _)| t.to_string()));
+                }
                 findings.push(finding(
                     "filter_on_unqualified_log_group",
                     format!(
@@ -676,7 +727,7 @@ fn near_miss(
     existing: Option<&Pattern>,
 ) -> Option<Finding> {
     let (old, new) = match existing {
-        Some(p) => (p.display_lines().join("\n"), control.pattern.display_lines().join("\n")),
+        Some(p) => (diff_lines(p), diff_lines(&control.pattern)),
         None => (filter.pattern.clone(), control.pattern_text.clone()),
     };
     let ratio = similar::TextDiff::from_chars(old.as_str(), new.as_str()).ratio();
@@ -691,18 +742,19 @@ fn near_miss(
     } else {
         "resembles the control's pattern but matches different events"
     };
-    let diff = similar::TextDiff::from_lines(format!("{old}\n").as_str(), format!("{new}\n").as_str())
-        .iter_all_changes()
-        .map(|change| {
-            let sign = match change.tag() {
-                similar::ChangeTag::Delete => "-",
-                similar::ChangeTag::Insert => "+",
-                similar::ChangeTag::Equal => " ",
-            };
-            format!("{sign} {}", change.value().trim_end_matches('\n'))
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let diff =
+        similar::TextDiff::from_lines(format!("{old}\n").as_str(), format!("{new}\n").as_str())
+            .iter_all_changes()
+            .map(|change| {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Delete => "-",
+                    similar::ChangeTag::Insert => "+",
+                    similar::ChangeTag::Equal => " ",
+                };
+                format!("{sign} {}", change.value().trim_end_matches('\n'))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
     Some(Finding {
         code: "near_miss_filter".into(),
         message: format!(
@@ -711,6 +763,20 @@ fn near_miss(
         ),
         diff: Some(diff),
     })
+}
+
+/// A pattern laid out for a line diff: one `||` operand per line, and each `&&` operand of
+/// it on a line of its own, so that a missing or extra condition shows as one line.
+fn diff_lines(pattern: &Pattern) -> String {
+    let mut lines = Vec::new();
+    for line in pattern.display_lines() {
+        let mut parts = line.split(" && ");
+        if let Some(first) = parts.next() {
+            lines.push(first.to_string());
+        }
+        lines.extend(parts.map(|part| format!("   && {part}")));
+    }
+    lines.join("\n")
 }
 
 /// What a region's notification topic will be, once the plan is applied.
@@ -734,7 +800,14 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    fn push(&mut self, mode: Mode, control: Option<&Control>, region: &str, reason: String, call: Call) {
+    fn push(
+        &mut self,
+        mode: Mode,
+        control: Option<&Control>,
+        region: &str,
+        reason: String,
+        call: Call,
+    ) {
         self.actions.push(Action {
             mode,
             control: control.map(|c| c.id.clone()),
@@ -765,17 +838,28 @@ impl Planner<'_> {
         let region = target.log_group.region.clone();
         let topic = match (self.topic_for(&region), candidate_topic) {
             (Ok(topic), _) => topic,
-            (Err(why), Some(arn)) if why.code == "needs_subscriber" => TopicUse {
-                arn: arn.to_string(),
-                caveat: None,
-            },
+            (Err(why), Some(arn))
+                if why.code == "needs_subscriber"
+                    && Arn::parse(arn).is_some_and(|a| a.region == region) =>
+            {
+                TopicUse {
+                    arn: arn.to_string(),
+                    caveat: None,
+                }
+            }
             (Err(why), _) => return vec![why],
         };
         let mut findings: Vec<Finding> = topic.caveat.iter().cloned().collect();
 
         // The filter: reuse a covering one, or create (or correct) cis-fix's own.
         let (filter_name, metric_name, metric_namespace, owned_filter) = match existing_filter {
-            Some(f) => (f.name.clone(), f.metric_name.clone(), f.metric_namespace.clone(), ownership::owned_filter_slug(self.account, &region, &f.log_group, &f.name).is_some()),
+            Some(f) => (
+                f.name.clone(),
+                f.metric_name.clone(),
+                f.metric_namespace.clone(),
+                ownership::owned_filter_slug(self.account, &region, &f.log_group, &f.name)
+                    .is_some(),
+            ),
             None => match self.plan_filter(control, target) {
                 Ok(names) => names,
                 Err(why) => {
@@ -795,7 +879,8 @@ impl Planner<'_> {
         };
         let data = target.region;
         let own_alarm = data.alarms.iter().find(|a| {
-            ownership::alarm_record(a.description.as_deref()).is_some_and(|r| r.control == control.slug)
+            ownership::alarm_record(a.description.as_deref())
+                .is_some_and(|r| r.control == control.slug)
         });
         let alarm_name = match own_alarm {
             Some(a) => a.name.clone(),
@@ -833,7 +918,10 @@ impl Planner<'_> {
                 Mode::Create,
                 Some(control),
                 &region,
-                format!("alarm on {metric_namespace}/{metric_name} notifying {}", topic.arn),
+                format!(
+                    "alarm on {metric_namespace}/{metric_name} notifying {}",
+                    topic.arn
+                ),
                 call,
             ),
             Some(existing) => {
@@ -872,7 +960,8 @@ impl Planner<'_> {
             data.metric_filters.iter().any(|f| {
                 f.metric_name == metric
                     && f.metric_namespace == control.metric.namespace
-                    && ownership::owned_filter_slug(self.account, &region, &f.log_group, &f.name).is_none()
+                    && ownership::owned_filter_slug(self.account, &region, &f.log_group, &f.name)
+                        .is_none()
             })
         };
         let metric_name = match existing {
@@ -890,7 +979,11 @@ impl Planner<'_> {
         };
         match existing {
             None => {
-                let count = data.metric_filters.iter().filter(|f| &f.log_group == group).count();
+                let count = data
+                    .metric_filters
+                    .iter()
+                    .filter(|f| &f.log_group == group)
+                    .count();
                 if count >= FILTERS_PER_LOG_GROUP {
                     return Err(finding(
                         "log_group_filter_limit",
@@ -901,7 +994,10 @@ impl Planner<'_> {
                     Mode::Create,
                     Some(control),
                     &region,
-                    format!("metric filter on log group `{group}` (trail {})", target.trails.join(", ")),
+                    format!(
+                        "metric filter on log group `{group}` (trail {})",
+                        target.trails.join(", ")
+                    ),
                     call,
                 );
             }
@@ -962,7 +1058,10 @@ impl Planner<'_> {
                     format!("topic {arn} has no confirmed subscription{}: alarms on it notify no one until you subscribe an endpoint to it (cis-fix only subscribes endpoints to topics it creates)",
                         if pending > 0 { format!(" ({pending} pending confirmation)") } else { String::new() }),
                 ));
-                Ok(TopicUse { arn: arn.clone(), caveat })
+                Ok(TopicUse {
+                    arn: arn.clone(),
+                    caveat,
+                })
             }
             TopicChoice::Name(name) => {
                 let arn = inventory::topic_arn(region, self.account, name);
@@ -975,15 +1074,21 @@ impl Planner<'_> {
                         ));
                     }
                 }
-                let subscriptions: Vec<&Subscription> =
-                    data.subscriptions.iter().filter(|s| s.topic_arn == arn).collect();
+                let subscriptions: Vec<&Subscription> = data
+                    .subscriptions
+                    .iter()
+                    .filter(|s| s.topic_arn == arn)
+                    .collect();
 
                 if self.options.notify.is_empty() {
                     if topic.is_some() && subscriptions.iter().any(|s| s.is_confirmed()) {
                         return Ok(TopicUse { arn, caveat: None });
                     }
                     if let Some(reused) = self.reusable_topics.get(region) {
-                        return Ok(TopicUse { arn: reused.clone(), caveat: None });
+                        return Ok(TopicUse {
+                            arn: reused.clone(),
+                            caveat: None,
+                        });
                     }
                     if topic.is_some() && !subscriptions.is_empty() {
                         return Ok(TopicUse {
@@ -1001,7 +1106,11 @@ impl Planner<'_> {
                 }
 
                 if topic.is_none() {
-                    let endpoints = self.options.notify.iter().map(|e| (e.protocol.as_str(), e.endpoint.as_str()));
+                    let endpoints = self
+                        .options
+                        .notify
+                        .iter()
+                        .map(|e| (e.protocol.as_str(), e.endpoint.as_str()));
                     let tags = ownership::topic_tags(endpoints);
                     self.push(
                         Mode::Create,
@@ -1069,8 +1178,14 @@ fn alarm_drift(existing: &Alarm, desired: &Call) -> Vec<String> {
         return vec![];
     };
     let mut drift = Vec::new();
-    if existing.metric_name.as_ref() != Some(metric_name) || existing.namespace.as_ref() != Some(namespace) {
-        drift.push(format!("metric (now {}/{})", existing.namespace.as_deref().unwrap_or("-"), existing.metric_name.as_deref().unwrap_or("-")));
+    if existing.metric_name.as_ref() != Some(metric_name)
+        || existing.namespace.as_ref() != Some(namespace)
+    {
+        drift.push(format!(
+            "metric (now {}/{})",
+            existing.namespace.as_deref().unwrap_or("-"),
+            existing.metric_name.as_deref().unwrap_or("-")
+        ));
     }
     if !existing.dimensions.is_empty() {
         drift.push("dimensions".into());

@@ -149,8 +149,7 @@ pub fn parse_topic_name(s: &str) -> Result<String, String> {
 
 fn is_topic_name(s: &str) -> bool {
     (1..=256).contains(&s.len())
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
@@ -217,7 +216,10 @@ mod tests {
             ("https:https://", "not a valid https"),
             ("sqs:alerts", "arn:aws:sqs"),
             ("sqs:arn:aws:sns:us-east-1:111122223333:t", "arn:aws:sqs"),
-            ("lambda:arn:aws:lambda:us-east-1:111122223333:notify", "function:"),
+            (
+                "lambda:arn:aws:lambda:us-east-1:111122223333:notify",
+                "function:",
+            ),
             ("sms:5555550100", "+15555550100"),
             ("sms:+1", "+15555550100"),
         ] {
@@ -246,7 +248,10 @@ mod tests {
 
     #[test]
     fn endpoints_are_masked() {
-        assert_eq!(mask_endpoint("email", "security@example.com"), "s****@example.com");
+        assert_eq!(
+            mask_endpoint("email", "security@example.com"),
+            "s****@example.com"
+        );
         assert_eq!(
             mask_endpoint("https", "https://hooks.example.com/T0/secret-token"),
             "https://hooks.example.com/****"

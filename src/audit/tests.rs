@@ -7,11 +7,15 @@ use crate::inventory::{Topic, Trail};
 pub(crate) const ACCOUNT: &str = "111122223333";
 pub(crate) const REGION: &str = "us-east-1";
 pub(crate) const GROUP: &str = "ct-logs";
-const FAILURES: &str = r#"{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }"#;
+const FAILURES: &str =
+    r#"{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }"#;
 
 pub(crate) fn catalog(ids: &[&str]) -> Catalog {
     let wanted: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
-    catalog::load_builtin("cis-5.0").unwrap().select(&wanted).unwrap()
+    catalog::load_builtin("cis-5.0")
+        .unwrap()
+        .select(&wanted)
+        .unwrap()
 }
 
 pub(crate) fn trail(name: &str, group: &str) -> Trail {
@@ -21,7 +25,9 @@ pub(crate) fn trail(name: &str, group: &str) -> Trail {
         home_region: REGION.into(),
         is_multi_region: true,
         is_logging: true,
-        log_group_arn: Some(format!("arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}:*")),
+        log_group_arn: Some(format!(
+            "arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}:*"
+        )),
         ..Default::default()
     }
 }
@@ -75,7 +81,12 @@ pub(crate) fn topic_arn(name: &str) -> String {
     format!("arn:aws:sns:{REGION}:{ACCOUNT}:{name}")
 }
 
-pub(crate) fn subscription(topic: &str, protocol: &str, endpoint: &str, confirmed: bool) -> Subscription {
+pub(crate) fn subscription(
+    topic: &str,
+    protocol: &str,
+    endpoint: &str,
+    confirmed: bool,
+) -> Subscription {
     Subscription {
         arn: if confirmed {
             format!("{topic}:0f0f0f0f-0000-4000-8000-000000000001")
@@ -92,9 +103,15 @@ pub(crate) fn subscription(topic: &str, protocol: &str, endpoint: &str, confirme
 fn compliant_46(s: &mut Snapshot, pattern: &str) {
     let topic = topic_arn("ops");
     let r = region(s);
-    r.metric_filters.push(filter(GROUP, "failures", pattern, "Failures"));
+    r.metric_filters
+        .push(filter(GROUP, "failures", pattern, "Failures"));
     r.alarms.push(alarm("failures", "Failures", Some(&topic)));
-    r.subscriptions.push(subscription(&topic, "sqs", "arn:aws:sqs:us-east-1:111122223333:q", true));
+    r.subscriptions.push(subscription(
+        &topic,
+        "sqs",
+        "arn:aws:sqs:us-east-1:111122223333:q",
+        true,
+    ));
 }
 
 fn notify() -> Options {
@@ -157,20 +174,74 @@ fn each_broken_link_is_named() {
     let topic = topic_arn("ops");
     type Break = fn(&mut Snapshot);
     let cases: Vec<(&str, Break, &str)> = vec![
-        ("single-region trail", |s| s.trails[0].is_multi_region = false, "no_qualifying_trail"),
-        ("stopped trail", |s| s.trails[0].is_logging = false, "no_qualifying_trail"),
-        ("no log group", |s| s.trails[0].log_group_arn = None, "no_qualifying_trail"),
-        ("other account's log group", |s| {
-            s.trails[0].log_group_arn = Some("arn:aws:logs:us-east-1:999999999999:log-group:ct-logs:*".into())
-        }, "no_qualifying_trail"),
-        ("namespace mismatch", |s| region(s).alarms[0].namespace = Some("Other".into()), "no_alarm"),
-        ("actions disabled", |s| region(s).alarms[0].actions_enabled = false, "alarm_actions_disabled"),
-        ("no sns action", |s| region(s).alarms[0].alarm_actions = vec!["arn:aws:automate:us-east-1:ec2:stop".into()], "alarm_without_sns_action"),
-        ("dimension mismatch", |s| region(s).alarms[0].dimensions = vec!["InstanceId".into()], "alarm_dimensions_mismatch"),
-        ("no subscription", |s| region(s).subscriptions.clear(), "topic_not_subscribed"),
-        ("pending subscription", |s| region(s).subscriptions[0].arn = "PendingConfirmation".into(), "subscription_pending"),
-        ("filter on another log group", |s| region(s).metric_filters[0].log_group = "other".into(), "no_covering_filter"),
-        ("weaker filter", |s| region(s).metric_filters[0].pattern = "{ $.eventName = ConsoleLogin && $.errorMessage = \"Failed authentication\" && $.awsRegion = \"us-east-1\" }".into(), "near_miss_filter"),
+        (
+            "single-region trail",
+            |s| s.trails[0].is_multi_region = false,
+            "no_qualifying_trail",
+        ),
+        (
+            "stopped trail",
+            |s| s.trails[0].is_logging = false,
+            "no_qualifying_trail",
+        ),
+        (
+            "no log group",
+            |s| s.trails[0].log_group_arn = None,
+            "no_qualifying_trail",
+        ),
+        (
+            "other account's log group",
+            |s| {
+                s.trails[0].log_group_arn =
+                    Some("arn:aws:logs:us-east-1:999999999999:log-group:ct-logs:*".into())
+            },
+            "no_qualifying_trail",
+        ),
+        (
+            "namespace mismatch",
+            |s| region(s).alarms[0].namespace = Some("Other".into()),
+            "no_alarm",
+        ),
+        (
+            "actions disabled",
+            |s| region(s).alarms[0].actions_enabled = false,
+            "alarm_actions_disabled",
+        ),
+        (
+            "no sns action",
+            |s| {
+                region(s).alarms[0].alarm_actions =
+                    vec!["arn:aws:automate:us-east-1:ec2:stop".into()]
+            },
+            "alarm_without_sns_action",
+        ),
+        (
+            "dimension mismatch",
+            |s| region(s).alarms[0].dimensions = vec!["InstanceId".into()],
+            "alarm_dimensions_mismatch",
+        ),
+        (
+            "no subscription",
+            |s| region(s).subscriptions.clear(),
+            "topic_not_subscribed",
+        ),
+        (
+            "pending subscription",
+            |s| region(s).subscriptions[0].arn = "PendingConfirmation".into(),
+            "subscription_pending",
+        ),
+        (
+            "filter on another log group",
+            |s| region(s).metric_filters[0].log_group = "other".into(),
+            "no_covering_filter",
+        ),
+        (
+            "weaker filter",
+            |s| {
+                region(s).metric_filters[0].pattern = "{ $.eventName = ConsoleLogin && $.errorMessage = \"Failed authentication\" && $.awsRegion = \"us-east-1\" }".into()
+            },
+            "near_miss_filter",
+        ),
     ];
     for (what, break_it, code) in cases {
         let mut s = account();
@@ -178,13 +249,24 @@ fn each_broken_link_is_named() {
         break_it(&mut s);
         let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
         assert_ne!(status(&plan, "4.6"), Status::Compliant, "{what}");
-        assert!(codes(&plan, "4.6").contains(&code.to_string()), "{what}: {:?}", codes(&plan, "4.6"));
+        assert!(
+            codes(&plan, "4.6").contains(&code.to_string()),
+            "{what}: {:?}",
+            codes(&plan, "4.6")
+        );
         assert!(!plan.is_compliant());
     }
     // Sanity: the unbroken chain notifies the topic the cases break.
     let mut s = account();
     compliant_46(&mut s, FAILURES);
-    assert_eq!(audit(&catalog(&["4.6"]), &s, &Options::default()).controls[0].chain.as_ref().unwrap().topic_arn, topic);
+    assert_eq!(
+        audit(&catalog(&["4.6"]), &s, &Options::default()).controls[0]
+            .chain
+            .as_ref()
+            .unwrap()
+            .topic_arn,
+        topic
+    );
 }
 
 #[test]
@@ -213,7 +295,14 @@ fn a_bare_account_gets_topic_subscription_filter_and_alarm_in_that_order() {
         ]
     );
     assert_eq!(plan.summary.to_create, 6);
-    let Call::PutMetricFilter { filter_name, filter_pattern, log_group_name, metric_name, .. } = &plan.actions[3].call else {
+    let Call::PutMetricFilter {
+        filter_name,
+        filter_pattern,
+        log_group_name,
+        metric_name,
+        ..
+    } = &plan.actions[3].call
+    else {
         panic!()
     };
     assert_eq!(log_group_name, GROUP);
@@ -223,7 +312,13 @@ fn a_bare_account_gets_topic_subscription_filter_and_alarm_in_that_order() {
         ownership::owned_filter_slug(ACCOUNT, REGION, GROUP, filter_name),
         Some("console-authentication-failures")
     );
-    let Call::PutMetricAlarm { alarm_actions, alarm_description, tags, .. } = &plan.actions[5].call else {
+    let Call::PutMetricAlarm {
+        alarm_actions,
+        alarm_description,
+        tags,
+        ..
+    } = &plan.actions[5].call
+    else {
         panic!()
     };
     assert_eq!(alarm_actions, &[topic_arn("cis-fix-alerts")]);
@@ -236,15 +331,36 @@ fn a_bare_account_gets_topic_subscription_filter_and_alarm_in_that_order() {
 #[test]
 fn a_covering_filter_is_reused_and_only_the_alarm_is_added() {
     let mut s = account();
-    region(&mut s).metric_filters.push(filter(GROUP, "users-own", FAILURES, "Failures"));
+    region(&mut s)
+        .metric_filters
+        .push(filter(GROUP, "users-own", FAILURES, "Failures"));
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
     assert_eq!(codes(&plan, "4.6"), ["no_alarm"]);
-    let alarm = plan.actions.iter().find(|a| a.call.name() == "put_metric_alarm").unwrap();
-    let Call::PutMetricAlarm { metric_name, alarm_description, .. } = &alarm.call else { panic!() };
+    let alarm = plan
+        .actions
+        .iter()
+        .find(|a| a.call.name() == "put_metric_alarm")
+        .unwrap();
+    let Call::PutMetricAlarm {
+        metric_name,
+        alarm_description,
+        ..
+    } = &alarm.call
+    else {
+        panic!()
+    };
     assert_eq!(metric_name, "Failures");
     // The user's filter is not recorded as cis-fix's.
-    assert_eq!(ownership::alarm_record(Some(alarm_description)).unwrap().filter, None);
-    assert!(!plan.actions.iter().any(|a| a.call.name() == "put_metric_filter"));
+    assert_eq!(
+        ownership::alarm_record(Some(alarm_description))
+            .unwrap()
+            .filter,
+        None
+    );
+    assert!(!plan
+        .actions
+        .iter()
+        .any(|a| a.call.name() == "put_metric_filter"));
 }
 
 #[test]
@@ -256,17 +372,36 @@ fn cis_fix_changes_only_its_own_resources() {
     let tags = ownership::topic_tags([("email", "sec@example.com")]);
     {
         let r = region(&mut s);
-        r.metric_filters.push(filter(GROUP, &name, "{ $.eventName = ConsoleLogin }", "ConsoleAuthenticationFailures"));
-        let mut a = alarm("cis-fix-console-authentication-failures", "ConsoleAuthenticationFailures", Some(&own_topic));
+        // An older, narrower pattern: it no longer covers the catalog's.
+        let outdated = "{ $.eventName = ConsoleLogin && $.errorMessage = \"Failed authentication\" && $.userIdentity.type = IAMUser }";
+        r.metric_filters.push(filter(
+            GROUP,
+            &name,
+            outdated,
+            "ConsoleAuthenticationFailures",
+        ));
+        let mut a = alarm(
+            "cis-fix-console-authentication-failures",
+            "ConsoleAuthenticationFailures",
+            Some(&own_topic),
+        );
         a.actions_enabled = false;
         a.description = Some(ownership::alarm_description(
             "4.6",
             "t",
-            &AlarmRecord { control: "console-authentication-failures".into(), filter: None },
+            &AlarmRecord {
+                control: "console-authentication-failures".into(),
+                filter: None,
+            },
         ));
         r.alarms.push(a);
-        r.topics.push(Topic { arn: own_topic.clone(), exists: true, tags });
-        r.subscriptions.push(subscription(&own_topic, "email", "sec@example.com", true));
+        r.topics.push(Topic {
+            arn: own_topic.clone(),
+            exists: true,
+            tags,
+        });
+        r.subscriptions
+            .push(subscription(&own_topic, "email", "sec@example.com", true));
     }
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
     assert_eq!(
@@ -277,17 +412,34 @@ fn cis_fix_changes_only_its_own_resources() {
         ]
     );
     assert_eq!(plan.summary.to_change, 2);
-    assert!(plan.actions[1].reason.contains("actions disabled"), "{}", plan.actions[1].reason);
+    assert!(
+        plan.actions[1].reason.contains("actions disabled"),
+        "{}",
+        plan.actions[1].reason
+    );
 
     // The same resources without cis-fix's marks are the user's: left alone, new ones added.
     let mut s = account();
     {
         let r = region(&mut s);
-        r.metric_filters.push(filter(GROUP, "cis-fix-console-authentication-failures", "{ $.eventName = ConsoleLogin }", "Logins"));
-        r.alarms.push(alarm("cis-fix-console-authentication-failures", "Logins", None));
+        r.metric_filters.push(filter(
+            GROUP,
+            "cis-fix-console-authentication-failures",
+            "{ $.eventName = ConsoleLogin }",
+            "Logins",
+        ));
+        r.alarms.push(alarm(
+            "cis-fix-console-authentication-failures",
+            "Logins",
+            None,
+        ));
     }
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
-    assert!(plan.actions.iter().all(|a| a.mode == Mode::Create), "{:?}", calls(&plan));
+    assert!(
+        plan.actions.iter().all(|a| a.mode == Mode::Create),
+        "{:?}",
+        calls(&plan)
+    );
     let names: Vec<String> = plan
         .actions
         .iter()
@@ -297,15 +449,25 @@ fn cis_fix_changes_only_its_own_resources() {
             _ => None,
         })
         .collect();
-    assert!(!names.contains(&"cis-fix-console-authentication-failures".to_string()), "{names:?}");
+    assert!(
+        !names.contains(&"cis-fix-console-authentication-failures".to_string()),
+        "{names:?}"
+    );
 }
 
 #[test]
 fn a_foreign_topic_with_cis_fix_name_is_not_used() {
     let mut s = account();
-    region(&mut s).topics.push(Topic { arn: topic_arn("cis-fix-alerts"), exists: true, tags: Default::default() });
+    region(&mut s).topics.push(Topic {
+        arn: topic_arn("cis-fix-alerts"),
+        exists: true,
+        tags: Default::default(),
+    });
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
-    assert_eq!(codes(&plan, "4.6"), ["topic_name_taken"]);
+    assert_eq!(
+        codes(&plan, "4.6"),
+        ["no_covering_filter", "topic_name_taken"]
+    );
     assert!(plan.actions.is_empty());
 }
 
@@ -315,8 +477,13 @@ fn an_existing_cis_fix_topic_is_reused_and_only_new_endpoints_subscribed() {
     let own = topic_arn("cis-fix-alerts");
     {
         let r = region(&mut s);
-        r.topics.push(Topic { arn: own.clone(), exists: true, tags: ownership::topic_tags([("email", "sec@example.com")]) });
-        r.subscriptions.push(subscription(&own, "email", "sec@example.com", true));
+        r.topics.push(Topic {
+            arn: own.clone(),
+            exists: true,
+            tags: ownership::topic_tags([("email", "sec@example.com")]),
+        });
+        r.subscriptions
+            .push(subscription(&own, "email", "sec@example.com", true));
     }
     let mut options = notify();
     options.notify.push("sms:+15555550100".parse().unwrap());
@@ -329,14 +496,19 @@ fn an_existing_cis_fix_topic_is_reused_and_only_new_endpoints_subscribed() {
             ("put_metric_alarm", Mode::Create, Some("4.6")),
         ]
     );
-    let Call::Subscribe { protocol, .. } = &plan.actions[0].call else { panic!() };
+    let Call::Subscribe { protocol, .. } = &plan.actions[0].call else {
+        panic!()
+    };
     assert_eq!(protocol, "sms");
 }
 
 #[test]
 fn no_subscriber_source_means_no_actions_and_a_hint() {
     let plan = audit(&catalog(&["4.6"]), &account(), &Options::default());
-    assert_eq!(codes(&plan, "4.6"), ["no_covering_filter", "needs_subscriber"]);
+    assert_eq!(
+        codes(&plan, "4.6"),
+        ["no_covering_filter", "needs_subscriber"]
+    );
     assert!(plan.controls[0].findings[1].message.contains("--notify"));
     assert!(plan.actions.is_empty());
 }
@@ -346,7 +518,12 @@ fn a_compliant_controls_topic_serves_the_others() {
     let mut s = account();
     compliant_46(&mut s, FAILURES);
     let plan = audit(&catalog(&["4.1", "4.6"]), &s, &Options::default());
-    let Some(Call::PutMetricAlarm { alarm_actions, .. }) = plan.actions.iter().map(|a| &a.call).find(|c| c.name() == "put_metric_alarm") else {
+    let Some(Call::PutMetricAlarm { alarm_actions, .. }) = plan
+        .actions
+        .iter()
+        .map(|a| &a.call)
+        .find(|c| c.name() == "put_metric_alarm")
+    else {
         panic!("{:?}", calls(&plan))
     };
     assert_eq!(alarm_actions, &[topic_arn("ops")]);
@@ -354,8 +531,10 @@ fn a_compliant_controls_topic_serves_the_others() {
 
 #[test]
 fn topic_arn_in_another_region_is_refused() {
-    let mut options = Options::default();
-    options.topic = TopicChoice::Arn("arn:aws:sns:eu-west-1:111122223333:ops".into());
+    let options = Options {
+        topic: TopicChoice::Arn("arn:aws:sns:eu-west-1:111122223333:ops".into()),
+        ..Options::default()
+    };
     let plan = audit(&catalog(&["4.6"]), &account(), &options);
     assert!(codes(&plan, "4.6").contains(&"topic_in_other_region".to_string()));
     assert!(plan.actions.is_empty());
@@ -364,9 +543,20 @@ fn topic_arn_in_another_region_is_refused() {
 #[test]
 fn a_metric_someone_else_publishes_is_not_shared() {
     let mut s = account();
-    region(&mut s).metric_filters.push(filter(GROUP, "logins", "{ $.eventName = ConsoleLogin }", "ConsoleAuthenticationFailures"));
+    // Logouts: not a covering filter, but it publishes the metric cis-fix would use.
+    region(&mut s).metric_filters.push(filter(
+        GROUP,
+        "logouts",
+        "{ $.eventName = ConsoleLogout }",
+        "ConsoleAuthenticationFailures",
+    ));
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
-    let Some(Call::PutMetricFilter { metric_name, .. }) = plan.actions.iter().map(|a| &a.call).find(|c| c.name() == "put_metric_filter") else {
+    let Some(Call::PutMetricFilter { metric_name, .. }) = plan
+        .actions
+        .iter()
+        .map(|a| &a.call)
+        .find(|c| c.name() == "put_metric_filter")
+    else {
         panic!()
     };
     assert_eq!(metric_name, "ConsoleAuthenticationFailures-cis-fix");
@@ -376,11 +566,19 @@ fn a_metric_someone_else_publishes_is_not_shared() {
 fn a_full_log_group_is_reported_not_overfilled() {
     let mut s = account();
     for i in 0..100 {
-        region(&mut s).metric_filters.push(filter(GROUP, &format!("f{i}"), "{ $.x = 1 }", &format!("M{i}")));
+        region(&mut s).metric_filters.push(filter(
+            GROUP,
+            &format!("f{i}"),
+            "{ $.x = 1 }",
+            &format!("M{i}"),
+        ));
     }
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
     assert!(codes(&plan, "4.6").contains(&"log_group_filter_limit".to_string()));
-    assert!(!plan.actions.iter().any(|a| a.call.name() == "put_metric_filter"));
+    assert!(!plan
+        .actions
+        .iter()
+        .any(|a| a.call.name() == "put_metric_filter"));
 }
 
 #[test]
@@ -389,7 +587,10 @@ fn several_trails_on_one_log_group_make_one_target() {
     s.trails.push(trail("second", GROUP));
     compliant_46(&mut s, FAILURES);
     let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
-    assert_eq!(plan.controls[0].chain.as_ref().unwrap().trail, "main, second");
+    assert_eq!(
+        plan.controls[0].chain.as_ref().unwrap().trail,
+        "main, second"
+    );
 }
 
 #[test]
@@ -406,7 +607,14 @@ fn the_plan_serialises_to_the_documented_json_shape() {
     let filter = &json["actions"][2];
     assert_eq!(filter["action"], "put_metric_filter");
     assert_eq!(filter["control"], "4.1");
-    for key in ["log_group_name", "filter_name", "filter_pattern", "metric_name", "metric_namespace", "metric_value"] {
+    for key in [
+        "log_group_name",
+        "filter_name",
+        "filter_pattern",
+        "metric_name",
+        "metric_namespace",
+        "metric_value",
+    ] {
         assert!(filter.get(key).is_some(), "{key}");
     }
     // And back.

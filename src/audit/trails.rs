@@ -35,7 +35,11 @@ fn classic(selectors: &[EventSelector]) -> Result<(), String> {
     let mut excluded: Vec<&str> = Vec::new();
     for s in selectors.iter().filter(|s| s.include_management_events) {
         if !s.exclude_management_event_sources.is_empty() {
-            excluded.extend(s.exclude_management_event_sources.iter().map(String::as_str));
+            excluded.extend(
+                s.exclude_management_event_sources
+                    .iter()
+                    .map(String::as_str),
+            );
             continue;
         }
         match s.read_write_type.as_str() {
@@ -55,9 +59,10 @@ fn advanced(selectors: &[AdvancedEventSelector]) -> Result<(), String> {
     let mut write = false;
     let mut excluded: Vec<&str> = Vec::new();
     for selector in selectors {
-        let is_management = selector.field_selectors.iter().any(|f| {
-            f.field == "eventCategory" && f.equals.iter().any(|v| v == "Management")
-        });
+        let is_management = selector
+            .field_selectors
+            .iter()
+            .any(|f| f.field == "eventCategory" && f.equals.iter().any(|v| v == "Management"));
         if !is_management {
             continue;
         }
@@ -103,15 +108,20 @@ fn coverage(read: bool, write: bool, excluded: &[&str]) -> Result<(), String> {
     let exclusion = if excluded.is_empty() {
         String::new()
     } else {
-        format!(" (management events are restricted: {})", excluded.join(", "))
+        format!(
+            " (management events are restricted: {})",
+            excluded.join(", ")
+        )
     };
     match (read, write) {
         (true, true) => Ok(()),
         (false, true) => Err(format!("records only write management events{exclusion}")),
-        (true, false) => Err(format!("records only read-only management events{exclusion}")),
-        (false, false) if !excluded.is_empty() => Err(format!(
-            "does not record all management events{exclusion}"
+        (true, false) => Err(format!(
+            "records only read-only management events{exclusion}"
         )),
+        (false, false) if !excluded.is_empty() => {
+            Err(format!("does not record all management events{exclusion}"))
+        }
         (false, false) => Err("does not record management events".to_string()),
     }
 }
@@ -176,7 +186,10 @@ mod tests {
         t.event_selectors = vec![excluded];
         assert!(problems(&t)[0].contains("kms.amazonaws.com"));
         // Read-only plus write-only selectors together record everything.
-        t.event_selectors = vec![classic_selector("ReadOnly", true), classic_selector("WriteOnly", true)];
+        t.event_selectors = vec![
+            classic_selector("ReadOnly", true),
+            classic_selector("WriteOnly", true),
+        ];
         assert!(problems(&t).is_empty());
     }
 
@@ -189,7 +202,9 @@ mod tests {
         }];
         assert!(problems(&t).is_empty());
 
-        t.advanced_event_selectors[0].field_selectors.push(field("readOnly", &["false"]));
+        t.advanced_event_selectors[0]
+            .field_selectors
+            .push(field("readOnly", &["false"]));
         assert!(problems(&t)[0].contains("only write"));
 
         t.advanced_event_selectors = vec![AdvancedEventSelector {
@@ -208,7 +223,10 @@ mod tests {
         // Data events only: no management events at all.
         t.advanced_event_selectors = vec![AdvancedEventSelector {
             name: None,
-            field_selectors: vec![field("eventCategory", &["Data"]), field("resources.type", &["AWS::S3::Object"])],
+            field_selectors: vec![
+                field("eventCategory", &["Data"]),
+                field("resources.type", &["AWS::S3::Object"]),
+            ],
         }];
         assert!(problems(&t)[0].contains("does not record management events"));
     }

@@ -42,12 +42,17 @@ where
 /// Reads everything the audit needs.
 pub async fn read(session: &Session, topics_of_interest: TopicsOfInterest<'_>) -> Result<Snapshot> {
     let region = session.region.clone();
-    let (account_id, trails) = tokio::try_join!(account_id(session), list_trails(session, &region))?;
+    let (account_id, trails) =
+        tokio::try_join!(account_id(session), list_trails(session, &region))?;
 
     // Regions that matter are those the trails' log groups live in (in this account).
     let mut log_groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for trail in &trails {
-        if let Some(lg) = trail.log_group_arn.as_deref().and_then(LogGroupRef::from_arn) {
+        if let Some(lg) = trail
+            .log_group_arn
+            .as_deref()
+            .and_then(LogGroupRef::from_arn)
+        {
             if lg.account == account_id {
                 log_groups.entry(lg.region).or_default().insert(lg.name);
             }
@@ -94,7 +99,11 @@ async fn list_trails(session: &Session, region: &str) -> Result<Vec<Trail>> {
         .trail_list
         .unwrap_or_default()
         .into_iter()
-        .filter(|t| t.trail_arn.as_ref().is_some_and(|arn| seen.insert(arn.clone())))
+        .filter(|t| {
+            t.trail_arn
+                .as_ref()
+                .is_some_and(|arn| seen.insert(arn.clone()))
+        })
         .collect();
     let details = listed.into_iter().map(|t| {
         let arn = t.trail_arn.clone().unwrap_or_default();
@@ -178,7 +187,11 @@ async fn read_region(
     log_groups: &BTreeSet<String>,
     topics: Vec<String>,
 ) -> Result<RegionSnapshot> {
-    let filters = try_join_all(log_groups.iter().map(|g| metric_filters(session, region, g)));
+    let filters = try_join_all(
+        log_groups
+            .iter()
+            .map(|g| metric_filters(session, region, g)),
+    );
     let (filters, alarms, subscriptions, topics) = tokio::try_join!(
         filters,
         alarms(session, region),
@@ -193,7 +206,11 @@ async fn read_region(
     })
 }
 
-async fn metric_filters(session: &Session, region: &str, log_group: &str) -> Result<Vec<MetricFilter>> {
+async fn metric_filters(
+    session: &Session,
+    region: &str,
+    log_group: &str,
+) -> Result<Vec<MetricFilter>> {
     let client = session.logs(region);
     let mut pages = client
         .describe_metric_filters()
@@ -209,9 +226,14 @@ async fn metric_filters(session: &Session, region: &str, log_group: &str) -> Res
             Err(e) => return Err(aws_error("logs:DescribeMetricFilters", region, e)),
         };
         for f in page.metric_filters.unwrap_or_default() {
-            let transformation = f.metric_transformations.unwrap_or_default().into_iter().next();
+            let transformation = f
+                .metric_transformations
+                .unwrap_or_default()
+                .into_iter()
+                .next();
             let Some(t) = transformation else { continue };
-            let mut dimensions: Vec<String> = t.dimensions.unwrap_or_default().into_keys().collect();
+            let mut dimensions: Vec<String> =
+                t.dimensions.unwrap_or_default().into_keys().collect();
             dimensions.sort();
             filters.push(MetricFilter {
                 log_group: f.log_group_name.unwrap_or_else(|| log_group.to_string()),
@@ -287,7 +309,12 @@ async fn subscriptions(session: &Session, region: &str) -> Result<Vec<Subscripti
 /// Whether a topic exists, and its tags (cis-fix's ownership marks), in one call.
 async fn topic(session: &Session, region: &str, arn: String) -> Result<Topic> {
     let client = session.sns(region);
-    match client.list_tags_for_resource().resource_arn(&arn).send().await {
+    match client
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+    {
         Ok(out) => Ok(Topic {
             arn,
             exists: true,
@@ -298,11 +325,18 @@ async fn topic(session: &Session, region: &str, arn: String) -> Result<Topic> {
                 .map(|t| (t.key, t.value))
                 .collect(),
         }),
-        Err(e) if matches!(e.code(), Some("ResourceNotFound" | "NotFound" | "ResourceNotFoundException")) => Ok(Topic {
-            arn,
-            exists: false,
-            tags: BTreeMap::new(),
-        }),
+        Err(e)
+            if matches!(
+                e.code(),
+                Some("ResourceNotFound" | "NotFound" | "ResourceNotFoundException")
+            ) =>
+        {
+            Ok(Topic {
+                arn,
+                exists: false,
+                tags: BTreeMap::new(),
+            })
+        }
         Err(e) => Err(aws_error("sns:ListTagsForResource", region, e)),
     }
 }

@@ -210,15 +210,26 @@ mod tests {
         // Names may contain '/', and the trailing `:*` is optional.
         let lg = LogGroupRef::from_arn("arn:aws:logs:us-east-1:1:log-group:/org/ct/logs").unwrap();
         assert_eq!(lg.name, "/org/ct/logs");
-        for bad in ["", "arn:aws:sns:us-east-1:1:t", "arn:aws:logs:us-east-1:1:stream:x", "nope"] {
+        for bad in [
+            "",
+            "arn:aws:sns:us-east-1:1:t",
+            "arn:aws:logs:us-east-1:1:stream:x",
+            "nope",
+        ] {
             assert_eq!(LogGroupRef::from_arn(bad), None, "{bad}");
         }
     }
 
     #[test]
     fn topic_arns_follow_the_partition() {
-        assert_eq!(topic_arn("us-east-1", "1", "t"), "arn:aws:sns:us-east-1:1:t");
-        assert_eq!(topic_arn("cn-north-1", "1", "t"), "arn:aws-cn:sns:cn-north-1:1:t");
+        assert_eq!(
+            topic_arn("us-east-1", "1", "t"),
+            "arn:aws:sns:us-east-1:1:t"
+        );
+        assert_eq!(
+            topic_arn("cn-north-1", "1", "t"),
+            "arn:aws-cn:sns:cn-north-1:1:t"
+        );
         assert_eq!(
             topic_arn("us-gov-west-1", "1", "t"),
             "arn:aws-us-gov:sns:us-gov-west-1:1:t"

@@ -84,7 +84,12 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
 
     out.push('\n');
     let _ = writeln!(out, "{}", p.bold("Controls"));
-    let width = plan.controls.iter().map(|c| c.id.len() + c.slug.len() + 1).max().unwrap_or(0);
+    let width = plan
+        .controls
+        .iter()
+        .map(|c| c.id.len() + c.slug.len() + 1)
+        .max()
+        .unwrap_or(0);
     for c in &plan.controls {
         let status = match c.status {
             Status::Compliant => p.green("compliant"),
@@ -142,8 +147,16 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
             Mode::Create => p.green("+"),
             Mode::Change => p.yellow("~"),
         };
-        let control = a.control.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
-        let _ = writeln!(out, "  {sign} {}{control}", describe(a, options.show_endpoints));
+        let control = a
+            .control
+            .as_deref()
+            .map(|c| format!(" [{c}]"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {sign} {}{control}",
+            describe(a, options.show_endpoints)
+        );
         let _ = writeln!(out, "      {}", p.dim(&a.reason));
     }
     out.push('\n');

@@ -22,11 +22,13 @@ fn half_compliant() -> (Snapshot, Options) {
         "Failures",
     ));
     r.alarms.push(alarm("failures", "Failures", Some(&ops)));
-    r.subscriptions.push(subscription(&ops, "email", "oncall@example.com", true));
+    r.subscriptions
+        .push(subscription(&ops, "email", "oncall@example.com", true));
     r.metric_filters.push(filter(
         GROUP,
         "root",
-        r#"{ $.userIdentity.type = "Root" && $.eventType != "AwsServiceEvent" }"#,
+        // Narrower than the control's: only console sign-ins by root.
+        r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" && $.eventName = "ConsoleLogin" }"#,
         "Root",
     ));
     r.metric_filters.push(filter(
@@ -62,7 +64,10 @@ fn text_without_changes() {
     let (s, _) = half_compliant();
     let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
     let out = text(&plan, TextOptions::default());
-    assert!(out.contains("No changes. Controls: 1 compliant, 0 non-compliant, 0 blocked."), "{out}");
+    assert!(
+        out.contains("No changes. Controls: 1 compliant, 0 non-compliant, 0 blocked."),
+        "{out}"
+    );
 }
 
 #[test]
@@ -70,7 +75,14 @@ fn colour_only_when_asked() {
     let (s, options) = half_compliant();
     let plan = audit(&catalog(&["4.3"]), &s, &options);
     assert!(!text(&plan, TextOptions::default()).contains('\u{1b}'));
-    assert!(text(&plan, TextOptions { color: true, show_endpoints: false }).contains('\u{1b}'));
+    assert!(text(
+        &plan,
+        TextOptions {
+            color: true,
+            show_endpoints: false
+        }
+    )
+    .contains('\u{1b}'));
 }
 
 #[test]
@@ -78,7 +90,16 @@ fn endpoints_are_masked_unless_shown() {
     let (s, options) = half_compliant();
     let plan = audit(&catalog(&["4.3"]), &s, &options);
     let masked = text(&plan, TextOptions::default());
-    assert!(masked.contains("s****@example.com") && !masked.contains("security@"), "{masked}");
-    let shown = text(&plan, TextOptions { color: false, show_endpoints: true });
+    assert!(
+        masked.contains("s****@example.com") && !masked.contains("security@"),
+        "{masked}"
+    );
+    let shown = text(
+        &plan,
+        TextOptions {
+            color: false,
+            show_endpoints: true,
+        },
+    );
     assert!(shown.contains("security@example.com"));
 }

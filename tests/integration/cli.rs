@@ -15,15 +15,30 @@ fn cis_fix(args: &[&str]) -> std::process::Output {
 #[test]
 fn bad_arguments_exit_1_with_a_clear_message() {
     let cases: &[(&[&str], &str)] = &[
-        (&["plan", "--notify", "pager:123"], "unknown protocol `pager`"),
-        (&["plan", "--notify", "email:nobody"], "not a valid email endpoint"),
+        (
+            &["plan", "--notify", "pager:123"],
+            "unknown protocol `pager`",
+        ),
+        (
+            &["plan", "--notify", "email:nobody"],
+            "not a valid email endpoint",
+        ),
         (&["plan", "--format", "yaml"], "invalid value 'yaml'"),
         (&["plan", "--topic-arn", "alerts"], "not an SNS topic ARN"),
         (&["plan", "--benchmark", "cis-9"], "invalid value 'cis-9'"),
         (&["plan", "--controls", "4.1,9.9"], "unknown control"),
-        (&["plan", "--catalog", "/nonexistent/catalog.toml"], "cannot read catalog /nonexistent/catalog.toml"),
         (
-            &["plan", "--notify", "email:a@example.com", "--topic-arn", "arn:aws:sns:us-east-1:111122223333:t"],
+            &["plan", "--catalog", "/nonexistent/catalog.toml"],
+            "cannot read catalog /nonexistent/catalog.toml",
+        ),
+        (
+            &[
+                "plan",
+                "--notify",
+                "email:a@example.com",
+                "--topic-arn",
+                "arn:aws:sns:us-east-1:111122223333:t",
+            ],
             "cannot be used with",
         ),
         (&["frobnicate"], "unrecognized subcommand"),
@@ -31,12 +46,20 @@ fn bad_arguments_exit_1_with_a_clear_message() {
     for (args, expected) in cases {
         let out = cis_fix(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
-        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
         assert!(stdout(&out).is_empty(), "{args:?}");
     }
     // The unknown-controls error lists the valid ones.
     let out = cis_fix(&["plan", "--controls", "9.9"]);
-    assert!(stderr(&out).contains("4.6 (console-authentication-failures)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("4.6 (console-authentication-failures)"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -47,7 +70,14 @@ fn help_and_version_exit_0() {
         assert!(!stdout(&out).is_empty());
     }
     let help = stdout(&cis_fix(&["plan", "--help"]));
-    for flag in ["--benchmark", "--controls", "--notify", "--topic-arn", "--detailed-exitcode", "--out"] {
+    for flag in [
+        "--benchmark",
+        "--controls",
+        "--notify",
+        "--topic-arn",
+        "--detailed-exitcode",
+        "--out",
+    ] {
         assert!(help.contains(flag), "{flag} missing from help");
     }
 }
@@ -72,7 +102,11 @@ fn a_malformed_catalog_names_file_line_and_field() {
 fn missing_credentials_are_one_quick_line() {
     let started = Instant::now();
     let out = cis_fix(&["plan", "--region", "us-east-1"]);
-    assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.starts_with("error: no AWS credentials found"), "{err}");
@@ -84,10 +118,15 @@ fn missing_region_is_one_line() {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cis-fix"));
     cmd.arg("plan");
     isolate(&mut cmd);
-    cmd.env("AWS_ACCESS_KEY_ID", "111122223333").env("AWS_SECRET_ACCESS_KEY", "x");
+    cmd.env("AWS_ACCESS_KEY_ID", "111122223333")
+        .env("AWS_SECRET_ACCESS_KEY", "x");
     let out = cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("no AWS region configured"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no AWS region configured"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[tokio::test]

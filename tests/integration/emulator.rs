@@ -14,6 +14,9 @@ fn emulator_adapter_unit_tests_pass() {
         .output()
         .expect("run the emulator's unit tests");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "emulator unit tests failed:\n{stderr}");
+    assert!(
+        out.status.success(),
+        "emulator unit tests failed:\n{stderr}"
+    );
     assert!(stderr.contains("OK"), "{stderr}");
 }

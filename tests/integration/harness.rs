@@ -185,7 +185,14 @@ impl Account {
         }
     }
 
-    pub async fn filter(&self, log_group: &str, name: &str, pattern: &str, metric: &str, namespace: &str) {
+    pub async fn filter(
+        &self,
+        log_group: &str,
+        name: &str,
+        pattern: &str,
+        metric: &str,
+        namespace: &str,
+    ) {
         self.logs()
             .put_metric_filter()
             .log_group_name(log_group)
@@ -204,7 +211,14 @@ impl Account {
             .expect("put metric filter");
     }
 
-    pub async fn alarm(&self, name: &str, metric: &str, namespace: &str, topic_arn: Option<&str>, actions_enabled: bool) {
+    pub async fn alarm(
+        &self,
+        name: &str,
+        metric: &str,
+        namespace: &str,
+        topic_arn: Option<&str>,
+        actions_enabled: bool,
+    ) {
         use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
         let mut put = self
             .cloudwatch()
@@ -275,19 +289,22 @@ impl Account {
             String::from_utf8_lossy(&out.stderr),
             String::from_utf8_lossy(&out.stdout)
         );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
-        })
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
     }
 
     /// The AWS calls the emulator saw from this account, as (service, operation).
     pub fn calls(&self) -> Vec<(String, String)> {
-        let text = ureq::get(&format!("{}/_emulator/calls?account={}", self.emulator.url(), self.id))
-            .call()
-            .expect("read calls")
-            .body_mut()
-            .read_to_string()
-            .expect("read calls body");
+        let text = ureq::get(&format!(
+            "{}/_emulator/calls?account={}",
+            self.emulator.url(),
+            self.id
+        ))
+        .call()
+        .expect("read calls")
+        .body_mut()
+        .read_to_string()
+        .expect("read calls body");
         let body: Value = serde_json::from_str(&text).expect("calls JSON");
         body["calls"]
             .as_array()
@@ -303,15 +320,22 @@ impl Account {
     }
 
     pub fn reset_calls(&self) {
-        ureq::post(&format!("{}/_emulator/calls/reset?account={}", self.emulator.url(), self.id))
-            .send_empty()
-            .expect("reset calls");
+        ureq::post(&format!(
+            "{}/_emulator/calls/reset?account={}",
+            self.emulator.url(),
+            self.id
+        ))
+        .send_empty()
+        .expect("reset calls");
     }
 
     pub fn confirm_topic(&self, topic_arn: &str) {
         ureq::post(&format!("{}/_emulator/confirm", self.emulator.url()))
             .header("Content-Type", "application/json")
-            .send(serde_json::json!({"account": self.id, "region": REGION, "topic_arn": topic_arn}).to_string())
+            .send(
+                serde_json::json!({"account": self.id, "region": REGION, "topic_arn": topic_arn})
+                    .to_string(),
+            )
             .expect("confirm subscriptions");
     }
 }
@@ -376,7 +400,11 @@ pub fn status<'a>(plan: &'a Value, id: &str) -> &'a str {
 pub fn codes(plan: &Value, id: &str) -> Vec<String> {
     control(plan, id)["findings"]
         .as_array()
-        .map(|fs| fs.iter().filter_map(|f| f["code"].as_str().map(str::to_string)).collect())
+        .map(|fs| {
+            fs.iter()
+                .filter_map(|f| f["code"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
