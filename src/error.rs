@@ -31,7 +31,7 @@ pub enum Error {
     #[error("invalid catalog {origin}: {message}")]
     Catalog { origin: String, message: String },
 
-    #[error("no AWS credentials found: {detail}. Set AWS_PROFILE (see `aws configure`) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where an instance role is available.")]
+    #[error("no AWS credentials found: {}. Set AWS_PROFILE (see `aws configure`) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where an instance role is available.", detail.trim_end_matches('.'))]
     NoCredentials { detail: String },
 
     #[error("no AWS region configured: pass --region REGION or set AWS_REGION (or a region in your AWS profile)")]

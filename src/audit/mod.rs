@@ -9,6 +9,7 @@
 pub mod options;
 pub mod trails;
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -203,9 +204,16 @@ struct Unqualified<'a> {
     problems: &'a [String],
 }
 
-/// Existing filter patterns, parsed once.
+type FilterKey = (String, String, String);
+
+/// Existing filter patterns, parsed once, and their relation to each control, compared once.
 struct Parsed {
-    patterns: HashMap<(String, String, String), Option<Pattern>>,
+    patterns: HashMap<FilterKey, Option<Pattern>>,
+    relations: RefCell<HashMap<(FilterKey, String), Option<Relation>>>,
+}
+
+fn key(region: &str, f: &MetricFilter) -> FilterKey {
+    (region.to_string(), f.log_group.clone(), f.name.clone())
 }
 
 impl Parsed {
@@ -213,35 +221,40 @@ impl Parsed {
         let mut patterns = HashMap::new();
         for (region, data) in &snapshot.regions {
             for f in &data.metric_filters {
-                patterns.insert(
-                    (region.clone(), f.log_group.clone(), f.name.clone()),
-                    pattern::parse(&f.pattern).ok(),
-                );
+                patterns.insert(key(region, f), pattern::parse(&f.pattern).ok());
             }
         }
-        Parsed { patterns }
+        Parsed {
+            patterns,
+            relations: RefCell::new(HashMap::new()),
+        }
     }
 
     fn get(&self, region: &str, f: &MetricFilter) -> Option<&Pattern> {
-        self.patterns
-            .get(&(region.to_string(), f.log_group.clone(), f.name.clone()))
-            .and_then(Option::as_ref)
+        self.patterns.get(&key(region, f)).and_then(Option::as_ref)
     }
 
     /// How an existing filter relates to the control: the best verdict over every pattern
     /// the control accepts. `None` when the existing pattern is not a JSON pattern we parse.
     fn relation(&self, region: &str, f: &MetricFilter, control: &Control) -> Option<Relation> {
-        let existing = self.get(region, f)?;
+        let memo_key = (key(region, f), control.slug.clone());
+        if let Some(known) = self.relations.borrow().get(&memo_key) {
+            return *known;
+        }
         let rank = |r: Relation| match r {
             Relation::Equivalent => 3,
             Relation::Covers => 2,
             Relation::Weaker => 1,
             Relation::Different => 0,
         };
-        control
-            .accepted_patterns()
-            .map(|accepted| pattern::compare(existing, accepted))
-            .max_by_key(|r| rank(*r))
+        let relation = self.get(region, f).and_then(|existing| {
+            control
+                .accepted_patterns()
+                .map(|accepted| pattern::compare(existing, accepted))
+                .max_by_key(|r| rank(*r))
+        });
+        self.relations.borrow_mut().insert(memo_key, relation);
+        relation
     }
 }
 
@@ -431,7 +444,7 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
     let evaluations: Vec<Evaluation> = catalog
         .controls
         .iter()
-        .map(|control| evaluate(control, snapshot, &targets, &unqualified, &parsed))
+        .map(|control| evaluate(control, catalog, snapshot, &targets, &unqualified, &parsed))
         .collect();
 
     let mut planner = Planner {
@@ -506,6 +519,7 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
 
 fn evaluate<'a>(
     control: &Control,
+    catalog: &Catalog,
     snapshot: &'a Snapshot,
     targets: &[Target<'a>],
     unqualified: &[Unqualified],
@@ -564,6 +578,16 @@ fn evaluate<'a>(
         for filter in on_group {
             let relation = parsed.relation(region, filter, control);
             if !relation.is_some_and(Relation::satisfies) {
+                // A filter that serves another control is that control's, not a near miss.
+                let serves_another = catalog.controls.iter().any(|other| {
+                    other.slug != control.slug
+                        && parsed
+                            .relation(region, filter, other)
+                            .is_some_and(Relation::satisfies)
+                });
+                if serves_another && relation != Some(Relation::Weaker) {
+                    continue;
+                }
                 if let Some(miss) = near_miss(filter, relation, control, parsed.get(region, filter))
                 {
                     near_misses.push(miss);
@@ -730,9 +754,10 @@ fn near_miss(
         Some(p) => (diff_lines(p), diff_lines(&control.pattern)),
         None => (filter.pattern.clone(), control.pattern_text.clone()),
     };
-    let ratio = similar::TextDiff::from_chars(old.as_str(), new.as_str()).ratio();
+    // Similar means most conditions in common: compared line by line, one condition a line.
+    let ratio = similar::TextDiff::from_lines(old.as_str(), new.as_str()).ratio();
     let weaker = relation == Some(Relation::Weaker);
-    if !weaker && ratio < 0.6 {
+    if !weaker && ratio <= 0.5 {
         return None;
     }
     let what = if weaker {
@@ -753,8 +778,12 @@ fn near_miss(
                 };
                 format!("{sign} {}", change.value().trim_end_matches('\n'))
             })
-            .collect::<Vec<_>>()
-            .join("\n");
+            .collect::<Vec<_>>();
+    let diff = std::iter::once("  {".to_string())
+        .chain(diff)
+        .chain(std::iter::once("  }".to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
     Some(Finding {
         code: "near_miss_filter".into(),
         message: format!(
@@ -769,7 +798,12 @@ fn near_miss(
 /// it on a line of its own, so that a missing or extra condition shows as one line.
 fn diff_lines(pattern: &Pattern) -> String {
     let mut lines = Vec::new();
-    for line in pattern.display_lines() {
+    // The braces are on lines of their own and would make any two patterns look alike.
+    for line in pattern
+        .display_lines()
+        .into_iter()
+        .filter(|l| l != "{" && l != "}")
+    {
         let mut parts = line.split(" && ");
         if let Some(first) = parts.next() {
             lines.push(first.to_string());
@@ -914,16 +948,28 @@ impl Planner<'_> {
             tags: ownership::alarm_tags(&control.slug),
         };
         match own_alarm {
-            None => self.push(
-                Mode::Create,
-                Some(control),
-                &region,
-                format!(
+            None => {
+                let users: Vec<String> = data
+                    .alarms
+                    .iter()
+                    .filter(|a| {
+                        a.metric_name.as_deref() == Some(metric_name.as_str())
+                            && a.namespace.as_deref() == Some(metric_namespace.as_str())
+                    })
+                    .map(|a| format!("`{}`", a.name))
+                    .collect();
+                let mut reason = format!(
                     "alarm on {metric_namespace}/{metric_name} notifying {}",
                     topic.arn
-                ),
-                call,
-            ),
+                );
+                if !users.is_empty() {
+                    reason.push_str(&format!(
+                        "; the existing alarm {} stays as it is (cis-fix does not change what it did not create)",
+                        users.join(", ")
+                    ));
+                }
+                self.push(Mode::Create, Some(control), &region, reason, call);
+            }
             Some(existing) => {
                 let drift = alarm_drift(existing, &call);
                 if !drift.is_empty() {
