@@ -667,3 +667,67 @@ async fn out_writes_a_saved_plan_with_what_it_observed() {
     assert!(observed.keys().any(|k| k.starts_with("trail ")));
     assert!(observed.keys().any(|k| k.starts_with("subscription ")));
 }
+
+#[tokio::test]
+async fn actions_go_to_the_region_of_the_trails_log_group() {
+    use aws_config::Region;
+    let account = Account::new().await;
+    let home = "eu-west-1";
+    let cloudtrail = aws_sdk_cloudtrail::Client::from_conf(
+        aws_sdk_cloudtrail::config::Builder::from(&account.config)
+            .region(Region::new(home))
+            .build(),
+    );
+    let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
+        aws_sdk_cloudwatchlogs::config::Builder::from(&account.config)
+            .region(Region::new(home))
+            .build(),
+    );
+    let bucket = format!("eu-trail-{}", account.id);
+    account.bucket(&bucket);
+    logs.create_log_group()
+        .log_group_name("eu-trail-logs")
+        .send()
+        .await
+        .unwrap();
+    cloudtrail
+        .create_trail()
+        .name("eu-main")
+        .s3_bucket_name(&bucket)
+        .is_multi_region_trail(true)
+        .cloud_watch_logs_log_group_arn(format!(
+            "arn:aws:logs:{home}:{}:log-group:eu-trail-logs:*",
+            account.id
+        ))
+        .cloud_watch_logs_role_arn(format!("arn:aws:iam::{}:role/ct", account.id))
+        .send()
+        .await
+        .unwrap();
+    cloudtrail
+        .start_logging()
+        .name("eu-main")
+        .send()
+        .await
+        .unwrap();
+
+    // Discovered from the trail's home region, everything is planned there.
+    let plan = account.plan(&[
+        "--region",
+        home,
+        "--controls",
+        "4.6",
+        "--notify",
+        "email:sec@example.com",
+    ]);
+    assert_eq!(plan["region"], home);
+    assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
+    let actions = plan["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 4, "{plan:#}");
+    for a in actions {
+        assert_eq!(a["region"], home, "{a}");
+    }
+    assert_eq!(
+        actions[0]["topic_arn"],
+        format!("arn:aws:sns:{home}:{}:cis-fix-alerts", account.id)
+    );
+}
