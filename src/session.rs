@@ -57,6 +57,18 @@ impl Intercept for CallCounter {
     }
 }
 
+/// A client of one SDK crate for one region, counting its calls. (A macro because each SDK
+/// crate has its own config and client types.)
+macro_rules! regional_client {
+    ($sdk:ident, $session:expr, $region:expr) => {{
+        let config = $sdk::config::Builder::from(&$session.config)
+            .region(Region::new($region.to_string()))
+            .interceptor($session.calls.clone())
+            .build();
+        $sdk::Client::from_conf(config)
+    }};
+}
+
 /// A connection to one AWS account: configuration plus per-region clients.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -107,35 +119,19 @@ impl Session {
     }
 
     pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
-        let config = aws_sdk_cloudtrail::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .interceptor(self.calls.clone())
-            .build();
-        aws_sdk_cloudtrail::Client::from_conf(config)
+        regional_client!(aws_sdk_cloudtrail, self, region)
     }
 
     pub fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
-        let config = aws_sdk_cloudwatchlogs::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .interceptor(self.calls.clone())
-            .build();
-        aws_sdk_cloudwatchlogs::Client::from_conf(config)
+        regional_client!(aws_sdk_cloudwatchlogs, self, region)
     }
 
     pub fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
-        let config = aws_sdk_cloudwatch::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .interceptor(self.calls.clone())
-            .build();
-        aws_sdk_cloudwatch::Client::from_conf(config)
+        regional_client!(aws_sdk_cloudwatch, self, region)
     }
 
     pub fn sns(&self, region: &str) -> aws_sdk_sns::Client {
-        let config = aws_sdk_sns::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .interceptor(self.calls.clone())
-            .build();
-        aws_sdk_sns::Client::from_conf(config)
+        regional_client!(aws_sdk_sns, self, region)
     }
 
     pub fn sts(&self) -> aws_sdk_sts::Client {

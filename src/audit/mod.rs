@@ -201,7 +201,7 @@ struct Target<'a> {
 struct Unqualified<'a> {
     log_group: LogGroupRef,
     trail: &'a str,
-    problems: &'a [String],
+    problems: Vec<String>,
 }
 
 type FilterKey = (String, String, String);
@@ -383,7 +383,6 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
     let mut trail_reports = Vec::new();
     let mut targets: Vec<Target> = Vec::new();
     let mut unqualified: Vec<Unqualified> = Vec::new();
-    let mut trail_problems: Vec<Vec<String>> = Vec::new();
     for trail in &snapshot.trails {
         let mut problems = trails::problems(trail);
         let log_group = trail
@@ -406,19 +405,9 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
             log_group: log_group.as_ref().map(|lg| lg.name.clone()),
             problems: problems.clone(),
         });
-        trail_problems.push(problems);
-    }
-    for (trail, problems) in snapshot.trails.iter().zip(&trail_problems) {
-        let Some(lg) = trail
-            .log_group_arn
-            .as_deref()
-            .and_then(LogGroupRef::from_arn)
-        else {
+        let Some(lg) = log_group.filter(|lg| lg.account == account) else {
             continue;
         };
-        if lg.account != account {
-            continue;
-        }
         if problems.is_empty() {
             match targets.iter_mut().find(|t| t.log_group == lg) {
                 Some(t) => t.trails.push(&trail.name),
@@ -444,7 +433,17 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
     let evaluations: Vec<Evaluation> = catalog
         .controls
         .iter()
-        .map(|control| evaluate(control, catalog, snapshot, &targets, &unqualified, &parsed))
+        .map(|control| {
+            evaluate(
+                control,
+                catalog,
+                snapshot,
+                &trail_reports,
+                &targets,
+                &unqualified,
+                &parsed,
+            )
+        })
         .collect();
 
     let mut planner = Planner {
@@ -521,6 +520,7 @@ fn evaluate<'a>(
     control: &Control,
     catalog: &Catalog,
     snapshot: &'a Snapshot,
+    trail_reports: &[TrailReport],
     targets: &[Target<'a>],
     unqualified: &[Unqualified],
     parsed: &Parsed,
@@ -533,20 +533,10 @@ fn evaluate<'a>(
                 format!("no CloudTrail trail is visible from {}: create a multi-region trail that logs all management events to CloudWatch Logs (cis-fix does not create trails)", snapshot.region),
             ));
         } else {
-            for t in &snapshot.trails {
-                let report = trails::problems(t);
-                let mut reasons = report;
-                if t.log_group_arn.is_none() {
-                    reasons.push("does not send to CloudWatch Logs".into());
-                }
-                if let Some(lg) = t.log_group_arn.as_deref().and_then(LogGroupRef::from_arn) {
-                    if lg.account != snapshot.account_id {
-                        reasons.push(format!("sends to a log group in account {}", lg.account));
-                    }
-                }
+            for t in trail_reports {
                 findings.push(finding(
                     "trail_not_qualifying",
-                    format!("trail `{}` {}", t.name, reasons.join("; ")),
+                    format!("trail `{}` {}", t.name, t.problems.join("; ")),
                 ));
             }
             findings.push(finding(

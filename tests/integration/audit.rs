@@ -171,35 +171,23 @@ async fn a_chain_through_a_non_qualifying_trail_does_not_count() {
     assert!(finding.contains("not multi-region"), "{finding}");
     assert_eq!(plan["trails"][0]["qualifies"], false);
 
-    // Not logging: blocked as well.
-    let stopped = Account::new().await;
-    stopped
-        .trail(TrailSpec {
-            logging: false,
-            ..TrailSpec::good("stopped", GROUP)
-        })
-        .await;
-    let plan = stopped.plan(&["--controls", "4.1"]);
-    assert_eq!(status(&plan, "4.1"), "blocked");
-    assert!(control(&plan, "4.1")["findings"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("not logging"));
-
-    // No CloudWatch Logs destination: blocked.
-    let no_logs = Account::new().await;
-    no_logs
-        .trail(TrailSpec {
-            log_group: None,
-            ..TrailSpec::good("s3-only", GROUP)
-        })
-        .await;
-    let plan = no_logs.plan(&["--controls", "4.1"]);
-    assert_eq!(status(&plan, "4.1"), "blocked");
-    assert!(control(&plan, "4.1")["findings"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("CloudWatch Logs"));
+    // Not logging, or not sending to CloudWatch Logs: blocked as well.
+    let stopped = TrailSpec {
+        logging: false,
+        ..TrailSpec::good("stopped", GROUP)
+    };
+    let s3_only = TrailSpec {
+        log_group: None,
+        ..TrailSpec::good("s3-only", GROUP)
+    };
+    for (spec, why) in [(stopped, "not logging"), (s3_only, "CloudWatch Logs")] {
+        let account = Account::new().await;
+        account.trail(spec).await;
+        let plan = account.plan(&["--controls", "4.1"]);
+        assert_eq!(status(&plan, "4.1"), "blocked");
+        let message = &control(&plan, "4.1")["findings"][0]["message"];
+        assert!(message.as_str().unwrap().contains(why), "{message}");
+    }
 }
 
 #[tokio::test]
