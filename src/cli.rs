@@ -1,15 +1,17 @@
 //! Command-line interface: arguments, and the glue from them to the core.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::apply;
 use crate::audit::options::{parse_topic_arn, parse_topic_name, DEFAULT_TOPIC_NAME};
 use crate::audit::{self, Endpoint, Options, Plan, TopicChoice};
 use crate::catalog::{self, Catalog};
 use crate::error::{Error, Result};
+use crate::inventory::aws::ReadMode;
 use crate::inventory::{self, Snapshot};
 use crate::render::{self, TextOptions};
 use crate::saved::SavedPlan;
@@ -53,6 +55,87 @@ pub enum Command {
     /// Audit the account and show what is compliant, what is not and why, and what an apply
     /// would do. Read-only.
     Plan(PlanArgs),
+    /// Show the plan, ask for confirmation, then create what is missing. With PLAN_FILE
+    /// (from `plan --out`), perform exactly that plan if the account has not changed since.
+    Apply(ApplyArgs),
+    /// Remove what cis-fix created, and nothing else, after the same confirmation.
+    Backout(BackoutArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A saved plan from `cis-fix plan --out FILE`.
+    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["catalog", "controls", "notify", "topic_arn"])]
+    pub plan_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// Do not ask for confirmation (for CI). Without a terminal, apply refuses unless given.
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    #[command(flatten)]
+    pub display: Display,
+}
+
+#[derive(Debug, Args)]
+pub struct BackoutArgs {
+    /// Built-in benchmark version (to resolve --controls).
+    #[arg(long, value_name = "NAME", default_value = catalog::DEFAULT_BENCHMARK, value_parser = clap::builder::PossibleValuesParser::new(catalog::builtin_names()))]
+    pub benchmark: String,
+
+    /// Your own catalog file (to resolve --controls), instead of --benchmark.
+    #[arg(long, value_name = "FILE", conflicts_with = "benchmark")]
+    pub catalog: Option<PathBuf>,
+
+    /// Only the resources of these controls: ids or slugs, comma-separated.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub controls: Vec<String>,
+
+    /// Region to discover trails from (default: the AWS configuration's).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Name of the topic cis-fix created (if you applied with --topic-name).
+    #[arg(long, value_name = "NAME", value_parser = parse_topic_name, default_value = DEFAULT_TOPIC_NAME)]
+    pub topic_name: String,
+
+    /// Also delete cis-fix's topics that others have subscribed to.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Do not ask for confirmation (for CI). Without a terminal, backout refuses unless given.
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    #[command(flatten)]
+    pub display: Display,
+}
+
+/// Text display options shared by apply and backout.
+#[derive(Debug, Args)]
+pub struct Display {
+    /// Show subscription endpoints in full in text output (they are masked by default).
+    #[arg(long)]
+    pub show_endpoints: bool,
+
+    /// When to colour text output. `auto` colours on a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Print the number of AWS API calls and the wall time to stderr.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+impl Display {
+    fn text_options(&self) -> TextOptions {
+        TextOptions {
+            color: self.color.enabled(),
+            show_endpoints: self.show_endpoints,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +261,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
     match cli.command {
         Command::Plan(args) => runtime.block_on(plan(args)),
+        Command::Apply(args) => runtime.block_on(apply(args)),
+        Command::Backout(args) => runtime.block_on(backout(args)),
     }
 }
 
@@ -185,17 +270,23 @@ pub fn run(cli: Cli) -> Result<Outcome> {
 async fn observe(
     selection: &Selection,
     session: &Session,
-) -> Result<(Catalog, Options, Snapshot, Plan)> {
+    mode: ReadMode,
+) -> Result<(Options, Snapshot, Plan)> {
     let catalog = selection.catalog()?;
     let options = selection.options();
+    let snapshot = read(session, &options, mode).await?;
+    let plan = audit::audit(&catalog, &snapshot, &options);
+    Ok((options, snapshot, plan))
+}
+
+/// Reads the account as `options` need it: the topics they name, plus `mode`'s extras.
+async fn read(session: &Session, options: &Options, mode: ReadMode) -> Result<Snapshot> {
     let topic = options.topic.clone();
     let topics_of_interest = move |region: &str, account: &str| match &topic {
         TopicChoice::Arn(arn) => vec![arn.clone()],
         TopicChoice::Name(name) => vec![inventory::topic_arn(region, account, name)],
     };
-    let snapshot = inventory::aws::read(session, &topics_of_interest).await?;
-    let plan = audit::audit(&catalog, &snapshot, &options);
-    Ok((catalog, options, snapshot, plan))
+    inventory::aws::read(session, &topics_of_interest, mode).await
 }
 
 async fn plan(args: PlanArgs) -> Result<Outcome> {
@@ -203,7 +294,7 @@ async fn plan(args: PlanArgs) -> Result<Outcome> {
     // Fail on a bad catalog or control list before touching AWS.
     args.selection.catalog()?;
     let session = Session::connect(args.selection.region.as_deref()).await?;
-    let (_catalog, options, snapshot, plan) = observe(&args.selection, &session).await?;
+    let (options, snapshot, plan) = observe(&args.selection, &session, ReadMode::Plan).await?;
 
     let rendered = match args.format {
         Format::Json => render::json(&plan) + "\n",
@@ -234,6 +325,154 @@ async fn plan(args: PlanArgs) -> Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+async fn apply(args: ApplyArgs) -> Result<Outcome> {
+    let started = Instant::now();
+    let (plan, session) = match &args.plan_file {
+        Some(path) => {
+            let saved = SavedPlan::read(path)?;
+            let region = args
+                .selection
+                .region
+                .clone()
+                .unwrap_or_else(|| saved.plan.region.clone());
+            let session = Session::connect(Some(&region)).await?;
+            let snapshot = read(&session, &saved.options, ReadMode::Verify).await?;
+            check_fresh(path, &saved, &snapshot)?;
+            check_owned(path, &saved.plan, &snapshot)?;
+            (saved.plan, session)
+        }
+        None => {
+            args.selection.catalog()?;
+            let session = Session::connect(args.selection.region.as_deref()).await?;
+            let (_, _, plan) = observe(&args.selection, &session, ReadMode::Verify).await?;
+            (plan, session)
+        }
+    };
+    print(&render::text(&plan, args.display.text_options()))?;
+    if plan.actions.is_empty() {
+        print("Nothing to apply.\n")?;
+        return finish(&args.display, &session, started);
+    }
+    let count = plan.actions.len();
+    let question = format!(
+        "Apply these {count} change{}?",
+        if count == 1 { "" } else { "s" }
+    );
+    print("\n")?;
+    if !apply::confirm(&question, args.auto_approve)? {
+        return Err(Error::Cancelled("apply cancelled".into()));
+    }
+    apply::apply(&session, &plan.actions, &mut std::io::stdout()).await?;
+    print(&format!(
+        "\nApply complete: {} created, {} changed.\n",
+        plan.summary.to_create, plan.summary.to_change
+    ))?;
+    finish(&args.display, &session, started)
+}
+
+/// Refuses a saved plan when the account, the region or anything it observed has changed.
+fn check_fresh(path: &Path, saved: &SavedPlan, now: &Snapshot) -> Result<()> {
+    let stale = |message: String| Error::StalePlan {
+        path: path.to_path_buf(),
+        message,
+    };
+    if saved.plan.account_id != now.account_id || saved.plan.region != now.region {
+        return Err(stale(format!(
+            "it was made for account {} in {}, but these credentials and settings reach account {} in {}",
+            saved.plan.account_id, saved.plan.region, now.account_id, now.region
+        )));
+    }
+    let changes = saved.changes_since(now);
+    if !changes.is_empty() {
+        let shown: Vec<&str> = changes.iter().take(3).map(String::as_str).collect();
+        let more = changes.len().saturating_sub(shown.len());
+        return Err(stale(format!(
+            "the account changed since it was made ({}{})",
+            shown.join("; "),
+            if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            }
+        )));
+    }
+    Ok(())
+}
+
+/// A saved plan was made without reading alarm tags: before it changes an alarm, check that
+/// the alarm really carries cis-fix's marks.
+fn check_owned(path: &Path, plan: &Plan, now: &Snapshot) -> Result<()> {
+    for action in plan
+        .actions
+        .iter()
+        .filter(|a| a.mode == audit::Mode::Change)
+    {
+        let audit::Call::PutMetricAlarm { alarm_name, .. } = &action.call else {
+            continue;
+        };
+        let owned = now
+            .region(&action.region)
+            .and_then(|r| r.alarms.iter().find(|a| &a.name == alarm_name))
+            .is_some_and(|a| a.tags.is_some() && crate::ownership::own_alarm_record(a).is_some());
+        if !owned {
+            return Err(Error::SavedPlan {
+                path: path.to_path_buf(),
+                message: format!("it changes alarm {alarm_name}, which does not carry cis-fix's marks; nothing was changed"),
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn backout(args: BackoutArgs) -> Result<Outcome> {
+    let started = Instant::now();
+    let slugs = if args.controls.is_empty() {
+        None
+    } else {
+        let catalog = match &args.catalog {
+            Some(path) => catalog::load_file(path)?,
+            None => catalog::load_builtin(&args.benchmark)?,
+        };
+        let selected = catalog.select(&args.controls)?.controls;
+        Some(selected.into_iter().map(|c| c.slug).collect::<Vec<_>>())
+    };
+    let session = Session::connect(args.region.as_deref()).await?;
+    let options = Options {
+        notify: Vec::new(),
+        topic: TopicChoice::Name(args.topic_name.clone()),
+    };
+    let snapshot = read(&session, &options, ReadMode::Verify).await?;
+    let removal = audit::backout::plan(&snapshot, slugs.as_deref(), args.force);
+    print(&render::removal_text(
+        &snapshot.account_id,
+        &snapshot.region,
+        &removal,
+        args.display.text_options(),
+    ))?;
+    if removal.removals.is_empty() {
+        return finish(&args.display, &session, started);
+    }
+    let count = removal.removals.len();
+    let question = format!(
+        "Remove these {count} resource{}?",
+        if count == 1 { "" } else { "s" }
+    );
+    print("\n")?;
+    if !apply::confirm(&question, args.auto_approve)? {
+        return Err(Error::Cancelled("backout cancelled".into()));
+    }
+    apply::remove(&session, &removal.removals, &mut std::io::stdout()).await?;
+    print(&format!("\nBackout complete: {count} removed.\n"))?;
+    finish(&args.display, &session, started)
+}
+
+fn finish(display: &Display, session: &Session, started: Instant) -> Result<Outcome> {
+    if display.stats {
+        report_stats(session, started);
+    }
+    Ok(Outcome::Success)
 }
 
 fn report_stats(session: &Session, started: Instant) {

@@ -44,6 +44,15 @@ pub enum Error {
         message: String,
     },
 
+    #[error("cannot use saved plan {}: {message}", path.display())]
+    SavedPlan { path: PathBuf, message: String },
+
+    #[error("saved plan {} is stale: {message}; nothing was changed. Run `cis-fix plan --out {}` again and review the new plan.", path.display(), path.display())]
+    StalePlan { path: PathBuf, message: String },
+
+    #[error("{0}; nothing was changed")]
+    Cancelled(String),
+
     #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,

@@ -8,8 +8,10 @@
 //! - [`inventory`] is the only code that reads AWS, into a plain [`inventory::Snapshot`];
 //! - [`audit`] is pure: (catalog, snapshot, options) → findings and ordered actions;
 //! - [`render`] shows a plan as text or JSON;
+//! - [`apply`] is the only code that writes to AWS: it performs actions and removals;
 //! - [`ownership`] defines the marks cis-fix puts on what it creates.
 
+pub mod apply;
 pub mod audit;
 pub mod catalog;
 pub mod cli;

@@ -101,6 +101,13 @@ pub fn alarm_record(description: Option<&str>) -> Option<AlarmRecord> {
     serde_json::from_str(json).ok()
 }
 
+/// The record of an alarm that is cis-fix's: its description carries the record and, when
+/// its tags were read, they carry the mark too (a copied description alone is not enough).
+pub fn own_alarm_record(alarm: &crate::inventory::Alarm) -> Option<AlarmRecord> {
+    let record = alarm_record(alarm.description.as_deref())?;
+    alarm.tags.as_ref().is_none_or(is_managed).then_some(record)
+}
+
 /// Tags cis-fix puts on an alarm it creates.
 pub fn alarm_tags(slug: &str) -> BTreeMap<String, String> {
     BTreeMap::from([

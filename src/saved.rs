@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{Options, Plan, FORMAT_VERSION};
 use crate::error::{Error, Result};
-use crate::inventory::Snapshot;
+use crate::inventory::{Alarm, Snapshot};
 
 pub const KIND: &str = "cis-fix-saved-plan";
 
@@ -50,6 +50,54 @@ impl SavedPlan {
     }
 }
 
+impl SavedPlan {
+    /// Reads a saved plan, refusing anything that is not one this cis-fix wrote.
+    pub fn read(path: &Path) -> Result<SavedPlan> {
+        let fail = |message: String| Error::SavedPlan {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        if text.trim().is_empty() {
+            return Err(fail("the file is empty".into()));
+        }
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| fail(format!("not JSON (or truncated): {e}")))?;
+        if value.get("kind").and_then(|k| k.as_str()) != Some(KIND) {
+            return Err(fail(format!(
+                "not a saved plan (no \"kind\": \"{KIND}\"); write one with `cis-fix plan --out FILE`"
+            )));
+        }
+        match value.get("format_version").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(FORMAT_VERSION) => {}
+            Some(v) => {
+                return Err(fail(format!(
+                    "format_version {v} is not supported (this cis-fix reads {FORMAT_VERSION})"
+                )))
+            }
+            None => return Err(fail("no format_version".into())),
+        }
+        serde_json::from_value(value).map_err(|e| fail(format!("not a valid saved plan: {e}")))
+    }
+
+    /// What changed between what this plan observed and `now`; empty when nothing did.
+    pub fn changes_since(&self, now: &Snapshot) -> Vec<String> {
+        let current = fingerprint(now);
+        let mut changes = Vec::new();
+        for (key, digest) in &self.observed {
+            match current.get(key) {
+                None => changes.push(format!("{key} went away")),
+                Some(d) if d != digest => changes.push(format!("{key} changed")),
+                Some(_) => {}
+            }
+        }
+        for key in current.keys().filter(|k| !self.observed.contains_key(*k)) {
+            changes.push(format!("{key} appeared"));
+        }
+        changes
+    }
+}
+
 fn digest(value: &impl Serialize) -> String {
     let bytes = serde_json::to_vec(value).unwrap_or_default();
     Sha256::digest(bytes)
@@ -76,7 +124,12 @@ pub fn fingerprint(snapshot: &Snapshot) -> BTreeMap<String, String> {
             );
         }
         for a in &data.alarms {
-            observed.insert(format!("alarm {region} {}", a.name), digest(a));
+            // Tags are read only by apply and backout; what the plan saw is the rest.
+            let seen = Alarm {
+                tags: None,
+                ..a.clone()
+            };
+            observed.insert(format!("alarm {region} {}", a.name), digest(&seen));
         }
         for s in &data.subscriptions {
             // Keyed by topic and endpoint digest, not by ARN: a pending subscription has none.
@@ -98,7 +151,7 @@ pub fn fingerprint(snapshot: &Snapshot) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::{Alarm, RegionSnapshot, Subscription};
+    use crate::inventory::{RegionSnapshot, Subscription};
 
     fn snapshot() -> Snapshot {
         let mut s = Snapshot {

@@ -6,6 +6,7 @@
 //! an alarm on that filter's metric (name and namespace), actions enabled, with an SNS topic
 //! in `AlarmActions` → that topic has a confirmed subscription.
 
+pub mod backout;
 pub mod options;
 pub mod trails;
 
@@ -902,10 +903,10 @@ impl Planner<'_> {
             }),
         };
         let data = target.region;
-        let own_alarm = data.alarms.iter().find(|a| {
-            ownership::alarm_record(a.description.as_deref())
-                .is_some_and(|r| r.control == control.slug)
-        });
+        let own_alarm = data
+            .alarms
+            .iter()
+            .find(|a| ownership::own_alarm_record(a).is_some_and(|r| r.control == control.slug));
         let alarm_name = match own_alarm {
             Some(a) => a.name.clone(),
             None => {

@@ -12,10 +12,11 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::try_join_all;
 
 use super::{
-    AdvancedEventSelector, Alarm, EventSelector, FieldSelector, LogGroupRef, MetricFilter,
+    AdvancedEventSelector, Alarm, Arn, EventSelector, FieldSelector, LogGroupRef, MetricFilter,
     RegionSnapshot, Snapshot, Subscription, Topic, Trail,
 };
 use crate::error::{Error, Result};
+use crate::ownership;
 use crate::session::{first_line, Session};
 
 /// Topics to look at besides those found through subscriptions: cis-fix's own (by name) and
@@ -39,8 +40,22 @@ where
     }
 }
 
+/// How much to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadMode {
+    /// What a plan needs, in a number of calls independent of the number of controls.
+    Plan,
+    /// Also what apply and backout need to be sure what is cis-fix's: the tags of alarms
+    /// that claim to be cis-fix's, the topics they notify, and the filters they name.
+    Verify,
+}
+
 /// Reads everything the audit needs.
-pub async fn read(session: &Session, topics_of_interest: TopicsOfInterest<'_>) -> Result<Snapshot> {
+pub async fn read(
+    session: &Session,
+    topics_of_interest: TopicsOfInterest<'_>,
+    mode: ReadMode,
+) -> Result<Snapshot> {
     let region = session.region.clone();
     let (account_id, trails) =
         tokio::try_join!(account_id(session), list_trails(session, &region))?;
@@ -60,7 +75,7 @@ pub async fn read(session: &Session, topics_of_interest: TopicsOfInterest<'_>) -
     }
     let regions = log_groups.iter().map(|(region, groups)| {
         let topics = topics_of_interest(region, &account_id);
-        read_region(session, region, groups, topics)
+        read_region(session, region, groups, topics, mode)
     });
     let regions = try_join_all(regions).await?;
 
@@ -186,6 +201,7 @@ async fn read_region(
     region: &str,
     log_groups: &BTreeSet<String>,
     topics: Vec<String>,
+    mode: ReadMode,
 ) -> Result<RegionSnapshot> {
     let filters = try_join_all(
         log_groups
@@ -198,12 +214,101 @@ async fn read_region(
         subscriptions(session, region),
         try_join_all(topics.into_iter().map(|arn| topic(session, region, arn))),
     )?;
-    Ok(RegionSnapshot {
+    let mut snapshot = RegionSnapshot {
         metric_filters: filters.into_iter().flatten().collect(),
         alarms,
         subscriptions,
         topics,
-    })
+    };
+    if mode == ReadMode::Verify {
+        verify(session, region, log_groups, &mut snapshot).await?;
+    }
+    Ok(snapshot)
+}
+
+/// The extra reads of [`ReadMode::Verify`], for the alarms that claim to be cis-fix's.
+async fn verify(
+    session: &Session,
+    region: &str,
+    log_groups: &BTreeSet<String>,
+    snapshot: &mut RegionSnapshot,
+) -> Result<()> {
+    let claimed: Vec<usize> = (0..snapshot.alarms.len())
+        .filter(|&i| {
+            snapshot
+                .alarms
+                .get(i)
+                .is_some_and(|a| ownership::alarm_record(a.description.as_deref()).is_some())
+        })
+        .collect();
+    let mut extra_groups = BTreeSet::new();
+    let mut extra_topics = BTreeSet::new();
+    for &i in &claimed {
+        let Some(alarm) = snapshot.alarms.get(i) else {
+            continue;
+        };
+        if let Some(filter) =
+            ownership::alarm_record(alarm.description.as_deref()).and_then(|r| r.filter)
+        {
+            if !log_groups.contains(&filter.log_group) {
+                extra_groups.insert(filter.log_group);
+            }
+        }
+        for action in &alarm.alarm_actions {
+            let in_region =
+                Arn::parse(action).is_some_and(|a| a.service == "sns" && a.region == region);
+            if in_region && !snapshot.topics.iter().any(|t| &t.arn == action) {
+                extra_topics.insert(action.clone());
+            }
+        }
+    }
+    let arns: Vec<String> = claimed
+        .iter()
+        .filter_map(|&i| snapshot.alarms.get(i).map(|a| a.arn.clone()))
+        .collect();
+    let (tags, filters, topics) = tokio::try_join!(
+        try_join_all(arns.iter().map(|arn| alarm_tags(session, region, arn))),
+        try_join_all(
+            extra_groups
+                .iter()
+                .map(|g| metric_filters(session, region, g))
+        ),
+        try_join_all(
+            extra_topics
+                .into_iter()
+                .map(|arn| topic(session, region, arn))
+        ),
+    )?;
+    for (&i, tags) in claimed.iter().zip(tags) {
+        if let Some(alarm) = snapshot.alarms.get_mut(i) {
+            alarm.tags = Some(tags);
+        }
+    }
+    snapshot
+        .metric_filters
+        .extend(filters.into_iter().flatten());
+    snapshot.topics.extend(topics);
+    Ok(())
+}
+
+async fn alarm_tags(
+    session: &Session,
+    region: &str,
+    arn: &str,
+) -> Result<BTreeMap<String, String>> {
+    let out = session
+        .cloudwatch(region)
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| aws_error("cloudwatch:ListTagsForResource", region, e))?;
+    Ok(out
+        .tags
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|t| Some((t.key?, t.value?)))
+        .collect())
 }
 
 async fn metric_filters(
@@ -282,6 +387,7 @@ async fn alarms(session: &Session, region: &str) -> Result<Vec<Alarm>> {
                 threshold: a.threshold,
                 comparison_operator: a.comparison_operator.map(|c| c.as_str().to_string()),
                 evaluation_periods: a.evaluation_periods,
+                tags: None,
             });
         }
     }

@@ -95,6 +95,10 @@ pub struct Alarm {
     pub threshold: Option<f64>,
     pub comparison_operator: Option<String>,
     pub evaluation_periods: Option<i32>,
+    /// The alarm's tags, read only where cis-fix must be sure an alarm is its own (before
+    /// changing or deleting it); `None` when not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 
+use crate::audit::backout::{Removal, RemovalPlan, RemoveCall};
 use crate::audit::options::mask_endpoint;
 use crate::audit::{Action, Call, Mode, Plan, Status};
 
@@ -215,6 +216,84 @@ pub fn describe(action: &Action, show_endpoints: bool) -> String {
             ..
         } => format!("put_metric_alarm {alarm_name} on {namespace}/{metric_name} ({region})"),
     }
+}
+
+/// One line per removal.
+pub fn describe_removal(removal: &Removal, show_endpoints: bool) -> String {
+    let region = &removal.region;
+    match &removal.call {
+        RemoveCall::DeleteAlarm { alarm_name } => format!("delete_alarm {alarm_name} ({region})"),
+        RemoveCall::DeleteMetricFilter {
+            log_group_name,
+            filter_name,
+        } => format!("delete_metric_filter {filter_name} on log group {log_group_name} ({region})"),
+        RemoveCall::Unsubscribe {
+            topic_arn,
+            protocol,
+            endpoint,
+            ..
+        } => {
+            let shown = if show_endpoints {
+                endpoint.clone()
+            } else {
+                mask_endpoint(protocol, endpoint)
+            };
+            format!("unsubscribe {protocol} {shown} from {topic_arn}")
+        }
+        RemoveCall::DeleteTopic { topic_arn } => format!("delete_topic {topic_arn}"),
+    }
+}
+
+/// What a backout will remove and keep, terraform-style.
+pub fn removal_text(
+    account: &str,
+    region: &str,
+    plan: &RemovalPlan,
+    options: TextOptions,
+) -> String {
+    let p = Painter(options.color);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} account {account}, region {region}",
+        p.bold("cis-fix backout:")
+    );
+    out.push('\n');
+    if !plan.kept.is_empty() {
+        let _ = writeln!(out, "{}", p.bold("Kept"));
+        for k in &plan.kept {
+            let _ = writeln!(out, "  {}: {}", k.resource, k.reason);
+        }
+        out.push('\n');
+    }
+    if plan.removals.is_empty() {
+        let _ = writeln!(
+            out,
+            "Nothing to remove: no resource created by cis-fix was found."
+        );
+        return out;
+    }
+    let _ = writeln!(out, "{} ({} destroy)", p.bold("Actions"), p.red("-"));
+    for r in &plan.removals {
+        let control = r
+            .control
+            .as_deref()
+            .map(|c| format!(" [{c}]"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {} {}{control}",
+            p.red("-"),
+            describe_removal(r, options.show_endpoints)
+        );
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "{}",
+        p.bold(&format!("Plan: {} to destroy.", plan.removals.len()))
+    );
+    out
 }
 
 #[cfg(test)]

@@ -262,6 +262,74 @@ impl Account {
             .expect("subscribe");
     }
 
+    /// Everything backout must restore, as sorted lines: every metric filter, alarm (with
+    /// its settings), topic (with its tags) and subscription of the account in `REGION`.
+    pub async fn state(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let filters = self
+            .logs()
+            .describe_metric_filters()
+            .send()
+            .await
+            .expect("filters");
+        for f in filters.metric_filters() {
+            lines.push(format!(
+                "filter {:?} {:?} {:?} {:?}",
+                f.log_group_name(),
+                f.filter_name(),
+                f.filter_pattern(),
+                f.metric_transformations()
+            ));
+        }
+        let alarms = self
+            .cloudwatch()
+            .describe_alarms()
+            .send()
+            .await
+            .expect("alarms");
+        for a in alarms.metric_alarms() {
+            lines.push(format!(
+                "alarm {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                a.alarm_name(),
+                a.metric_name(),
+                a.namespace(),
+                a.actions_enabled(),
+                a.alarm_actions(),
+                a.alarm_description(),
+                a.threshold()
+            ));
+        }
+        let topics = self.sns().list_topics().send().await.expect("topics");
+        for t in topics.topics() {
+            let arn = t.topic_arn().unwrap_or_default();
+            let tags = self
+                .sns()
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .expect("tags");
+            lines.push(format!("topic {arn} {:?}", tags.tags()));
+        }
+        let subscriptions = self
+            .sns()
+            .list_subscriptions()
+            .send()
+            .await
+            .expect("subscriptions");
+        for s in subscriptions.subscriptions() {
+            lines.push(format!(
+                "subscription {:?} {:?} {:?} {:?}",
+                s.topic_arn(),
+                s.protocol(),
+                s.endpoint(),
+                s.subscription_arn()
+            ));
+        }
+        lines.sort();
+        lines
+    }
+
     /// Runs the real `cis-fix` binary against this account.
     pub fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("run cis-fix")

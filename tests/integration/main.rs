@@ -1,6 +1,7 @@
 //! Integration tests: the real `cis-fix` binary against the test AWS emulator.
 //! All in one test binary, so the AWS SDK is linked once.
 
+mod apply;
 mod audit;
 mod cli;
 mod emulator;
