@@ -48,6 +48,11 @@ show exactly what is missing.\n\nExit codes: 0 success; 1 error (including bad a
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Attempts per AWS call before giving up (retries back off exponentially; throttling,
+    /// 5xx and network errors are retried).
+    #[arg(long, global = true, value_name = "N", env = "AWS_MAX_ATTEMPTS", default_value_t = crate::session::DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub max_attempts: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,10 +264,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    let attempts = cli.max_attempts;
     match cli.command {
-        Command::Plan(args) => runtime.block_on(plan(args)),
-        Command::Apply(args) => runtime.block_on(apply(args)),
-        Command::Backout(args) => runtime.block_on(backout(args)),
+        Command::Plan(args) => runtime.block_on(plan(args, attempts)),
+        Command::Apply(args) => runtime.block_on(apply(args, attempts)),
+        Command::Backout(args) => runtime.block_on(backout(args, attempts)),
     }
 }
 
@@ -289,11 +295,11 @@ async fn read(session: &Session, options: &Options, mode: ReadMode) -> Result<Sn
     inventory::aws::read(session, &topics_of_interest, mode).await
 }
 
-async fn plan(args: PlanArgs) -> Result<Outcome> {
+async fn plan(args: PlanArgs, attempts: u32) -> Result<Outcome> {
     let started = Instant::now();
     // Fail on a bad catalog or control list before touching AWS.
     args.selection.catalog()?;
-    let session = Session::connect(args.selection.region.as_deref()).await?;
+    let session = Session::connect(args.selection.region.as_deref(), attempts).await?;
     let (options, snapshot, plan) = observe(&args.selection, &session, ReadMode::Plan).await?;
 
     let rendered = match args.format {
@@ -320,6 +326,7 @@ async fn plan(args: PlanArgs) -> Result<Outcome> {
     if args.stats {
         report_stats(&session, started);
     }
+    not_auditable(&plan, &snapshot)?;
     Ok(if args.detailed_exitcode && !plan.is_compliant() {
         Outcome::NotCompliant
     } else {
@@ -327,9 +334,9 @@ async fn plan(args: PlanArgs) -> Result<Outcome> {
     })
 }
 
-async fn apply(args: ApplyArgs) -> Result<Outcome> {
+async fn apply(args: ApplyArgs, attempts: u32) -> Result<Outcome> {
     let started = Instant::now();
-    let (plan, session) = match &args.plan_file {
+    let (plan, snapshot, session) = match &args.plan_file {
         Some(path) => {
             let saved = SavedPlan::read(path)?;
             let region = args
@@ -337,20 +344,28 @@ async fn apply(args: ApplyArgs) -> Result<Outcome> {
                 .region
                 .clone()
                 .unwrap_or_else(|| saved.plan.region.clone());
-            let session = Session::connect(Some(&region)).await?;
+            let session = Session::connect(Some(&region), attempts).await?;
             let snapshot = read(&session, &saved.options, ReadMode::Verify).await?;
             check_fresh(path, &saved, &snapshot)?;
             check_owned(path, &saved.plan, &snapshot)?;
-            (saved.plan, session)
+            (saved.plan, snapshot, session)
         }
         None => {
             args.selection.catalog()?;
-            let session = Session::connect(args.selection.region.as_deref()).await?;
-            let (_, _, plan) = observe(&args.selection, &session, ReadMode::Verify).await?;
-            (plan, session)
+            let session = Session::connect(args.selection.region.as_deref(), attempts).await?;
+            let (_, snapshot, plan) = observe(&args.selection, &session, ReadMode::Verify).await?;
+            (plan, snapshot, session)
         }
     };
     print(&render::text(&plan, args.display.text_options()))?;
+    not_auditable(&plan, &snapshot)?;
+    if !snapshot.unreadable.is_empty() {
+        // A saved plan's actions were decided on full reads, but cis-fix cannot now verify
+        // what it would change.
+        return Err(Error::Unverifiable {
+            permissions: denied(&snapshot),
+        });
+    }
     if plan.actions.is_empty() {
         print("Nothing to apply.\n")?;
         return finish(&args.display, &session, started);
@@ -426,7 +441,7 @@ fn check_owned(path: &Path, plan: &Plan, now: &Snapshot) -> Result<()> {
     Ok(())
 }
 
-async fn backout(args: BackoutArgs) -> Result<Outcome> {
+async fn backout(args: BackoutArgs, attempts: u32) -> Result<Outcome> {
     let started = Instant::now();
     let slugs = if args.controls.is_empty() {
         None
@@ -438,12 +453,17 @@ async fn backout(args: BackoutArgs) -> Result<Outcome> {
         let selected = catalog.select(&args.controls)?.controls;
         Some(selected.into_iter().map(|c| c.slug).collect::<Vec<_>>())
     };
-    let session = Session::connect(args.region.as_deref()).await?;
+    let session = Session::connect(args.region.as_deref(), attempts).await?;
     let options = Options {
         notify: Vec::new(),
         topic: TopicChoice::Name(args.topic_name.clone()),
     };
     let snapshot = read(&session, &options, ReadMode::Verify).await?;
+    if !snapshot.unreadable.is_empty() {
+        return Err(Error::Unverifiable {
+            permissions: denied(&snapshot),
+        });
+    }
     let removal = audit::backout::plan(&snapshot, slugs.as_deref(), args.force);
     print(&render::removal_text(
         &snapshot.account_id,
@@ -466,6 +486,27 @@ async fn backout(args: BackoutArgs) -> Result<Outcome> {
     apply::remove(&session, &removal.removals, &mut std::io::stdout()).await?;
     print(&format!("\nBackout complete: {count} removed.\n"))?;
     finish(&args.display, &session, started)
+}
+
+/// The permissions a snapshot was denied, for messages.
+fn denied(snapshot: &Snapshot) -> String {
+    snapshot
+        .unreadable
+        .iter()
+        .map(|f| format!("{} ({})", f.permission, f.region))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A plan that could not audit some controls ends in an error, after it was shown.
+fn not_auditable(plan: &Plan, snapshot: &Snapshot) -> Result<()> {
+    if plan.summary.not_auditable == 0 {
+        return Ok(());
+    }
+    Err(Error::NotAuditable {
+        count: plan.summary.not_auditable,
+        permissions: denied(snapshot),
+    })
 }
 
 fn finish(display: &Display, session: &Session, started: Instant) -> Result<Outcome> {

@@ -53,6 +53,12 @@ pub enum Error {
     #[error("{0}; nothing was changed")]
     Cancelled(String),
 
+    #[error("{count} control{} could not be audited: AWS denied {permissions}. Grant these read permissions (examples/iam-plan.json lists what plan needs) and run again", if *.count == 1 { "" } else { "s" })]
+    NotAuditable { count: usize, permissions: String },
+
+    #[error("cannot tell what cis-fix created: AWS denied {permissions}; nothing was changed. Grant these permissions (examples/iam-apply.json lists what apply and backout need) and run again")]
+    Unverifiable { permissions: String },
+
     #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,

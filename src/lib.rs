@@ -11,6 +11,20 @@
 //! - [`apply`] is the only code that writes to AWS: it performs actions and removals;
 //! - [`ownership`] defines the marks cis-fix puts on what it creates.
 
+// Nothing a user or AWS sends may panic cis-fix: outside tests, no unwrap, expect, panic or
+// indexing that could fail. (Tests may, and are compiled with `cfg(test)`.)
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo
+    )
+)]
+
 pub mod apply;
 pub mod audit;
 pub mod catalog;

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -20,6 +22,14 @@ use crate::error::{Error, Result};
 /// How long resolving credentials may take before cis-fix gives up (instance metadata
 /// lookups on a machine without it would otherwise retry for a long time).
 const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default attempts per call (`--max-attempts`, or `AWS_MAX_ATTEMPTS`).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(20);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Counts HTTP attempts per `service.Operation`, retries included.
 #[derive(Debug, Clone, Default)]
@@ -79,8 +89,26 @@ pub struct Session {
 
 impl Session {
     /// Loads the standard AWS configuration and checks that credentials resolve.
-    pub async fn connect(region: Option<&str>) -> Result<Session> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    ///
+    /// Retries: the SDK's standard mode (exponential backoff with jitter, retrying throttling,
+    /// 5xx and transient network errors) with `max_attempts` attempts per call and a short
+    /// first backoff, as suits an interactive CLI. Every write cis-fix makes is idempotent
+    /// (puts overwrite, create-topic and subscribe return what exists, deletes of what is gone
+    /// are treated as done), so retrying after a lost reply is safe. Timeouts bound each
+    /// attempt and each call, so nothing hangs.
+    pub async fn connect(region: Option<&str>, max_attempts: u32) -> Result<Session> {
+        let retry = RetryConfig::standard()
+            .with_max_attempts(max_attempts.max(1))
+            .with_initial_backoff(INITIAL_BACKOFF)
+            .with_max_backoff(MAX_BACKOFF);
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+            .operation_timeout(OPERATION_TIMEOUT)
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry)
+            .timeout_config(timeouts);
         if let Some(region) = region {
             loader = loader.region(Region::new(region.to_string()));
         }

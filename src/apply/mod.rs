@@ -6,6 +6,7 @@
 use std::io::{IsTerminal, Write};
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::audit::backout::{Removal, RemoveCall};
 use crate::audit::{Action, Call};
@@ -236,7 +237,8 @@ async fn perform_removal(session: &Session, removal: &Removal) -> Result<()> {
                 .alarm_names(alarm_name)
                 .send()
                 .await
-                .map_err(|e| aws_error("cloudwatch:DeleteAlarms", region, e))?;
+                .map(|_| ())
+                .or_else(|e| gone_is_done(e, "cloudwatch:DeleteAlarms", region))?;
         }
         RemoveCall::DeleteMetricFilter {
             log_group_name,
@@ -249,7 +251,8 @@ async fn perform_removal(session: &Session, removal: &Removal) -> Result<()> {
                 .filter_name(filter_name)
                 .send()
                 .await
-                .map_err(|e| aws_error("logs:DeleteMetricFilter", region, e))?;
+                .map(|_| ())
+                .or_else(|e| gone_is_done(e, "logs:DeleteMetricFilter", region))?;
         }
         RemoveCall::Unsubscribe {
             subscription_arn, ..
@@ -260,7 +263,8 @@ async fn perform_removal(session: &Session, removal: &Removal) -> Result<()> {
                 .subscription_arn(subscription_arn)
                 .send()
                 .await
-                .map_err(|e| aws_error("sns:Unsubscribe", region, e))?;
+                .map(|_| ())
+                .or_else(|e| gone_is_done(e, "sns:Unsubscribe", region))?;
         }
         RemoveCall::DeleteTopic { topic_arn } => {
             session
@@ -269,10 +273,23 @@ async fn perform_removal(session: &Session, removal: &Removal) -> Result<()> {
                 .topic_arn(topic_arn)
                 .send()
                 .await
-                .map_err(|e| aws_error("sns:DeleteTopic", region, e))?;
+                .map(|_| ())
+                .or_else(|e| gone_is_done(e, "sns:DeleteTopic", region))?;
         }
     }
     Ok(())
+}
+
+/// A delete of something already gone is done: its earlier reply may have been lost and the
+/// call retried, or someone removed it meanwhile.
+fn gone_is_done<E>(error: E, operation: &'static str, region: &str) -> Result<()>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match error.code() {
+        Some("ResourceNotFound" | "ResourceNotFoundException" | "NotFound") => Ok(()),
+        _ => Err(aws_error(operation, region, error)),
+    }
 }
 
 fn sns_tag(key: &str, value: &str) -> Result<aws_sdk_sns::types::Tag> {

@@ -57,6 +57,8 @@ pub enum Status {
     Compliant,
     NonCompliant,
     Blocked,
+    /// A read the audit needed was denied: neither compliance nor a fix can be decided.
+    NotAuditable,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -173,6 +175,8 @@ pub struct Summary {
     pub compliant: usize,
     pub non_compliant: usize,
     pub blocked: usize,
+    #[serde(default)]
+    pub not_auditable: usize,
     pub to_create: usize,
     pub to_change: usize,
 }
@@ -487,6 +491,28 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
     }
 
     let mut actions = planner.actions;
+    // What could not be read may hold what the plan would create: decide nothing on it.
+    if !snapshot.unreadable.is_empty() {
+        let denied: Vec<String> = snapshot
+            .unreadable
+            .iter()
+            .map(|f| format!("{} ({})", f.permission, f.region))
+            .collect();
+        for control in controls
+            .iter_mut()
+            .filter(|c| c.status != Status::Compliant)
+        {
+            control.status = Status::NotAuditable;
+            control.findings = vec![finding(
+                "not_auditable",
+                format!(
+                    "cannot be audited: AWS denied {}; grant these read permissions (examples/iam-plan.json lists all that plan needs) and run again",
+                    denied.join(", ")
+                ),
+            )];
+        }
+        actions.clear();
+    }
     // Stable: within a kind, actions keep catalog order.
     actions.sort_by_key(|a| a.call.rank());
     let summary = Summary {
@@ -501,6 +527,10 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
         blocked: controls
             .iter()
             .filter(|c| c.status == Status::Blocked)
+            .count(),
+        not_auditable: controls
+            .iter()
+            .filter(|c| c.status == Status::NotAuditable)
             .count(),
         to_create: actions.iter().filter(|a| a.mode == Mode::Create).count(),
         to_change: actions.iter().filter(|a| a.mode == Mode::Change).count(),

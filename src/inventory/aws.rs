@@ -6,6 +6,7 @@
 //! (all paginated). Independent calls run concurrently.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use aws_sdk_cloudwatch::types::AlarmType;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -13,7 +14,7 @@ use futures::future::try_join_all;
 
 use super::{
     AdvancedEventSelector, Alarm, Arn, EventSelector, FieldSelector, LogGroupRef, MetricFilter,
-    RegionSnapshot, Snapshot, Subscription, Topic, Trail,
+    ReadFailure, RegionSnapshot, Snapshot, Subscription, Topic, Trail,
 };
 use crate::error::{Error, Result};
 use crate::ownership;
@@ -22,6 +23,42 @@ use crate::session::{first_line, Session};
 /// Topics to look at besides those found through subscriptions: cis-fix's own (by name) and
 /// `--topic-arn`. Given as a function of (region, account) → ARNs.
 pub type TopicsOfInterest<'a> = &'a (dyn Fn(&str, &str) -> Vec<String> + Sync);
+
+/// Reads denied so far; shared by the concurrent reads of one snapshot.
+type Denied = Mutex<Vec<ReadFailure>>;
+
+/// Error codes AWS services use for a missing permission.
+const ACCESS_DENIED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthorizationError",
+    "UnauthorizedOperation",
+    "UnauthorizedAccess",
+];
+
+/// A denied read is not fatal: it is recorded, and the audit marks what it would have
+/// decided as not auditable. Any other error stops the read.
+fn tolerate<T: Default>(result: Result<T>, denied: &Denied) -> Result<T> {
+    match result {
+        Err(Error::Aws {
+            operation,
+            region,
+            message,
+        }) if ACCESS_DENIED
+            .iter()
+            .any(|code| message == *code || message.starts_with(&format!("{code}:"))) =>
+        {
+            if let Ok(mut list) = denied.lock() {
+                list.push(ReadFailure {
+                    permission: operation.to_string(),
+                    region: region.unwrap_or_default(),
+                });
+            }
+            Ok(T::default())
+        }
+        other => other,
+    }
+}
 
 /// Turns an SDK error into a one-line error naming the call.
 pub(crate) fn aws_error<E>(operation: &'static str, region: &str, error: E) -> Error
@@ -57,8 +94,9 @@ pub async fn read(
     mode: ReadMode,
 ) -> Result<Snapshot> {
     let region = session.region.clone();
+    let denied = Denied::default();
     let (account_id, trails) =
-        tokio::try_join!(account_id(session), list_trails(session, &region))?;
+        tokio::try_join!(account_id(session), list_trails(session, &region, &denied))?;
 
     // Regions that matter are those the trails' log groups live in (in this account).
     let mut log_groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -75,15 +113,19 @@ pub async fn read(
     }
     let regions = log_groups.iter().map(|(region, groups)| {
         let topics = topics_of_interest(region, &account_id);
-        read_region(session, region, groups, topics, mode)
+        read_region(session, region, groups, topics, mode, &denied)
     });
     let regions = try_join_all(regions).await?;
 
+    let mut unreadable = denied.into_inner().unwrap_or_default();
+    unreadable.sort();
+    unreadable.dedup();
     Ok(Snapshot {
         account_id,
         region,
         trails,
         regions: log_groups.into_keys().zip(regions).collect(),
+        unreadable,
     })
 }
 
@@ -101,17 +143,18 @@ async fn account_id(session: &Session) -> Result<String> {
     })
 }
 
-async fn list_trails(session: &Session, region: &str) -> Result<Vec<Trail>> {
+async fn list_trails(session: &Session, region: &str, denied: &Denied) -> Result<Vec<Trail>> {
     let client = session.cloudtrail(region);
     let out = client
         .describe_trails()
         .include_shadow_trails(true)
         .send()
         .await
-        .map_err(|e| aws_error("cloudtrail:DescribeTrails", region, e))?;
+        .map(Some)
+        .map_err(|e| aws_error("cloudtrail:DescribeTrails", region, e));
     let mut seen = BTreeSet::new();
-    let listed: Vec<_> = out
-        .trail_list
+    let listed: Vec<_> = tolerate(out, denied)?
+        .and_then(|out| out.trail_list)
         .unwrap_or_default()
         .into_iter()
         .filter(|t| {
@@ -129,31 +172,35 @@ async fn list_trails(session: &Session, region: &str) -> Result<Vec<Trail>> {
             let client = session.cloudtrail(&home);
             let (status, selectors) = tokio::try_join!(
                 async {
-                    client
+                    let status = client
                         .get_trail_status()
                         .name(&arn)
                         .send()
                         .await
-                        .map_err(|e| aws_error("cloudtrail:GetTrailStatus", &home, e))
+                        .map(|o| o.is_logging)
+                        .map_err(|e| aws_error("cloudtrail:GetTrailStatus", &home, e));
+                    tolerate(status, denied)
                 },
                 async {
-                    client
+                    let selectors = client
                         .get_event_selectors()
                         .trail_name(&arn)
                         .send()
                         .await
-                        .map_err(|e| aws_error("cloudtrail:GetEventSelectors", &home, e))
+                        .map(|o| (o.event_selectors, o.advanced_event_selectors))
+                        .map_err(|e| aws_error("cloudtrail:GetEventSelectors", &home, e));
+                    tolerate(selectors, denied)
                 },
             )?;
+            let (event_selectors, advanced_event_selectors) = selectors;
             Ok::<_, Error>(Trail {
                 name: t.name.unwrap_or_default(),
                 arn,
                 home_region: home.clone(),
                 is_multi_region: t.is_multi_region_trail.unwrap_or(false),
-                is_logging: status.is_logging.unwrap_or(false),
+                is_logging: status.unwrap_or(false),
                 log_group_arn: t.cloud_watch_logs_log_group_arn.filter(|a| !a.is_empty()),
-                event_selectors: selectors
-                    .event_selectors
+                event_selectors: event_selectors
                     .unwrap_or_default()
                     .into_iter()
                     .map(|s| EventSelector {
@@ -167,8 +214,7 @@ async fn list_trails(session: &Session, region: &str) -> Result<Vec<Trail>> {
                             .unwrap_or_default(),
                     })
                     .collect(),
-                advanced_event_selectors: selectors
-                    .advanced_event_selectors
+                advanced_event_selectors: advanced_event_selectors
                     .unwrap_or_default()
                     .into_iter()
                     .map(|s| AdvancedEventSelector {
@@ -202,26 +248,31 @@ async fn read_region(
     log_groups: &BTreeSet<String>,
     topics: Vec<String>,
     mode: ReadMode,
+    denied: &Denied,
 ) -> Result<RegionSnapshot> {
     let filters = try_join_all(
         log_groups
             .iter()
-            .map(|g| metric_filters(session, region, g)),
+            .map(|g| async move { tolerate(metric_filters(session, region, g).await, denied) }),
     );
+    let topics =
+        try_join_all(topics.into_iter().map(|arn| async move {
+            tolerate(topic(session, region, arn).await.map(Some), denied)
+        }));
     let (filters, alarms, subscriptions, topics) = tokio::try_join!(
         filters,
-        alarms(session, region),
-        subscriptions(session, region),
-        try_join_all(topics.into_iter().map(|arn| topic(session, region, arn))),
+        async { tolerate(alarms(session, region).await, denied) },
+        async { tolerate(subscriptions(session, region).await, denied) },
+        topics,
     )?;
     let mut snapshot = RegionSnapshot {
         metric_filters: filters.into_iter().flatten().collect(),
         alarms,
         subscriptions,
-        topics,
+        topics: topics.into_iter().flatten().collect(),
     };
     if mode == ReadMode::Verify {
-        verify(session, region, log_groups, &mut snapshot).await?;
+        verify(session, region, log_groups, &mut snapshot, denied).await?;
     }
     Ok(snapshot)
 }
@@ -232,6 +283,7 @@ async fn verify(
     region: &str,
     log_groups: &BTreeSet<String>,
     snapshot: &mut RegionSnapshot,
+    denied: &Denied,
 ) -> Result<()> {
     let claimed: Vec<usize> = (0..snapshot.alarms.len())
         .filter(|&i| {
@@ -266,28 +318,28 @@ async fn verify(
         .iter()
         .filter_map(|&i| snapshot.alarms.get(i).map(|a| a.arn.clone()))
         .collect();
-    let (tags, filters, topics) = tokio::try_join!(
-        try_join_all(arns.iter().map(|arn| alarm_tags(session, region, arn))),
-        try_join_all(
-            extra_groups
-                .iter()
-                .map(|g| metric_filters(session, region, g))
-        ),
-        try_join_all(
-            extra_topics
-                .into_iter()
-                .map(|arn| topic(session, region, arn))
-        ),
-    )?;
+    let (tags, filters, topics) =
+        tokio::try_join!(
+            try_join_all(arns.iter().map(|arn| async move {
+                tolerate(alarm_tags(session, region, arn).await.map(Some), denied)
+            })),
+            try_join_all(extra_groups.iter().map(|g| async move {
+                tolerate(metric_filters(session, region, g).await, denied)
+            })),
+            try_join_all(extra_topics.into_iter().map(|arn| async move {
+                tolerate(topic(session, region, arn).await.map(Some), denied)
+            })),
+        )?;
     for (&i, tags) in claimed.iter().zip(tags) {
         if let Some(alarm) = snapshot.alarms.get_mut(i) {
-            alarm.tags = Some(tags);
+            // Unreadable tags stay `None`: unverified, so never changed or deleted.
+            alarm.tags = tags;
         }
     }
     snapshot
         .metric_filters
         .extend(filters.into_iter().flatten());
-    snapshot.topics.extend(topics);
+    snapshot.topics.extend(topics.into_iter().flatten());
     Ok(())
 }
 

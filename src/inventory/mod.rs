@@ -15,6 +15,17 @@ pub struct Snapshot {
     pub trails: Vec<Trail>,
     /// Per region that a trail's log group lives in (where filters, alarms and topics must be).
     pub regions: BTreeMap<String, RegionSnapshot>,
+    /// Reads that were denied: what is missing from this snapshot, and which permission would
+    /// have read it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<ReadFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ReadFailure {
+    /// The IAM action that was denied, e.g. `logs:DescribeMetricFilters`.
+    pub permission: String,
+    pub region: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

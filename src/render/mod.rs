@@ -96,6 +96,7 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
             Status::Compliant => p.green("compliant"),
             Status::NonCompliant => p.red("non-compliant"),
             Status::Blocked => p.yellow("blocked"),
+            Status::NotAuditable => p.yellow("not auditable"),
         };
         let label = format!("{} {}", c.id, c.slug);
         let _ = writeln!(out, "  {label:<width$}  {status}");
@@ -175,8 +176,13 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
 
 fn summary_tail(plan: &Plan) -> String {
     let s = &plan.summary;
+    let not_auditable = if s.not_auditable > 0 {
+        format!(", {} not auditable", s.not_auditable)
+    } else {
+        String::new()
+    };
     format!(
-        "Controls: {} compliant, {} non-compliant, {} blocked.",
+        "Controls: {} compliant, {} non-compliant, {} blocked{not_auditable}.",
         s.compliant, s.non_compliant, s.blocked
     )
 }

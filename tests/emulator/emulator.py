@@ -31,6 +31,7 @@ import random
 import re
 import sys
 import threading
+import time
 import uuid
 from urllib.parse import parse_qs
 
@@ -147,7 +148,14 @@ def error_reply(protocol, status, code, message, fault="Sender", json_type="appl
     return status, headers, body
 
 
-def fault_reply(protocol, kind, json_type):
+def fault_reply(protocol, kind, json_type, service=""):
+    if kind == "access_denied":
+        # Each protocol family spells it its own way; SNS says AuthorizationError.
+        code = {"json": "AccessDeniedException", "cbor": "AccessDenied"}.get(
+            protocol, "AuthorizationError" if service == "sns" else "AccessDenied")
+        status = 400 if protocol == "json" else 403
+        return error_reply(protocol, status, code, "User is not authorized to perform this action",
+                           json_type=json_type)
     if kind == "throttle":
         code = "ThrottlingException" if protocol == "json" else "Throttling"
         return error_reply(protocol, 400, code, "Rate exceeded", json_type=json_type)
@@ -165,6 +173,22 @@ def set_pending(sub, pending):
     sub.confirmed = not pending
     sub.attributes["PendingConfirmation"] = "true" if pending else "false"
     sub.attributes["ConfirmationWasAuthenticated"] = "false" if pending else "true"
+
+
+def patch_logs():
+    """AWS replaces a metric filter put again under the same name; moto appends a duplicate.
+    (A retried PutMetricFilter whose first reply was lost must not leave two filters.)"""
+    from moto.logs.metric_filters import MetricFilters
+
+    original = MetricFilters.add_filter
+
+    def add_filter(self, filter_name, filter_pattern, log_group_name, metric_transformations):
+        self.metric_filters = [
+            f for f in self.metric_filters
+            if not (f["filterName"] == filter_name and f["logGroupName"] == log_group_name)]
+        original(self, filter_name, filter_pattern, log_group_name, metric_transformations)
+
+    MetricFilters.add_filter = add_filter
 
 
 def patch_sns():
@@ -283,9 +307,12 @@ class Emulator:
 
         json_type = environ.get("CONTENT_TYPE") or "application/x-amz-json-1.1"
         fault = self.pick_fault(account, operation)
-        if fault in ("throttle", "unavailable"):
-            status, headers, out = fault_reply(protocol, fault, json_type)  # never reaches moto
+        if fault in ("throttle", "unavailable", "access_denied"):
+            # Never reaches moto.
+            status, headers, out = fault_reply(protocol, fault, json_type, service)
         else:
+            if fault == "delay":  # a slow call: lets a test act while the caller waits
+                time.sleep(self.faults.get(account, {}).get("delay_ms", 1000) / 1000)
             if protocol == "cbor":
                 status, headers, out = self.cbor_call(environ, body, operation)
             else:
@@ -389,13 +416,15 @@ class Emulator:
             with self.lock:
                 if method == "POST":
                     kinds = data.get("kinds") or ["throttle", "unavailable", "lost_reply"]
-                    bad = set(kinds) - {"throttle", "unavailable", "lost_reply"}
+                    bad = set(kinds) - {"throttle", "unavailable", "lost_reply", "access_denied",
+                                        "delay"}
                     if bad:
                         return self.json_reply(400, {"error": f"unknown fault kinds {sorted(bad)}"})
                     seed = data.get("seed", int(account) if account.isdigit() else account)
                     self.faults[account] = {
                         "rate": float(data.get("rate", 1.0)), "kinds": kinds,
                         "operations": data.get("operations") or [],
+                        "delay_ms": int(data.get("delay_ms", 1000)),
                         "rng": random.Random(seed), "injected": {}}
                 elif method == "DELETE":
                     self.faults.pop(account, None)
@@ -446,6 +475,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     QuietHandler.verbose = args.verbose
     patch_sns()
+    patch_logs()
 
     if args.exit_on_stdin_eof:
         def wait_for_eof():

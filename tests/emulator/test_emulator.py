@@ -12,6 +12,7 @@ import os
 import select
 import subprocess
 import sys
+import time
 import unittest
 
 import boto3
@@ -348,6 +349,16 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual(err.exception.response["ResponseMetadata"]["HTTPStatusCode"], 503)
         self.assertEqual(filters(), ["lost"])
 
+    def test_put_metric_filter_replaces_a_filter_of_the_same_name(self):
+        logs = self.client("logs", new_account())
+        logs.create_log_group(logGroupName="g")
+        for pattern in ("{ $.a = 1 }", "{ $.a = 2 }"):
+            logs.put_metric_filter(
+                logGroupName="g", filterName="f", filterPattern=pattern,
+                metricTransformations=[{"metricName": "M", "metricNamespace": "N", "metricValue": "1"}])
+        filters = logs.describe_metric_filters(logGroupName="g")["metricFilters"]
+        self.assertEqual([(f["filterName"], f["filterPattern"]) for f in filters], [("f", "{ $.a = 2 }")])
+
     def test_faults_query_sns(self):
         acct, bystander = new_account(), new_account()
         sns = self.client("sns", acct)
@@ -373,6 +384,32 @@ class EmulatorTest(unittest.TestCase):
         self.client("sns", bystander).create_topic(Name="fine")
         status, out = self.control("GET", f"faults?account={bystander}")
         self.assertEqual((status, out["active"]), (200, False))
+
+    def test_access_denied_in_each_protocol(self):
+        acct = new_account()
+        self.faults(acct, ["access_denied"], ["DescribeAlarms", "DescribeMetricFilters",
+                                              "ListSubscriptions"])
+        status, headers, _, out = self.cbor("DescribeAlarms", {}, acct)
+        self.assertEqual((status, out["__type"]), (403, "AccessDenied"))
+        self.assertTrue(headers["x-amzn-query-error"].startswith("AccessDenied;"))
+        for service, call, code in (
+                ("logs", lambda c: c.describe_metric_filters(), "AccessDeniedException"),
+                ("sns", lambda c: c.list_subscriptions(), "AuthorizationError")):
+            with self.assertRaises(ClientError) as err:
+                call(self.client(service, acct))
+            self.assertEqual(err.exception.response["Error"]["Code"], code)
+
+    def test_delay_slows_a_call_but_makes_it(self):
+        acct = new_account()
+        status, out = self.control("POST", "faults", {
+            "account": acct, "kinds": ["delay"], "operations": ["CreateTopic"], "delay_ms": 400})
+        self.assertEqual(status, 200, out)
+        self.addCleanup(self.control, "DELETE", f"faults?account={acct}")
+        sns = self.client("sns", acct)
+        started = time.monotonic()
+        sns.create_topic(Name="slow")
+        self.assertGreaterEqual(time.monotonic() - started, 0.4)
+        self.assertEqual(len(sns.list_topics()["Topics"]), 1)
 
     def test_fault_rate_is_deterministic_per_account(self):
         def pattern(acct):

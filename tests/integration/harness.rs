@@ -397,6 +397,31 @@ impl Account {
         .expect("reset calls");
     }
 
+    /// Injects faults into this account's calls (see tests/emulator/emulator.py).
+    pub fn faults(&self, kinds: &[&str], operations: &[&str], rate: f64) {
+        self.faults_with(serde_json::json!({
+            "kinds": kinds, "operations": operations, "rate": rate, "seed": 7
+        }));
+    }
+
+    pub fn faults_with(&self, mut config: Value) {
+        config["account"] = Value::from(self.id.as_str());
+        ureq::post(&format!("{}/_emulator/faults", self.emulator.url()))
+            .header("Content-Type", "application/json")
+            .send(config.to_string())
+            .expect("set faults");
+    }
+
+    pub fn clear_faults(&self) {
+        ureq::delete(&format!(
+            "{}/_emulator/faults?account={}",
+            self.emulator.url(),
+            self.id
+        ))
+        .call()
+        .expect("clear faults");
+    }
+
     pub fn confirm_topic(&self, topic_arn: &str) {
         ureq::post(&format!("{}/_emulator/confirm", self.emulator.url()))
             .header("Content-Type", "application/json")

@@ -5,4 +5,5 @@ mod apply;
 mod audit;
 mod cli;
 mod emulator;
+mod faults;
 mod harness;
