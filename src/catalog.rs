@@ -630,6 +630,29 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
         assert!(err.contains("line 22, column 24"), "{err}");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// No input may panic the loader: arbitrary text, and real catalogs with an edit.
+        #[test]
+        fn the_loader_never_panics(
+            text in proptest::prelude::any::<String>(),
+            at in 0usize..20_000,
+            insert in "[\\[\\]{}()'\"=$.&|\n a-z0-9]{0,6}",
+            delete in 0usize..40,
+        ) {
+            let _ = parse(&text, "fuzz.toml");
+            for (_, _, source) in BUILTIN {
+                let mut chars: Vec<char> = source.chars().collect();
+                let at = at % chars.len().max(1);
+                let end = (at + delete).min(chars.len());
+                chars.splice(at..end, insert.chars());
+                let mutated: String = chars.into_iter().collect();
+                let _ = parse(&mutated, "fuzz.toml");
+            }
+        }
+    }
+
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         for text in [

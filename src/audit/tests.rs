@@ -621,3 +621,22 @@ fn the_plan_serialises_to_the_documented_json_shape() {
     let back: Plan = serde_json::from_value(json).unwrap();
     assert_eq!(back, plan);
 }
+
+#[test]
+fn a_denied_read_makes_undecided_controls_not_auditable_and_plans_nothing() {
+    let mut s = account();
+    compliant_46(&mut s, FAILURES);
+    s.unreadable.push(crate::inventory::ReadFailure {
+        permission: "sns:ListSubscriptions".into(),
+        region: REGION.into(),
+    });
+    let plan = audit(&catalog(&["4.1", "4.6"]), &s, &notify());
+    // What was proven stays proven; what was not cannot be decided.
+    assert_eq!(status(&plan, "4.6"), Status::Compliant);
+    assert_eq!(status(&plan, "4.1"), Status::NotAuditable);
+    assert_eq!(codes(&plan, "4.1"), ["not_auditable"]);
+    assert!(plan.controls[0].findings[0].message.contains("sns:ListSubscriptions (us-east-1)"));
+    assert!(plan.actions.is_empty());
+    assert_eq!(plan.summary.not_auditable, 1);
+    assert!(!plan.is_compliant());
+}

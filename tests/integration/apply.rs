@@ -385,3 +385,57 @@ async fn on_a_terminal_no_refuses_and_yes_applies() {
         "compliant"
     );
 }
+
+/// The IAM actions a policy file allows.
+fn allowed(file: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(crate::harness::path_in_repo(file)).unwrap();
+    let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().iter())
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Every call cis-fix made, as the IAM action it needs.
+fn actions_used(account: &Account) -> Vec<String> {
+    let mut used: Vec<String> = account
+        .calls()
+        .into_iter()
+        .map(|(service, op)| format!("{service}:{op}"))
+        .collect();
+    used.sort();
+    used.dedup();
+    used
+}
+
+#[tokio::test]
+async fn the_documented_iam_policies_cover_every_call() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    account.reset_calls();
+    assert_ok(&account.run(&["plan", "--notify", &queue(&account)]));
+    let plan_policy = allowed("examples/iam-plan.json");
+    for action in actions_used(&account) {
+        assert!(
+            plan_policy.contains(&action),
+            "examples/iam-plan.json lacks {action}"
+        );
+    }
+
+    account.reset_calls();
+    assert_ok(&account.run(&["apply", "--notify", &queue(&account), "--auto-approve"]));
+    assert_ok(&account.run(&["backout", "--auto-approve"]));
+    let apply_policy = allowed("examples/iam-apply.json");
+    let mut used = actions_used(&account);
+    // Tags given to PutMetricAlarm need cloudwatch:TagResource as well.
+    used.push("cloudwatch:TagResource".into());
+    for action in used {
+        assert!(
+            apply_policy.contains(&action),
+            "examples/iam-apply.json lacks {action}"
+        );
+    }
+}

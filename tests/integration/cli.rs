@@ -143,3 +143,97 @@ async fn an_unreachable_endpoint_is_an_error_not_a_hang() {
     assert!(err.starts_with("error: AWS call "), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[tokio::test]
+async fn broken_saved_plans_are_refused_in_one_line_without_writes() {
+    let account = Account::new().await;
+    account
+        .trail(crate::harness::TrailSpec::good("main", "ct"))
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.json");
+    let out = account.run(&[
+        "plan",
+        "--notify",
+        "sms:+15555550100",
+        "--out",
+        good.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&good).unwrap();
+
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("empty.json", String::new(), "the file is empty"),
+        (
+            "truncated.json",
+            text[..text.len() / 2].to_string(),
+            "not JSON (or truncated)",
+        ),
+        ("not-json.json", "plan: yes\n".into(), "not JSON"),
+        (
+            "wrong-shape.json",
+            "{\"kind\": \"cis-fix-saved-plan\", \"format_version\": 1, \"plan\": 5}".into(),
+            "not a valid saved plan",
+        ),
+        ("other-kind.json", "[1, 2, 3]".into(), "not a saved plan"),
+        (
+            "future.json",
+            text.replace(
+                "\"format_version\": 1,\n  \"kind\"",
+                "\"format_version\": 99,\n  \"kind\"",
+            ),
+            "format_version 99 is not supported",
+        ),
+    ];
+    account.reset_calls();
+    for (name, content, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let out = account.run(&["apply", path.to_str().unwrap(), "--auto-approve"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains(&format!("cannot use saved plan {}", path.display())),
+            "{name}: {err}"
+        );
+        assert!(err.contains(expected), "{name}: {err}");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+    }
+    let missing = dir.path().join("missing.json");
+    let out = account.run(&["apply", missing.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("missing.json") && stderr(&out).contains("No such file"),
+        "{}",
+        stderr(&out)
+    );
+    // Nothing at all reached AWS: the file is checked first.
+    assert!(account.calls().is_empty(), "{:?}", account.calls());
+}
+
+#[tokio::test]
+async fn secrets_never_appear_in_output() {
+    let account = Account::new().await;
+    let secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYSECRETKEY";
+    for args in [&["plan"][..], &["plan", "--format", "json"], &["backout"]] {
+        let out = account
+            .command(args)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_SESSION_TOKEN", "SESSION-TOKEN-SECRET")
+            .output()
+            .unwrap();
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(
+            !all.contains(secret) && !all.contains("SESSION-TOKEN-SECRET"),
+            "{all}"
+        );
+    }
+    // Nor when the endpoint fails.
+    let out = account
+        .command(&["plan"])
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert!(!stderr(&out).contains(secret));
+}
