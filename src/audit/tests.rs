@@ -635,7 +635,9 @@ fn a_denied_read_makes_undecided_controls_not_auditable_and_plans_nothing() {
     assert_eq!(status(&plan, "4.6"), Status::Compliant);
     assert_eq!(status(&plan, "4.1"), Status::NotAuditable);
     assert_eq!(codes(&plan, "4.1"), ["not_auditable"]);
-    assert!(plan.controls[0].findings[0].message.contains("sns:ListSubscriptions (us-east-1)"));
+    assert!(plan.controls[0].findings[0]
+        .message
+        .contains("sns:ListSubscriptions (us-east-1)"));
     assert!(plan.actions.is_empty());
     assert_eq!(plan.summary.not_auditable, 1);
     assert!(!plan.is_compliant());
