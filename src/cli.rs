@@ -86,21 +86,8 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct BackoutArgs {
-    /// Built-in benchmark version (to resolve --controls).
-    #[arg(long, value_name = "NAME", default_value = catalog::DEFAULT_BENCHMARK, value_parser = clap::builder::PossibleValuesParser::new(catalog::builtin_names()))]
-    pub benchmark: String,
-
-    /// Your own catalog file (to resolve --controls), instead of --benchmark.
-    #[arg(long, value_name = "FILE", conflicts_with = "benchmark")]
-    pub catalog: Option<PathBuf>,
-
-    /// Only the resources of these controls: ids or slugs, comma-separated.
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
-    pub controls: Vec<String>,
-
-    /// Region to discover trails from (default: the AWS configuration's).
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
+    #[command(flatten)]
+    pub scope: Scope,
 
     /// Name of the topic cis-fix created (if you applied with --topic-name).
     #[arg(long, value_name = "NAME", value_parser = parse_topic_name, default_value = DEFAULT_TOPIC_NAME)]
@@ -173,9 +160,9 @@ pub struct PlanArgs {
     pub color: ColorChoice,
 }
 
-/// What to audit and how to notify: shared by the commands that plan.
+/// Which controls, in which account view: shared by every command.
 #[derive(Debug, Args)]
-pub struct Selection {
+pub struct Scope {
     /// Built-in benchmark version.
     #[arg(long, value_name = "NAME", default_value = catalog::DEFAULT_BENCHMARK, value_parser = clap::builder::PossibleValuesParser::new(catalog::builtin_names()))]
     pub benchmark: String,
@@ -193,6 +180,23 @@ pub struct Selection {
     /// region of each trail's log group.
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
+}
+
+impl Scope {
+    fn catalog(&self) -> Result<Catalog> {
+        let catalog = match &self.catalog {
+            Some(path) => catalog::load_file(path)?,
+            None => catalog::load_builtin(&self.benchmark)?,
+        };
+        catalog.select(&self.controls)
+    }
+}
+
+/// What to audit and how to notify: shared by the commands that plan.
+#[derive(Debug, Args)]
+pub struct Selection {
+    #[command(flatten)]
+    pub scope: Scope,
 
     /// Subscribe this endpoint to the topic cis-fix creates. Repeatable. PROTOCOL is one of
     /// email, https, sqs, lambda, sms.
@@ -237,11 +241,7 @@ impl ColorChoice {
 
 impl Selection {
     fn catalog(&self) -> Result<Catalog> {
-        let catalog = match &self.catalog {
-            Some(path) => catalog::load_file(path)?,
-            None => catalog::load_builtin(&self.benchmark)?,
-        };
-        catalog.select(&self.controls)
+        self.scope.catalog()
     }
 
     fn options(&self) -> Options {
@@ -299,7 +299,7 @@ async fn plan(args: PlanArgs, attempts: u32) -> Result<Outcome> {
     let started = Instant::now();
     // Fail on a bad catalog or control list before touching AWS.
     args.selection.catalog()?;
-    let session = Session::connect(args.selection.region.as_deref(), attempts).await?;
+    let session = Session::connect(args.selection.scope.region.as_deref(), attempts).await?;
     let (options, snapshot, plan) = observe(&args.selection, &session, ReadMode::Plan).await?;
 
     let rendered = match args.format {
@@ -341,6 +341,7 @@ async fn apply(args: ApplyArgs, attempts: u32) -> Result<Outcome> {
             let saved = SavedPlan::read(path)?;
             let region = args
                 .selection
+                .scope
                 .region
                 .clone()
                 .unwrap_or_else(|| saved.plan.region.clone());
@@ -352,7 +353,8 @@ async fn apply(args: ApplyArgs, attempts: u32) -> Result<Outcome> {
         }
         None => {
             args.selection.catalog()?;
-            let session = Session::connect(args.selection.region.as_deref(), attempts).await?;
+            let session =
+                Session::connect(args.selection.scope.region.as_deref(), attempts).await?;
             let (_, snapshot, plan) = observe(&args.selection, &session, ReadMode::Verify).await?;
             (plan, snapshot, session)
         }
@@ -443,17 +445,13 @@ fn check_owned(path: &Path, plan: &Plan, now: &Snapshot) -> Result<()> {
 
 async fn backout(args: BackoutArgs, attempts: u32) -> Result<Outcome> {
     let started = Instant::now();
-    let slugs = if args.controls.is_empty() {
+    let slugs = if args.scope.controls.is_empty() {
         None
     } else {
-        let catalog = match &args.catalog {
-            Some(path) => catalog::load_file(path)?,
-            None => catalog::load_builtin(&args.benchmark)?,
-        };
-        let selected = catalog.select(&args.controls)?.controls;
+        let selected = args.scope.catalog()?.controls;
         Some(selected.into_iter().map(|c| c.slug).collect::<Vec<_>>())
     };
-    let session = Session::connect(args.region.as_deref(), attempts).await?;
+    let session = Session::connect(args.scope.region.as_deref(), attempts).await?;
     let options = Options {
         notify: Vec::new(),
         topic: TopicChoice::Name(args.topic_name.clone()),

@@ -199,11 +199,7 @@ pub fn describe(action: &Action, show_endpoints: bool) -> String {
             protocol,
             endpoint,
         } => {
-            let shown = if show_endpoints {
-                endpoint.clone()
-            } else {
-                mask_endpoint(protocol, endpoint)
-            };
+            let shown = shown_endpoint(protocol, endpoint, show_endpoints);
             format!("subscribe {protocol} {shown} to {topic_arn}")
         }
         Call::PutMetricFilter {
@@ -224,6 +220,15 @@ pub fn describe(action: &Action, show_endpoints: bool) -> String {
     }
 }
 
+/// Endpoints are masked unless the user asked to see them.
+fn shown_endpoint(protocol: &str, endpoint: &str, show: bool) -> String {
+    if show {
+        endpoint.to_string()
+    } else {
+        mask_endpoint(protocol, endpoint)
+    }
+}
+
 /// One line per removal.
 pub fn describe_removal(removal: &Removal, show_endpoints: bool) -> String {
     let region = &removal.region;
@@ -239,11 +244,7 @@ pub fn describe_removal(removal: &Removal, show_endpoints: bool) -> String {
             endpoint,
             ..
         } => {
-            let shown = if show_endpoints {
-                endpoint.clone()
-            } else {
-                mask_endpoint(protocol, endpoint)
-            };
+            let shown = shown_endpoint(protocol, endpoint, show_endpoints);
             format!("unsubscribe {protocol} {shown} from {topic_arn}")
         }
         RemoveCall::DeleteTopic { topic_arn } => format!("delete_topic {topic_arn}"),

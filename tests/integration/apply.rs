@@ -3,40 +3,14 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::harness::{isolate, status, stderr, stdout, Account, TrailSpec};
+use crate::harness::{
+    assert_ok, isolate, queue, status, stderr, stdout, writes, Account, TrailSpec,
+};
 
 const GROUP: &str = "cloudtrail/management";
 const NS: &str = "CISBenchmark";
 const AUTH_FAILURES: &str =
     "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }";
-
-fn queue(account: &Account) -> String {
-    format!("sqs:arn:aws:sqs:us-east-1:{}:security-alerts", account.id)
-}
-
-/// Calls that change something, as the emulator saw them.
-fn writes(account: &Account) -> Vec<String> {
-    account
-        .calls()
-        .into_iter()
-        .map(|(_, op)| op)
-        .filter(|op| {
-            !["Get", "Describe", "List"]
-                .iter()
-                .any(|p| op.starts_with(p))
-        })
-        .collect()
-}
-
-fn assert_ok(out: &std::process::Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstderr: {}\nstdout: {}",
-        out.status.code(),
-        stderr(out),
-        stdout(out)
-    );
-}
 
 #[tokio::test]
 async fn apply_from_a_bare_trail_then_the_plan_is_clean_and_a_second_apply_writes_nothing() {

@@ -4,36 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::harness::{control, stderr, stdout, Account, TrailSpec};
+use crate::harness::{assert_ok, control, queue, stderr, stdout, writes, Account, TrailSpec};
 
 const GROUP: &str = "cloudtrail/management";
-
-fn queue(account: &Account) -> String {
-    format!("sqs:arn:aws:sqs:us-east-1:{}:security-alerts", account.id)
-}
-
-fn writes(account: &Account) -> Vec<String> {
-    account
-        .calls()
-        .into_iter()
-        .map(|(_, op)| op)
-        .filter(|op| {
-            !["Get", "Describe", "List"]
-                .iter()
-                .any(|p| op.starts_with(p))
-        })
-        .collect()
-}
-
-fn assert_ok(out: &std::process::Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstderr: {}\nstdout: {}",
-        out.status.code(),
-        stderr(out),
-        stdout(out)
-    );
-}
 
 /// The account holds exactly one of each thing cis-fix creates: no duplicates.
 async fn assert_converged(account: &Account) {

@@ -514,6 +514,35 @@ pub fn actions(plan: &Value, control: Option<&str>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// An SQS endpoint for `--notify`: confirmed at once, so a chain through it is complete.
+pub fn queue(account: &Account) -> String {
+    format!("sqs:arn:aws:sqs:{REGION}:{}:security-alerts", account.id)
+}
+
+/// Calls that changed something, as the emulator saw them.
+pub fn writes(account: &Account) -> Vec<String> {
+    account
+        .calls()
+        .into_iter()
+        .map(|(_, op)| op)
+        .filter(|op| {
+            !["Get", "Describe", "List"]
+                .iter()
+                .any(|p| op.starts_with(p))
+        })
+        .collect()
+}
+
+pub fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstderr: {}\nstdout: {}",
+        out.status.code(),
+        stderr(out),
+        stdout(out)
+    );
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
