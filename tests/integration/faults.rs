@@ -106,7 +106,11 @@ async fn an_apply_killed_part_way_is_undone_by_backout_alone() {
     }
     child.kill().expect("SIGKILL apply");
     let _ = child.wait();
-    std::thread::sleep(Duration::from_millis(2500));
+    // The filter write in flight still lands: wait for it, so backout has it to find.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !writes(&account).iter().any(|w| w == "PutMetricFilter") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     account.clear_faults();
     let interrupted = account.state().await;
     assert_ne!(interrupted, before, "the kill came too late or too early");
