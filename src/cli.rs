@@ -491,7 +491,7 @@ fn denied(snapshot: &Snapshot) -> String {
     snapshot
         .unreadable
         .iter()
-        .map(|f| format!("{} ({})", f.permission, f.region))
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
 }

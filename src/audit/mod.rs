@@ -496,7 +496,7 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
         let denied: Vec<String> = snapshot
             .unreadable
             .iter()
-            .map(|f| format!("{} ({})", f.permission, f.region))
+            .map(ToString::to_string)
             .collect();
         for control in controls
             .iter_mut()

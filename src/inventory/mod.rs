@@ -121,6 +121,12 @@ pub struct Subscription {
     pub endpoint: String,
 }
 
+impl std::fmt::Display for ReadFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.permission, self.region)
+    }
+}
+
 impl Subscription {
     /// SNS reports unconfirmed subscriptions with a placeholder instead of an ARN.
     pub fn is_confirmed(&self) -> bool {

@@ -149,11 +149,7 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
             Mode::Create => p.green("+"),
             Mode::Change => p.yellow("~"),
         };
-        let control = a
-            .control
-            .as_deref()
-            .map(|c| format!(" [{c}]"))
-            .unwrap_or_default();
+        let control = control_suffix(a.control.as_deref());
         let _ = writeln!(
             out,
             "  {sign} {}{control}",
@@ -220,6 +216,11 @@ pub fn describe(action: &Action, show_endpoints: bool) -> String {
     }
 }
 
+/// ` [4.1]` after an action that serves one control.
+fn control_suffix(control: Option<&str>) -> String {
+    control.map(|c| format!(" [{c}]")).unwrap_or_default()
+}
+
 /// Endpoints are masked unless the user asked to see them.
 fn shown_endpoint(protocol: &str, endpoint: &str, show: bool) -> String {
     if show {
@@ -282,11 +283,7 @@ pub fn removal_text(
     }
     let _ = writeln!(out, "{} ({} destroy)", p.bold("Actions"), p.red("-"));
     for r in &plan.removals {
-        let control = r
-            .control
-            .as_deref()
-            .map(|c| format!(" [{c}]"))
-            .unwrap_or_default();
+        let control = control_suffix(r.control.as_deref());
         let _ = writeln!(
             out,
             "  {} {}{control}",
