@@ -230,15 +230,19 @@ async fn a_stale_saved_plan_is_refused_without_writes_and_a_fresh_one_applies() 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plan.json");
     let file = path.to_str().unwrap();
-    assert_ok(&account.run(&[
-        "plan",
-        "--controls",
-        "4.1,4.6",
-        "--notify",
-        &queue(&account),
-        "--out",
-        file,
-    ]));
+    let notify = queue(&account);
+    let save_plan = || {
+        assert_ok(&account.run(&[
+            "plan",
+            "--controls",
+            "4.1,4.6",
+            "--notify",
+            &notify,
+            "--out",
+            file,
+        ]))
+    };
+    save_plan();
 
     // Someone adds a filter where the plan looked.
     account
@@ -269,15 +273,7 @@ async fn a_stale_saved_plan_is_refused_without_writes_and_a_fresh_one_applies() 
     assert!(writes(&other).is_empty());
 
     // A fresh plan applies exactly, and leaves the account compliant.
-    assert_ok(&account.run(&[
-        "plan",
-        "--controls",
-        "4.1,4.6",
-        "--notify",
-        &queue(&account),
-        "--out",
-        file,
-    ]));
+    save_plan();
     let out = account.run(&["apply", file, "--auto-approve"]);
     assert_ok(&out);
     let out = account.run(&["plan", "--controls", "4.1,4.6", "--detailed-exitcode"]);

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::harness::{actions, codes, control, status, Account, TrailSpec};
+use crate::harness::{actions, codes, control, first_action, status, Account, TrailSpec};
 
 const GROUP: &str = "cloudtrail/management";
 const NS: &str = "CISBenchmark";
@@ -273,12 +273,7 @@ async fn a_filter_on_a_log_group_no_qualifying_trail_writes_to_does_not_count() 
         "{codes:?}"
     );
     // The fix goes on the qualifying trail's log group; the existing topic is reused.
-    let filter = plan["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["action"] == "put_metric_filter")
-        .unwrap();
+    let filter = first_action(&plan, "put_metric_filter");
     assert_eq!(filter["log_group_name"], GROUP);
     assert_eq!(filter["filter_pattern"], AUTH_FAILURES);
 }
@@ -317,13 +312,7 @@ async fn alarm_links_that_break_the_chain() {
     );
     // cis-fix does not enable the user's alarm: it adds its own on the same metric, notifying
     // the topic the user chose for it, which has a confirmed subscription.
-    let alarm = plan["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["action"] == "put_metric_alarm")
-        .unwrap()
-        .clone();
+    let alarm = first_action(&plan, "put_metric_alarm");
     assert_eq!(alarm["metric_name"], "Failures");
     assert_eq!(alarm["alarm_actions"], serde_json::json!([topic]));
     assert_eq!(actions(&plan, Some("4.6")), ["put_metric_alarm"]);
@@ -437,12 +426,7 @@ async fn the_plan_reuses_what_exists_and_creates_only_what_is_missing() {
     let plan = compliant.plan(&["--controls", "4.1,4.6"]);
     assert_eq!(status(&plan, "4.1"), "compliant");
     assert_eq!(actions(&plan, None), Vec::<String>::new());
-    let alarm = plan["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["action"] == "put_metric_alarm")
-        .unwrap();
+    let alarm = first_action(&plan, "put_metric_alarm");
     assert_eq!(alarm["alarm_actions"], serde_json::json!([topic]));
 }
 
@@ -496,13 +480,7 @@ async fn resources_cis_fix_did_not_create_are_never_planned_for_change() {
         "--topic-name",
         "cis-alerts",
     ]);
-    let alarm = plan["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["action"] == "put_metric_alarm")
-        .unwrap()
-        .clone();
+    let alarm = first_action(&plan, "put_metric_alarm");
     assert_ne!(
         alarm["alarm_name"],
         "cis-fix-console-authentication-failures"
@@ -526,13 +504,7 @@ async fn topic_arn_is_used_as_it_is() {
     account.subscribe(&topic, "sms", "+15555550100").await;
     let plan = account.plan(&["--controls", "4.6", "--topic-arn", &topic]);
     assert_eq!(actions(&plan, None), Vec::<String>::new());
-    let alarm = plan["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["action"] == "put_metric_alarm")
-        .unwrap()
-        .clone();
+    let alarm = first_action(&plan, "put_metric_alarm");
     assert_eq!(alarm["alarm_actions"], serde_json::json!([topic]));
 
     let missing = account.topic_arn("does-not-exist");

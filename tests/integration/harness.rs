@@ -543,6 +543,15 @@ pub fn assert_ok(out: &Output) {
     );
 }
 
+/// The first action of this kind (`put_metric_alarm`, …) in a JSON plan.
+pub fn first_action(plan: &Value, action: &str) -> Value {
+    plan["actions"]
+        .as_array()
+        .and_then(|acts| acts.iter().find(|a| a["action"] == action))
+        .cloned()
+        .unwrap_or_else(|| panic!("no {action} in plan: {plan:#}"))
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
