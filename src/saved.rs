@@ -51,6 +51,74 @@ impl SavedPlan {
 }
 
 impl SavedPlan {
+    /// Refuses to apply this plan when the account changed since it was made, or when it would
+    /// change an alarm that does not carry cis-fix's marks. Checked where the plan is loaded,
+    /// before any write.
+    pub fn check(&self, path: &Path, now: &Snapshot) -> Result<()> {
+        self.check_fresh(path, now)?;
+        self.check_owned(path, now)
+    }
+
+    /// Refuses a saved plan when the account, the region or anything it observed has changed.
+    fn check_fresh(&self, path: &Path, now: &Snapshot) -> Result<()> {
+        let saved = self;
+        let stale = |message: String| Error::StalePlan {
+            path: path.to_path_buf(),
+            message,
+        };
+        if saved.plan.account_id != now.account_id || saved.plan.region != now.region {
+            return Err(stale(format!(
+                "it was made for account {} in {}, but these credentials and settings reach account {} in {}",
+                saved.plan.account_id, saved.plan.region, now.account_id, now.region
+            )));
+        }
+        let changes = saved.changes_since(now);
+        if !changes.is_empty() {
+            let shown: Vec<&str> = changes.iter().take(3).map(String::as_str).collect();
+            let more = changes.len().saturating_sub(shown.len());
+            return Err(stale(format!(
+                "the account changed since it was made ({}{})",
+                shown.join("; "),
+                if more > 0 {
+                    format!("; and {more} more")
+                } else {
+                    String::new()
+                }
+            )));
+        }
+        Ok(())
+    }
+
+    /// A saved plan was made without reading alarm tags: before it changes an alarm, check that
+    /// the alarm really carries cis-fix's marks.
+    fn check_owned(&self, path: &Path, now: &Snapshot) -> Result<()> {
+        let plan = &self.plan;
+        for action in plan
+            .actions
+            .iter()
+            .filter(|a| a.mode == crate::audit::Mode::Change)
+        {
+            let crate::audit::Call::PutMetricAlarm { alarm_name, .. } = &action.call else {
+                continue;
+            };
+            let owned = now
+                .region(&action.region)
+                .and_then(|r| r.alarms.iter().find(|a| &a.name == alarm_name))
+                .is_some_and(|a| {
+                    a.tags.is_some() && crate::ownership::own_alarm_record(a).is_some()
+                });
+            if !owned {
+                return Err(Error::SavedPlan {
+                    path: path.to_path_buf(),
+                    message: format!("it changes alarm {alarm_name}, which does not carry cis-fix's marks; nothing was changed"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SavedPlan {
     /// Reads a saved plan, refusing anything that is not one this cis-fix wrote.
     pub fn read(path: &Path) -> Result<SavedPlan> {
         let fail = |message: String| Error::SavedPlan {

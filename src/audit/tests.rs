@@ -2,7 +2,9 @@
 
 use super::*;
 use crate::catalog;
-use crate::inventory::{Topic, Trail};
+use crate::ownership::{self, AlarmRecord};
+use crate::pattern::Relation;
+use crate::inventory::{Alarm, MetricFilter, RegionSnapshot, Subscription, Topic, Trail};
 
 pub(crate) const ACCOUNT: &str = "111122223333";
 pub(crate) const REGION: &str = "us-east-1";

@@ -1,6 +1,9 @@
 //! Which trails qualify for the CIS Monitoring controls (audit step 1), and why not.
 
-use crate::inventory::{AdvancedEventSelector, EventSelector, Trail};
+use super::plan::TrailReport;
+use crate::inventory::{
+    AdvancedEventSelector, EventSelector, LogGroupRef, RegionSnapshot, Snapshot, Trail,
+};
 
 /// Why a trail does not count. Each reads as the end of "trail X …".
 pub fn problems(trail: &Trail) -> Vec<String> {
@@ -124,6 +127,79 @@ fn coverage(read: bool, write: bool, excluded: &[&str]) -> Result<(), String> {
         }
         (false, false) => Err("does not record management events".to_string()),
     }
+}
+
+/// A log group that a qualifying trail writes to: where a chain may start.
+pub(crate) struct Target<'a> {
+    pub(crate) log_group: LogGroupRef,
+    pub(crate) trails: Vec<&'a str>,
+    pub(crate) region: &'a RegionSnapshot,
+}
+
+/// A log group written only by trails that do not qualify, kept to explain near-chains.
+pub(crate) struct Unqualified<'a> {
+    pub(crate) log_group: LogGroupRef,
+    pub(crate) trail: &'a str,
+    pub(crate) problems: Vec<String>,
+}
+
+/// Judges every trail, and collects the log groups a chain may start from: those a qualifying
+/// trail writes to (sorted), and those only non-qualifying trails write to (to explain why a
+/// covering filter there does not count).
+pub(crate) fn targets<'a>(
+    snapshot: &'a Snapshot,
+    empty: &'a RegionSnapshot,
+) -> (Vec<TrailReport>, Vec<Target<'a>>, Vec<Unqualified<'a>>) {
+    let account = snapshot.account_id.as_str();
+    let mut trail_reports = Vec::new();
+    let mut targets: Vec<Target> = Vec::new();
+    let mut unqualified: Vec<Unqualified> = Vec::new();
+    for trail in &snapshot.trails {
+        let mut problems = problems(trail);
+        let log_group = trail
+            .log_group_arn
+            .as_deref()
+            .and_then(LogGroupRef::from_arn);
+        match (&trail.log_group_arn, &log_group) {
+            (None, _) => problems.push("does not send to CloudWatch Logs (no CloudWatchLogsLogGroupArn)".into()),
+            (Some(arn), None) => problems.push(format!("has a CloudWatchLogsLogGroupArn cis-fix cannot read: {arn}")),
+            (Some(_), Some(lg)) if lg.account != account => problems.push(format!(
+                "sends to log group `{}` in account {}, not this account ({account}): audit that account with its credentials",
+                lg.name, lg.account
+            )),
+            _ => {}
+        }
+        trail_reports.push(TrailReport {
+            name: trail.name.clone(),
+            arn: trail.arn.clone(),
+            qualifies: problems.is_empty(),
+            log_group: log_group.as_ref().map(|lg| lg.name.clone()),
+            problems: problems.clone(),
+        });
+        let Some(lg) = log_group.filter(|lg| lg.account == account) else {
+            continue;
+        };
+        if problems.is_empty() {
+            match targets.iter_mut().find(|t| t.log_group == lg) {
+                Some(t) => t.trails.push(&trail.name),
+                None => targets.push(Target {
+                    region: snapshot.region(&lg.region).unwrap_or(empty),
+                    log_group: lg,
+                    trails: vec![&trail.name],
+                }),
+            }
+        } else {
+            unqualified.push(Unqualified {
+                log_group: lg,
+                trail: &trail.name,
+                problems,
+            });
+        }
+    }
+    targets.sort_by(|a, b| a.log_group.cmp(&b.log_group));
+    // A log group counts as qualified when any qualifying trail writes to it.
+    unqualified.retain(|u| !targets.iter().any(|t| t.log_group == u.log_group));
+    (trail_reports, targets, unqualified)
 }
 
 #[cfg(test)]

@@ -1,0 +1,406 @@
+//! Looking for a control's chain: which filters cover it, which alarms watch them, which
+//! topics deliver, and what is missing when no chain is whole.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use super::near_miss::near_miss;
+use super::plan::{finding, Chain, Finding, Status, TrailReport};
+use super::trails::{Target, Unqualified};
+use crate::catalog::{Catalog, Control};
+use crate::inventory::{Alarm, Arn, MetricFilter, RegionSnapshot, Snapshot};
+use crate::pattern::{self, Pattern, Relation};
+
+type FilterKey = (String, String, String);
+
+/// Existing filter patterns, parsed once, and their relation to each control, compared once.
+pub(super) struct Parsed {
+    patterns: HashMap<FilterKey, Option<Pattern>>,
+    relations: RefCell<HashMap<(FilterKey, String), Option<Relation>>>,
+}
+
+fn key(region: &str, f: &MetricFilter) -> FilterKey {
+    (region.to_string(), f.log_group.clone(), f.name.clone())
+}
+
+impl Parsed {
+    pub(super) fn new(snapshot: &Snapshot) -> Self {
+        let mut patterns = HashMap::new();
+        for (region, data) in &snapshot.regions {
+            for f in &data.metric_filters {
+                patterns.insert(key(region, f), pattern::parse(&f.pattern).ok());
+            }
+        }
+        Parsed {
+            patterns,
+            relations: RefCell::new(HashMap::new()),
+        }
+    }
+
+    pub(super) fn get(&self, region: &str, f: &MetricFilter) -> Option<&Pattern> {
+        self.patterns.get(&key(region, f)).and_then(Option::as_ref)
+    }
+
+    /// How an existing filter relates to the control: the best verdict over every pattern
+    /// the control accepts. `None` when the existing pattern is not a JSON pattern we parse.
+    pub(super) fn relation(
+        &self,
+        region: &str,
+        f: &MetricFilter,
+        control: &Control,
+    ) -> Option<Relation> {
+        let memo_key = (key(region, f), control.slug.clone());
+        if let Some(known) = self.relations.borrow().get(&memo_key) {
+            return *known;
+        }
+        let rank = |r: Relation| match r {
+            Relation::Equivalent => 3,
+            Relation::Covers => 2,
+            Relation::Weaker => 1,
+            Relation::Different => 0,
+        };
+        let relation = self.get(region, f).and_then(|existing| {
+            control
+                .accepted_patterns()
+                .map(|accepted| pattern::compare(existing, accepted))
+                .max_by_key(|r| rank(*r))
+        });
+        self.relations.borrow_mut().insert(memo_key, relation);
+        relation
+    }
+}
+
+/// How far an alarm gets toward a working notification.
+pub(super) struct AlarmCheck<'a> {
+    pub(super) alarm: &'a Alarm,
+    pub(super) problems: Vec<Finding>,
+    /// SNS topics in the alarm's actions with at least one confirmed subscription.
+    pub(super) delivering: Vec<(&'a str, usize)>,
+}
+
+pub(super) fn watches(alarm: &Alarm, filter: &MetricFilter) -> bool {
+    alarm.metric_name.as_deref() == Some(filter.metric_name.as_str())
+        && alarm.namespace.as_deref() == Some(filter.metric_namespace.as_str())
+}
+
+pub(super) fn confirmed(region: &RegionSnapshot, topic_arn: &str) -> (usize, usize) {
+    let subs = region
+        .subscriptions
+        .iter()
+        .filter(|s| s.topic_arn == topic_arn);
+    subs.fold((0, 0), |(ok, pending), s| {
+        if s.is_confirmed() {
+            (ok + 1, pending)
+        } else {
+            (ok, pending + 1)
+        }
+    })
+}
+
+pub(super) fn check_alarm<'a>(
+    alarm: &'a Alarm,
+    filter: &MetricFilter,
+    region: &'a RegionSnapshot,
+) -> AlarmCheck<'a> {
+    let mut problems = Vec::new();
+    let mut delivering = Vec::new();
+    let mut alarm_dims = alarm.dimensions.clone();
+    let mut filter_dims = filter.dimensions.clone();
+    alarm_dims.sort();
+    filter_dims.sort();
+    if alarm_dims != filter_dims {
+        problems.push(finding(
+            "alarm_dimensions_mismatch",
+            format!(
+                "alarm `{}` watches {}/{} with dimensions [{}], but filter `{}` publishes it with [{}]: the alarm never sees the filter's data",
+                alarm.name, filter.metric_namespace, filter.metric_name, alarm_dims.join(", "), filter.name, filter_dims.join(", ")
+            ),
+        ));
+    }
+    if !alarm.actions_enabled {
+        problems.push(finding(
+            "alarm_actions_disabled",
+            format!(
+                "alarm `{}` has its actions disabled (ActionsEnabled is false)",
+                alarm.name
+            ),
+        ));
+    }
+    let topics: Vec<&str> = alarm
+        .alarm_actions
+        .iter()
+        .filter(|a| Arn::parse(a).is_some_and(|arn| arn.service == "sns"))
+        .map(String::as_str)
+        .collect();
+    if topics.is_empty() {
+        problems.push(finding(
+            "alarm_without_sns_action",
+            format!("alarm `{}` has no SNS topic in AlarmActions", alarm.name),
+        ));
+    }
+    for topic in topics {
+        let (ok, pending) = confirmed(region, topic);
+        if ok > 0 {
+            delivering.push((topic, ok));
+        } else if pending > 0 {
+            problems.push(finding(
+                "subscription_pending",
+                format!("alarm `{}` notifies topic {topic}, whose {pending} subscription(s) are pending confirmation: confirm them (check the inbox or endpoint)", alarm.name),
+            ));
+        } else {
+            problems.push(finding(
+                "topic_not_subscribed",
+                format!(
+                    "alarm `{}` notifies topic {topic}, which has no confirmed subscription",
+                    alarm.name
+                ),
+            ));
+        }
+    }
+    AlarmCheck {
+        alarm,
+        problems,
+        delivering,
+    }
+}
+
+impl AlarmCheck<'_> {
+    pub(super) fn is_good(&self) -> bool {
+        self.alarm.actions_enabled
+            && !self.delivering.is_empty()
+            && !self
+                .problems
+                .iter()
+                .any(|p| p.code == "alarm_dimensions_mismatch")
+    }
+}
+
+/// The result of looking for a control's chain, before planning.
+pub(super) struct Evaluation<'a> {
+    pub(super) status: Status,
+    pub(super) findings: Vec<Finding>,
+    pub(super) chain: Option<Chain>,
+    /// The target (index) and satisfying filter the best partial chain runs through.
+    pub(super) partial: Option<(usize, &'a MetricFilter)>,
+    /// A delivering topic of an alarm on a covering filter whose chain fails elsewhere (the
+    /// alarm is disabled, or the trail does not qualify): the user meant it for this control,
+    /// so cis-fix's alarm may notify it.
+    pub(super) candidate_topic: Option<String>,
+}
+
+pub(super) fn evaluate<'a>(
+    control: &Control,
+    catalog: &Catalog,
+    snapshot: &'a Snapshot,
+    trail_reports: &[TrailReport],
+    targets: &[Target<'a>],
+    unqualified: &[Unqualified],
+    parsed: &Parsed,
+) -> Evaluation<'a> {
+    let mut findings = Vec::new();
+    if targets.is_empty() {
+        if snapshot.trails.is_empty() {
+            findings.push(finding(
+                "no_trail",
+                format!("no CloudTrail trail is visible from {}: create a multi-region trail that logs all management events to CloudWatch Logs (cis-fix does not create trails)", snapshot.region),
+            ));
+        } else {
+            for t in trail_reports {
+                findings.push(finding(
+                    "trail_not_qualifying",
+                    format!("trail `{}` {}", t.name, t.problems.join("; ")),
+                ));
+            }
+            findings.push(finding(
+                "no_qualifying_trail",
+                "no trail is multi-region, logging, recording all management events and sending to a CloudWatch Logs log group in this account; fix a trail (cis-fix does not change trails), then run cis-fix again",
+            ));
+        }
+        return Evaluation {
+            status: Status::Blocked,
+            findings,
+            chain: None,
+            partial: None,
+            candidate_topic: None,
+        };
+    }
+
+    let mut candidate_topic: Option<String> = None;
+    // Stage of the best partial chain: 1 = covering filter, 2 = alarm on it, 3 = alarm acting.
+    let mut best: Option<(u8, usize, &MetricFilter)> = None;
+    let mut near_misses = Vec::new();
+    for (index, target) in targets.iter().enumerate() {
+        let region = &target.log_group.region;
+        let on_group = target
+            .region
+            .metric_filters
+            .iter()
+            .filter(|f| f.log_group == target.log_group.name);
+        let mut any = false;
+        for filter in on_group {
+            let relation = parsed.relation(region, filter, control);
+            if !relation.is_some_and(Relation::satisfies) {
+                // A filter that serves another control is that control's, not a near miss.
+                let serves_another = catalog.controls.iter().any(|other| {
+                    other.slug != control.slug
+                        && parsed
+                            .relation(region, filter, other)
+                            .is_some_and(Relation::satisfies)
+                });
+                if serves_another && relation != Some(Relation::Weaker) {
+                    continue;
+                }
+                if let Some(miss) = near_miss(filter, relation, control, parsed.get(region, filter))
+                {
+                    near_misses.push(miss);
+                }
+                continue;
+            }
+            any = true;
+            let relation = relation.unwrap_or(Relation::Different);
+            let alarms: Vec<AlarmCheck> = target
+                .region
+                .alarms
+                .iter()
+                .filter(|a| watches(a, filter))
+                .map(|a| check_alarm(a, filter, target.region))
+                .collect();
+            if let Some(good) = alarms.iter().find(|a| a.is_good()) {
+                let (topic, count) = good.delivering.first().copied().unwrap_or(("", 0));
+                return Evaluation {
+                    status: Status::Compliant,
+                    findings: vec![],
+                    chain: Some(Chain {
+                        trail: target.trails.join(", "),
+                        region: region.clone(),
+                        log_group: target.log_group.name.clone(),
+                        filter: filter.name.clone(),
+                        relation,
+                        alarm: good.alarm.name.clone(),
+                        topic_arn: topic.to_string(),
+                        confirmed_subscriptions: count,
+                    }),
+                    partial: None,
+                    candidate_topic: None,
+                };
+            }
+            if candidate_topic.is_none() {
+                candidate_topic = alarms
+                    .iter()
+                    .flat_map(|a| a.delivering.iter())
+                    .map(|(topic, _)| topic.to_string())
+                    .next();
+            }
+            let stage = if alarms.iter().any(|a| a.alarm.actions_enabled) {
+                3
+            } else if alarms.is_empty() {
+                1
+            } else {
+                2
+            };
+            if best.is_none_or(|(s, _, _)| stage > s) {
+                best = Some((stage, index, filter));
+            }
+            if alarms.is_empty() {
+                let mut message = format!(
+                    "filter `{}` on log group `{}` matches the pattern ({}), but no alarm watches its metric {}/{}",
+                    filter.name,
+                    target.log_group.name,
+                    relation_word(relation),
+                    filter.metric_namespace,
+                    filter.metric_name
+                );
+                let elsewhere: Vec<String> = target
+                    .region
+                    .alarms
+                    .iter()
+                    .filter(|a| a.metric_name.as_deref() == Some(filter.metric_name.as_str()))
+                    .map(|a| {
+                        format!(
+                            "`{}` (namespace {})",
+                            a.name,
+                            a.namespace.as_deref().unwrap_or("none")
+                        )
+                    })
+                    .collect();
+                if !elsewhere.is_empty() {
+                    message.push_str(&format!(
+                        "; alarms on a metric of that name in another namespace do not count: {}",
+                        elsewhere.join(", ")
+                    ));
+                }
+                findings.push(finding("no_alarm", message));
+            }
+            for check in alarms {
+                findings.extend(check.problems);
+            }
+        }
+        if !any {
+            findings.push(finding(
+                "no_covering_filter",
+                format!(
+                    "no metric filter on log group `{}` (written by trail {}) matches the pattern",
+                    target.log_group.name,
+                    target
+                        .trails
+                        .iter()
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    findings.extend(near_misses);
+
+    // A matching filter on a log group that no qualifying trail writes to does not count.
+    for u in unqualified {
+        let Some(region) = snapshot.region(&u.log_group.region) else {
+            continue;
+        };
+        for filter in region
+            .metric_filters
+            .iter()
+            .filter(|f| f.log_group == u.log_group.name)
+        {
+            if parsed
+                .relation(&u.log_group.region, filter, control)
+                .is_some_and(Relation::satisfies)
+            {
+                if candidate_topic.is_none() {
+                    candidate_topic = region
+                        .alarms
+                        .iter()
+                        .filter(|a| watches(a, filter))
+                        .map(|a| check_alarm(a, filter, region))
+                        .find(|check| check.is_good())
+                        .and_then(|check| check.delivering.first().map(|(t, _)| t.to_string()));
+                }
+                findings.push(finding(
+                    "filter_on_unqualified_log_group",
+                    format!(
+                        "filter `{}` on log group `{}` matches the pattern, but does not count: that log group is written by trail `{}`, which {}",
+                        filter.name, u.log_group.name, u.trail, u.problems.join("; ")
+                    ),
+                ));
+            }
+        }
+    }
+
+    Evaluation {
+        status: Status::NonCompliant,
+        findings,
+        chain: None,
+        partial: best.map(|(_, index, filter)| (index, filter)),
+        candidate_topic,
+    }
+}
+
+pub(super) fn relation_word(relation: Relation) -> &'static str {
+    match relation {
+        Relation::Equivalent => "equivalent",
+        Relation::Covers => "covers it",
+        Relation::Weaker => "weaker",
+        Relation::Different => "different",
+    }
+}

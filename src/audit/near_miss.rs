@@ -1,0 +1,76 @@
+//! Near misses: an existing filter that almost covers a control, shown as a line diff.
+
+use super::plan::Finding;
+use crate::catalog::Control;
+use crate::inventory::MetricFilter;
+use crate::pattern::{Pattern, Relation};
+
+/// A filter that nearly matches: provably weaker, or textually close. Shown with a diff.
+pub(super) fn near_miss(
+    filter: &MetricFilter,
+    relation: Option<Relation>,
+    control: &Control,
+    existing: Option<&Pattern>,
+) -> Option<Finding> {
+    let (old, new) = match existing {
+        Some(p) => (diff_lines(p), diff_lines(&control.pattern)),
+        None => (filter.pattern.clone(), control.pattern_text.clone()),
+    };
+    // Similar means most conditions in common: compared line by line, one condition a line.
+    let ratio = similar::TextDiff::from_lines(old.as_str(), new.as_str()).ratio();
+    let weaker = relation == Some(Relation::Weaker);
+    if !weaker && ratio <= 0.5 {
+        return None;
+    }
+    let what = if weaker {
+        "is weaker than the control's pattern: it misses some of the events the control must catch"
+    } else if existing.is_none() {
+        "resembles the control's pattern but is not a JSON filter pattern cis-fix can read"
+    } else {
+        "resembles the control's pattern but matches different events"
+    };
+    let diff =
+        similar::TextDiff::from_lines(format!("{old}\n").as_str(), format!("{new}\n").as_str())
+            .iter_all_changes()
+            .map(|change| {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Delete => "-",
+                    similar::ChangeTag::Insert => "+",
+                    similar::ChangeTag::Equal => " ",
+                };
+                format!("{sign} {}", change.value().trim_end_matches('\n'))
+            })
+            .collect::<Vec<_>>();
+    let diff = std::iter::once("  {".to_string())
+        .chain(diff)
+        .chain(std::iter::once("  }".to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Some(Finding {
+        code: "near_miss_filter".into(),
+        message: format!(
+            "filter `{}` on log group `{}` {what}",
+            filter.name, filter.log_group
+        ),
+        diff: Some(diff),
+    })
+}
+
+/// A pattern laid out for a line diff: one `||` operand per line, and each `&&` operand of
+/// it on a line of its own, so that a missing or extra condition shows as one line.
+pub(super) fn diff_lines(pattern: &Pattern) -> String {
+    let mut lines = Vec::new();
+    // The braces are on lines of their own and would make any two patterns look alike.
+    for line in pattern
+        .display_lines()
+        .into_iter()
+        .filter(|l| l != "{" && l != "}")
+    {
+        let mut parts = line.split(" && ");
+        if let Some(first) = parts.next() {
+            lines.push(first.to_string());
+        }
+        lines.extend(parts.map(|part| format!("   && {part}")));
+    }
+    lines.join("\n")
+}

@@ -1,0 +1,202 @@
+//! The plan as data: what the audit found per control, and the ordered calls an apply makes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::pattern::Relation;
+
+/// Version of the JSON plan schema (documented in the README).
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub account_id: String,
+    pub region: String,
+    pub benchmark: String,
+    pub trails: Vec<TrailReport>,
+    pub controls: Vec<ControlReport>,
+    pub actions: Vec<Action>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailReport {
+    pub name: String,
+    pub arn: String,
+    pub qualifies: bool,
+    pub log_group: Option<String>,
+    /// Why the trail cannot anchor a chain; empty when it can.
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Compliant,
+    NonCompliant,
+    Blocked,
+    /// A read the audit needed was denied: neither compliance nor a fix can be decided.
+    NotAuditable,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControlReport {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub level: u8,
+    pub status: Status,
+    pub findings: Vec<Finding>,
+    /// The chain that makes the control compliant.
+    pub chain: Option<Chain>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub code: String,
+    pub message: String,
+    /// A line diff from an existing filter pattern (`-`) to the control's (`+`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chain {
+    pub trail: String,
+    pub region: String,
+    pub log_group: String,
+    pub filter: String,
+    pub relation: Relation,
+    pub alarm: String,
+    pub topic_arn: String,
+    pub confirmed_subscriptions: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Create,
+    Change,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    pub mode: Mode,
+    /// The control this action serves; `None` for a topic or subscription shared by many.
+    pub control: Option<String>,
+    pub region: String,
+    pub reason: String,
+    #[serde(flatten)]
+    pub call: Call,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Call {
+    CreateTopic {
+        topic_name: String,
+        topic_arn: String,
+        tags: BTreeMap<String, String>,
+    },
+    Subscribe {
+        topic_arn: String,
+        protocol: String,
+        endpoint: String,
+    },
+    PutMetricFilter {
+        log_group_name: String,
+        filter_name: String,
+        filter_pattern: String,
+        metric_name: String,
+        metric_namespace: String,
+        metric_value: String,
+    },
+    PutMetricAlarm {
+        alarm_name: String,
+        alarm_description: String,
+        metric_name: String,
+        namespace: String,
+        statistic: String,
+        period: i32,
+        threshold: f64,
+        comparison_operator: String,
+        evaluation_periods: i32,
+        alarm_actions: Vec<String>,
+        tags: BTreeMap<String, String>,
+    },
+}
+
+impl Call {
+    /// Apply order: topics before subscriptions before filters before alarms, so an alarm
+    /// never points at a topic that does not exist yet.
+    pub(super) fn rank(&self) -> u8 {
+        match self {
+            Call::CreateTopic { .. } => 0,
+            Call::Subscribe { .. } => 1,
+            Call::PutMetricFilter { .. } => 2,
+            Call::PutMetricAlarm { .. } => 3,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Call::CreateTopic { .. } => "create_topic",
+            Call::Subscribe { .. } => "subscribe",
+            Call::PutMetricFilter { .. } => "put_metric_filter",
+            Call::PutMetricAlarm { .. } => "put_metric_alarm",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub compliant: usize,
+    pub non_compliant: usize,
+    pub blocked: usize,
+    #[serde(default)]
+    pub not_auditable: usize,
+    pub to_create: usize,
+    pub to_change: usize,
+}
+
+impl Plan {
+    pub fn is_compliant(&self) -> bool {
+        self.controls.iter().all(|c| c.status == Status::Compliant)
+    }
+}
+
+impl Summary {
+    /// Counts the verdicts of `controls` and the kinds of `actions`.
+    pub(super) fn count(controls: &[ControlReport], actions: &[Action]) -> Summary {
+        Summary {
+            compliant: controls
+                .iter()
+                .filter(|c| c.status == Status::Compliant)
+                .count(),
+            non_compliant: controls
+                .iter()
+                .filter(|c| c.status == Status::NonCompliant)
+                .count(),
+            blocked: controls
+                .iter()
+                .filter(|c| c.status == Status::Blocked)
+                .count(),
+            not_auditable: controls
+                .iter()
+                .filter(|c| c.status == Status::NotAuditable)
+                .count(),
+            to_create: actions.iter().filter(|a| a.mode == Mode::Create).count(),
+            to_change: actions.iter().filter(|a| a.mode == Mode::Change).count(),
+        }
+    }
+}
+
+pub(super) fn finding(code: &str, message: impl Into<String>) -> Finding {
+    Finding {
+        code: code.to_string(),
+        message: message.into(),
+        diff: None,
+    }
+}

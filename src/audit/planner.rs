@@ -1,0 +1,323 @@
+//! Planning the missing links of a non-compliant control: cis-fix's own filter and alarm,
+//! reusing what exists, and changing only what cis-fix created.
+
+use std::collections::BTreeMap;
+
+use super::evaluate::Parsed;
+use super::options::Options;
+use super::plan::{finding, Action, Call, Finding, Mode};
+use super::trails::Target;
+use crate::catalog::Control;
+use crate::inventory::{Alarm, Arn, MetricFilter, Snapshot};
+use crate::ownership::{self, AlarmRecord, FilterRef};
+use crate::pattern::{self, Relation};
+
+/// CloudWatch Logs allows this many metric filters per log group.
+const FILTERS_PER_LOG_GROUP: usize = 100;
+
+/// What a region's notification topic will be, once the plan is applied.
+#[derive(Clone)]
+pub(super) struct TopicUse {
+    pub(super) arn: String,
+    /// Why alarms on it will not notify anyone yet, if so.
+    pub(super) caveat: Option<Finding>,
+}
+
+pub(super) struct Planner<'a> {
+    pub(super) account: &'a str,
+    pub(super) snapshot: &'a Snapshot,
+    pub(super) options: &'a Options,
+    pub(super) parsed: &'a Parsed,
+    pub(super) actions: Vec<Action>,
+    /// Per region: the topic alarms will notify, or why there is none.
+    pub(super) topics: BTreeMap<String, Result<TopicUse, Finding>>,
+    /// Per region: a topic that already delivers for a compliant control.
+    pub(super) reusable_topics: BTreeMap<String, String>,
+}
+
+impl Planner<'_> {
+    pub(super) fn push(
+        &mut self,
+        mode: Mode,
+        control: Option<&Control>,
+        region: &str,
+        reason: String,
+        call: Call,
+    ) {
+        self.actions.push(Action {
+            mode,
+            control: control.map(|c| c.id.clone()),
+            region: region.to_string(),
+            reason,
+            call,
+        });
+    }
+
+    /// Plans the missing links of one non-compliant control; returns findings about the plan.
+    pub(super) fn plan_control(
+        &mut self,
+        control: &Control,
+        targets: &[Target],
+        partial: Option<(usize, &MetricFilter)>,
+        candidate_topic: Option<&str>,
+    ) -> Vec<Finding> {
+        let (target, existing_filter) = match partial {
+            Some((index, filter)) => match targets.get(index) {
+                Some(t) => (t, Some(filter)),
+                None => return vec![],
+            },
+            None => match targets.first() {
+                Some(t) => (t, None),
+                None => return vec![],
+            },
+        };
+        let region = target.log_group.region.clone();
+        let topic = match (self.topic_for(&region), candidate_topic) {
+            (Ok(topic), _) => topic,
+            (Err(why), Some(arn))
+                if why.code == "needs_subscriber"
+                    && Arn::parse(arn).is_some_and(|a| a.region == region) =>
+            {
+                TopicUse {
+                    arn: arn.to_string(),
+                    caveat: None,
+                }
+            }
+            (Err(why), _) => return vec![why],
+        };
+        let mut findings: Vec<Finding> = topic.caveat.iter().cloned().collect();
+
+        // The filter: reuse a covering one, or create (or correct) cis-fix's own.
+        let (filter_name, metric_name, metric_namespace, owned_filter) = match existing_filter {
+            Some(f) => (
+                f.name.clone(),
+                f.metric_name.clone(),
+                f.metric_namespace.clone(),
+                ownership::owned_filter_slug(self.account, &region, &f.log_group, &f.name)
+                    .is_some(),
+            ),
+            None => match self.plan_filter(control, target) {
+                Ok(names) => names,
+                Err(why) => {
+                    findings.push(why);
+                    return findings;
+                }
+            },
+        };
+
+        // The alarm: cis-fix's own for this control, created or corrected.
+        let record = AlarmRecord {
+            control: control.slug.clone(),
+            filter: owned_filter.then(|| FilterRef {
+                log_group: target.log_group.name.clone(),
+                name: filter_name.clone(),
+            }),
+        };
+        let data = target.region;
+        let own_alarm = data
+            .alarms
+            .iter()
+            .find(|a| ownership::own_alarm_record(a).is_some_and(|r| r.control == control.slug));
+        let alarm_name = match own_alarm {
+            Some(a) => a.name.clone(),
+            None => {
+                let free = ownership::alarm_names(self.account, &region, &control.slug)
+                    .into_iter()
+                    .find(|name| !data.alarms.iter().any(|a| &a.name == name));
+                match free {
+                    Some(name) => name,
+                    None => {
+                        findings.push(finding(
+                            "alarm_name_taken",
+                            format!("alarms named `cis-fix-{}…` exist but were not created by cis-fix; cis-fix will not overwrite them: rename or delete them", control.slug),
+                        ));
+                        return findings;
+                    }
+                }
+            }
+        };
+        let call = Call::PutMetricAlarm {
+            alarm_name: alarm_name.clone(),
+            alarm_description: ownership::alarm_description(&control.id, &control.title, &record),
+            metric_name: metric_name.clone(),
+            namespace: metric_namespace.clone(),
+            statistic: control.alarm.statistic.clone(),
+            period: control.alarm.period,
+            threshold: control.alarm.threshold,
+            comparison_operator: control.alarm.comparison_operator.clone(),
+            evaluation_periods: control.alarm.evaluation_periods,
+            alarm_actions: vec![topic.arn.clone()],
+            tags: ownership::alarm_tags(&control.slug),
+        };
+        match own_alarm {
+            None => {
+                let users: Vec<String> = data
+                    .alarms
+                    .iter()
+                    .filter(|a| {
+                        a.metric_name.as_deref() == Some(metric_name.as_str())
+                            && a.namespace.as_deref() == Some(metric_namespace.as_str())
+                    })
+                    .map(|a| format!("`{}`", a.name))
+                    .collect();
+                let mut reason = format!(
+                    "alarm on {metric_namespace}/{metric_name} notifying {}",
+                    topic.arn
+                );
+                if !users.is_empty() {
+                    reason.push_str(&format!(
+                        "; the existing alarm {} stays as it is (cis-fix does not change what it did not create)",
+                        users.join(", ")
+                    ));
+                }
+                self.push(Mode::Create, Some(control), &region, reason, call);
+            }
+            Some(existing) => {
+                let drift = alarm_drift(existing, &call);
+                if !drift.is_empty() {
+                    self.push(
+                        Mode::Change,
+                        Some(control),
+                        &region,
+                        format!("cis-fix's alarm differs: {}", drift.join(", ")),
+                        call,
+                    );
+                }
+            }
+        }
+        findings
+    }
+
+    /// Plans cis-fix's own filter for the control; returns (name, metric, namespace, owned).
+    fn plan_filter(
+        &mut self,
+        control: &Control,
+        target: &Target,
+    ) -> Result<(String, String, String, bool), Finding> {
+        let region = target.log_group.region.clone();
+        let group = &target.log_group.name;
+        let name = ownership::filter_name(self.account, &region, group, &control.slug);
+        let data = target.region;
+        let existing = data
+            .metric_filters
+            .iter()
+            .find(|f| &f.log_group == group && f.name == name);
+        // Keep clear of a metric that someone else's filter already publishes: an alarm on it
+        // would fire for their events too, and our events would change their alarms.
+        let foreign = |metric: &str| {
+            data.metric_filters.iter().any(|f| {
+                f.metric_name == metric
+                    && f.metric_namespace == control.metric.namespace
+                    && ownership::owned_filter_slug(self.account, &region, &f.log_group, &f.name)
+                        .is_none()
+            })
+        };
+        let metric_name = match existing {
+            Some(f) if f.metric_namespace == control.metric.namespace => f.metric_name.clone(),
+            _ if foreign(&control.metric.name) => format!("{}-cis-fix", control.metric.name),
+            _ => control.metric.name.clone(),
+        };
+        let call = Call::PutMetricFilter {
+            log_group_name: group.clone(),
+            filter_name: name.clone(),
+            filter_pattern: control.pattern_text.clone(),
+            metric_name: metric_name.clone(),
+            metric_namespace: control.metric.namespace.clone(),
+            metric_value: control.metric.value.clone(),
+        };
+        match existing {
+            None => {
+                let count = data
+                    .metric_filters
+                    .iter()
+                    .filter(|f| &f.log_group == group)
+                    .count();
+                if count >= FILTERS_PER_LOG_GROUP {
+                    return Err(finding(
+                        "log_group_filter_limit",
+                        format!("log group `{group}` already has {count} metric filters, the CloudWatch Logs limit; remove unused filters so cis-fix can add one"),
+                    ));
+                }
+                self.push(
+                    Mode::Create,
+                    Some(control),
+                    &region,
+                    format!(
+                        "metric filter on log group `{group}` (trail {})",
+                        target.trails.join(", ")
+                    ),
+                    call,
+                );
+            }
+            Some(f) => {
+                let same_pattern = self
+                    .parsed
+                    .get(&region, f)
+                    .is_some_and(|p| pattern::compare(p, &control.pattern) == Relation::Equivalent);
+                let same_metric = f.metric_name == metric_name
+                    && f.metric_namespace == control.metric.namespace
+                    && f.metric_value == control.metric.value;
+                if !(same_pattern && same_metric) {
+                    self.push(
+                        Mode::Change,
+                        Some(control),
+                        &region,
+                        "cis-fix's filter no longer matches the catalog".to_string(),
+                        call,
+                    );
+                }
+            }
+        }
+        Ok((name, metric_name, control.metric.namespace.clone(), true))
+    }
+}
+
+/// How cis-fix's existing alarm differs from what it should be.
+fn alarm_drift(existing: &Alarm, desired: &Call) -> Vec<String> {
+    let Call::PutMetricAlarm {
+        metric_name,
+        namespace,
+        statistic,
+        period,
+        threshold,
+        comparison_operator,
+        evaluation_periods,
+        alarm_actions,
+        alarm_description,
+        ..
+    } = desired
+    else {
+        return vec![];
+    };
+    let mut drift = Vec::new();
+    if existing.metric_name.as_ref() != Some(metric_name)
+        || existing.namespace.as_ref() != Some(namespace)
+    {
+        drift.push(format!(
+            "metric (now {}/{})",
+            existing.namespace.as_deref().unwrap_or("-"),
+            existing.metric_name.as_deref().unwrap_or("-")
+        ));
+    }
+    if !existing.dimensions.is_empty() {
+        drift.push("dimensions".into());
+    }
+    if !existing.actions_enabled {
+        drift.push("actions disabled".into());
+    }
+    if existing.alarm_actions != *alarm_actions {
+        drift.push("alarm actions".into());
+    }
+    if existing.statistic.as_ref() != Some(statistic)
+        || existing.period != Some(*period)
+        || existing.threshold != Some(*threshold)
+        || existing.comparison_operator.as_ref() != Some(comparison_operator)
+        || existing.evaluation_periods != Some(*evaluation_periods)
+    {
+        drift.push("alarm settings".into());
+    }
+    if existing.description.as_ref() != Some(alarm_description) {
+        drift.push("description".into());
+    }
+    drift
+}

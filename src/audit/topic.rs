@@ -1,0 +1,147 @@
+//! Choosing the topic alarms notify: the user's (`--topic-arn`), cis-fix's own (created with
+//! `--notify`), or one that already delivers for another control.
+
+use super::evaluate::confirmed;
+use super::options::TopicChoice;
+use super::plan::{finding, Call, Finding, Mode};
+use super::planner::{Planner, TopicUse};
+use crate::inventory::{self, Arn, RegionSnapshot, Subscription};
+use crate::ownership;
+
+impl Planner<'_> {
+    /// The topic alarms in `region` notify; plans its creation and subscriptions once.
+    pub(super) fn topic_for(&mut self, region: &str) -> Result<TopicUse, Finding> {
+        if let Some(known) = self.topics.get(region) {
+            return known.clone();
+        }
+        let resolved = self.resolve_topic(region);
+        self.topics.insert(region.to_string(), resolved.clone());
+        resolved
+    }
+
+    fn resolve_topic(&mut self, region: &str) -> Result<TopicUse, Finding> {
+        let empty = RegionSnapshot::default();
+        let data = self.snapshot.region(region).unwrap_or(&empty);
+        let known = |arn: &str| data.topics.iter().find(|t| t.arn == arn);
+        match &self.options.topic {
+            TopicChoice::Arn(arn) => {
+                let topic_region = Arn::parse(arn).map(|a| a.region).unwrap_or("");
+                if topic_region != region {
+                    return Err(finding(
+                        "topic_in_other_region",
+                        format!("--topic-arn {arn} is in region {topic_region}, but the alarms belong in {region} with the trail's log group; alarms can only notify topics in their own region"),
+                    ));
+                }
+                if !known(arn).is_some_and(|t| t.exists) {
+                    return Err(finding(
+                        "topic_not_found",
+                        format!("--topic-arn {arn} does not exist (or cannot be read); create it or pass another"),
+                    ));
+                }
+                let (ok, pending) = confirmed(data, arn);
+                let caveat = (ok == 0).then(|| finding(
+                    "topic_not_subscribed",
+                    format!("topic {arn} has no confirmed subscription{}: alarms on it notify no one until you subscribe an endpoint to it (cis-fix only subscribes endpoints to topics it creates)",
+                        if pending > 0 { format!(" ({pending} pending confirmation)") } else { String::new() }),
+                ));
+                Ok(TopicUse {
+                    arn: arn.clone(),
+                    caveat,
+                })
+            }
+            TopicChoice::Name(name) => {
+                let arn = inventory::topic_arn(region, self.account, name);
+                let topic = known(&arn).filter(|t| t.exists);
+                if let Some(t) = topic {
+                    if !ownership::is_managed(&t.tags) {
+                        return Err(finding(
+                            "topic_name_taken",
+                            format!("a topic named `{name}` exists but was not created by cis-fix, which will not change it; pass --topic-arn {arn} to use it as it is, or --topic-name with another name"),
+                        ));
+                    }
+                }
+                let subscriptions: Vec<&Subscription> = data
+                    .subscriptions
+                    .iter()
+                    .filter(|s| s.topic_arn == arn)
+                    .collect();
+
+                if self.options.notify.is_empty() {
+                    if topic.is_some() && subscriptions.iter().any(|s| s.is_confirmed()) {
+                        return Ok(TopicUse { arn, caveat: None });
+                    }
+                    if let Some(reused) = self.reusable_topics.get(region) {
+                        return Ok(TopicUse {
+                            arn: reused.clone(),
+                            caveat: None,
+                        });
+                    }
+                    if topic.is_some() && !subscriptions.is_empty() {
+                        return Ok(TopicUse {
+                            arn: arn.clone(),
+                            caveat: Some(finding(
+                                "subscription_pending",
+                                format!("topic {arn}'s subscriptions are pending confirmation: confirm them (check the inbox or endpoint)"),
+                            )),
+                        });
+                    }
+                    return Err(finding(
+                        "needs_subscriber",
+                        "no topic with a confirmed subscription to notify: pass --notify PROTOCOL:ENDPOINT (e.g. --notify email:security@example.com) for cis-fix to create one, or --topic-arn ARN to use an existing topic",
+                    ));
+                }
+
+                if topic.is_none() {
+                    let endpoints = self
+                        .options
+                        .notify
+                        .iter()
+                        .map(|e| (e.protocol.as_str(), e.endpoint.as_str()));
+                    let tags = ownership::topic_tags(endpoints);
+                    self.push(
+                        Mode::Create,
+                        None,
+                        region,
+                        "SNS topic for the alarms' notifications".into(),
+                        Call::CreateTopic {
+                            topic_name: name.clone(),
+                            topic_arn: arn.clone(),
+                            tags,
+                        },
+                    );
+                }
+                let mut caveat = None;
+                let mut any_confirmed = false;
+                for e in &self.options.notify {
+                    let existing = subscriptions
+                        .iter()
+                        .find(|s| s.protocol == e.protocol && s.endpoint == e.endpoint);
+                    match existing {
+                        Some(s) if s.is_confirmed() => any_confirmed = true,
+                        Some(_) => {
+                            caveat = Some(finding(
+                                "subscription_pending",
+                                format!("the {} subscription to {arn} is pending confirmation: confirm it (check the inbox or endpoint)", e.protocol),
+                            ));
+                        }
+                        None => self.push(
+                            Mode::Create,
+                            None,
+                            region,
+                            "subscriber for the alarms' notifications".into(),
+                            Call::Subscribe {
+                                topic_arn: arn.clone(),
+                                protocol: e.protocol.clone(),
+                                endpoint: e.endpoint.clone(),
+                            },
+                        ),
+                    }
+                }
+                if any_confirmed {
+                    caveat = None;
+                }
+                Ok(TopicUse { arn, caveat })
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Option groups shared by the commands, each declared once.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::audit::options::{parse_topic_arn, parse_topic_name, DEFAULT_TOPIC_NAME};
+use crate::audit::{Endpoint, Options, TopicChoice};
+use crate::catalog::{self, Catalog};
+use crate::error::Result;
+use crate::render::TextOptions;
+
+/// Text display options shared by every command.
+#[derive(Debug, Args)]
+pub struct Display {
+    /// Show subscription endpoints in full in text output (they are masked by default).
+    #[arg(long)]
+    pub show_endpoints: bool,
+
+    /// When to colour text output. `auto` colours on a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Print the number of AWS API calls and the wall time to stderr.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+impl Display {
+    pub fn text_options(&self) -> TextOptions {
+        TextOptions {
+            color: self.color.enabled(),
+            show_endpoints: self.show_endpoints,
+        }
+    }
+}
+
+/// Which controls, in which account view: shared by every command.
+#[derive(Debug, Args)]
+pub struct Scope {
+    /// Built-in benchmark version.
+    #[arg(long, value_name = "NAME", default_value = catalog::DEFAULT_BENCHMARK, value_parser = clap::builder::PossibleValuesParser::new(catalog::builtin_names()))]
+    pub benchmark: String,
+
+    /// Your own catalog file (same schema as plans/*.toml), instead of --benchmark.
+    #[arg(long, value_name = "FILE", conflicts_with = "benchmark")]
+    pub catalog: Option<PathBuf>,
+
+    /// Only these controls: ids or slugs, comma-separated (e.g. 4.1,4.6 or
+    /// unauthorized-api-calls).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub controls: Vec<String>,
+
+    /// Region to discover trails from (default: the AWS configuration's). Actions go to the
+    /// region of each trail's log group.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+}
+
+impl Scope {
+    pub fn catalog(&self) -> Result<Catalog> {
+        let catalog = match &self.catalog {
+            Some(path) => catalog::load_file(path)?,
+            None => catalog::load_builtin(&self.benchmark)?,
+        };
+        catalog.select(&self.controls)
+    }
+}
+
+/// What to audit and how to notify: shared by the commands that plan.
+#[derive(Debug, Args)]
+pub struct Selection {
+    #[command(flatten)]
+    pub scope: Scope,
+
+    /// Subscribe this endpoint to the topic cis-fix creates. Repeatable. PROTOCOL is one of
+    /// email, https, sqs, lambda, sms.
+    #[arg(long, value_name = "PROTOCOL:ENDPOINT", value_parser = clap::value_parser!(Endpoint))]
+    pub notify: Vec<Endpoint>,
+
+    /// Notify this existing topic, used as it is (cis-fix only subscribes endpoints to topics
+    /// it creates, so this excludes --notify).
+    #[arg(long, value_name = "ARN", value_parser = parse_topic_arn, conflicts_with_all = ["notify", "topic_name"])]
+    pub topic_arn: Option<String>,
+
+    /// Name of the topic cis-fix creates for --notify.
+    #[arg(long, value_name = "NAME", value_parser = parse_topic_name, default_value = DEFAULT_TOPIC_NAME)]
+    pub topic_name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+impl Selection {
+    pub fn catalog(&self) -> Result<Catalog> {
+        self.scope.catalog()
+    }
+
+    pub fn options(&self) -> Options {
+        let mut notify = self.notify.clone();
+        notify.sort();
+        notify.dedup();
+        Options {
+            notify,
+            topic: match &self.topic_arn {
+                Some(arn) => TopicChoice::Arn(arn.clone()),
+                None => TopicChoice::Name(self.topic_name.clone()),
+            },
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Command-line interface: the command tree, and one thin file per command.
+//!
+//! - [`args`]: the option groups every command shares, each declared once;
+//! - [`plan`], [`apply`], [`backout`]: one file per subcommand, each a short recipe;
+//! - [`output`]: printing (a closed pipe is fine), the stats line, shared error checks.
+
+mod apply;
+pub mod args;
+mod backout;
+mod output;
+mod plan;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{Error, Result};
+pub use apply::ApplyArgs;
+pub use args::{ColorChoice, Display, Format, Scope, Selection};
+pub use backout::BackoutArgs;
+pub use plan::PlanArgs;
+
+/// How a run ended; `main` turns it into the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: done (and, with --detailed-exitcode, every control compliant).
+    Success,
+    /// 2: with --detailed-exitcode, some control is not compliant.
+    NotCompliant,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::NotCompliant => 2,
+        }
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cis-fix",
+    version,
+    about = "Audit, fix and undo the CIS AWS Foundations Benchmark Monitoring controls",
+    long_about = "Audit an AWS account against the Monitoring controls of the CIS AWS Foundations \
+Benchmark (CloudTrail -> metric filter -> alarm -> SNS topic with a confirmed subscription) and \
+show exactly what is missing.\n\nExit codes: 0 success; 1 error (including bad arguments); \
+2 with --detailed-exitcode when a selected control is not compliant."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Attempts per AWS call before giving up (retries back off exponentially; throttling,
+    /// 5xx and network errors are retried).
+    #[arg(long, global = true, value_name = "N", env = "AWS_MAX_ATTEMPTS", default_value_t = crate::session::DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit the account and show what is compliant, what is not and why, and what an apply
+    /// would do. Read-only.
+    Plan(PlanArgs),
+    /// Show the plan, ask for confirmation, then create what is missing. With PLAN_FILE
+    /// (from `plan --out`), perform exactly that plan if the account has not changed since.
+    Apply(ApplyArgs),
+    /// Remove what cis-fix created, and nothing else, after the same confirmation.
+    Backout(BackoutArgs),
+}
+
+pub fn run(cli: Cli) -> Result<ExitStatus> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    let attempts = cli.max_attempts;
+    match cli.command {
+        Command::Plan(args) => runtime.block_on(plan::run(args, attempts)),
+        Command::Apply(args) => runtime.block_on(apply::run(args, attempts)),
+        Command::Backout(args) => runtime.block_on(backout::run(args, attempts)),
+    }
+}

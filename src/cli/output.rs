@@ -1,0 +1,91 @@
+//! What every command prints the same way: the plan reads, output to stdout (a closed pipe
+//! is fine), the stats line, and the errors that end a run after its output was shown.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::args::{Display, Selection};
+use super::ExitStatus;
+use crate::audit::{self, Options, Plan, TopicChoice};
+use crate::error::{Error, Result};
+use crate::inventory::aws::ReadMode;
+use crate::inventory::{self, Snapshot};
+use crate::session::Session;
+
+/// Reads the account and audits it.
+pub(super) async fn observe(
+    selection: &Selection,
+    session: &Session,
+    mode: ReadMode,
+) -> Result<(Options, Snapshot, Plan)> {
+    let catalog = selection.catalog()?;
+    let options = selection.options();
+    let snapshot = read(session, &options, mode).await?;
+    let plan = audit::audit(&catalog, &snapshot, &options);
+    Ok((options, snapshot, plan))
+}
+
+/// Reads the account as `options` need it: the topics they name, plus `mode`'s extras.
+pub(super) async fn read(session: &Session, options: &Options, mode: ReadMode) -> Result<Snapshot> {
+    let topic = options.topic.clone();
+    let topics_of_interest = move |region: &str, account: &str| match &topic {
+        TopicChoice::Arn(arn) => vec![arn.clone()],
+        TopicChoice::Name(name) => vec![inventory::topic_arn(region, account, name)],
+    };
+    inventory::aws::read(session, &topics_of_interest, mode).await
+}
+
+/// The permissions a snapshot was denied, for messages.
+pub(super) fn denied(snapshot: &Snapshot) -> String {
+    snapshot
+        .unreadable
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A plan that could not audit some controls ends in an error, after it was shown.
+pub(super) fn not_auditable(plan: &Plan, snapshot: &Snapshot) -> Result<()> {
+    if plan.summary.not_auditable == 0 {
+        return Ok(());
+    }
+    Err(Error::NotAuditable {
+        count: plan.summary.not_auditable,
+        permissions: denied(snapshot),
+    })
+}
+
+pub(super) fn finish(display: &Display, session: &Session, started: Instant) -> Result<ExitStatus> {
+    if display.stats {
+        report_stats(session, started);
+    }
+    Ok(ExitStatus::Success)
+}
+
+pub(super) fn report_stats(session: &Session, started: Instant) {
+    let calls = session.calls.snapshot();
+    let detail: Vec<String> = calls.iter().map(|(op, n)| format!("{op} {n}")).collect();
+    eprintln!(
+        "stats: {} AWS API calls in {:.2} s ({})",
+        session.calls.total(),
+        started.elapsed().as_secs_f64(),
+        detail.join(", ")
+    );
+}
+
+pub(super) fn print(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // A closed pipe (`cis-fix plan | head`) is not an error worth reporting.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|source| Error::Write {
+            path: PathBuf::from("<stdout>"),
+            source,
+        }),
+    }
+}
