@@ -59,6 +59,12 @@ pub enum Error {
     #[error("cannot tell what cis-fix created: AWS denied {permissions}; nothing was changed. Grant these permissions (examples/iam-apply.json lists what apply and backout need) and run again")]
     Unverifiable { permissions: String },
 
+    #[error("{failed} of {drilled} drilled control{} did not deliver {}notification (see above): fix the topic's key or access policy, or let cis-fix create its own topic (`cis-fix apply --notify ...`), then drill again", if *.drilled == 1 { "" } else { "s" }, if *.failed == 1 { "its " } else { "their " })]
+    DrillFailed { failed: usize, drilled: usize },
+
+    #[error("nothing to drill: no selected control has a whole chain to test (see above); run `cis-fix plan` to see what is missing")]
+    NothingToDrill,
+
     #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,

@@ -5,6 +5,7 @@
 //! - [`catalog`] loads the desired state (`plans/*.toml`) into typed controls;
 //! - [`pattern`] is the CloudWatch Logs filter-pattern language: parser, evaluator and
 //!   semantic comparison;
+//! - [`policy`] judges SNS topic and KMS key policies: may CloudWatch provably deliver?
 //! - [`inventory`] is the only code that reads AWS, into a plain [`inventory::Snapshot`];
 //! - [`audit`] is pure: (catalog, snapshot, options) → findings and ordered actions;
 //! - [`render`] shows a plan as text or JSON;
@@ -33,6 +34,7 @@ pub mod error;
 pub mod inventory;
 pub mod ownership;
 pub mod pattern;
+pub mod policy;
 pub mod render;
 pub mod saved;
 pub mod session;

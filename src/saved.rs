@@ -175,8 +175,8 @@ fn digest(value: &impl Serialize) -> String {
         .collect()
 }
 
-/// A digest per observed resource. Volatile state (alarm state, timestamps) is not part of
-/// the snapshot, so only real changes show up.
+/// A digest per observed resource. Volatile state (alarm state, timestamps) is left out, so
+/// only real changes show up.
 pub fn fingerprint(snapshot: &Snapshot) -> BTreeMap<String, String> {
     let mut observed = BTreeMap::new();
     observed.insert("account".to_string(), snapshot.account_id.clone());
@@ -195,6 +195,7 @@ pub fn fingerprint(snapshot: &Snapshot) -> BTreeMap<String, String> {
             // Tags are read only by apply and backout; what the plan saw is the rest.
             let seen = Alarm {
                 tags: None,
+                state: None,
                 ..a.clone()
             };
             observed.insert(format!("alarm {region} {}", a.name), digest(&seen));

@@ -162,6 +162,10 @@ impl Session {
         regional_client!(aws_sdk_sns, self, region)
     }
 
+    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        regional_client!(aws_sdk_kms, self, region)
+    }
+
     pub fn sts(&self) -> aws_sdk_sts::Client {
         let config = aws_sdk_sts::config::Builder::from(&self.config)
             .interceptor(self.calls.clone())

@@ -3,6 +3,8 @@
 //! Everything cis-fix creates carries its marks from the call that creates it (see
 //! [`crate::ownership`]), so an apply stopped part-way leaves nothing unmarked behind.
 
+pub mod drill;
+
 use std::io::{IsTerminal, Write};
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
@@ -105,8 +107,12 @@ async fn perform(session: &Session, action: &Action) -> Result<()> {
             topic_name,
             topic_arn,
             tags,
+            kms_master_key_id,
         } => {
             let mut create = session.sns(region).create_topic().name(topic_name);
+            if let Some(key) = kms_master_key_id {
+                create = create.attributes("KmsMasterKeyId", key);
+            }
             for (key, value) in tags {
                 create = create.tags(sns_tag(key, value)?);
             }

@@ -222,6 +222,7 @@ mod tests {
             arn: topic.clone(),
             exists: true,
             tags: topic_tags([("email", "sec@example.com")]),
+            delivery: Some(Default::default()),
         });
         r.subscriptions
             .push(subscription(&topic, "email", "sec@example.com", true));

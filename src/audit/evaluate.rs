@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use super::delivery::{self, Link};
 use super::near_miss::near_miss;
 use super::plan::{finding, Chain, Finding, Status, TrailReport};
 use super::trails::{Target, Unqualified};
@@ -74,8 +75,12 @@ impl Parsed {
 pub(super) struct AlarmCheck<'a> {
     pub(super) alarm: &'a Alarm,
     pub(super) problems: Vec<Finding>,
-    /// SNS topics in the alarm's actions with at least one confirmed subscription.
+    /// SNS topics in the alarm's actions with at least one confirmed subscription, to which
+    /// CloudWatch provably may publish.
     pub(super) delivering: Vec<(&'a str, usize)>,
+    /// Topics with a confirmed subscription whose delivery link cannot be proven (nor
+    /// disproven): only `cis-fix drill` can tell.
+    pub(super) unproven: Vec<(&'a str, usize)>,
 }
 
 pub(super) fn watches(alarm: &Alarm, filter: &MetricFilter) -> bool {
@@ -101,9 +106,11 @@ pub(super) fn check_alarm<'a>(
     alarm: &'a Alarm,
     filter: &MetricFilter,
     region: &'a RegionSnapshot,
+    account: &str,
 ) -> AlarmCheck<'a> {
     let mut problems = Vec::new();
     let mut delivering = Vec::new();
+    let mut unproven = Vec::new();
     let mut alarm_dims = alarm.dimensions.clone();
     let mut filter_dims = filter.dimensions.clone();
     alarm_dims.sort();
@@ -141,7 +148,14 @@ pub(super) fn check_alarm<'a>(
     for topic in topics {
         let (ok, pending) = confirmed(region, topic);
         if ok > 0 {
-            delivering.push((topic, ok));
+            match delivery::check(region, account, topic, &alarm.arn) {
+                Link::Proven => delivering.push((topic, ok)),
+                Link::Broken(why) => problems.push(why),
+                Link::Unproven(why) => {
+                    problems.push(why);
+                    unproven.push((topic, ok));
+                }
+            }
         } else if pending > 0 {
             problems.push(finding(
                 "subscription_pending",
@@ -161,10 +175,22 @@ pub(super) fn check_alarm<'a>(
         alarm,
         problems,
         delivering,
+        unproven,
     }
 }
 
 impl AlarmCheck<'_> {
+    /// Good, but for a delivery link that cannot be proven either way.
+    pub(super) fn is_whole_but_unproven(&self) -> bool {
+        self.alarm.actions_enabled
+            && self.delivering.is_empty()
+            && !self.unproven.is_empty()
+            && !self
+                .problems
+                .iter()
+                .any(|p| p.code == "alarm_dimensions_mismatch")
+    }
+
     pub(super) fn is_good(&self) -> bool {
         self.alarm.actions_enabled
             && !self.delivering.is_empty()
@@ -186,6 +212,8 @@ pub(super) struct Evaluation<'a> {
     /// alarm is disabled, or the trail does not qualify): the user meant it for this control,
     /// so cis-fix's alarm may notify it.
     pub(super) candidate_topic: Option<String>,
+    /// A chain that is whole but for the proof that its topic delivers.
+    pub(super) delivery_unproven: Option<Chain>,
 }
 
 pub(super) fn evaluate<'a>(
@@ -222,10 +250,12 @@ pub(super) fn evaluate<'a>(
             chain: None,
             partial: None,
             candidate_topic: None,
+            delivery_unproven: None,
         };
     }
 
     let mut candidate_topic: Option<String> = None;
+    let mut delivery_unproven: Option<Chain> = None;
     // Stage of the best partial chain: 1 = covering filter, 2 = alarm on it, 3 = alarm acting.
     let mut best: Option<(u8, usize, &MetricFilter)> = None;
     let mut near_misses = Vec::new();
@@ -263,7 +293,7 @@ pub(super) fn evaluate<'a>(
                 .alarms
                 .iter()
                 .filter(|a| watches(a, filter))
-                .map(|a| check_alarm(a, filter, target.region))
+                .map(|a| check_alarm(a, filter, target.region, &snapshot.account_id))
                 .collect();
             if let Some(good) = alarms.iter().find(|a| a.is_good()) {
                 let (topic, count) = good.delivering.first().copied().unwrap_or(("", 0));
@@ -282,7 +312,27 @@ pub(super) fn evaluate<'a>(
                     }),
                     partial: None,
                     candidate_topic: None,
+                    delivery_unproven: None,
                 };
+            }
+            if delivery_unproven.is_none() {
+                delivery_unproven =
+                    alarms
+                        .iter()
+                        .find(|a| a.is_whole_but_unproven())
+                        .and_then(|a| {
+                            let (topic, count) = a.unproven.first().copied()?;
+                            Some(Chain {
+                                trail: target.trails.join(", "),
+                                region: region.clone(),
+                                log_group: target.log_group.name.clone(),
+                                filter: filter.name.clone(),
+                                relation,
+                                alarm: a.alarm.name.clone(),
+                                topic_arn: topic.to_string(),
+                                confirmed_subscriptions: count,
+                            })
+                        });
             }
             if candidate_topic.is_none() {
                 candidate_topic = alarms
@@ -372,7 +422,7 @@ pub(super) fn evaluate<'a>(
                         .alarms
                         .iter()
                         .filter(|a| watches(a, filter))
-                        .map(|a| check_alarm(a, filter, region))
+                        .map(|a| check_alarm(a, filter, region, &snapshot.account_id))
                         .find(|check| check.is_good())
                         .and_then(|check| check.delivering.first().map(|(t, _)| t.to_string()));
                 }
@@ -393,6 +443,7 @@ pub(super) fn evaluate<'a>(
         chain: None,
         partial: best.map(|(_, index, filter)| (index, filter)),
         candidate_topic,
+        delivery_unproven,
     }
 }
 

@@ -7,6 +7,8 @@
 //! in `AlarmActions` → that topic has a confirmed subscription.
 
 pub mod backout;
+pub mod delivery;
+pub mod drill;
 mod evaluate;
 mod near_miss;
 pub mod options;
@@ -84,6 +86,7 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
             status: evaluation.status,
             findings: evaluation.findings,
             chain: evaluation.chain,
+            delivery_unproven: evaluation.delivery_unproven,
         });
     }
 

@@ -15,6 +15,9 @@ pub struct Options {
     /// Endpoints to subscribe to the topic cis-fix creates (`--notify`).
     pub notify: Vec<Endpoint>,
     pub topic: TopicChoice,
+    /// `--topic-kms-key`: the KMS key cis-fix's own topic is created encrypted with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic_kms_key: Option<String>,
 }
 
 impl Default for Options {
@@ -22,7 +25,25 @@ impl Default for Options {
         Options {
             notify: Vec::new(),
             topic: TopicChoice::Name(DEFAULT_TOPIC_NAME.to_string()),
+            topic_kms_key: None,
         }
+    }
+}
+
+/// `--topic-kms-key KEY`: a key id, key ARN, alias name (`alias/...`) or alias ARN.
+pub fn parse_kms_key(s: &str) -> Result<String, String> {
+    let key = s.trim();
+    let arn_ok = || Arn::parse(key).is_some_and(|a| a.service == "kms" && !a.resource.is_empty());
+    let alias_ok = key
+        .strip_prefix("alias/")
+        .is_some_and(|name| !name.is_empty() && !name.contains(char::is_whitespace));
+    let id_ok = !key.is_empty() && key.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    if arn_ok() || alias_ok || id_ok {
+        Ok(key.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not a KMS key: pass a key id, key ARN, alias/NAME or alias ARN"
+        ))
     }
 }
 

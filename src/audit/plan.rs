@@ -51,6 +51,11 @@ pub struct ControlReport {
     pub findings: Vec<Finding>,
     /// The chain that makes the control compliant.
     pub chain: Option<Chain>,
+    /// A chain that is whole but for the proof that its topic delivers
+    /// (`topic_delivery_unverified`, or a key policy cis-fix may not read): `cis-fix drill`
+    /// can prove it by sending a test notification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_unproven: Option<Chain>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,6 +104,9 @@ pub enum Call {
         topic_name: String,
         topic_arn: String,
         tags: BTreeMap<String, String>,
+        /// `--topic-kms-key`: the `KmsMasterKeyId` attribute the topic is created with.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kms_master_key_id: Option<String>,
     },
     Subscribe {
         topic_arn: String,

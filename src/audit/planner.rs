@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use super::delivery::{self, Link};
 use super::evaluate::Parsed;
 use super::options::Options;
 use super::plan::{finding, Action, Call, Finding, Mode};
 use super::trails::Target;
 use crate::catalog::Control;
-use crate::inventory::{Alarm, Arn, MetricFilter, Snapshot};
+use crate::inventory::{Alarm, Arn, MetricFilter, RegionSnapshot, Snapshot};
 use crate::ownership::{self, AlarmRecord, FilterRef};
 use crate::pattern::{self, Relation};
 
@@ -136,6 +137,21 @@ impl Planner<'_> {
                 }
             }
         };
+        // The alarm must be able to publish to the topic it will notify.
+        let alarm_arn = format!(
+            "arn:{}:cloudwatch:{region}:{}:alarm:{alarm_name}",
+            Arn::parse(&topic.arn).map_or("aws", |a| a.partition),
+            self.account
+        );
+        match self.delivery_to(&region, &topic.arn, &alarm_arn) {
+            Link::Proven => {}
+            Link::Broken(why) => {
+                findings.push(why);
+                return findings;
+            }
+            // The user chose this topic: alarm it, and say what is left to prove.
+            Link::Unproven(why) => findings.push(why),
+        }
         let call = Call::PutMetricAlarm {
             alarm_name: alarm_name.clone(),
             alarm_description: ownership::alarm_description(&control.id, &control.title, &record),
@@ -186,6 +202,26 @@ impl Planner<'_> {
             }
         }
         findings
+    }
+
+    /// Whether an alarm named `alarm_arn` will be able to publish to `topic_arn` once the plan
+    /// is applied: for a topic that exists, as the audit judges it; for the topic cis-fix will
+    /// create, by the key it is created with (its policy is AWS's default, which allows it).
+    fn delivery_to(&self, region: &str, topic_arn: &str, alarm_arn: &str) -> Link {
+        let empty = RegionSnapshot::default();
+        let data = self.snapshot.region(region).unwrap_or(&empty);
+        if data.topic(topic_arn).is_some_and(|t| t.exists) {
+            return delivery::check(data, self.account, topic_arn, alarm_arn);
+        }
+        match &self.options.topic_kms_key {
+            Some(key) => {
+                match delivery::check_own_key(data, self.account, topic_arn, alarm_arn, key) {
+                    None => Link::Proven,
+                    Some(why) => Link::Broken(why),
+                }
+            }
+            None => Link::Proven,
+        }
     }
 
     /// Plans cis-fix's own filter for the control; returns (name, metric, namespace, owned).

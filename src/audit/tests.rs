@@ -2,9 +2,39 @@
 
 use super::*;
 use crate::catalog;
+use crate::inventory::{
+    Alarm, MetricFilter, RegionSnapshot, Subscription, Topic, TopicDelivery, Trail,
+};
 use crate::ownership::{self, AlarmRecord};
 use crate::pattern::Relation;
-use crate::inventory::{Alarm, MetricFilter, RegionSnapshot, Subscription, Topic, Trail};
+
+/// The audit of `snapshot` as the inventory would have read it: every topic a subscription
+/// names exists, with AWS's default policy and no key, unless the test set it up otherwise.
+pub(crate) fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan {
+    let mut s = snapshot.clone();
+    for r in s.regions.values_mut() {
+        let arns: Vec<String> = r
+            .subscriptions
+            .iter()
+            .map(|s| s.topic_arn.clone())
+            .collect();
+        for arn in arns {
+            match r.topics.iter_mut().find(|t| t.arn == arn) {
+                Some(t) if t.exists && t.delivery.is_none() => {
+                    t.delivery = Some(TopicDelivery::default())
+                }
+                Some(_) => {}
+                None => r.topics.push(Topic {
+                    arn,
+                    exists: true,
+                    delivery: Some(TopicDelivery::default()),
+                    ..Default::default()
+                }),
+            }
+        }
+    }
+    super::audit(catalog, &s, options)
+}
 
 pub(crate) const ACCOUNT: &str = "111122223333";
 pub(crate) const REGION: &str = "us-east-1";
@@ -401,6 +431,7 @@ fn cis_fix_changes_only_its_own_resources() {
             arn: own_topic.clone(),
             exists: true,
             tags,
+            delivery: Some(Default::default()),
         });
         r.subscriptions
             .push(subscription(&own_topic, "email", "sec@example.com", true));
@@ -464,6 +495,7 @@ fn a_foreign_topic_with_cis_fix_name_is_not_used() {
         arn: topic_arn("cis-fix-alerts"),
         exists: true,
         tags: Default::default(),
+        delivery: Some(Default::default()),
     });
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
     assert_eq!(
@@ -483,6 +515,7 @@ fn an_existing_cis_fix_topic_is_reused_and_only_new_endpoints_subscribed() {
             arn: own.clone(),
             exists: true,
             tags: ownership::topic_tags([("email", "sec@example.com")]),
+            delivery: Some(Default::default()),
         });
         r.subscriptions
             .push(subscription(&own, "email", "sec@example.com", true));

@@ -1,6 +1,7 @@
 //! Choosing the topic alarms notify: the user's (`--topic-arn`), cis-fix's own (created with
 //! `--notify`), or one that already delivers for another control.
 
+use super::delivery;
 use super::evaluate::confirmed;
 use super::options::TopicChoice;
 use super::plan::{finding, Call, Finding, Mode};
@@ -91,6 +92,20 @@ impl Planner<'_> {
                     ));
                 }
 
+                if let (None, Some(key)) = (topic, &self.options.topic_kms_key) {
+                    // Refuse a key that would silently drop every alarm before planning the
+                    // topic. (Each alarm is checked again by its own ARN when it is planned.)
+                    let any_alarm = format!(
+                        "arn:{}:cloudwatch:{region}:{}:alarm:cis-fix-*",
+                        Arn::parse(&arn).map_or("aws", |a| a.partition),
+                        self.account
+                    );
+                    if let Some(why) =
+                        delivery::check_own_key(data, self.account, &arn, &any_alarm, key)
+                    {
+                        return Err(why);
+                    }
+                }
                 if topic.is_none() {
                     let endpoints = self
                         .options
@@ -107,6 +122,7 @@ impl Planner<'_> {
                             topic_name: name.clone(),
                             topic_arn: arn.clone(),
                             tags,
+                            kms_master_key_id: self.options.topic_kms_key.clone(),
                         },
                     );
                 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::audit::options::{parse_topic_arn, parse_topic_name, DEFAULT_TOPIC_NAME};
+use crate::audit::options::{parse_kms_key, parse_topic_arn, parse_topic_name, DEFAULT_TOPIC_NAME};
 use crate::audit::{Endpoint, Options, TopicChoice};
 use crate::catalog::{self, Catalog};
 use crate::error::Result;
@@ -87,6 +87,12 @@ pub struct Selection {
     /// Name of the topic cis-fix creates for --notify.
     #[arg(long, value_name = "NAME", value_parser = parse_topic_name, default_value = DEFAULT_TOPIC_NAME)]
     pub topic_name: String,
+
+    /// Create cis-fix's topic encrypted with this KMS key (key id, key ARN, alias/NAME or alias
+    /// ARN). The key's policy must let `cloudwatch.amazonaws.com` use it; the plan checks this
+    /// and shows the statement to add. The AWS managed key `alias/aws/sns` cannot work.
+    #[arg(long, value_name = "KEY", value_parser = parse_kms_key, conflicts_with = "topic_arn")]
+    pub topic_kms_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -130,6 +136,7 @@ impl Selection {
                 Some(arn) => TopicChoice::Arn(arn.clone()),
                 None => TopicChoice::Name(self.topic_name.clone()),
             },
+            topic_kms_key: self.topic_kms_key.clone(),
         }
     }
 }

@@ -48,8 +48,9 @@ pub(super) async fn run(args: BackoutArgs, attempts: u32) -> Result<ExitStatus> 
     let options = Options {
         notify: Vec::new(),
         topic: TopicChoice::Name(args.topic_name.clone()),
+        topic_kms_key: None,
     };
-    let snapshot = output::read(&session, &options, ReadMode::Verify).await?;
+    let snapshot = output::read(&session, &options, ReadMode::Backout).await?;
     if !snapshot.unreadable.is_empty() {
         return Err(Error::Unverifiable {
             permissions: denied(&snapshot),

@@ -7,6 +7,7 @@
 mod apply;
 pub mod args;
 mod backout;
+mod drill;
 mod output;
 mod plan;
 
@@ -16,6 +17,7 @@ use crate::error::{Error, Result};
 pub use apply::ApplyArgs;
 pub use args::{ColorChoice, Display, Format, Scope, Selection};
 pub use backout::BackoutArgs;
+pub use drill::DrillArgs;
 pub use plan::PlanArgs;
 
 /// How a run ended; `main` turns it into the process exit code.
@@ -66,6 +68,10 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Remove what cis-fix created, and nothing else, after the same confirmation.
     Backout(BackoutArgs),
+    /// Prove that each compliant control's alarm really notifies someone: set its alarm to
+    /// ALARM (a real notification), read the result from the alarm's history, set it back to
+    /// OK. Changes no configuration.
+    Drill(DrillArgs),
 }
 
 pub fn run(cli: Cli) -> Result<ExitStatus> {
@@ -79,5 +85,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Plan(args) => runtime.block_on(plan::run(args, attempts)),
         Command::Apply(args) => runtime.block_on(apply::run(args, attempts)),
         Command::Backout(args) => runtime.block_on(backout::run(args, attempts)),
+        Command::Drill(args) => runtime.block_on(drill::run(args, attempts)),
     }
 }

@@ -33,7 +33,13 @@ pub(super) async fn read(session: &Session, options: &Options, mode: ReadMode) -
         TopicChoice::Arn(arn) => vec![arn.clone()],
         TopicChoice::Name(name) => vec![inventory::topic_arn(region, account, name)],
     };
-    inventory::aws::read(session, &topics_of_interest, mode).await
+    inventory::aws::read(
+        session,
+        &topics_of_interest,
+        options.topic_kms_key.as_deref(),
+        mode,
+    )
+    .await
 }
 
 /// The permissions a snapshot was denied, for messages.

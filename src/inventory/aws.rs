@@ -3,7 +3,11 @@
 //! The number of calls does not grow with the number of controls: trails are listed once,
 //! each trail's status and selectors are read once, and in every region a trail's log group
 //! lives in, filters are listed once per such log group, and alarms and subscriptions once
-//! (all paginated). Independent calls run concurrently.
+//! (all paginated). Independent calls run concurrently. Delivery reads grow with the number of
+//! distinct topics and keys in candidate chains, never with the number of controls: one
+//! `GetTopicAttributes` per topic an alarm on a filter's metric notifies (plus cis-fix's own
+//! topic), one `DescribeKey` per key those topics name, and one `GetKeyPolicy` per customer
+//! managed key among them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -13,8 +17,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::try_join_all;
 
 use super::{
-    AdvancedEventSelector, Alarm, Arn, EventSelector, FieldSelector, LogGroupRef, MetricFilter,
-    ReadFailure, RegionSnapshot, Snapshot, Subscription, Topic, Trail,
+    AdvancedEventSelector, Alarm, Arn, EventSelector, FieldSelector, KeyMetadata, KmsKey,
+    LogGroupRef, MetricFilter, ReadFailure, RegionSnapshot, Snapshot, Subscription, Topic,
+    TopicDelivery, Trail,
 };
 use crate::error::{Error, Result};
 use crate::ownership;
@@ -85,12 +90,16 @@ pub enum ReadMode {
     /// Also what apply and backout need to be sure what is cis-fix's: the tags of alarms
     /// that claim to be cis-fix's, the topics they notify, and the filters they name.
     Verify,
+    /// What backout needs: [`ReadMode::Verify`]'s reads without the delivery reads (topic
+    /// attributes, keys), which only decide compliance.
+    Backout,
 }
 
 /// Reads everything the audit needs.
 pub async fn read(
     session: &Session,
     topics_of_interest: TopicsOfInterest<'_>,
+    key_of_interest: Option<&str>,
     mode: ReadMode,
 ) -> Result<Snapshot> {
     let region = session.region.clone();
@@ -113,7 +122,15 @@ pub async fn read(
     }
     let regions = log_groups.iter().map(|(region, groups)| {
         let topics = topics_of_interest(region, &account_id);
-        read_region(session, region, groups, topics, mode, &denied)
+        read_region(
+            session,
+            region,
+            groups,
+            topics,
+            key_of_interest,
+            mode,
+            &denied,
+        )
     });
     let regions = try_join_all(regions).await?;
 
@@ -247,6 +264,7 @@ async fn read_region(
     region: &str,
     log_groups: &BTreeSet<String>,
     topics: Vec<String>,
+    key_of_interest: Option<&str>,
     mode: ReadMode,
     denied: &Denied,
 ) -> Result<RegionSnapshot> {
@@ -270,11 +288,187 @@ async fn read_region(
         alarms,
         subscriptions,
         topics: topics.into_iter().flatten().collect(),
+        keys: Vec::new(),
     };
-    if mode == ReadMode::Verify {
+    if mode != ReadMode::Plan {
         verify(session, region, log_groups, &mut snapshot, denied).await?;
     }
+    if mode != ReadMode::Backout {
+        delivery(session, region, key_of_interest, &mut snapshot, denied).await?;
+    }
     Ok(snapshot)
+}
+
+/// The SNS topics a chain in this region may rely on: those named by the alarms on any
+/// filter's metric (whatever the control, so the reads do not depend on the selection), and
+/// the topics cis-fix looked at by name or ARN.
+fn candidate_topics(region: &str, snapshot: &RegionSnapshot) -> BTreeSet<String> {
+    let watched = |a: &Alarm| {
+        snapshot.metric_filters.iter().any(|f| {
+            a.metric_name.as_deref() == Some(f.metric_name.as_str())
+                && a.namespace.as_deref() == Some(f.metric_namespace.as_str())
+        })
+    };
+    let from_alarms = snapshot
+        .alarms
+        .iter()
+        .filter(|a| watched(a))
+        .flat_map(|a| a.alarm_actions.iter())
+        .filter(|action| {
+            Arn::parse(action).is_some_and(|a| a.service == "sns" && a.region == region)
+        })
+        .cloned();
+    let known = snapshot
+        .topics
+        .iter()
+        .filter(|t| t.exists)
+        .map(|t| t.arn.clone());
+    from_alarms.chain(known).collect()
+}
+
+/// What decides whether an alarm's notification gets through: each candidate topic's
+/// attributes, then the keys they are encrypted with, then the customer managed keys'
+/// policies. Denied reads are recorded like any other, and leave the link unproven.
+async fn delivery(
+    session: &Session,
+    region: &str,
+    key_of_interest: Option<&str>,
+    snapshot: &mut RegionSnapshot,
+    denied: &Denied,
+) -> Result<()> {
+    let arns = candidate_topics(region, snapshot);
+    let attributes =
+        try_join_all(arns.iter().map(|arn| async move {
+            tolerate(topic_attributes(session, region, arn).await, denied)
+        }))
+        .await?;
+    for (arn, read) in arns.into_iter().zip(attributes) {
+        let Some((exists, delivery)) = read else {
+            continue;
+        };
+        match snapshot.topics.iter_mut().find(|t| t.arn == arn) {
+            Some(topic) => {
+                topic.exists = exists;
+                topic.delivery = delivery;
+            }
+            None => snapshot.topics.push(Topic {
+                arn,
+                exists,
+                tags: BTreeMap::new(),
+                delivery,
+            }),
+        }
+    }
+
+    let references: BTreeSet<String> = snapshot
+        .topics
+        .iter()
+        .filter_map(|t| t.delivery.as_ref()?.kms_master_key_id.clone())
+        .chain(key_of_interest.map(str::to_string))
+        .collect();
+    let described = try_join_all(references.iter().map(|reference| async move {
+        tolerate(describe_key(session, region, reference).await, denied)
+    }))
+    .await?;
+    let policies = try_join_all(references.iter().zip(&described).map(
+        |(_, metadata)| async move {
+            match metadata {
+                // An AWS managed key's policy is fixed by AWS: nothing to learn from reading it.
+                Some(m) if m.manager != "AWS" => {
+                    tolerate(key_policy(session, region, &m.arn).await, denied)
+                }
+                _ => Ok(None),
+            }
+        },
+    ))
+    .await?;
+    snapshot.keys = references
+        .into_iter()
+        .zip(described)
+        .zip(policies)
+        .map(|((reference, metadata), policy)| KmsKey {
+            reference,
+            metadata,
+            policy,
+        })
+        .collect();
+    Ok(())
+}
+
+/// `GetTopicAttributes`: whether the topic exists, and its key and policy. `None` (by
+/// [`tolerate`]'s default) when the read was denied.
+async fn topic_attributes(
+    session: &Session,
+    region: &str,
+    arn: &str,
+) -> Result<Option<(bool, Option<TopicDelivery>)>> {
+    match session
+        .sns(region)
+        .get_topic_attributes()
+        .topic_arn(arn)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let mut attributes = out.attributes.unwrap_or_default();
+            let kms_master_key_id = attributes
+                .remove("KmsMasterKeyId")
+                .filter(|k| !k.is_empty());
+            Ok(Some((
+                true,
+                Some(TopicDelivery {
+                    kms_master_key_id,
+                    policy: attributes.remove("Policy").filter(|p| !p.is_empty()),
+                }),
+            )))
+        }
+        Err(e) if matches!(e.code(), Some("NotFound" | "ResourceNotFound")) => {
+            Ok(Some((false, None)))
+        }
+        Err(e) => Err(aws_error("sns:GetTopicAttributes", region, e)),
+    }
+}
+
+/// `DescribeKey` on a key as a topic names it; `None` when there is no such key.
+async fn describe_key(
+    session: &Session,
+    region: &str,
+    reference: &str,
+) -> Result<Option<KeyMetadata>> {
+    match session
+        .kms(region)
+        .describe_key()
+        .key_id(reference)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.key_metadata.map(|m| KeyMetadata {
+            arn: m.arn.unwrap_or_else(|| m.key_id.clone()),
+            manager: m
+                .key_manager
+                .map(|k| k.as_str().to_string())
+                .unwrap_or_default(),
+            state: m
+                .key_state
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+        })),
+        Err(e) if e.code() == Some("NotFoundException") => Ok(None),
+        Err(e) => Err(aws_error("kms:DescribeKey", region, e)),
+    }
+}
+
+/// `GetKeyPolicy` (the only key policy name KMS has: `default`).
+async fn key_policy(session: &Session, region: &str, key_arn: &str) -> Result<Option<String>> {
+    let out = session
+        .kms(region)
+        .get_key_policy()
+        .key_id(key_arn)
+        .policy_name("default")
+        .send()
+        .await
+        .map_err(|e| aws_error("kms:GetKeyPolicy", region, e))?;
+    Ok(out.policy)
 }
 
 /// The extra reads of [`ReadMode::Verify`], for the alarms that claim to be cis-fix's.
@@ -439,6 +633,7 @@ async fn alarms(session: &Session, region: &str) -> Result<Vec<Alarm>> {
                 threshold: a.threshold,
                 comparison_operator: a.comparison_operator.map(|c| c.as_str().to_string()),
                 evaluation_periods: a.evaluation_periods,
+                state: a.state_value.map(|s| s.as_str().to_string()),
                 tags: None,
             });
         }
@@ -476,6 +671,7 @@ async fn topic(session: &Session, region: &str, arn: String) -> Result<Topic> {
         Ok(out) => Ok(Topic {
             arn,
             exists: true,
+            delivery: None,
             tags: out
                 .tags
                 .unwrap_or_default()
@@ -493,8 +689,39 @@ async fn topic(session: &Session, region: &str, arn: String) -> Result<Topic> {
                 arn,
                 exists: false,
                 tags: BTreeMap::new(),
+                delivery: None,
             })
         }
         Err(e) => Err(aws_error("sns:ListTagsForResource", region, e)),
     }
+}
+
+/// An alarm's `Action` history items since `since` (for `cis-fix drill`), newest first.
+pub async fn alarm_action_history(
+    session: &Session,
+    region: &str,
+    alarm_name: &str,
+    since: std::time::SystemTime,
+) -> Result<Vec<crate::audit::drill::HistoryItem>> {
+    use aws_sdk_cloudwatch::types::{HistoryItemType, ScanBy};
+    let client = session.cloudwatch(region);
+    let mut pages = client
+        .describe_alarm_history()
+        .alarm_name(alarm_name)
+        .history_item_type(HistoryItemType::Action)
+        .start_date(aws_smithy_types::DateTime::from(since))
+        .scan_by(ScanBy::TimestampDescending)
+        .into_paginator()
+        .send();
+    let mut items = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| aws_error("cloudwatch:DescribeAlarmHistory", region, e))?;
+        for item in page.alarm_history_items.unwrap_or_default() {
+            items.push(crate::audit::drill::HistoryItem {
+                summary: item.history_summary.unwrap_or_default(),
+                data: item.history_data.unwrap_or_default(),
+            });
+        }
+    }
+    Ok(items)
 }

@@ -73,8 +73,12 @@ pub struct RegionSnapshot {
     pub metric_filters: Vec<MetricFilter>,
     pub alarms: Vec<Alarm>,
     pub subscriptions: Vec<Subscription>,
-    /// Topics cis-fix looked at by name or ARN (its own topic, `--topic-arn`): existence and tags.
+    /// Topics cis-fix looked at: its own (by name), `--topic-arn`, and every topic an alarm
+    /// on a filter's metric notifies. Existence, tags and the attributes delivery depends on.
     pub topics: Vec<Topic>,
+    /// The KMS keys those topics are encrypted with, and `--topic-kms-key`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<KmsKey>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -106,6 +110,9 @@ pub struct Alarm {
     pub threshold: Option<f64>,
     pub comparison_operator: Option<String>,
     pub evaluation_periods: Option<i32>,
+    /// `StateValue`: `OK`, `ALARM` or `INSUFFICIENT_DATA`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
     /// The alarm's tags, read only where cis-fix must be sure an alarm is its own (before
     /// changing or deleting it); `None` when not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,6 +146,59 @@ pub struct Topic {
     pub arn: String,
     pub exists: bool,
     pub tags: BTreeMap<String, String>,
+    /// `GetTopicAttributes`: what decides whether CloudWatch may publish to the topic. `None`
+    /// when not read (the read was denied, or the topic does not exist).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<TopicDelivery>,
+}
+
+/// The topic attributes that decide whether an alarm's notification gets through.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TopicDelivery {
+    /// `KmsMasterKeyId`: the key the topic is encrypted with, as the topic names it (an alias,
+    /// alias ARN, key id or key ARN); `None` when the topic is not encrypted.
+    pub kms_master_key_id: Option<String>,
+    /// `Policy`: the topic's access policy (JSON). AWS always returns one; `None` means
+    /// AWS's default policy.
+    pub policy: Option<String>,
+}
+
+/// A KMS key as `DescribeKey` and `GetKeyPolicy` show it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KmsKey {
+    /// How a topic (or `--topic-kms-key`) names the key; the lookup key.
+    pub reference: String,
+    /// `None` when `DescribeKey` found no such key.
+    pub metadata: Option<KeyMetadata>,
+    /// The key policy named `default`; `None` when not read (an AWS managed key, whose policy
+    /// is fixed, or a denied read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeyMetadata {
+    pub arn: String,
+    /// `AWS` for an AWS managed key (such as `alias/aws/sns`), `CUSTOMER` otherwise.
+    pub manager: String,
+    /// `Enabled`, `Disabled`, `PendingDeletion`, …
+    pub state: String,
+}
+
+impl KmsKey {
+    pub fn is_aws_managed(&self) -> bool {
+        self.metadata.as_ref().is_some_and(|m| m.manager == "AWS")
+    }
+}
+
+impl RegionSnapshot {
+    pub fn topic(&self, arn: &str) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.arn == arn)
+    }
+
+    pub fn key(&self, reference: &str) -> Option<&KmsKey> {
+        self.keys.iter().find(|k| k.reference == reference)
+    }
 }
 
 impl Snapshot {

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 
 use crate::audit::backout::{Removal, RemovalPlan, RemoveCall};
+use crate::audit::drill::{DrillTarget, Outcome, Skipped};
 use crate::audit::options::mask_endpoint;
 use crate::audit::{Action, Call, Mode, Plan, Status};
 
@@ -187,9 +188,14 @@ fn summary_tail(plan: &Plan) -> String {
 pub fn describe(action: &Action, show_endpoints: bool) -> String {
     let region = &action.region;
     match &action.call {
-        Call::CreateTopic { topic_name, .. } => {
-            format!("create_topic {topic_name} ({region})")
-        }
+        Call::CreateTopic {
+            topic_name,
+            kms_master_key_id,
+            ..
+        } => match kms_master_key_id {
+            Some(key) => format!("create_topic {topic_name} ({region}, encrypted with {key})"),
+            None => format!("create_topic {topic_name} ({region})"),
+        },
         Call::Subscribe {
             topic_arn,
             protocol,
@@ -296,6 +302,107 @@ pub fn removal_text(
         out,
         "{}",
         p.bold(&format!("Plan: {} to destroy.", plan.removals.len()))
+    );
+    out
+}
+
+/// What a drill will do, before it asks.
+pub fn drill_intro(
+    account: &str,
+    region: &str,
+    targets: &[DrillTarget],
+    skipped: &[Skipped],
+    options: TextOptions,
+) -> String {
+    let p = Painter(options.color);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} account {account}, region {region}",
+        p.bold("cis-fix drill:")
+    );
+    out.push('\n');
+    if !skipped.is_empty() {
+        let _ = writeln!(out, "{}", p.bold("Skipped"));
+        for s in skipped {
+            let _ = writeln!(out, "  {}: {}", s.control, s.reason);
+        }
+        out.push('\n');
+    }
+    if targets.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{} ({} set to ALARM, then back to OK)",
+        p.bold("Drill"),
+        p.yellow("!")
+    );
+    for t in targets {
+        let _ = writeln!(
+            out,
+            "  {} set_alarm_state {} ALARM -> OK ({}) [{}]",
+            p.yellow("!"),
+            t.alarm,
+            t.region,
+            t.control
+        );
+        let _ = writeln!(out, "      {}", p.dim(&format!("notifies {}", t.topic_arn)));
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "Each alarm's notification goes to every subscriber of its topic: real people may be paged. Setting it back to OK runs its OK actions, if it has any. No alarm's configuration is changed."
+    );
+    out
+}
+
+/// What became of each drilled control's notification, and the tally.
+pub fn drill_report(targets: &[DrillTarget], outcomes: &[Outcome], options: TextOptions) -> String {
+    let p = Painter(options.color);
+    let mut out = String::new();
+    for (t, outcome) in targets.iter().zip(outcomes) {
+        let line = match outcome {
+            Outcome::Delivered { message_id } => format!(
+                "  {} {} delivered: alarm {} published to {}{}",
+                p.green("ok"),
+                t.control,
+                t.alarm,
+                t.topic_arn,
+                message_id
+                    .as_deref()
+                    .map(|id| format!(" (message {id})"))
+                    .unwrap_or_default()
+            ),
+            Outcome::Failed { error } => format!(
+                "  {} {} not delivered: alarm {} could not notify {}. AWS says: {error}",
+                p.red("FAILED"),
+                t.control,
+                t.alarm,
+                t.topic_arn
+            ),
+            Outcome::NoResult { waited_seconds } => format!(
+                "  {} {} no result: alarm {} showed no action for {} within {waited_seconds} s (raise --wait, or look at the alarm's history)",
+                p.red("FAILED"),
+                t.control,
+                t.alarm,
+                t.topic_arn
+            ),
+        };
+        let _ = writeln!(out, "{line}");
+    }
+    let delivered = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Delivered { .. }))
+        .count();
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "{}",
+        p.bold(&format!(
+            "Drill complete: {delivered} of {} delivered.",
+            outcomes.len()
+        ))
     );
     out
 }

@@ -1,8 +1,10 @@
 //! Snapshot tests of rendered plans (insta): a half-compliant account, in text and JSON.
 
 use super::*;
-use crate::audit::tests::{account, alarm, catalog, filter, subscription, topic_arn, trail, GROUP};
-use crate::audit::{audit, Options};
+use crate::audit::tests::{
+    account, alarm, audit, catalog, filter, subscription, topic_arn, trail, GROUP,
+};
+use crate::audit::Options;
 use crate::inventory::Snapshot;
 
 /// One good chain (4.6), one near-miss filter (4.3), one alarm without a subscriber (4.4),

@@ -12,8 +12,27 @@ Why a middleware and not plain ``moto_server``:
   own account (and STS GetCallerIdentity reports it).
 * Real SNS leaves email/http(s) subscriptions pending until the recipient
   confirms; moto confirms everything at once.  We patch moto's SNS model.
-* Tests need to see which calls were made and to inject faults, which is done
-  through plain-JSON control endpoints under ``/_emulator/``.
+  Real SNS delivers nothing to a pending subscription, and delivers to an SQS
+  queue only if the queue policy lets ``sns.amazonaws.com`` send (and, for a
+  KMS-encrypted queue, the key policy lets it use the key); moto delivers to
+  every subscription and any queue.  Patched in ``patch_sns``.
+* moto never runs alarm actions and has no DescribeAlarmHistory.  Real
+  CloudWatch records ConfigurationUpdate / StateUpdate / Action history items and,
+  on a state change, publishes to each SNS topic in the state's action list -
+  but only if the topic policy lets ``cloudwatch.amazonaws.com`` publish and, for
+  an encrypted topic, the key policy lets it use the key (an AWS managed key's
+  never does).  ``patch_cloudwatch`` emulates this, checking the policies with
+  our own evaluator (``evaluate_policy``, written from the IAM policy
+  evaluation docs, independently of the product whose analysis it checks), and
+  publishes through moto's real SNS path so that subscribers receive it.  It also
+  starts new alarms in INSUFFICIENT_DATA and keeps an updated alarm's state, as
+  PutMetricAlarm is documented to; moto starts and resets them to OK.
+* KMS creates an AWS managed key (``alias/aws/sns`` ...) on first use; moto
+  answers NotFoundException for ``alias/aws/sns`` and makes its own reserved
+  aliases customer keys.  ``patch_kms`` creates them as AWS does.
+* Tests need to see which calls were made, to inject faults, and to read what
+  reached SNS / SQS and the alarm history, which is done through plain-JSON
+  control endpoints under ``/_emulator/``.
 
 Usage: python emulator.py [--host 127.0.0.1] [--port 0] [--exit-on-stdin-eof] [--verbose]
 Prints exactly one line ``PORT <n>`` to stdout once it is listening.
@@ -21,9 +40,12 @@ Prints exactly one line ``PORT <n>`` to stdout once it is listening.
 
 import argparse
 import base64
+import collections
 import copy
 import datetime
 import io
+import ipaddress
+import itertools
 import json
 import logging
 import os
@@ -193,9 +215,13 @@ def patch_logs():
 
 def patch_sns():
     """moto confirms every subscription at once; real SNS keeps email/http(s) ones
-    pending until confirmed. Patch the model in-process (we share moto's process)."""
+    pending until confirmed. Patch the model in-process (we share moto's process).
+    Delivery: SNS sends nothing to a subscription until it is confirmed, and an SQS
+    endpoint receives only what its queue policy (and key) let sns.amazonaws.com send
+    (see sqs_refusal).  A failed delivery never fails the Publish call (SNS delivers
+    after accepting it); moto would raise, e.g. for a missing queue."""
     from moto.core.responses import ActionResult
-    from moto.sns.models import SNSBackend
+    from moto.sns.models import SNSBackend, Subscription
     from moto.sns.responses import SNSResponse
 
     orig_subscribe = SNSBackend.subscribe
@@ -238,10 +264,720 @@ def patch_sns():
             return ActionResult({"SubscriptionArn": "pending confirmation"})
         return result
 
+    orig_deliver = Subscription.publish
+
+    def deliver(self, message, message_id, *args, **kwargs):
+        log = logging.getLogger("emulator")
+        if getattr(self, "_emulator_pending", False):
+            log.info("not delivered to pending subscription %s", self.arn)
+            return
+        if self.protocol == "sqs":
+            refusal = sqs_refusal(self.endpoint, self.topic)
+            if refusal:
+                log.info("not delivered to %s: %s", self.endpoint, refusal)
+                return
+            queue_account = self.endpoint.split(":")[4]
+            if queue_account != self.account_id:  # moto would look in the subscriber's account
+                self = copy.copy(self)
+                self.account_id = queue_account
+        try:
+            orig_deliver(self, message, message_id, *args, **kwargs)
+        except Exception as exc:
+            log.info("delivery to %s failed: %r", self.endpoint, exc)
+
     SNSBackend.subscribe = subscribe
     SNSBackend.list_subscriptions = list_subscriptions
     SNSBackend.list_subscriptions_by_topic = list_subscriptions_by_topic
     SNSResponse.subscribe = response_subscribe
+    Subscription.publish = deliver
+
+
+# --------------------------------------------------------------------------- policy evaluation
+#
+# AWS's side of "may this AWS service do this here": a resource-based policy (SNS topic
+# policy, SQS queue policy, KMS key policy) evaluated for a request made by an AWS
+# *service principal*.  Written from the IAM User Guide ("Policy evaluation logic",
+# "IAM JSON policy elements: Principal / Action / Resource / Condition", "Condition
+# operators", "Conditions with multiple context keys or values"), independently of the
+# product whose own analysis it checks.  The outcome is one of:
+ALLOW, EXPLICIT_DENY, IMPLICIT_DENY = "Allow", "ExplicitDeny", "ImplicitDeny"
+
+
+class UnsupportedCondition(Exception):
+    pass
+
+
+def service_request(service, action, resource, context):
+    """A request by service principal `service`, with its request context (key -> value).
+    Condition keys are case-insensitive ("Condition element"); values stay as given."""
+    now = datetime.datetime.now(UTC)
+    ctx = {"aws:principalservicename": [service], "aws:principalisawsservice": ["true"],
+           "aws:securetransport": ["true"], "aws:currenttime": [now.strftime("%Y-%m-%dT%H:%M:%SZ")],
+           "aws:epochtime": [str(int(now.timestamp()))]}
+    for key, value in context.items():
+        if value is not None:
+            ctx[key.lower()] = [str(v) for v in (value if isinstance(value, list) else [value])]
+    return {"principal": {"Service": service}, "action": action, "resource": resource, "context": ctx}
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _glob(pattern, value, ignore_case=False):
+    """`*` any run of characters, `?` exactly one (Action, Resource, *Like operators)."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.DOTALL | (re.IGNORECASE if ignore_case else 0)) is not None
+
+
+def _arn_like(pattern, value):
+    # "Each of the six colon-delimited components of the ARN is checked separately and
+    # each can include multi-character match wildcards (*) or single-character match
+    # wildcards (?)" - ArnEquals and ArnLike behave alike.
+    want, have = pattern.split(":", 5), value.split(":", 5)
+    return len(want) == 6 and len(have) == 6 and all(_glob(w, h) for w, h in zip(want, have))
+
+
+def _epoch(value):
+    try:
+        return float(value)
+    except ValueError:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+COMPARATORS = {  # operator -> (policy value, request value) -> bool
+    "StringEquals": lambda want, have: want == have,
+    "StringEqualsIgnoreCase": lambda want, have: want.lower() == have.lower(),
+    "StringLike": _glob,
+    "ArnEquals": _arn_like,
+    "ArnLike": _arn_like,
+    "NumericEquals": lambda want, have: float(have) == float(want),
+    "NumericLessThan": lambda want, have: float(have) < float(want),
+    "NumericLessThanEquals": lambda want, have: float(have) <= float(want),
+    "NumericGreaterThan": lambda want, have: float(have) > float(want),
+    "NumericGreaterThanEquals": lambda want, have: float(have) >= float(want),
+    "DateEquals": lambda want, have: _epoch(have) == _epoch(want),
+    "DateLessThan": lambda want, have: _epoch(have) < _epoch(want),
+    "DateLessThanEquals": lambda want, have: _epoch(have) <= _epoch(want),
+    "DateGreaterThan": lambda want, have: _epoch(have) > _epoch(want),
+    "DateGreaterThanEquals": lambda want, have: _epoch(have) >= _epoch(want),
+    "Bool": lambda want, have: want.lower() == have.lower(),
+    "BinaryEquals": lambda want, have: want == have,
+    "IpAddress": lambda want, have: ipaddress.ip_address(have) in ipaddress.ip_network(want, strict=False),
+}
+NEGATED = {"StringNotEquals": "StringEquals", "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+           "StringNotLike": "StringLike", "ArnNotEquals": "ArnEquals", "ArnNotLike": "ArnLike",
+           "NumericNotEquals": "NumericEquals", "DateNotEquals": "DateEquals",
+           "NotIpAddress": "IpAddress"}
+
+
+def _policy_value(value):
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _condition(operator, key, wanted, context):
+    """One operator/key pair of a Condition block."""
+    qualifier = None
+    if ":" in operator:  # ForAnyValue:... / ForAllValues:...
+        qualifier, operator = operator.split(":", 1)
+        if qualifier not in ("ForAnyValue", "ForAllValues"):
+            raise UnsupportedCondition(f"{qualifier}:{operator}")
+    if_exists = operator.endswith("IfExists") and operator != "IfExists"
+    if if_exists:
+        operator = operator[:-len("IfExists")]
+    wanted = [_policy_value(w) for w in _as_list(wanted)]
+    values = context.get(key.lower())
+    if operator == "Null":  # "true": the key must be absent; "false": present
+        return any((values is None) == (w.lower() == "true") for w in wanted)
+    negated = operator in NEGATED
+    base = NEGATED.get(operator, operator)
+    if base not in COMPARATORS:
+        raise UnsupportedCondition(operator)
+    if values is None:
+        # "If the key that you specify in a policy condition is not present in the request
+        # context, the values do not match and the condition is false.  If the policy
+        # condition requires that the key is not matched, such as StringNotLike or
+        # ArnNotLike, and the right key is not present, the condition is true."
+        # ...IfExists: "If the key is not present, evaluate the condition element as true."
+        if if_exists or qualifier == "ForAllValues":
+            return True
+        return negated and qualifier is None
+
+    def one(value):
+        try:
+            hit = any(COMPARATORS[base](w, value) for w in wanted)  # several values: OR
+        except (ValueError, TypeError):
+            hit = False
+        return not hit if negated else hit  # a negated operator: NOR
+
+    if qualifier == "ForAllValues":
+        return all(one(v) for v in values)
+    return any(one(v) for v in values)
+
+
+def _principal_matches(block, principal):
+    """`principal` is a service principal ({"Service": name}).  "*" and {"AWS": "*"} match
+    every principal, AWS services included (the IAM docs call them equivalent); an
+    account or IAM ARN under "AWS" names IAM identities of that account, which a
+    service principal is not."""
+    if block == "*":
+        return True
+    if not isinstance(block, dict):
+        return False
+    for kind, ids in block.items():
+        ids = _as_list(ids)
+        if kind == "AWS" and "*" in ids:
+            return True
+        if kind in principal and principal[kind] in ids:
+            return True
+    return False
+
+
+def _statement_applies(statement, request):
+    if "Principal" in statement:
+        if not _principal_matches(statement["Principal"], request["principal"]):
+            return False
+    elif "NotPrincipal" in statement:
+        if _principal_matches(statement["NotPrincipal"], request["principal"]):
+            return False
+    else:
+        return False  # a resource-based policy statement must name its principal
+    for element, negate, ignore_case in (("Action", False, True), ("NotAction", True, True)):
+        if element in statement:
+            hit = any(_glob(str(p), request["action"], ignore_case) for p in _as_list(statement[element]))
+            if hit == negate:
+                return False
+            break
+    else:
+        return False
+    for element, negate in (("Resource", False), ("NotResource", True)):
+        if element in statement:
+            hit = any(_glob(str(p), request["resource"]) for p in _as_list(statement[element]))
+            if hit == negate:
+                return False
+            break
+    else:
+        return False
+    # Several operators, and several keys under one operator: all must hold (AND).
+    for operator, block in (statement.get("Condition") or {}).items():
+        for key, wanted in (block or {}).items():
+            if not _condition(operator, key, wanted, request["context"]):
+                return False
+    return True
+
+
+def evaluate_policy(policy, request):
+    """ALLOW iff some Allow statement applies and no Deny does ("an explicit deny in any
+    policy overrides any allows"); otherwise EXPLICIT_DENY / IMPLICIT_DENY.  A statement
+    whose condition uses an operator we do not know is taken the strict way: a Deny
+    applies, an Allow does not."""
+    if isinstance(policy, (str, bytes)):
+        try:
+            policy = json.loads(policy) if policy.strip() else None
+        except ValueError:
+            policy = None
+    if not isinstance(policy, dict):
+        return IMPLICIT_DENY
+    allowed = False
+    for statement in _as_list(policy.get("Statement") or []):
+        if not isinstance(statement, dict):
+            continue
+        deny = str(statement.get("Effect")) == "Deny"
+        try:
+            applies = _statement_applies(statement, request)
+        except UnsupportedCondition as exc:
+            logging.getLogger("emulator").warning("policy uses unsupported condition %s", exc)
+            applies = deny
+        if applies and deny:
+            return EXPLICIT_DENY
+        allowed = allowed or (applies and str(statement.get("Effect")) == "Allow")
+    return ALLOW if allowed else IMPLICIT_DENY
+
+
+# --------------------------------------------------------------------------- KMS
+
+# AWS managed keys that KMS creates on first use, by alias: their description.
+AWS_MANAGED_KEY_DESCRIPTIONS = {
+    "alias/aws/sns": "Default master key that protects my SNS topics when no other key is defined",
+    "alias/aws/sqs": "Default master key that protects my SQS messages when no other key is defined",
+}
+KMS_LOCK = threading.RLock()
+
+
+def aws_managed_key_policy(service, account, region, partition="aws"):
+    """The policy KMS gives an AWS managed key (e.g. "auto-sns-1" for alias/aws/sns):
+    usable only through the owning service, by principals of the account; the account
+    may only read its metadata.  It cannot be changed."""
+    name = service.upper()
+    return {
+        "Version": "2012-10-17",
+        "Id": f"auto-{service}-1",
+        "Statement": [
+            {"Sid": f"Allow access through {name} for all principals in the account that are "
+                    f"authorized to use {name}",
+             "Effect": "Allow", "Principal": {"AWS": "*"},
+             "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:ListGrants",
+                        "kms:DescribeKey"],
+             "Resource": "*",
+             "Condition": {"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com",
+                                            "kms:CallerAccount": account}}},
+            {"Sid": "Allow direct access to key metadata to the account",
+             "Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+             "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
+             "Resource": "*"},
+        ],
+    }
+
+
+def resolve_kms_key(account, region, key_ref):
+    """A key named as KMS accepts it (key id, key ARN, alias name, alias ARN), relative to
+    `account`/`region` unless it is an ARN.  None if there is no such key."""
+    from moto.kms.models import kms_backends
+
+    ref = key_ref or ""
+    if ref.startswith("arn:"):
+        parts = ref.split(":", 5)
+        if len(parts) != 6:
+            return None
+        region, account, ref = parts[3], parts[4], parts[5]
+        ref = ref[len("key/"):] if ref.startswith("key/") else ref
+    backend = kms_backends[account][region]
+    with KMS_LOCK:
+        key_id = backend.get_key_id_from_alias(ref) if ref.startswith("alias/") else ref
+        return backend.keys.get(key_id) if key_id else None
+
+
+def kms_refusal(account, region, key_ref, service, context):
+    """Why `service` may not use the key for an encrypted SNS/SQS message (it needs
+    kms:GenerateDataKey and kms:Decrypt), or None if it may."""
+    key = resolve_kms_key(account, region, key_ref)
+    if key is None:
+        return f"key {key_ref} does not exist"
+    if key.key_manager == "AWS":
+        # The AWS managed key's policy allows use only via the owning service on behalf
+        # of the account's principals (kms:ViaService), never a service principal.
+        return f"{key.arn} is an AWS managed key"
+    if key.key_state != "Enabled":
+        return f"{key.arn} is {key.key_state}"
+    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+        decision = evaluate_policy(key.policy, service_request(service, action, key.arn, context))
+        if decision != ALLOW:
+            return f"{action} on {key.arn}: {decision}"
+    return None
+
+
+def patch_kms():
+    """KMS creates an AWS managed key (KeyManager AWS, its "auto-<service>" policy) the first
+    time a predefined alias such as alias/aws/sns is used (AWS KMS developer guide, "AWS
+    managed keys"); moto answers NotFoundException for alias/aws/sns and makes its own
+    reserved aliases customer keys with the default key policy.  Nobody may change an
+    AWS managed key's policy."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.kms.models import KmsBackend
+    from moto.kms.responses import KmsResponse
+    from moto.kms.utils import RESERVED_ALIASES
+    from moto.utilities.utils import get_partition
+
+    managed_aliases = set(RESERVED_ALIASES) | set(AWS_MANAGED_KEY_DESCRIPTIONS)
+
+    def existing_alias(self, alias_name):
+        for key in list(self.keys.values()):
+            if alias_name in key.aliases:
+                return key.id
+        return None
+
+    def generate_default_keys(self, alias_name):
+        with KMS_LOCK:
+            key_id = existing_alias(self, alias_name)
+            if key_id or alias_name not in managed_aliases:
+                return key_id
+            service = alias_name.rsplit("/", 1)[-1]
+            policy = aws_managed_key_policy(service, self.account_id, self.region_name,
+                                            get_partition(self.region_name))
+            key = self.create_key(json.dumps(policy, indent=2), "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT",
+                                  AWS_MANAGED_KEY_DESCRIPTIONS.get(alias_name, "Default key"), None)
+            key.key_manager = "AWS"
+            key.key_rotation_status = True  # AWS rotates AWS managed keys every year
+            self.create_alias(key.id, alias_name)
+            return key.id
+
+    def get_key_id_from_alias(self, alias_name):
+        return existing_alias(self, alias_name) or generate_default_keys(self, alias_name)
+
+    orig_put_key_policy = KmsResponse.put_key_policy
+
+    def put_key_policy(self):
+        key = self.kms_backend.keys.get(self.kms_backend.get_key_id(self._get_param("KeyId") or ""))
+        if key is not None and key.key_manager == "AWS":
+            # Its policy grants the account only kms:Describe*/Get*/List*/RevokeGrant.
+            caller = f"arn:{get_partition(self.region)}:sts::{self.current_account}:user/moto"
+            raise JsonRESTError(
+                "AccessDeniedException",
+                f"User: {caller} is not authorized to perform: kms:PutKeyPolicy on resource: "
+                f"{key.arn} because no resource-based policy allows the kms:PutKeyPolicy action")
+        return orig_put_key_policy(self)
+
+    KmsBackend._generate_default_keys = generate_default_keys
+    KmsBackend.get_key_id_from_alias = get_key_id_from_alias
+    KmsResponse.put_key_policy = put_key_policy
+
+
+# --------------------------------------------------------------------------- SNS delivery
+
+def sqs_refusal(queue_arn, topic):
+    """Why SNS may not deliver `topic`'s message to the queue, or None.  The queue
+    policy must let sns.amazonaws.com sqs:SendMessage (SNS developer guide, "Fanout to
+    Amazon SQS queues": "give permission to the Amazon SNS topic to send messages to the
+    Amazon SQS queue"), and an SSE-KMS queue's key must let it use the key ("Enable
+    compatibility between event sources from AWS services and encrypted queues")."""
+    from moto.sqs.models import sqs_backends
+
+    parts = (queue_arn or "").split(":")
+    if len(parts) != 6:
+        return f"{queue_arn} is not a queue ARN"
+    region, account, name = parts[3], parts[4], parts[5]
+    queue = sqs_backends[account][region].queues.get(name)
+    if queue is None:
+        return f"queue {queue_arn} does not exist"
+    context = {"aws:SourceArn": topic.arn, "aws:SourceAccount": topic.account_id}
+    decision = evaluate_policy(queue.policy, service_request("sns.amazonaws.com", "sqs:SendMessage",
+                                                             queue.queue_arn, context))
+    if decision != ALLOW:
+        return f"queue policy of {queue_arn}: {decision}"
+    key_ref = getattr(queue, "kms_master_key_id", None)
+    if key_ref:
+        return kms_refusal(account, region, key_ref, "sns.amazonaws.com", context)
+    return None
+
+
+# --------------------------------------------------------------------------- CloudWatch alarms
+
+ALARM_HISTORY = collections.defaultdict(list)  # (account, region) -> history items
+HISTORY_LOCK = threading.Lock()
+_history_seq = itertools.count(1)
+HISTORY_ITEM_TYPES = ["ConfigurationUpdate", "StateUpdate", "Action", "AlarmContributorStateUpdate",
+                      "AlarmContributorAction"]
+# CloudWatch's texts for a failed SNS action (AWS re:Post knowledge center, "Why didn't I
+# receive an SNS notification for my CloudWatch alarm trigger?" and "How do I configure a
+# CloudWatch alarm with an encrypted SNS topic?"); the not-authorized suffixes are IAM's
+# ("Troubleshoot access denied error messages").
+KMS_ACTION_ERROR = "CloudWatch Alarms does not have authorization to access the SNS topic encryption key."
+NOT_AUTHORIZED = "Resource: {alarm} is not authorized to perform: SNS:Publish on resource: {topic}"
+NO_ALLOW = " because no resource-based policy allows the SNS:Publish action"
+EXPLICIT = " with an explicit deny in a resource-based policy"
+TOPIC_NOT_FOUND = "Topic does not exist"  # SNS's NotFound message
+_region_names = {}
+
+
+def region_long_name(region):
+    """The region as CloudWatch names it in notifications ("US East (N. Virginia)",
+    "EU (Ireland)")."""
+    if not _region_names:
+        for partition in botocore.session.get_session().get_data("endpoints")["partitions"]:
+            for code, info in partition.get("regions", {}).items():
+                _region_names[code] = re.sub(r"^Europe \(", "EU (", info.get("description", code))
+    return _region_names.get(region, region)
+
+
+def as_utc(ts):
+    """moto keeps naive UTC datetimes; history and messages use millisecond precision."""
+    ts = ts or datetime.datetime.now(UTC)
+    ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
+
+
+def cw_time(ts):
+    ts = as_utc(ts)
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}+0000"
+
+
+def alarm_type(alarm):
+    return "CompositeAlarm" if getattr(alarm, "rule", None) else "MetricAlarm"
+
+
+def record_history(account, region, alarm, item_type, summary, data, when=None):
+    item = {"AlarmName": alarm.name, "AlarmType": alarm_type(alarm),
+            "Timestamp": as_utc(when or datetime.datetime.now(UTC)), "HistoryItemType": item_type,
+            "HistorySummary": summary, "HistoryData": json.dumps(data, separators=(",", ":"))}
+    with HISTORY_LOCK:
+        item["_seq"] = next(_history_seq)
+        ALARM_HISTORY[(account, region)].append(item)
+    return item
+
+
+def alarm_configuration(alarm):
+    """The alarm as ConfigurationUpdate history data describes it."""
+    config = {
+        "alarmName": alarm.name, "alarmArn": alarm.alarm_arn, "alarmDescription": alarm.description,
+        "actionsEnabled": alarm.actions_enabled, "oKActions": list(alarm.ok_actions or []),
+        "alarmActions": list(alarm.alarm_actions or []),
+        "insufficientDataActions": list(alarm.insufficient_data_actions or []),
+        "metricName": alarm.metric_name, "namespace": alarm.namespace,
+        "statistic": alarm.statistic.upper() if alarm.statistic else None,
+        "extendedStatistic": alarm.extended_statistic,
+        "dimensions": [{"name": d.name, "value": d.value} for d in alarm.dimensions],
+        "period": alarm.period, "unit": alarm.unit, "evaluationPeriods": alarm.evaluation_periods,
+        "datapointsToAlarm": alarm.datapoints_to_alarm, "threshold": alarm.threshold,
+        "comparisonOperator": alarm.comparison_operator, "treatMissingData": alarm.treat_missing_data,
+        "evaluateLowSampleCountPercentile": alarm.evaluate_low_sample_count_percentile,
+        "alarmRule": getattr(alarm, "rule", None),
+        "alarmConfigurationUpdatedTimestamp": cw_time(alarm.configuration_updated_timestamp),
+    }
+    return {k: v for k, v in config.items() if v is not None}
+
+
+def alarm_state(value, reason, reason_data):
+    state = {"stateValue": value, "stateReason": reason}
+    try:
+        data = json.loads(reason_data) if reason_data else None
+    except ValueError:
+        data = None
+    if data:
+        state["stateReasonData"] = data
+    return state
+
+
+def alarm_notification(account, region, alarm, old_state):
+    """CloudWatch's SNS message (JSON) and subject for a state change."""
+    body = {
+        "AlarmName": alarm.name, "AlarmDescription": alarm.description or None,
+        "AWSAccountId": account,
+        "AlarmConfigurationUpdatedTimestamp": cw_time(alarm.configuration_updated_timestamp),
+        "NewStateValue": alarm.state_value, "NewStateReason": alarm.state_reason,
+        "StateChangeTime": cw_time(alarm.state_updated_timestamp), "Region": region_long_name(region),
+        "AlarmArn": alarm.alarm_arn, "OldStateValue": old_state,
+        "OKActions": list(alarm.ok_actions or []), "AlarmActions": list(alarm.alarm_actions or []),
+        "InsufficientDataActions": list(alarm.insufficient_data_actions or []),
+    }
+    if getattr(alarm, "rule", None):
+        body["AlarmRule"] = alarm.rule
+    else:
+        trigger = {"MetricName": alarm.metric_name, "Namespace": alarm.namespace}
+        if alarm.extended_statistic:
+            trigger.update(StatisticType="ExtendedStatistic", ExtendedStatistic=alarm.extended_statistic)
+        else:
+            trigger.update(StatisticType="Statistic", Statistic=(alarm.statistic or "").upper())
+        trigger.update({
+            "Unit": alarm.unit, "Dimensions": [{"value": d.value, "name": d.name} for d in alarm.dimensions],
+            "Period": alarm.period, "EvaluationPeriods": alarm.evaluation_periods})
+        if alarm.datapoints_to_alarm:
+            trigger["DatapointsToAlarm"] = alarm.datapoints_to_alarm
+        trigger.update({
+            "ComparisonOperator": alarm.comparison_operator,
+            "Threshold": float(alarm.threshold) if alarm.threshold is not None else None,
+            "TreatMissingData": alarm.treat_missing_data or "missing",
+            "EvaluateLowSampleCountPercentile": alarm.evaluate_low_sample_count_percentile or ""})
+        if alarm.metric_data_queries:
+            trigger["Metrics"] = [{k: v for k, v in (("Id", q.id), ("Label", q.label),
+                                                     ("Expression", q.expression),
+                                                     ("ReturnData", q.return_data)) if v is not None}
+                                  for q in alarm.metric_data_queries]
+        body["Trigger"] = trigger
+    subject = f'{alarm.state_value}: "{alarm.name}" in {region_long_name(region)}'[:100]
+    return json.dumps(body, separators=(",", ":")), subject
+
+
+def publish_alarm(account, region, alarm, topic_arn, old_state):
+    """Publish as CloudWatch would, to an SNS topic action: (error or None, message id)."""
+    from moto.sns.models import sns_backends
+
+    parts = topic_arn.split(":")
+    sns = sns_backends[parts[4]][parts[3]]
+    topic = sns.topics.get(topic_arn)
+    if topic is None:
+        return TOPIC_NOT_FOUND, None
+    context = {"aws:SourceAccount": account, "aws:SourceArn": alarm.alarm_arn, "AWS:SourceOwner": account}
+    decision = evaluate_policy(topic._policy_json, service_request(
+        "cloudwatch.amazonaws.com", "SNS:Publish", topic_arn, context))
+    if decision != ALLOW:
+        text = NOT_AUTHORIZED.format(alarm=alarm.alarm_arn, topic=topic_arn)
+        return text + (EXPLICIT if decision == EXPLICIT_DENY else NO_ALLOW), None
+    if topic.kms_master_key_id:
+        refusal = kms_refusal(parts[4], parts[3], topic.kms_master_key_id, "cloudwatch.amazonaws.com",
+                              context)
+        if refusal:
+            logging.getLogger("emulator").info("alarm %s -> %s: %s", alarm.name, topic_arn, refusal)
+            return KMS_ACTION_ERROR, None
+    message, subject = alarm_notification(account, region, alarm, old_state)
+    try:
+        return None, sns.publish(message, arn=topic_arn, subject=subject)
+    except Exception as exc:  # e.g. a FIFO topic, which wants a MessageGroupId
+        return str(getattr(exc, "message", None) or exc), None
+
+
+def run_alarm_actions(backend, alarm, old):
+    """After a state change: the StateUpdate history item, then each SNS action of the new
+    state (when actions are enabled), each leaving an Action history item."""
+    account, region = backend.account_id, backend.region_name
+    changed = as_utc(alarm.state_updated_timestamp)
+    record_history(account, region, alarm, "StateUpdate",
+                   f"Alarm updated from {old[0]} to {alarm.state_value}",
+                   {"version": "1.0", "oldState": alarm_state(*old),
+                    "newState": alarm_state(alarm.state_value, alarm.state_reason, alarm.state_reason_data)},
+                   when=changed)
+    if not alarm.actions_enabled:
+        return
+    actions = {"ALARM": alarm.alarm_actions, "OK": alarm.ok_actions,
+               "INSUFFICIENT_DATA": alarm.insufficient_data_actions}.get(alarm.state_value) or []
+    for arn in actions:
+        parts = arn.split(":")
+        if len(parts) != 6 or parts[2] != "sns":
+            # EC2 / Auto Scaling / Systems Manager / Lambda actions are not emulated.
+            logging.getLogger("emulator").info("alarm action %s not emulated", arn)
+            continue
+        error, message_id = publish_alarm(account, region, alarm, arn, old[0])
+        data = {"actionState": "Failed" if error else "Succeeded",
+                "stateUpdateTimestamp": int(changed.timestamp() * 1000), "notificationResource": arn}
+        if error:
+            data.update(publishedMessage=None, error=error)
+            summary = f'Failed to execute action {arn}. Received error: "{error}"'
+        else:
+            request_id = str(uuid.uuid4())
+            data["publishedMessage"] = {
+                "messageId": message_id, "sdkResponseMetadata": {"requestId": request_id},
+                "sdkHttpMetadata": {"httpHeaders": {"Content-Type": "text/xml",
+                                                    "x-amzn-RequestId": request_id},
+                                    "httpStatusCode": 200}}
+            summary = f"Successfully executed action {arn}"
+        record_history(account, region, alarm, "Action", summary, data)
+
+
+def _history_key(item):
+    return (item["Timestamp"], item["_seq"])
+
+
+def describe_alarm_history(account, region, params):
+    """DescribeAlarmHistory over the recorded items; raises moto ServiceExceptions."""
+    from moto.cloudwatch.exceptions import CloudWatchException, ValidationError
+
+    class InvalidNextToken(CloudWatchException):
+        code = "InvalidNextToken"
+
+    def enum(name, value, allowed):
+        if value not in allowed:
+            raise ValidationError(
+                f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy "
+                f"constraint: Member must satisfy enum value set: [{', '.join(allowed)}]")
+
+    types = params.get("AlarmTypes") or ["MetricAlarm"]  # "If you omit this parameter, only
+    for t in types:                                      # metric alarms are returned."
+        enum("alarmTypes", t, ["CompositeAlarm", "MetricAlarm"])
+    item_type = params.get("HistoryItemType")
+    if item_type is not None:
+        enum("historyItemType", item_type, HISTORY_ITEM_TYPES)
+    scan_by = params.get("ScanBy") or "TimestampDescending"
+    enum("scanBy", scan_by, ["TimestampDescending", "TimestampAscending"])
+    max_records = params.get("MaxRecords")
+    max_records = 100 if max_records in (None, "") else int(max_records)
+    if not 1 <= max_records <= 100:
+        bound = "greater than or equal to 1" if max_records < 1 else "less than or equal to 100"
+        raise ValidationError(f"1 validation error detected: Value '{max_records}' at 'maxRecords' "
+                              f"failed to satisfy constraint: Member must have value {bound}")
+    start, end = (as_utc(parse_time(params.get(k))) if params.get(k) not in (None, "") else None
+                  for k in ("StartDate", "EndDate"))
+    anchor = None
+    if params.get("NextToken"):
+        try:
+            token = json.loads(base64.urlsafe_b64decode(params["NextToken"].encode()))
+            anchor = (datetime.datetime.fromisoformat(token["t"]), int(token["s"]))
+        except Exception:
+            raise InvalidNextToken("The next token specified is invalid.")
+
+    with HISTORY_LOCK:
+        items = [i for i in ALARM_HISTORY.get((account, region), [])
+                 if (not params.get("AlarmName") or i["AlarmName"] == params["AlarmName"])
+                 and i["AlarmType"] in types
+                 and (item_type is None or i["HistoryItemType"] == item_type)
+                 and (start is None or i["Timestamp"] >= start)
+                 and (end is None or i["Timestamp"] <= end)]
+    descending = scan_by == "TimestampDescending"
+    items.sort(key=_history_key, reverse=descending)
+    if anchor is not None:  # resume after the last item of the previous page
+        items = [i for i in items if (_history_key(i) < anchor if descending else _history_key(i) > anchor)]
+    page = items[:max_records]
+    result = {"AlarmHistoryItems": [{k: v for k, v in i.items() if not k.startswith("_")} for i in page]}
+    if len(items) > max_records:
+        last = page[-1]
+        result["NextToken"] = base64.urlsafe_b64encode(json.dumps(
+            {"t": last["Timestamp"].isoformat(), "s": last["_seq"]}).encode()).decode()
+    return result
+
+
+def parse_time(value):
+    """A timestamp parameter as moto hands it over: datetime, epoch seconds or ISO-8601."""
+    if isinstance(value, datetime.datetime):
+        return value
+    try:
+        return datetime.datetime.fromtimestamp(float(value), UTC)
+    except (TypeError, ValueError):
+        return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def patch_cloudwatch():
+    """Alarm state, history and actions as CloudWatch has them (see the module docstring).
+    Hooked at moto's backend, so it runs whichever protocol the call arrived in."""
+    from moto.cloudwatch.models import CloudWatchBackend
+    from moto.cloudwatch.responses import CloudWatchResponse
+    from moto.core.responses import ActionResult
+
+    orig_put = CloudWatchBackend.put_metric_alarm
+    orig_delete = CloudWatchBackend.delete_alarms
+    orig_set_state = CloudWatchBackend.set_alarm_state
+
+    def put_metric_alarm(self, *args, **kwargs):
+        name = kwargs.get("name", args[0] if args else None)
+        old = self.alarms.get(name)
+        old_config = alarm_configuration(old) if old is not None else None
+        alarm = orig_put(self, *args, **kwargs)
+        if old is None:
+            # "When this operation creates an alarm, the alarm state is immediately set to
+            # INSUFFICIENT_DATA." (PutMetricAlarm)
+            alarm.state_value, alarm.state_reason = "INSUFFICIENT_DATA", "Unchecked: Initial alarm creation"
+            alarm.state_reason_data = None
+            record_history(self.account_id, self.region_name, alarm, "ConfigurationUpdate",
+                           f'Alarm "{alarm.name}" created',
+                           {"version": "1.0", "type": "Create", "createdAlarm": alarm_configuration(alarm)})
+        else:
+            # "When you update an existing alarm, its state is left unchanged, but the update
+            # completely overwrites the previous configuration of the alarm."
+            for attr in ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp"):
+                setattr(alarm, attr, getattr(old, attr))
+            new_config = alarm_configuration(alarm)
+            record_history(self.account_id, self.region_name, alarm, "ConfigurationUpdate",
+                           f'Alarm "{alarm.name}" updated',
+                           {"version": "1.0", "type": "Update", "updatedAlarm": new_config,
+                            "originalUpdatedFields": {k: v for k, v in old_config.items()
+                                                      if new_config.get(k) != v}})
+        return alarm
+
+    def delete_alarms(self, alarm_names):
+        doomed = [self.alarms[n] for n in alarm_names if n in self.alarms]
+        orig_delete(self, alarm_names)
+        for alarm in doomed:  # the history outlives the alarm
+            record_history(self.account_id, self.region_name, alarm, "ConfigurationUpdate",
+                           f'Alarm "{alarm.name}" deleted',
+                           {"version": "1.0", "type": "Delete", "deletedAlarm": alarm_configuration(alarm)})
+
+    def set_alarm_state(self, alarm_name, reason, reason_data, state_value):
+        alarm = self.alarms.get(alarm_name)
+        old = (alarm.state_value, alarm.state_reason, alarm.state_reason_data) if alarm else None
+        orig_set_state(self, alarm_name, reason, reason_data, state_value)  # validates
+        # "When the updated state differs from the previous value, the action configured
+        # for the appropriate state is invoked." (SetAlarmState)
+        if old is not None and old[0] != state_value:
+            run_alarm_actions(self, self.alarms[alarm_name], old)
+
+    def response_describe_alarm_history(self):
+        params = {k: self._get_param(k) for k in (
+            "AlarmName", "AlarmTypes", "HistoryItemType", "StartDate", "EndDate", "MaxRecords",
+            "NextToken", "ScanBy")}
+        backend = self.cloudwatch_backend
+        return ActionResult(describe_alarm_history(backend.account_id, backend.region_name, params))
+
+    CloudWatchBackend.put_metric_alarm = put_metric_alarm
+    CloudWatchBackend.delete_alarms = delete_alarms
+    CloudWatchBackend.set_alarm_state = set_alarm_state
+    CloudWatchResponse.describe_alarm_history = response_describe_alarm_history
 
 
 # --------------------------------------------------------------------------- the middleware
@@ -410,6 +1146,12 @@ class Emulator:
             return self.json_reply(200, {"reset": account or "all"})
         if path == "/_emulator/confirm" and method == "POST":
             return self.confirm(account, data)
+        if path == "/_emulator/alarm-history" and method == "GET":
+            return self.alarm_history(account, query)
+        if path == "/_emulator/sns-published" and method == "GET":
+            return self.sns_published(account, query)
+        if path == "/_emulator/sqs-messages" and method == "GET":
+            return self.sqs_messages(query)
         if path == "/_emulator/faults":
             if account is None:
                 return self.json_reply(400, {"error": "account is required"})
@@ -448,6 +1190,49 @@ class Emulator:
             return self.json_reply(404, {"error": "no such subscription", "confirmed": []})
         return self.json_reply(200, {"confirmed": [s.arn for s in subs]})
 
+    def alarm_history(self, account, query):
+        """All history items of an account's region (oldest first), optionally one alarm's."""
+        if account is None:
+            return self.json_reply(400, {"error": "account is required"})
+        region, alarm = query.get("region") or "us-east-1", query.get("alarm")
+        with HISTORY_LOCK:
+            items = sorted(ALARM_HISTORY.get((account, region), []), key=_history_key)
+        items = [{**{k: v for k, v in i.items() if not k.startswith("_")},
+                  "Timestamp": i["Timestamp"].isoformat().replace("+00:00", "Z")}
+                 for i in items if alarm is None or i["AlarmName"] == alarm]
+        return self.json_reply(200, {"items": items})
+
+    def sns_published(self, account, query):
+        """Every message SNS accepted for the account's topics in a region (whatever became
+        of its deliveries), oldest first; `topic_arn` narrows it to one topic."""
+        from moto.sns.models import sns_backends
+
+        topic_arn = query.get("topic_arn")
+        parts = (topic_arn or "").split(":") + [""] * 6
+        account = account or parts[4] or None
+        if account is None:
+            return self.json_reply(400, {"error": "account or topic_arn is required"})
+        backend = sns_backends[account][query.get("region") or parts[3] or "us-east-1"]
+        with self.lock:
+            messages = [{"topic_arn": t.arn, "message_id": n[0], "message": n[1], "subject": n[2]}
+                        for t in list(backend.topics.values()) if topic_arn in (None, t.arn)
+                        for n in list(t.sent_notifications)]
+        return self.json_reply(200, {"messages": messages})
+
+    def sqs_messages(self, query):
+        """The messages in an SQS queue, read without receiving them (nothing changes)."""
+        from moto.sqs.models import sqs_backends
+
+        parts = (query.get("queue_arn") or "").split(":")
+        if len(parts) != 6:
+            return self.json_reply(400, {"error": "queue_arn is required"})
+        queue = sqs_backends[parts[4]][parts[3]].queues.get(parts[5])
+        if queue is None:
+            return self.json_reply(404, {"error": "no such queue", "messages": []})
+        with queue._messages_lock:
+            messages = [{"message_id": m.id, "body": m.body} for m in queue._messages]
+        return self.json_reply(200, {"messages": messages})
+
     @staticmethod
     def json_reply(status, obj):
         return status, [("Content-Type", "application/json")], json.dumps(obj).encode()
@@ -476,6 +1261,8 @@ def main(argv=None):
     QuietHandler.verbose = args.verbose
     patch_sns()
     patch_logs()
+    patch_kms()
+    patch_cloudwatch()
 
     if args.exit_on_stdin_eof:
         def wait_for_eof():

@@ -25,6 +25,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 UTC = datetime.timezone.utc
 NO_RETRY = botocore.config.Config(retries={"total_max_attempts": 1})
 _accounts = itertools.count(310000000001)
+_names = itertools.count(1)
+# CloudWatch's texts for failed SNS alarm actions (see emulator.py).
+KMS_ERROR = "CloudWatch Alarms does not have authorization to access the SNS topic encryption key."
+NOT_AUTHORIZED = ("Resource: {alarm} is not authorized to perform: SNS:Publish on resource: {topic}"
+                  " because no resource-based policy allows the SNS:Publish action")
+EXPLICIT_DENY = ("Resource: {alarm} is not authorized to perform: SNS:Publish on resource: {topic}"
+                 " with an explicit deny in a resource-based policy")
 
 
 def new_account():
@@ -102,6 +109,76 @@ class EmulatorTest(unittest.TestCase):
                   "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 1.0,
                   "ComparisonOperator": "GreaterThanOrEqualToThreshold", **extra}
         return self.cbor("PutMetricAlarm", params, account)
+
+    def alarm_arn(self, account, name):
+        return f"arn:aws:cloudwatch:us-east-1:{account}:alarm:{name}"
+
+    def queue(self, account, topic, allow_sns=True, allow_from=None, attributes=None):
+        """A queue subscribed to `topic` whose policy lets SNS send from that topic (or
+        from `allow_from`), as real SNS needs; allow_sns=False leaves it without a policy."""
+        sqs = self.client("sqs", account)
+        url = sqs.create_queue(QueueName=f"q{next(_names)}", Attributes=attributes or {})["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        if allow_sns:
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+                "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": "sqs:SendMessage", "Resource": arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": allow_from or topic}}}]})})
+        self.client("sns", account).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        return url, arn
+
+    def queued(self, account, url):
+        sqs = self.client("sqs", account)
+        return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+
+    def set_state(self, account, name, state="ALARM", reason="test"):
+        status, _, raw, out = self.cbor("SetAlarmState", {
+            "AlarmName": name, "StateValue": state, "StateReason": reason}, account)
+        self.assertEqual((status, raw), (200, b"\xa0"), out)
+
+    def history(self, account, name, item_type=None, **params):
+        params = {"AlarmName": name, "ScanBy": "TimestampAscending", **params}
+        if item_type:
+            params["HistoryItemType"] = item_type
+        status, _, _, out = self.cbor("DescribeAlarmHistory", params, account)
+        self.assertEqual(status, 200, out)
+        return out["AlarmHistoryItems"]
+
+    def fire(self, account, topic_attrs=None, policy=None, alarm=None):
+        """A topic (with these attributes / policy) with a subscribed queue, an alarm whose
+        ALARM action is the topic, set to ALARM.  -> (summary, data, messages, topic, alarm)
+        of its one Action history item."""
+        sns = self.client("sns", account)
+        topic = sns.create_topic(Name=f"t{next(_names)}", Attributes=topic_attrs or {})["TopicArn"]
+        if policy is not None:
+            policy = json.dumps(policy).replace("TOPIC", topic)
+            sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=policy)
+        url, _ = self.queue(account, topic)
+        alarm = alarm or f"alarm-{next(_names)}"
+        self.assertEqual(self.put_alarm(account, alarm, AlarmActions=[topic])[0], 200)
+        self.set_state(account, alarm)
+        [action] = self.history(account, alarm, "Action")
+        return action["HistorySummary"], json.loads(action["HistoryData"]), self.queued(account, url), \
+            topic, alarm
+
+    def assert_failed(self, outcome, error):
+        summary, data, messages, topic, _ = outcome
+        self.assertEqual(summary, f'Failed to execute action {topic}. Received error: "{error}"')
+        self.assertEqual((data["actionState"], data["error"], data["publishedMessage"]),
+                         ("Failed", error, None))
+        self.assertEqual(data["notificationResource"], topic)
+        self.assertEqual(messages, [])
+
+    def assert_delivered(self, outcome):
+        summary, data, messages, topic, alarm = outcome
+        self.assertEqual(summary, f"Successfully executed action {topic}")
+        self.assertEqual((data["actionState"], data["notificationResource"]), ("Succeeded", topic))
+        self.assertNotIn("error", data)
+        [message] = messages
+        envelope = json.loads(message["Body"])
+        self.assertEqual(envelope["MessageId"], data["publishedMessage"]["messageId"])
+        self.assertEqual(json.loads(envelope["Message"])["AlarmName"], alarm)
 
     def faults(self, account, kinds, operations, rate=1.0):
         status, out = self.control("POST", "faults", {
@@ -420,6 +497,400 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual(a, b)  # same seed, separate RNGs
         self.assertEqual(set(a), {200, 400})
 
+    # ---- KMS AWS managed keys
+
+    def test_kms_aws_managed_key_for_sns(self):
+        acct = new_account()
+        kms = self.client("kms", acct)
+        meta = kms.describe_key(KeyId="alias/aws/sns")["KeyMetadata"]
+        self.assertEqual((meta["KeyManager"], meta["KeyState"], meta["Enabled"], meta["AWSAccountId"]),
+                         ("AWS", "Enabled", True, acct))
+        self.assertEqual(meta["Description"],
+                         "Default master key that protects my SNS topics when no other key is defined")
+        # Created once, on first use: the alias ARN names the same key.
+        by_arn = kms.describe_key(KeyId=f"arn:aws:kms:us-east-1:{acct}:alias/aws/sns")["KeyMetadata"]
+        self.assertEqual(by_arn["KeyId"], meta["KeyId"])
+        aliases = {a["AliasName"]: a for a in kms.list_aliases(KeyId=meta["KeyId"])["Aliases"]}
+        self.assertEqual(aliases["alias/aws/sns"]["TargetKeyId"], meta["KeyId"])
+        self.assertNotEqual(
+            self.client("kms", new_account()).describe_key(KeyId="alias/aws/sns")["KeyMetadata"]["KeyId"],
+            meta["KeyId"])  # one per account
+
+        policy = json.loads(kms.get_key_policy(KeyId=meta["KeyId"], PolicyName="default")["Policy"])
+        self.assertEqual(policy["Id"], "auto-sns-1")
+        via_sns, metadata = policy["Statement"]
+        self.assertEqual((via_sns["Effect"], via_sns["Principal"], via_sns["Resource"]),
+                         ("Allow", {"AWS": "*"}, "*"))
+        self.assertEqual(sorted(via_sns["Action"]), sorted([
+            "kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:ListGrants", "kms:DescribeKey"]))
+        self.assertEqual(via_sns["Condition"], {"StringEquals": {
+            "kms:ViaService": "sns.us-east-1.amazonaws.com", "kms:CallerAccount": acct}})
+        self.assertEqual(metadata["Principal"], {"AWS": f"arn:aws:iam::{acct}:root"})
+        self.assertEqual(sorted(metadata["Action"]),
+                         ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"])
+        self.assertTrue(kms.get_key_rotation_status(KeyId=meta["KeyId"])["KeyRotationEnabled"])
+        with self.assertRaises(ClientError) as err:
+            kms.put_key_policy(KeyId=meta["KeyId"], PolicyName="default", Policy=json.dumps(policy))
+        self.assertEqual(err.exception.response["Error"]["Code"], "AccessDeniedException")
+
+        # A customer key keeps moto's default policy, which is AWS's ("key-default-1").
+        key = kms.create_key()["KeyMetadata"]
+        self.assertEqual(key["KeyManager"], "CUSTOMER")
+        policy = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+        [root] = policy["Statement"]
+        self.assertEqual((policy["Id"], root["Effect"], root["Principal"], root["Action"], root["Resource"]),
+                         ("key-default-1", "Allow", {"AWS": f"arn:aws:iam::{acct}:root"}, "kms:*", "*"))
+        with self.assertRaises(ClientError) as err:
+            kms.describe_key(KeyId="alias/aws/nonsense")
+        self.assertEqual(err.exception.response["Error"]["Code"], "NotFoundException")
+
+    # ---- alarm actions
+
+    def test_alarm_notification_reaches_sqs_subscriber(self):
+        acct = new_account()
+        sns = self.client("sns", acct)
+        topic = sns.create_topic(Name="cis-alarms")["TopicArn"]
+        # moto's default topic policy is AWS's, and it lets CloudWatch publish.
+        default = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+        [statement] = default["Statement"]
+        self.assertEqual((statement["Principal"], statement["Condition"]),
+                         ({"AWS": "*"}, {"StringEquals": {"AWS:SourceOwner": acct}}))
+        self.assertIn("SNS:Publish", statement["Action"])
+        url, queue_arn = self.queue(acct, topic)
+        self.put_alarm(acct, "root-usage", AlarmActions=[topic], AlarmDescription="CIS 4.3",
+                       Dimensions=[{"Name": "Env", "Value": "prod"}])
+        self.assertEqual(self.cbor("DescribeAlarms", {}, acct)[3]["MetricAlarms"][0]["StateValue"],
+                         "INSUFFICIENT_DATA")  # as PutMetricAlarm leaves a new alarm
+        before = datetime.datetime.now(UTC) - datetime.timedelta(seconds=5)
+        self.set_state(acct, "root-usage", reason="Threshold Crossed: test")
+
+        [message] = self.queued(acct, url)
+        envelope = json.loads(message["Body"])
+        self.assertEqual((envelope["Type"], envelope["TopicArn"], envelope["Subject"]),
+                         ("Notification", topic, 'ALARM: "root-usage" in US East (N. Virginia)'))
+        body = json.loads(envelope["Message"])
+        self.assertEqual({k: body[k] for k in (
+            "AlarmName", "AlarmDescription", "AWSAccountId", "NewStateValue", "NewStateReason",
+            "OldStateValue", "Region", "AlarmArn", "AlarmActions", "OKActions")}, {
+            "AlarmName": "root-usage", "AlarmDescription": "CIS 4.3", "AWSAccountId": acct,
+            "NewStateValue": "ALARM", "NewStateReason": "Threshold Crossed: test",
+            "OldStateValue": "INSUFFICIENT_DATA", "Region": "US East (N. Virginia)",
+            "AlarmArn": self.alarm_arn(acct, "root-usage"), "AlarmActions": [topic], "OKActions": []})
+        self.assertRegex(body["StateChangeTime"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
+        self.assertEqual(body["Trigger"], {
+            "MetricName": "RootUsage", "Namespace": "CISBenchmark", "StatisticType": "Statistic",
+            "Statistic": "SUM", "Unit": None, "Dimensions": [{"value": "prod", "name": "Env"}],
+            "Period": 300, "EvaluationPeriods": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "Threshold": 1.0, "TreatMissingData": "missing", "EvaluateLowSampleCountPercentile": ""})
+
+        items = self.history(acct, "root-usage")
+        self.assertEqual([(i["HistoryItemType"], i["HistorySummary"]) for i in items], [
+            ("ConfigurationUpdate", 'Alarm "root-usage" created'),
+            ("StateUpdate", "Alarm updated from INSUFFICIENT_DATA to ALARM"),
+            ("Action", f"Successfully executed action {topic}")])
+        self.assertTrue(all(i["AlarmType"] == "MetricAlarm" and i["Timestamp"] > before for i in items))
+        state = json.loads(items[1]["HistoryData"])
+        self.assertEqual(state, {"version": "1.0",
+                                 "oldState": {"stateValue": "INSUFFICIENT_DATA",
+                                              "stateReason": "Unchecked: Initial alarm creation"},
+                                 "newState": {"stateValue": "ALARM", "stateReason": "Threshold Crossed: test"}})
+        action = json.loads(items[2]["HistoryData"])
+        self.assertEqual((action["actionState"], action["notificationResource"]), ("Succeeded", topic))
+        self.assertEqual(action["publishedMessage"]["messageId"], envelope["MessageId"])
+        self.assertEqual(action["stateUpdateTimestamp"], int(items[1]["Timestamp"].timestamp() * 1000))
+
+        # The control plane shows what SNS accepted and what sits in the queue.
+        status, out = self.control("GET", f"sns-published?account={acct}")
+        self.assertEqual(status, 200)
+        [published] = out["messages"]
+        self.assertEqual((published["topic_arn"], published["message_id"], published["subject"]),
+                         (topic, envelope["MessageId"], envelope["Subject"]))
+        self.assertEqual(json.loads(published["message"]), body)
+        status, out = self.control("GET", f"sqs-messages?queue_arn={queue_arn}")
+        self.assertEqual((status, [json.loads(m["body"])["MessageId"] for m in out["messages"]]),
+                         (200, [envelope["MessageId"]]))
+        status, out = self.control("GET", f"alarm-history?account={acct}&alarm=root-usage")
+        self.assertEqual([i["HistorySummary"] for i in out["items"]], [i["HistorySummary"] for i in items])
+        self.assertTrue(out["items"][0]["Timestamp"].endswith("Z"))
+
+        # Back to OK: history, but no action (no OKActions); same state again: nothing at all.
+        self.set_state(acct, "root-usage", "OK")
+        self.set_state(acct, "root-usage", "OK")
+        self.assertEqual([i["HistorySummary"] for i in self.history(acct, "root-usage")][3:],
+                         ["Alarm updated from ALARM to OK"])
+        self.assertEqual(self.queued(acct, url), [])
+
+    def test_ok_actions_and_disabled_actions(self):
+        acct = new_account()
+        topic = self.client("sns", acct).create_topic(Name="ops")["TopicArn"]
+        url, _ = self.queue(acct, topic)
+        self.put_alarm(acct, "a", AlarmActions=[topic], OKActions=[topic], ActionsEnabled=False)
+        self.set_state(acct, "a")
+        self.assertEqual([i["HistoryItemType"] for i in self.history(acct, "a")],
+                         ["ConfigurationUpdate", "StateUpdate"])  # no action while disabled
+        self.assertEqual(self.cbor("EnableAlarmActions", {"AlarmNames": ["a"]}, acct)[0], 200)
+        self.set_state(acct, "a", "OK")
+        [message] = self.queued(acct, url)
+        envelope = json.loads(message["Body"])
+        self.assertEqual(envelope["Subject"], 'OK: "a" in US East (N. Virginia)')
+        self.assertEqual(json.loads(envelope["Message"])["OldStateValue"], "ALARM")
+        [action] = self.history(acct, "a", "Action")
+        self.assertEqual(action["HistorySummary"], f"Successfully executed action {topic}")
+
+    def test_action_to_missing_topic_fails(self):
+        acct = new_account()
+        topic = f"arn:aws:sns:us-east-1:{acct}:gone"
+        self.put_alarm(acct, "a", AlarmActions=[topic])
+        self.set_state(acct, "a")
+        [action] = self.history(acct, "a", "Action")
+        self.assertEqual(action["HistorySummary"],
+                         f'Failed to execute action {topic}. Received error: "Topic does not exist"')
+        self.assertEqual(json.loads(action["HistoryData"])["actionState"], "Failed")
+
+    def test_topic_encrypted_with_aws_managed_key_is_not_published(self):
+        acct = new_account()
+        for key in ("alias/aws/sns", f"arn:aws:kms:us-east-1:{acct}:alias/aws/sns"):
+            self.assert_failed(self.fire(acct, {"KmsMasterKeyId": key}), KMS_ERROR)
+        status, out = self.control("GET", f"sns-published?account={acct}")
+        self.assertEqual((status, out["messages"]), (200, []))  # SNS never accepted it
+        # Naming the managed key created it, as KMS does.
+        meta = self.client("kms", acct).describe_key(KeyId="alias/aws/sns")["KeyMetadata"]
+        self.assertEqual(meta["KeyManager"], "AWS")
+        # Also by key ARN.
+        self.assert_failed(self.fire(acct, {"KmsMasterKeyId": meta["Arn"]}), KMS_ERROR)
+
+    def test_topic_encrypted_with_customer_key(self):
+        acct = new_account()
+        kms = self.client("kms", acct)
+        root = {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{acct}:root"}, "Action": "kms:*", "Resource": "*"}
+
+        def key(*statements, alias=None):
+            policy = {"Version": "2012-10-17", "Statement": [root, *statements]}
+            key_id = kms.create_key(Policy=json.dumps(policy))["KeyMetadata"]["KeyId"]
+            if alias:
+                kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+            return key_id
+
+        def cloudwatch(actions, **extra):
+            return {"Sid": "Allow_CloudWatch_for_CMK", "Effect": "Allow",
+                    "Principal": {"Service": ["cloudwatch.amazonaws.com"]}, "Action": actions,
+                    "Resource": "*", **extra}
+
+        good = cloudwatch(["kms:Decrypt", "kms:GenerateDataKey*"])
+        self.assert_delivered(self.fire(acct, {"KmsMasterKeyId": key(good)}))
+        self.assert_delivered(self.fire(acct, {"KmsMasterKeyId": key(good, alias="alias/cis")}))
+        self.assert_delivered(self.fire(acct, {"KmsMasterKeyId": "alias/cis"}))
+        self.assert_delivered(self.fire(acct, {"KmsMasterKeyId": key(cloudwatch("kms:*"))}))
+        self.assert_delivered(self.fire(acct, {"KmsMasterKeyId": key(cloudwatch(
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            Condition={"StringEquals": {"aws:SourceAccount": acct}}))}))
+        # Default policy only (account root), one of the two actions, a Deny, a condition
+        # that does not hold, a disabled key, a key that does not exist: no.
+        self.assert_failed(self.fire(acct, {"KmsMasterKeyId": key()}), KMS_ERROR)
+        self.assert_failed(self.fire(acct, {"KmsMasterKeyId": key(cloudwatch("kms:Decrypt"))}), KMS_ERROR)
+        self.assert_failed(self.fire(acct, {"KmsMasterKeyId": key(cloudwatch("kms:GenerateDataKey*"))}),
+                           KMS_ERROR)
+        self.assert_failed(self.fire(acct, {"KmsMasterKeyId": key(good, {
+            "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"})}), KMS_ERROR)
+        self.assert_failed(self.fire(acct, {"KmsMasterKeyId": key(cloudwatch(
+            ["kms:Decrypt", "kms:GenerateDataKey*"],
+            Condition={"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:*:*:alarm:other-*"}}))}),
+            KMS_ERROR)
+        disabled = key(good)
+        kms.disable_key(KeyId=disabled)
+        self.assert_failed(self.fire(acct, {"KmsMasterKeyId": disabled}), KMS_ERROR)
+        self.assert_failed(self.fire(acct, {"KmsMasterKeyId": "alias/no-such-key"}), KMS_ERROR)
+
+    def test_topic_policy_decides_whether_cloudwatch_may_publish(self):
+        acct = new_account()
+
+        def policy(*statements):
+            return {"Version": "2012-10-17", "Statement": list(statements)}
+
+        def allow(principal, **extra):
+            return {"Effect": "Allow", "Principal": principal, "Action": "SNS:Publish",
+                    "Resource": "TOPIC", **extra}
+
+        cloudwatch = {"Service": "cloudwatch.amazonaws.com"}
+        # Only an IAM role, or the account (IAM identities of it, which CloudWatch is not).
+        for principal in ({"AWS": f"arn:aws:iam::{acct}:role/ops"}, {"AWS": acct},
+                          {"AWS": f"arn:aws:iam::{acct}:root"}, {"Service": "events.amazonaws.com"}):
+            outcome = self.fire(acct, policy=policy(allow(principal)), alarm="a-" + str(next(_names)))
+            self.assert_failed(outcome, NOT_AUTHORIZED.format(alarm=self.alarm_arn(acct, outcome[4]),
+                                                              topic=outcome[3]))
+        # Actions the statement does not cover.
+        outcome = self.fire(acct, policy=policy({**allow(cloudwatch), "Action": "SNS:Subscribe"}))
+        self.assert_failed(outcome, NOT_AUTHORIZED.format(alarm=self.alarm_arn(acct, outcome[4]),
+                                                          topic=outcome[3]))
+        # The service principal, alone, in a list, "*" or {"AWS": "*"}; sns:* and * actions.
+        for principal in (cloudwatch, {"Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]},
+                          "*", {"AWS": "*"}):
+            self.assert_delivered(self.fire(acct, policy=policy(allow(principal))))
+        self.assert_delivered(self.fire(acct, policy=policy({**allow(cloudwatch), "Action": "sns:*"})))
+        self.assert_delivered(self.fire(acct, policy=policy({**allow(cloudwatch), "Action": "*"})))
+
+        # aws:SourceArn must be the alarm's ARN; aws:SourceAccount / AWS:SourceOwner the account.
+        self.assert_delivered(self.fire(acct, alarm="src-1", policy=policy(allow(cloudwatch, Condition={
+            "ArnEquals": {"aws:SourceArn": self.alarm_arn(acct, "src-1")}}))))
+        self.assert_delivered(self.fire(acct, alarm="src-2", policy=policy(allow(cloudwatch, Condition={
+            "ArnLike": {"aws:sourcearn": f"arn:aws:cloudwatch:us-east-1:{acct}:alarm:src-*"},
+            "StringEquals": {"aws:SourceAccount": acct}}))))
+        outcome = self.fire(acct, alarm="src-3", policy=policy(allow(cloudwatch, Condition={
+            "ArnEquals": {"aws:SourceArn": self.alarm_arn(acct, "another-alarm")}})))
+        self.assert_failed(outcome, NOT_AUTHORIZED.format(alarm=self.alarm_arn(acct, "src-3"),
+                                                          topic=outcome[3]))
+        outcome = self.fire(acct, alarm="src-4", policy=policy(allow({"AWS": "*"}, Condition={
+            "StringEquals": {"AWS:SourceOwner": "999999999999"}})))
+        self.assert_failed(outcome, NOT_AUTHORIZED.format(alarm=self.alarm_arn(acct, "src-4"),
+                                                          topic=outcome[3]))
+
+        # An explicit Deny beats any Allow.
+        outcome = self.fire(acct, alarm="denied", policy=policy(
+            allow(cloudwatch), {"Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+                                "Resource": "TOPIC",
+                                "Condition": {"StringNotEquals": {"aws:SourceAccount": "999999999999"}}}))
+        self.assert_failed(outcome, EXPLICIT_DENY.format(alarm=self.alarm_arn(acct, "denied"),
+                                                         topic=outcome[3]))
+
+    def test_sns_delivery_to_sqs_needs_the_queue_policy(self):
+        acct = new_account()
+        sns = self.client("sns", acct)
+        topic = sns.create_topic(Name="t")["TopicArn"]
+        allowed, _ = self.queue(acct, topic)
+        no_policy, _ = self.queue(acct, topic, allow_sns=False)
+        managed_key, _ = self.queue(acct, topic, attributes={"KmsMasterKeyId": "alias/aws/sqs"})
+        other_topic, _ = self.queue(acct, topic, allow_from=f"arn:aws:sns:us-east-1:{acct}:other")
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=f"arn:aws:sqs:us-east-1:{acct}:missing")
+        sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="sec@example.com")  # pending
+        message_id = sns.publish(TopicArn=topic, Message="hello")["MessageId"]  # never fails
+        self.assertEqual(len(self.queued(acct, allowed)), 1)
+        self.assertEqual(self.queued(acct, no_policy), [])
+        self.assertEqual(self.queued(acct, managed_key), [])
+        self.assertEqual(self.queued(acct, other_topic), [])
+        status, out = self.control("GET", f"sns-published?topic_arn={topic}")
+        self.assertEqual([m["message_id"] for m in out["messages"]], [message_id])
+
+        # A queue in another account gets it in that account, when its policy allows the topic.
+        other = new_account()
+        sqs = self.client("sqs", other)
+        url = sqs.create_queue(QueueName="central")["QueueUrl"]
+        arn = f"arn:aws:sqs:us-east-1:{other}:central"
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+            "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic},
+                                           "StringEquals": {"aws:SourceAccount": acct}}}]})})
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        sns.publish(TopicArn=topic, Message="again")
+        self.assertEqual([json.loads(m["Body"])["Message"] for m in self.queued(other, url)], ["again"])
+
+    def test_set_alarm_state_runs_actions_in_every_protocol(self):
+        for protocol in ("smithy-rpc-v2-cbor", "json", "query"):
+            with self.subTest(protocol=protocol):
+                session = botocore.session.Session()
+                meta = session.get_service_data("cloudwatch")["metadata"]
+                meta["protocol"], meta["protocols"] = protocol, [protocol]
+                acct = new_account()
+                cw = self.client("cloudwatch", acct, boto3.Session(botocore_session=session))
+                topic = self.client("sns", acct).create_topic(Name="t")["TopicArn"]
+                url, _ = self.queue(acct, topic)
+                cw.put_metric_alarm(AlarmName="a", MetricName="m", Namespace="n", Statistic="Sum",
+                                    Period=60, EvaluationPeriods=1, Threshold=1.0,
+                                    ComparisonOperator="GreaterThanThreshold", AlarmActions=[topic])
+                cw.set_alarm_state(AlarmName="a", StateValue="ALARM", StateReason="r")
+                self.assertEqual(len(self.queued(acct, url)), 1)
+                items = cw.describe_alarm_history(AlarmName="a", HistoryItemType="Action")["AlarmHistoryItems"]
+                self.assertEqual([i["HistorySummary"] for i in items], [f"Successfully executed action {topic}"])
+                self.assertIsInstance(items[0]["Timestamp"], datetime.datetime)
+                calls = self.control("GET", f"calls?account={acct}")[1]["calls"]
+                self.assertIn(("cloudwatch", "DescribeAlarmHistory", 200),
+                              [(c["service"], c["operation"], c["status"]) for c in calls])
+
+    def test_alarm_update_keeps_state_and_is_recorded(self):
+        acct = new_account()
+        self.put_alarm(acct, "a", AlarmDescription="v1")
+        self.set_state(acct, "a")
+        self.put_alarm(acct, "a", AlarmDescription="v2", Threshold=5.0)
+        [alarm] = self.cbor("DescribeAlarms", {}, acct)[3]["MetricAlarms"]
+        self.assertEqual((alarm["StateValue"], alarm["StateReason"], alarm["Threshold"]), ("ALARM", "test", 5.0))
+        self.assertEqual(self.cbor("DeleteAlarms", {"AlarmNames": ["a"]}, acct)[0], 200)
+        items = self.history(acct, "a", "ConfigurationUpdate")  # outlives the alarm
+        self.assertEqual([i["HistorySummary"] for i in items],
+                         ['Alarm "a" created', 'Alarm "a" updated', 'Alarm "a" deleted'])
+        created, updated, deleted = (json.loads(i["HistoryData"]) for i in items)
+        self.assertEqual((created["type"], created["createdAlarm"]["alarmDescription"]), ("Create", "v1"))
+        self.assertEqual((updated["type"], updated["updatedAlarm"]["threshold"]), ("Update", 5.0))
+        self.assertEqual(updated["originalUpdatedFields"]["alarmDescription"], "v1")
+        self.assertEqual((deleted["type"], deleted["deletedAlarm"]["alarmName"]), ("Delete", "a"))
+
+    def test_describe_alarm_history_over_cbor(self):
+        acct, other = new_account(), new_account()
+        topic = self.client("sns", acct).create_topic(Name="t")["TopicArn"]
+        self.put_alarm(acct, "a", AlarmActions=[topic])
+        self.put_alarm(acct, "b")
+        self.put_alarm(other, "a")
+        for state in ("ALARM", "OK", "ALARM"):
+            self.set_state(acct, "a", state)
+        self.set_state(acct, "b")
+
+        status, headers, raw, out = self.cbor("DescribeAlarmHistory", {}, acct)
+        self.assertEqual((status, headers["smithy-protocol"]), (200, "rpc-v2-cbor"))
+        everything = out["AlarmHistoryItems"]
+        self.assertNotIn("NextToken", out)
+        self.assertEqual(len(everything), 8)  # a: created, 3 states, 2 ALARM actions; b: 1 + 1
+        stamps = [(i["Timestamp"]) for i in everything]
+        self.assertEqual(stamps, sorted(stamps, reverse=True))  # TimestampDescending by default
+        tagged = cbor2.dumps(everything[0]["Timestamp"], datetime_as_timestamp=True, timezone=UTC)
+        self.assertEqual(tagged[0], 0xC1)  # epoch timestamp, as the Rust SDK expects
+        self.assertIn(tagged, raw)
+
+        self.assertEqual([i["HistorySummary"] for i in self.history(acct, "a", "StateUpdate")], [
+            "Alarm updated from INSUFFICIENT_DATA to ALARM", "Alarm updated from ALARM to OK",
+            "Alarm updated from OK to ALARM"])
+        self.assertEqual(len(self.history(acct, "a", "Action")), 2)
+        self.assertEqual(len(self.history(acct, "b")), 2)
+        self.assertEqual(len(self.history(other, "a")), 1)  # per account
+        self.assertEqual(len(self.history(acct, "a", AlarmTypes=["CompositeAlarm"])), 0)
+
+        # Pages of 2, in either direction, add up to the whole.
+        for scan in ("TimestampDescending", "TimestampAscending"):
+            pages, token = [], None
+            while True:
+                params = {"MaxRecords": 2, "ScanBy": scan, **({"NextToken": token} if token else {})}
+                status, _, _, out = self.cbor("DescribeAlarmHistory", params, acct)
+                self.assertEqual(status, 200, out)
+                self.assertLessEqual(len(out["AlarmHistoryItems"]), 2)
+                pages += out["AlarmHistoryItems"]
+                token = out.get("NextToken")
+                if not token:
+                    break
+            expected = everything if scan == "TimestampDescending" else everything[::-1]
+            self.assertEqual([(i["Timestamp"], i["HistorySummary"]) for i in pages],
+                             [(i["Timestamp"], i["HistorySummary"]) for i in expected])
+
+        middle = everything[4]["Timestamp"]
+        status, _, _, out = self.cbor("DescribeAlarmHistory", {"StartDate": middle}, acct)
+        self.assertTrue(all(i["Timestamp"] >= middle for i in out["AlarmHistoryItems"]))
+        status, _, _, out = self.cbor("DescribeAlarmHistory", {"EndDate": middle}, acct)
+        self.assertTrue(all(i["Timestamp"] <= middle for i in out["AlarmHistoryItems"]))
+        self.assertEqual(self.cbor("DescribeAlarmHistory", {
+            "EndDate": datetime.datetime(2000, 1, 1, tzinfo=UTC)}, acct)[3]["AlarmHistoryItems"], [])
+
+        for params, code in (({"NextToken": "bogus"}, "InvalidNextToken"),
+                             ({"MaxRecords": 0}, "ValidationError"),
+                             ({"MaxRecords": 101}, "ValidationError"),
+                             ({"HistoryItemType": "Everything"}, "ValidationError"),
+                             ({"ScanBy": "Sideways"}, "ValidationError")):
+            status, headers, _, out = self.cbor("DescribeAlarmHistory", params, acct)
+            # The SDK takes the (awsQuery-compatible) code from this header.
+            self.assertEqual((status, headers["x-amzn-query-error"]), (400, f"{code};Sender"), params)
+
+    def test_describe_alarm_history_faults_apply(self):
+        acct = new_account()
+        self.faults(acct, ["throttle"], ["DescribeAlarmHistory"])
+        status, _, _, out = self.cbor("DescribeAlarmHistory", {}, acct)
+        self.assertEqual((status, out["__type"]), (400, "Throttling"))
+
     def test_exits_when_stdin_closes(self):
         proc, port = start_emulator()
         try:
@@ -434,6 +905,119 @@ class EmulatorTest(unittest.TestCase):
                 proc.kill()
                 proc.wait()
             proc.stdout.close()
+
+
+class PolicyEvaluationTest(unittest.TestCase):
+    """The emulator's policy evaluator on its own (AWS's side of the topic/key/queue checks)."""
+
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, HERE)
+        import emulator
+        cls.em = emulator
+
+    ACCOUNT = "123456789012"
+    TOPIC = "arn:aws:sns:us-east-1:123456789012:cis-alarms"
+    ALARM = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:root-usage"
+
+    def decide(self, *statements, action="SNS:Publish", resource=TOPIC, context=None):
+        request = self.em.service_request("cloudwatch.amazonaws.com", action, resource, context if
+                                          context is not None else {
+                                              "aws:SourceAccount": self.ACCOUNT, "aws:SourceArn": self.ALARM,
+                                              "AWS:SourceOwner": self.ACCOUNT})
+        return self.em.evaluate_policy({"Version": "2012-10-17", "Statement": list(statements)}, request)
+
+    def allow(self, **overrides):
+        return {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish", "Resource": self.TOPIC, **overrides}
+
+    def test_principals(self):
+        for principal in ("*", {"AWS": "*"}, {"AWS": ["*"]}, {"Service": "cloudwatch.amazonaws.com"},
+                          {"Service": ["sns.amazonaws.com", "cloudwatch.amazonaws.com"]}):
+            self.assertEqual(self.decide(self.allow(Principal=principal)), "Allow", principal)
+        for principal in ({"AWS": self.ACCOUNT}, {"AWS": f"arn:aws:iam::{self.ACCOUNT}:root"},
+                          {"Service": "events.amazonaws.com"}, {"Federated": "*"}):
+            self.assertEqual(self.decide(self.allow(Principal=principal)), "ImplicitDeny", principal)
+        self.assertEqual(self.decide({k: v for k, v in self.allow().items() if k != "Principal"}),
+                         "ImplicitDeny")
+        # Deny everyone but a role: the service is denied.
+        self.assertEqual(self.decide(self.allow(), {
+            "Effect": "Deny", "NotPrincipal": {"AWS": f"arn:aws:iam::{self.ACCOUNT}:role/ops"},
+            "Action": "*", "Resource": "*"}), "ExplicitDeny")
+
+    def test_actions_and_resources(self):
+        for action in ("sns:Publish", "SNS:PUBLISH", "sns:*", "*", "sns:Pub*", "sns:Publis?",
+                       ["sns:Subscribe", "sns:publish"]):
+            self.assertEqual(self.decide(self.allow(Action=action)), "Allow", action)
+        for action in ("sns:Subscribe", "sqs:Publish", "sns:Publi"):
+            self.assertEqual(self.decide(self.allow(Action=action)), "ImplicitDeny", action)
+        without_action = {k: v for k, v in self.allow().items() if k != "Action"}
+        self.assertEqual(self.decide({**without_action, "NotAction": "sns:Subscribe"}), "Allow")
+        self.assertEqual(self.decide({**without_action, "NotAction": "sns:*"}), "ImplicitDeny")
+        for resource in ("*", self.TOPIC, "arn:aws:sns:*:*:cis-*", [self.TOPIC + "x", self.TOPIC]):
+            self.assertEqual(self.decide(self.allow(Resource=resource)), "Allow", resource)
+        for resource in (self.TOPIC.upper(), "arn:aws:sns:us-east-1:123456789012:other"):
+            self.assertEqual(self.decide(self.allow(Resource=resource)), "ImplicitDeny", resource)
+        without_resource = {k: v for k, v in self.allow().items() if k != "Resource"}
+        self.assertEqual(self.decide({**without_resource, "NotResource": "arn:aws:sns:*:*:other"}), "Allow")
+        self.assertEqual(self.decide({**without_resource, "NotResource": self.TOPIC}), "ImplicitDeny")
+
+    def test_conditions(self):
+        alarm, acct = self.ALARM, self.ACCOUNT
+        cases = [
+            ({"StringEquals": {"aws:SourceAccount": acct}}, "Allow"),
+            ({"StringEquals": {"AWS:SOURCEACCOUNT": acct}}, "Allow"),  # key names: any case
+            ({"StringEquals": {"aws:SourceAccount": ["111111111111", acct]}}, "Allow"),  # values: OR
+            ({"StringEquals": {"aws:SourceAccount": acct, "aws:SourceArn": "x"}}, "ImplicitDeny"),  # keys: AND
+            ({"StringEquals": {"aws:SourceAccount": acct}, "ArnLike": {"aws:SourceArn": "x"}}, "ImplicitDeny"),
+            ({"StringEquals": {"aws:SourceArn": alarm.upper()}}, "ImplicitDeny"),
+            ({"StringEqualsIgnoreCase": {"aws:SourceArn": alarm.upper()}}, "Allow"),
+            ({"StringNotEquals": {"aws:SourceAccount": "111111111111"}}, "Allow"),
+            ({"StringNotEquals": {"aws:SourceAccount": ["111111111111", acct]}}, "ImplicitDeny"),  # NOR
+            ({"StringLike": {"aws:SourceArn": "*:alarm:root-*"}}, "Allow"),
+            ({"StringNotLike": {"aws:SourceArn": "*:alarm:root-*"}}, "ImplicitDeny"),
+            ({"ArnEquals": {"aws:SourceArn": alarm}}, "Allow"),
+            ({"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:*:123456789012:alarm:*"}}, "Allow"),
+            ({"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:us-east-1:*"}}, "ImplicitDeny"),  # 6 parts
+            ({"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:*:*:alarm:other"}}, "ImplicitDeny"),
+            ({"ArnNotEquals": {"aws:SourceArn": alarm}}, "ImplicitDeny"),
+            ({"ArnNotLike": {"aws:SourceArn": "arn:aws:cloudwatch:*:*:alarm:other"}}, "Allow"),
+            ({"Bool": {"aws:SecureTransport": True}}, "Allow"),
+            # A key the request does not carry: false, but true for a negated operator,
+            # for ...IfExists and for the matching Null test.
+            ({"StringEquals": {"aws:PrincipalOrgID": "o-1"}}, "ImplicitDeny"),
+            ({"StringLike": {"aws:PrincipalArn": "*"}}, "ImplicitDeny"),
+            ({"StringNotEquals": {"aws:PrincipalOrgID": "o-1"}}, "Allow"),
+            ({"ArnNotLike": {"aws:PrincipalArn": "arn:*"}}, "Allow"),
+            ({"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-1"}}, "Allow"),
+            ({"StringEqualsIfExists": {"aws:SourceAccount": "111111111111"}}, "ImplicitDeny"),
+            ({"Null": {"aws:PrincipalOrgID": "true"}}, "Allow"),
+            ({"Null": {"aws:PrincipalOrgID": "false"}}, "ImplicitDeny"),
+            ({"Null": {"aws:SourceArn": "false"}}, "Allow"),
+            ({"ForAllValues:StringEquals": {"aws:TagKeys": ["a"]}}, "Allow"),
+            ({"ForAnyValue:StringEquals": {"aws:TagKeys": ["a"]}}, "ImplicitDeny"),
+            ({"ForAnyValue:StringEquals": {"aws:SourceAccount": [acct]}}, "Allow"),
+        ]
+        for condition, expected in cases:
+            self.assertEqual(self.decide(self.allow(Condition=condition)), expected, condition)
+        with self.assertLogs("emulator", "WARNING"):  # an operator we do not know never allows
+            self.assertEqual(self.decide(self.allow(Condition={"NoSuchOperator": {"k": "v"}})),
+                             "ImplicitDeny")
+
+    def test_explicit_deny_wins_and_bad_documents(self):
+        deny = {"Effect": "Deny", "Principal": "*", "Action": "sns:Publish", "Resource": "*"}
+        self.assertEqual(self.decide(self.allow(), deny), "ExplicitDeny")
+        self.assertEqual(self.decide(deny, self.allow()), "ExplicitDeny")
+        self.assertEqual(self.decide(self.allow(), {**deny, "Condition": {
+            "StringEquals": {"aws:SourceAccount": "111111111111"}}}), "Allow")  # deny does not apply
+        # An unknown operator: an Allow does not apply, a Deny does (the strict reading).
+        with self.assertLogs("emulator", "WARNING"):
+            self.assertEqual(self.decide(self.allow(), {**deny, "Condition": {"Weird": {"k": "v"}}}),
+                             "ExplicitDeny")
+        request = self.em.service_request("cloudwatch.amazonaws.com", "SNS:Publish", self.TOPIC, {})
+        for document in (None, "", "not json", "[]", json.dumps({"Statement": self.allow()})):
+            expected = "Allow" if document and document.startswith("{") else "ImplicitDeny"
+            self.assertEqual(self.em.evaluate_policy(document, request), expected, document)
 
 
 if __name__ == "__main__":

@@ -128,6 +128,93 @@ impl Account {
     pub fn sns(&self) -> aws_sdk_sns::Client {
         aws_sdk_sns::Client::new(&self.config)
     }
+    pub fn kms(&self) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.config)
+    }
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.config)
+    }
+
+    /// A customer managed KMS key with `policy` (the default key policy when `None`); its ARN.
+    pub async fn key(&self, policy: Option<&str>) -> String {
+        let mut create = self.kms().create_key();
+        if let Some(policy) = policy {
+            create = create.policy(policy);
+        }
+        create
+            .send()
+            .await
+            .expect("create key")
+            .key_metadata
+            .expect("key metadata")
+            .arn
+            .expect("key arn")
+    }
+
+    /// A topic encrypted with `key` (an alias, key id or ARN).
+    pub async fn encrypted_topic(&self, name: &str, key: &str) -> String {
+        self.sns()
+            .create_topic()
+            .name(name)
+            .attributes("KmsMasterKeyId", key)
+            .send()
+            .await
+            .expect("create encrypted topic")
+            .topic_arn
+            .expect("topic arn")
+    }
+
+    pub async fn set_topic_policy(&self, topic_arn: &str, policy: &str) {
+        self.sns()
+            .set_topic_attributes()
+            .topic_arn(topic_arn)
+            .attribute_name("Policy")
+            .attribute_value(policy)
+            .send()
+            .await
+            .expect("set topic policy");
+    }
+
+    /// An SQS queue that SNS may deliver to (as SNS requires, its policy lets
+    /// `sns.amazonaws.com` send); its (URL, ARN).
+    pub async fn queue(&self, name: &str) -> (String, String) {
+        let arn = format!("arn:aws:sqs:{REGION}:{}:{name}", self.id);
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+                           "Action": "sqs:SendMessage", "Resource": arn}]
+        });
+        let url = self
+            .sqs()
+            .create_queue()
+            .queue_name(name)
+            .attributes(
+                aws_sdk_sqs::types::QueueAttributeName::Policy,
+                policy.to_string(),
+            )
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url
+            .expect("queue url");
+        (url, arn)
+    }
+
+    /// The bodies of the messages waiting in a queue (read with the SDK, as a subscriber would).
+    pub async fn receive(&self, queue_url: &str) -> Vec<String> {
+        self.sqs()
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("receive messages")
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|m| m.body)
+            .collect()
+    }
 
     pub fn log_group_arn(&self, name: &str) -> String {
         format!("arn:aws:logs:{REGION}:{}:log-group:{name}:*", self.id)

@@ -4,6 +4,7 @@
 mod apply;
 mod audit;
 mod cli;
+mod delivery;
 mod emulator;
 mod faults;
 mod harness;

@@ -1,0 +1,235 @@
+//! `cis-fix drill`, the pure half: which controls a drill can prove, and what an alarm's
+//! history says became of its notification.
+//!
+//! A drill works on the chains the plan found whole: compliant controls, and those whose only
+//! missing proof is the delivery link (`topic_delivery_unverified`, or a key policy cis-fix may
+//! not read). There the drill is the proof.
+
+use serde::{Deserialize, Serialize};
+
+use super::plan::{Plan, Status};
+use crate::inventory::Snapshot;
+
+/// One control the drill will fire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DrillTarget {
+    pub control: String,
+    pub slug: String,
+    pub region: String,
+    pub alarm: String,
+    pub topic_arn: String,
+}
+
+/// A control the drill leaves alone, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub control: String,
+    pub reason: String,
+}
+
+/// Splits the plan's controls into those a drill can fire and those it skips.
+pub fn targets(plan: &Plan, snapshot: &Snapshot) -> (Vec<DrillTarget>, Vec<Skipped>) {
+    let mut targets = Vec::new();
+    let mut skipped = Vec::new();
+    for control in &plan.controls {
+        let chain = match (&control.chain, &control.delivery_unproven) {
+            (Some(chain), _) if control.status == Status::Compliant => chain,
+            (_, Some(chain)) => chain,
+            _ => {
+                skipped.push(Skipped {
+                    control: control.id.clone(),
+                    reason: format!(
+                        "{}: no whole chain to test (run `cis-fix plan` to see what is missing)",
+                        status_word(control.status)
+                    ),
+                });
+                continue;
+            }
+        };
+        let state = snapshot
+            .region(&chain.region)
+            .and_then(|r| r.alarms.iter().find(|a| a.name == chain.alarm))
+            .and_then(|a| a.state.as_deref());
+        if state == Some("ALARM") {
+            // Setting ALARM again is no state change, so CloudWatch would run no action.
+            skipped.push(Skipped {
+                control: control.id.clone(),
+                reason: format!(
+                    "alarm `{}` is already in ALARM, so setting it again would send nothing; drill again once it is back to OK",
+                    chain.alarm
+                ),
+            });
+            continue;
+        }
+        targets.push(DrillTarget {
+            control: control.id.clone(),
+            slug: control.slug.clone(),
+            region: chain.region.clone(),
+            alarm: chain.alarm.clone(),
+            topic_arn: chain.topic_arn.clone(),
+        });
+    }
+    (targets, skipped)
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Compliant => "compliant",
+        Status::NonCompliant => "not compliant",
+        Status::Blocked => "blocked",
+        Status::NotAuditable => "not auditable",
+    }
+}
+
+/// The reason the drill gives `SetAlarmState`: it shows in the notification and the history.
+pub fn reason(target: &DrillTarget) -> String {
+    format!(
+        "cis-fix drill for CIS control {} ({}): a test of the notification path, not a real event. cis-fix sets the alarm back to OK at once.",
+        target.control, target.slug
+    )
+}
+
+/// One `Action` item of an alarm's history (`DescribeAlarmHistory`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryItem {
+    pub summary: String,
+    /// `HistoryData`: a JSON document.
+    pub data: String,
+}
+
+/// What became of the notification to one topic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Outcome {
+    /// CloudWatch published the notification to the topic.
+    Delivered {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_id: Option<String>,
+    },
+    /// CloudWatch failed to publish; `error` is AWS's own text.
+    Failed { error: String },
+    /// No result within the wait.
+    NoResult { waited_seconds: u64 },
+}
+
+/// Reads the result of the action on `topic_arn` from an alarm's `Action` history items
+/// (newest first or not: the first item about that topic wins). `None` while there is none.
+pub fn outcome(topic_arn: &str, items: &[HistoryItem]) -> Option<Outcome> {
+    items.iter().find_map(|item| {
+        let data: serde_json::Value = serde_json::from_str(&item.data).unwrap_or_default();
+        let resource = data
+            .get("notificationResource")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        if resource != topic_arn && !item.summary.contains(topic_arn) {
+            return None;
+        }
+        let state = data.get("actionState").and_then(|v| v.as_str());
+        let failed = state == Some("Failed") || item.summary.starts_with("Failed");
+        if failed {
+            let error = data
+                .get("error")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+                .unwrap_or_else(|| item.summary.clone());
+            return Some(Outcome::Failed { error });
+        }
+        if state == Some("Succeeded") || item.summary.starts_with("Successfully") {
+            let message_id = data
+                .pointer("/publishedMessage/id")
+                .or_else(|| data.pointer("/publishedMessage/messageId"))
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+            return Some(Outcome::Delivered { message_id });
+        }
+        None
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::tests::{
+        account, alarm, audit, catalog, filter, subscription, topic_arn, GROUP,
+    };
+    use crate::audit::Options;
+
+    const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:ops";
+
+    fn item(summary: &str, data: &str) -> HistoryItem {
+        HistoryItem {
+            summary: summary.into(),
+            data: data.into(),
+        }
+    }
+
+    #[test]
+    fn reads_success_and_failure_from_history() {
+        assert_eq!(outcome(TOPIC, &[]), None);
+        let ok = item(
+            &format!("Successfully executed action {TOPIC}"),
+            &format!(
+                r#"{{"actionState":"Succeeded","notificationResource":"{TOPIC}","publishedMessage":{{"id":"m-1"}}}}"#
+            ),
+        );
+        assert_eq!(
+            outcome(TOPIC, &[ok]),
+            Some(Outcome::Delivered {
+                message_id: Some("m-1".into())
+            })
+        );
+        let failed = item(
+            &format!("Failed to execute action {TOPIC}"),
+            &format!(
+                r#"{{"actionState":"Failed","notificationResource":"{TOPIC}","error":"CloudWatch Alarms does not have authorization to access the SNS topic encryption key."}}"#
+            ),
+        );
+        let Some(Outcome::Failed { error }) = outcome(TOPIC, &[failed]) else {
+            panic!()
+        };
+        assert!(error.contains("encryption key"));
+        // An action on another topic says nothing about this one.
+        let other = item(
+            "Successfully executed action arn:aws:sns:us-east-1:111122223333:other",
+            r#"{"actionState":"Succeeded","notificationResource":"arn:aws:sns:us-east-1:111122223333:other"}"#,
+        );
+        assert_eq!(outcome(TOPIC, &[other]), None);
+        // Unparseable data falls back to the summary.
+        let summary_only = item(&format!("Failed to execute action {TOPIC}"), "not json");
+        assert!(matches!(
+            outcome(TOPIC, &[summary_only]),
+            Some(Outcome::Failed { .. })
+        ));
+    }
+
+    #[test]
+    fn drills_compliant_chains_and_skips_the_rest() {
+        let mut s = account();
+        let ops = topic_arn("ops");
+        let r = s.regions.get_mut("us-east-1").unwrap();
+        r.metric_filters.push(filter(
+            GROUP,
+            "failures",
+            r#"{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }"#,
+            "Failures",
+        ));
+        r.alarms.push(alarm("failures", "Failures", Some(&ops)));
+        r.subscriptions
+            .push(subscription(&ops, "email", "oncall@example.com", true));
+        let plan = audit(&catalog(&["4.6", "4.1"]), &s, &Options::default());
+        let (targets, skipped) = super::targets(&plan, &s);
+        assert_eq!(targets.len(), 1);
+        assert_eq!(targets[0].control, "4.6");
+        assert_eq!(targets[0].alarm, "failures");
+        assert_eq!(targets[0].topic_arn, ops);
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].control, "4.1");
+
+        // An alarm already in ALARM cannot be drilled: no state change, no action.
+        s.regions.get_mut("us-east-1").unwrap().alarms[0].state = Some("ALARM".into());
+        let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
+        let (targets, skipped) = super::targets(&plan, &s);
+        assert!(targets.is_empty());
+        assert!(skipped[0].reason.contains("already in ALARM"));
+    }
+}
