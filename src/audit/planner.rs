@@ -88,32 +88,8 @@ impl Planner<'_> {
         };
         let mut findings: Vec<Finding> = topic.caveat.iter().cloned().collect();
 
-        // The filter: reuse a covering one, or create (or correct) cis-fix's own.
-        let (filter_name, metric_name, metric_namespace, owned_filter) = match existing_filter {
-            Some(f) => (
-                f.name.clone(),
-                f.metric_name.clone(),
-                f.metric_namespace.clone(),
-                ownership::owned_filter_slug(self.account, &region, &f.log_group, &f.name)
-                    .is_some(),
-            ),
-            None => match self.plan_filter(control, target) {
-                Ok(names) => names,
-                Err(why) => {
-                    findings.push(why);
-                    return findings;
-                }
-            },
-        };
-
-        // The alarm: cis-fix's own for this control, created or corrected.
-        let record = AlarmRecord {
-            control: control.slug.clone(),
-            filter: owned_filter.then(|| FilterRef {
-                log_group: target.log_group.name.clone(),
-                name: filter_name.clone(),
-            }),
-        };
+        // The alarm: cis-fix's own for this control, created or corrected. Named first, so
+        // that nothing is planned for a topic the alarm could not publish to.
         let data = target.region;
         let own_alarm = data
             .alarms
@@ -149,9 +125,35 @@ impl Planner<'_> {
                 findings.push(why);
                 return findings;
             }
-            // The user chose this topic: alarm it, and say what is left to prove.
+            // Not disproven: alarm it, and say what is left to prove (`cis-fix drill`).
             Link::Unproven(why) => findings.push(why),
         }
+
+        // The filter: reuse a covering one, or create (or correct) cis-fix's own.
+        let (filter_name, metric_name, metric_namespace, owned_filter) = match existing_filter {
+            Some(f) => (
+                f.name.clone(),
+                f.metric_name.clone(),
+                f.metric_namespace.clone(),
+                ownership::owned_filter_slug(self.account, &region, &f.log_group, &f.name)
+                    .is_some(),
+            ),
+            None => match self.plan_filter(control, target) {
+                Ok(names) => names,
+                Err(why) => {
+                    findings.push(why);
+                    return findings;
+                }
+            },
+        };
+
+        let record = AlarmRecord {
+            control: control.slug.clone(),
+            filter: owned_filter.then(|| FilterRef {
+                log_group: target.log_group.name.clone(),
+                name: filter_name.clone(),
+            }),
+        };
         let call = Call::PutMetricAlarm {
             alarm_name: alarm_name.clone(),
             alarm_description: ownership::alarm_description(&control.id, &control.title, &record),

@@ -677,3 +677,97 @@ fn a_denied_read_makes_undecided_controls_not_auditable_and_plans_nothing() {
     assert_eq!(plan.summary.not_auditable, 1);
     assert!(!plan.is_compliant());
 }
+
+/// Sets the delivery attributes of `topic` as the inventory would have read them.
+fn set_delivery(s: &mut Snapshot, topic: &str, key: Option<&str>, policy: Option<&str>) {
+    let r = region(s);
+    r.topics.retain(|t| t.arn != topic);
+    r.topics.push(Topic {
+        arn: topic.into(),
+        exists: true,
+        delivery: Some(TopicDelivery {
+            kms_master_key_id: key.map(str::to_string),
+            policy: policy.map(str::to_string),
+        }),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn a_topic_under_the_aws_managed_key_breaks_the_chain_and_cis_fix_plans_its_own_topic() {
+    let mut s = account();
+    compliant_46(&mut s, FAILURES);
+    set_delivery(&mut s, &topic_arn("ops"), Some("alias/aws/sns"), None);
+    region(&mut s).keys.push(crate::inventory::KmsKey {
+        reference: "alias/aws/sns".into(),
+        metadata: Some(crate::inventory::KeyMetadata {
+            arn: format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/aws-sns"),
+            manager: "AWS".into(),
+            state: "Enabled".into(),
+        }),
+        policy: None,
+    });
+    let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
+    assert_eq!(status(&plan, "4.6"), Status::NonCompliant);
+    assert!(codes(&plan, "4.6").contains(&"topic_key_denies_cloudwatch".to_string()));
+    // Without --notify there is no topic to use: the broken one is never reused.
+    assert!(codes(&plan, "4.6").contains(&"needs_subscriber".to_string()));
+    assert!(plan.actions.is_empty());
+
+    let plan = audit(&catalog(&["4.6"]), &s, &notify());
+    assert_eq!(
+        calls(&plan),
+        [
+            ("create_topic", Mode::Create, None),
+            ("subscribe", Mode::Create, None),
+            ("put_metric_alarm", Mode::Create, Some("4.6")),
+        ]
+    );
+    let Call::PutMetricAlarm { alarm_actions, .. } = &plan.actions[2].call else {
+        panic!()
+    };
+    assert_eq!(alarm_actions, &vec![topic_arn(DEFAULT_TOPIC)]);
+}
+
+const DEFAULT_TOPIC: &str = "cis-fix-alerts";
+
+#[test]
+fn a_reused_topic_must_let_the_new_alarm_publish() {
+    // 4.6 delivers through `ops`, whose policy lets only 4.6's own alarm publish.
+    let mut s = account();
+    compliant_46(&mut s, FAILURES);
+    let ops = topic_arn("ops");
+    let only_failures = format!(
+        r#"{{"Statement": [{{"Effect": "Allow", "Principal": {{"Service": "cloudwatch.amazonaws.com"}}, "Action": "sns:Publish", "Resource": "{ops}", "Condition": {{"ArnEquals": {{"aws:SourceArn": "arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:failures"}}}}}}]}}"#
+    );
+    set_delivery(&mut s, &ops, None, Some(&only_failures));
+    let plan = audit(&catalog(&["4.6", "4.1"]), &s, &Options::default());
+    assert_eq!(status(&plan, "4.6"), Status::Compliant);
+    assert_eq!(status(&plan, "4.1"), Status::NonCompliant);
+    assert!(
+        codes(&plan, "4.1").contains(&"topic_policy_denies_cloudwatch".to_string()),
+        "{:?}",
+        codes(&plan, "4.1")
+    );
+    // Nothing is planned for 4.1: an alarm on `ops` would never notify anyone.
+    assert!(calls(&plan).iter().all(|(_, _, c)| *c != Some("4.1")));
+}
+
+#[test]
+fn an_unevaluable_topic_policy_keeps_the_chain_for_a_drill() {
+    let mut s = account();
+    compliant_46(&mut s, FAILURES);
+    let ops = topic_arn("ops");
+    let org_only = format!(
+        r#"{{"Statement": [{{"Sid": "OrgOnly", "Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": "{ops}", "Condition": {{"StringEquals": {{"aws:PrincipalOrgID": "o-abc"}}}}}}]}}"#
+    );
+    set_delivery(&mut s, &ops, None, Some(&org_only));
+    let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
+    let report = &plan.controls[0];
+    assert_eq!(report.status, Status::NonCompliant);
+    assert!(report.chain.is_none());
+    assert!(codes(&plan, "4.6").contains(&"topic_delivery_unverified".to_string()));
+    let unproven = report.delivery_unproven.as_ref().unwrap();
+    assert_eq!(unproven.alarm, "failures");
+    assert_eq!(unproven.topic_arn, ops);
+}

@@ -381,31 +381,69 @@ fn actions_used(account: &Account) -> Vec<String> {
     used
 }
 
+/// Asserts that `file` allows every call the emulator saw since the last reset.
+fn assert_policy_covers(account: &Account, file: &str, extra: &[&str]) {
+    let policy = allowed(file);
+    let mut used = actions_used(account);
+    used.extend(extra.iter().map(|a| a.to_string()));
+    for action in used {
+        assert!(policy.contains(&action), "{file} lacks {action}");
+    }
+}
+
 #[tokio::test]
 async fn the_documented_iam_policies_cover_every_call() {
     let account = Account::new().await;
     account.trail(TrailSpec::good("main", GROUP)).await;
-    account.reset_calls();
-    assert_ok(&account.run(&["plan", "--notify", &queue(&account)]));
-    let plan_policy = allowed("examples/iam-plan.json");
-    for action in actions_used(&account) {
-        assert!(
-            plan_policy.contains(&action),
-            "examples/iam-plan.json lacks {action}"
-        );
-    }
+    // A key CloudWatch may use, so that plans read a key and its policy too.
+    let key_policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{}:root", account.id)},
+         "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}]});
+    let key = account.key(Some(&key_policy.to_string())).await;
+    let (_, queue_arn) = account.queue("policy-check").await;
+    let notify = format!("sqs:{queue_arn}");
+    let fix = ["--notify", notify.as_str(), "--topic-kms-key", key.as_str()];
 
     account.reset_calls();
-    assert_ok(&account.run(&["apply", "--notify", &queue(&account), "--auto-approve"]));
-    assert_ok(&account.run(&["backout", "--auto-approve"]));
-    let apply_policy = allowed("examples/iam-apply.json");
-    let mut used = actions_used(&account);
+    let mut plan = vec!["plan"];
+    plan.extend_from_slice(&fix);
+    assert_ok(&account.run(&plan));
+    assert_policy_covers(&account, "examples/iam-plan.json", &[]);
+
+    account.reset_calls();
+    let mut apply = vec!["apply", "--auto-approve"];
+    apply.extend_from_slice(&fix);
+    assert_ok(&account.run(&apply));
     // Tags given to PutMetricAlarm need cloudwatch:TagResource as well.
-    used.push("cloudwatch:TagResource".into());
-    for action in used {
+    assert_policy_covers(
+        &account,
+        "examples/iam-apply.json",
+        &["cloudwatch:TagResource"],
+    );
+
+    // A plan of the fixed account reads the topic's attributes, its key and the key policy.
+    account.reset_calls();
+    assert_ok(&account.run(&["plan"]));
+    let used = actions_used(&account);
+    for read in [
+        "sns:GetTopicAttributes",
+        "kms:DescribeKey",
+        "kms:GetKeyPolicy",
+    ] {
         assert!(
-            apply_policy.contains(&action),
-            "examples/iam-apply.json lacks {action}"
+            used.contains(&read.to_string()),
+            "{read} not exercised: {used:?}"
         );
     }
+    assert_policy_covers(&account, "examples/iam-plan.json", &[]);
+
+    account.reset_calls();
+    assert_ok(&account.run(&["drill", "--controls", "4.6", "--auto-approve"]));
+    assert_policy_covers(&account, "examples/iam-drill.json", &[]);
+
+    account.reset_calls();
+    assert_ok(&account.run(&["backout", "--auto-approve"]));
+    assert_policy_covers(&account, "examples/iam-apply.json", &[]);
 }

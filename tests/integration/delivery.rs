@@ -360,3 +360,59 @@ async fn drill_refuses_without_a_terminal_and_changes_nothing() {
     );
     assert!(writes(&empty).is_empty(), "{:?}", writes(&empty));
 }
+
+fn count(account: &Account, operation: &str) -> usize {
+    account
+        .calls()
+        .iter()
+        .filter(|(_, op)| op == operation)
+        .count()
+}
+
+#[tokio::test]
+async fn delivery_reads_grow_with_topics_and_keys_not_with_controls() {
+    let account = Account::new().await;
+    let key = account
+        .key(Some(&key_policy(&account, &[cloudwatch_key_statement()])))
+        .await;
+    let topic = account.encrypted_topic("alerts", &key).await;
+    chain_46(&account, &topic).await;
+    // A second control's chain through the same topic.
+    let unauthorized = "{ ($.errorCode = \"*UnauthorizedOperation\") || ($.errorCode = \"AccessDenied*\") && ($.sourceIPAddress != \"delivery.logs.amazonaws.com\") && ($.eventName != \"HeadBucket\") }";
+    account
+        .filter(GROUP, "unauthorized", unauthorized, "Unauthorized", NS)
+        .await;
+    account
+        .alarm("unauthorized", "Unauthorized", NS, Some(&topic), true)
+        .await;
+
+    account.reset_calls();
+    let plan = account.plan(&[]);
+    assert_eq!(status(&plan, "4.1"), "compliant", "{plan:#}");
+    assert_eq!(status(&plan, "4.6"), "compliant", "{plan:#}");
+    let all = account.calls().len();
+    assert_eq!(count(&account, "GetTopicAttributes"), 1);
+    assert_eq!(count(&account, "DescribeKey"), 1);
+    assert_eq!(count(&account, "GetKeyPolicy"), 1);
+
+    account.reset_calls();
+    account.plan(&["--controls", "4.6"]);
+    assert_eq!(
+        account.calls().len(),
+        all,
+        "calls must not depend on the controls"
+    );
+
+    // A second topic under the same key: one more topic read, no more key reads.
+    let second = account.encrypted_topic("alerts-2", &key).await;
+    let (_, queue) = account.queue("second").await;
+    account.subscribe(&second, "sqs", &queue).await;
+    account
+        .alarm("auth-failures-2", "AuthFailures", NS, Some(&second), true)
+        .await;
+    account.reset_calls();
+    account.plan(&[]);
+    assert_eq!(count(&account, "GetTopicAttributes"), 2);
+    assert_eq!(count(&account, "DescribeKey"), 1);
+    assert_eq!(count(&account, "GetKeyPolicy"), 1);
+}
