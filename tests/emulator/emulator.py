@@ -30,11 +30,16 @@ Why a middleware and not plain ``moto_server``:
 * KMS creates an AWS managed key (``alias/aws/sns`` ...) on first use; moto
   answers NotFoundException for ``alias/aws/sns`` and makes its own reserved
   aliases customer keys.  ``patch_kms`` creates them as AWS does.
+* moto has no CloudWatch Logs TestMetricFilter.  The middleware answers it itself
+  (``test_metric_filter``, before moto, after fault injection and with call logging like
+  any call), with our own filter-pattern evaluator (``filter_patterns.py``, written from
+  the CloudWatch Logs filter-pattern docs, independently of the product's engine).
 * Tests need to see which calls were made, to inject faults, and to read what
   reached SNS / SQS and the alarm history, which is done through plain-JSON
   control endpoints under ``/_emulator/``.
 
 Usage: python emulator.py [--host 127.0.0.1] [--port 0] [--exit-on-stdin-eof] [--verbose]
+                          [--ne-matches-missing]
 Prints exactly one line ``PORT <n>`` to stdout once it is listening.
 """
 
@@ -70,6 +75,8 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
+
+import filter_patterns  # ours, next to this file
 
 UTC = datetime.timezone.utc
 CW_TARGET_PREFIX = "GraniteServiceVersion20100801"
@@ -183,6 +190,72 @@ def fault_reply(protocol, kind, json_type, service=""):
         return error_reply(protocol, 400, code, "Rate exceeded", json_type=json_type)
     code = "ServiceUnavailableException" if protocol == "json" else "ServiceUnavailable"
     return error_reply(protocol, 503, code, "Service is unavailable", "Receiver", json_type)
+
+
+# --------------------------------------------------------------------------- CloudWatch Logs TestMetricFilter
+
+LOGS_TARGET_PREFIX = "Logs_20140328"
+# TestMetricFilter's modelled limits (API reference): filterPattern 0-1024 characters,
+# logEventMessages 1-50 items, each at least 1 character.
+MAX_FILTER_PATTERN = 1024
+MAX_TEST_MESSAGES = 50
+
+
+def _logs_validation(field, constraint, value=None):
+    shown = "" if value is None else f" '{value}'"
+    return filter_patterns.InvalidPattern(
+        f"1 validation error detected: Value{shown} at '{field}' failed to satisfy constraint: {constraint}")
+
+
+def test_metric_filter(body, json_type):
+    """logs:TestMetricFilter (awsJson1.1), answered by filter_patterns.  An invalid request or
+    pattern is InvalidParameterException (400), as the API reference lists; a pattern that
+    AWS may accept but we do not emulate (space-delimited, say) is a loud 501 NotImplemented,
+    never a silent non-match."""
+    def invalid(message):
+        return error_reply("json", 400, "InvalidParameterException", message, json_type=json_type)
+
+    try:
+        request = json.loads(body) if body.strip() else {}
+    except ValueError:
+        request = None
+    if not isinstance(request, dict):
+        return error_reply("json", 400, "SerializationException", "Request body is not a JSON object",
+                           json_type=json_type)
+    pattern, messages = request.get("filterPattern"), request.get("logEventMessages")
+    try:
+        if not isinstance(pattern, str):
+            raise _logs_validation("filterPattern", "Member must not be null")
+        if len(pattern) > MAX_FILTER_PATTERN:
+            raise _logs_validation("filterPattern", "Member must have length less than or equal to "
+                                   f"{MAX_FILTER_PATTERN}")
+        if not isinstance(messages, list):
+            raise _logs_validation("logEventMessages", "Member must not be null")
+        if not 1 <= len(messages) <= MAX_TEST_MESSAGES:
+            bound = ("greater than or equal to 1" if not messages
+                     else f"less than or equal to {MAX_TEST_MESSAGES}")
+            raise _logs_validation("logEventMessages", f"Member must have length {bound}")
+        for n, message in enumerate(messages, 1):
+            if not isinstance(message, str) or not message:
+                raise _logs_validation(f"logEventMessages.{n}.member",
+                                       "Member must have length greater than or equal to 1", "")
+        matches = filter_patterns.test_metric_filter(pattern, messages)
+    except filter_patterns.InvalidPattern as exc:
+        text = str(exc)
+        if not text.startswith("1 validation error"):
+            # AWS says "Invalid metric filter pattern"; what is wrong follows in parentheses.
+            text = f"Invalid metric filter pattern ({text})"
+        return invalid(text)
+    except filter_patterns.UnsupportedPattern as exc:
+        return error_reply("json", 501, "NotImplemented",
+                           f"The emulator does not evaluate this filter pattern: {exc}", "Receiver",
+                           json_type)
+    headers = [("x-amzn-RequestId", str(uuid.uuid4())), ("Content-Type", json_type)]
+    return 200, headers, json.dumps({"matches": matches}).encode()
+
+
+# Operations the middleware answers itself instead of moto: X-Amz-Target -> handler(body, json_type).
+JSON_OPERATIONS = {f"{LOGS_TARGET_PREFIX}.TestMetricFilter": test_metric_filter}
 
 
 # --------------------------------------------------------------------------- SNS pending subscriptions
@@ -1051,6 +1124,8 @@ class Emulator:
                 time.sleep(self.faults.get(account, {}).get("delay_ms", 1000) / 1000)
             if protocol == "cbor":
                 status, headers, out = self.cbor_call(environ, body, operation)
+            elif protocol == "json" and target in JSON_OPERATIONS:
+                status, headers, out = JSON_OPERATIONS[target](body, json_type)
             else:
                 status, headers, out = self.call_moto(environ, body)
             if fault == "lost_reply":  # the change happened, but the caller never hears
@@ -1255,7 +1330,11 @@ def main(argv=None):
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="exit when stdin closes (ties our lifetime to the parent's)")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--ne-matches-missing", action="store_true",
+                        help="let `!=` in a JSON filter pattern match a missing or null field "
+                             "(undocumented; see filter_patterns.NE_MATCHES_MISSING)")
     args = parser.parse_args(argv)
+    filter_patterns.NE_MATCHES_MISSING = args.ne_matches_missing
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     QuietHandler.verbose = args.verbose

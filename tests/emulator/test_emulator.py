@@ -39,9 +39,9 @@ def new_account():
     return str(next(_accounts))
 
 
-def start_emulator():
+def start_emulator(*extra_args):
     proc = subprocess.Popen(
-        [sys.executable, os.path.join(HERE, "emulator.py"), "--port", "0", "--exit-on-stdin-eof"],
+        [sys.executable, os.path.join(HERE, "emulator.py"), "--port", "0", "--exit-on-stdin-eof", *extra_args],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     ready, _, _ = select.select([proc.stdout], [], [], 30)
     if not ready:
@@ -435,6 +435,126 @@ class EmulatorTest(unittest.TestCase):
                 metricTransformations=[{"metricName": "M", "metricNamespace": "N", "metricValue": "1"}])
         filters = logs.describe_metric_filters(logGroupName="g")["metricFilters"]
         self.assertEqual([(f["filterName"], f["filterPattern"]) for f in filters], [("f", "{ $.a = 2 }")])
+
+    CIS_AUTH_FAILURES = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }'
+    CIS_UNAUTHORIZED = ('{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") && '
+                        '($.sourceIPAddress!="delivery.logs.amazonaws.com") && ($.eventName!="HeadBucket") }')
+
+    @staticmethod
+    def trail_event(name, **fields):
+        return json.dumps({"eventVersion": "1.09", "eventSource": "signin.amazonaws.com", "eventName": name,
+                           "sourceIPAddress": "203.0.113.7", "eventType": "AwsConsoleSignIn",
+                           "userIdentity": {"type": "IAMUser", "userName": "alice"},
+                           "recipientAccountId": "123456789012", **fields})
+
+    def test_test_metric_filter(self):
+        """logs:TestMetricFilter, which moto lacks, answered by filter_patterns.py."""
+        acct = new_account()
+        logs = self.client("logs", acct)
+        failed = self.trail_event("ConsoleLogin", errorMessage="Failed authentication")
+        messages = [failed, self.trail_event("ConsoleLogin"), "ConsoleLogin Failed authentication",
+                    self.trail_event("GetUser", errorMessage="Failed authentication"), failed]
+        out = logs.test_metric_filter(filterPattern=self.CIS_AUTH_FAILURES, logEventMessages=messages)
+        self.assertEqual(out["matches"], [
+            {"eventNumber": 1, "eventMessage": failed, "extractedValues": {}},
+            {"eventNumber": 5, "eventMessage": failed, "extractedValues": {}}])
+
+        # () > && > ||: the exclusions bind to the AccessDenied branch only.
+        messages = [self.trail_event("HeadBucket", errorCode="Client.UnauthorizedOperation"),
+                    self.trail_event("HeadBucket", errorCode="AccessDenied"),
+                    self.trail_event("GetObject", errorCode="AccessDenied"),
+                    self.trail_event("GetObject", errorCode="AccessDenied",
+                                     sourceIPAddress="delivery.logs.amazonaws.com")]
+        out = logs.test_metric_filter(filterPattern=self.CIS_UNAUTHORIZED, logEventMessages=messages)
+        self.assertEqual([m["eventNumber"] for m in out["matches"]], [1, 3])
+
+        # Only a leading / trailing * is a wildcard.
+        messages = [self.trail_event("ConsoleLogin"), self.trail_event("Console*Login")]
+        out = logs.test_metric_filter(filterPattern="{ $.eventName = Console*Login }", logEventMessages=messages)
+        self.assertEqual([m["eventNumber"] for m in out["matches"]], [2])
+        out = logs.test_metric_filter(filterPattern="{ $.eventName = Console* }", logEventMessages=messages)
+        self.assertEqual([m["eventNumber"] for m in out["matches"]], [1, 2])
+
+        # By default `!=` needs the field (undocumented; see filter_patterns.NE_MATCHES_MISSING).
+        out = logs.test_metric_filter(filterPattern='{ $.invokedBy != "x" }', logEventMessages=[
+            '{"other": 1}', '{"invokedBy": null}', '{"invokedBy": "x"}', '{"invokedBy": "y"}'])
+        self.assertEqual([m["eventNumber"] for m in out["matches"]], [4])
+
+        # Up to 50 messages; the call is logged like any other.
+        out = logs.test_metric_filter(filterPattern="{ $.n >= 48 }",
+                                      logEventMessages=[json.dumps({"n": n}) for n in range(1, 51)])
+        self.assertEqual([m["eventNumber"] for m in out["matches"]], [48, 49, 50])
+        calls = self.control("GET", f"calls?account={acct}")[1]["calls"]
+        self.assertEqual({(c["service"], c["operation"], c["status"]) for c in calls},
+                         {("logs", "TestMetricFilter", 200)})
+
+    def test_test_metric_filter_errors(self):
+        logs = self.client("logs", new_account())
+
+        def error(pattern, messages=("{}",)):
+            with self.assertRaises(ClientError) as err:
+                logs.test_metric_filter(filterPattern=pattern, logEventMessages=list(messages))
+            response = err.exception.response
+            return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], \
+                response["Error"]["Message"]
+
+        for pattern in ("{ $.a = 1", "{ $.a = x@y }", "{ $.a = %(x)% }", "{ $.a IS NOT NULL }",
+                        "{ $.a = %x% || $.b = %y% || $.c = %z% }", "{ $.a[*] = 1 }"):
+            status, code, message = error(pattern)
+            self.assertEqual((status, code), (400, "InvalidParameterException"), pattern)
+            self.assertTrue(message.startswith("Invalid metric filter pattern ("), message)
+        self.assertEqual(error("{}", ["{}"] * 51), (
+            400, "InvalidParameterException", "1 validation error detected: Value at 'logEventMessages' "
+            "failed to satisfy constraint: Member must have length less than or equal to 50"))
+        self.assertEqual(error("{ $.a = " + "x" * 1020 + " }"), (
+            400, "InvalidParameterException", "1 validation error detected: Value at 'filterPattern' "
+            "failed to satisfy constraint: Member must have length less than or equal to 1024"))
+        # Valid for AWS, but not emulated: loud, never a silent non-match.
+        status, code, _ = error("[ip, user, status_code = 4*]")
+        self.assertEqual((status, code), (501, "NotImplemented"))
+
+        # Raw requests boto3 would refuse to send.
+        def raw(payload):
+            status, _, data = self.http("POST", "/", json.dumps(payload), {
+                "Content-Type": "application/x-amz-json-1.1",
+                "X-Amz-Target": "Logs_20140328.TestMetricFilter",
+                "Authorization": "AWS4-HMAC-SHA256 Credential=123456789012/20260101/us-east-1/logs/"
+                                 "aws4_request, SignedHeaders=host, Signature=0"})
+            return status, json.loads(data)
+
+        self.assertEqual(raw({"filterPattern": "", "logEventMessages": []}), (400, {
+            "__type": "InvalidParameterException", "message": "1 validation error detected: Value at "
+            "'logEventMessages' failed to satisfy constraint: Member must have length greater than or equal to 1"}))
+        self.assertEqual(raw({"logEventMessages": ["x"]})[1]["message"], "1 validation error detected: Value at "
+                         "'filterPattern' failed to satisfy constraint: Member must not be null")
+        self.assertEqual(raw({"filterPattern": "", "logEventMessages": ["a", ""]})[1]["message"],
+                         "1 validation error detected: Value '' at 'logEventMessages.2.member' failed to "
+                         "satisfy constraint: Member must have length greater than or equal to 1")
+        self.assertEqual(raw(["not", "an", "object"])[1]["__type"], "SerializationException")
+        self.assertEqual(raw({"filterPattern": "", "logEventMessages": ["a", "b"]}),
+                         (200, {"matches": [{"eventNumber": 1, "eventMessage": "a", "extractedValues": {}},
+                                            {"eventNumber": 2, "eventMessage": "b", "extractedValues": {}}]}))
+
+    def test_test_metric_filter_faults(self):
+        acct = new_account()
+        logs = self.client("logs", acct)
+        args = dict(filterPattern=self.CIS_AUTH_FAILURES,
+                    logEventMessages=[self.trail_event("ConsoleLogin", errorMessage="Failed authentication")])
+        for kind, code, status in (("throttle", "ThrottlingException", 400),
+                                   ("unavailable", "ServiceUnavailableException", 503),
+                                   ("lost_reply", "ServiceUnavailableException", 503),
+                                   ("access_denied", "AccessDeniedException", 400)):
+            self.faults(acct, [kind], ["TestMetricFilter"])
+            with self.assertRaises(ClientError) as err:
+                logs.test_metric_filter(**args)
+            self.assertEqual(err.exception.response["Error"]["Code"], code, kind)
+            self.assertEqual(err.exception.response["ResponseMetadata"]["HTTPStatusCode"], status, kind)
+            self.assertEqual(self.control("GET", f"faults?account={acct}")[1]["injected"], {kind: 1})
+        calls = self.control("GET", f"calls?account={acct}")[1]["calls"]
+        self.assertEqual([(c["operation"], c["fault"]) for c in calls],
+                         [("TestMetricFilter", k) for k in ("throttle", "unavailable", "lost_reply", "access_denied")])
+        self.control("DELETE", f"faults?account={acct}")
+        self.assertEqual(len(logs.test_metric_filter(**args)["matches"]), 1)
 
     def test_faults_query_sns(self):
         acct, bystander = new_account(), new_account()
@@ -892,12 +1012,22 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual((status, out["__type"]), (400, "Throttling"))
 
     def test_exits_when_stdin_closes(self):
-        proc, port = start_emulator()
+        # (Started with --ne-matches-missing, which is checked too, to save a second start.)
+        proc, port = start_emulator("--ne-matches-missing")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             conn.request("GET", "/_emulator/health")
             self.assertEqual(conn.getresponse().read(), b"ok")
             conn.close()
+            # --ne-matches-missing: the other reading of `!=` on a missing or null field
+            # (undocumented by AWS; see filter_patterns.NE_MATCHES_MISSING).
+            logs = boto3.client("logs", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                                aws_access_key_id=new_account(), aws_secret_access_key="secret",
+                                config=NO_RETRY)
+            out = logs.test_metric_filter(filterPattern='{ $.invokedBy != "x" }',
+                                          logEventMessages=['{"other": 1}', '{"invokedBy": null}',
+                                                            '{"invokedBy": "x"}', '{"invokedBy": "y"}'])
+            self.assertEqual([m["eventNumber"] for m in out["matches"]], [1, 2, 4])
             proc.stdin.close()
             self.assertEqual(proc.wait(timeout=10), 0)
         finally:
