@@ -10,7 +10,8 @@
 //! - [`audit`] is pure: (catalog, snapshot, options) → findings and ordered actions;
 //! - [`render`] shows a plan as text or JSON;
 //! - [`apply`] is the only code that writes to AWS: it performs actions and removals;
-//! - [`ownership`] defines the marks cis-fix puts on what it creates.
+//! - [`ownership`] defines the marks cis-fix puts on what it creates;
+//! - [`events`] reads recorded log events (CloudTrail files, JSON lines) for `pattern test`.
 
 // Nothing a user or AWS sends may panic cis-fix: outside tests, no unwrap, expect, panic or
 // indexing that could fail. (Tests may, and are compiled with `cfg(test)`.)
@@ -31,6 +32,7 @@ pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod error;
+pub mod events;
 pub mod inventory;
 pub mod ownership;
 pub mod pattern;

@@ -5,9 +5,11 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use super::delivery::{self, Link};
+use super::firing::{self, Firing};
 use super::near_miss::near_miss;
 use super::plan::{finding, Chain, Finding, Status, TrailReport};
 use super::trails::{Target, Unqualified};
+use super::witness;
 use crate::catalog::{Catalog, Control};
 use crate::inventory::{Alarm, Arn, MetricFilter, RegionSnapshot, Snapshot};
 use crate::pattern::{self, Pattern, Relation};
@@ -55,8 +57,9 @@ impl Parsed {
             return *known;
         }
         let rank = |r: Relation| match r {
-            Relation::Equivalent => 3,
-            Relation::Covers => 2,
+            Relation::Equivalent => 4,
+            Relation::Covers => 3,
+            Relation::Unverified => 2,
             Relation::Weaker => 1,
             Relation::Different => 0,
         };
@@ -81,6 +84,8 @@ pub(super) struct AlarmCheck<'a> {
     /// Topics with a confirmed subscription whose delivery link cannot be proven (nor
     /// disproven): only `cis-fix drill` can tell.
     pub(super) unproven: Vec<(&'a str, usize)>,
+    /// Whether one matching event puts the alarm in ALARM (proven).
+    pub(super) fires: bool,
 }
 
 pub(super) fn watches(alarm: &Alarm, filter: &MetricFilter) -> bool {
@@ -124,6 +129,13 @@ pub(super) fn check_alarm<'a>(
             ),
         ));
     }
+    let fires = match firing::check(filter, alarm) {
+        Firing::Fires => true,
+        Firing::Never(why) | Firing::Unverified(why) => {
+            problems.push(why);
+            false
+        }
+    };
     if !alarm.actions_enabled {
         problems.push(finding(
             "alarm_actions_disabled",
@@ -176,6 +188,7 @@ pub(super) fn check_alarm<'a>(
         problems,
         delivering,
         unproven,
+        fires,
     }
 }
 
@@ -183,6 +196,7 @@ impl AlarmCheck<'_> {
     /// Good, but for a delivery link that cannot be proven either way.
     pub(super) fn is_whole_but_unproven(&self) -> bool {
         self.alarm.actions_enabled
+            && self.fires
             && self.delivering.is_empty()
             && !self.unproven.is_empty()
             && !self
@@ -193,6 +207,7 @@ impl AlarmCheck<'_> {
 
     pub(super) fn is_good(&self) -> bool {
         self.alarm.actions_enabled
+            && self.fires
             && !self.delivering.is_empty()
             && !self
                 .problems
@@ -280,10 +295,27 @@ pub(super) fn evaluate<'a>(
                 if serves_another && relation != Some(Relation::Weaker) {
                     continue;
                 }
+                if relation == Some(Relation::Unverified) {
+                    if let Some(existing) = parsed.get(region, filter) {
+                        findings.push(ambiguous(filter, existing, control));
+                    }
+                    continue;
+                }
                 if let Some(miss) = near_miss(filter, relation, control, parsed.get(region, filter))
                 {
                     near_misses.push(miss);
                 }
+                continue;
+            }
+            // AWS's own evaluator disagrees with the proof: the filter does not count.
+            if let Some(event) = witness::refutation(snapshot, region, filter, control) {
+                findings.push(finding(
+                    "aws_test_refutes",
+                    format!(
+                        "filter `{}` on log group `{}` seems to cover the pattern, but AWS's logs:TestMetricFilter says it does not match this event, which the control's pattern matches: {event}",
+                        filter.name, target.log_group.name
+                    ),
+                ));
                 continue;
             }
             any = true;
@@ -309,6 +341,7 @@ pub(super) fn evaluate<'a>(
                         alarm: good.alarm.name.clone(),
                         topic_arn: topic.to_string(),
                         confirmed_subscriptions: count,
+                        evidence: witness::evidence(snapshot, region, filter, control),
                     }),
                     partial: None,
                     candidate_topic: None,
@@ -331,6 +364,7 @@ pub(super) fn evaluate<'a>(
                                 alarm: a.alarm.name.clone(),
                                 topic_arn: topic.to_string(),
                                 confirmed_subscriptions: count,
+                                evidence: witness::evidence(snapshot, region, filter, control),
                             })
                         });
             }
@@ -447,11 +481,39 @@ pub(super) fn evaluate<'a>(
     }
 }
 
+/// A filter that covers the control under some readings AWS's documentation leaves open, and
+/// not under others: it does not count, and the finding names the terms that decide.
+fn ambiguous(filter: &MetricFilter, existing: &Pattern, control: &Control) -> Finding {
+    // The comparison with whichever accepted pattern gave `unverified`.
+    let comparison = control
+        .accepted_patterns()
+        .map(|accepted| pattern::compare_detailed(existing, accepted))
+        .find(|c| c.relation == Relation::Unverified)
+        .unwrap_or_else(|| pattern::compare_detailed(existing, &control.pattern));
+    let terms: Vec<String> = comparison
+        .ambiguous
+        .iter()
+        .map(|a| format!("`{}`: {}", a.term, a.reason))
+        .collect();
+    let mut f = finding(
+        "pattern_ambiguous",
+        format!(
+            "filter `{}` on log group `{}` covers the control's pattern under some readings of AWS's filter syntax and not under others, so it does not count: {}",
+            filter.name,
+            filter.log_group,
+            if terms.is_empty() { "the readings disagree".to_string() } else { terms.join("; ") }
+        ),
+    );
+    f.counterexample = comparison.counterexample;
+    f
+}
+
 pub(super) fn relation_word(relation: Relation) -> &'static str {
     match relation {
         Relation::Equivalent => "equivalent",
         Relation::Covers => "covers it",
         Relation::Weaker => "weaker",
         Relation::Different => "different",
+        Relation::Unverified => "unverified",
     }
 }

@@ -10,12 +10,14 @@ pub mod backout;
 pub mod delivery;
 pub mod drill;
 mod evaluate;
+mod firing;
 mod near_miss;
 pub mod options;
 mod plan;
 mod planner;
 mod topic;
 pub mod trails;
+pub mod witness;
 
 use std::collections::BTreeMap;
 
@@ -116,8 +118,18 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
     // Stable: within a kind, actions keep catalog order.
     actions.sort_by_key(|a| a.call.rank());
     let summary = Summary::count(&controls, &actions);
+    let notes = snapshot
+        .pattern_tests_denied
+        .iter()
+        .map(|denied| {
+            format!(
+                "AWS denied {denied}: verdicts on filters written differently from the catalog rest on cis-fix's proof alone, without AWS's own evaluator to confirm them; grant it (examples/iam-plan.json) to have AWS check them"
+            )
+        })
+        .collect();
     Plan {
         format_version: FORMAT_VERSION,
+        notes,
         account_id: snapshot.account_id.clone(),
         region: snapshot.region.clone(),
         benchmark: catalog.benchmark.clone(),

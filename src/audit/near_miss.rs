@@ -3,7 +3,7 @@
 use super::plan::Finding;
 use crate::catalog::Control;
 use crate::inventory::MetricFilter;
-use crate::pattern::{Pattern, Relation};
+use crate::pattern::{self, Pattern, Relation};
 
 /// A filter that nearly matches: provably weaker, or textually close. Shown with a diff.
 pub(super) fn near_miss(
@@ -46,6 +46,8 @@ pub(super) fn near_miss(
         .chain(std::iter::once("  }".to_string()))
         .collect::<Vec<_>>()
         .join("\n");
+    let counterexample =
+        existing.and_then(|p| pattern::compare_detailed(p, &control.pattern).counterexample);
     Some(Finding {
         code: "near_miss_filter".into(),
         message: format!(
@@ -53,6 +55,7 @@ pub(super) fn near_miss(
             filter.name, filter.log_group
         ),
         diff: Some(diff),
+        counterexample,
     })
 }
 

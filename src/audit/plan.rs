@@ -15,6 +15,9 @@ pub struct Plan {
     pub account_id: String,
     pub region: String,
     pub benchmark: String,
+    /// Things said once about the whole plan (e.g. that AWS's pattern tests were denied).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub trails: Vec<TrailReport>,
     pub controls: Vec<ControlReport>,
     pub actions: Vec<Action>,
@@ -65,6 +68,9 @@ pub struct Finding {
     /// A line diff from an existing filter pattern (`-`) to the control's (`+`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// A minimal event the control's pattern matches and the existing filter's misses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counterexample: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,6 +83,10 @@ pub struct Chain {
     pub alarm: String,
     pub topic_arn: String,
     pub confirmed_subscriptions: usize,
+    /// AWS's `logs:TestMetricFilter` verdict on the control's witness events, when the
+    /// filter is not the catalog's own text and AWS was asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<super::witness::Evidence>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,5 +216,6 @@ pub(super) fn finding(code: &str, message: impl Into<String>) -> Finding {
         code: code.to_string(),
         message: message.into(),
         diff: None,
+        counterexample: None,
     }
 }

@@ -292,15 +292,13 @@ impl Planner<'_> {
                     .parsed
                     .get(&region, f)
                     .is_some_and(|p| pattern::compare(p, &control.pattern) == Relation::Equivalent);
-                let same_metric = f.metric_name == metric_name
-                    && f.metric_namespace == control.metric.namespace
-                    && f.metric_value == control.metric.value;
-                if !(same_pattern && same_metric) {
+                let drift = filter_drift(f, &call, same_pattern);
+                if !drift.is_empty() {
                     self.push(
                         Mode::Change,
                         Some(control),
                         &region,
-                        "cis-fix's filter no longer matches the catalog".to_string(),
+                        format!("cis-fix's filter differs: {}", drift.join(", ")),
                         call,
                     );
                 }
@@ -310,7 +308,24 @@ impl Planner<'_> {
     }
 }
 
-/// How cis-fix's existing alarm differs from what it should be.
+/// `name before → after`, for a `~ change` reason.
+fn changed(name: &str, before: Option<String>, after: Option<String>) -> Option<String> {
+    (before != after).then(|| {
+        format!(
+            "{name} {} → {}",
+            before.as_deref().unwrap_or("(unset)"),
+            after.as_deref().unwrap_or("(unset)")
+        )
+    })
+}
+
+fn shown<T: ToString>(value: Option<&T>) -> Option<String> {
+    value.map(ToString::to_string)
+}
+
+/// How cis-fix's existing alarm differs from what it should be, attribute by attribute
+/// (`threshold 5 → 1`). PutMetricAlarm replaces the whole alarm, so settings cis-fix does not
+/// send (unit, extended statistic, datapoints to alarm) are reset too and listed.
 fn alarm_drift(existing: &Alarm, desired: &Call) -> Vec<String> {
     let Call::PutMetricAlarm {
         metric_name,
@@ -327,35 +342,122 @@ fn alarm_drift(existing: &Alarm, desired: &Call) -> Vec<String> {
     else {
         return vec![];
     };
-    let mut drift = Vec::new();
-    if existing.metric_name.as_ref() != Some(metric_name)
-        || existing.namespace.as_ref() != Some(namespace)
-    {
-        drift.push(format!(
-            "metric (now {}/{})",
-            existing.namespace.as_deref().unwrap_or("-"),
-            existing.metric_name.as_deref().unwrap_or("-")
-        ));
-    }
-    if !existing.dimensions.is_empty() {
-        drift.push("dimensions".into());
-    }
-    if !existing.actions_enabled {
-        drift.push("actions disabled".into());
-    }
-    if existing.alarm_actions != *alarm_actions {
-        drift.push("alarm actions".into());
-    }
-    if existing.statistic.as_ref() != Some(statistic)
-        || existing.period != Some(*period)
-        || existing.threshold != Some(*threshold)
-        || existing.comparison_operator.as_ref() != Some(comparison_operator)
-        || existing.evaluation_periods != Some(*evaluation_periods)
-    {
-        drift.push("alarm settings".into());
-    }
+    let metric = |ns: Option<&String>, name: Option<&String>| {
+        Some(format!(
+            "{}/{}",
+            ns.map_or("-", String::as_str),
+            name.map_or("-", String::as_str)
+        ))
+    };
+    let mut drift: Vec<String> = [
+        changed(
+            "metric",
+            metric(existing.namespace.as_ref(), existing.metric_name.as_ref()),
+            metric(Some(namespace), Some(metric_name)),
+        ),
+        (!existing.dimensions.is_empty())
+            .then(|| format!("dimensions [{}] → []", existing.dimensions.join(", "))),
+        (!existing.actions_enabled).then(|| "actions_enabled false → true".to_string()),
+        changed(
+            "alarm_actions",
+            Some(existing.alarm_actions.join(", ")),
+            Some(alarm_actions.join(", ")),
+        ),
+        changed(
+            "statistic",
+            existing
+                .statistic
+                .clone()
+                .or_else(|| existing.extended_statistic.clone()),
+            Some(statistic.clone()),
+        ),
+        changed(
+            "period",
+            shown(existing.period.as_ref()),
+            Some(period.to_string()),
+        ),
+        changed(
+            "threshold",
+            shown(existing.threshold.as_ref()),
+            Some(threshold.to_string()),
+        ),
+        changed(
+            "comparison_operator",
+            existing.comparison_operator.clone(),
+            Some(comparison_operator.clone()),
+        ),
+        changed(
+            "evaluation_periods",
+            shown(existing.evaluation_periods.as_ref()),
+            Some(evaluation_periods.to_string()),
+        ),
+        existing
+            .datapoints_to_alarm
+            .filter(|m| m != evaluation_periods)
+            .and_then(|m| changed("datapoints_to_alarm", Some(m.to_string()), None)),
+        existing
+            .unit
+            .as_ref()
+            .and_then(|u| changed("unit", Some(u.clone()), None)),
+        existing
+            .treat_missing_data
+            .as_ref()
+            .filter(|t| t.as_str() != "missing")
+            .and_then(|t| {
+                changed(
+                    "treat_missing_data",
+                    Some(t.clone()),
+                    Some("missing".into()),
+                )
+            }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     if existing.description.as_ref() != Some(alarm_description) {
         drift.push("description".into());
     }
     drift
+}
+
+/// How cis-fix's existing filter differs from the catalog, attribute by attribute.
+fn filter_drift(existing: &MetricFilter, desired: &Call, same_pattern: bool) -> Vec<String> {
+    let Call::PutMetricFilter {
+        filter_pattern,
+        metric_name,
+        metric_namespace,
+        metric_value,
+        ..
+    } = desired
+    else {
+        return vec![];
+    };
+    [
+        (!same_pattern).then(|| format!("filter_pattern {} → {filter_pattern}", existing.pattern)),
+        changed(
+            "metric_name",
+            Some(existing.metric_name.clone()),
+            Some(metric_name.clone()),
+        ),
+        changed(
+            "metric_namespace",
+            Some(existing.metric_namespace.clone()),
+            Some(metric_namespace.clone()),
+        ),
+        changed(
+            "metric_value",
+            Some(existing.metric_value.clone()),
+            Some(metric_value.clone()),
+        ),
+        existing
+            .default_value
+            .and_then(|d| changed("default_value", Some(d.to_string()), None)),
+        existing
+            .unit
+            .as_ref()
+            .and_then(|u| changed("unit", Some(u.clone()), None)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }

@@ -88,6 +88,8 @@ pub(crate) fn filter(group: &str, name: &str, pattern: &str, metric: &str) -> Me
         metric_name: metric.into(),
         metric_namespace: "CISBenchmark".into(),
         metric_value: "1".into(),
+        default_value: None,
+        unit: None,
         dimensions: vec![],
     }
 }
@@ -446,7 +448,9 @@ fn cis_fix_changes_only_its_own_resources() {
     );
     assert_eq!(plan.summary.to_change, 2);
     assert!(
-        plan.actions[1].reason.contains("actions disabled"),
+        plan.actions[1]
+            .reason
+            .contains("actions_enabled false → true"),
         "{}",
         plan.actions[1].reason
     );
@@ -770,4 +774,101 @@ fn an_unevaluable_topic_policy_keeps_the_chain_for_a_drill() {
     let unproven = report.delivery_unproven.as_ref().unwrap();
     assert_eq!(unproven.alarm, "failures");
     assert_eq!(unproven.topic_arn, ops);
+}
+
+#[test]
+fn an_alarm_that_cannot_fire_on_one_event_breaks_the_chain() {
+    let mut s = account();
+    compliant_46(&mut s, FAILURES);
+    region(&mut s).alarms[0].threshold = Some(5.0);
+    let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
+    assert_eq!(status(&plan, "4.6"), Status::NonCompliant);
+    assert!(codes(&plan, "4.6").contains(&"alarm_threshold_unreachable".to_string()));
+
+    let mut s = account();
+    compliant_46(&mut s, FAILURES);
+    region(&mut s).alarms[0].evaluation_periods = Some(3);
+    let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
+    assert!(codes(&plan, "4.6").contains(&"alarm_needs_several_datapoints".to_string()));
+}
+
+#[test]
+fn cis_fixs_own_drifted_alarm_is_changed_attribute_by_attribute() {
+    let mut s = account();
+    let plan = audit(&catalog(&["4.6"]), &s, &notify());
+    // Build the account as the apply would leave it, then raise the alarm's threshold.
+    let r = region(&mut s);
+    for action in &plan.actions {
+        match &action.call {
+            Call::PutMetricFilter {
+                log_group_name,
+                filter_name,
+                filter_pattern,
+                metric_name,
+                metric_namespace,
+                metric_value,
+            } => r.metric_filters.push(MetricFilter {
+                log_group: log_group_name.clone(),
+                name: filter_name.clone(),
+                pattern: filter_pattern.clone(),
+                metric_name: metric_name.clone(),
+                metric_namespace: metric_namespace.clone(),
+                metric_value: metric_value.clone(),
+                ..Default::default()
+            }),
+            Call::PutMetricAlarm {
+                alarm_name,
+                alarm_description,
+                metric_name,
+                namespace,
+                statistic,
+                period,
+                comparison_operator,
+                evaluation_periods,
+                alarm_actions,
+                tags,
+                ..
+            } => r.alarms.push(Alarm {
+                name: alarm_name.clone(),
+                arn: format!("arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{alarm_name}"),
+                metric_name: Some(metric_name.clone()),
+                namespace: Some(namespace.clone()),
+                actions_enabled: true,
+                alarm_actions: alarm_actions.clone(),
+                description: Some(alarm_description.clone()),
+                statistic: Some(statistic.clone()),
+                period: Some(*period),
+                threshold: Some(5.0),
+                comparison_operator: Some(comparison_operator.clone()),
+                evaluation_periods: Some(*evaluation_periods),
+                tags: Some(tags.clone()),
+                ..Default::default()
+            }),
+            Call::CreateTopic {
+                topic_arn, tags, ..
+            } => r.topics.push(Topic {
+                arn: topic_arn.clone(),
+                exists: true,
+                tags: tags.clone(),
+                delivery: Some(TopicDelivery::default()),
+            }),
+            Call::Subscribe {
+                topic_arn,
+                protocol,
+                endpoint,
+            } => r
+                .subscriptions
+                .push(subscription(topic_arn, protocol, endpoint, true)),
+        }
+    }
+    let plan = audit(&catalog(&["4.6"]), &s, &notify());
+    assert_eq!(status(&plan, "4.6"), Status::NonCompliant);
+    assert_eq!(
+        calls(&plan),
+        [("put_metric_alarm", Mode::Change, Some("4.6"))]
+    );
+    assert_eq!(
+        plan.actions[0].reason,
+        "cis-fix's alarm differs: threshold 5 → 1"
+    );
 }

@@ -59,12 +59,17 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The selected controls of the benchmark or catalog.
     pub fn catalog(&self) -> Result<Catalog> {
-        let catalog = match &self.catalog {
-            Some(path) => catalog::load_file(path)?,
-            None => catalog::load_builtin(&self.benchmark)?,
-        };
-        catalog.select(&self.controls)
+        self.full_catalog()?.select(&self.controls)
+    }
+
+    /// Every control of the benchmark or catalog, whatever `--controls` selects.
+    pub fn full_catalog(&self) -> Result<Catalog> {
+        match &self.catalog {
+            Some(path) => catalog::load_file(path),
+            None => catalog::load_builtin(&self.benchmark),
+        }
     }
 }
 

@@ -38,7 +38,8 @@ pub(super) async fn run(args: DrillArgs, attempts: u32) -> Result<ExitStatus> {
     let session = Session::connect(args.scope.region.as_deref(), attempts).await?;
     // The chains as they are: no --notify, no topic of cis-fix's to create.
     let options = Options::default();
-    let snapshot = super::output::read(&session, &options, ReadMode::Plan).await?;
+    let mut snapshot = super::output::read(&session, &options, ReadMode::Plan).await?;
+    super::output::ask_aws(&session, &args.scope.full_catalog()?, &mut snapshot).await?;
     let plan = audit::audit(&catalog, &snapshot, &options);
     let (targets, skipped) = drill::targets(&plan, &snapshot);
     let text = args.display.text_options();

@@ -9,6 +9,7 @@ pub mod args;
 mod backout;
 mod drill;
 mod output;
+mod pattern;
 mod plan;
 
 use clap::{Parser, Subcommand};
@@ -18,6 +19,7 @@ pub use apply::ApplyArgs;
 pub use args::{ColorChoice, Display, Format, Scope, Selection};
 pub use backout::BackoutArgs;
 pub use drill::DrillArgs;
+pub use pattern::PatternArgs;
 pub use plan::PlanArgs;
 
 /// How a run ended; `main` turns it into the process exit code.
@@ -72,9 +74,17 @@ pub enum Command {
     /// ALARM (a real notification), read the result from the alarm's history, set it back to
     /// OK. Changes no configuration.
     Drill(DrillArgs),
+    /// Check a hand-written filter pattern against a control, or backtest one on recorded
+    /// events. No credentials, no AWS call.
+    Pattern(PatternArgs),
 }
 
 pub fn run(cli: Cli) -> Result<ExitStatus> {
+    // Offline commands need neither AWS nor an async runtime.
+    let cli = match cli.command {
+        Command::Pattern(args) => return pattern::run(args),
+        command => Cli { command, ..cli },
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -86,5 +96,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Apply(args) => runtime.block_on(apply::run(args, attempts)),
         Command::Backout(args) => runtime.block_on(backout::run(args, attempts)),
         Command::Drill(args) => runtime.block_on(drill::run(args, attempts)),
+        Command::Pattern(args) => pattern::run(args),
     }
 }

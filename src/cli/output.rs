@@ -8,6 +8,7 @@ use std::time::Instant;
 use super::args::{Display, Selection};
 use super::ExitStatus;
 use crate::audit::{self, Options, Plan, TopicChoice};
+use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::inventory::aws::ReadMode;
 use crate::inventory::{self, Snapshot};
@@ -21,9 +22,21 @@ pub(super) async fn observe(
 ) -> Result<(Options, Snapshot, Plan)> {
     let catalog = selection.catalog()?;
     let options = selection.options();
-    let snapshot = read(session, &options, mode).await?;
+    let mut snapshot = read(session, &options, mode).await?;
+    ask_aws(session, &selection.scope.full_catalog()?, &mut snapshot).await?;
     let plan = audit::audit(&catalog, &snapshot, &options);
     Ok((options, snapshot, plan))
+}
+
+/// Has AWS's own evaluator check the filters written differently from the catalog, for every
+/// control of the benchmark (not only the selected ones, so the calls do not depend on them).
+pub(super) async fn ask_aws(
+    session: &Session,
+    benchmark: &Catalog,
+    snapshot: &mut Snapshot,
+) -> Result<()> {
+    let requests = audit::witness::requests(benchmark, snapshot);
+    inventory::aws::test_patterns(session, &requests, snapshot).await
 }
 
 /// Reads the account as `options` need it: the topics they name, plus `mode`'s extras.

@@ -18,8 +18,8 @@ use futures::future::try_join_all;
 
 use super::{
     AdvancedEventSelector, Alarm, Arn, EventSelector, FieldSelector, KeyMetadata, KmsKey,
-    LogGroupRef, MetricFilter, ReadFailure, RegionSnapshot, Snapshot, Subscription, Topic,
-    TopicDelivery, Trail,
+    LogGroupRef, MetricFilter, PatternTest, ReadFailure, RegionSnapshot, Snapshot, Subscription,
+    Topic, TopicDelivery, Trail,
 };
 use crate::error::{Error, Result};
 use crate::ownership;
@@ -41,6 +41,13 @@ const ACCESS_DENIED: &[&str] = &[
     "UnauthorizedAccess",
 ];
 
+/// Whether an error message (`Code: message`) is one of AWS's access-denied codes.
+fn is_denied(message: &str) -> bool {
+    ACCESS_DENIED
+        .iter()
+        .any(|code| message == *code || message.starts_with(&format!("{code}:")))
+}
+
 /// A denied read is not fatal: it is recorded, and the audit marks what it would have
 /// decided as not auditable. Any other error stops the read.
 fn tolerate<T: Default>(result: Result<T>, denied: &Denied) -> Result<T> {
@@ -49,10 +56,7 @@ fn tolerate<T: Default>(result: Result<T>, denied: &Denied) -> Result<T> {
             operation,
             region,
             message,
-        }) if ACCESS_DENIED
-            .iter()
-            .any(|code| message == *code || message.starts_with(&format!("{code}:"))) =>
-        {
+        }) if is_denied(&message) => {
             if let Ok(mut list) = denied.lock() {
                 list.push(ReadFailure {
                     permission: operation.to_string(),
@@ -143,6 +147,7 @@ pub async fn read(
         trails,
         regions: log_groups.into_keys().zip(regions).collect(),
         unreadable,
+        ..Default::default()
     })
 }
 
@@ -593,6 +598,8 @@ async fn metric_filters(
                 metric_name: t.metric_name,
                 metric_namespace: t.metric_namespace,
                 metric_value: t.metric_value,
+                default_value: t.default_value,
+                unit: t.unit.map(|u| u.as_str().to_string()),
                 dimensions,
             });
         }
@@ -633,6 +640,10 @@ async fn alarms(session: &Session, region: &str) -> Result<Vec<Alarm>> {
                 threshold: a.threshold,
                 comparison_operator: a.comparison_operator.map(|c| c.as_str().to_string()),
                 evaluation_periods: a.evaluation_periods,
+                extended_statistic: a.extended_statistic,
+                datapoints_to_alarm: a.datapoints_to_alarm,
+                unit: a.unit.map(|u| u.as_str().to_string()),
+                treat_missing_data: a.treat_missing_data,
                 state: a.state_value.map(|s| s.as_str().to_string()),
                 tags: None,
             });
@@ -724,4 +735,72 @@ pub async fn alarm_action_history(
         }
     }
     Ok(items)
+}
+
+/// Asks AWS's own evaluator (`logs:TestMetricFilter`) whether each pattern matches its
+/// witness events; records the answers in the snapshot. A denied call is noted once, and the
+/// verdicts then rest on cis-fix's proof alone; it does not make anything not auditable.
+pub async fn test_patterns(
+    session: &Session,
+    requests: &[crate::audit::witness::WitnessRequest],
+    snapshot: &mut Snapshot,
+) -> Result<()> {
+    let results = try_join_all(requests.iter().map(|request| async move {
+        let region = request.region.as_str();
+        let out = session
+            .logs(region)
+            .test_metric_filter()
+            .filter_pattern(&request.pattern)
+            .set_log_event_messages(Some(request.events.clone()))
+            .send()
+            .await;
+        match out {
+            Ok(out) => {
+                let matched: BTreeSet<i64> = out
+                    .matches
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|m| m.event_number)
+                    .collect();
+                let tests = request
+                    .events
+                    .iter()
+                    .enumerate()
+                    .map(|(i, event)| PatternTest {
+                        region: region.to_string(),
+                        pattern: request.pattern.clone(),
+                        event: event.clone(),
+                        matched: i64::try_from(i + 1).is_ok_and(|n| matched.contains(&n)),
+                    })
+                    .collect();
+                Ok(Ok(tests))
+            }
+            Err(e) => {
+                let error = aws_error("logs:TestMetricFilter", region, e);
+                match &error {
+                    Error::Aws { message, .. } if is_denied(message) => Ok(Err(ReadFailure {
+                        permission: "logs:TestMetricFilter".into(),
+                        region: region.to_string(),
+                    })),
+                    // AWS rejects a pattern it would not accept today: no evidence either way.
+                    Error::Aws { message, .. }
+                        if message.starts_with("InvalidParameterException") =>
+                    {
+                        Ok(Ok(Vec::new()))
+                    }
+                    _ => Err(error),
+                }
+            }
+        }
+    }))
+    .await?;
+    for result in results {
+        match result {
+            Ok(tests) => snapshot.pattern_tests.extend(tests),
+            Err(denied) => {
+                snapshot.pattern_tests_denied.get_or_insert(denied);
+            }
+        }
+    }
+    Ok(())
 }

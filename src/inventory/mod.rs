@@ -19,6 +19,23 @@ pub struct Snapshot {
     /// have read it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<ReadFailure>,
+    /// AWS's own answers (`logs:TestMetricFilter`) on whether a user's filter pattern matches
+    /// the witness events of the controls it seems to cover.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pattern_tests: Vec<PatternTest>,
+    /// Set when `logs:TestMetricFilter` was denied: verdicts rest on cis-fix's proof alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern_tests_denied: Option<ReadFailure>,
+}
+
+/// One witness event sent to `logs:TestMetricFilter` with a filter pattern, and AWS's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatternTest {
+    pub region: String,
+    pub pattern: String,
+    /// The event, as the JSON text sent.
+    pub event: String,
+    pub matched: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -90,6 +107,12 @@ pub struct MetricFilter {
     pub metric_name: String,
     pub metric_namespace: String,
     pub metric_value: String,
+    /// `defaultValue`: what the filter publishes for a log event it does not match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<f64>,
+    /// `unit` of the published metric; `None` publishes with unit `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     /// Dimension keys the filter publishes its metric with.
     pub dimensions: Vec<String>,
 }
@@ -110,6 +133,18 @@ pub struct Alarm {
     pub threshold: Option<f64>,
     pub comparison_operator: Option<String>,
     pub evaluation_periods: Option<i32>,
+    /// Percentile and other extended statistics (`p99`, `tm90`, …), instead of `statistic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended_statistic: Option<String>,
+    /// `DatapointsToAlarm` (M of `EvaluationPeriods` N); `None` means N.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datapoints_to_alarm: Option<i32>,
+    /// The unit the alarm's metric must have; `None` for any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// `TreatMissingData`: `missing` (default), `notBreaching`, `breaching` or `ignore`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub treat_missing_data: Option<String>,
     /// `StateValue`: `OK`, `ALARM` or `INSUFFICIENT_DATA`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,

@@ -18,7 +18,7 @@ pub struct Pattern {
 pub(super) enum Expr {
     And(Vec<Expr>),
     Or(Vec<Expr>),
-    Cmp(Comparison),
+    Cmp(Atom),
 }
 
 impl Expr {
@@ -56,7 +56,7 @@ impl Expr {
 
 /// One test on the value a selector resolves to.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Comparison {
+pub(super) struct Atom {
     pub(super) selector: Selector,
     pub(super) pred: Pred,
 }
@@ -238,7 +238,7 @@ impl fmt::Display for Selector {
     }
 }
 
-impl fmt::Display for Comparison {
+impl fmt::Display for Atom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sel = &self.selector;
         let op = |negated: bool| if negated { "!=" } else { "=" };

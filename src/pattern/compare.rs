@@ -8,33 +8,57 @@
 //! `a ⇒ b` is checked as: every DNF term `T` of `a` implies every CNF clause
 //! `C` of `b`, i.e. `T ∧ ¬C` is unsatisfiable. With independent selectors that
 //! conjunction is unsatisfiable iff it is on one selector, which is decided by
-//! trying each kind of value. Where that is hard (globs, regexes) the check
-//! answers "satisfiable", which only loses proofs, never makes wrong ones.
+//! trying each kind of value. Where that is hard (globs) the check answers
+//! "satisfiable", which only loses proofs, never makes wrong ones.
+//!
+//! Every check runs under a [`Reading`] of the open documentation questions,
+//! and under one of two models of regex terms: *opaque* (each regex term is an
+//! unknown test of the value; only identical terms on the same selector are
+//! known to agree), which is what proofs use because AWS's regex dialect is
+//! not ours; and *evaluated* (the `regex` crate, as [`Pattern::matches`]
+//! does), which only ever turns a "not proven" into [`Relation::Unverified`].
 
 use serde_json::Value;
 
-use super::ast::{Comparison, Expr, NumOp, Pattern, Pred, RegexValue, Selector};
-use super::{eval, glob};
+use super::ast::{Atom, Expr, NumOp, Pattern, Pred, RegexValue, Selector};
+use super::eval::{self, is_not_equal};
+use super::glob::Glob;
+use super::reading::{has_middle_star, Reading};
+use super::witness;
 
 /// Cap on DNF terms / CNF clauses; beyond it nothing is proven.
 const MAX_FORM_SIZE: usize = 4096;
 /// Cap on (term, clause) pairs checked for one implication (bounds the
 /// worst case to a fraction of a second).
-const MAX_PAIRS: usize = 1 << 16;
+pub(super) const MAX_PAIRS: usize = 1 << 16;
+
+const MIDDLE_STAR_REASON: &str = "AWS documents a `*` inside a value as a literal character \
+     (only a leading or trailing `*` is a wildcard); read as a wildcard, the verdict differs";
+const NOT_EQUAL_REASON: &str = "AWS does not document whether `!=` matches an event where the \
+     field is missing or null; the verdict depends on it";
+const REGEX_REASON: &str = "a regular-expression term cannot be compared exactly with other terms \
+     (only with an identical term on the same selector); evaluated as cis-fix evaluates it, \
+     it would cover";
 
 /// How an existing pattern relates to the benchmark's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
-    /// Proven to match exactly the same events.
+    /// Proven, under every reading, to match exactly the same events.
     Equivalent,
-    /// Proven to match every event the benchmark matches (maybe more).
+    /// Proven, under every reading, to match every event the benchmark
+    /// matches (maybe more).
     Covers,
     /// Proven to match only events the benchmark matches, and the converse
-    /// was not proven: it may miss some.
+    /// was not proven under any reading: it may miss some.
     Weaker,
     /// Nothing proven.
     Different,
+    /// Covers under some reading of the open documentation questions but not
+    /// under others, or covers only when its regex terms are evaluated the
+    /// way cis-fix evaluates them: whether AWS sees every event the benchmark
+    /// matches is open. Not acceptable for a control.
+    Unverified,
 }
 
 impl Relation {
@@ -44,25 +68,331 @@ impl Relation {
     }
 }
 
-/// How `existing` relates to `benchmark`.
+/// Which of the two compared patterns a term belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Existing,
+    Benchmark,
+}
+
+/// A term whose meaning is open and which decided the verdict.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Ambiguity {
+    pub side: Side,
+    /// The comparison in canonical form, e.g. `$.eventName = "Console*Login"`.
+    pub term: String,
+    /// Why its meaning is open, e.g. "AWS documents a `*` inside a value as a
+    /// literal character …".
+    pub reason: String,
+}
+
+/// The full result of [`compare_detailed`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Comparison {
+    /// Combined over every reading: `Equivalent`/`Covers` only if it holds
+    /// under each, `Unverified` if the readings disagree on whether it
+    /// satisfies (or only evaluated regexes make it cover).
+    pub relation: Relation,
+    /// [`compare_under`] for each of [`Reading::ALL`], in that order.
+    pub per_reading: Vec<(Reading, Relation)>,
+    /// When `relation` is `Unverified`: the terms (of either pattern) whose
+    /// reading made the difference. Empty otherwise.
+    pub ambiguous: Vec<Ambiguity>,
+    /// When `relation` does not satisfy: a small event the benchmark matches
+    /// and the existing pattern misses under `counterexample_reading`
+    /// (checked with the evaluator), if one was found.
+    pub counterexample: Option<Value>,
+    /// The reading `counterexample` is one under: the documented reading
+    /// whenever it has one, else the first of [`Reading::ALL`] that does.
+    pub counterexample_reading: Option<Reading>,
+}
+
+/// How `existing` relates to `benchmark`, over every reading (see
+/// [`Comparison::relation`]).
 pub fn compare(existing: &Pattern, benchmark: &Pattern) -> Relation {
-    // Identical trees are equivalent even when too large to normalize.
-    if existing == benchmark {
-        return Relation::Equivalent;
-    }
-    match (implies(benchmark, existing), implies(existing, benchmark)) {
-        (true, true) => Relation::Equivalent,
-        (true, false) => Relation::Covers,
-        (false, true) => Relation::Weaker,
-        (false, false) => Relation::Different,
+    let analysis = Analysis::new(existing, benchmark);
+    combine(&analysis.per_reading())
+}
+
+/// How `existing` relates to `benchmark` under one reading. `Unverified` here
+/// means only that the regex terms could not be compared exactly.
+pub fn compare_under(existing: &Pattern, benchmark: &Pattern, reading: Reading) -> Relation {
+    Analysis::new(existing, benchmark).under(reading)
+}
+
+/// [`compare()`] with the per-reading verdicts, the ambiguous terms and a
+/// counterexample.
+pub fn compare_detailed(existing: &Pattern, benchmark: &Pattern) -> Comparison {
+    let analysis = Analysis::new(existing, benchmark);
+    let per_reading = analysis.per_reading();
+    let relation = combine(&per_reading);
+    let ambiguous = if relation == Relation::Unverified {
+        analysis.ambiguities(&per_reading)
+    } else {
+        Vec::new()
+    };
+    let found = if relation.satisfies() {
+        None
+    } else {
+        // Readings that proved coverage cannot have a counterexample.
+        per_reading
+            .iter()
+            .filter(|(_, r)| !r.satisfies())
+            .find_map(|(reading, _)| {
+                witness::counterexample(existing, benchmark, *reading).map(|e| (e, *reading))
+            })
+    };
+    let (counterexample, counterexample_reading) = match found {
+        Some((event, reading)) => (Some(event), Some(reading)),
+        None => (None, None),
+    };
+    Comparison {
+        relation,
+        per_reading,
+        ambiguous,
+        counterexample,
+        counterexample_reading,
     }
 }
 
-/// `true` only if every event matching `a` also matches `b` (sound, not
-/// complete: `false` means "not proven").
+/// `true` only if every event matching `a` also matches `b` under every
+/// reading (sound, not complete: `false` means "not proven").
 pub fn implies(a: &Pattern, b: &Pattern) -> bool {
-    let (Some(terms), Some(clauses)) = (normal_form(&a.expr, true), normal_form(&b.expr, false))
-    else {
+    let (terms, clauses) = (normal_form(&a.expr, true), normal_form(&b.expr, false));
+    Reading::all()
+        .all(|reading| implies_forms(terms.as_deref(), clauses.as_deref(), Model::sound(reading)))
+}
+
+/// The combined relation: see [`Comparison::relation`].
+fn combine(per_reading: &[(Reading, Relation)]) -> Relation {
+    let all = |want: &dyn Fn(Relation) -> bool| per_reading.iter().all(|(_, r)| want(*r));
+    if all(&Relation::satisfies) {
+        if all(&|r| r == Relation::Equivalent) {
+            Relation::Equivalent
+        } else {
+            Relation::Covers
+        }
+    } else if per_reading
+        .iter()
+        .any(|(_, r)| r.satisfies() || *r == Relation::Unverified)
+    {
+        Relation::Unverified
+    } else if all(&|r| r == Relation::Weaker) {
+        Relation::Weaker
+    } else {
+        Relation::Different
+    }
+}
+
+/// How regex terms are modelled (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Regexes {
+    Opaque,
+    Evaluated,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Model {
+    reading: Reading,
+    regexes: Regexes,
+}
+
+impl Model {
+    /// The model proofs are made in.
+    fn sound(reading: Reading) -> Model {
+        Model {
+            reading,
+            regexes: Regexes::Opaque,
+        }
+    }
+
+    fn evaluated(reading: Reading) -> Model {
+        Model {
+            reading,
+            regexes: Regexes::Evaluated,
+        }
+    }
+}
+
+/// Both patterns in both normal forms, computed once for every reading.
+struct Analysis<'a> {
+    identical: bool,
+    has_regex: bool,
+    benchmark_dnf: Option<Vec<Group<'a>>>,
+    benchmark_cnf: Option<Vec<Group<'a>>>,
+    existing_dnf: Option<Vec<Group<'a>>>,
+    existing_cnf: Option<Vec<Group<'a>>>,
+}
+
+impl<'a> Analysis<'a> {
+    fn new(existing: &'a Pattern, benchmark: &'a Pattern) -> Analysis<'a> {
+        // Identical trees are equivalent under every reading, even when too
+        // large to normalize.
+        let identical = existing == benchmark;
+        let forms = |p: &'a Pattern, dnf: bool| {
+            if identical {
+                None
+            } else {
+                normal_form(&p.expr, dnf)
+            }
+        };
+        Analysis {
+            identical,
+            has_regex: has_regex(&existing.expr) || has_regex(&benchmark.expr),
+            benchmark_dnf: forms(benchmark, true),
+            benchmark_cnf: forms(benchmark, false),
+            existing_dnf: forms(existing, true),
+            existing_cnf: forms(existing, false),
+        }
+    }
+
+    fn per_reading(&self) -> Vec<(Reading, Relation)> {
+        Reading::all().map(|r| (r, self.under(r))).collect()
+    }
+
+    fn under(&self, reading: Reading) -> Relation {
+        if self.identical {
+            return Relation::Equivalent;
+        }
+        let covers = |model| {
+            implies_forms(
+                self.benchmark_dnf.as_deref(),
+                self.existing_cnf.as_deref(),
+                model,
+            )
+        };
+        let weaker = || {
+            implies_forms(
+                self.existing_dnf.as_deref(),
+                self.benchmark_cnf.as_deref(),
+                Model::sound(reading),
+            )
+        };
+        if covers(Model::sound(reading)) {
+            if weaker() {
+                Relation::Equivalent
+            } else {
+                Relation::Covers
+            }
+        } else if self.has_regex && covers(Model::evaluated(reading)) {
+            Relation::Unverified
+        } else if weaker() {
+            Relation::Weaker
+        } else {
+            Relation::Different
+        }
+    }
+
+    /// The reading-sensitive terms on which a satisfying and a failing
+    /// reading (or the evaluated and the opaque regex model) part ways.
+    fn ambiguities(&self, per_reading: &[(Reading, Relation)]) -> Vec<Ambiguity> {
+        let (Some(terms), Some(clauses)) = (&self.benchmark_dnf, &self.existing_cnf) else {
+            return Vec::new();
+        };
+        let mut found: Vec<Ambiguity> = Vec::new();
+        let mut add = |atom: &Atom, in_term: bool, reason: &str| {
+            let ambiguity = Ambiguity {
+                // Terms come from the benchmark, clauses from the existing pattern.
+                side: if in_term {
+                    Side::Benchmark
+                } else {
+                    Side::Existing
+                },
+                term: atom.to_string(),
+                reason: reason.to_string(),
+            };
+            if !found.contains(&ambiguity) {
+                found.push(ambiguity);
+            }
+        };
+        for (good, _) in per_reading.iter().filter(|(_, r)| r.satisfies()) {
+            for (bad, _) in per_reading.iter().filter(|(_, r)| !r.satisfies()) {
+                let star = good.middle_star != bad.middle_star;
+                let not_equal = good.not_equal_on_missing != bad.not_equal_on_missing;
+                let deciding =
+                    deciding_atoms(terms, clauses, Model::sound(*good), Model::sound(*bad));
+                for (atom, in_term) in deciding {
+                    if star && matches!(&atom.pred, Pred::Str { glob, .. } if has_middle_star(glob))
+                    {
+                        add(atom, in_term, MIDDLE_STAR_REASON);
+                    }
+                    if not_equal && is_not_equal(&atom.pred) {
+                        add(atom, in_term, NOT_EQUAL_REASON);
+                    }
+                }
+            }
+        }
+        for (reading, _) in per_reading
+            .iter()
+            .filter(|(_, r)| *r == Relation::Unverified)
+        {
+            let deciding = deciding_atoms(
+                terms,
+                clauses,
+                Model::evaluated(*reading),
+                Model::sound(*reading),
+            );
+            for (atom, in_term) in deciding {
+                if matches!(atom.pred, Pred::Regex { .. }) {
+                    add(atom, in_term, REGEX_REASON);
+                }
+            }
+        }
+        // Existing pattern first (what the user can change), otherwise in
+        // order of discovery.
+        found.sort_by_key(|a| a.side);
+        found
+    }
+}
+
+fn has_regex(expr: &Expr) -> bool {
+    match expr {
+        Expr::And(children) | Expr::Or(children) => children.iter().any(has_regex),
+        Expr::Cmp(atom) => matches!(atom.pred, Pred::Regex { .. }),
+    }
+}
+
+/// Atoms on the selectors that make a (term, clause) pair hold under `holds`
+/// but not under `fails`, with whether each is from the term.
+fn deciding_atoms<'a>(
+    terms: &[Group<'a>],
+    clauses: &[Group<'a>],
+    holds: Model,
+    fails: Model,
+) -> Vec<(&'a Atom, bool)> {
+    let mut out = Vec::new();
+    if terms.len().saturating_mul(clauses.len()) > MAX_PAIRS {
+        return out;
+    }
+    for term in terms {
+        for clause in clauses {
+            if !term_implies_clause(term, clause, holds) || term_implies_clause(term, clause, fails)
+            {
+                continue;
+            }
+            for selector in selectors(term) {
+                let pos = preds_on(term, selector);
+                let neg = preds_on(clause, selector);
+                if !satisfiable(&pos, &neg, holds) && satisfiable(&pos, &neg, fails) {
+                    let on = |group: &Group<'a>| {
+                        group
+                            .iter()
+                            .copied()
+                            .filter(|a| &a.selector == selector)
+                            .collect::<Vec<_>>()
+                    };
+                    out.extend(on(term).into_iter().map(|a| (a, true)));
+                    out.extend(on(clause).into_iter().map(|a| (a, false)));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn implies_forms(terms: Option<&[Group<'_>]>, clauses: Option<&[Group<'_>]>, model: Model) -> bool {
+    let (Some(terms), Some(clauses)) = (terms, clauses) else {
         return false;
     };
     if terms.len().saturating_mul(clauses.len()) > MAX_PAIRS {
@@ -71,15 +401,15 @@ pub fn implies(a: &Pattern, b: &Pattern) -> bool {
     terms.iter().all(|term| {
         clauses
             .iter()
-            .all(|clause| term_implies_clause(term, clause))
+            .all(|clause| term_implies_clause(term, clause, model))
     })
 }
 
 /// A conjunction (DNF term) or disjunction (CNF clause) of atoms.
-type Group<'a> = Vec<&'a Comparison>;
+pub(super) type Group<'a> = Vec<&'a Atom>;
 
 /// DNF (`dnf`) or CNF of `expr`, or `None` when it would exceed the cap.
-fn normal_form(expr: &Expr, dnf: bool) -> Option<Vec<Group<'_>>> {
+pub(super) fn normal_form(expr: &Expr, dnf: bool) -> Option<Vec<Group<'_>>> {
     match expr {
         Expr::Cmp(cmp) => Some(vec![vec![cmp]]),
         // The outer operator of the form just concatenates groups...
@@ -120,23 +450,30 @@ fn normal_form(expr: &Expr, dnf: bool) -> Option<Vec<Group<'_>>> {
     }
 }
 
+/// The distinct selectors of a group, in order of appearance.
+pub(super) fn selectors<'a>(group: &[&'a Atom]) -> Vec<&'a Selector> {
+    let mut out: Vec<&Selector> = Vec::new();
+    for atom in group {
+        if !out.contains(&&atom.selector) {
+            out.push(&atom.selector);
+        }
+    }
+    out
+}
+
 /// Whether `∧term ∧ ¬(∨clause)` is unsatisfiable. Only selectors of the term
 /// need checking: on a selector only the clause mentions, an object value
-/// falsifies every atom, so the negated atoms alone are always satisfiable.
-fn term_implies_clause(term: &[&Comparison], clause: &[&Comparison]) -> bool {
-    term.iter().enumerate().any(|(i, atom)| {
-        let selector = &atom.selector;
-        // Each selector once: skip it if an earlier atom had it.
-        if term.iter().take(i).any(|a| &a.selector == selector) {
-            return false;
-        }
+/// falsifies every atom in every reading (and an opaque regex may be false),
+/// so the negated atoms alone are always satisfiable.
+fn term_implies_clause(term: &[&Atom], clause: &[&Atom], model: Model) -> bool {
+    selectors(term).into_iter().any(|selector| {
         let pos = preds_on(term, selector);
         let neg = preds_on(clause, selector);
-        !satisfiable(&pos, &neg)
+        !satisfiable(&pos, &neg, model)
     })
 }
 
-fn preds_on<'a>(group: &[&'a Comparison], selector: &Selector) -> Vec<&'a Pred> {
+pub(super) fn preds_on<'a>(group: &[&'a Atom], selector: &Selector) -> Vec<&'a Pred> {
     group
         .iter()
         .filter(|a| &a.selector == selector)
@@ -145,11 +482,28 @@ fn preds_on<'a>(group: &[&'a Comparison], selector: &Selector) -> Vec<&'a Pred> 
 }
 
 /// Whether one value can make every `pos` predicate true and every `neg`
-/// predicate false. May say `true` wrongly (losing a proof), never `false`.
-fn satisfiable(pos: &[&Pred], neg: &[&Pred]) -> bool {
+/// predicate false. May say `true` wrongly (losing a proof), never `false` —
+/// except in the evaluated-regex model, see [`strings_satisfiable`].
+fn satisfiable<'p>(pos: &[&'p Pred], neg: &[&'p Pred], model: Model) -> bool {
+    let is_regex = |p: &Pred| matches!(p, Pred::Regex { .. });
+    let (pos, neg): (Vec<&Pred>, Vec<&Pred>) = match model.regexes {
+        Regexes::Evaluated => (pos.to_vec(), neg.to_vec()),
+        Regexes::Opaque => {
+            // An opaque regex term can be true or false at will, except that
+            // one term cannot be both.
+            if pos.iter().any(|p| is_regex(p) && neg.contains(p)) {
+                return false;
+            }
+            let keep = |ps: &[&'p Pred]| -> Vec<&'p Pred> {
+                ps.iter().copied().filter(|p| !is_regex(p)).collect()
+            };
+            (keep(pos), keep(neg))
+        }
+    };
+    let reading = model.reading;
     let fits = |value: Option<&Value>| {
-        pos.iter().all(|p| eval::pred_holds(p, value))
-            && !neg.iter().any(|p| eval::pred_holds(p, value))
+        pos.iter().all(|p| eval::pred_holds(p, value, reading))
+            && !neg.iter().any(|p| eval::pred_holds(p, value, reading))
     };
     // Kinds with a single representative are decided by evaluating it.
     let probes = [
@@ -160,8 +514,8 @@ fn satisfiable(pos: &[&Pred], neg: &[&Pred]) -> bool {
         Some(Value::Object(serde_json::Map::new())),
     ];
     probes.iter().any(|v| fits(v.as_ref()))
-        || numbers_satisfiable(pos, neg)
-        || strings_satisfiable(pos, neg)
+        || numbers_satisfiable(&pos, &neg)
+        || strings_satisfiable(&pos, &neg, reading)
 }
 
 /// Exact over the reals, which only over-approximates finite `f64` values.
@@ -245,18 +599,26 @@ impl Range {
     }
 }
 
-fn strings_satisfiable(pos: &[&Pred], neg: &[&Pred]) -> bool {
+/// Whether a string can satisfy the string and regex predicates. Exact when
+/// a literal pins the string down; otherwise sound via glob inclusion and
+/// disjointness — except that in the evaluated-regex model, when regexes
+/// constrain an unpinned string, the answer is a search over candidate
+/// strings that may miss one. That model never proves coverage (it only tells
+/// `Unverified` from `Different`), so soundness does not depend on it.
+fn strings_satisfiable(pos: &[&Pred], neg: &[&Pred], reading: Reading) -> bool {
     // The string must match every `inside` glob and no `outside` glob, and
     // every `must` regex and no `must_not` regex.
-    let mut inside: Vec<&str> = Vec::new();
-    let mut outside: Vec<&str> = Vec::new();
+    let mut inside: Vec<Glob> = Vec::new();
+    let mut outside: Vec<Glob> = Vec::new();
     let mut must: Vec<&RegexValue> = Vec::new();
     let mut must_not: Vec<&RegexValue> = Vec::new();
     for (preds, positive) in [(pos, true), (neg, false)] {
         for pred in preds {
             match pred {
-                Pred::Str { negated, glob } if *negated != positive => inside.push(glob),
-                Pred::Str { glob, .. } => outside.push(glob),
+                Pred::Str { negated, glob } if *negated != positive => {
+                    inside.push(Glob::new(glob, reading))
+                }
+                Pred::Str { glob, .. } => outside.push(Glob::new(glob, reading)),
                 Pred::Regex { negated, regex } if *negated != positive => must.push(regex),
                 Pred::Regex { regex, .. } => must_not.push(regex),
                 // A positive non-string predicate is false on strings; a
@@ -266,12 +628,15 @@ fn strings_satisfiable(pos: &[&Pred], neg: &[&Pred]) -> bool {
             }
         }
     }
-    // A literal pins the string down: decide exactly.
-    if let Some(text) = inside.iter().find(|g| glob::is_literal(g)) {
-        return inside.iter().all(|g| glob::matches(g, text))
-            && !outside.iter().any(|g| glob::matches(g, text))
+    let fits = |text: &str| {
+        inside.iter().all(|g| g.matches(text))
+            && !outside.iter().any(|g| g.matches(text))
             && must.iter().all(|r| r.is_match(text))
-            && !must_not.iter().any(|r| r.is_match(text));
+            && !must_not.iter().any(|r| r.is_match(text))
+    };
+    // A literal pins the string down: decide exactly.
+    if let Some(text) = inside.iter().find_map(Glob::literal) {
+        return fits(&text);
     }
     if must.iter().any(|r| must_not.contains(r)) {
         return false;
@@ -279,21 +644,38 @@ fn strings_satisfiable(pos: &[&Pred], neg: &[&Pred]) -> bool {
     let pairwise_disjoint = inside
         .iter()
         .enumerate()
-        .any(|(i, a)| inside.iter().skip(i + 1).any(|b| glob::disjoint(a, b)));
+        .any(|(i, a)| inside.iter().skip(i + 1).any(|b| a.disjoint(b)));
     if pairwise_disjoint {
         return false;
     }
     // With no `inside` glob the string is unconstrained, i.e. inside `*`.
-    let inside_or_any = if inside.is_empty() { vec!["*"] } else { inside };
-    !inside_or_any
+    let any = Glob::new("*", reading);
+    let inside_or_any: Vec<&Glob> = if inside.is_empty() {
+        vec![&any]
+    } else {
+        inside.iter().collect()
+    };
+    if inside_or_any
         .iter()
-        .any(|g| outside.iter().any(|h| glob::subset(g, h)))
+        .any(|g| outside.iter().any(|h| g.subset(h)))
+    {
+        return false;
+    }
+    if must.is_empty() && must_not.is_empty() {
+        return true;
+    }
+    witness::string_candidates(&inside_or_any, &must)
+        .iter()
+        .any(|s| fits(s))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse;
+    use super::super::reading::NotEqualOnMissing;
+    use super::super::testdata::CIS_PATTERNS;
+    use super::super::{parse, witnesses};
     use super::*;
+    use serde_json::json;
     use Relation::*;
 
     fn rel(existing: &str, benchmark: &str) -> Relation {
@@ -409,7 +791,8 @@ mod tests {
         assert!(imp("{$.a = A*}", "{$.a != B*}"));
         assert!(!imp("{$.a = A*}", "{$.a != *B}"));
         assert!(imp("{$.a != A*}", "{$.a != AB*}"));
-        assert!(imp("{$.a != A}", "{$.a = *}"));
+        // Only when `!=` needs a present value: see `not_equal_readings`.
+        assert!(!imp("{$.a != A}", "{$.a = *}"));
         assert!(imp("{$.a = A}", "{$.a = *}"));
         assert!(!imp("{$.a = *}", "{$.a = A || $.a != A*}"), "AB is neither");
         assert!(imp("{$.a = *}", "{$.a = A* || $.a != A*}"));
@@ -428,11 +811,15 @@ mod tests {
             "{$.a >= 1 && $.a <= 1 && $.a != 1}",
             "{$.a IS NULL && $.a IS TRUE}",
             "{$.a = A && $.a != A*}",
-            "{$.a = %x% && $.a != %x%}",
-            "{$.a = A && $.a = %B%}",
             "{$.a > 1e999}",
         ] {
             assert!(imp(contradiction, "{$.z = nothing}"), "{contradiction}");
+        }
+        // Contradictions only through what a regex means are not proofs (the
+        // regex dialect is AWS's), but they do count against `Different`.
+        for contradiction in ["{$.a = %x% && $.a != %x%}", "{$.a = A && $.a = %B%}"] {
+            assert!(!imp(contradiction, "{$.z = nothing}"), "{contradiction}");
+            assert_eq!(rel("{$.z = nothing}", contradiction), Unverified);
         }
         assert!(!imp("{$.a = A* && $.a = *B}", "{$.z = nothing}"));
         assert!(!imp("{$.a > 1 && $.a < 1.0000001}", "{$.z = nothing}"));
@@ -445,7 +832,20 @@ mod tests {
         assert!(imp("{$.n >= 2 && $.n != 2}", "{$.n > 2}"));
         assert!(imp("{$.n = 1}", "{$.n = 1.0}"));
         assert!(!imp("{$.n >= 2}", "{$.n > 2}"));
-        assert!(imp("{$.n != 1}", "{$.n < 1 || $.n > 1}"));
+        // A missing `$.n` may match `!=`: proven only in the readings where it does not.
+        assert!(!imp("{$.n != 1}", "{$.n < 1 || $.n > 1}"));
+        let (ne, lt_gt) = (
+            parse("{$.n != 1}").unwrap(),
+            parse("{$.n < 1 || $.n > 1}").unwrap(),
+        );
+        for reading in Reading::all() {
+            let expected = if reading.not_equal_on_missing == NotEqualOnMissing::NoMatch {
+                Equivalent
+            } else {
+                Weaker
+            };
+            assert_eq!(compare_under(&lt_gt, &ne, reading), expected, "{reading}");
+        }
         assert!(!imp("{$.n != 1}", "{$.n < 1}"));
         assert!(imp("{$.n < 1 || $.n > 1}", "{$.n != 1}"));
         assert!(!imp("{$.n != 1}", "{$.n != 2}"));
@@ -467,12 +867,21 @@ mod tests {
     #[test]
     fn regex_atoms() {
         assert!(imp("{$.a = %^x%}", "{$.a = %^x% || $.b = 1}"));
+        assert!(imp("{$.a = %^x% && $.b = 1}", "{$.a = %^x%}"));
         assert!(!imp("{$.a = %^x%}", "{$.a = %^x.*%}"));
-        assert!(
-            imp("{$.a = xy}", "{$.a = %^x%}"),
-            "a literal is evaluated exactly"
-        );
-        assert!(imp("{$.a = %x%}", "{$.a = *}"));
+        assert!(!imp("{$.a = %^x%}", "{$.b = %^x%}"), "another selector");
+        assert!(!imp("{$.a = %^x%}", "{$.a != %^x%}"));
+        // The `regex` crate would prove these; AWS's dialect might differ.
+        assert!(!imp("{$.a = xy}", "{$.a = %^x%}"));
+        assert!(!imp("{$.a = %x%}", "{$.a = *}"));
+        assert_eq!(rel("{$.a = %^x%}", "{$.a = xy}"), Unverified);
+        assert_eq!(rel("{$.a = *}", "{$.a = %x%}"), Unverified);
+        assert_eq!(rel("{$.a = %^x.*%}", "{$.a = %^x%}"), Unverified);
+        assert_eq!(rel("{$.a = %^x%}", "{$.a = %^x%}"), Equivalent);
+        assert_eq!(rel("{$.a = %^x% || $.b = 1}", "{$.a = %^x%}"), Covers);
+        // Evaluated, the regex misses the benchmark's events: plainly different.
+        assert_eq!(rel("{$.a = %^y%}", "{$.a = xy}"), Different);
+        assert_eq!(rel("{$.a = %^y%}", "{$.a = x*}"), Different);
     }
 
     #[test]
@@ -494,6 +903,258 @@ mod tests {
             Weaker
         );
         assert!(Equivalent.satisfies() && Covers.satisfies());
-        assert!(!Weaker.satisfies() && !Different.satisfies());
+        assert!(!Weaker.satisfies() && !Different.satisfies() && !Unverified.satisfies());
+        assert_eq!(
+            serde_json::to_string(&Unverified).unwrap(),
+            "\"unverified\""
+        );
+        assert_eq!(
+            serde_json::from_str::<Relation>("\"unverified\"").unwrap(),
+            Unverified
+        );
+    }
+
+    /// Patterns of every `plans/*.toml` catalog: (file, control id, pattern
+    /// texts: the pattern, then any `also_accept`).
+    fn catalogs() -> Vec<(String, String, Vec<String>)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("plans");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        let mut out = Vec::new();
+        for file in files {
+            let doc: toml::Value =
+                toml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            let name = file.file_name().unwrap().to_string_lossy().to_string();
+            for control in doc["control"].as_array().unwrap() {
+                let mut texts = vec![control["pattern"].as_str().unwrap().to_string()];
+                if let Some(more) = control.get("also_accept").and_then(|v| v.as_array()) {
+                    texts.extend(more.iter().map(|v| v.as_str().unwrap().to_string()));
+                }
+                out.push((
+                    name.clone(),
+                    control["id"].as_str().unwrap().to_string(),
+                    texts,
+                ));
+            }
+        }
+        out
+    }
+
+    fn catalog_pattern(file: &str, id: &str) -> String {
+        catalogs()
+            .into_iter()
+            .find(|(f, i, _)| f == file && i == id)
+            .map(|(_, _, texts)| texts[0].clone())
+            .unwrap_or_else(|| panic!("{file} {id}"))
+    }
+
+    fn detailed(existing: &str, benchmark: &str) -> Comparison {
+        compare_detailed(&parse(existing).unwrap(), &parse(benchmark).unwrap())
+    }
+
+    fn relations(c: &Comparison) -> Vec<Relation> {
+        c.per_reading.iter().map(|(_, r)| *r).collect()
+    }
+
+    /// Issue 12: a middle `*` read as a wildcard made these `covers`; AWS
+    /// documents it as literal.
+    #[test]
+    fn middle_star_examples_are_not_accepted() {
+        let iam = catalog_pattern("cis-5.0.toml", "4.4");
+        let iam_star = iam.replace(
+            "($.eventName=CreatePolicy)",
+            "($.eventName = Create*Policy)",
+        );
+        assert_ne!(iam, iam_star);
+        let cases = [
+            (
+                r#"{ ($.eventName = Console*Login) && ($.errorMessage = "Failed authentication") }"#.to_string(),
+                "4.6",
+                "Console*Login",
+                json!({"eventName": "ConsoleLogin", "errorMessage": "Failed authentication"}),
+            ),
+            (
+                r#"{ ($.errorCode = "*Unauthorized*Operation") || ($.errorCode = "AccessDenied*") }"#.to_string(),
+                "4.1",
+                "*Unauthorized*Operation",
+                json!({"errorCode": "UnauthorizedOperation"}),
+            ),
+            (iam_star, "4.4", "Create*Policy", json!({"eventName": "CreatePolicy"})),
+        ];
+        for (existing, id, star, event) in cases {
+            let benchmark = catalog_pattern("cis-5.0.toml", id);
+            let c = detailed(&existing, &benchmark);
+            assert_eq!(c.relation, Unverified, "{id}");
+            assert_eq!(rel(&existing, &benchmark), Unverified, "{id}");
+            assert_eq!(
+                relations(&c),
+                [Different, Different, Covers, Covers],
+                "{id}"
+            );
+            assert_eq!(
+                c.ambiguous,
+                vec![Ambiguity {
+                    side: Side::Existing,
+                    term: format!(
+                        "$.{} = \"{star}\"",
+                        if id == "4.1" {
+                            "errorCode"
+                        } else {
+                            "eventName"
+                        }
+                    ),
+                    reason: MIDDLE_STAR_REASON.to_string(),
+                }],
+                "{id}"
+            );
+            assert_eq!(c.counterexample, Some(event), "{id}");
+            assert_eq!(c.counterexample_reading, Some(Reading::DOCUMENTED), "{id}");
+            let (e, b) = (parse(&existing).unwrap(), parse(&benchmark).unwrap());
+            assert_eq!(compare_under(&e, &b, Reading::DOCUMENTED), Different);
+        }
+        // The spelling AWS documents (leading/trailing `*` only) is accepted.
+        let v12 =
+            r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }"#;
+        assert_eq!(rel(v12, &catalog_pattern("cis-5.0.toml", "4.1")), Covers);
+        // A literal middle star matches itself, in every reading.
+        assert_eq!(rel("{ $.a = Ev*ent }", "{ $.a = \"Ev*ent\" }"), Equivalent);
+        assert_eq!(rel("{ $.a = Ev* }", "{ $.a = Ev*ent }"), Covers);
+        assert_eq!(rel("{ $.a = Ev*ent }", "{ $.a = Event }"), Unverified);
+        assert_eq!(rel("{ $.a = Ev*ent }", "{ $.a = Elephant }"), Different);
+    }
+
+    #[test]
+    fn not_equal_readings() {
+        // `= *` covers `!= A` only if `!=` needs a present value.
+        let c = detailed("{$.a = *}", "{$.a != A}");
+        assert_eq!(c.relation, Unverified);
+        assert_eq!(relations(&c), [Covers, Different, Covers, Different]);
+        assert_eq!(
+            c.ambiguous,
+            vec![Ambiguity {
+                side: Side::Benchmark,
+                term: r#"$.a != "A""#.to_string(),
+                reason: NOT_EQUAL_REASON.to_string(),
+            }]
+        );
+        assert_eq!(c.counterexample, Some(json!({})));
+        assert_eq!(c.counterexample_reading, Some(Reading::ALL[1]));
+        // `!= x` covers `NOT EXISTS` only if `!=` matches a missing field.
+        let c = detailed("{$.a != x || $.b = 1}", "{$.a NOT EXISTS && $.c = 2}");
+        assert_eq!(c.relation, Unverified);
+        assert_eq!(relations(&c), [Different, Covers, Different, Covers]);
+        assert_eq!(c.ambiguous.len(), 1);
+        assert_eq!(c.ambiguous[0].side, Side::Existing);
+        assert_eq!(c.ambiguous[0].term, r#"$.a != "x""#);
+        assert_eq!(c.counterexample, Some(json!({"c": 2})));
+        assert_eq!(c.counterexample_reading, Some(Reading::DOCUMENTED));
+        // Agreeing readings: no ambiguity.
+        let c = detailed(ROOT, ROOT);
+        assert_eq!((c.relation, c.ambiguous.len()), (Equivalent, 0));
+        assert_eq!(c.counterexample, None);
+        let c = detailed(MFA_SSO, MFA);
+        assert_eq!((c.relation, c.ambiguous.len()), (Weaker, 0));
+        let event = c.counterexample.unwrap();
+        assert!(parse(MFA).unwrap().matches(&event) && !parse(MFA_SSO).unwrap().matches(&event));
+        assert_eq!(
+            event,
+            json!({"eventName": "ConsoleLogin", "additionalEventData": {"MFAUsed": "not-Yes"}})
+        );
+    }
+
+    #[test]
+    fn both_questions_can_decide() {
+        // Covers only when a middle star is a wildcard AND `!=` matches missing.
+        let c = detailed(
+            "{ $.a = x*y && $.b != q }",
+            "{ $.a = xzy && $.b NOT EXISTS }",
+        );
+        assert_eq!(relations(&c), [Different, Different, Different, Covers]);
+        assert_eq!(c.relation, Unverified);
+        let terms: Vec<&str> = c.ambiguous.iter().map(|a| a.term.as_str()).collect();
+        assert_eq!(terms, [r#"$.a = "x*y""#, r#"$.b != "q""#]);
+    }
+
+    #[test]
+    fn regex_ambiguity_is_named() {
+        let c = detailed(
+            r#"{ $.errorCode = %UnauthorizedOperation$% || $.errorCode = "AccessDenied*" }"#,
+            V12,
+        );
+        assert_eq!(c.relation, Unverified);
+        assert_eq!(c.ambiguous.len(), 1);
+        assert_eq!(
+            c.ambiguous[0].term,
+            "$.errorCode = %UnauthorizedOperation$%"
+        );
+        assert_eq!(c.ambiguous[0].reason, REGEX_REASON);
+        assert_eq!(c.counterexample, None, "evaluated, it does cover");
+        let c = detailed(
+            r#"{ $.errorCode = %^Unauthorized% || $.errorCode = "AccessDenied*" }"#,
+            V12,
+        );
+        assert_eq!(c.relation, Different);
+        assert_eq!(
+            c.counterexample,
+            Some(json!({"errorCode": "Client.UnauthorizedOperation"}))
+        );
+    }
+
+    #[test]
+    fn counterexamples_are_checked_and_small() {
+        let benchmark = ec2(&ROUTE_NAMES);
+        let c = detailed(&ec2(&ROUTE_NAMES[1..]), &benchmark);
+        assert_eq!(c.relation, Weaker);
+        assert_eq!(
+            c.counterexample,
+            Some(json!({"eventSource": "ec2.amazonaws.com", "eventName": "CreateRoute"}))
+        );
+        let c = detailed(&ec2(&ROUTE_NAMES), &benchmark);
+        assert_eq!((c.relation, c.counterexample), (Equivalent, None));
+        // Every catalog pattern against every other: a counterexample, when
+        // given, is one.
+        let all: Vec<Pattern> = CIS_PATTERNS.iter().map(|t| parse(t).unwrap()).collect();
+        for e in &all {
+            for b in &all {
+                let c = compare_detailed(e, b);
+                if let (Some(event), Some(reading)) = (&c.counterexample, c.counterexample_reading)
+                {
+                    assert!(b.matches_under(event, reading) && !e.matches_under(event, reading));
+                    assert!(!c.relation.satisfies());
+                }
+                if !c.relation.satisfies() {
+                    assert!(c.counterexample.is_some(), "{e} vs {b}: {:?}", c.relation);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn catalog_patterns_are_equivalent_to_themselves_under_every_reading() {
+        let catalogs = catalogs();
+        assert!(catalogs.len() >= 4 * 14, "{} controls", catalogs.len());
+        for (file, id, texts) in catalogs {
+            for text in texts {
+                let p = parse(&text).unwrap_or_else(|e| panic!("{file} {id}: {e}"));
+                let q = parse(&p.canonical()).unwrap();
+                // `implies` normalizes both sides: no shortcut for identical trees.
+                assert!(implies(&p, &q) && implies(&q, &p), "{file} {id}");
+                let c = compare_detailed(&q, &p);
+                assert_eq!(c.relation, Equivalent, "{file} {id}");
+                assert_eq!(relations(&c), [Equivalent; 4], "{file} {id}");
+                assert!(c.ambiguous.is_empty() && c.counterexample.is_none());
+                let found = witnesses(&p);
+                let terms = normal_form(&p.expr, true).unwrap().len();
+                assert!(
+                    found.len() >= terms.min(witness::MAX_WITNESSES),
+                    "{file} {id}"
+                );
+                assert!(found.iter().all(|e| p.matches(e)), "{file} {id}");
+            }
+        }
     }
 }

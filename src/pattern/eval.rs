@@ -2,21 +2,28 @@
 
 use serde_json::Value;
 
-use super::ast::{Expr, Pattern, Pred, Selector, Step};
-use super::glob;
+use super::ast::{Expr, NumOp, Pattern, Pred, Selector, Step};
+use super::glob::Glob;
+use super::reading::Reading;
 
 impl Pattern {
-    /// Whether `event` matches (semantics in the module docs).
+    /// Whether `event` matches under [`Reading::DOCUMENTED`] (semantics in the
+    /// module docs).
     pub fn matches(&self, event: &Value) -> bool {
-        eval_expr(&self.expr, event)
+        self.matches_under(event, Reading::DOCUMENTED)
+    }
+
+    /// Whether `event` matches when the open questions are read as `reading`.
+    pub fn matches_under(&self, event: &Value, reading: Reading) -> bool {
+        eval_expr(&self.expr, event, reading)
     }
 }
 
-fn eval_expr(expr: &Expr, event: &Value) -> bool {
+fn eval_expr(expr: &Expr, event: &Value, reading: Reading) -> bool {
     match expr {
-        Expr::And(children) => children.iter().all(|c| eval_expr(c, event)),
-        Expr::Or(children) => children.iter().any(|c| eval_expr(c, event)),
-        Expr::Cmp(cmp) => pred_holds(&cmp.pred, resolve(&cmp.selector, event)),
+        Expr::And(children) => children.iter().all(|c| eval_expr(c, event, reading)),
+        Expr::Or(children) => children.iter().any(|c| eval_expr(c, event, reading)),
+        Expr::Cmp(cmp) => pred_holds(&cmp.pred, resolve(&cmp.selector, event), reading),
     }
 }
 
@@ -32,11 +39,23 @@ pub(super) fn resolve<'a>(selector: &Selector, event: &'a Value) -> Option<&'a V
         })
 }
 
+/// Whether the predicate is a `!=` (string, number or regex).
+pub(super) fn is_not_equal(pred: &Pred) -> bool {
+    matches!(
+        pred,
+        Pred::Str { negated: true, .. }
+            | Pred::Regex { negated: true, .. }
+            | Pred::Num { op: NumOp::Ne, .. }
+    )
+}
+
 /// Whether a predicate holds for a resolved value (`None` = missing). The
 /// comparator probes this same function, keeping the two consistent.
-pub(super) fn pred_holds(pred: &Pred, value: Option<&Value>) -> bool {
+pub(super) fn pred_holds(pred: &Pred, value: Option<&Value>, reading: Reading) -> bool {
     match (pred, value) {
-        (Pred::Str { negated, glob }, Some(Value::String(s))) => glob::matches(glob, s) != *negated,
+        (Pred::Str { negated, glob }, Some(Value::String(s))) => {
+            Glob::new(glob, reading).matches(s) != *negated
+        }
         (Pred::Num { op, value: c }, Some(Value::Number(n))) => {
             n.as_f64().is_some_and(|x| op.holds(x, c.value))
         }
@@ -46,13 +65,15 @@ pub(super) fn pred_holds(pred: &Pred, value: Option<&Value>) -> bool {
             *b == matches!(pred, Pred::IsTrue)
         }
         (Pred::NotExists, None) => true,
+        (_, None | Some(Value::Null)) if is_not_equal(pred) => reading.not_equal_matches_missing(),
         _ => false,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse;
+    use super::super::reading::{MiddleStar, NotEqualOnMissing};
+    use super::super::{parse, Reading};
     use serde_json::{json, Value};
 
     const UNAUTHORIZED_V12: &str =
@@ -261,5 +282,60 @@ mod tests {
         assert!(m("{ $.a = Access.* }", &e));
         assert!(!m("{ $.a = Access?Denied }", &e));
         assert!(m(r#"{ $.b = "a*" }"#, &e));
+    }
+
+    /// AWS: "`*Event` will match `PutEvent` and `GetEvent`", "`Event*` will
+    /// match `EventId`", "`Ev*ent` will only match the actual string `Ev*ent`".
+    #[test]
+    fn middle_star_is_literal_in_the_documented_reading() {
+        let login = json!({"eventName": "ConsoleLogin"});
+        let starred = json!({"eventName": "Console*Login"});
+        let p = parse("{ $.eventName = Console*Login }").unwrap();
+        assert!(!p.matches(&login) && p.matches(&starred));
+        for reading in Reading::all() {
+            let wild = reading.middle_star == MiddleStar::Wildcard;
+            assert_eq!(p.matches_under(&login, reading), wild, "{reading}");
+            assert!(p.matches_under(&starred, reading), "{reading}");
+        }
+        assert!(m("{ $.e = *Event }", &json!({"e": "PutEvent"})));
+        assert!(m("{ $.e = Event* }", &json!({"e": "EventId"})));
+        assert!(m("{ $.e = *Event* }", &json!({"e": "GetEventId"})));
+        assert!(!m("{ $.e = Ev*ent }", &json!({"e": "Event"})));
+        assert!(m("{ $.e != Ev*ent }", &json!({"e": "Event"})));
+        let error = |code: &str| json!({"errorCode": code});
+        let two = r#"{ $.errorCode = "*Unauthorized*Operation" }"#;
+        assert!(!m(two, &error("Client.UnauthorizedOperation")));
+        assert!(m(two, &error("Client.Unauthorized*Operation")));
+    }
+
+    #[test]
+    fn not_equal_on_missing_or_null_follows_the_reading() {
+        let events = [json!({}), json!({"a": null}), json!({"b": {"c": 1}})];
+        let wrong_type = json!({"a": true, "n": "1", "r": 5});
+        for pattern in ["{ $.a != x }", "{ $.a != 1 }", "{ $.a != %x% }"] {
+            let p = parse(pattern).unwrap();
+            for reading in Reading::all() {
+                let expected = reading.not_equal_on_missing == NotEqualOnMissing::Matches;
+                for e in &events {
+                    assert_eq!(
+                        p.matches_under(e, reading),
+                        expected,
+                        "{pattern} {e} {reading}"
+                    );
+                }
+                assert!(
+                    !p.matches_under(&wrong_type, reading),
+                    "{pattern} {reading}"
+                );
+            }
+            assert!(!p.matches(&json!({})), "documented: {pattern}");
+        }
+        // A selector through a non-object resolves to missing.
+        let nested = parse("{ $.a.z != x }").unwrap();
+        assert!(nested.matches_under(&wrong_type, Reading::ALL[1]));
+        assert!(!nested.matches(&wrong_type));
+        // Only `!=` changes: `=`, `<` and the keywords never match a missing field.
+        let q = parse("{ $.a = * || $.a < 1 || $.a IS TRUE || $.a = %x% }").unwrap();
+        assert!(Reading::all().all(|r| !q.matches_under(&json!({}), r)));
     }
 }

@@ -1,50 +1,107 @@
 //! `*` globs: matching, and sound inclusion/disjointness tests.
+//!
+//! A string value becomes a [`Glob`] under a [`Reading`]: a leading or
+//! trailing `*` is always a wildcard, a middle one (see
+//! [`super::reading::MiddleStar`]) a wildcard or the character `*`.
 
-/// A glob token: a literal character, or `None` for `*`.
+use super::reading::{stars, Reading};
+
+/// A glob token: a literal character, or `None` for a wildcard.
 type Tok = Option<char>;
 
-fn tokens(glob: &str) -> Vec<Tok> {
-    glob.chars().map(|c| (c != '*').then_some(c)).collect()
+/// Where a wildcard sits in its value (witnesses fill each kind differently).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Place {
+    Leading,
+    Middle,
+    Trailing,
 }
 
-pub(super) fn is_literal(glob: &str) -> bool {
-    !glob.contains('*')
-}
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Glob(Vec<Tok>);
 
-/// Whether `text` is in the language of `glob`.
-pub(super) fn matches(glob: &str, text: &str) -> bool {
-    let text: Vec<char> = text.chars().collect();
-    match_tokens(&tokens(glob), &text, |c, t| c == *t)
-}
+impl Glob {
+    pub(super) fn new(value: &str, reading: Reading) -> Glob {
+        let mut toks: Vec<Tok> = Vec::new();
+        for (c, star) in stars(value) {
+            let tok = match star {
+                Some(true) if !reading.star_is_wildcard() => Some(c),
+                Some(_) => None,
+                None => Some(c),
+            };
+            // A run of wildcards is one wildcard.
+            if tok.is_some() || toks.last() != Some(&None) {
+                toks.push(tok);
+            }
+        }
+        Glob(toks)
+    }
 
-/// Sound test for L(`sub`) ⊆ L(`sup`): each `*` of `sub` becomes a symbol
-/// only a `*` of `sup` may absorb. If `sup` matches that, it matches every
-/// instantiation of `sub` (the absorbing stars take the substituted text).
-pub(super) fn subset(sub: &str, sup: &str) -> bool {
-    match_tokens(&tokens(sup), &tokens(sub), |c, t| *t == Some(c))
-}
+    /// The only string matched, when the glob has no wildcard.
+    pub(super) fn literal(&self) -> Option<String> {
+        self.0.iter().copied().collect()
+    }
 
-/// Sound test for L(a) ∩ L(b) = ∅: literals are tested exactly; otherwise
-/// every word starts with the glob's prefix before its first `*` and ends with
-/// its suffix after the last one, so incompatible prefixes or suffixes prove it.
-pub(super) fn disjoint(a: &str, b: &str) -> bool {
-    match (is_literal(a), is_literal(b)) {
-        (true, _) => !matches(b, a),
-        (_, true) => !matches(a, b),
-        _ => {
-            let (pa, pb) = (prefix(a), prefix(b));
-            let (sa, sb) = (suffix(a), suffix(b));
-            !(pa.starts_with(pb) || pb.starts_with(pa)) || !(sa.ends_with(sb) || sb.ends_with(sa))
+    /// Whether `text` is in the language of the glob.
+    pub(super) fn matches(&self, text: &str) -> bool {
+        let text: Vec<char> = text.chars().collect();
+        match_tokens(&self.0, &text, |c, t| c == *t)
+    }
+
+    /// Sound test for L(`self`) ⊆ L(`sup`): each wildcard of `self` becomes a
+    /// symbol only a wildcard of `sup` may absorb. If `sup` matches that, it
+    /// matches every instantiation of `self` (the absorbing wildcards take the
+    /// substituted text).
+    pub(super) fn subset(&self, sup: &Glob) -> bool {
+        match_tokens(&sup.0, &self.0, |c, t| *t == Some(c))
+    }
+
+    /// Sound test for L(a) ∩ L(b) = ∅: literals are tested exactly; otherwise
+    /// every word starts with the glob's prefix before its first wildcard and
+    /// ends with its suffix after the last one, so incompatible prefixes or
+    /// suffixes prove it.
+    pub(super) fn disjoint(&self, other: &Glob) -> bool {
+        match (self.literal(), other.literal()) {
+            (Some(text), _) => !other.matches(&text),
+            (_, Some(text)) => !self.matches(&text),
+            _ => {
+                let (pa, pb) = (self.prefix(), other.prefix());
+                let (sa, sb) = (self.suffix(), other.suffix());
+                !(pa.starts_with(&pb) || pb.starts_with(&pa))
+                    || !(sa.ends_with(&sb) || sb.ends_with(&sa))
+            }
         }
     }
-}
 
-fn prefix(glob: &str) -> &str {
-    glob.split('*').next().unwrap_or("")
-}
+    fn prefix(&self) -> String {
+        self.0.iter().map_while(|t| *t).collect()
+    }
 
-fn suffix(glob: &str) -> &str {
-    glob.rsplit('*').next().unwrap_or("")
+    fn suffix(&self) -> String {
+        let mut rev: Vec<char> = self.0.iter().rev().map_while(|t| *t).collect();
+        rev.reverse();
+        rev.into_iter().collect()
+    }
+
+    /// The string with each wildcard replaced by `fill(place)`; always in the
+    /// glob's language.
+    pub(super) fn instance(&self, fill: impl Fn(Place) -> String) -> String {
+        let last = self.0.len().saturating_sub(1);
+        let mut out = String::new();
+        for (i, tok) in self.0.iter().enumerate() {
+            match tok {
+                Some(c) => out.push(*c),
+                None if i == 0 => out.push_str(&fill(Place::Leading)),
+                None if i == last => out.push_str(&fill(Place::Trailing)),
+                None => out.push_str(&fill(Place::Middle)),
+            }
+        }
+        out
+    }
+
+    pub(super) fn has_wildcard(&self) -> bool {
+        self.0.iter().any(Option::is_none)
+    }
 }
 
 /// Classic wildcard matching with one backtrack point: on a mismatch, the
@@ -80,7 +137,30 @@ fn match_tokens<T>(pattern: &[Tok], text: &[T], lit_eq: impl Fn(char, &T) -> boo
 
 #[cfg(test)]
 mod tests {
+    use super::super::reading::{MiddleStar, NotEqualOnMissing};
     use super::*;
+
+    const WILD: Reading = Reading {
+        middle_star: MiddleStar::Wildcard,
+        not_equal_on_missing: NotEqualOnMissing::NoMatch,
+    };
+    const LIT: Reading = Reading::DOCUMENTED;
+
+    fn g(value: &str) -> Glob {
+        Glob::new(value, WILD)
+    }
+
+    fn matches(glob: &str, text: &str) -> bool {
+        g(glob).matches(text)
+    }
+
+    fn subset(a: &str, b: &str) -> bool {
+        g(a).subset(&g(b))
+    }
+
+    fn disjoint(a: &str, b: &str) -> bool {
+        g(a).disjoint(&g(b))
+    }
 
     #[test]
     fn matching() {
@@ -101,6 +181,60 @@ mod tests {
         assert!(!matches("a*b*c", "aXbYb"));
         assert!(matches("**a**", "a"));
         assert!(matches("é*", "été"));
+    }
+
+    /// The AWS filter-syntax page's examples, under the documented reading.
+    #[test]
+    fn documented_reading() {
+        let doc = |glob: &str, text: &str| Glob::new(glob, LIT).matches(text);
+        assert!(doc("*Event", "PutEvent") && doc("*Event", "GetEvent"));
+        assert!(doc("Event*", "EventId"));
+        assert!(doc("*Event*", "PutEventId"));
+        assert!(doc("Ev*ent", "Ev*ent"));
+        assert!(!doc("Ev*ent", "Event") && !doc("Ev*ent", "EvXent"));
+        assert!(doc(
+            "*Unauthorized*Operation",
+            "Client.Unauthorized*Operation"
+        ));
+        assert!(!doc("*Unauthorized*Operation", "UnauthorizedOperation"));
+        assert!(doc("*", "") && doc("**", "anything"));
+        assert!(doc("***", "") && doc("***", "x"), "edge runs are wildcards");
+        assert!(doc("**Ev", "xEv") && doc("Ev**", "Evx"));
+        assert!(doc("**a*b**", "xa*bx") && !doc("**a*b**", "xabx"));
+        assert!(
+            doc("a**b", "a**b") && !doc("a**b", "a*b"),
+            "a middle run is literal"
+        );
+        assert_eq!(
+            Glob::new("Ev*ent", LIT).literal().as_deref(),
+            Some("Ev*ent")
+        );
+        assert_eq!(Glob::new("Ev*ent", WILD).literal(), None);
+        // A literal star is included in / excluded from other globs exactly.
+        let lit = |s: &str| Glob::new(s, LIT);
+        assert!(lit("Ev*ent").subset(&lit("Ev*")));
+        assert!(!lit("Ev*ent").subset(&lit("Event")));
+        assert!(lit("A*B*").subset(&lit("A*")), "`A*B*` is `A*B` + anything");
+        assert!(!lit("A*B*").subset(&lit("AB*")));
+        assert!(!g("A*B*").subset(&lit("A*B*")));
+        assert!(lit("Ev*ent").disjoint(&lit("Event")));
+        assert!(!lit("x*y*").disjoint(&lit("x*y")));
+    }
+
+    #[test]
+    fn instances() {
+        let fill = |p: Place| match p {
+            Place::Leading => "L".to_string(),
+            Place::Middle => "M".to_string(),
+            Place::Trailing => "T".to_string(),
+        };
+        assert_eq!(g("*a*b*").instance(fill), "LaMbT");
+        assert_eq!(Glob::new("*a*b*", LIT).instance(fill), "La*bT");
+        assert_eq!(g("*").instance(fill), "L");
+        assert_eq!(g("**a**").instance(fill), "LaT", "runs collapse");
+        assert_eq!(Glob::new("a**b", LIT).instance(fill), "a**b");
+        assert_eq!(g("a**b").instance(fill), "aMb");
+        assert_eq!(g("ab").instance(fill), "ab");
     }
 
     #[test]
@@ -130,14 +264,15 @@ mod tests {
         assert!(!disjoint("*", ""));
     }
 
-    /// Brute force over short words: the sound tests never claim wrongly.
+    /// Brute force over short words (with `*` as a letter): the sound tests
+    /// never claim wrongly, under either reading of a middle star.
     #[test]
     fn sound_against_enumeration() {
-        let alphabet = ['A', 'B'];
+        let alphabet = ['A', 'B', '*'];
         let mut words = vec![String::new()];
         for len in 1..=5 {
             let mut next = Vec::new();
-            for w in words.iter().filter(|w| w.len() == len - 1) {
+            for w in words.iter().filter(|w| w.chars().count() == len - 1) {
                 for c in alphabet {
                     next.push(format!("{w}{c}"));
                 }
@@ -146,7 +281,7 @@ mod tests {
         }
         let globs: Vec<String> = words
             .iter()
-            .filter(|w| w.len() <= 3)
+            .filter(|w| w.chars().count() <= 3)
             .flat_map(|w| {
                 let mut variants = vec![w.clone(), format!("*{w}"), format!("{w}*")];
                 variants.push(format!("*{w}*"));
@@ -156,19 +291,22 @@ mod tests {
                 variants
             })
             .collect();
-        for a in &globs {
-            for b in &globs {
-                if subset(a, b) {
-                    assert!(
-                        words.iter().all(|w| !matches(a, w) || matches(b, w)),
-                        "{a} ⊆ {b}"
-                    );
-                }
-                if disjoint(a, b) {
-                    assert!(
-                        words.iter().all(|w| !(matches(a, w) && matches(b, w))),
-                        "{a} ∩ {b}"
-                    );
+        for reading in [LIT, WILD] {
+            let globs: Vec<Glob> = globs.iter().map(|s| Glob::new(s, reading)).collect();
+            for a in &globs {
+                for b in &globs {
+                    if a.subset(b) {
+                        assert!(
+                            words.iter().all(|w| !a.matches(w) || b.matches(w)),
+                            "{a:?} ⊆ {b:?}"
+                        );
+                    }
+                    if a.disjoint(b) {
+                        assert!(
+                            words.iter().all(|w| !(a.matches(w) && b.matches(w))),
+                            "{a:?} ∩ {b:?}"
+                        );
+                    }
                 }
             }
         }

@@ -16,30 +16,78 @@
 //! An unquoted token that looks like a number is numeric; quoted and unquoted
 //! spellings of the same string are the same value.
 //!
-//! # Evaluation semantics ([`Pattern::matches`])
+//! # Readings ([`Reading`])
+//!
+//! AWS's filter-syntax page leaves two questions that change verdicts:
+//!
+//! - A `*` in the *middle* of a string value — one with a character other
+//!   than `*` both somewhere before and somewhere after it (so
+//!   `*Unauthorized*Operation` has a leading wildcard and one middle star;
+//!   `a**b` has two; `*`, `**`, `**Event` and `*Event*` have none) — is
+//!   documented as literal ("`Ev*ent` will only match the actual string
+//!   `Ev*ent`"), but a reader could expect a wildcard ([`MiddleStar`]). The
+//!   leading and trailing runs of `*` are wildcards in every reading (a run
+//!   counts as one wildcard; a value of stars only matches any string).
+//! - Whether `!=` matches an event where the field is missing or null is not
+//!   documented ([`NotEqualOnMissing`]).
+//!
+//! [`Reading::ALL`] holds the four combinations. [`Reading::DOCUMENTED`] takes
+//! the documented literal middle star and, where the docs are silent, the
+//! reading cis-fix has always used (`!=` needs a present value).
+//!
+//! # Evaluation semantics ([`Pattern::matches`], [`Pattern::matches_under`])
+//!
+//! `matches` follows [`Reading::DOCUMENTED`]: it is what AWS documents, so
+//! witnesses and counterexamples built from it are what AWS's own evaluator
+//! should confirm. `matches_under` takes any reading.
 //!
 //! - A selector resolves `.name` on objects and `[N]` on arrays; anything else
 //!   resolves to *missing*.
 //! - String `= glob` holds iff the value is a JSON string matching the glob
-//!   (`*` matches any sequence, everything else literal, case-sensitive);
-//!   `!= glob` holds iff the value is a JSON string *not* matching it. Any
-//!   other value (missing, null, number, bool, object, array) fails both, so
-//!   `!=` is not the negation of `=`.
+//!   (a leading or trailing `*` matches any sequence, a middle `*` per the
+//!   reading, everything else literal, case-sensitive); `!= glob` holds iff
+//!   the value is a JSON string *not* matching it.
 //! - Numeric comparisons hold iff the value is a JSON number and the
 //!   comparison holds on `f64`.
 //! - Regex `= %re%` holds iff the value is a string in which `re` (syntax of
 //!   the `regex` crate) finds a match anywhere; `!= %re%` iff it is a string
 //!   with no match.
+//! - Any `!=` (string, numeric or regex) on a missing or null value holds iff
+//!   the reading says so; on a value of another type (number vs string,
+//!   boolean, object, array) it fails in every reading, so `!=` is not the
+//!   negation of `=`. Every other comparison fails on missing and null.
 //! - `IS NULL` needs a present JSON null, `IS TRUE`/`IS FALSE` that boolean,
 //!   and `NOT EXISTS` a missing value (a present null exists).
 //!
-//! # Comparison ([`compare()`], [`implies()`])
+//! # Comparison ([`compare()`], [`compare_detailed()`], [`implies()`])
 //!
 //! `implies(a, b)` is sound but incomplete: `true` only when every event
-//! matching `a` matches `b`. The antecedent is put in disjunctive and the
-//! consequent in conjunctive normal form; each (term, clause) pair is decided
-//! per selector, treating the values at distinct selectors as independent (an
-//! over-approximation of real events, so proofs stay valid).
+//! matching `a` matches `b` under every reading. The antecedent is put in
+//! disjunctive and the consequent in conjunctive normal form; each (term,
+//! clause) pair is decided per selector, treating the values at distinct
+//! selectors as independent (an over-approximation of real events, so proofs
+//! stay valid). Regex terms are opaque to proofs: AWS's regex dialect is not
+//! the `regex` crate's, so a regex term is only known to agree with an
+//! identical term on the same selector.
+//!
+//! [`compare_under`] gives the relation under one reading; [`compare()`]
+//! combines them: `Equivalent`/`Covers` only if proven under every reading,
+//! [`Relation::Unverified`] when the readings disagree on whether the pattern
+//! satisfies the control (or it covers only when its regex terms are
+//! evaluated the way cis-fix evaluates them) — the documentation leaves the
+//! verdict open, so the control is not accepted, and [`Comparison::ambiguous`]
+//! names the terms that decided it. `Weaker` needs proof under every reading;
+//! anything else is `Different`.
+//!
+//! # Concrete events ([`witnesses()`], [`Comparison::counterexample`])
+//!
+//! [`witnesses()`] lists events a pattern matches under the documented
+//! reading (one per DNF term, then edge variants; at most 50, the limit of
+//! `logs:TestMetricFilter`), to let AWS confirm that an existing pattern
+//! matches every witness of the benchmark. A non-satisfying comparison
+//! carries, when one is found, a small event the benchmark matches and the
+//! existing pattern misses. Both are checked with the evaluator before they
+//! are returned.
 
 mod ast;
 mod compare;
@@ -48,9 +96,15 @@ mod glob;
 mod parser;
 #[cfg(test)]
 mod proptests;
+mod reading;
 #[cfg(test)]
 mod testdata;
+mod witness;
 
 pub use ast::Pattern;
-pub use compare::{compare, implies, Relation};
+pub use compare::{
+    compare, compare_detailed, compare_under, implies, Ambiguity, Comparison, Relation, Side,
+};
 pub use parser::{parse, ParseError};
+pub use reading::{MiddleStar, NotEqualOnMissing, Reading};
+pub use witness::{witnesses, MAX_WITNESSES};

@@ -3,7 +3,7 @@
 //! Scannerless: what a run of characters means (value, keyword, selector)
 //! depends on where it appears, so the parser reads characters directly.
 
-use super::ast::{Comparison, Expr, NumOp, Number, Pattern, Pred, RegexValue, Selector, Step};
+use super::ast::{Atom, Expr, NumOp, Number, Pattern, Pred, RegexValue, Selector, Step};
 
 /// Why a pattern failed to parse: byte offset, what was expected there and a
 /// short description of what was found.
@@ -155,7 +155,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn parse_comparison(&mut self) -> Result<Comparison, ParseError> {
+    fn parse_comparison(&mut self) -> Result<Atom, ParseError> {
         let selector = self.parse_selector()?;
         self.skip_ws();
         let op_start = self.pos;
@@ -170,7 +170,7 @@ impl<'a> Parser<'a> {
         ];
         if let Some(&(_, op)) = ops.iter().find(|(text, _)| self.eat_str(text)) {
             let pred = self.parse_value(op)?;
-            return Ok(Comparison { selector, pred });
+            return Ok(Atom { selector, pred });
         }
         let pred = match self.take_while(|c| c.is_ascii_alphabetic()) {
             "IS" => {
@@ -204,7 +204,7 @@ impl<'a> Parser<'a> {
             }
             _ => return Err(self.error_at(op_start, "comparison operator, `IS` or `NOT EXISTS`")),
         };
-        Ok(Comparison { selector, pred })
+        Ok(Atom { selector, pred })
     }
 
     fn parse_selector(&mut self) -> Result<Selector, ParseError> {
@@ -442,7 +442,7 @@ mod tests {
         parse(src).unwrap_err()
     }
 
-    fn single(src: &str) -> Comparison {
+    fn single(src: &str) -> Atom {
         match parse(src).unwrap().expr {
             Expr::Cmp(c) => c,
             other => panic!("not a single comparison: {other:?}"),

@@ -5,10 +5,10 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{json, Value};
 
-use super::ast::{Comparison, Expr, Pattern, Pred};
+use super::ast::{Atom, Expr, Pattern, Pred};
 use super::parser::{ends_unquoted, is_number};
 use super::testdata::CIS_PATTERNS;
-use super::{compare, implies, parse, Relation};
+use super::{compare, compare_detailed, implies, parse, witnesses, Reading, Relation};
 
 /// The expression of `{ path test }`, e.g. `atom("$.a", "!= \"A*\"")`.
 fn atom(path: &str, test: &str) -> Expr {
@@ -52,7 +52,7 @@ const SMALL_PATHS: &[&str] = &["$.a", "$.b", "$.c.d", "$.e[0]"];
 
 fn small_tests() -> Vec<String> {
     tests(
-        &["A", "B", "A*", "*B", "*", "AB"],
+        &["A", "B", "A*", "*B", "*", "AB", "A*B", "*A*B"],
         &["0", "1", "2", "3"],
         &["^A", "B$"],
     )
@@ -92,7 +92,7 @@ fn rich_expr() -> impl Strategy<Value = Expr> + Clone {
 }
 
 /// How many comparisons satisfy `which`.
-fn count(expr: &Expr, which: &dyn Fn(&Comparison) -> bool) -> usize {
+fn count(expr: &Expr, which: &dyn Fn(&Atom) -> bool) -> usize {
     match expr {
         Expr::And(cs) | Expr::Or(cs) => cs.iter().map(|c| count(c, which)).sum(),
         Expr::Cmp(c) => usize::from(which(c)),
@@ -205,7 +205,7 @@ fn render_variant(expr: &Expr, rng: &mut Rng, in_and: bool) -> String {
     }
 }
 
-fn render_comparison(c: &Comparison, rng: &mut Rng) -> String {
+fn render_comparison(c: &Atom, rng: &mut Rng) -> String {
     let sel = c.selector.to_string();
     let (a, b) = (rng.ws(), rng.ws());
     let eq = |negated: bool| if negated { "!=" } else { "=" };
@@ -258,8 +258,15 @@ fn directed_events(patterns: [&Pattern; 2], rng: &mut Rng, count: usize) -> Vec<
             Expr::Cmp(c) => {
                 let values = match &c.pred {
                     Pred::Str { glob, .. } => {
+                        // The glob itself keeps its `*`s: a literal middle star.
                         let fill = |f: &str| json!(glob.replace('*', f));
-                        vec![fill(""), fill("B"), fill("AB"), json!(format!("Z{glob}"))]
+                        vec![
+                            fill(""),
+                            fill("B"),
+                            fill("AB"),
+                            json!(format!("Z{glob}")),
+                            json!(glob),
+                        ]
                     }
                     Pred::Num { value, .. } => {
                         [-0.5, 0.0, 0.5].map(|d| json!(value.value + d)).to_vec()
@@ -355,25 +362,74 @@ proptest! {
         prop_assert_eq!(reparsed, p, "{}", text);
     }
 
+    /// Under every reading, on directed events and on both patterns'
+    /// witnesses: no proven verdict is refuted, and counterexamples are real.
     #[test]
     fn implication_and_verdicts_are_sound(
         (p, q) in related_pair(),
         seed in any::<u64>(),
     ) {
         let p_implies_q = implies(&p, &q);
-        let verdict = compare(&p, &q);
-        for event in &directed_events([&p, &q], &mut Rng(seed | 1), 128) {
-            let (pm, qm) = (p.matches(event), q.matches(event));
-            let note = format!("p={} q={} event={event} verdict={verdict:?}", p.canonical(), q.canonical());
-            prop_assert!(!p_implies_q || !pm || qm, "implies wrong: {}", note);
-            // `p` plays the existing pattern, `q` the benchmark.
-            match verdict {
-                Relation::Equivalent => prop_assert_eq!(pm, qm, "{}", note),
-                Relation::Covers => prop_assert!(!qm || pm, "{}", note),
-                Relation::Weaker => prop_assert!(!pm || qm, "{}", note),
-                Relation::Different => {}
+        // `p` plays the existing pattern, `q` the benchmark.
+        let detailed = compare_detailed(&p, &q);
+        let verdict = detailed.relation;
+        prop_assert_eq!(verdict, compare(&p, &q));
+        let mut events = directed_events([&p, &q], &mut Rng(seed | 1), 128);
+        events.extend(witnesses(&p));
+        events.extend(witnesses(&q));
+        for reading in Reading::all() {
+            for event in &events {
+                let (pm, qm) = (p.matches_under(event, reading), q.matches_under(event, reading));
+                let note = format!("p={} q={} event={event} verdict={verdict:?} reading={reading}", p.canonical(), q.canonical());
+                prop_assert!(!p_implies_q || !pm || qm, "implies wrong: {}", note);
+                match verdict {
+                    Relation::Equivalent => prop_assert_eq!(pm, qm, "{}", note),
+                    Relation::Covers => prop_assert!(!qm || pm, "{}", note),
+                    Relation::Weaker => prop_assert!(!pm || qm, "{}", note),
+                    Relation::Different | Relation::Unverified => {}
+                }
             }
         }
+        for (reading, relation) in &detailed.per_reading {
+            for event in &events {
+                let (pm, qm) = (p.matches_under(event, *reading), q.matches_under(event, *reading));
+                let note = format!("p={} q={} event={event} {relation:?} under {reading}", p.canonical(), q.canonical());
+                match relation {
+                    Relation::Equivalent => prop_assert_eq!(pm, qm, "{}", note),
+                    Relation::Covers => prop_assert!(!qm || pm, "{}", note),
+                    Relation::Weaker => prop_assert!(!pm || qm, "{}", note),
+                    Relation::Different | Relation::Unverified => {}
+                }
+            }
+        }
+        match (&detailed.counterexample, detailed.counterexample_reading) {
+            (Some(event), Some(reading)) => {
+                prop_assert!(!verdict.satisfies());
+                prop_assert!(
+                    q.matches_under(event, reading) && !p.matches_under(event, reading),
+                    "bad counterexample {} for p={} q={}", event, p.canonical(), q.canonical()
+                );
+            }
+            (None, None) => {}
+            other => prop_assert!(false, "counterexample without reading: {:?}", other),
+        }
+        if !detailed.ambiguous.is_empty() {
+            prop_assert_eq!(verdict, Relation::Unverified);
+        }
+    }
+
+    /// Witnesses match their pattern (documented reading), at most 50, no
+    /// duplicates, and one per DNF term where the term is satisfiable.
+    #[test]
+    fn witnesses_match_their_pattern(expr in rich_expr()) {
+        let p = Pattern { expr };
+        let found = witnesses(&p);
+        prop_assert!(found.len() <= super::MAX_WITNESSES);
+        for (i, event) in found.iter().enumerate() {
+            prop_assert!(p.matches(event), "{} does not match {}", p.canonical(), event);
+            prop_assert!(!found[..i].contains(event), "duplicate {}", event);
+        }
+        prop_assert_eq!(&found, &witnesses(&p), "deterministic");
     }
 
     #[test]
@@ -400,12 +456,12 @@ proptest! {
 /// never claimed when some value refutes them.
 #[test]
 fn single_selector_implications_are_sound() {
-    let globs = ["A", "B", "A*", "*B", "*", "AB", "A*B", ""];
+    let globs = ["A", "B", "A*", "*B", "*", "AB", "A*B", "", "*A*B"];
     let atoms: Vec<Expr> = tests(&globs, &["0", "1", "2"], &["^A"])
         .iter()
         .map(|t| atom("$.x", t))
         .collect();
-    // Events with `$.x` missing, of every kind, and every word over {A, B, x} up to length 3.
+    // Events with `$.x` missing, of every kind, and every word over {A, B, *} up to length 3.
     let mut values = vec![json!(null), json!(true), json!(false), json!({}), json!([])];
     values.extend([-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0].map(|n| json!(n)));
     let mut words = vec![String::new()];
@@ -413,7 +469,7 @@ fn single_selector_implications_are_sound() {
         let longer: Vec<String> = words
             .iter()
             .filter(|w| w.len() == len)
-            .flat_map(|w| ["A", "B", "x"].map(|c| format!("{w}{c}")))
+            .flat_map(|w| ["A", "B", "*"].map(|c| format!("{w}{c}")))
             .collect();
         words.extend(longer);
     }
@@ -424,8 +480,16 @@ fn single_selector_implications_are_sound() {
     let pattern = |expr: Expr| Pattern { expr };
     let check = |a: &Pattern, b: &Pattern| {
         if implies(a, b) {
-            if let Some(e) = events.iter().find(|e| a.matches(e) && !b.matches(e)) {
-                panic!("{} ⇒ {} refuted by {e}", a.canonical(), b.canonical());
+            for reading in Reading::all() {
+                let refutes =
+                    |e: &&Value| a.matches_under(e, reading) && !b.matches_under(e, reading);
+                if let Some(e) = events.iter().find(refutes) {
+                    panic!(
+                        "{} ⇒ {} refuted by {e} under {reading}",
+                        a.canonical(),
+                        b.canonical()
+                    );
+                }
             }
         }
     };

@@ -63,6 +63,10 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
         if plan.controls.len() == 1 { "" } else { "s" }
     );
 
+    for note in &plan.notes {
+        let _ = writeln!(out, "{} {note}", p.yellow("note:"));
+    }
+
     out.push('\n');
     let _ = writeln!(out, "{}", p.bold("Trails"));
     if plan.trails.is_empty() {
@@ -106,11 +110,12 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
                 out,
                 "      {}",
                 p.dim(&format!(
-                    "trail {} -> log group {} -> filter {} ({}) -> alarm {} -> topic {} ({} confirmed subscription{})",
+                    "trail {} -> log group {} -> filter {} ({}{}) -> alarm {} -> topic {} ({} confirmed subscription{})",
                     chain.trail,
                     chain.log_group,
                     chain.filter,
                     serde_json::to_value(chain.relation).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                    chain.evidence.map(|e| format!("; AWS matched {} of {} witness events", e.matched, e.witnesses)).unwrap_or_default(),
                     chain.alarm,
                     chain.topic_arn,
                     chain.confirmed_subscriptions,
@@ -120,6 +125,9 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
         }
         for f in &c.findings {
             let _ = writeln!(out, "      - {}", f.message);
+            if let Some(event) = &f.counterexample {
+                let _ = writeln!(out, "        counterexample (matched by the control, missed by the filter): {event}");
+            }
             if let Some(diff) = &f.diff {
                 for line in diff.lines() {
                     let colored = match line.chars().next() {

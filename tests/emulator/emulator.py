@@ -1130,6 +1130,10 @@ class Emulator:
                 status, headers, out = self.call_moto(environ, body)
             if fault == "lost_reply":  # the change happened, but the caller never hears
                 status, headers, out = fault_reply(protocol, "unavailable", json_type)
+            if fault == "no_matches" and status == 200 and operation == "TestMetricFilter":
+                # Stands for an AWS evaluator that disagrees with the product's proof: the
+                # product must then refuse the chain (aws_test_refutes), not trust itself.
+                out = json.dumps({"matches": []}).encode()
 
         with self.lock:
             self.calls.append({"account": account, "service": SERVICE_NAMES.get(service, service),
@@ -1234,7 +1238,7 @@ class Emulator:
                 if method == "POST":
                     kinds = data.get("kinds") or ["throttle", "unavailable", "lost_reply"]
                     bad = set(kinds) - {"throttle", "unavailable", "lost_reply", "access_denied",
-                                        "delay"}
+                                        "delay", "no_matches"}
                     if bad:
                         return self.json_reply(400, {"error": f"unknown fault kinds {sorted(bad)}"})
                     seed = data.get("seed", int(account) if account.isdigit() else account)

@@ -596,6 +596,17 @@ class EmulatorTest(unittest.TestCase):
                 call(self.client(service, acct))
             self.assertEqual(err.exception.response["Error"]["Code"], code)
 
+    def test_no_matches_fault_empties_a_test_metric_filter_reply(self):
+        account = new_account()
+        logs = self.client("logs", account)
+        pattern = '{ $.eventName = "ConsoleLogin" }'
+        message = json.dumps({"eventName": "ConsoleLogin"})
+        self.assertEqual(len(logs.test_metric_filter(
+            filterPattern=pattern, logEventMessages=[message])["matches"]), 1)
+        self.faults(account, ["no_matches"], ["TestMetricFilter"])
+        self.assertEqual(logs.test_metric_filter(
+            filterPattern=pattern, logEventMessages=[message])["matches"], [])
+
     def test_delay_slows_a_call_but_makes_it(self):
         acct = new_account()
         status, out = self.control("POST", "faults", {

@@ -402,6 +402,16 @@ async fn the_documented_iam_policies_cover_every_call() {
         {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
          "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}]});
     let key = account.key(Some(&key_policy.to_string())).await;
+    // A filter written differently from the catalog, so that plans ask AWS's TestMetricFilter.
+    account
+        .filter(
+            GROUP,
+            "auth-failures",
+            "{ $.errorMessage = \"Failed authentication\" && $.eventName = \"ConsoleLogin\" }",
+            "AuthFailures",
+            "CISBenchmark",
+        )
+        .await;
     let (_, queue_arn) = account.queue("policy-check").await;
     let notify = format!("sqs:{queue_arn}");
     let fix = ["--notify", notify.as_str(), "--topic-kms-key", key.as_str()];

@@ -8,3 +8,4 @@ mod delivery;
 mod emulator;
 mod faults;
 mod harness;
+mod verdicts;

@@ -1,0 +1,263 @@
+//! `cis-fix pattern check|test`: for people writing filter patterns by hand. No credentials,
+//! no AWS call.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+
+use super::args::{Format, Scope};
+use super::output::print;
+use super::ExitStatus;
+use crate::catalog::Control;
+use crate::error::{Error, Result};
+use crate::events;
+use crate::pattern::{self, Pattern, Relation};
+
+#[derive(Debug, Args)]
+pub struct PatternArgs {
+    #[command(subcommand)]
+    pub command: PatternCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PatternCommand {
+    /// Compare a hand-written pattern with a control's, under every reading AWS's
+    /// documentation leaves open. Exit 0 when it covers the control under every reading, 2
+    /// otherwise, 1 when it does not parse.
+    Check(CheckArgs),
+    /// Backtest a pattern on recorded events (CloudTrail log files as S3 stores them, gzipped
+    /// or not, or JSON lines; `-` for stdin), as logs:TestMetricFilter would, offline.
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub scope: Scope,
+
+    /// The control to compare with (id or slug).
+    #[arg(long, value_name = "ID")]
+    pub control: String,
+
+    /// The pattern, e.g. '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }'.
+    #[arg(value_name = "PATTERN")]
+    pub pattern: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub scope: Scope,
+
+    /// Test the pattern of this control (id or slug).
+    #[arg(
+        long,
+        value_name = "ID",
+        required_unless_present = "pattern",
+        conflicts_with = "pattern"
+    )]
+    pub control: Option<String>,
+
+    /// Test this pattern.
+    #[arg(long, value_name = "PATTERN")]
+    pub pattern: Option<String>,
+
+    /// Event files: CloudTrail log files (`{"Records": [...]}`, .json or .json.gz) or JSON
+    /// lines; `-` reads standard input.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+pub(super) fn run(args: PatternArgs) -> Result<ExitStatus> {
+    match args.command {
+        PatternCommand::Check(args) => check(args),
+        PatternCommand::Test(args) => test(args),
+    }
+}
+
+fn control(scope: &Scope, wanted: &str) -> Result<Control> {
+    let catalog = scope.full_catalog()?.select(&[wanted.to_string()])?;
+    catalog
+        .controls
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Usage(format!("no control `{wanted}` in the catalog")))
+}
+
+fn parse(text: &str, what: &str) -> Result<Pattern> {
+    pattern::parse(text).map_err(|e| Error::Usage(format!("{what} does not parse: {e}")))
+}
+
+fn relation_name(relation: Relation) -> &'static str {
+    match relation {
+        Relation::Equivalent => "equivalent",
+        Relation::Covers => "covers",
+        Relation::Weaker => "weaker",
+        Relation::Different => "different",
+        Relation::Unverified => "unverified",
+    }
+}
+
+fn check(args: CheckArgs) -> Result<ExitStatus> {
+    let control = control(&args.scope, &args.control)?;
+    let pattern = parse(&args.pattern, "the pattern")?;
+    // The best comparison over every pattern the control accepts.
+    let comparison = control
+        .accepted_patterns()
+        .map(|accepted| pattern::compare_detailed(&pattern, accepted))
+        .max_by_key(|c| match c.relation {
+            Relation::Equivalent => 4,
+            Relation::Covers => 3,
+            Relation::Unverified => 2,
+            Relation::Weaker => 1,
+            Relation::Different => 0,
+        })
+        .ok_or_else(|| Error::Usage("the control has no pattern".into()))?;
+    let covers = comparison.relation.satisfies();
+    let rendered = match args.format {
+        Format::Json => {
+            let value = json!({
+                "control": control.id,
+                "slug": control.slug,
+                "relation": relation_name(comparison.relation),
+                "covers": covers,
+                "readings": comparison.per_reading.iter().map(|(reading, relation)| json!({
+                    "reading": reading.to_string(),
+                    "relation": relation_name(*relation),
+                })).collect::<Vec<_>>(),
+                "pattern_ambiguous": comparison.ambiguous.iter().map(|a| json!({
+                    "term": a.term, "reason": a.reason,
+                })).collect::<Vec<_>>(),
+                "counterexample": comparison.counterexample,
+                "counterexample_reading": comparison.counterexample_reading.map(|r| r.to_string()),
+            });
+            serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+        }
+        Format::Text => {
+            let mut out = format!(
+                "pattern check: against {} {} ({})\n\n",
+                control.id, control.slug, control.title
+            );
+            for (reading, relation) in &comparison.per_reading {
+                out.push_str(&format!("  {:<11} {reading}\n", relation_name(*relation)));
+            }
+            out.push('\n');
+            for a in &comparison.ambiguous {
+                out.push_str(&format!(
+                    "  pattern_ambiguous: `{}`: {}\n",
+                    a.term, a.reason
+                ));
+            }
+            if let Some(event) = &comparison.counterexample {
+                let reading = comparison
+                    .counterexample_reading
+                    .map(|r| format!(", when {r}"))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "  counterexample: {event} (the control's pattern matches it, yours does not{reading})\n"
+                ));
+            }
+            out.push_str(&format!(
+                "Relation: {}{}\n",
+                relation_name(comparison.relation),
+                if covers {
+                    " under every reading: this pattern satisfies the control."
+                } else {
+                    ": this pattern does not satisfy the control under every reading AWS's documentation allows."
+                }
+            ));
+            out
+        }
+    };
+    print(&rendered)?;
+    Ok(if covers {
+        ExitStatus::Success
+    } else {
+        ExitStatus::NotCompliant
+    })
+}
+
+fn read_file(path: &PathBuf) -> Result<Vec<u8>> {
+    let fail = |e: std::io::Error| Error::Usage(format!("cannot read {}: {e}", path.display()));
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).map_err(fail)?;
+        return Ok(bytes);
+    }
+    std::fs::read(path).map_err(fail)
+}
+
+fn field<'a>(event: &'a Value, name: &str) -> &'a str {
+    event.get(name).and_then(Value::as_str).unwrap_or("-")
+}
+
+fn test(args: TestArgs) -> Result<ExitStatus> {
+    let pattern = match (&args.control, &args.pattern) {
+        (Some(id), _) => control(&args.scope, id)?.pattern,
+        (None, Some(text)) => parse(text, "the pattern")?,
+        (None, None) => {
+            return Err(Error::Usage(
+                "pass --control ID or --pattern PATTERN".into(),
+            ))
+        }
+    };
+    let mut matches = Vec::new();
+    let mut total = 0usize;
+    for path in &args.files {
+        let bytes = read_file(path)?;
+        let events = events::parse(&bytes).map_err(|e| {
+            Error::Usage(format!("cannot read events from {}: {e}", path.display()))
+        })?;
+        total = total.saturating_add(events.len());
+        for event in events {
+            if pattern.matches(&event.value) {
+                matches.push((path.display().to_string(), event));
+            }
+        }
+    }
+    let rendered = match args.format {
+        Format::Json => {
+            let value = json!({
+                "events": total,
+                "matched": matches.len(),
+                "matches": matches.iter().map(|(file, e)| json!({
+                    "file": file,
+                    "position": e.position,
+                    "event_id": e.value.get("eventID"),
+                    "event_name": e.value.get("eventName"),
+                    "event_time": e.value.get("eventTime"),
+                })).collect::<Vec<_>>(),
+            });
+            serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+        }
+        Format::Text => {
+            let mut out = String::new();
+            for (_, e) in &matches {
+                out.push_str(&format!(
+                    "{} {} {}\n",
+                    field(&e.value, "eventTime"),
+                    field(&e.value, "eventName"),
+                    field(&e.value, "eventID")
+                ));
+            }
+            out.push_str(&format!(
+                "{} of {total} event{} match (the documented reading: a `*` inside a value is literal).\n",
+                matches.len(),
+                if total == 1 { "" } else { "s" }
+            ));
+            out
+        }
+    };
+    print(&rendered)?;
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,537 @@
+//! Sound verdicts (issue 12): an alarm on the right metric that cannot fire on one matching
+//! event is not a chain, and cis-fix's own drifted alarm is changed attribute by attribute.
+
+use aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder as Put;
+use aws_sdk_cloudwatch::types::{ComparisonOperator, StandardUnit, Statistic};
+use aws_sdk_cloudwatchlogs::types::MetricTransformation;
+
+use crate::harness::{assert_ok, codes, control, status, Account, TrailSpec};
+
+const GROUP: &str = "cloudtrail/management";
+const NS: &str = "CISBenchmark";
+const AUTH_FAILURES: &str =
+    "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }";
+
+/// A filter for 4.6 with this metric value and default value.
+async fn filter(account: &Account, value: &str, default: Option<f64>) {
+    let mut transformation = MetricTransformation::builder()
+        .metric_name("AuthFailures")
+        .metric_namespace(NS)
+        .metric_value(value);
+    if let Some(d) = default {
+        transformation = transformation.default_value(d);
+    }
+    account
+        .logs()
+        .put_metric_filter()
+        .log_group_name(GROUP)
+        .filter_name("auth-failures")
+        .filter_pattern(AUTH_FAILURES)
+        .metric_transformations(transformation.build().unwrap())
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A 4.6 chain whose alarm `tune` adjusts; returns the plan's status and finding codes.
+async fn verdict(
+    value: &str,
+    default: Option<f64>,
+    tune: impl FnOnce(Put) -> Put,
+) -> (String, Vec<String>) {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    filter(&account, value, default).await;
+    let topic = account.topic("alerts").await;
+    let (_, queue) = account.queue("oncall").await;
+    account.subscribe(&topic, "sqs", &queue).await;
+    let put = account
+        .cloudwatch()
+        .put_metric_alarm()
+        .alarm_name("auth-failures")
+        .metric_name("AuthFailures")
+        .namespace(NS)
+        .statistic(Statistic::Sum)
+        .period(300)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+        .evaluation_periods(1)
+        .alarm_actions(&topic);
+    tune(put).send().await.unwrap();
+    let plan = account.plan(&["--controls", "4.6"]);
+    (status(&plan, "4.6").to_string(), codes(&plan, "4.6"))
+}
+
+#[tokio::test]
+async fn alarms_that_cannot_fire_on_one_event_are_not_compliant() {
+    let (status, _) = verdict("1", None, |p| p).await;
+    assert_eq!(status, "compliant");
+
+    type Tune = Box<dyn FnOnce(Put) -> Put>;
+    let cases: Vec<(&str, &str, Option<f64>, Tune)> = vec![
+        ("threshold 5", "1", None, Box::new(|p| p.threshold(5.0))),
+        (
+            "LessThan",
+            "1",
+            None,
+            Box::new(|p| p.comparison_operator(ComparisonOperator::LessThanThreshold)),
+        ),
+        (
+            "3 of 3",
+            "1",
+            None,
+            Box::new(|p| p.evaluation_periods(3).datapoints_to_alarm(3)),
+        ),
+        (
+            "Average with defaultValue",
+            "1",
+            Some(0.0),
+            Box::new(|p| p.statistic(Statistic::Average)),
+        ),
+        (
+            "unit Seconds",
+            "1",
+            None,
+            Box::new(|p| p.unit(StandardUnit::Seconds)),
+        ),
+        ("metricValue 0", "0", None, Box::new(|p| p)),
+        ("metricValue $.field", "$.count", None, Box::new(|p| p)),
+    ];
+    let expected = [
+        "alarm_threshold_unreachable",
+        "alarm_threshold_unreachable",
+        "alarm_needs_several_datapoints",
+        "alarm_statistic_unreliable",
+        "alarm_unit_mismatch",
+        "alarm_threshold_unreachable",
+        "alarm_firing_unverified",
+    ];
+    for ((label, value, default, tune), code) in cases.into_iter().zip(expected) {
+        let (status, codes) = verdict(value, default, tune).await;
+        assert_eq!(status, "non_compliant", "{label}: {codes:?}");
+        assert!(codes.contains(&code.to_string()), "{label}: {codes:?}");
+    }
+}
+
+#[tokio::test]
+async fn cis_fixs_own_raised_threshold_is_a_change_with_before_and_after() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    let (_, queue) = account.queue("inbox").await;
+    let notify = format!("sqs:{queue}");
+    assert_ok(&account.run(&[
+        "apply",
+        "--controls",
+        "4.2",
+        "--notify",
+        &notify,
+        "--auto-approve",
+    ]));
+    let plan = account.plan(&["--controls", "4.2"]);
+    assert_eq!(status(&plan, "4.2"), "compliant", "{plan:#}");
+    let alarm = control(&plan, "4.2")["chain"]["alarm"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Someone raises the threshold of cis-fix's own alarm to 5.
+    let existing = account
+        .cloudwatch()
+        .describe_alarms()
+        .alarm_names(&alarm)
+        .send()
+        .await
+        .unwrap()
+        .metric_alarms
+        .unwrap()
+        .remove(0);
+    account
+        .cloudwatch()
+        .put_metric_alarm()
+        .alarm_name(&alarm)
+        .set_alarm_description(existing.alarm_description)
+        .set_metric_name(existing.metric_name)
+        .set_namespace(existing.namespace)
+        .set_statistic(existing.statistic)
+        .set_period(existing.period)
+        .threshold(5.0)
+        .set_comparison_operator(existing.comparison_operator)
+        .set_evaluation_periods(existing.evaluation_periods)
+        .set_alarm_actions(existing.alarm_actions)
+        .send()
+        .await
+        .unwrap();
+
+    let plan = account.plan(&["--controls", "4.2"]);
+    assert_eq!(status(&plan, "4.2"), "non_compliant", "{plan:#}");
+    assert!(
+        codes(&plan, "4.2").contains(&"alarm_threshold_unreachable".to_string()),
+        "{plan:#}"
+    );
+    let change = &plan["actions"][0];
+    assert_eq!(change["mode"], "change", "{plan:#}");
+    assert_eq!(change["reason"], "cis-fix's alarm differs: threshold 5 → 1");
+    assert_ok(&account.run(&["apply", "--controls", "4.2", "--auto-approve"]));
+    let plan = account.plan(&["--controls", "4.2"]);
+    assert_eq!(status(&plan, "4.2"), "compliant", "{plan:#}");
+}
+
+/// The catalog's 4.6 text, verbatim.
+const AUTH_FAILURES_CATALOG: &str =
+    "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }";
+/// The same, reordered and re-quoted: covers, but not verbatim.
+const AUTH_FAILURES_REWRITTEN: &str =
+    "{ $.errorMessage = \"Failed authentication\" && $.eventName = \"ConsoleLogin\" }";
+const IAM_CATALOG: &str = "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}";
+
+/// A whole chain for a control: filter with `pattern` on `metric`, alarm, topic, subscriber.
+async fn chain(account: &Account, pattern: &str, metric: &str) {
+    account
+        .filter(GROUP, &format!("{metric}-filter"), pattern, metric, NS)
+        .await;
+    let topic = account.topic(&format!("{metric}-alerts")).await;
+    let (_, queue) = account.queue(&format!("{metric}-inbox")).await;
+    account.subscribe(&topic, "sqs", &queue).await;
+    account
+        .alarm(&format!("{metric}-alarm"), metric, NS, Some(&topic), true)
+        .await;
+}
+
+fn test_calls(account: &Account) -> usize {
+    account
+        .calls()
+        .iter()
+        .filter(|(_, op)| op == "TestMetricFilter")
+        .count()
+}
+
+#[tokio::test]
+async fn a_star_inside_a_value_is_literal_so_these_filters_do_not_cover() {
+    let cases = [
+        (
+            "4.6",
+            "{ ($.eventName = Console*Login) && ($.errorMessage = \"Failed authentication\") }",
+            "Console*Login",
+        ),
+        (
+            "4.1",
+            "{ ($.errorCode = \"*Unauthorized*Operation\") || ($.errorCode = \"AccessDenied*\") }",
+            "*Unauthorized*Operation",
+        ),
+        (
+            "4.4",
+            &IAM_CATALOG.replace("($.eventName=CreatePolicy)", "($.eventName=Create*Policy)"),
+            "Create*Policy",
+        ),
+    ];
+    for (id, pattern, term) in cases {
+        let account = Account::new().await;
+        account.trail(TrailSpec::good("main", GROUP)).await;
+        chain(&account, pattern, "Metric").await;
+        let (_, queue) = account.queue("cis-fix-inbox").await;
+        let plan = account.plan(&["--controls", id, "--notify", &format!("sqs:{queue}")]);
+        assert_eq!(status(&plan, id), "non_compliant", "{id}: {plan:#}");
+        assert!(
+            codes(&plan, id).contains(&"pattern_ambiguous".to_string()),
+            "{id}: {plan:#}"
+        );
+        let text = plan.to_string();
+        assert!(
+            text.contains(term),
+            "{id}: the finding names {term}: {plan:#}"
+        );
+        // cis-fix plans its own filter, as for a weaker one.
+        assert!(
+            plan["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["action"] == "put_metric_filter"),
+            "{id}: {plan:#}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn aws_checks_rewritten_filters_and_never_verbatim_ones() {
+    let verbatim = Account::new().await;
+    verbatim.trail(TrailSpec::good("main", GROUP)).await;
+    chain(&verbatim, AUTH_FAILURES_CATALOG, "AuthFailures").await;
+    verbatim.reset_calls();
+    let plan = verbatim.plan(&[]);
+    assert_eq!(status(&plan, "4.6"), "compliant", "{plan:#}");
+    assert_eq!(test_calls(&verbatim), 0);
+    assert!(control(&plan, "4.6")["chain"].get("evidence").is_none());
+
+    let rewritten = Account::new().await;
+    rewritten.trail(TrailSpec::good("main", GROUP)).await;
+    chain(&rewritten, AUTH_FAILURES_REWRITTEN, "AuthFailures").await;
+    rewritten.reset_calls();
+    let plan = rewritten.plan(&[]);
+    assert_eq!(status(&plan, "4.6"), "compliant", "{plan:#}");
+    assert_eq!(test_calls(&rewritten), 1, "one call per distinct pattern");
+    let evidence = &control(&plan, "4.6")["chain"]["evidence"];
+    assert!(evidence["witnesses"].as_u64().unwrap() >= 1, "{plan:#}");
+    assert_eq!(evidence["witnesses"], evidence["matched"], "{plan:#}");
+    // The same calls whatever the selection.
+    rewritten.reset_calls();
+    rewritten.plan(&["--controls", "4.1"]);
+    assert_eq!(test_calls(&rewritten), 1);
+}
+
+#[tokio::test]
+async fn when_aws_disagrees_the_filter_does_not_count() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    chain(&account, AUTH_FAILURES_REWRITTEN, "AuthFailures").await;
+    account.faults(&["no_matches"], &["TestMetricFilter"], 1.0);
+    let plan = account.plan(&["--controls", "4.6"]);
+    assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
+    assert!(
+        codes(&plan, "4.6").contains(&"aws_test_refutes".to_string()),
+        "{plan:#}"
+    );
+    assert!(
+        plan.to_string().contains("ConsoleLogin"),
+        "the event is shown: {plan:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_denied_test_metric_filter_leaves_the_proof_alone_and_says_so_once() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    chain(&account, AUTH_FAILURES_REWRITTEN, "AuthFailures").await;
+    account.faults(&["access_denied"], &["TestMetricFilter"], 1.0);
+    let plan = account.plan(&[]);
+    assert_eq!(status(&plan, "4.6"), "compliant", "{plan:#}");
+    let notes = plan["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{plan:#}");
+    assert!(notes[0].as_str().unwrap().contains("logs:TestMetricFilter"));
+    let out = account.run(&["plan", "--controls", "4.6"]);
+    let text = crate::harness::stdout(&out);
+    assert_eq!(text.matches("logs:TestMetricFilter").count(), 1, "{text}");
+}
+
+/// `cis-fix` with no AWS configuration at all: the pattern commands need none.
+fn offline(args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cis-fix"));
+    cmd.args(args);
+    crate::harness::isolate(&mut cmd);
+    // An endpoint nobody listens on: any AWS call would fail loudly.
+    cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run cis-fix");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).expect("write stdin");
+    }
+    drop(input);
+    child.wait_with_output().expect("wait for cis-fix")
+}
+
+#[test]
+fn pattern_check_judges_a_hand_written_pattern_under_every_reading() {
+    let out = offline(
+        &[
+            "pattern",
+            "check",
+            "--control",
+            "4.6",
+            AUTH_FAILURES_REWRITTEN,
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::harness::stderr(&out)
+    );
+    let text = crate::harness::stdout(&out);
+    assert!(text.contains("equivalent under every reading"), "{text}");
+
+    let ambiguous =
+        "{ ($.eventName = Console*Login) && ($.errorMessage = \"Failed authentication\") }";
+    let out = offline(&["pattern", "check", "--control", "4.6", ambiguous], None);
+    assert_eq!(out.status.code(), Some(2));
+    let text = crate::harness::stdout(&out);
+    assert!(text.contains("pattern_ambiguous"), "{text}");
+    assert!(text.contains("Console*Login"), "{text}");
+    assert!(text.contains("literal"), "{text}");
+    assert!(text.contains("counterexample"), "{text}");
+    let per_reading = text
+        .lines()
+        .filter(|l| l.starts_with("  different ") || l.starts_with("  covers "))
+        .count();
+    assert_eq!(per_reading, 4, "one line per reading: {text}");
+
+    let weaker = "{ $.eventName = ConsoleLogin && $.errorMessage = \"Failed authentication\" && $.sourceIPAddress = \"10.*\" }";
+    let out = offline(
+        &[
+            "pattern",
+            "check",
+            "--control",
+            "console-authentication-failures",
+            "--format",
+            "json",
+            weaker,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["relation"], "weaker", "{json:#}");
+    assert_eq!(
+        json["counterexample"]["eventName"], "ConsoleLogin",
+        "{json:#}"
+    );
+
+    let out = offline(
+        &["pattern", "check", "--control", "4.6", "{ $.eventName = "],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = crate::harness::stderr(&out);
+    assert!(
+        err.contains("does not parse") && err.contains("at byte 16"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pattern_test_backtests_recorded_cloudtrail_events_offline() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let records = serde_json::json!({"Records": [
+        {"eventTime": "2026-11-01T10:00:00Z", "eventName": "ConsoleLogin", "eventID": "e-1",
+         "errorMessage": "Failed authentication"},
+        {"eventTime": "2026-11-01T10:01:00Z", "eventName": "ConsoleLogin", "eventID": "e-2"},
+        {"eventTime": "2026-11-01T10:02:00Z", "eventName": "GetObject", "eventID": "e-3"},
+    ]});
+    let gz = dir.path().join("trail.json.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(records.to_string().as_bytes()).unwrap();
+    encoder.finish().unwrap();
+    let gz = gz.to_str().unwrap();
+
+    let out = offline(&["pattern", "test", "--control", "4.6", gz], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::harness::stderr(&out)
+    );
+    let text = crate::harness::stdout(&out);
+    assert!(
+        text.contains("2026-11-01T10:00:00Z ConsoleLogin e-1"),
+        "{text}"
+    );
+    assert!(text.contains("1 of 3 events match"), "{text}");
+
+    // JSON lines on stdin, a pattern of one's own, JSON output.
+    let lines = b"{\"eventName\": \"ConsoleLogin\", \"eventID\": \"a\"}\n{\"eventName\": \"Other\", \"eventID\": \"b\"}\n";
+    let out = offline(
+        &[
+            "pattern",
+            "test",
+            "--pattern",
+            "{ $.eventName = Console* }",
+            "--format",
+            "json",
+            "-",
+        ],
+        Some(lines),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::harness::stderr(&out)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["matched"], 1);
+    assert_eq!(json["matches"][0]["position"], "line 1");
+    assert_eq!(json["matches"][0]["event_id"], "a");
+
+    // Unreadable input names the file and the position.
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"eventName\": \"x\"}\n{not json}\n").unwrap();
+    let out = offline(
+        &["pattern", "test", "--control", "4.6", bad.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = crate::harness::stderr(&out);
+    assert!(err.contains("bad.jsonl") && err.contains("line 2"), "{err}");
+}
+
+/// The product's evaluator and the emulator's (written apart, from AWS's documentation)
+/// check each other: every witness cis-fix generates for a catalog pattern is matched by the
+/// emulator's TestMetricFilter, and every counterexample cis-fix gives is not.
+#[tokio::test]
+async fn the_two_evaluators_agree_on_witnesses_and_counterexamples() {
+    let account = Account::new().await;
+    let logs = account.logs();
+    let test = |pattern: String, events: Vec<String>| {
+        let logs = logs.clone();
+        async move {
+            let out = logs
+                .test_metric_filter()
+                .filter_pattern(&pattern)
+                .set_log_event_messages(Some(events.clone()))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("TestMetricFilter on {pattern}: {e:?}"));
+            let matched: Vec<i64> = out
+                .matches
+                .unwrap_or_default()
+                .iter()
+                .map(|m| m.event_number)
+                .collect();
+            (1..=events.len() as i64)
+                .map(|n| matched.contains(&n))
+                .collect::<Vec<bool>>()
+        }
+    };
+    for benchmark in cis_fix::catalog::builtin_names() {
+        let catalog = cis_fix::catalog::load_builtin(benchmark).unwrap();
+        for control in &catalog.controls {
+            let events: Vec<String> = cis_fix::pattern::witnesses(&control.pattern)
+                .iter()
+                .map(|e| e.to_string())
+                .collect();
+            assert!(!events.is_empty(), "{benchmark} {}", control.id);
+            let matched = test(control.pattern_text.clone(), events.clone()).await;
+            for (event, ok) in events.iter().zip(matched) {
+                assert!(
+                    ok,
+                    "{benchmark} {}: the emulator does not match witness {event}",
+                    control.id
+                );
+            }
+        }
+    }
+
+    let catalog = cis_fix::catalog::load_builtin("cis-5.0").unwrap();
+    let auth = catalog.controls.iter().find(|c| c.id == "4.6").unwrap();
+    for text in [
+        "{ ($.eventName = Console*Login) && ($.errorMessage = \"Failed authentication\") }",
+        "{ $.eventName = ConsoleLogin && $.errorMessage = \"Failed authentication\" && $.sourceIPAddress = \"10.*\" }",
+    ] {
+        let user = cis_fix::pattern::parse(text).unwrap();
+        let comparison = cis_fix::pattern::compare_detailed(&user, &auth.pattern);
+        let event = comparison.counterexample.expect("a counterexample").to_string();
+        let both = test(auth.pattern_text.clone(), vec![event.clone()]).await;
+        assert_eq!(both, [true], "the control's pattern matches {event}");
+        let user_matches = test(text.to_string(), vec![event.clone()]).await;
+        assert_eq!(user_matches, [false], "{text} misses {event}");
+    }
+}
