@@ -31,11 +31,39 @@ pub enum Error {
     #[error("invalid catalog {origin}: {message}")]
     Catalog { origin: String, message: String },
 
-    #[error("no AWS credentials found: {}. Set AWS_PROFILE (see `aws configure`) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where an instance role is available.", detail.trim_end_matches('.'))]
-    NoCredentials { detail: String },
+    #[error("no AWS credentials found{}: {}. {}", .profile.as_deref().map(|p| format!(" for profile `{p}`")).unwrap_or_default(), .detail.trim_end_matches('.'), .profile.as_deref().map(|p| format!("Add credentials to it (see `aws configure --profile {p}`), or choose another profile with --profile or AWS_PROFILE.")).unwrap_or_else(|| "Choose a profile with --profile or AWS_PROFILE (see `aws configure`), set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where an instance role is available.".into()))]
+    NoCredentials {
+        /// The profile chosen by --profile or AWS_PROFILE, if any.
+        profile: Option<String>,
+        detail: String,
+    },
 
     #[error("no AWS region configured: pass --region REGION or set AWS_REGION (or a region in your AWS profile)")]
     NoRegion,
+
+    #[error("`{region}` is not an AWS region name (such as us-east-1, eu-west-3 or us-gov-west-1): check --region, AWS_REGION and the region of your AWS profile")]
+    BadRegion { region: String },
+
+    #[error("{setting}={value:?}{place} is not a valid endpoint URL: {reason}")]
+    BadEndpoint {
+        /// The variable or profile key that holds it.
+        setting: String,
+        value: String,
+        /// Where the setting is, when not in the environment (` in profile `dev` of FILE`).
+        place: String,
+        /// What is wrong, and how to fix it.
+        reason: String,
+    },
+
+    #[error("AWS profile `{profile}` (from {chosen_by}) is not defined in {files}; {available}. Check the name, or create the profile with `aws configure --profile {profile}`")]
+    MissingProfile {
+        profile: String,
+        chosen_by: &'static str,
+        /// The files looked in, with where their paths came from.
+        files: String,
+        /// The profiles that are defined, or that none is.
+        available: String,
+    },
 
     #[error("AWS call {operation} failed{region}: {message}", region = .region.as_deref().map(|r| format!(" in {r}")).unwrap_or_default())]
     Aws {
@@ -47,11 +75,27 @@ pub enum Error {
     #[error("cannot use saved plan {}: {message}", path.display())]
     SavedPlan { path: PathBuf, message: String },
 
-    #[error("saved plan {} is stale: {message}; nothing was changed. Run `cis-fix plan --out {}` again and review the new plan.", path.display(), path.display())]
-    StalePlan { path: PathBuf, message: String },
+    #[error("saved plan {} is stale: {message}; nothing was changed. Run `{command}` again and review the new plan.", path.display())]
+    StalePlan {
+        path: PathBuf,
+        message: String,
+        /// The command that made the plan (endpoints masked), to make it again.
+        command: String,
+    },
 
     #[error("{0}; nothing was changed")]
     Cancelled(String),
+
+    /// Ctrl-C at a confirmation question: the same words as a refusal, but exits 130.
+    #[error("cancelled; nothing was changed")]
+    CancelledByInterrupt,
+
+    /// Ctrl-C during an apply or backout, which stopped between two calls; exits 130.
+    #[error("interrupted: {progress}; {advice}")]
+    Interrupted {
+        progress: String,
+        advice: &'static str,
+    },
 
     #[error("{count} control{} could not be audited: AWS denied {permissions}. Grant these read permissions (examples/iam-plan.json lists what plan needs) and run again", if *.count == 1 { "" } else { "s" })]
     NotAuditable { count: usize, permissions: String },

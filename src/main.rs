@@ -7,6 +7,7 @@
 
 use std::process::ExitCode;
 
+use cis_fix::error::Error;
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -22,9 +23,27 @@ fn main() -> ExitCode {
     };
     match cis_fix::cli::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.code()),
+        // Stopping at the user's word is no error: say what happened, without the prefix.
+        Err(
+            e @ (Error::Cancelled(_) | Error::CancelledByInterrupt | Error::Interrupted { .. }),
+        ) => {
+            eprintln!("{e}");
+            ExitCode::from(code(&e))
+        }
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(e.exit_code())
+            ExitCode::from(code(&e))
         }
+    }
+}
+
+/// 130 when Ctrl-C stopped the run (see `cis_fix::apply::interrupt`); otherwise the error's
+/// own code.
+fn code(error: &Error) -> u8 {
+    match error {
+        Error::CancelledByInterrupt | Error::Interrupted { .. } => {
+            cis_fix::apply::interrupt::EXIT_CODE
+        }
+        other => other.exit_code(),
     }
 }

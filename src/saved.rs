@@ -23,6 +23,15 @@ pub struct SavedPlan {
     pub plan: Plan,
     /// Resource key → digest of what was observed, for staleness checks.
     pub observed: BTreeMap<String, String>,
+    /// The cis-fix that made the plan.
+    #[serde(default)]
+    pub cis_fix_version: String,
+    /// When the plan was made (RFC 3339, UTC).
+    #[serde(default)]
+    pub created_at: String,
+    /// The arguments of the `cis-fix plan` that made it, to make it again when it is stale.
+    #[serde(default)]
+    pub command: Vec<String>,
 }
 
 impl SavedPlan {
@@ -34,20 +43,109 @@ impl SavedPlan {
             options,
             plan,
             observed: fingerprint(snapshot),
+            cis_fix_version: env!("CARGO_PKG_VERSION").to_string(),
+            created_at: aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+                .fmt(aws_smithy_types::date_time::Format::DateTime)
+                .unwrap_or_default(),
+            command: std::env::args().skip(1).collect(),
         }
     }
 
+    /// The plan as the file holds it. It must keep subscription endpoints in clear (apply
+    /// subscribes them), which is why [`SavedPlan::write`] makes the file private.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+
+    /// Writes the plan to `path`, readable by its owner only (mode 0600): it holds the
+    /// subscription endpoints, and a webhook URL carries its token.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self).unwrap_or_default();
         // Write then rename, so a crash never leaves a truncated plan behind.
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text + "\n")
+        write_private(&tmp, self.to_json().as_bytes())
             .and_then(|()| std::fs::rename(&tmp, path))
             .map_err(|source| Error::Write {
                 path: path.to_path_buf(),
                 source,
             })
     }
+
+    /// The command that made this plan, as one shell line with endpoints masked (it is shown
+    /// in errors, which end up in logs).
+    pub fn shown_command(&self) -> String {
+        let mut words = vec!["cis-fix".to_string()];
+        let mut after_notify = false;
+        for arg in &self.command {
+            let shown = if after_notify {
+                masked_notify(arg)
+            } else if let Some(value) = arg.strip_prefix("--notify=") {
+                format!("--notify={}", masked_notify(value))
+            } else {
+                arg.clone()
+            };
+            after_notify = arg == "--notify";
+            words.push(shell_word(&shown));
+        }
+        if self.command.is_empty() {
+            words.extend(["plan", "--out", "FILE"].map(String::from));
+        }
+        words.join(" ")
+    }
+}
+
+fn masked_notify(value: &str) -> String {
+    match value.split_once(':') {
+        Some((protocol, endpoint)) => format!(
+            "{protocol}:{}",
+            crate::audit::options::mask_endpoint(protocol, endpoint)
+        ),
+        None => value.to_string(),
+    }
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%*".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// Creates (or truncates) `path` with mode 0600 where the platform has modes.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    // An existing file keeps its mode on open: make it private too.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Fails before any AWS call when `--out FILE` could not be written.
+pub fn check_writable(path: &Path) -> Result<()> {
+    let probe = path.with_extension("tmp");
+    write_private(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 impl SavedPlan {
@@ -65,6 +163,7 @@ impl SavedPlan {
         let stale = |message: String| Error::StalePlan {
             path: path.to_path_buf(),
             message,
+            command: self.shown_command(),
         };
         if saved.plan.account_id != now.account_id || saved.plan.region != now.region {
             return Err(stale(format!(
@@ -175,8 +274,12 @@ fn digest(value: &impl Serialize) -> String {
         .collect()
 }
 
-/// A digest per observed resource. Volatile state (alarm state, timestamps) is left out, so
-/// only real changes show up.
+/// A digest per resource the plan depends on, and nothing else, so that unrelated changes
+/// (autoscaling alarms, other teams' topics) do not make a saved plan stale: the trails; the
+/// filters on their log groups; the alarms on metrics those filters publish, and any alarm
+/// whose name cis-fix would use; the topics involved (cis-fix's own, `--topic-arn`, and those
+/// the alarms notify) and their subscriptions. Volatile state (alarm state, timestamps) is
+/// left out.
 pub fn fingerprint(snapshot: &Snapshot) -> BTreeMap<String, String> {
     let mut observed = BTreeMap::new();
     observed.insert("account".to_string(), snapshot.account_id.clone());
@@ -191,7 +294,14 @@ pub fn fingerprint(snapshot: &Snapshot) -> BTreeMap<String, String> {
                 digest(f),
             );
         }
-        for a in &data.alarms {
+        let relevant = |a: &Alarm| {
+            a.name.starts_with("cis-fix-")
+                || data.metric_filters.iter().any(|f| {
+                    a.metric_name.as_deref() == Some(f.metric_name.as_str())
+                        && a.namespace.as_deref() == Some(f.metric_namespace.as_str())
+                })
+        };
+        for a in data.alarms.iter().filter(|a| relevant(a)) {
             // Tags are read only by apply and backout; what the plan saw is the rest.
             let seen = Alarm {
                 tags: None,
@@ -200,7 +310,8 @@ pub fn fingerprint(snapshot: &Snapshot) -> BTreeMap<String, String> {
             };
             observed.insert(format!("alarm {region} {}", a.name), digest(&seen));
         }
-        for s in &data.subscriptions {
+        let involved = |arn: &str| data.topics.iter().any(|t| t.arn == arn);
+        for s in data.subscriptions.iter().filter(|s| involved(&s.topic_arn)) {
             // Keyed by topic and endpoint digest, not by ARN: a pending subscription has none.
             let key = format!(
                 "subscription {region} {} {} {}",
@@ -211,7 +322,12 @@ pub fn fingerprint(snapshot: &Snapshot) -> BTreeMap<String, String> {
             observed.insert(key, digest(&s.arn));
         }
         for t in &data.topics {
-            observed.insert(format!("topic {}", t.arn), digest(t));
+            // Tags are read for some topics only in apply's reads: digest what every read sees.
+            let seen = (&t.arn, t.exists, &t.delivery);
+            observed.insert(format!("topic {}", t.arn), digest(&seen));
+        }
+        for k in &data.keys {
+            observed.insert(format!("key {region} {}", k.reference), digest(k));
         }
     }
     observed
@@ -232,8 +348,13 @@ mod tests {
             "us-east-1".into(),
             RegionSnapshot {
                 alarms: vec![Alarm {
-                    name: "a".into(),
+                    name: "cis-fix-a".into(),
                     actions_enabled: true,
+                    ..Default::default()
+                }],
+                topics: vec![crate::inventory::Topic {
+                    arn: "arn:aws:sns:us-east-1:111122223333:t".into(),
+                    exists: true,
                     ..Default::default()
                 }],
                 subscriptions: vec![Subscription {
@@ -265,6 +386,84 @@ mod tests {
             .subscriptions[0]
             .arn = "arn:aws:sns:us-east-1:111122223333:t:1".into();
         assert_ne!(base, fingerprint(&confirmed));
+    }
+
+    #[test]
+    fn unrelated_alarms_and_topics_do_not_make_a_plan_stale() {
+        let base = fingerprint(&snapshot());
+        let mut busy = snapshot();
+        let region = busy.regions.get_mut("us-east-1").unwrap();
+        // An autoscaling alarm on a metric no filter publishes, changing all the time.
+        region.alarms.push(Alarm {
+            name: "TargetTracking-cpu-high".into(),
+            metric_name: Some("CPUUtilization".into()),
+            namespace: Some("AWS/EC2".into()),
+            threshold: Some(70.0),
+            ..Default::default()
+        });
+        // Someone else's topic and its subscription.
+        region.subscriptions.push(Subscription {
+            arn: "arn:aws:sns:us-east-1:111122223333:other:1".into(),
+            topic_arn: "arn:aws:sns:us-east-1:111122223333:other".into(),
+            protocol: "sqs".into(),
+            endpoint: "arn:aws:sqs:us-east-1:111122223333:q".into(),
+        });
+        assert_eq!(base, fingerprint(&busy));
+    }
+
+    #[test]
+    fn the_stale_message_shows_the_command_with_endpoints_masked() {
+        let mut saved = SavedPlan::new(
+            Plan {
+                format_version: FORMAT_VERSION,
+                account_id: "111122223333".into(),
+                region: "us-east-1".into(),
+                benchmark: "cis-5.0".into(),
+                input_errors: vec![],
+                notes: vec![],
+                trails: vec![],
+                controls: vec![],
+                actions: vec![],
+                summary: Default::default(),
+            },
+            Options::default(),
+            &snapshot(),
+        );
+        saved.command = [
+            "plan",
+            "--notify",
+            "https:https://hooks.example.com/T000/B000/secret-token",
+            "--notify=email:alice@example.com",
+            "--out",
+            "my plan.json",
+        ]
+        .map(String::from)
+        .to_vec();
+        let shown = saved.shown_command();
+        assert!(
+            !shown.contains("secret-token") && !shown.contains("alice@"),
+            "{shown}"
+        );
+        assert!(
+            shown.starts_with("cis-fix plan --notify https:https://hooks.example.com/****"),
+            "{shown}"
+        );
+        assert!(shown.ends_with("--out 'my plan.json'"), "{shown}");
+        assert!(!saved.cis_fix_version.is_empty() && saved.created_at.ends_with('Z'));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn saved_plans_are_private_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&path, b"{}").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(check_writable(&dir.path().join("missing-dir/plan.json")).is_err());
     }
 
     #[test]

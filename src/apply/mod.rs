@@ -4,8 +4,9 @@
 //! [`crate::ownership`]), so an apply stopped part-way leaves nothing unmarked behind.
 
 pub mod drill;
+pub mod interrupt;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -17,28 +18,19 @@ use crate::inventory::aws::aws_error;
 use crate::ownership;
 use crate::pattern;
 use crate::session::Session;
+use interrupt::Deferral;
 
-/// Asks `question` unless `auto_approve`. Refuses, without asking, when standard input is
-/// not a terminal: a pipeline must say `--auto-approve` explicitly.
-pub fn confirm(question: &str, auto_approve: bool) -> Result<bool> {
-    if auto_approve {
-        return Ok(true);
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::Usage(
-            "standard input is not a terminal, so cis-fix cannot ask for confirmation; pass --auto-approve to go ahead without asking".into(),
-        ));
-    }
-    dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(false)
-        .interact()
-        .map_err(|e| Error::Usage(format!("cannot read the answer: {e}")))
-}
-
-/// Performs the actions in order, printing each as it completes.
+/// Performs the actions in order, printing each as it completes. Ctrl-C lets the call in
+/// flight finish and starts no other.
 pub async fn apply(session: &Session, actions: &[Action], out: &mut dyn Write) -> Result<usize> {
+    let interrupt = Deferral::new(Some(STOPPING), Some(ABANDONED_APPLY));
     for (done, action) in actions.iter().enumerate() {
+        if interrupt.requested() {
+            return Err(Error::Interrupted {
+                progress: progress_of(done, actions.len(), "change", "made"),
+                advice: TO_FINISH_APPLY,
+            });
+        }
         perform(session, action)
             .await
             .map_err(|e| stopped(e, done))?;
@@ -54,9 +46,16 @@ pub async fn apply(session: &Session, actions: &[Action], out: &mut dyn Write) -
     Ok(actions.len())
 }
 
-/// Removes, in order, printing each as it completes.
+/// Removes, in order, printing each as it completes. Ctrl-C as for [`apply`].
 pub async fn remove(session: &Session, removals: &[Removal], out: &mut dyn Write) -> Result<usize> {
+    let interrupt = Deferral::new(Some(STOPPING), Some(ABANDONED_BACKOUT));
     for (done, removal) in removals.iter().enumerate() {
+        if interrupt.requested() {
+            return Err(Error::Interrupted {
+                progress: progress_of(done, removals.len(), "resource", "removed"),
+                advice: TO_FINISH_BACKOUT,
+            });
+        }
         perform_removal(session, removal)
             .await
             .map_err(|e| stopped(e, done))?;
@@ -66,6 +65,23 @@ pub async fn remove(session: &Session, removals: &[Removal], out: &mut dyn Write
         );
     }
     Ok(removals.len())
+}
+
+const STOPPING: &str =
+    "Interrupted: stopping once the call in flight completes (press Ctrl-C again to stop at once).";
+const ABANDONED_APPLY: &str = "Stopped at once: the call in flight may or may not have been made. Every call is safe to repeat: run the same command again to finish, or `cis-fix backout` to remove what cis-fix created.";
+const ABANDONED_BACKOUT: &str = "Stopped at once: the call in flight may or may not have been made. Every call is safe to repeat: run the same command again to remove the rest.";
+const TO_FINISH_APPLY: &str =
+    "run the same command again to finish, or `cis-fix backout` to remove what cis-fix created";
+const TO_FINISH_BACKOUT: &str = "run the same command again to remove the rest";
+
+/// "3 of 27 changes were made".
+fn progress_of(done: usize, total: usize, noun: &str, verb: &str) -> String {
+    format!(
+        "{done} of {total} {noun}{} {} {verb}",
+        if total == 1 { "" } else { "s" },
+        if done == 1 { "was" } else { "were" }
+    )
 }
 
 fn sign(action: &Action) -> &'static str {

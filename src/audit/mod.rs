@@ -60,6 +60,7 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
         actions: Vec::new(),
         topics: BTreeMap::new(),
         reusable_topics: BTreeMap::new(),
+        input_errors: Vec::new(),
     };
     // Topics that already deliver for a compliant control may serve the others too.
     for chain in evaluations.iter().filter_map(|e| e.chain.as_ref()) {
@@ -71,14 +72,19 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
 
     let mut controls = Vec::new();
     for (control, mut evaluation) in catalog.controls.iter().zip(evaluations) {
+        let mut after_apply = match evaluation.status {
+            Status::Compliant => None,
+            _ => Some(AfterApply::NonCompliant),
+        };
         if evaluation.status == Status::NonCompliant {
-            let extra = planner.plan_control(
+            let (extra, after) = planner.plan_control(
                 control,
                 &targets,
                 evaluation.partial,
                 evaluation.candidate_topic.as_deref(),
             );
             evaluation.findings.extend(extra);
+            after_apply = Some(after);
         }
         controls.push(ControlReport {
             id: control.id.clone(),
@@ -89,7 +95,12 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
             findings: evaluation.findings,
             chain: evaluation.chain,
             delivery_unproven: evaluation.delivery_unproven,
+            after_apply,
         });
+    }
+    let mut input_errors = std::mem::take(&mut planner.input_errors);
+    if !input_errors.iter().any(|e| e.option == "--topic-arn") {
+        input_errors.extend(options::check_topic_arn(options, snapshot));
     }
 
     let mut actions = planner.actions;
@@ -105,6 +116,7 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
             .filter(|c| c.status != Status::Compliant)
         {
             control.status = Status::NotAuditable;
+            control.after_apply = Some(AfterApply::NonCompliant);
             control.findings = vec![finding(
                 "not_auditable",
                 format!(
@@ -129,6 +141,7 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
         .collect();
     Plan {
         format_version: FORMAT_VERSION,
+        input_errors,
         notes,
         account_id: snapshot.account_id.clone(),
         region: snapshot.region.clone(),

@@ -205,6 +205,35 @@ pub fn mask_endpoint(protocol: &str, endpoint: &str) -> String {
     }
 }
 
+/// `--topic-arn` must name a topic that exists, in a region the alarms live in, whether or
+/// not this plan needs it: the user asked for it by name.
+pub(super) fn check_topic_arn(
+    options: &Options,
+    snapshot: &crate::inventory::Snapshot,
+) -> Vec<super::plan::InputError> {
+    let TopicChoice::Arn(arn) = &options.topic else {
+        return vec![];
+    };
+    if snapshot.regions.is_empty() {
+        return vec![];
+    }
+    let region = Arn::parse(arn).map(|a| a.region).unwrap_or("");
+    let message = match snapshot.region(region) {
+        None => format!(
+            "--topic-arn {arn} is in region {region}, but the alarms belong in {} with the trails' log groups; alarms can only notify topics in their own region",
+            snapshot.regions.keys().cloned().collect::<Vec<_>>().join(", ")
+        ),
+        Some(data) if !data.topic(arn).is_some_and(|t| t.exists) => format!(
+            "--topic-arn {arn} does not exist (or cannot be read); create it or pass another"
+        ),
+        Some(_) => return vec![],
+    };
+    vec![super::plan::InputError {
+        option: "--topic-arn".into(),
+        message,
+    }]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,10 @@ pub struct Plan {
     pub account_id: String,
     pub region: String,
     pub benchmark: String,
+    /// Options that name something missing or unusable (`--topic-arn` of a topic that does
+    /// not exist, …): the commands refuse such a plan before showing or applying it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_errors: Vec<InputError>,
     /// Things said once about the whole plan (e.g. that AWS's pattern tests were denied).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -59,6 +63,28 @@ pub struct ControlReport {
     /// can prove it by sending a test notification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_unproven: Option<Chain>,
+    /// For a control that is not compliant: what it will be once the plan is applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_apply: Option<AfterApply>,
+}
+
+/// What a non-compliant control will be once the plan's actions are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterApply {
+    Compliant,
+    /// Whole once someone confirms a new email or https subscription.
+    AwaitsConfirmation,
+    /// Still not compliant: something the plan cannot create or prove (its findings say
+    /// what).
+    NonCompliant,
+}
+
+/// An option that names something missing or unusable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputError {
+    pub option: String,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::delivery::{self, Link};
 use super::evaluate::Parsed;
 use super::options::Options;
-use super::plan::{finding, Action, Call, Finding, Mode};
+use super::plan::{finding, Action, AfterApply, Call, Finding, InputError, Mode};
 use super::trails::Target;
 use crate::catalog::Control;
 use crate::inventory::{Alarm, Arn, MetricFilter, RegionSnapshot, Snapshot};
@@ -22,6 +22,8 @@ pub(super) struct TopicUse {
     pub(super) arn: String,
     /// Why alarms on it will not notify anyone yet, if so.
     pub(super) caveat: Option<Finding>,
+    /// Its only subscriptions will be new ones that wait for their owner's confirmation.
+    pub(super) awaits_confirmation: bool,
 }
 
 pub(super) struct Planner<'a> {
@@ -34,6 +36,8 @@ pub(super) struct Planner<'a> {
     pub(super) topics: BTreeMap<String, Result<TopicUse, Finding>>,
     /// Per region: a topic that already delivers for a compliant control.
     pub(super) reusable_topics: BTreeMap<String, String>,
+    /// Options that name something missing or unusable.
+    pub(super) input_errors: Vec<InputError>,
 }
 
 impl Planner<'_> {
@@ -61,15 +65,17 @@ impl Planner<'_> {
         targets: &[Target],
         partial: Option<(usize, &MetricFilter)>,
         candidate_topic: Option<&str>,
-    ) -> Vec<Finding> {
+    ) -> (Vec<Finding>, AfterApply) {
+        // Every early return is a link cis-fix cannot plan: the control stays non-compliant.
+        let stuck = AfterApply::NonCompliant;
         let (target, existing_filter) = match partial {
             Some((index, filter)) => match targets.get(index) {
                 Some(t) => (t, Some(filter)),
-                None => return vec![],
+                None => return (vec![], stuck),
             },
             None => match targets.first() {
                 Some(t) => (t, None),
-                None => return vec![],
+                None => return (vec![], stuck),
             },
         };
         let region = target.log_group.region.clone();
@@ -82,9 +88,13 @@ impl Planner<'_> {
                 TopicUse {
                     arn: arn.to_string(),
                     caveat: None,
+                    awaits_confirmation: false,
                 }
             }
-            (Err(why), _) => return vec![why],
+            (Err(why), _) => {
+                self.input_error(&why);
+                return (vec![why], stuck);
+            }
         };
         let mut findings: Vec<Finding> = topic.caveat.iter().cloned().collect();
 
@@ -108,7 +118,7 @@ impl Planner<'_> {
                             "alarm_name_taken",
                             format!("alarms named `cis-fix-{}…` exist but were not created by cis-fix; cis-fix will not overwrite them: rename or delete them", control.slug),
                         ));
-                        return findings;
+                        return (findings, stuck);
                     }
                 }
             }
@@ -123,7 +133,7 @@ impl Planner<'_> {
             Link::Proven => {}
             Link::Broken(why) => {
                 findings.push(why);
-                return findings;
+                return (findings, stuck);
             }
             // Not disproven: alarm it, and say what is left to prove (`cis-fix drill`).
             Link::Unproven(why) => findings.push(why),
@@ -142,7 +152,7 @@ impl Planner<'_> {
                 Ok(names) => names,
                 Err(why) => {
                     findings.push(why);
-                    return findings;
+                    return (findings, stuck);
                 }
             },
         };
@@ -203,7 +213,21 @@ impl Planner<'_> {
                 }
             }
         }
-        findings
+        // After the apply: whole, whole once someone confirms a subscription, or still missing
+        // a subscriber or a proof of delivery that the apply cannot give.
+        let after = if findings
+            .iter()
+            .any(|f| f.code == "topic_not_subscribed" || f.code == "topic_delivery_unverified")
+        {
+            AfterApply::NonCompliant
+        } else if topic.awaits_confirmation
+            || findings.iter().any(|f| f.code == "subscription_pending")
+        {
+            AfterApply::AwaitsConfirmation
+        } else {
+            AfterApply::Compliant
+        };
+        (findings, after)
     }
 
     /// Whether an alarm named `alarm_arn` will be able to publish to `topic_arn` once the plan
@@ -223,6 +247,24 @@ impl Planner<'_> {
                 }
             }
             None => Link::Proven,
+        }
+    }
+
+    /// Records an option that names something missing or unusable, once.
+    fn input_error(&mut self, why: &Finding) {
+        let option = match why.code.as_str() {
+            "topic_not_found" | "topic_in_other_region" => "--topic-arn",
+            "topic_name_taken" => "--topic-name",
+            "topic_key_denies_cloudwatch" if self.options.topic_kms_key.is_some() => {
+                "--topic-kms-key"
+            }
+            _ => return,
+        };
+        if !self.input_errors.iter().any(|e| e.message == why.message) {
+            self.input_errors.push(InputError {
+                option: option.to_string(),
+                message: why.message.clone(),
+            });
         }
     }
 

@@ -9,6 +9,9 @@ use super::planner::{Planner, TopicUse};
 use crate::inventory::{self, Arn, RegionSnapshot, Subscription};
 use crate::ownership;
 
+/// Protocols whose subscriptions wait for their owner's confirmation.
+const PENDING_PROTOCOLS: &[&str] = &["email", "email-json", "http", "https"];
+
 impl Planner<'_> {
     /// The topic alarms in `region` notify; plans its creation and subscriptions once.
     pub(super) fn topic_for(&mut self, region: &str) -> Result<TopicUse, Finding> {
@@ -48,6 +51,7 @@ impl Planner<'_> {
                 Ok(TopicUse {
                     arn: arn.clone(),
                     caveat,
+                    awaits_confirmation: false,
                 })
             }
             TopicChoice::Name(name) => {
@@ -69,12 +73,17 @@ impl Planner<'_> {
 
                 if self.options.notify.is_empty() {
                     if topic.is_some() && subscriptions.iter().any(|s| s.is_confirmed()) {
-                        return Ok(TopicUse { arn, caveat: None });
+                        return Ok(TopicUse {
+                            arn,
+                            caveat: None,
+                            awaits_confirmation: false,
+                        });
                     }
                     if let Some(reused) = self.reusable_topics.get(region) {
                         return Ok(TopicUse {
                             arn: reused.clone(),
                             caveat: None,
+                            awaits_confirmation: false,
                         });
                     }
                     if topic.is_some() && !subscriptions.is_empty() {
@@ -84,6 +93,7 @@ impl Planner<'_> {
                                 "subscription_pending",
                                 format!("topic {arn}'s subscriptions are pending confirmation: confirm them (check the inbox or endpoint)"),
                             )),
+                            awaits_confirmation: false,
                         });
                     }
                     return Err(finding(
@@ -156,7 +166,19 @@ impl Planner<'_> {
                 if any_confirmed {
                     caveat = None;
                 }
-                Ok(TopicUse { arn, caveat })
+                // Email and https subscriptions stay pending until their owner confirms them;
+                // sqs, lambda and sms ones are confirmed at once.
+                let instant = self
+                    .options
+                    .notify
+                    .iter()
+                    .any(|e| !PENDING_PROTOCOLS.contains(&e.protocol.as_str()));
+                let awaits_confirmation = !any_confirmed && !instant;
+                Ok(TopicUse {
+                    arn,
+                    caveat,
+                    awaits_confirmation,
+                })
             }
         }
     }

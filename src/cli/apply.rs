@@ -17,8 +17,10 @@ use crate::session::Session;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// A saved plan from `cis-fix plan --out FILE`.
-    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["catalog", "controls", "notify", "topic_arn"])]
+    /// A saved plan from `cis-fix plan --out FILE`. The saved plan is the approval: it is
+    /// applied without asking, if the account has not changed since it was made. Options that
+    /// would change the plan cannot be given with it.
+    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["benchmark", "catalog", "controls", "notify", "topic_arn", "topic_name", "topic_kms_key"])]
     pub plan_file: Option<PathBuf>,
 
     #[command(flatten)]
@@ -32,7 +34,7 @@ pub struct ApplyArgs {
     pub display: Display,
 }
 
-pub(super) async fn run(args: ApplyArgs, attempts: u32) -> Result<ExitStatus> {
+pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> Result<ExitStatus> {
     let started = Instant::now();
     let (plan, snapshot, session) = match &args.plan_file {
         Some(path) => {
@@ -43,17 +45,17 @@ pub(super) async fn run(args: ApplyArgs, attempts: u32) -> Result<ExitStatus> {
                 .region
                 .clone()
                 .unwrap_or_else(|| saved.plan.region.clone());
-            let session = Session::connect(Some(&region), attempts).await?;
+            let session = Session::connect(Some(&region), connect).await?;
             let snapshot = output::read(&session, &saved.options, ReadMode::Verify).await?;
             saved.check(path, &snapshot)?;
             (saved.plan, snapshot, session)
         }
         None => {
             args.selection.catalog()?;
-            let session =
-                Session::connect(args.selection.scope.region.as_deref(), attempts).await?;
+            let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
             let (_, snapshot, plan) =
                 output::observe(&args.selection, &session, ReadMode::Verify).await?;
+            output::refuse_input_errors(&plan)?;
             (plan, snapshot, session)
         }
     };
@@ -67,22 +69,25 @@ pub(super) async fn run(args: ApplyArgs, attempts: u32) -> Result<ExitStatus> {
         });
     }
     if plan.actions.is_empty() {
-        print("Nothing to apply.\n")?;
-        return finish(&args.display, &session, started);
+        finish(&args.display, &session, started)?;
+        return output::after_apply(&plan);
     }
     let count = plan.actions.len();
     let question = format!(
-        "Apply these {count} change{}?",
-        if count == 1 { "" } else { "s" }
+        "Apply {count} change{} to account {} in {}?",
+        if count == 1 { "" } else { "s" },
+        plan.account_id,
+        plan.region
     );
     print("\n")?;
-    if !apply::confirm(&question, args.auto_approve)? {
-        return Err(Error::Cancelled("apply cancelled".into()));
-    }
+    // A saved plan is the approval (Terraform's contract): it was reviewed when it was made.
+    let approved = args.auto_approve || args.plan_file.is_some();
+    super::prompt::confirm(&question, approved).await?;
     apply::apply(&session, &plan.actions, &mut std::io::stdout()).await?;
     print(&format!(
         "\nApply complete: {} created, {} changed.\n",
         plan.summary.to_create, plan.summary.to_change
     ))?;
-    finish(&args.display, &session, started)
+    finish(&args.display, &session, started)?;
+    output::after_apply(&plan)
 }

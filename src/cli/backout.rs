@@ -36,7 +36,10 @@ pub struct BackoutArgs {
     pub display: Display,
 }
 
-pub(super) async fn run(args: BackoutArgs, attempts: u32) -> Result<ExitStatus> {
+pub(super) async fn run(
+    args: BackoutArgs,
+    connect: &crate::session::Connect,
+) -> Result<ExitStatus> {
     let started = Instant::now();
     let slugs = if args.scope.controls.is_empty() {
         None
@@ -44,7 +47,7 @@ pub(super) async fn run(args: BackoutArgs, attempts: u32) -> Result<ExitStatus> 
         let selected = args.scope.catalog()?.controls;
         Some(selected.into_iter().map(|c| c.slug).collect::<Vec<_>>())
     };
-    let session = Session::connect(args.scope.region.as_deref(), attempts).await?;
+    let session = Session::connect(args.scope.region.as_deref(), connect).await?;
     let options = Options {
         notify: Vec::new(),
         topic: TopicChoice::Name(args.topic_name.clone()),
@@ -68,13 +71,13 @@ pub(super) async fn run(args: BackoutArgs, attempts: u32) -> Result<ExitStatus> 
     }
     let count = removal.removals.len();
     let question = format!(
-        "Remove these {count} resource{}?",
-        if count == 1 { "" } else { "s" }
+        "Remove {count} resource{} created by cis-fix from account {} in {}?",
+        if count == 1 { "" } else { "s" },
+        snapshot.account_id,
+        snapshot.region
     );
     print("\n")?;
-    if !apply::confirm(&question, args.auto_approve)? {
-        return Err(Error::Cancelled("backout cancelled".into()));
-    }
+    super::prompt::confirm(&question, args.auto_approve).await?;
     apply::remove(&session, &removal.removals, &mut std::io::stdout()).await?;
     print(&format!("\nBackout complete: {count} removed.\n"))?;
     finish(&args.display, &session, started)

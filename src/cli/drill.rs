@@ -32,10 +32,10 @@ pub struct DrillArgs {
     pub display: Display,
 }
 
-pub(super) async fn run(args: DrillArgs, attempts: u32) -> Result<ExitStatus> {
+pub(super) async fn run(args: DrillArgs, connect: &crate::session::Connect) -> Result<ExitStatus> {
     let started = Instant::now();
     let catalog = args.scope.catalog()?;
-    let session = Session::connect(args.scope.region.as_deref(), attempts).await?;
+    let session = Session::connect(args.scope.region.as_deref(), connect).await?;
     // The chains as they are: no --notify, no topic of cis-fix's to create.
     let options = Options::default();
     let mut snapshot = super::output::read(&session, &options, ReadMode::Plan).await?;
@@ -55,18 +55,18 @@ pub(super) async fn run(args: DrillArgs, attempts: u32) -> Result<ExitStatus> {
     }
     let count = targets.len();
     let question = format!(
-        "Send a test notification for {count} control{} (set {} to ALARM, then OK)?",
-        if count == 1 { "" } else { "s" },
+        "Send {} for {count} control{} in account {} in {}?",
         if count == 1 {
-            "its alarm"
+            "a test notification"
         } else {
-            "their alarms"
-        }
+            "test notifications"
+        },
+        if count == 1 { "" } else { "s" },
+        snapshot.account_id,
+        snapshot.region
     );
     print("\n")?;
-    if !apply::confirm(&question, args.auto_approve)? {
-        return Err(Error::Cancelled("drill cancelled".into()));
-    }
+    super::prompt::confirm(&question, args.auto_approve).await?;
     let outcomes = apply::drill::drill(&session, &targets, Duration::from_secs(args.wait)).await?;
     print("\n")?;
     print(&render::drill_report(&targets, &outcomes, text))?;

@@ -11,6 +11,7 @@ mod drill;
 mod output;
 mod pattern;
 mod plan;
+mod prompt;
 
 use clap::{Parser, Subcommand};
 
@@ -47,8 +48,10 @@ impl ExitStatus {
     about = "Audit, fix and undo the CIS AWS Foundations Benchmark Monitoring controls",
     long_about = "Audit an AWS account against the Monitoring controls of the CIS AWS Foundations \
 Benchmark (CloudTrail -> metric filter -> alarm -> SNS topic with a confirmed subscription) and \
-show exactly what is missing.\n\nExit codes: 0 success; 1 error (including bad arguments); \
-2 with --detailed-exitcode when a selected control is not compliant."
+show exactly what is missing.\n\nExit codes: 0 success; 1 error (including bad arguments, and a \
+question not answered `yes`); 2 not compliant: `plan --detailed-exitcode` when a selected control \
+is not compliant, `apply` when one stays non-compliant after it, `pattern check` when the \
+pattern does not cover the control; 130 interrupted (Ctrl-C)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -58,6 +61,16 @@ pub struct Cli {
     /// 5xx and network errors are retried).
     #[arg(long, global = true, value_name = "N", env = "AWS_MAX_ATTEMPTS", default_value_t = crate::session::DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub max_attempts: u32,
+
+    /// Seconds each AWS call may take, retries included, and resolving credentials too. A
+    /// call still waiting after 2 seconds says on stderr what it waits for.
+    #[arg(long, global = true, value_name = "SECS", env = "CIS_FIX_TIMEOUT", default_value_t = crate::session::DEFAULT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// AWS profile to use, from the AWS config and credentials files. Wins over AWS_PROFILE
+    /// and over credentials in the environment.
+    #[arg(long, global = true, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,12 +103,16 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
-    let attempts = cli.max_attempts;
+    let connect = crate::session::Connect {
+        profile: cli.profile,
+        max_attempts: cli.max_attempts,
+        timeout: std::time::Duration::from_secs(cli.timeout),
+    };
     match cli.command {
-        Command::Plan(args) => runtime.block_on(plan::run(args, attempts)),
-        Command::Apply(args) => runtime.block_on(apply::run(args, attempts)),
-        Command::Backout(args) => runtime.block_on(backout::run(args, attempts)),
-        Command::Drill(args) => runtime.block_on(drill::run(args, attempts)),
+        Command::Plan(args) => runtime.block_on(plan::run(args, &connect)),
+        Command::Apply(args) => runtime.block_on(apply::run(args, &connect)),
+        Command::Backout(args) => runtime.block_on(backout::run(args, &connect)),
+        Command::Drill(args) => runtime.block_on(drill::run(args, &connect)),
         Command::Pattern(args) => pattern::run(args),
     }
 }

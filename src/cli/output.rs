@@ -108,3 +108,42 @@ pub(super) fn print(text: &str) -> Result<()> {
         }),
     }
 }
+
+/// An option that names something missing or unusable stops the run before anything is shown
+/// or written: one line naming the option and the value.
+pub(super) fn refuse_input_errors(plan: &Plan) -> Result<()> {
+    if plan.input_errors.is_empty() {
+        return Ok(());
+    }
+    let messages: Vec<&str> = plan
+        .input_errors
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect();
+    Err(Error::Usage(format!(
+        "{}; nothing was planned or changed",
+        messages.join("; ")
+    )))
+}
+
+/// How an apply ends once its actions are made (or when there were none): 0 when every
+/// selected control is compliant or waits only on a subscription confirmation, 2 when some
+/// control stays non-compliant (the lines say why and what would fix it).
+pub(super) fn after_apply(plan: &Plan) -> Result<ExitStatus> {
+    let waiting = crate::render::awaiting_confirmation(plan);
+    if waiting > 0 {
+        print(&format!(
+            "{waiting} control{} wait{} for a subscription to be confirmed (check the inbox or endpoint); then they are compliant.\n",
+            if waiting == 1 { "" } else { "s" },
+            if waiting == 1 { "s" } else { "" }
+        ))?;
+    }
+    let unplanned = crate::render::unplanned(plan);
+    if unplanned.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
+    for line in unplanned {
+        eprintln!("{line}");
+    }
+    Ok(ExitStatus::NotCompliant)
+}

@@ -23,7 +23,8 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
-    /// Also write the plan, with what it observed, to FILE for a later `apply FILE`.
+    /// Also write the plan, with what it observed, to FILE for a later `apply FILE` (mode 0600:
+    /// it holds the subscription endpoints). `-` writes it to stdout, and the view to stderr.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
@@ -35,28 +36,46 @@ pub struct PlanArgs {
     pub display: Display,
 }
 
-pub(super) async fn run(args: PlanArgs, attempts: u32) -> Result<ExitStatus> {
+pub(super) async fn run(args: PlanArgs, connect: &crate::session::Connect) -> Result<ExitStatus> {
     let started = Instant::now();
-    // Fail on a bad catalog or control list before touching AWS.
+    // Fail on a bad catalog, control list or --out path before touching AWS.
     args.selection.catalog()?;
-    let session = Session::connect(args.selection.scope.region.as_deref(), attempts).await?;
+    let to_stdout = args.out.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    if let Some(path) = args.out.as_deref().filter(|_| !to_stdout) {
+        crate::saved::check_writable(path)?;
+    }
+    let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
     let (options, snapshot, plan) =
         output::observe(&args.selection, &session, ReadMode::Plan).await?;
+    output::refuse_input_errors(&plan)?;
 
     let rendered = match args.format {
-        Format::Json => render::json(&plan) + "\n",
+        Format::Json => render::json(&plan, args.display.show_endpoints) + "\n",
         Format::Text => render::text(&plan, args.display.text_options()),
     };
-    print(&rendered)?;
-    if let Some(path) = &args.out {
-        SavedPlan::new(plan.clone(), options, &snapshot).write(path)?;
-        if args.format == Format::Text {
-            print(&format!(
-                "\nSaved this plan to {}. To perform exactly these actions, run: cis-fix apply {}\n",
-                path.display(),
-                path.display()
-            ))?;
+    let saved = args
+        .out
+        .as_ref()
+        .map(|path| (path, SavedPlan::new(plan.clone(), options, &snapshot)));
+    match &saved {
+        // `--out -`: the saved plan is the output; the view goes to stderr.
+        Some((_, saved)) if to_stdout => {
+            eprint!("{rendered}");
+            print(&saved.to_json())?;
+            eprintln!("\nThe saved plan on stdout holds the subscription endpoints in clear: keep it private.");
         }
+        Some((path, saved)) => {
+            print(&rendered)?;
+            saved.write(path)?;
+            if args.format == Format::Text {
+                print(&format!(
+                    "\nSaved this plan to {} (readable by you only: it holds the subscription endpoints in clear). To perform exactly these actions, run: cis-fix apply {}\n",
+                    path.display(),
+                    path.display()
+                ))?;
+            }
+        }
+        None => print(&rendered)?,
     }
     if args.display.stats {
         report_stats(&session, started);

@@ -74,6 +74,10 @@ pub(crate) fn aws_error<E>(operation: &'static str, region: &str, error: E) -> E
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
+    // No connection or no reply: name the endpoint tried rather than the SDK's layers.
+    if let Some(unreachable) = crate::session::transport_error(operation, region, &error) {
+        return unreachable;
+    }
     let message = match (error.code(), error.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_string(),

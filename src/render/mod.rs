@@ -7,7 +7,7 @@ use anstyle::{AnsiColor, Style};
 use crate::audit::backout::{Removal, RemovalPlan, RemoveCall};
 use crate::audit::drill::{DrillTarget, Outcome, Skipped};
 use crate::audit::options::mask_endpoint;
-use crate::audit::{Action, Call, Mode, Plan, Status};
+use crate::audit::{Action, AfterApply, Call, Mode, Plan, Status};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TextOptions {
@@ -16,10 +16,23 @@ pub struct TextOptions {
     pub show_endpoints: bool,
 }
 
-/// The plan as pretty JSON (the schema is documented in the README).
-pub fn json(plan: &Plan) -> String {
+/// The plan as pretty JSON (the schema is documented in the README), with subscription
+/// endpoints masked unless `show_endpoints`: a webhook URL carries its token, and JSON ends up
+/// in CI logs and artifacts.
+pub fn json(plan: &Plan, show_endpoints: bool) -> String {
+    let mut shown = plan.clone();
+    if !show_endpoints {
+        for action in &mut shown.actions {
+            if let Call::Subscribe {
+                protocol, endpoint, ..
+            } = &mut action.call
+            {
+                *endpoint = mask_endpoint(protocol, endpoint);
+            }
+        }
+    }
     // A plan holds only strings, numbers, maps and lists: serialising it cannot fail.
-    serde_json::to_string_pretty(plan).unwrap_or_default()
+    serde_json::to_string_pretty(&shown).unwrap_or_default()
 }
 
 struct Painter(bool);
@@ -143,7 +156,16 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
 
     out.push('\n');
     if plan.actions.is_empty() {
-        let _ = writeln!(out, "No changes. {}", summary_tail(plan));
+        // "No changes" would read as "all is well": say it only when it is.
+        let head = if plan.is_compliant() {
+            "No changes."
+        } else {
+            "Nothing to apply."
+        };
+        let _ = writeln!(out, "{head} {}", summary_tail(plan));
+        for line in unplanned(plan) {
+            let _ = writeln!(out, "{line}");
+        }
         return out;
     }
     let _ = writeln!(
@@ -176,7 +198,75 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
         )),
         summary_tail(plan)
     );
+    for line in unplanned(plan) {
+        let _ = writeln!(out, "{line}");
+    }
     out
+}
+
+/// Why some non-compliant controls stay so after an apply, and what would fix it: one line per
+/// reason, e.g. "Nothing can be planned for 13 non-compliant controls: no topic to notify
+/// (pass --notify PROTOCOL:ENDPOINT or --topic-arn ARN)."
+pub fn unplanned(plan: &Plan) -> Vec<String> {
+    let mut reasons: Vec<(&'static str, usize)> = Vec::new();
+    for c in &plan.controls {
+        if c.after_apply != Some(AfterApply::NonCompliant) {
+            continue;
+        }
+        let reason = c
+            .findings
+            .iter()
+            .find_map(|f| unplanned_reason(&f.code))
+            .unwrap_or("see each control's findings above");
+        match reasons.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += 1,
+            None => reasons.push((reason, 1)),
+        }
+    }
+    reasons
+        .into_iter()
+        .map(|(reason, n)| {
+            format!(
+                "Nothing can be planned for {n} non-compliant control{}: {reason}.",
+                if n == 1 { "" } else { "s" }
+            )
+        })
+        .collect()
+}
+
+/// Controls that will be whole once someone confirms a new subscription.
+pub fn awaiting_confirmation(plan: &Plan) -> usize {
+    plan.controls
+        .iter()
+        .filter(|c| c.after_apply == Some(AfterApply::AwaitsConfirmation))
+        .count()
+}
+
+fn unplanned_reason(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "needs_subscriber" => {
+            "no topic to notify (pass --notify PROTOCOL:ENDPOINT or --topic-arn ARN)"
+        }
+        "no_trail" | "no_qualifying_trail" => {
+            "no qualifying trail (fix a trail as its findings say; cis-fix does not change trails)"
+        }
+        "not_auditable" => "AWS denied reads (grant the permissions named above)",
+        "topic_not_subscribed" => {
+            "the topic has no confirmed subscription (subscribe an endpoint to it and confirm it)"
+        }
+        "topic_delivery_unverified" => {
+            "delivery to the topic cannot be proven (`cis-fix drill` proves it)"
+        }
+        "topic_key_denies_cloudwatch" | "topic_policy_denies_cloudwatch" => {
+            "the topic's key or policy blocks CloudWatch (see the findings)"
+        }
+        "alarm_name_taken" => "cis-fix's alarm names are taken by alarms it did not create",
+        "log_group_filter_limit" => "the log group has 100 metric filters, the limit",
+        "topic_not_found" | "topic_in_other_region" | "topic_name_taken" => {
+            "the topic option names a topic cis-fix cannot use (see the findings)"
+        }
+        _ => return None,
+    })
 }
 
 fn summary_tail(plan: &Plan) -> String {

@@ -58,7 +58,7 @@ fn text_plan() {
 fn json_plan() {
     let (s, options) = half_compliant();
     let plan = audit(&catalog(&["4.3", "4.4", "4.6"]), &s, &options);
-    insta::assert_snapshot!(json(&plan));
+    insta::assert_snapshot!(json(&plan, false));
 }
 
 #[test]

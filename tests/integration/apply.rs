@@ -80,11 +80,7 @@ async fn apply_from_a_bare_trail_then_the_plan_is_clean_and_a_second_apply_write
     account.reset_calls();
     let out = account.run(&["apply", "--notify", &notify, "--auto-approve"]);
     assert_ok(&out);
-    assert!(
-        stdout(&out).contains("Nothing to apply."),
-        "{}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).contains("No changes."), "{}", stdout(&out));
     assert!(writes(&account).is_empty(), "{:?}", writes(&account));
 }
 
@@ -306,7 +302,8 @@ async fn without_a_terminal_and_without_auto_approve_nothing_is_written() {
     assert!(writes(&account).is_empty());
 }
 
-/// Runs cis-fix on a pseudo-terminal (util-linux `script`), typing `answer` at the prompt.
+/// Runs cis-fix on a pseudo-terminal (util-linux `script`), typing `answer` at the prompt
+/// (see prompt.rs for the question itself).
 fn on_terminal(account: &Account, args: &[&str], answer: &str) -> std::process::Output {
     let mut inner = vec![env!("CARGO_BIN_EXE_cis-fix").to_string()];
     inner.extend(args.iter().map(|a| a.to_string()));
@@ -322,7 +319,7 @@ fn on_terminal(account: &Account, args: &[&str], answer: &str) -> std::process::
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("run script(1)");
     let mut stdin = child.stdin.take().expect("stdin");
-    // Answer once the prompt is up; the key waits in the terminal's buffer until read.
+    // Answer once the prompt is up; the line waits in the terminal's buffer until read.
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let _ = stdin.write_all(answer.as_bytes());
     let _ = stdin.flush();
@@ -338,16 +335,19 @@ async fn on_a_terminal_no_refuses_and_yes_applies() {
     let notify = queue(&account);
     let args = ["apply", "--controls", "4.6", "--notify", notify.as_str()];
     account.reset_calls();
-    let out = on_terminal(&account, &args, "n");
+    let out = on_terminal(&account, &args, "no\n");
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(
-        stdout(&out).contains("Apply these 4 changes?"),
+        stdout(&out).contains(&format!(
+            "Apply 4 changes to account {} in us-east-1? Only 'yes' will be accepted:",
+            account.id
+        )),
         "{}",
         stdout(&out)
     );
     assert!(writes(&account).is_empty(), "{:?}", writes(&account));
 
-    let out = on_terminal(&account, &args, "y");
+    let out = on_terminal(&account, &args, "yes\n");
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("Apply complete"), "{}", stdout(&out));
     assert_eq!(

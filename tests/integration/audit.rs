@@ -403,7 +403,8 @@ async fn the_plan_reuses_what_exists_and_creates_only_what_is_missing() {
     assert_eq!(all[0]["topic_arn"], topic_arn.as_str());
     assert_eq!(all[0]["tags"]["cis-fix:managed"], "true");
     assert_eq!(all[1]["protocol"], "email");
-    assert_eq!(all[1]["endpoint"], "sec@example.com");
+    // Endpoints are masked in JSON too (a webhook URL carries its token).
+    assert_eq!(all[1]["endpoint"], "s****@example.com");
     // 4.6's alarm watches the existing filter's metric.
     let alarm_46 = all.iter().find(|a| a["control"] == "4.6").unwrap();
     assert_eq!(alarm_46["metric_name"], "Failures");
@@ -464,12 +465,20 @@ async fn resources_cis_fix_did_not_create_are_never_planned_for_change() {
         )
         .await;
 
-    let plan = account.plan(&["--controls", "4.6", "--notify", "email:sec@example.com"]);
+    // The default --topic-name is taken: an input error, before anything is planned.
+    let out = account.run(&[
+        "plan",
+        "--controls",
+        "4.6",
+        "--notify",
+        "email:sec@example.com",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = crate::harness::stderr(&out);
     assert!(
-        codes(&plan, "4.6").contains(&"topic_name_taken".to_string()),
-        "{plan:#}"
+        err.contains("a topic named `cis-fix-alerts` exists"),
+        "{err}"
     );
-    assert!(plan["actions"].as_array().unwrap().is_empty(), "{plan:#}");
 
     // With another topic name, the alarm gets a name that does not collide with the user's.
     let plan = account.plan(&[
@@ -508,12 +517,13 @@ async fn topic_arn_is_used_as_it_is() {
     assert_eq!(alarm["alarm_actions"], serde_json::json!([topic]));
 
     let missing = account.topic_arn("does-not-exist");
-    let plan = account.plan(&["--controls", "4.6", "--topic-arn", &missing]);
-    assert_eq!(
-        codes(&plan, "4.6").last().map(String::as_str),
-        Some("topic_not_found")
+    let out = account.run(&["plan", "--controls", "4.6", "--topic-arn", &missing]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = crate::harness::stderr(&out);
+    assert!(
+        err.contains(&format!("--topic-arn {missing} does not exist")),
+        "{err}"
     );
-    assert!(plan["actions"].as_array().unwrap().is_empty());
 }
 
 #[tokio::test]

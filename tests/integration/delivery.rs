@@ -203,34 +203,29 @@ async fn topic_kms_key_is_checked_before_it_is_used() {
     let (_, queue) = account.queue("inbox").await;
     let notify = format!("sqs:{queue}");
 
-    let plan = account.plan(&[
-        "--controls",
-        "4.6",
-        "--notify",
-        &notify,
-        "--topic-kms-key",
-        "alias/aws/sns",
-    ]);
-    assert!(plan["actions"].as_array().unwrap().is_empty(), "{plan:#}");
-    assert!(
-        codes(&plan, "4.6").contains(&"topic_key_denies_cloudwatch".to_string()),
-        "{plan:#}"
-    );
-
+    // A key that would block CloudWatch is an input error: one line, no plan, no write.
     let blocked = account.key(None).await;
-    let plan = account.plan(&[
-        "--controls",
-        "4.6",
-        "--notify",
-        &notify,
-        "--topic-kms-key",
-        &blocked,
-    ]);
-    assert!(plan["actions"].as_array().unwrap().is_empty(), "{plan:#}");
-    assert!(
-        messages(&plan, "4.6").contains("cloudwatch.amazonaws.com"),
-        "{plan:#}"
-    );
+    for key in ["alias/aws/sns", blocked.as_str()] {
+        account.reset_calls();
+        let out = account.run(&[
+            "plan",
+            "--controls",
+            "4.6",
+            "--notify",
+            &notify,
+            "--topic-kms-key",
+            key,
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("--topic-kms-key") && err.contains(key),
+            "{err}"
+        );
+        // It shows the key-policy statement to add.
+        assert!(err.contains("cloudwatch.amazonaws.com"), "{err}");
+        assert!(writes(&account).is_empty());
+    }
 
     let good = account
         .key(Some(&key_policy(&account, &[cloudwatch_key_statement()])))

@@ -4,8 +4,11 @@
 mod apply;
 mod audit;
 mod cli;
+mod connect;
 mod delivery;
 mod emulator;
 mod faults;
 mod harness;
+mod honest;
+mod prompt;
 mod verdicts;

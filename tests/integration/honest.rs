@@ -1,0 +1,294 @@
+//! Honest in a pipeline (issue 13): options that name something unusable are input errors,
+//! summaries and exit codes say what an apply leaves undone, endpoints never leak, and saved
+//! plans a team can use.
+
+use crate::harness::{assert_ok, status, stderr, stdout, writes, Account, TrailSpec};
+
+const GROUP: &str = "cloudtrail/management";
+
+async fn account_with_trail() -> Account {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    account
+}
+
+/// Runs `cis-fix ARGS`, expecting an input error: exit 1, one line naming `option` and
+/// `value`, nothing on stdout, no write.
+fn assert_input_error(account: &Account, args: &[&str], option: &str, value: &str) {
+    account.reset_calls();
+    let out = account.run(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{args:?}: one line: {err}"
+    );
+    assert!(
+        err.contains(option) && err.contains(value),
+        "{args:?}: {err}"
+    );
+    assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
+    assert!(
+        writes(account).is_empty(),
+        "{args:?}: {:?}",
+        writes(account)
+    );
+}
+
+#[tokio::test]
+async fn options_naming_something_unusable_are_input_errors() {
+    let account = account_with_trail().await;
+    let missing = format!("arn:aws:sns:us-east-1:{}:no-such-topic", account.id);
+    for command in [&["plan"][..], &["apply", "--auto-approve"][..]] {
+        let mut args = command.to_vec();
+        args.extend(["--topic-arn", missing.as_str()]);
+        assert_input_error(&account, &args, "--topic-arn", &missing);
+    }
+
+    let elsewhere = account
+        .topic("alerts")
+        .await
+        .replace("us-east-1", "eu-west-1");
+    assert_input_error(
+        &account,
+        &["apply", "--auto-approve", "--topic-arn", &elsewhere],
+        "--topic-arn",
+        &elsewhere,
+    );
+
+    // A topic named like cis-fix's, made by someone else.
+    account.topic("cis-fix-alerts").await;
+    assert_input_error(
+        &account,
+        &[
+            "apply",
+            "--auto-approve",
+            "--notify",
+            "sqs:arn:aws:sqs:us-east-1:111122223333:q",
+        ],
+        "--topic-name",
+        "cis-fix-alerts",
+    );
+
+    let other = account_with_trail().await;
+    assert_input_error(
+        &other,
+        &[
+            "apply",
+            "--auto-approve",
+            "--notify",
+            "sqs:arn:aws:sqs:us-east-1:111122223333:q",
+            "--topic-kms-key",
+            "alias/aws/sns",
+        ],
+        "--topic-kms-key",
+        "alias/aws/sns",
+    );
+}
+
+#[tokio::test]
+async fn no_changes_only_when_all_is_compliant_and_apply_says_what_it_leaves_undone() {
+    let account = account_with_trail().await;
+    // No --notify and no topic to reuse: nothing can be planned.
+    let out = account.run(&["plan"]);
+    let text = stdout(&out);
+    assert!(!text.contains("No changes."), "{text}");
+    assert!(
+        text.contains("Nothing can be planned for 15 non-compliant controls: no topic to notify (pass --notify PROTOCOL:ENDPOINT or --topic-arn ARN)."),
+        "{text}"
+    );
+    account.reset_calls();
+    let out = account.run(&["apply", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no topic to notify"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(writes(&account).is_empty());
+
+    // An email subscriber: the apply is complete but for the confirmation, and says so.
+    let out = account.run(&[
+        "apply",
+        "--controls",
+        "4.1,4.6",
+        "--notify",
+        "email:security@example.com",
+        "--auto-approve",
+    ]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("2 controls wait for a subscription to be confirmed"),
+        "{}",
+        stdout(&out)
+    );
+
+    // An SQS subscriber: compliant at once, exit 0.
+    let sqs = account_with_trail().await;
+    let (_, queue) = sqs.queue("inbox").await;
+    let out = sqs.run(&[
+        "apply",
+        "--controls",
+        "4.1",
+        "--notify",
+        &format!("sqs:{queue}"),
+        "--auto-approve",
+    ]);
+    assert_ok(&out);
+    let plan = sqs.plan(&["--controls", "4.1"]);
+    assert_eq!(status(&plan, "4.1"), "compliant");
+    let out = sqs.run(&["plan", "--controls", "4.1"]);
+    assert!(stdout(&out).contains("No changes."), "{}", stdout(&out));
+}
+
+#[tokio::test]
+async fn a_webhook_token_never_appears_in_output() {
+    const TOKEN: &str = "XoXb5ecretT0ken";
+    let account = account_with_trail().await;
+    let notify = format!("https:https://hooks.example.com/services/T000/B000/{TOKEN}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.json");
+    let file = path.to_str().unwrap();
+    let runs = [
+        vec!["plan", "--notify", &notify],
+        vec!["plan", "--notify", &notify, "--format", "json", "--stats"],
+        vec!["plan", "--notify", &notify, "--out", file],
+        vec!["apply", "--notify", &notify, "--auto-approve", "--stats"],
+        vec!["plan", "--format", "json"],
+        vec!["backout", "--auto-approve"],
+    ];
+    for args in runs {
+        let out = account.run(&args);
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(!all.contains(TOKEN), "{args:?} printed the token:\n{all}");
+    }
+    // The saved plan must keep it to subscribe, in a file only its owner can read.
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert!(saved.contains(TOKEN));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    // --show-endpoints is the explicit exception.
+    let out = account.run(&["plan", "--notify", &notify, "--show-endpoints"]);
+    assert!(stdout(&out).contains(TOKEN));
+}
+
+#[tokio::test]
+async fn saved_plans_a_team_can_use() {
+    let account = account_with_trail().await;
+    let (_, queue) = account.queue("inbox").await;
+    let notify = format!("sqs:{queue}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.json");
+    let file = path.to_str().unwrap();
+    let save = || {
+        assert_ok(&account.run(&[
+            "plan",
+            "--controls",
+            "4.1,4.6",
+            "--notify",
+            &notify,
+            "--out",
+            file,
+        ]))
+    };
+    save();
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(saved["cis_fix_version"], env!("CARGO_PKG_VERSION"));
+    assert!(saved["created_at"].as_str().unwrap().ends_with('Z'));
+
+    // An unrelated alarm (autoscaling, say) changes: the plan is still good.
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+    account
+        .cloudwatch()
+        .put_metric_alarm()
+        .alarm_name("TargetTracking-cpu-high")
+        .metric_name("CPUUtilization")
+        .namespace("AWS/EC2")
+        .statistic(Statistic::Average)
+        .period(60)
+        .threshold(70.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .evaluation_periods(3)
+        .send()
+        .await
+        .unwrap();
+
+    // Options that would change the plan are refused with a plan file.
+    for extra in [
+        &["--benchmark", "cis-1.4"][..],
+        &["--topic-name", "other"][..],
+    ] {
+        let mut args = vec!["apply", file];
+        args.extend_from_slice(extra);
+        let out = account.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains("cannot be used with"),
+            "{}",
+            stderr(&out)
+        );
+    }
+
+    // A saved plan is the approval: no prompt, even without a terminal.
+    let out = account.run(&["apply", file]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("Apply complete"), "{}", stdout(&out));
+
+    // A relevant change makes it stale, and the message gives the whole original command.
+    save();
+    account
+        .filter(
+            GROUP,
+            "new",
+            "{ $.eventName = ConsoleLogin }",
+            "Logins",
+            "CISBenchmark",
+        )
+        .await;
+    let out = account.run(&["apply", file]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("stale"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "cis-fix plan --controls 4.1,4.6 --notify {notify} --out {file}"
+        )),
+        "{err}"
+    );
+
+    // --out - writes the saved plan to stdout, the view to stderr.
+    let out = account.run(&[
+        "plan",
+        "--controls",
+        "4.1",
+        "--notify",
+        &notify,
+        "--out",
+        "-",
+    ]);
+    assert_ok(&out);
+    let piped: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(piped["kind"], "cis-fix-saved-plan");
+    assert!(
+        stderr(&out).contains("4.1 unauthorized-api-calls"),
+        "{}",
+        stderr(&out)
+    );
+
+    // An unwritable --out fails before any AWS call.
+    account.reset_calls();
+    let out = account.run(&["plan", "--out", "/nonexistent-dir/plan.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("/nonexistent-dir/plan.json"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(account.calls().is_empty(), "{:?}", account.calls());
+}
