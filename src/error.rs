@@ -100,6 +100,26 @@ pub enum Error {
     #[error("{count} control{} could not be audited: AWS denied {permissions}. Grant these read permissions (examples/iam-plan.json lists what plan needs) and run again", if *.count == 1 { "" } else { "s" })]
     NotAuditable { count: usize, permissions: String },
 
+    #[error("{count} control{} could not be audited from account {account}: organization trail `{trail}` of account {owner} may satisfy {}, and only {owner} can read it. Run `cis-fix plan --org` from the management account {owner} (or with credentials that reach it)", if *.count == 1 { "" } else { "s" }, if *.count == 1 { "it" } else { "them" })]
+    OrganizationTrailElsewhere {
+        count: usize,
+        account: String,
+        trail: String,
+        owner: String,
+    },
+
+    #[error("cannot assume role {role_arn}: {message}")]
+    AssumeRole { role_arn: String, message: String },
+
+    #[error("cannot list the organization's accounts: {message}. Run --org from the management account or a delegated administrator, or name the accounts with --accounts ID,ID")]
+    Organization { message: String },
+
+    #[error("{accounts} account{} could not be read and {controls} control verdict{} could not be decided (see above): grant the role in those accounts, or the permissions named, and run again", if *.accounts == 1 { "" } else { "s" }, if *.controls == 1 { "" } else { "s" })]
+    OrgNotAuditable { accounts: usize, controls: usize },
+
+    #[error("some accounts failed part-way ({failed}); the others are done. Every call is safe to repeat: run the same command again to finish")]
+    OrgApplyFailed { failed: String },
+
     #[error("cannot tell what cis-fix created: AWS denied {permissions}; nothing was changed. Grant these permissions (examples/iam-apply.json lists what apply and backout need) and run again")]
     Unverifiable { permissions: String },
 

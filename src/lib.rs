@@ -34,6 +34,7 @@ pub mod cli;
 pub mod error;
 pub mod events;
 pub mod inventory;
+pub mod org;
 pub mod ownership;
 pub mod pattern;
 pub mod policy;

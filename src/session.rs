@@ -244,6 +244,61 @@ impl Session {
         regional_client!(aws_sdk_kms, "kms", self, region)
     }
 
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        // Organizations is a global service, served from us-east-1 in the aws partition.
+        regional_client!(aws_sdk_organizations, "organizations", self, &self.region)
+    }
+
+    /// A session in `account` through the role `role_name` (the caller's partition), with
+    /// temporary credentials from `sts:AssumeRole`. It shares this session's call counter.
+    pub async fn assume(
+        &self,
+        partition: &str,
+        account: &str,
+        role_name: &str,
+        external_id: Option<&str>,
+    ) -> Result<Session> {
+        let role_arn = format!("arn:{partition}:iam::{account}:role/{role_name}");
+        let mut request = self
+            .sts()
+            .assume_role()
+            .role_arn(&role_arn)
+            .role_session_name("cis-fix");
+        if let Some(id) = external_id {
+            request = request.external_id(id);
+        }
+        let out = request.send().await.map_err(|e| Error::AssumeRole {
+            role_arn: role_arn.clone(),
+            message: crate::inventory::aws::aws_error("sts:AssumeRole", &self.region, e)
+                .to_string(),
+        })?;
+        let credentials = out.credentials.ok_or_else(|| Error::AssumeRole {
+            role_arn: role_arn.clone(),
+            message: "the reply has no credentials".into(),
+        })?;
+        let credentials = aws_credential_types::Credentials::new(
+            credentials.access_key_id,
+            credentials.secret_access_key,
+            Some(credentials.session_token),
+            None,
+            "cis-fix-assume-role",
+        );
+        let config = self
+            .config
+            .to_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+            )
+            .build();
+        Ok(Session {
+            config,
+            region: self.region.clone(),
+            calls: self.calls.clone(),
+            max_attempts: self.max_attempts,
+            last_notice: self.last_notice.clone(),
+        })
+    }
+
     pub fn sts(&self) -> aws_sdk_sts::Client {
         let config = aws_sdk_sts::config::Builder::from(&self.config)
             .interceptor(self.calls.clone())

@@ -333,6 +333,7 @@ pub(super) fn evaluate<'a>(
                     status: Status::Compliant,
                     findings: vec![],
                     chain: Some(Chain {
+                        account_id: snapshot.account_id.clone(),
                         trail: target.trails.join(", "),
                         region: region.clone(),
                         log_group: target.log_group.name.clone(),
@@ -356,6 +357,7 @@ pub(super) fn evaluate<'a>(
                         .and_then(|a| {
                             let (topic, count) = a.unproven.first().copied()?;
                             Some(Chain {
+                                account_id: snapshot.account_id.clone(),
                                 trail: target.trails.join(", "),
                                 region: region.clone(),
                                 log_group: target.log_group.name.clone(),

@@ -9,10 +9,12 @@
 pub mod backout;
 pub mod delivery;
 pub mod drill;
+mod elsewhere;
 mod evaluate;
 mod firing;
 mod near_miss;
 pub mod options;
+pub mod org;
 mod plan;
 mod planner;
 mod topic;
@@ -104,6 +106,7 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
     }
 
     let mut actions = planner.actions;
+    elsewhere::defer_to_owner(snapshot, &mut controls, &mut actions);
     // What could not be read may hold what the plan would create: decide nothing on it.
     if !snapshot.unreadable.is_empty() {
         let denied: Vec<String> = snapshot

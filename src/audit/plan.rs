@@ -36,6 +36,9 @@ pub struct TrailReport {
     pub log_group: Option<String>,
     /// Why the trail cannot anchor a chain; empty when it can.
     pub problems: Vec<String>,
+    /// For an organization trail: the account that owns it (the management account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_owner: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +104,9 @@ pub struct Finding {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Chain {
+    /// The account the chain's filter, alarm and topic live in (the log group's account).
+    #[serde(default)]
+    pub account_id: String,
     pub trail: String,
     pub region: String,
     pub log_group: String,

@@ -872,3 +872,56 @@ fn cis_fixs_own_drifted_alarm_is_changed_attribute_by_attribute() {
         "cis-fix's alarm differs: threshold 5 → 1"
     );
 }
+
+/// The organization trail of management account 999988887777, as a member sees it.
+fn organization_trail() -> Trail {
+    Trail {
+        name: "org".into(),
+        arn: "arn:aws:cloudtrail:us-east-1:999988887777:trail/org".into(),
+        home_region: REGION.into(),
+        is_multi_region: true,
+        log_group_arn: Some(
+            "arn:aws:logs:us-east-1:999988887777:log-group:aws-controltower/CloudTrailLogs:*"
+                .into(),
+        ),
+        is_organization_trail: true,
+        details_hidden: true,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_member_alone_defers_to_the_management_account() {
+    let mut s = account();
+    s.trails = vec![organization_trail()];
+    let plan = audit(&catalog(&["4.1", "4.6"]), &s, &notify());
+    for c in &plan.controls {
+        assert_eq!(c.status, Status::NotAuditable, "{}", c.id);
+        assert_eq!(c.findings.len(), 1);
+        assert!(
+            c.findings[0].message.contains("999988887777"),
+            "{}",
+            c.findings[0].message
+        );
+        assert!(c.findings[0].message.contains("cis-fix plan --org"));
+    }
+    assert!(plan.actions.is_empty(), "{:?}", plan.actions);
+    assert_eq!(plan.summary.not_auditable, 2);
+    assert_eq!(
+        plan.trails[0].organization_owner.as_deref(),
+        Some("999988887777")
+    );
+    assert!(plan.trails[0].problems[0].contains("only that account can read"));
+}
+
+#[test]
+fn a_members_own_chain_still_counts_beside_the_organization_trail() {
+    let mut s = account();
+    compliant_46(&mut s, FAILURES);
+    s.trails.push(organization_trail());
+    let plan = audit(&catalog(&["4.1", "4.6"]), &s, &notify());
+    assert_eq!(status(&plan, "4.6"), Status::Compliant);
+    assert_eq!(status(&plan, "4.1"), Status::NotAuditable);
+    // Nothing planned in the member for what the organization's chain may already serve.
+    assert!(plan.actions.is_empty(), "{:?}", plan.actions);
+}

@@ -7,6 +7,18 @@ use crate::inventory::{
 
 /// Why a trail does not count. Each reads as the end of "trail X …".
 pub fn problems(trail: &Trail) -> Vec<String> {
+    if trail.details_hidden {
+        // Whether it logs and what it records only its owner can tell.
+        return vec![format!(
+            "is {} of account {}, whose status and event selectors only that account can read",
+            if trail.is_organization_trail {
+                "the organization trail"
+            } else {
+                "a trail"
+            },
+            trail.owner().unwrap_or("(unknown)")
+        )];
+    }
     let mut problems = Vec::new();
     if !trail.is_multi_region {
         problems.push("is not multi-region (IsMultiRegionTrail is false)".to_string());
@@ -175,6 +187,9 @@ pub(crate) fn targets<'a>(
             qualifies: problems.is_empty(),
             log_group: log_group.as_ref().map(|lg| lg.name.clone()),
             problems: problems.clone(),
+            organization_owner: trail
+                .is_organization_trail
+                .then(|| trail.owner().unwrap_or_default().to_string()),
         });
         let Some(lg) = log_group.filter(|lg| lg.account == account) else {
             continue;

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::args::{Display, Selection};
+use super::args::{Accounts, Display, Selection};
 use super::output::{self, denied, finish, print};
 use super::ExitStatus;
 use crate::apply;
@@ -31,11 +31,22 @@ pub struct ApplyArgs {
     pub auto_approve: bool,
 
     #[command(flatten)]
+    pub accounts: Accounts,
+
+    #[command(flatten)]
     pub display: Display,
 }
 
 pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> Result<ExitStatus> {
     let started = Instant::now();
+    if let Some(reach) = args.accounts.reach() {
+        if args.plan_file.is_some() {
+            return Err(Error::Usage(
+                "a saved plan file cannot be used with --org or --accounts yet: run `cis-fix apply --org` to plan and apply in one go".into(),
+            ));
+        }
+        return apply_org(&args, &reach, connect, started).await;
+    }
     let (plan, snapshot, session) = match &args.plan_file {
         Some(path) => {
             let saved = SavedPlan::read(path)?;
@@ -90,4 +101,87 @@ pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> R
     ))?;
     finish(&args.display, &session, started)?;
     output::after_apply(&plan)
+}
+
+/// `apply --org` / `--accounts`: one plan across the accounts, one question, then each
+/// account's actions with that account's own session. An account that fails part-way does
+/// not stop the others; the summary says, per account, what was done and what failed.
+async fn apply_org(
+    args: &ApplyArgs,
+    reach: &crate::org::Reach,
+    connect: &crate::session::Connect,
+    started: Instant,
+) -> Result<ExitStatus> {
+    let catalog = args.selection.catalog()?;
+    let benchmark = args.selection.scope.full_catalog()?;
+    let options = args.selection.options();
+    let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
+    let reads = crate::org::read_accounts(
+        &session,
+        reach,
+        &options,
+        ReadMode::Verify,
+        Some(&benchmark),
+    )
+    .await?;
+    let plan = crate::audit::org::audit_org(
+        &catalog,
+        &reads.caller.account,
+        &session.region,
+        &reads.reads,
+        &options,
+    );
+    print(&render::org::org_text(&plan, args.display.text_options()))?;
+    // No write in an account that was not read in full: its actions were never planned.
+    let by_account = crate::audit::org::actions_by_account(&plan);
+    if by_account.is_empty() {
+        finish(&args.display, &session, started)?;
+        output::org_not_auditable(&plan)?;
+        return Ok(if plan.is_compliant() {
+            ExitStatus::Success
+        } else {
+            ExitStatus::NotCompliant
+        });
+    }
+    let count = plan.actions.len();
+    let question = format!(
+        "Apply {count} change{} to {} account{} in {}?",
+        if count == 1 { "" } else { "s" },
+        by_account.len(),
+        if by_account.len() == 1 { "" } else { "s" },
+        plan.region
+    );
+    print("\n")?;
+    super::prompt::confirm(&question, args.auto_approve).await?;
+    let mut failed = Vec::new();
+    for (account, actions) in &by_account {
+        let Some(account_session) = reads.sessions.get(account.as_str()) else {
+            failed.push(format!("{account}: no session (it was not read in full)"));
+            continue;
+        };
+        print(&format!("\nAccount {account}:\n"))?;
+        match apply::apply(account_session, actions, &mut std::io::stdout()).await {
+            Ok(done) => print(&format!(
+                "  {done} change{} made\n",
+                if done == 1 { "" } else { "s" }
+            ))?,
+            Err(e @ Error::Interrupted { .. }) => return Err(e),
+            Err(e) => failed.push(format!("{account}: {e}")),
+        }
+    }
+    print(&format!(
+        "\nApply complete in {} of {} accounts: {} created, {} changed.\n",
+        by_account.len() - failed.len(),
+        by_account.len(),
+        plan.summary.to_create,
+        plan.summary.to_change
+    ))?;
+    finish(&args.display, &session, started)?;
+    if !failed.is_empty() {
+        return Err(Error::OrgApplyFailed {
+            failed: failed.join("; "),
+        });
+    }
+    output::org_not_auditable(&plan)?;
+    Ok(ExitStatus::Success)
 }

@@ -145,3 +145,51 @@ impl Selection {
         }
     }
 }
+
+/// Which accounts: this one (the default), every account of the organization, or a list.
+#[derive(Debug, Args, Clone)]
+pub struct Accounts {
+    /// Every ACTIVE account of the organization (organizations:ListAccounts), from the
+    /// management account or a delegated administrator.
+    #[arg(long, conflicts_with = "accounts")]
+    pub org: bool,
+
+    /// Exactly these accounts (12-digit ids, comma-separated).
+    #[arg(long, value_name = "ID,ID", value_delimiter = ',', value_parser = parse_account_id)]
+    pub accounts: Vec<String>,
+
+    /// The role assumed in each other account (the caller's own account is read with its own
+    /// credentials).
+    #[arg(long, value_name = "NAME", default_value = crate::org::DEFAULT_ROLE)]
+    pub role: String,
+
+    /// External id for the role, if its trust policy asks for one.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+
+    /// Accounts read at once.
+    #[arg(long, value_name = "N", default_value_t = crate::org::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+}
+
+impl Accounts {
+    /// `None` for a single-account run.
+    pub fn reach(&self) -> Option<crate::org::Reach> {
+        (self.org || !self.accounts.is_empty()).then(|| crate::org::Reach {
+            org: self.org,
+            accounts: self.accounts.clone(),
+            role: self.role.clone(),
+            external_id: self.external_id.clone(),
+            concurrency: usize::from(self.concurrency),
+        })
+    }
+}
+
+fn parse_account_id(s: &str) -> std::result::Result<String, String> {
+    let id = s.trim();
+    if id.len() == 12 && id.chars().all(|c| c.is_ascii_digit()) {
+        Ok(id.to_string())
+    } else {
+        Err(format!("`{s}` is not a 12-digit AWS account id"))
+    }
+}

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::args::{Display, Scope};
+use super::args::{Accounts, Display, Scope};
 use super::output::{self, denied, finish, print};
 use super::ExitStatus;
 use crate::apply;
@@ -33,6 +33,9 @@ pub struct BackoutArgs {
     pub auto_approve: bool,
 
     #[command(flatten)]
+    pub accounts: Accounts,
+
+    #[command(flatten)]
     pub display: Display,
 }
 
@@ -41,6 +44,9 @@ pub(super) async fn run(
     connect: &crate::session::Connect,
 ) -> Result<ExitStatus> {
     let started = Instant::now();
+    if let Some(reach) = args.accounts.reach() {
+        return backout_org(&args, &reach, connect, started).await;
+    }
     let slugs = if args.scope.controls.is_empty() {
         None
     } else {
@@ -81,4 +87,95 @@ pub(super) async fn run(
     apply::remove(&session, &removal.removals, &mut std::io::stdout()).await?;
     print(&format!("\nBackout complete: {count} removed.\n"))?;
     finish(&args.display, &session, started)
+}
+
+/// `backout --org` / `--accounts`: what cis-fix created in every account, and nothing else.
+/// An account that was not read in full is not touched.
+async fn backout_org(
+    args: &BackoutArgs,
+    reach: &crate::org::Reach,
+    connect: &crate::session::Connect,
+    started: Instant,
+) -> Result<ExitStatus> {
+    let slugs = if args.scope.controls.is_empty() {
+        None
+    } else {
+        let selected = args.scope.catalog()?.controls;
+        Some(selected.into_iter().map(|c| c.slug).collect::<Vec<_>>())
+    };
+    let session = Session::connect(args.scope.region.as_deref(), connect).await?;
+    let options = Options {
+        notify: Vec::new(),
+        topic: TopicChoice::Name(args.topic_name.clone()),
+        topic_kms_key: None,
+    };
+    let reads =
+        crate::org::read_accounts(&session, reach, &options, ReadMode::Backout, None).await?;
+    let mut removals = Vec::new();
+    let mut unreadable = Vec::new();
+    for read in &reads.reads {
+        match &read.snapshot {
+            Ok(snapshot) if snapshot.unreadable.is_empty() => {
+                let removal = audit::backout::plan(snapshot, slugs.as_deref(), args.force);
+                print(&render::removal_text(
+                    &snapshot.account_id,
+                    &snapshot.region,
+                    &removal,
+                    args.display.text_options(),
+                ))?;
+                print("\n")?;
+                if !removal.removals.is_empty() {
+                    removals.push((read.account_id.clone(), removal.removals));
+                }
+            }
+            Ok(snapshot) => unreadable.push(format!(
+                "{}: AWS denied {}",
+                read.account_id,
+                denied(snapshot)
+            )),
+            Err(e) => unreadable.push(format!("{}: {e}", read.account_id)),
+        }
+    }
+    for line in &unreadable {
+        eprintln!("not touched: {line}");
+    }
+    let count: usize = removals.iter().map(|(_, r)| r.len()).sum();
+    if count > 0 {
+        let question = format!(
+            "Remove {count} resource{} created by cis-fix from {} account{}?",
+            if count == 1 { "" } else { "s" },
+            removals.len(),
+            if removals.len() == 1 { "" } else { "s" }
+        );
+        super::prompt::confirm(&question, args.auto_approve).await?;
+        let mut failed = Vec::new();
+        for (account, list) in &removals {
+            let Some(account_session) = reads.sessions.get(account.as_str()) else {
+                continue;
+            };
+            print(&format!("\nAccount {account}:\n"))?;
+            match apply::remove(account_session, list, &mut std::io::stdout()).await {
+                Ok(_) => {}
+                Err(e @ Error::Interrupted { .. }) => return Err(e),
+                Err(e) => failed.push(format!("{account}: {e}")),
+            }
+        }
+        print(&format!(
+            "\nBackout complete: {count} removed across {} accounts.\n",
+            removals.len()
+        ))?;
+        if !failed.is_empty() {
+            return Err(Error::OrgApplyFailed {
+                failed: failed.join("; "),
+            });
+        }
+    }
+    finish(&args.display, &session, started)?;
+    if !unreadable.is_empty() {
+        return Err(Error::OrgNotAuditable {
+            accounts: unreadable.len(),
+            controls: 0,
+        });
+    }
+    Ok(ExitStatus::Success)
 }

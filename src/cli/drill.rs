@@ -38,8 +38,9 @@ pub(super) async fn run(args: DrillArgs, connect: &crate::session::Connect) -> R
     let session = Session::connect(args.scope.region.as_deref(), connect).await?;
     // The chains as they are: no --notify, no topic of cis-fix's to create.
     let options = Options::default();
-    let mut snapshot = super::output::read(&session, &options, ReadMode::Plan).await?;
-    super::output::ask_aws(&session, &args.scope.full_catalog()?, &mut snapshot).await?;
+    let benchmark = args.scope.full_catalog()?;
+    let snapshot =
+        crate::org::read_account(&session, &options, ReadMode::Plan, Some(&benchmark)).await?;
     let plan = audit::audit(&catalog, &snapshot, &options);
     let (targets, skipped) = drill::targets(&plan, &snapshot);
     let text = args.display.text_options();

@@ -7,11 +7,10 @@ use std::time::Instant;
 
 use super::args::{Display, Selection};
 use super::ExitStatus;
-use crate::audit::{self, Options, Plan, TopicChoice};
-use crate::catalog::Catalog;
+use crate::audit::{self, Options, Plan};
 use crate::error::{Error, Result};
 use crate::inventory::aws::ReadMode;
-use crate::inventory::{self, Snapshot};
+use crate::inventory::Snapshot;
 use crate::session::Session;
 
 /// Reads the account and audits it.
@@ -22,37 +21,16 @@ pub(super) async fn observe(
 ) -> Result<(Options, Snapshot, Plan)> {
     let catalog = selection.catalog()?;
     let options = selection.options();
-    let mut snapshot = read(session, &options, mode).await?;
-    ask_aws(session, &selection.scope.full_catalog()?, &mut snapshot).await?;
+    let benchmark = selection.scope.full_catalog()?;
+    let snapshot = crate::org::read_account(session, &options, mode, Some(&benchmark)).await?;
     let plan = audit::audit(&catalog, &snapshot, &options);
     Ok((options, snapshot, plan))
 }
 
-/// Has AWS's own evaluator check the filters written differently from the catalog, for every
-/// control of the benchmark (not only the selected ones, so the calls do not depend on them).
-pub(super) async fn ask_aws(
-    session: &Session,
-    benchmark: &Catalog,
-    snapshot: &mut Snapshot,
-) -> Result<()> {
-    let requests = audit::witness::requests(benchmark, snapshot);
-    inventory::aws::test_patterns(session, &requests, snapshot).await
-}
-
-/// Reads the account as `options` need it: the topics they name, plus `mode`'s extras.
+/// Reads the account as `options` need it (see [`crate::org::read_account`]), without
+/// AWS's pattern tests.
 pub(super) async fn read(session: &Session, options: &Options, mode: ReadMode) -> Result<Snapshot> {
-    let topic = options.topic.clone();
-    let topics_of_interest = move |region: &str, account: &str| match &topic {
-        TopicChoice::Arn(arn) => vec![arn.clone()],
-        TopicChoice::Name(name) => vec![inventory::topic_arn(region, account, name)],
-    };
-    inventory::aws::read(
-        session,
-        &topics_of_interest,
-        options.topic_kms_key.as_deref(),
-        mode,
-    )
-    .await
+    crate::org::read_account(session, options, mode, None).await
 }
 
 /// The permissions a snapshot was denied, for messages.
@@ -69,6 +47,20 @@ pub(super) fn denied(snapshot: &Snapshot) -> String {
 pub(super) fn not_auditable(plan: &Plan, snapshot: &Snapshot) -> Result<()> {
     if plan.summary.not_auditable == 0 {
         return Ok(());
+    }
+    if snapshot.unreadable.is_empty() {
+        if let Some(trail) = snapshot
+            .trails
+            .iter()
+            .find(|t| t.is_organization_trail && t.owner() != Some(snapshot.account_id.as_str()))
+        {
+            return Err(Error::OrganizationTrailElsewhere {
+                count: plan.summary.not_auditable,
+                account: snapshot.account_id.clone(),
+                trail: trail.name.clone(),
+                owner: trail.owner().unwrap_or_default().to_string(),
+            });
+        }
     }
     Err(Error::NotAuditable {
         count: plan.summary.not_auditable,
@@ -146,4 +138,17 @@ pub(super) fn after_apply(plan: &Plan) -> Result<ExitStatus> {
         eprintln!("{line}");
     }
     Ok(ExitStatus::NotCompliant)
+}
+
+/// An organization plan that could not audit some accounts or controls ends in an error, after
+/// everything was shown.
+pub(super) fn org_not_auditable(plan: &crate::audit::org::OrgPlan) -> Result<()> {
+    let s = &plan.summary;
+    if s.accounts_not_auditable == 0 && s.not_auditable == 0 {
+        return Ok(());
+    }
+    Err(Error::OrgNotAuditable {
+        accounts: s.accounts_not_auditable,
+        controls: s.not_auditable,
+    })
 }

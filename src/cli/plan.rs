@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::args::{Display, Format, Selection};
+use super::args::{Accounts, Display, Format, Selection};
 use super::output::{self, print, report_stats};
 use super::ExitStatus;
 use crate::error::Result;
@@ -33,6 +33,9 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
 
     #[command(flatten)]
+    pub accounts: Accounts,
+
+    #[command(flatten)]
     pub display: Display,
 }
 
@@ -45,6 +48,9 @@ pub(super) async fn run(args: PlanArgs, connect: &crate::session::Connect) -> Re
         crate::saved::check_writable(path)?;
     }
     let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
+    if let Some(reach) = args.accounts.reach() {
+        return plan_org(&args, &reach, &session, started).await;
+    }
     let (options, snapshot, plan) =
         output::observe(&args.selection, &session, ReadMode::Plan).await?;
     output::refuse_input_errors(&plan)?;
@@ -81,6 +87,47 @@ pub(super) async fn run(args: PlanArgs, connect: &crate::session::Connect) -> Re
         report_stats(&session, started);
     }
     output::not_auditable(&plan, &snapshot)?;
+    Ok(if args.detailed_exitcode && !plan.is_compliant() {
+        ExitStatus::NotCompliant
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// `plan --org` / `--accounts`: every account read (one session each), one audit across them.
+async fn plan_org(
+    args: &PlanArgs,
+    reach: &crate::org::Reach,
+    session: &Session,
+    started: Instant,
+) -> Result<ExitStatus> {
+    if args.out.is_some() {
+        return Err(crate::error::Error::Usage(
+            "--out is not available with --org or --accounts yet: review the plan, then run `cis-fix apply` per account".into(),
+        ));
+    }
+    let catalog = args.selection.catalog()?;
+    let benchmark = args.selection.scope.full_catalog()?;
+    let options = args.selection.options();
+    let reads =
+        crate::org::read_accounts(session, reach, &options, ReadMode::Plan, Some(&benchmark))
+            .await?;
+    let plan = crate::audit::org::audit_org(
+        &catalog,
+        &reads.caller.account,
+        &session.region,
+        &reads.reads,
+        &options,
+    );
+    let rendered = match args.format {
+        Format::Json => render::org::org_json(&plan, args.display.show_endpoints) + "\n",
+        Format::Text => render::org::org_text(&plan, args.display.text_options()),
+    };
+    print(&rendered)?;
+    if args.display.stats {
+        report_stats(session, started);
+    }
+    output::org_not_auditable(&plan)?;
     Ok(if args.detailed_exitcode && !plan.is_compliant() {
         ExitStatus::NotCompliant
     } else {

@@ -112,8 +112,11 @@ pub async fn read(
 ) -> Result<Snapshot> {
     let region = session.region.clone();
     let denied = Denied::default();
-    let (account_id, trails) =
-        tokio::try_join!(account_id(session), list_trails(session, &region, &denied))?;
+    let (account_id, listed) = tokio::try_join!(
+        account_id(session),
+        describe_trails(session, &region, &denied)
+    )?;
+    let trails = trail_details(session, &region, &account_id, listed, &denied).await?;
 
     // Regions that matter are those the trails' log groups live in (in this account).
     let mut log_groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -169,7 +172,12 @@ async fn account_id(session: &Session) -> Result<String> {
     })
 }
 
-async fn list_trails(session: &Session, region: &str, denied: &Denied) -> Result<Vec<Trail>> {
+/// `DescribeTrails`, shadow trails included (an organization trail shows in every member).
+async fn describe_trails(
+    session: &Session,
+    region: &str,
+    denied: &Denied,
+) -> Result<Vec<aws_sdk_cloudtrail::types::Trail>> {
     let client = session.cloudtrail(region);
     let out = client
         .describe_trails()
@@ -189,42 +197,64 @@ async fn list_trails(session: &Session, region: &str, denied: &Denied) -> Result
                 .is_some_and(|arn| seen.insert(arn.clone()))
         })
         .collect();
+    Ok(listed)
+}
+
+/// Each trail's status and selectors, read in its home region by ARN. AWS lets only the
+/// trail's owner read them: a trail of another account (an organization trail seen from a
+/// member) is not asked about, and is marked hidden; so is a trail that vanished meanwhile.
+async fn trail_details(
+    session: &Session,
+    region: &str,
+    account: &str,
+    listed: Vec<aws_sdk_cloudtrail::types::Trail>,
+    denied: &Denied,
+) -> Result<Vec<Trail>> {
     let details = listed.into_iter().map(|t| {
         let arn = t.trail_arn.clone().unwrap_or_default();
         let home = t.home_region.clone().unwrap_or_else(|| region.to_string());
+        let foreign = Arn::parse(&arn).is_some_and(|a| a.account != account);
         async move {
+            if foreign {
+                return Ok(hidden_trail(t, arn, home));
+            }
             // Status and selectors are read in the trail's home region, by ARN, which also
             // works for the shadow copies of multi-region trails.
             let client = session.cloudtrail(&home);
             let (status, selectors) = tokio::try_join!(
                 async {
-                    let status = client
-                        .get_trail_status()
-                        .name(&arn)
-                        .send()
-                        .await
-                        .map(|o| o.is_logging)
-                        .map_err(|e| aws_error("cloudtrail:GetTrailStatus", &home, e));
+                    // Some(Some(logging)) read; Some(None) gone; None denied (recorded).
+                    let status = match client.get_trail_status().name(&arn).send().await {
+                        Ok(o) => Ok(Some(Some(o.is_logging.unwrap_or(false)))),
+                        Err(e) if e.code() == Some("TrailNotFoundException") => Ok(Some(None)),
+                        Err(e) => Err(aws_error("cloudtrail:GetTrailStatus", &home, e)),
+                    };
                     tolerate(status, denied)
                 },
                 async {
-                    let selectors = client
-                        .get_event_selectors()
-                        .trail_name(&arn)
-                        .send()
-                        .await
-                        .map(|o| (o.event_selectors, o.advanced_event_selectors))
-                        .map_err(|e| aws_error("cloudtrail:GetEventSelectors", &home, e));
+                    let selectors = match client.get_event_selectors().trail_name(&arn).send().await
+                    {
+                        Ok(o) => Ok((o.event_selectors, o.advanced_event_selectors)),
+                        Err(e) if e.code() == Some("TrailNotFoundException") => Ok((None, None)),
+                        Err(e) => Err(aws_error("cloudtrail:GetEventSelectors", &home, e)),
+                    };
                     tolerate(selectors, denied)
                 },
             )?;
             let (event_selectors, advanced_event_selectors) = selectors;
+            let is_logging = match status {
+                Some(Some(logging)) => logging,
+                Some(None) => return Ok(hidden_trail(t, arn, home)),
+                None => false,
+            };
             Ok::<_, Error>(Trail {
+                is_organization_trail: t.is_organization_trail.unwrap_or(false),
+                details_hidden: false,
                 name: t.name.unwrap_or_default(),
                 arn,
                 home_region: home.clone(),
                 is_multi_region: t.is_multi_region_trail.unwrap_or(false),
-                is_logging: status.unwrap_or(false),
+                is_logging,
                 log_group_arn: t.cloud_watch_logs_log_group_arn.filter(|a| !a.is_empty()),
                 event_selectors: event_selectors
                     .unwrap_or_default()
@@ -266,6 +296,22 @@ async fn list_trails(session: &Session, region: &str, denied: &Denied) -> Result
     let mut trails = try_join_all(details).await?;
     trails.sort_by(|a, b| a.name.cmp(&b.name).then(a.arn.cmp(&b.arn)));
     Ok(trails)
+}
+
+/// A trail whose status and selectors this account may not read: what `DescribeTrails` says.
+fn hidden_trail(t: aws_sdk_cloudtrail::types::Trail, arn: String, home: String) -> Trail {
+    Trail {
+        name: t.name.unwrap_or_default(),
+        arn,
+        home_region: home,
+        is_multi_region: t.is_multi_region_trail.unwrap_or(false),
+        is_logging: false,
+        log_group_arn: t.cloud_watch_logs_log_group_arn.filter(|a| !a.is_empty()),
+        event_selectors: Vec::new(),
+        advanced_event_selectors: Vec::new(),
+        is_organization_trail: t.is_organization_trail.unwrap_or(false),
+        details_hidden: true,
+    }
 }
 
 async fn read_region(

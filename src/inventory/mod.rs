@@ -2,6 +2,7 @@
 //! nothing else. The audit works on this data only, so it is tested without AWS.
 
 pub mod aws;
+pub mod org;
 
 use std::collections::BTreeMap;
 
@@ -56,6 +57,20 @@ pub struct Trail {
     pub log_group_arn: Option<String>,
     pub event_selectors: Vec<EventSelector>,
     pub advanced_event_selectors: Vec<AdvancedEventSelector>,
+    /// `IsOrganizationTrail`: it logs every account of the organization.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_organization_trail: bool,
+    /// Its status and selectors could not be read: AWS lets only a trail's owner read them, so
+    /// an organization trail seen from a member account is listed but hidden.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub details_hidden: bool,
+}
+
+impl Trail {
+    /// The account that owns the trail (from its ARN).
+    pub fn owner(&self) -> Option<&str> {
+        Arn::parse(&self.arn).map(|a| a.account)
+    }
 }
 
 /// A classic event selector (`GetEventSelectors.EventSelectors`).

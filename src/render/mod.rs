@@ -9,6 +9,8 @@ use crate::audit::drill::{DrillTarget, Outcome, Skipped};
 use crate::audit::options::mask_endpoint;
 use crate::audit::{Action, AfterApply, Call, Mode, Plan, Status};
 
+pub mod org;
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TextOptions {
     pub color: bool,
@@ -91,6 +93,10 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
             .as_deref()
             .map(|g| format!(" -> log group {g}"))
             .unwrap_or_default();
+        let target = match &t.organization_owner {
+            Some(owner) => format!(" (organization trail of account {owner}){target}"),
+            None => target,
+        };
         if t.qualifies {
             let _ = writeln!(out, "  {} {}{target}", p.green("ok  "), t.name);
         } else {

@@ -1,0 +1,212 @@
+//! The multi-account layer, beside the commands: which accounts to visit, one session per
+//! account (the caller's own credentials for its own account, an assumed role elsewhere), a
+//! bounded number of accounts in flight, and per-account failures kept as data, so that one
+//! account whose role cannot be assumed does not stop the others. The audit across accounts
+//! stays pure ([`crate::audit::org`]).
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+
+use futures::stream::{self, StreamExt};
+
+use crate::audit::org::AccountRead;
+use crate::audit::{self, Options, TopicChoice};
+use crate::catalog::Catalog;
+use crate::error::{Error, Result};
+use crate::inventory::aws::{aws_error, ReadMode};
+use crate::inventory::{self, Snapshot};
+use crate::session::Session;
+
+/// Accounts read at once by default: enough to hide per-call latency, few enough to stay
+/// under the per-account API rate limits and this machine's sockets.
+pub const DEFAULT_CONCURRENCY: u16 = 16;
+
+/// The role assumed in each other account, as AWS Organizations creates it.
+pub const DEFAULT_ROLE: &str = "OrganizationAccountAccessRole";
+
+/// Which accounts, and how to reach them.
+#[derive(Debug, Clone)]
+pub struct Reach {
+    /// `--org`: every ACTIVE account of the organization.
+    pub org: bool,
+    /// `--accounts`: exactly these.
+    pub accounts: Vec<String>,
+    pub role: String,
+    pub external_id: Option<String>,
+    pub concurrency: usize,
+}
+
+/// The caller: its account and partition.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: String,
+    pub partition: String,
+}
+
+/// Everything read across the accounts, and a session per account that was read in full.
+pub struct Reads {
+    pub caller: Caller,
+    pub reads: Vec<AccountRead>,
+    pub sessions: BTreeMap<String, Session>,
+}
+
+async fn caller(session: &Session) -> Result<Caller> {
+    let out = session
+        .sts()
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| aws_error("sts:GetCallerIdentity", &session.region, e))?;
+    let arn = out.arn.unwrap_or_default();
+    Ok(Caller {
+        account: out.account.unwrap_or_default(),
+        partition: inventory::Arn::parse(&arn)
+            .map_or("aws", |a| a.partition)
+            .to_string(),
+    })
+}
+
+/// Reads one account as `options` need it: the topics they name, plus `mode`'s extras, and
+/// AWS's own check of the filters written differently from the catalog (for every control of
+/// `benchmark`, so the calls do not depend on the selection).
+pub async fn read_account(
+    session: &Session,
+    options: &Options,
+    mode: ReadMode,
+    benchmark: Option<&Catalog>,
+) -> Result<Snapshot> {
+    let topic = options.topic.clone();
+    let topics_of_interest = move |region: &str, account: &str| match &topic {
+        TopicChoice::Arn(arn) => vec![arn.clone()],
+        TopicChoice::Name(name) => vec![inventory::topic_arn(region, account, name)],
+    };
+    let mut snapshot = inventory::aws::read(
+        session,
+        &topics_of_interest,
+        options.topic_kms_key.as_deref(),
+        mode,
+    )
+    .await?;
+    if let Some(benchmark) = benchmark {
+        let requests = audit::witness::requests(benchmark, &snapshot);
+        inventory::aws::test_patterns(session, &requests, &mut snapshot).await?;
+    }
+    Ok(snapshot)
+}
+
+/// Reads every account `reach` names, `reach.concurrency` at a time. An account that cannot be
+/// reached or read is recorded with its error; the others carry on.
+pub async fn read_accounts(
+    session: &Session,
+    reach: &Reach,
+    options: &Options,
+    mode: ReadMode,
+    benchmark: Option<&Catalog>,
+) -> Result<Reads> {
+    let caller = caller(session).await?;
+    let targets: Vec<(String, String)> = if reach.org {
+        inventory::org::list_accounts(session)
+            .await?
+            .into_iter()
+            .filter(|a| a.status == "ACTIVE")
+            .map(|a| (a.id, a.name))
+            .collect()
+    } else {
+        reach
+            .accounts
+            .iter()
+            .map(|id| (id.clone(), String::new()))
+            .collect()
+    };
+    if targets.is_empty() {
+        return Err(Error::Organization {
+            message: "no ACTIVE account was found".into(),
+        });
+    }
+    let progress = progress_bar(targets.len());
+    let results: Vec<(AccountRead, Option<Session>)> = stream::iter(targets)
+        .map(|(account, name)| {
+            let caller = &caller;
+            let progress = &progress;
+            async move {
+                let reached = if account == caller.account {
+                    Ok(session.clone())
+                } else {
+                    session
+                        .assume(
+                            &caller.partition,
+                            &account,
+                            &reach.role,
+                            reach.external_id.as_deref(),
+                        )
+                        .await
+                };
+                let read = match reached {
+                    Ok(s) => read_account(&s, options, mode, benchmark)
+                        .await
+                        .map(|snapshot| (snapshot, s)),
+                    Err(e) => Err(e),
+                };
+                if let Some(bar) = progress {
+                    bar.inc(1);
+                }
+                match read {
+                    Ok((snapshot, s)) => (
+                        AccountRead {
+                            account_id: account,
+                            name,
+                            snapshot: Ok(snapshot),
+                        },
+                        Some(s),
+                    ),
+                    Err(e) => (
+                        AccountRead {
+                            account_id: account,
+                            name,
+                            snapshot: Err(e.to_string()),
+                        },
+                        None,
+                    ),
+                }
+            }
+        })
+        .buffer_unordered(reach.concurrency.max(1))
+        .collect()
+        .await;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let mut reads = Vec::new();
+    let mut sessions = BTreeMap::new();
+    for (read, s) in results {
+        if let Some(s) = s {
+            sessions.insert(read.account_id.clone(), s);
+        }
+        reads.push(read);
+    }
+    // The caller first, then by account id: the same order whatever finished first.
+    reads.sort_by(|a, b| {
+        (a.account_id != caller.account, &a.account_id)
+            .cmp(&(b.account_id != caller.account, &b.account_id))
+    });
+    Ok(Reads {
+        caller,
+        reads,
+        sessions,
+    })
+}
+
+/// Progress on stderr, only on a terminal: never into stdout or a log.
+fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("reading accounts {pos}/{len} {wide_bar}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}

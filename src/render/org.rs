@@ -1,0 +1,697 @@
+//! Views of an organization plan (`cis-fix plan --org`): a matrix of accounts × controls,
+//! findings grouped across accounts, actions per account, and the same JSON masking as a
+//! single-account plan.
+//!
+//! An organization may have hundreds of members failing a control for the same reason; each
+//! reason is said once, with a count and the first few account ids, not once per member.
+
+use std::fmt::Write as _;
+
+use super::{control_suffix, describe, unplanned_reason, Painter, TextOptions};
+use crate::audit::options::mask_endpoint;
+use crate::audit::org::{AccountStatus, OrgPlan};
+use crate::audit::{AfterApply, Call, Finding, Mode, Status};
+
+/// How many account ids a grouped line names before "… and N more".
+const SHOWN_ACCOUNTS: usize = 5;
+/// Widest account name the matrix shows; longer names are cut with "…".
+const NAME_WIDTH: usize = 28;
+/// What stands for a member's own account id in a grouped message.
+const ACCOUNT_MASK: &str = "<account>";
+
+/// The organization plan as pretty JSON (the documented wire format), with subscription
+/// endpoints masked unless `show_endpoints`, as [`super::json`] does for one account.
+pub fn org_json(plan: &OrgPlan, show_endpoints: bool) -> String {
+    let mut shown = plan.clone();
+    if !show_endpoints {
+        for action in &mut shown.actions {
+            if let Call::Subscribe {
+                protocol, endpoint, ..
+            } = &mut action.action.call
+            {
+                *endpoint = mask_endpoint(protocol, endpoint);
+            }
+        }
+    }
+    // Strings, numbers, maps and lists only: serialising cannot fail.
+    serde_json::to_string_pretty(&shown).unwrap_or_default()
+}
+
+/// The organization plan for people: matrix, grouped findings, actions, summary.
+pub fn org_text(plan: &OrgPlan, options: TextOptions) -> String {
+    let p = Painter(options.color);
+    let controls = control_ids(plan);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} account{}, region {}, benchmark {} ({} control{})",
+        p.bold("cis-fix plan --org:"),
+        plan.accounts.len(),
+        plural(plan.accounts.len()),
+        plan.region,
+        plan.benchmark,
+        controls.len(),
+        plural(controls.len())
+    );
+
+    out.push('\n');
+    matrix(&mut out, &p, plan, &controls);
+    findings(&mut out, &p, plan, &controls);
+    unreadable(&mut out, &p, plan);
+
+    let mut current: Option<&str> = None;
+    for a in &plan.actions {
+        if current != Some(a.account_id.as_str()) {
+            current = Some(a.account_id.as_str());
+            out.push('\n');
+            let _ = writeln!(
+                out,
+                "{}",
+                p.bold(&format!(
+                    "Actions in account {}",
+                    labelled(plan, &a.account_id)
+                ))
+            );
+        }
+        let sign = match a.action.mode {
+            Mode::Create => p.green("+"),
+            Mode::Change => p.yellow("~"),
+        };
+        let _ = writeln!(
+            out,
+            "  {sign} {}{}",
+            describe(&a.action, options.show_endpoints),
+            control_suffix(a.action.control.as_deref())
+        );
+        // A fix to the organization trail's chain serves every member relying on it.
+        let reason = if a.fixes.len() > 1 {
+            format!("{}; fixes {} accounts", a.action.reason, a.fixes.len())
+        } else {
+            a.action.reason.clone()
+        };
+        let _ = writeln!(out, "      {}", p.dim(&reason));
+    }
+
+    out.push('\n');
+    if plan.actions.is_empty() {
+        // "No changes" would read as "all is well": say it only when it is.
+        let head = if plan.is_compliant() {
+            "No changes."
+        } else {
+            "Nothing to apply."
+        };
+        let _ = writeln!(out, "{head} {}", summary_tail(plan));
+    } else {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            p.bold(&format!(
+                "Plan: {} to create, {} to change.",
+                plan.summary.to_create, plan.summary.to_change
+            )),
+            summary_tail(plan)
+        );
+    }
+    for line in unplanned(plan) {
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
+
+/// The selected controls, in catalog order (every account reports all of them; the union
+/// keeps a column for a control only some account reports).
+fn control_ids(plan: &OrgPlan) -> Vec<&str> {
+    let mut ids: Vec<&str> = Vec::new();
+    for c in plan.accounts.iter().flat_map(|a| &a.controls) {
+        if !ids.contains(&c.id.as_str()) {
+            ids.push(c.id.as_str());
+        }
+    }
+    ids
+}
+
+/// One row per account, one column per control, padded before painting so colour codes do
+/// not break the alignment.
+fn matrix(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str]) {
+    let id_width = plan
+        .accounts
+        .iter()
+        .map(|a| a.account_id.chars().count())
+        .max()
+        .unwrap_or(0);
+    let name_width = plan
+        .accounts
+        .iter()
+        .map(|a| short_name(&a.name).chars().count())
+        .max()
+        .unwrap_or(0);
+    let label_width = id_width + 1 + name_width;
+    let widths: Vec<usize> = controls.iter().map(|c| c.len().max(3)).collect();
+    let last = controls.len().saturating_sub(1);
+
+    let heads: Vec<String> = controls
+        .iter()
+        .zip(&widths)
+        .enumerate()
+        .map(|(i, (c, w))| pad(c, *w, i == last))
+        .collect();
+    let _ = writeln!(
+        out,
+        "{}  {}",
+        p.bold(&format!("{:<width$}", "Accounts", width = label_width + 2)),
+        heads.join("  ")
+    );
+    for account in &plan.accounts {
+        let cells: Vec<String> = controls
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (id, w))| {
+                let status = account
+                    .controls
+                    .iter()
+                    .find(|c| c.id == *id)
+                    .map(|c| c.status);
+                let text = pad(cell(status), *w, i == last);
+                match status {
+                    Some(Status::Compliant) => p.green(&text),
+                    Some(Status::NonCompliant) => p.red(&text),
+                    Some(Status::Blocked | Status::NotAuditable) => p.yellow(&text),
+                    None => text,
+                }
+            })
+            .collect();
+        let label = format!(
+            "{:<id_width$} {:<name_width$}",
+            account.account_id,
+            short_name(&account.name)
+        );
+        let _ = writeln!(out, "  {label}  {}", cells.join("  "));
+    }
+}
+
+fn cell(status: Option<Status>) -> &'static str {
+    match status {
+        Some(Status::Compliant) => "ok",
+        Some(Status::NonCompliant) => "NO",
+        Some(Status::Blocked) => "blk",
+        Some(Status::NotAuditable) => "n/a",
+        None => "-",
+    }
+}
+
+/// Pads `text` to `width`, except in the last column (no trailing blanks).
+fn pad(text: &str, width: usize, last: bool) -> String {
+    if last {
+        text.to_string()
+    } else {
+        format!("{text:<width$}")
+    }
+}
+
+fn short_name(name: &str) -> String {
+    if name.chars().count() <= NAME_WIDTH {
+        return name.to_string();
+    }
+    let mut cut: String = name.chars().take(NAME_WIDTH.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// One reason many accounts share: the finding with each account's own id masked.
+struct Group<'a> {
+    control: &'a str,
+    code: &'a str,
+    message: String,
+    diff: Option<String>,
+    counterexample: Option<String>,
+    /// The first account's own finding, shown as is when no other account shares it.
+    first: &'a Finding,
+    accounts: Vec<&'a str>,
+}
+
+/// The findings of every audited account that is not compliant, grouped per control by
+/// (code, message, diff, counterexample) with the account's own id masked.
+fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str]) {
+    let mut groups: Vec<Group> = Vec::new();
+    for &id in controls {
+        for account in plan
+            .accounts
+            .iter()
+            .filter(|a| a.status == AccountStatus::Audited)
+        {
+            let own = account.account_id.as_str();
+            for control in account
+                .controls
+                .iter()
+                .filter(|c| c.id == id && c.status != Status::Compliant)
+            {
+                for f in &control.findings {
+                    let message = mask_account(&f.message, own);
+                    let diff = f.diff.as_deref().map(|d| mask_account(d, own));
+                    let counterexample = f
+                        .counterexample
+                        .as_ref()
+                        .map(|e| mask_account(&e.to_string(), own));
+                    let same = groups.iter_mut().find(|g| {
+                        g.control == id
+                            && g.code == f.code
+                            && g.message == message
+                            && g.diff == diff
+                            && g.counterexample == counterexample
+                    });
+                    match same {
+                        Some(g) => g.accounts.push(own),
+                        None => groups.push(Group {
+                            control: id,
+                            code: &f.code,
+                            message,
+                            diff,
+                            counterexample,
+                            first: f,
+                            accounts: vec![own],
+                        }),
+                    }
+                }
+            }
+        }
+    }
+    if groups.is_empty() {
+        return;
+    }
+    out.push('\n');
+    let _ = writeln!(out, "{}", p.bold("Findings"));
+    for g in &groups {
+        let alone = g.accounts.len() == 1;
+        let message = if alone {
+            g.first.message.clone()
+        } else {
+            g.message.clone()
+        };
+        let _ = writeln!(
+            out,
+            "  {} [{}] {}: {message}",
+            g.control,
+            g.code,
+            count(g.accounts.len())
+        );
+        let counterexample = if alone {
+            g.first.counterexample.as_ref().map(ToString::to_string)
+        } else {
+            g.counterexample.clone()
+        };
+        if let Some(event) = counterexample {
+            let _ = writeln!(
+                out,
+                "      counterexample (matched by the control, missed by the filter): {event}"
+            );
+        }
+        let diff = if alone {
+            g.first.diff.clone()
+        } else {
+            g.diff.clone()
+        };
+        for line in diff.as_deref().unwrap_or_default().lines() {
+            let colored = match line.chars().next() {
+                Some('-') => p.red(line),
+                Some('+') => p.green(line),
+                _ => line.to_string(),
+            };
+            let _ = writeln!(out, "          {colored}");
+        }
+        let _ = writeln!(out, "      {}", p.dim(&list(&g.accounts)));
+    }
+}
+
+/// Accounts that could not be read, grouped by their error (own id masked).
+fn unreadable(out: &mut String, p: &Painter, plan: &OrgPlan) {
+    let mut groups: Vec<(String, &str, Vec<&str>)> = Vec::new();
+    for account in plan
+        .accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::NotAuditable)
+    {
+        let error = account.error.as_deref().unwrap_or("unknown error");
+        let own = account.account_id.as_str();
+        let masked = mask_account(error, own);
+        match groups.iter_mut().find(|(m, _, _)| *m == masked) {
+            Some((_, _, accounts)) => accounts.push(own),
+            None => groups.push((masked, error, vec![own])),
+        }
+    }
+    if groups.is_empty() {
+        return;
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "{}",
+        p.bold("Not auditable (nothing is decided or planned in these accounts)")
+    );
+    for (masked, first, accounts) in &groups {
+        let error: &str = if accounts.len() == 1 { first } else { masked };
+        let _ = writeln!(
+            out,
+            "  {} {}: could not be read: {error}",
+            p.yellow("n/a"),
+            count(accounts.len())
+        );
+        let _ = writeln!(out, "      {}", p.dim(&list(accounts)));
+    }
+}
+
+/// Why some non-compliant controls stay so after an apply, counted over audited accounts:
+/// "Nothing can be planned for 13 non-compliant controls in 7 accounts: …".
+fn unplanned(plan: &OrgPlan) -> Vec<String> {
+    let mut reasons: Vec<(&'static str, usize, Vec<&str>)> = Vec::new();
+    for account in plan
+        .accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Audited)
+    {
+        for c in account
+            .controls
+            .iter()
+            .filter(|c| c.after_apply == Some(AfterApply::NonCompliant))
+        {
+            let reason = c
+                .findings
+                .iter()
+                .find_map(|f| unplanned_reason(&f.code))
+                .unwrap_or("see the findings above");
+            let own = account.account_id.as_str();
+            match reasons.iter_mut().find(|(r, _, _)| *r == reason) {
+                Some((_, n, accounts)) => {
+                    *n += 1;
+                    if !accounts.contains(&own) {
+                        accounts.push(own);
+                    }
+                }
+                None => reasons.push((reason, 1, vec![own])),
+            }
+        }
+    }
+    reasons
+        .into_iter()
+        .map(|(reason, n, accounts)| {
+            format!(
+                "Nothing can be planned for {n} non-compliant control{} in {} account{}: {reason}.",
+                plural(n),
+                accounts.len(),
+                plural(accounts.len())
+            )
+        })
+        .collect()
+}
+
+fn summary_tail(plan: &OrgPlan) -> String {
+    let s = &plan.summary;
+    format!(
+        "Accounts: {} ({} not auditable). Controls: {} compliant, {} non-compliant, {} blocked, {} not auditable.",
+        s.accounts, s.accounts_not_auditable, s.compliant, s.non_compliant, s.blocked, s.not_auditable
+    )
+}
+
+/// `123456789012 (name)`, or the id alone for an unnamed account.
+fn labelled(plan: &OrgPlan, account_id: &str) -> String {
+    match plan
+        .accounts
+        .iter()
+        .find(|a| a.account_id == account_id)
+        .map(|a| a.name.as_str())
+        .filter(|n| !n.is_empty())
+    {
+        Some(name) => format!("{account_id} ({name})"),
+        None => account_id.to_string(),
+    }
+}
+
+/// A member's own id stands for "this account", so members failing alike group together.
+fn mask_account(text: &str, account_id: &str) -> String {
+    if account_id.is_empty() {
+        return text.to_string();
+    }
+    text.replace(account_id, ACCOUNT_MASK)
+}
+
+fn count(n: usize) -> String {
+    format!("×{n} account{}", plural(n))
+}
+
+/// The first few ids, then how many more.
+fn list(accounts: &[&str]) -> String {
+    let shown: Vec<&str> = accounts.iter().take(SHOWN_ACCOUNTS).copied().collect();
+    let more = accounts.len().saturating_sub(SHOWN_ACCOUNTS);
+    if more == 0 {
+        shown.join(", ")
+    } else {
+        format!("{}, … and {more} more", shown.join(", "))
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::org::{audit_org, AccountRead};
+    use crate::audit::tests::{alarm, catalog, filter, subscription, REGION};
+    use crate::audit::Options;
+    use crate::inventory::{RegionSnapshot, Snapshot, Topic, TopicDelivery, Trail};
+
+    const MANAGEMENT: &str = "999988887777";
+    const ORG_GROUP: &str = "aws-controltower/CloudTrailLogs";
+    const FAILURES: &str =
+        r#"{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }"#;
+
+    fn org_trail(details_hidden: bool) -> Trail {
+        Trail {
+            name: "org".into(),
+            arn: format!("arn:aws:cloudtrail:{REGION}:{MANAGEMENT}:trail/org"),
+            home_region: REGION.into(),
+            is_multi_region: true,
+            is_logging: !details_hidden,
+            log_group_arn: Some(format!(
+                "arn:aws:logs:{REGION}:{MANAGEMENT}:log-group:{ORG_GROUP}:*"
+            )),
+            is_organization_trail: true,
+            details_hidden,
+            ..Default::default()
+        }
+    }
+
+    fn own_trail(account: &str, group: &str) -> Trail {
+        Trail {
+            name: "main".into(),
+            arn: format!("arn:aws:cloudtrail:{REGION}:{account}:trail/main"),
+            home_region: REGION.into(),
+            is_multi_region: true,
+            is_logging: true,
+            log_group_arn: Some(format!(
+                "arn:aws:logs:{REGION}:{account}:log-group:{group}:*"
+            )),
+            ..Default::default()
+        }
+    }
+
+    fn snapshot(account: &str, trails: Vec<Trail>) -> Snapshot {
+        let mut s = Snapshot {
+            account_id: account.into(),
+            region: REGION.into(),
+            trails,
+            ..Default::default()
+        };
+        s.regions.insert(REGION.into(), RegionSnapshot::default());
+        s
+    }
+
+    /// 4.6 wired on `group`: filter → alarm → topic (readable, AWS's default policy) with a
+    /// confirmed subscription.
+    fn chain_46(s: &mut Snapshot, group: &str) {
+        let topic = format!("arn:aws:sns:{REGION}:{}:ops", s.account_id);
+        let r = s.regions.get_mut(REGION).unwrap();
+        r.metric_filters
+            .push(filter(group, "failures", FAILURES, "Failures"));
+        r.alarms.push(alarm("failures", "Failures", Some(&topic)));
+        r.subscriptions.push(subscription(
+            &topic,
+            "sqs",
+            &format!("arn:aws:sqs:{REGION}:{}:alerts", s.account_id),
+            true,
+        ));
+        r.topics.push(Topic {
+            arn: topic,
+            exists: true,
+            delivery: Some(TopicDelivery::default()),
+            ..Default::default()
+        });
+    }
+
+    fn read(account: &str, name: &str, snapshot: Result<Snapshot, String>) -> AccountRead {
+        AccountRead {
+            account_id: account.into(),
+            name: name.into(),
+            snapshot,
+        }
+    }
+
+    fn notify() -> Options {
+        Options {
+            notify: vec!["email:security@example.com".parse().unwrap()],
+            ..Options::default()
+        }
+    }
+
+    /// The management account owns the organization trail and its chain (4.6 whole, 4.1
+    /// missing); `workloads` relies on that trail alone; `legacy` has its own chain for 4.6
+    /// beside it; `suspended` could not be read.
+    fn organization() -> OrgPlan {
+        let mut management = snapshot(MANAGEMENT, vec![org_trail(false)]);
+        chain_46(&mut management, ORG_GROUP);
+        let workloads = snapshot("111111111111", vec![org_trail(true)]);
+        let mut legacy = snapshot(
+            "222222222222",
+            vec![org_trail(true), own_trail("222222222222", "legacy-logs")],
+        );
+        chain_46(&mut legacy, "legacy-logs");
+        let reads = vec![
+            read(MANAGEMENT, "management", Ok(management)),
+            read("111111111111", "workloads-prod", Ok(workloads)),
+            read("222222222222", "legacy", Ok(legacy)),
+            read(
+                "333333333333",
+                "suspended",
+                Err("cannot assume arn:aws:iam::333333333333:role/OrganizationAccountAccessRole: AccessDenied".into()),
+            ),
+        ];
+        audit_org(
+            &catalog(&["4.1", "4.6"]),
+            MANAGEMENT,
+            REGION,
+            &reads,
+            &notify(),
+        )
+    }
+
+    #[test]
+    fn org_text_plan() {
+        insta::assert_snapshot!(org_text(&organization(), TextOptions::default()));
+    }
+
+    #[test]
+    fn org_json_plan() {
+        insta::assert_snapshot!(org_json(&organization(), false));
+    }
+
+    #[test]
+    fn org_endpoints_are_masked_unless_shown() {
+        let plan = organization();
+        let masked = org_text(&plan, TextOptions::default());
+        assert!(
+            masked.contains("s****@example.com") && !masked.contains("security@"),
+            "{masked}"
+        );
+        assert!(!org_json(&plan, false).contains("security@example.com"));
+        assert!(org_json(&plan, true).contains("security@example.com"));
+        let shown = org_text(
+            &plan,
+            TextOptions {
+                color: false,
+                show_endpoints: true,
+            },
+        );
+        assert!(shown.contains("security@example.com"), "{shown}");
+    }
+
+    #[test]
+    fn org_colour_only_when_asked() {
+        let plan = organization();
+        assert!(!org_text(&plan, TextOptions::default()).contains('\u{1b}'));
+        let coloured = org_text(
+            &plan,
+            TextOptions {
+                color: true,
+                show_endpoints: false,
+            },
+        );
+        assert!(coloured.contains('\u{1b}'));
+    }
+
+    /// Fifty members with a bare trail of their own fail 4.1 alike: each reason is one line
+    /// with ×50, not fifty paragraphs; three unreadable members likewise.
+    #[test]
+    fn fifty_members_failing_alike_read_as_one_line() {
+        let mut reads = Vec::new();
+        for i in 0..50u64 {
+            let id = format!("{:012}", 100_000_000_000 + i);
+            let s = snapshot(&id, vec![own_trail(&id, "logs")]);
+            reads.push(read(&id, &format!("member-{i}"), Ok(s)));
+        }
+        for i in 0..3u64 {
+            let id = format!("{:012}", 200_000_000_000 + i);
+            let error = format!("cannot assume arn:aws:iam::{id}:role/Audit: AccessDenied");
+            reads.push(read(&id, "closed", Err(error)));
+        }
+        let plan = audit_org(
+            &catalog(&["4.1"]),
+            MANAGEMENT,
+            REGION,
+            &reads,
+            &Options::default(),
+        );
+        let out = org_text(&plan, TextOptions::default());
+        let grouped: Vec<&str> = out.lines().filter(|l| l.starts_with("  4.1 [")).collect();
+        // One line per reason (no covering filter; no topic to notify), each for all fifty.
+        assert_eq!(grouped.len(), 2, "{out}");
+        assert!(grouped.iter().all(|l| l.contains("×50 accounts")), "{out}");
+        let listed = "      100000000000, 100000000001, 100000000002, 100000000003, \
+                      100000000004, … and 45 more";
+        assert_eq!(out.lines().filter(|l| *l == listed).count(), 2, "{out}");
+        let unread: Vec<&str> = out
+            .lines()
+            .filter(|l| l.contains("could not be read"))
+            .collect();
+        assert_eq!(
+            unread,
+            ["  n/a ×3 accounts: could not be read: cannot assume arn:aws:iam::<account>:role/Audit: AccessDenied"],
+            "{out}"
+        );
+        assert!(out.contains("Nothing to apply."), "{out}");
+        assert!(
+            out.contains("Accounts: 53 (3 not auditable). Controls: 0 compliant, 50 non-compliant, 0 blocked, 3 not auditable."),
+            "{out}"
+        );
+        // The matrix is aligned: every status cell starts in the same column.
+        let columns: Vec<usize> = out
+            .lines()
+            .filter(|l| l.starts_with("  1000") || l.starts_with("  2000"))
+            .map(|l| l.find("NO").or_else(|| l.find("n/a")).unwrap())
+            .collect();
+        assert_eq!(columns.len(), 53, "{out}");
+        assert!(columns.windows(2).all(|w| w[0] == w[1]), "{out}");
+    }
+
+    #[test]
+    fn a_compliant_organization_says_no_changes() {
+        let mut management = snapshot(MANAGEMENT, vec![org_trail(false)]);
+        chain_46(&mut management, ORG_GROUP);
+        let member = snapshot("111111111111", vec![org_trail(true)]);
+        let reads = vec![
+            read(MANAGEMENT, "management", Ok(management)),
+            read("111111111111", "member", Ok(member)),
+        ];
+        let plan = audit_org(&catalog(&["4.6"]), MANAGEMENT, REGION, &reads, &notify());
+        let out = org_text(&plan, TextOptions::default());
+        assert!(
+            out.contains("No changes. Accounts: 2 (0 not auditable). Controls: 2 compliant"),
+            "{out}"
+        );
+        assert!(!out.contains("Findings"), "{out}");
+    }
+}
