@@ -34,9 +34,53 @@ Why a middleware and not plain ``moto_server``:
   (``test_metric_filter``, before moto, after fault injection and with call logging like
   any call), with our own filter-pattern evaluator (``filter_patterns.py``, written from
   the CloudWatch Logs filter-pattern docs, independently of the product's engine).
+* Organizations: moto answers a member's or an outsider's ListAccounts (and the other
+  management-only reads) with an empty list, pages ListAccounts by 100 and cannot give an
+  account a chosen id.  ``patch_organizations`` refuses them as AWS does
+  (AccessDeniedException / AWSOrganizationsNotInUseException; delegated administrators
+  read), pages by at most 20, and ``POST /_emulator/organization`` builds an organization
+  with the ids a test chooses.
+* Organization trails: moto lets any account create one and shows it to no member.
+  ``patch_cloudtrail`` lets only an all-features organization's management account create
+  it and lists it in every member's DescribeTrails, with the management account's ARN; a
+  member reads its status by ARN (documented) and nothing else of it.
+* AssumeRole: moto lets anyone assume any role ARN.  ``assume_role_refusal`` (in the
+  middleware, before moto) wants the role to exist and its trust policy (ExternalId
+  conditions included) to allow the caller, else AccessDenied as STS words it; temporary
+  credentials work only with their session token, until they expire.  A call signed with
+  them is made in the role's account: moto's, the call log's and the faults' account.
 * Tests need to see which calls were made, to inject faults, and to read what
   reached SNS / SQS and the alarm history, which is done through plain-JSON
-  control endpoints under ``/_emulator/``.
+  control endpoints under ``/_emulator/``:
+
+  GET  /_emulator/calls[?account=A]      calls in arrival order: account (where the call was
+                                         made), service, operation, region, status, fault,
+                                         principal (the caller: arn:aws:iam::A:user/moto for
+                                         a 12-digit key, the assumed-role session ARN for
+                                         temporary credentials), role_arn (AssumeRole only)
+  POST /_emulator/calls/reset[?account=A]
+  POST /_emulator/faults {"account": A, "kinds": [...], "operations": [...], "rate": 1.0,
+                          "seed": n, "delay_ms": n, "target_account": B or [B, ...]}
+        one plan per account (a POST replaces it); kinds throttle, unavailable, lost_reply,
+        access_denied, delay, no_matches.  With target_account the plan is for
+        AssumeRole calls made in A into roles of those accounts only (operations may be
+        omitted or ["AssumeRole"]); access_denied then says what STS says: AccessDenied,
+        403, "User: <caller> is not authorized to perform: sts:AssumeRole on resource:
+        <role arn>".
+  GET|DELETE /_emulator/faults?account=A
+  POST /_emulator/organization {"management": M, "feature_set": "ALL",
+        "management_name": ..., "management_email": ...,
+        "accounts": [B, {"id": C, "name": ..., "email": ..., "status": "ACTIVE"|"SUSPENDED",
+                         "joined_method": "CREATED"|"INVITED",
+                         "role": true|false|"Name"|{"name": N, "external_id": X}|{"name": N,
+                                 "trust_policy": {...}}}]}
+        creates M's organization (or adds to it); each member joins in the order given.
+        A CREATED account gets OrganizationAccountAccessRole (or "role"), trusting M, as
+        CreateAccount makes it; an INVITED one gets none unless "role" asks; a "role" object
+        makes the role with that trust (M's root with an sts:ExternalId condition, or the
+        policy given).  409 if an account is already in an organization.
+  POST /_emulator/confirm, GET /_emulator/alarm-history, /_emulator/sns-published,
+  /_emulator/sqs-messages, /_emulator/health (see Emulator.control)
 
 Usage: python emulator.py [--host 127.0.0.1] [--port 0] [--exit-on-stdin-eof] [--verbose]
                           [--ne-matches-missing]
@@ -177,13 +221,13 @@ def error_reply(protocol, status, code, message, fault="Sender", json_type="appl
     return status, headers, body
 
 
-def fault_reply(protocol, kind, json_type, service=""):
+def fault_reply(protocol, kind, json_type, service="", message=None):
     if kind == "access_denied":
         # Each protocol family spells it its own way; SNS says AuthorizationError.
         code = {"json": "AccessDeniedException", "cbor": "AccessDenied"}.get(
             protocol, "AuthorizationError" if service == "sns" else "AccessDenied")
         status = 400 if protocol == "json" else 403
-        return error_reply(protocol, status, code, "User is not authorized to perform this action",
+        return error_reply(protocol, status, code, message or "User is not authorized to perform this action",
                            json_type=json_type)
     if kind == "throttle":
         code = "ThrottlingException" if protocol == "json" else "Throttling"
@@ -1053,6 +1097,602 @@ def patch_cloudwatch():
     CloudWatchResponse.describe_alarm_history = response_describe_alarm_history
 
 
+# --------------------------------------------------------------------------- Organizations
+#
+# moto keeps an organization in its management account's backend and maps each member to
+# it (organizations_backends.master_accounts), so organizations are per management account
+# and tests stay apart by using their own account ids.  What moto gets wrong:
+# * it answers every operation from any account: a member's (or an outsider's) ListAccounts
+#   is an empty list.  AWS: "You can only call this operation from the management account
+#   or a member account that is a delegated administrator" (ListAccounts and the other
+#   List*/Describe* of the organization); a member gets AccessDeniedException, an account
+#   in no organization AWSOrganizationsNotInUseException.  Only DescribeOrganization (and
+#   CreateOrganization) may be called from any account.
+# * ListAccounts pages by 100 and ignores the modelled MaxResults range (1-20); AWS pages
+#   by at most 20 and refuses other values (InvalidInputException), and a bad NextToken too.
+# * it has no way to give a member account a chosen id: the control endpoint
+#   /_emulator/organization does (AWS picks ids; tests need their own, distinct ones).
+
+ORG_LOCK = threading.RLock()
+ORG_ACCESS_DENIED = "You don't have permissions to access this resource."
+# Operations any account may call (the rest: the management account, or for reads a
+# delegated administrator).
+ORG_ANY_ACCOUNT = {"create_organization", "describe_organization"}
+ORG_READS = {"describe_account", "describe_create_account_status", "describe_organizational_unit",
+             "describe_policy", "list_accounts", "list_accounts_for_parent",
+             "list_aws_service_access_for_organization", "list_children", "list_create_account_status",
+             "list_delegated_administrators", "list_delegated_services_for_account",
+             "list_organizational_units_for_parent", "list_parents", "list_policies",
+             "list_policies_for_target", "list_roots", "list_tags_for_resource",
+             "list_targets_for_policy"}
+LIST_ACCOUNTS_MAX = 20  # ListAccounts MaxResults: "Valid Range: Minimum value of 1. Maximum value of 20."
+ORGANIZATION_ROLE = "OrganizationAccountAccessRole"  # what CreateAccount creates by default
+_forced_account_id = threading.local()
+
+
+def organization_role(account, partition="aws"):
+    """(management account id, "management" | "delegated" | "member"), or (None, None) for
+    an account in no organization."""
+    from moto.organizations.models import organizations_backends
+
+    if organizations_backends[account][partition].org is not None:
+        return account, "management"
+    owner = organizations_backends.master_accounts.get(account)
+    if owner is None:
+        return None, None
+    management = organizations_backends[owner[0]][owner[1]]
+    if any(admin.account.id == account for admin in list(management.admins)):
+        return owner[0], "delegated"
+    return owner[0], "member"
+
+
+def organization_account(account, partition="aws"):
+    """The organization's record (moto FakeAccount) of a member account, or None."""
+    from moto.organizations.models import organizations_backends
+
+    management, role = organization_role(account, partition)
+    if role is None:
+        return None
+    return next((a for a in list(organizations_backends[management][partition].accounts)
+                 if a.id == account), None)
+
+
+def _org_error(code, message, reason=None):
+    from moto.organizations.exceptions import OrganizationsClientError
+
+    error = OrganizationsClientError(code, message)
+    if reason:
+        error.Reason = reason  # InvalidInputException's modelled member
+    return error
+
+
+def patch_organizations():
+    """Who may call what, and ListAccounts paging, as AWS Organizations has them (above)."""
+    from moto.organizations import utils as org_utils
+    from moto.organizations.models import organizations_backends
+    from moto.organizations.exceptions import AWSOrganizationsNotInUseException
+    from moto.organizations.responses import OrganizationsResponse
+
+    def backend(self):
+        # A delegated administrator reads the organization of its management account.
+        account = getattr(self, "_emulator_org_account", None) or self.current_account
+        return organizations_backends[account][self.partition]
+
+    def guarded(name, method):
+        def call(self):
+            self._emulator_org_account = None
+            if name not in ORG_ANY_ACCOUNT:
+                management, role = organization_role(self.current_account, self.partition)
+                if role is None:
+                    raise AWSOrganizationsNotInUseException
+                if role == "delegated" and name in ORG_READS:
+                    self._emulator_org_account = management
+                elif role != "management":
+                    raise _org_error("AccessDeniedException", ORG_ACCESS_DENIED)
+            return method(self)
+        call.__name__ = name
+        return call
+
+    def list_accounts(self):
+        params = self.request_params
+        size = params.get("MaxResults")
+        if size is None:
+            size = LIST_ACCOUNTS_MAX
+        elif not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= LIST_ACCOUNTS_MAX:
+            low = isinstance(size, int) and size < 1
+            raise _org_error(
+                "InvalidInputException",
+                "You provided a value that is less than the minimum allowed value." if low
+                else "You provided a value that exceeds the maximum allowed value.",
+                "MIN_VALUE_EXCEEDED" if low else "MAX_VALUE_EXCEEDED")
+        org = self.organizations_backend.org
+        accounts = sorted(list(self.organizations_backend.accounts), key=lambda a: (a.create_time, a.id))
+        start = 0
+        if params.get("NextToken") is not None:
+            try:
+                token = json.loads(base64.urlsafe_b64decode(str(params["NextToken"]).encode()))
+                if token["org"] != org.id:
+                    raise ValueError("another organization's token")
+                start = int(token["start"])
+            except Exception:
+                raise _org_error("InvalidInputException",
+                                 "You specified an invalid value for the nextToken request parameter.",
+                                 "INVALID_NEXT_TOKEN")
+        page = accounts[start:start + size]
+        out = {"Accounts": [a.describe() for a in page]}
+        if start + size < len(accounts):
+            out["NextToken"] = base64.urlsafe_b64encode(
+                json.dumps({"org": org.id, "start": start + size}).encode()).decode()
+        return json.dumps(out)
+
+    OrganizationsResponse.list_accounts = list_accounts
+    for name in [n for n, v in vars(OrganizationsResponse).items()
+                 if callable(v) and not n.startswith("_") and n != "request_params"]:
+        setattr(OrganizationsResponse, name, guarded(name, getattr(OrganizationsResponse, name)))
+    OrganizationsResponse.organizations_backend = property(backend)
+
+    # CreateAccount takes the id a control request asks for (AWS would pick one).
+    random_account_id = org_utils.make_random_account_id
+
+    def make_random_account_id():
+        return getattr(_forced_account_id, "value", None) or random_account_id()
+
+    org_utils.make_random_account_id = make_random_account_id
+
+
+def _member_spec(member):
+    """A member of a control request, checked: (spec dict, error or None)."""
+    member = dict(member) if isinstance(member, dict) else {"id": member}
+    member["id"] = account = str(member.get("id") or "")
+    if not re.fullmatch(r"\d{12}", account):
+        return member, f"account id {account!r} is not 12 digits"
+    member.setdefault("joined_method", "CREATED")
+    member.setdefault("status", "ACTIVE")
+    if member["joined_method"] not in ("CREATED", "INVITED") or member["status"] not in ("ACTIVE", "SUSPENDED"):
+        return member, "joined_method is CREATED or INVITED; status ACTIVE or SUSPENDED"
+    # CreateAccount creates OrganizationAccountAccessRole (or RoleName), trusting the
+    # management account; an invited account has no such role unless someone made it.  An
+    # object {"name", "external_id" | "trust_policy"} makes the role with another trust
+    # policy, as an administrator of the member would.
+    role = member.get("role", ORGANIZATION_ROLE if member["joined_method"] == "CREATED" else None)
+    if isinstance(role, dict):
+        member["custom_role"], role = role, None
+    elif not isinstance(role, (bool, str, type(None))):
+        return member, "role is true, false, a role name or {name, external_id, trust_policy}"
+    member["role"] = ORGANIZATION_ROLE if role is True else (role or None)
+    return member, None
+
+
+def create_organization(spec):
+    """The control endpoint's work: an organization of `management` with the listed member
+    accounts, added to it if it exists.  -> (status, reply).  Nothing changes unless every
+    account can join."""
+    from moto.iam.models import iam_backends
+    from moto.organizations.models import organizations_backends
+
+    management = str(spec.get("management") or "")
+    if not re.fullmatch(r"\d{12}", management):
+        return 400, {"error": "management must be a 12-digit account id"}
+    feature_set = spec.get("feature_set") or "ALL"
+    if feature_set not in ("ALL", "CONSOLIDATED_BILLING"):
+        return 400, {"error": "feature_set is ALL or CONSOLIDATED_BILLING"}
+    if not isinstance(spec.get("accounts") or [], list):
+        return 400, {"error": "accounts must be a list"}
+    members = []
+    for member in spec.get("accounts") or []:
+        member, error = _member_spec(member)
+        if error:
+            return 400, {"error": error}
+        members.append(member)
+    ids = [m["id"] for m in members]
+    if management in ids or len(set(ids)) != len(ids):
+        return 400, {"error": "an account is listed twice"}
+    with ORG_LOCK:
+        owner, role = organization_role(management)
+        if role not in (None, "management"):
+            return 409, {"error": f"{management} is a member of the organization of {owner}"}
+        for account in ids:
+            if organization_role(account)[1] is not None:
+                return 409, {"error": f"{account} is already in an organization"}
+        backend = organizations_backends[management]["aws"]
+        if backend.org is None:
+            backend.create_organization(region="us-east-1", FeatureSet=feature_set)
+            master = backend.get_account_by_id(management)
+            master.name = spec.get("management_name") or master.name
+            master.email = spec.get("management_email") or master.email
+            backend.org.master_account_email = master.email
+        elif spec.get("feature_set") and backend.org.feature_set != feature_set:
+            return 409, {"error": f"the organization of {management} has feature set "
+                                  f"{backend.org.feature_set}"}
+        last = max(a.create_time for a in backend.accounts)
+        for member in members:
+            account, role_name = member["id"], member["role"]
+            iam = iam_backends[account]["aws"]
+            had_role = any(r.name == (role_name or ORGANIZATION_ROLE) for r in list(iam.roles.values()))
+            _forced_account_id.value = account
+            try:
+                backend.create_account(AccountName=member.get("name") or f"account-{account}",
+                                       Email=member.get("email") or f"aws+{account}@example.com",
+                                       RoleName=role_name or ORGANIZATION_ROLE)
+            finally:
+                _forced_account_id.value = None
+            created = backend.get_account_by_id(account)
+            if role_name is None and not had_role:
+                iam.delete_role(ORGANIZATION_ROLE)
+            custom = member.get("custom_role")
+            if custom is not None:
+                trust = custom.get("trust_policy") or {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{management}:root"},
+                    "Action": "sts:AssumeRole"}]}
+                if custom.get("external_id") is not None and not custom.get("trust_policy"):
+                    trust["Statement"][0]["Condition"] = {
+                        "StringEquals": {"sts:ExternalId": str(custom["external_id"])}}
+                name = custom.get("name") or ORGANIZATION_ROLE
+                if any(r.name == name for r in list(iam.roles.values())):
+                    iam.update_assume_role_policy(name, json.dumps(trust))
+                else:
+                    iam.create_role(role_name=name, assume_role_policy_document=json.dumps(trust), path="/",
+                                    permissions_boundary=None, description="", tags=[],
+                                    max_session_duration="3600")
+            created.joined_method = member["joined_method"]
+            if member["status"] == "SUSPENDED":
+                created.status = created.state = "SUSPENDED"
+            # Distinct join times keep ListAccounts' order (by join time) the order given.
+            last = created.create_time = max(created.create_time, last + datetime.timedelta(milliseconds=1))
+        return 200, {"organization": backend.org.describe()["Organization"],
+                     "accounts": [a.describe()
+                                  for a in sorted(backend.accounts, key=lambda a: a.create_time)]}
+
+
+# --------------------------------------------------------------------------- CloudTrail organization trails
+#
+# AWS (CloudTrail User Guide, "Creating a trail for an organization"; API reference): only
+# the management account of an organization with all features creates an organization
+# trail (CreateTrail/UpdateTrail with IsOrganizationTrail); "a trail with the name that you
+# give it is created in every AWS account that belongs to your organization.  Users with
+# CloudTrail permissions in member accounts can see this trail" - DescribeTrails lists it,
+# with the management account's trail ARN, when includeShadowTrails is true (the default;
+# "If you do not include shadow trails, organization trails in a member account ... will not
+# be returned") - but cannot change or delete it.  GetTrailStatus: "If the trail is an
+# organization trail and you are a member account in the organization in Organizations, you
+# must provide the full ARN of that trail, and not just the name" - by ARN a member reads its
+# status; by name it is TrailNotFoundException ("Unknown trail: arn:aws:cloudtrail:<region>:
+# <member>:trail/<name> for the user: <member>").  Nothing documents that a member may read
+# the trail's selectors or settings: GetEventSelectors/GetTrail/... by its ARN from a member
+# are refused (TrailNotFoundException), the strict reading.  An ARN of another account
+# otherwise is CloudTrailARNInvalidException ("AccountID in ARN is wrong, you can only access
+# resources with AccountID <caller>.", as ListTags is reported to answer).
+# moto knows none of this (a member sees nothing; anyone may create an organization trail),
+# deletes a missing trail silently (AWS: TrailNotFoundException), and finds a shadow trail of
+# another Region by name (AWS: only by ARN).
+
+CT_ERROR = "com.amazonaws.cloudtrail.v20131101#"  # how CloudTrail's __type spells its errors
+TRAIL_ARN = re.compile(r"^arn:[^:]+:cloudtrail:([^:]*):(\d{12}):trail/(.+)$")
+
+
+def _cloudtrail_error(code, message):
+    from moto.core.exceptions import JsonRESTError
+
+    return JsonRESTError(CT_ERROR + code, message)
+
+
+def _unknown_trail(backend, name_or_arn):
+    arn = name_or_arn if name_or_arn.startswith("arn:") else (
+        f"arn:{backend.partition}:cloudtrail:{backend.region_name}:{backend.account_id}:trail/{name_or_arn}")
+    return _cloudtrail_error("TrailNotFoundException",
+                             f"Unknown trail: {arn} for the user: {backend.account_id}")
+
+
+def _arn_invalid(backend):
+    return _cloudtrail_error(
+        "CloudTrailARNInvalidException",
+        f"AccountID in ARN is wrong, you can only access resources with AccountID {backend.account_id}.")
+
+
+def organization_trails_seen_by(account, region, partition="aws"):
+    """The organization trails a member account sees in `region` (none for the management
+    account, which sees its own trails as moto lists them)."""
+    from moto.cloudtrail.models import cloudtrail_backends
+
+    management, role = organization_role(account, partition)
+    if role in (None, "management"):
+        return []
+    return [t for backend in list(cloudtrail_backends[management].values())
+            for t in list(backend.trails.values())
+            if t.is_org_trail and (t.is_multi_region or t.region_name == region)]
+
+
+def patch_cloudtrail():
+    from moto.cloudtrail.exceptions import TrailNameTooShort, TrailNotFoundException
+    from moto.cloudtrail.models import CloudTrailBackend
+    from moto.cloudtrail.responses import CloudTrailResponse
+
+    def require_management(backend):
+        management, role = organization_role(backend.account_id, backend.partition)
+        if role is None:
+            raise _cloudtrail_error(
+                "OrganizationsNotInUseException",
+                "This operation can be performed only by an account that is a member of an "
+                "organization in AWS Organizations.")
+        if role != "management":
+            raise _cloudtrail_error(
+                "NotOrganizationMasterAccountException",
+                f"The account {backend.account_id} is not the management account for an organization "
+                "in AWS Organizations; only the management account can create or update an "
+                "organization trail.")
+        from moto.organizations.models import organizations_backends
+        if organizations_backends[management][backend.partition].org.feature_set != "ALL":
+            raise _cloudtrail_error(
+                "OrganizationNotInAllFeaturesModeException",
+                "All features must be enabled in AWS Organizations to support creating an "
+                "organization trail.")
+
+    orig_create = CloudTrailBackend.create_trail
+    orig_update = CloudTrailBackend.update_trail
+    orig_describe = CloudTrailBackend.describe_trails
+    orig_get = CloudTrailBackend.get_trail
+    orig_list_tags = CloudTrailBackend.list_tags
+
+    def create_trail(self, name, bucket_name, s3_key_prefix, sns_topic_name, is_global, is_multi_region,
+                     log_validation, is_org_trail, *rest):
+        if is_org_trail:
+            require_management(self)
+        return orig_create(self, name, bucket_name, s3_key_prefix, sns_topic_name, is_global,
+                           is_multi_region, log_validation, is_org_trail, *rest)
+
+    def update_trail(self, name, *args, **kwargs):
+        if kwargs.get("is_organization_trail"):
+            require_management(self)
+        return orig_update(self, name, *args, **kwargs)
+
+    def describe_trails(self, include_shadow_trails):
+        trails = list(orig_describe(self, include_shadow_trails))
+        if include_shadow_trails:
+            trails += organization_trails_seen_by(self.account_id, self.region_name, self.partition)
+        return trails
+
+    def foreign(self, arn):
+        """A trail ARN of another account: refused, as TrailNotFoundException for the organization
+        trail a member sees, else CloudTrailARNInvalidException."""
+        m = TRAIL_ARN.match(arn)
+        if m and m.group(2) != self.account_id:
+            seen = organization_trails_seen_by(self.account_id, self.region_name, self.partition)
+            if any(t.arn == arn for t in seen):
+                return _unknown_trail(self, arn)
+            return _arn_invalid(self)
+        return None
+
+    def get_trail(self, name_or_arn):
+        if name_or_arn and name_or_arn.startswith("arn:"):
+            error = foreign(self, name_or_arn)
+            if error:
+                raise error
+        try:
+            return orig_get(self, name_or_arn)
+        except TrailNotFoundException:
+            raise _unknown_trail(self, name_or_arn)
+
+    def get_trail_status(self, name):
+        if len(name) < 3:
+            raise TrailNameTooShort(actual_length=len(name))
+        if name.startswith("arn:"):
+            # By ARN: the shadow copies of this account's multi-Region trails, and the
+            # organization trail a member sees (documented above).
+            trail = next((t for t in self.describe_trails(include_shadow_trails=True) if t.arn == name), None)
+            if trail is None:
+                raise foreign(self, name) or _unknown_trail(self, name)
+        else:
+            # By name: a trail of this account and Region only.
+            trail = self.trails.get(name)
+            if trail is None:
+                raise _unknown_trail(self, name)
+        return trail.status
+
+    def delete_trail(self, name):
+        trail = self.get_trail(name)
+        del self.trails[trail.trail_name]
+
+    def list_tags(self, resource_id_list):
+        for arn in resource_id_list:
+            error = foreign(self, arn)
+            if error:
+                raise _arn_invalid(self)
+        return orig_list_tags(self, resource_id_list)
+
+    # DescribeTrails' trailNameList (moto ignores it): "If one or more trail names are
+    # specified, information is returned only if the names match the names of trails
+    # belonging only to the current Region and current account.  To return information
+    # about a trail in another Region, you must specify its trail ARN."
+    def response_describe_trails(self):
+        shadows = self._get_bool_param("includeShadowTrails", True)
+        wanted = self._get_param("trailNameList") or []
+        backend = self.cloudtrail_backend
+        trails = backend.describe_trails(shadows)
+        if wanted:
+            trails = [t for t in trails if t.arn in wanted or (
+                t.trail_name in wanted and t.account_id == backend.account_id
+                and t.region_name == backend.region_name)]
+        return json.dumps({"trailList": [t.description(include_region=True) for t in trails]})
+
+    CloudTrailResponse.describe_trails = response_describe_trails
+    CloudTrailBackend.create_trail = create_trail
+    CloudTrailBackend.update_trail = update_trail
+    CloudTrailBackend.describe_trails = describe_trails
+    CloudTrailBackend.get_trail = get_trail
+    CloudTrailBackend.get_trail_status = get_trail_status
+    CloudTrailBackend.delete_trail = delete_trail
+    CloudTrailBackend.list_tags = list_tags
+
+
+# --------------------------------------------------------------------------- STS AssumeRole
+#
+# moto lets anyone assume any role ARN, existing or not, trusted or not.  AWS (IAM User
+# Guide, "Granting a user permissions to switch roles", "IAM JSON policy elements:
+# Principal"; STS API reference, AssumeRole): the role must exist and its trust policy must
+# allow the caller (an account principal "arn:aws:iam::<acct>:root" or "<acct>" trusts that
+# account's identities; a role ARN trusts that role's sessions), including its conditions
+# such as sts:ExternalId; otherwise AccessDenied (403): "User: <caller> is not authorized to
+# perform: sts:AssumeRole on resource: <role arn>" - the same words whatever the reason.
+# DurationSeconds may not exceed the role's MaxSessionDuration, nor an hour when a role
+# session assumes a role (role chaining).  A suspended (closed) member account cannot be
+# entered.  Temporary credentials (ASIA... access key ids) are honoured only with their
+# session token and until they expire (InvalidClientTokenId / ExpiredToken otherwise).  The
+# check runs in the middleware (`assume_role_refusal`), before moto.
+
+ASSUMED_KEYS = {}  # temporary access key id -> moto AssumedRole, recorded by patch_sts
+ROLE_ARN = re.compile(r"^arn:([^:]+):iam::(\d{12}):role/(?:.*/)?([^/]+)$")
+
+
+def patch_sts():
+    from moto.sts.models import STSBackend
+
+    orig_assume_role = STSBackend.assume_role
+
+    def assume_role(self, *args, **kwargs):
+        role = orig_assume_role(self, *args, **kwargs)
+        ASSUMED_KEYS[role.access_key_id] = role
+        return role
+
+    # moto names a caller it has no IAM user for "arn:aws:sts::<account>:user/moto"; an IAM
+    # user's ARN is arn:aws:iam::<account>:user/<name> (IAM User Guide, "IAM identifiers").
+    orig_identity = STSBackend.get_caller_identity
+
+    def get_caller_identity(self, access_key_id, region):
+        user_id, arn, account = orig_identity(self, access_key_id, region)
+        return user_id, re.sub(r"^arn:([^:]+):sts::(\d{12}):user/", r"arn:\1:iam::\2:user/", arn), account
+
+    STSBackend.assume_role = assume_role
+    STSBackend.get_caller_identity = get_caller_identity
+
+
+def caller_arn(account, assumed):
+    """The calling identity as AWS names it in errors: a test's 12-digit key is an IAM user of
+    that account (named moto, as moto's GetCallerIdentity has it); temporary credentials are
+    the assumed-role session."""
+    return assumed.arn if assumed is not None else f"arn:aws:iam::{account}:user/moto"
+
+
+def _aws_principal_matches(block, account, principal_arn):
+    if block == "*":
+        return True
+    if not isinstance(block, dict):
+        return False
+    for name in _as_list(block.get("AWS") or []):
+        name = str(name)
+        if name in ("*", account, principal_arn):
+            return True
+        if re.fullmatch(rf"arn:[^:]+:iam::{account}:root", name):
+            return True
+    return False
+
+
+def evaluate_trust_policy(policy, account, principal_arn, context):
+    """May `principal_arn` (of `account`) sts:AssumeRole by this trust policy?  ALLOW,
+    EXPLICIT_DENY or IMPLICIT_DENY, as `evaluate_policy` decides (a trust policy names no
+    Resource: the role itself)."""
+    if isinstance(policy, (str, bytes)):
+        try:
+            policy = json.loads(policy)
+        except ValueError:
+            policy = None
+    if not isinstance(policy, dict):
+        return IMPLICIT_DENY
+    allowed = False
+    for statement in _as_list(policy.get("Statement") or []):
+        if not isinstance(statement, dict):
+            continue
+        deny = str(statement.get("Effect")) == "Deny"
+        try:
+            if "Principal" in statement:
+                applies = _aws_principal_matches(statement["Principal"], account, principal_arn)
+            elif "NotPrincipal" in statement:
+                applies = not _aws_principal_matches(statement["NotPrincipal"], account, principal_arn)
+            else:
+                applies = False
+            if "Action" in statement:
+                applies = applies and any(_glob(str(a), "sts:AssumeRole", True)
+                                          for a in _as_list(statement["Action"]))
+            elif "NotAction" in statement:
+                applies = applies and not any(_glob(str(a), "sts:AssumeRole", True)
+                                              for a in _as_list(statement["NotAction"]))
+            else:
+                applies = False
+            for operator, conditions in (statement.get("Condition") or {}).items():
+                for key, wanted in (conditions or {}).items():
+                    applies = applies and _condition(operator, key, wanted, context)
+        except UnsupportedCondition as exc:
+            logging.getLogger("emulator").warning("trust policy uses unsupported condition %s", exc)
+            applies = deny
+        if applies and deny:
+            return EXPLICIT_DENY
+        allowed = allowed or (applies and str(statement.get("Effect")) == "Allow")
+    return ALLOW if allowed else IMPLICIT_DENY
+
+
+def assume_role_refusal(account, assumed, form):
+    """Why AWS would refuse this AssumeRole (a query-protocol error reply), or None to let
+    moto answer it."""
+    from moto.iam.models import iam_backends
+
+    role_arn = (form.get("RoleArn") or [""])[0]
+    m = ROLE_ARN.match(role_arn)
+    if not m:
+        return None  # moto validates what is not a role ARN
+    partition, target, _ = m.groups()
+    denied = error_reply("query", 403, "AccessDenied",
+                         f"User: {caller_arn(account, assumed)} is not authorized to perform: "
+                         f"sts:AssumeRole on resource: {role_arn}")
+    member = organization_account(target, partition)
+    if member is not None and member.status != "ACTIVE":
+        return denied
+    role = next((r for r in list(iam_backends[target][partition].roles.values()) if r.arn == role_arn), None)
+    if role is None:
+        return denied
+    principal_arn = assumed.role_arn if assumed is not None else caller_arn(account, None)
+    now = datetime.datetime.now(UTC)
+    context = {"aws:principalaccount": [account], "aws:principalarn": [principal_arn],
+               "aws:securetransport": ["true"], "aws:currenttime": [now.strftime("%Y-%m-%dT%H:%M:%SZ")],
+               "aws:epochtime": [str(int(now.timestamp()))]}
+    external_id = (form.get("ExternalId") or [None])[0]
+    if external_id is not None:
+        context["sts:externalid"] = [external_id]
+    management, _ = organization_role(account, partition)
+    if management is not None:
+        from moto.organizations.models import organizations_backends
+        context["aws:principalorgid"] = [organizations_backends[management][partition].org.id]
+    if evaluate_trust_policy(role.assume_role_policy_document, account, principal_arn, context) != ALLOW:
+        return denied
+    try:
+        duration = int((form.get("DurationSeconds") or ["3600"])[0])
+    except ValueError:
+        return None
+    if assumed is not None and duration > 3600:
+        return error_reply("query", 400, "ValidationError", "The requested DurationSeconds exceeds the "
+                           "1 hour session limit for roles assumed by role chaining.")
+    if duration > int(role.max_session_duration or 3600):
+        return error_reply("query", 400, "ValidationError",
+                           "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+    return None
+
+
+def credential_refusal(protocol, akid, token, json_type):
+    """(reply, assumed role): the error AWS gives for temporary credentials it does not know,
+    given without their session token, or expired; else (None, the moto AssumedRole)."""
+    assumed = ASSUMED_KEYS.get(akid)
+    if assumed is None or token != assumed.session_token:
+        code = "UnrecognizedClientException" if protocol == "json" else "InvalidClientTokenId"
+        return error_reply(protocol, 400 if protocol == "json" else 403, code,
+                           "The security token included in the request is invalid.",
+                           json_type=json_type), assumed
+    expiration = assumed.expiration.replace(tzinfo=UTC) if assumed.expiration.tzinfo is None \
+        else assumed.expiration
+    if expiration <= datetime.datetime.now(UTC):
+        code = "ExpiredTokenException" if protocol == "json" else "ExpiredToken"
+        return error_reply(protocol, 400, code, "The security token included in the request is expired",
+                           json_type=json_type), assumed
+    return None, assumed
+
+
 # --------------------------------------------------------------------------- the middleware
 
 class Emulator:
@@ -1098,12 +1738,11 @@ class Emulator:
         body = get_input_stream(environ).read()  # handles chunked bodies too
         m = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
         akid, region, service = m.groups() if m else ("", "us-east-1", "unknown")
-        account = DEFAULT_ACCOUNT_ID
-        if re.fullmatch(r"\d{12}", akid):
-            account = environ["HTTP_X_MOTO_ACCOUNT_ID"] = akid  # honoured by moto's get_current_account
 
         cbor_match = CBOR_PATH.match(environ.get("PATH_INFO", ""))
         target = environ.get("HTTP_X_AMZ_TARGET", "")
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        form = {}
         if cbor_match:
             protocol, operation = "cbor", cbor_match.group(2)
         elif target:
@@ -1111,18 +1750,40 @@ class Emulator:
         else:
             protocol = "query"
             form = parse_qs(body.decode("utf-8", "replace")) if body else {}
-            query = parse_qs(environ.get("QUERY_STRING", ""))
             operation = (form.get("Action") or query.get("Action") or ["unknown"])[0]
-
         json_type = environ.get("CONTENT_TYPE") or "application/x-amz-json-1.1"
-        fault = self.pick_fault(account, operation)
-        if fault in ("throttle", "unavailable", "access_denied"):
+
+        # The account a call is made in: a test's 12-digit access key id is its account;
+        # temporary credentials from AssumeRole belong to the assumed role's account.
+        account, assumed, refused = DEFAULT_ACCOUNT_ID, None, None
+        if re.fullmatch(r"\d{12}", akid):
+            account = environ["HTTP_X_MOTO_ACCOUNT_ID"] = akid  # honoured by moto's get_current_account
+        elif akid.startswith("ASIA"):
+            token = (environ.get("HTTP_X_AMZ_SECURITY_TOKEN")
+                     or (query.get("X-Amz-Security-Token") or [None])[0])
+            refused, assumed = credential_refusal(protocol, akid, token, json_type)
+            if assumed is not None:
+                account = environ["HTTP_X_MOTO_ACCOUNT_ID"] = assumed.account_id
+
+        role_arn = (form.get("RoleArn") or [None])[0] if operation == "AssumeRole" else None
+        role_account = ROLE_ARN.match(role_arn).group(2) if role_arn and ROLE_ARN.match(role_arn) else None
+        fault = None if refused else self.pick_fault(account, operation, role_account)
+        if refused:  # AWS authenticates before anything else
+            status, headers, out = refused
+        elif fault in ("throttle", "unavailable", "access_denied"):
             # Never reaches moto.
-            status, headers, out = fault_reply(protocol, fault, json_type, service)
+            message = None
+            if fault == "access_denied" and role_arn:
+                message = (f"User: {caller_arn(account, assumed)} is not authorized to perform: "
+                           f"sts:AssumeRole on resource: {role_arn}")
+            status, headers, out = fault_reply(protocol, fault, json_type, service, message)
         else:
             if fault == "delay":  # a slow call: lets a test act while the caller waits
                 time.sleep(self.faults.get(account, {}).get("delay_ms", 1000) / 1000)
-            if protocol == "cbor":
+            refusal = assume_role_refusal(account, assumed, form) if role_arn and service == "sts" else None
+            if refusal:
+                status, headers, out = refusal
+            elif protocol == "cbor":
                 status, headers, out = self.cbor_call(environ, body, operation)
             elif protocol == "json" and target in JSON_OPERATIONS:
                 status, headers, out = JSON_OPERATIONS[target](body, json_type)
@@ -1135,10 +1796,13 @@ class Emulator:
                 # product must then refuse the chain (aws_test_refutes), not trust itself.
                 out = json.dumps({"matches": []}).encode()
 
+        call = {"account": account, "service": SERVICE_NAMES.get(service, service),
+                "operation": operation, "region": region, "status": status, "fault": fault,
+                "principal": caller_arn(account, assumed)}
+        if role_arn:
+            call["role_arn"] = role_arn
         with self.lock:
-            self.calls.append({"account": account, "service": SERVICE_NAMES.get(service, service),
-                               "operation": operation, "region": region, "status": status,
-                               "fault": fault})
+            self.calls.append(call)
         return status, headers, out
 
     def cbor_call(self, environ, body, operation):
@@ -1183,11 +1847,13 @@ class Emulator:
 
     # ---- fault injection
 
-    def pick_fault(self, account, operation):
+    def pick_fault(self, account, operation, role_account=None):
         with self.lock:
             plan = self.faults.get(account)
             if not plan or (plan["operations"] and operation not in plan["operations"]):
                 return None
+            if plan["targets"] and role_account not in plan["targets"]:
+                return None  # a plan for AssumeRole into some accounts only
             if plan["rng"].random() >= plan["rate"]:
                 return None
             kind = plan["rng"].choice(plan["kinds"])
@@ -1199,7 +1865,8 @@ class Emulator:
         if plan is None:
             return {"account": account, "active": False}
         return {"account": account, "active": True, "rate": plan["rate"], "kinds": plan["kinds"],
-                "operations": plan["operations"], "injected": dict(plan["injected"])}
+                "operations": plan["operations"], "target_accounts": plan["targets"],
+                "injected": dict(plan["injected"])}
 
     # ---- control endpoints
 
@@ -1231,6 +1898,9 @@ class Emulator:
             return self.sns_published(account, query)
         if path == "/_emulator/sqs-messages" and method == "GET":
             return self.sqs_messages(query)
+        if path == "/_emulator/organization" and method == "POST":
+            status, reply = create_organization(data)
+            return self.json_reply(status, reply)
         if path == "/_emulator/faults":
             if account is None:
                 return self.json_reply(400, {"error": "account is required"})
@@ -1242,9 +1912,17 @@ class Emulator:
                     if bad:
                         return self.json_reply(400, {"error": f"unknown fault kinds {sorted(bad)}"})
                     seed = data.get("seed", int(account) if account.isdigit() else account)
+                    targets = data.get("target_account") or data.get("target_accounts") or []
+                    targets = [str(t) for t in _as_list(targets)]
+                    operations = data.get("operations") or []
+                    if targets:
+                        if set(operations) - {"AssumeRole"}:
+                            return self.json_reply(400, {"error": "target_account is for AssumeRole "
+                                                                  "(operations [\"AssumeRole\"] or none)"})
+                        operations = ["AssumeRole"]
                     self.faults[account] = {
                         "rate": float(data.get("rate", 1.0)), "kinds": kinds,
-                        "operations": data.get("operations") or [],
+                        "operations": operations, "targets": targets,
                         "delay_ms": int(data.get("delay_ms", 1000)),
                         "rng": random.Random(seed), "injected": {}}
                 elif method == "DELETE":
@@ -1346,6 +2024,9 @@ def main(argv=None):
     patch_logs()
     patch_kms()
     patch_cloudwatch()
+    patch_organizations()
+    patch_cloudtrail()
+    patch_sts()
 
     if args.exit_on_stdin_eof:
         def wait_for_eof():

@@ -509,6 +509,48 @@ impl Account {
         .expect("clear faults");
     }
 
+    /// Makes this account the management account of an organization of `members` (each gets
+    /// `OrganizationAccountAccessRole` trusting this account, as CreateAccount does).
+    pub fn organization(&self, members: &[&Account]) {
+        let body = serde_json::json!({
+            "management": self.id,
+            "management_name": "management",
+            "accounts": members
+                .iter()
+                .enumerate()
+                .map(|(i, m)| serde_json::json!({"id": m.id, "name": format!("member-{}", i + 1)}))
+                .collect::<Vec<_>>(),
+        });
+        ureq::post(&format!("{}/_emulator/organization", self.emulator.url()))
+            .header("Content-Type", "application/json")
+            .send(body.to_string())
+            .expect("create organization");
+    }
+
+    /// An organization trail in this (management) account, logging to `log_group` here.
+    pub async fn organization_trail(&self, name: &str, log_group: &str) {
+        let bucket = format!("org-trail-bucket-{}", self.id);
+        self.bucket(&bucket);
+        self.log_group(log_group).await;
+        self.cloudtrail()
+            .create_trail()
+            .name(name)
+            .s3_bucket_name(&bucket)
+            .is_multi_region_trail(true)
+            .is_organization_trail(true)
+            .cloud_watch_logs_log_group_arn(self.log_group_arn(log_group))
+            .cloud_watch_logs_role_arn(format!("arn:aws:iam::{}:role/ct-logs", self.id))
+            .send()
+            .await
+            .expect("create organization trail");
+        self.cloudtrail()
+            .start_logging()
+            .name(name)
+            .send()
+            .await
+            .expect("start logging");
+    }
+
     pub fn confirm_topic(&self, topic_arn: &str) {
         ureq::post(&format!("{}/_emulator/confirm", self.emulator.url()))
             .header("Content-Type", "application/json")
@@ -613,7 +655,8 @@ pub fn writes(account: &Account) -> Vec<String> {
         .into_iter()
         .map(|(_, op)| op)
         .filter(|op| {
-            !["Get", "Describe", "List"]
+            // Reads, and calls that change nothing (a role session, a pattern test).
+            !["Get", "Describe", "List", "AssumeRole", "TestMetricFilter"]
                 .iter()
                 .any(|p| op.starts_with(p))
         })

@@ -10,5 +10,6 @@ mod emulator;
 mod faults;
 mod harness;
 mod honest;
+mod org;
 mod prompt;
 mod verdicts;
