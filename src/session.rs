@@ -125,6 +125,9 @@ macro_rules! regional_client {
 pub struct Session {
     config: SdkConfig,
     pub region: String,
+    /// The account these credentials reach, when known without asking (an assumed role):
+    /// saves a `GetCallerIdentity` per member account.
+    pub known_account: Option<String>,
     pub calls: CallCounter,
     max_attempts: u32,
     /// When a waiting notice was last printed, shared by all clients of the session.
@@ -209,6 +212,7 @@ impl Session {
         Ok(Session {
             config,
             region,
+            known_account: None,
             calls: CallCounter::default(),
             max_attempts: settings.max_attempts.max(1),
             last_notice: Arc::default(),
@@ -293,6 +297,7 @@ impl Session {
         Ok(Session {
             config,
             region: self.region.clone(),
+            known_account: Some(account.to_string()),
             calls: self.calls.clone(),
             max_attempts: self.max_attempts,
             last_notice: self.last_notice.clone(),

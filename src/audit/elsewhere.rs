@@ -31,7 +31,7 @@ pub(super) fn defer_to_owner(
         control.status = Status::NotAuditable;
         control.after_apply = Some(AfterApply::NonCompliant);
         control.findings = vec![finding(
-            "not_auditable",
+            "organization_trail_elsewhere",
             format!(
                 "cannot be audited from account {account}: organization trail `{}` of account {owner} may satisfy it, but only {owner} can read that trail's status and selectors, and its chain lives where its log group is; run `cis-fix plan --org` from the management account {owner} (or with credentials that reach it)",
                 trail.name

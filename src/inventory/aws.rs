@@ -159,6 +159,9 @@ pub async fn read(
 }
 
 async fn account_id(session: &Session) -> Result<String> {
+    if let Some(account) = &session.known_account {
+        return Ok(account.clone());
+    }
     let out = session
         .sts()
         .get_caller_identity()

@@ -257,6 +257,9 @@ fn unplanned_reason(code: &str) -> Option<&'static str> {
             "no qualifying trail (fix a trail as its findings say; cis-fix does not change trails)"
         }
         "not_auditable" => "AWS denied reads (grant the permissions named above)",
+        "organization_trail_elsewhere" => {
+            "an organization trail of another account may satisfy them (run `cis-fix plan --org` from the management account)"
+        }
         "topic_not_subscribed" => {
             "the topic has no confirmed subscription (subscribe an endpoint to it and confirm it)"
         }

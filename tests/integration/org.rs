@@ -245,6 +245,10 @@ async fn an_org_apply_converges_under_throttling_and_the_org_policies_cover_its_
             .map(|a| a.as_str().unwrap().to_string())
             .collect()
     };
+    // A member behind the organization trail costs its trail list, and the role (counted in
+    // the management account), nothing else.
+    let member_calls = member.calls();
+    assert!(member_calls.len() <= 2, "{member_calls:?}");
     for (account, file) in [
         (&management, "examples/iam-org-management.json"),
         (&member, "examples/iam-org-member.json"),
