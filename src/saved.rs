@@ -249,16 +249,156 @@ impl SavedPlan {
 
     /// What changed between what this plan observed and `now`; empty when nothing did.
     pub fn changes_since(&self, now: &Snapshot) -> Vec<String> {
+        changes(&self.observed, now)
+    }
+}
+
+/// A saved organization plan (`plan --org --out FILE`): the plan, and per account what it
+/// observed, so `apply FILE` can check each account it writes to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedOrgPlan {
+    pub format_version: u32,
+    pub kind: String,
+    pub cis_fix_version: String,
+    pub created_at: String,
+    pub command: Vec<String>,
+    pub options: Options,
+    pub role: String,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    pub plan: crate::audit::org::OrgPlan,
+    /// Account → resource key → digest.
+    pub observed: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+pub const ORG_KIND: &str = "cis-fix-saved-org-plan";
+
+impl SavedOrgPlan {
+    pub fn new(
+        plan: crate::audit::org::OrgPlan,
+        options: Options,
+        reach: &crate::org::Reach,
+        reads: &[crate::audit::org::AccountRead],
+    ) -> SavedOrgPlan {
+        let single = SavedPlan::new(
+            Plan {
+                format_version: FORMAT_VERSION,
+                account_id: String::new(),
+                region: String::new(),
+                benchmark: String::new(),
+                input_errors: vec![],
+                notes: vec![],
+                trails: vec![],
+                controls: vec![],
+                actions: vec![],
+                summary: Default::default(),
+            },
+            options.clone(),
+            &Snapshot::default(),
+        );
+        SavedOrgPlan {
+            format_version: FORMAT_VERSION,
+            kind: ORG_KIND.to_string(),
+            cis_fix_version: single.cis_fix_version,
+            created_at: single.created_at,
+            command: single.command,
+            options,
+            role: reach.role.clone(),
+            external_id: reach.external_id.clone(),
+            plan,
+            observed: reads
+                .iter()
+                .filter_map(|r| {
+                    Some((r.account_id.clone(), fingerprint(r.snapshot.as_ref().ok()?)))
+                })
+                .collect(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let tmp = path.with_extension("tmp");
+        write_private(&tmp, self.to_json().as_bytes())
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|source| Error::Write {
+                path: path.to_path_buf(),
+                source,
+            })
+    }
+
+    /// Reads a saved organization plan, or `None` when the file is a single-account one.
+    pub fn read(path: &Path) -> Result<Option<SavedOrgPlan>> {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return Ok(None);
+        };
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+            return Ok(None);
+        };
+        if value.get("kind").and_then(|k| k.as_str()) != Some(ORG_KIND) {
+            return Ok(None);
+        }
+        serde_json::from_value(value)
+            .map(Some)
+            .map_err(|e| Error::SavedPlan {
+                path: path.to_path_buf(),
+                message: format!("not a valid saved organization plan: {e}"),
+            })
+    }
+
+    /// Refuses the plan when an account it writes to changed since it was made.
+    pub fn check(&self, path: &Path, account: &str, now: &Snapshot) -> Result<()> {
+        let observed = self.observed.get(account).cloned().unwrap_or_default();
+        let found = changes(&observed, now);
+        if found.is_empty() {
+            return Ok(());
+        }
+        let shown = SavedPlan {
+            command: self.command.clone(),
+            ..SavedPlan::new(
+                Plan {
+                    format_version: FORMAT_VERSION,
+                    account_id: String::new(),
+                    region: String::new(),
+                    benchmark: String::new(),
+                    input_errors: vec![],
+                    notes: vec![],
+                    trails: vec![],
+                    controls: vec![],
+                    actions: vec![],
+                    summary: Default::default(),
+                },
+                self.options.clone(),
+                &Snapshot::default(),
+            )
+        }
+        .shown_command();
+        Err(Error::StalePlan {
+            path: path.to_path_buf(),
+            message: format!(
+                "account {account} changed since it was made ({})",
+                found.into_iter().take(3).collect::<Vec<_>>().join("; ")
+            ),
+            command: shown,
+        })
+    }
+}
+
+/// What changed between `observed` and `now`; empty when nothing did.
+fn changes(observed: &BTreeMap<String, String>, now: &Snapshot) -> Vec<String> {
+    {
         let current = fingerprint(now);
         let mut changes = Vec::new();
-        for (key, digest) in &self.observed {
+        for (key, digest) in observed {
             match current.get(key) {
                 None => changes.push(format!("{key} went away")),
                 Some(d) if d != digest => changes.push(format!("{key} changed")),
                 Some(_) => {}
             }
         }
-        for key in current.keys().filter(|k| !self.observed.contains_key(*k)) {
+        for key in current.keys().filter(|k| !observed.contains_key(*k)) {
             changes.push(format!("{key} appeared"));
         }
         changes

@@ -47,6 +47,11 @@ pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> R
         }
         return apply_org(&args, &reach, connect, started).await;
     }
+    if let Some(path) = &args.plan_file {
+        if let Some(saved) = crate::saved::SavedOrgPlan::read(path)? {
+            return apply_saved_org(&args, path, saved, connect, started).await;
+        }
+    }
     let (plan, snapshot, session) = match &args.plan_file {
         Some(path) => {
             let saved = SavedPlan::read(path)?;
@@ -183,5 +188,80 @@ async fn apply_org(
         });
     }
     output::org_not_auditable(&plan)?;
+    Ok(ExitStatus::Success)
+}
+
+/// `apply FILE` for a saved organization plan: each account it writes to is read again and
+/// checked against what the plan observed there; then the plan is applied without asking (the
+/// saved plan is the approval). A stale account stops everything before any write.
+async fn apply_saved_org(
+    args: &ApplyArgs,
+    path: &std::path::Path,
+    saved: crate::saved::SavedOrgPlan,
+    connect: &crate::session::Connect,
+    started: Instant,
+) -> Result<ExitStatus> {
+    let region = args
+        .selection
+        .scope
+        .region
+        .clone()
+        .unwrap_or_else(|| saved.plan.region.clone());
+    let session = Session::connect(Some(&region), connect).await?;
+    let by_account = crate::audit::org::actions_by_account(&saved.plan);
+    let reach = crate::org::Reach {
+        org: false,
+        accounts: by_account.iter().map(|(a, _)| a.clone()).collect(),
+        role: saved.role.clone(),
+        external_id: saved.external_id.clone(),
+        concurrency: usize::from(crate::org::DEFAULT_CONCURRENCY),
+    };
+    print(&render::org::org_text(
+        &saved.plan,
+        args.display.text_options(),
+    ))?;
+    if by_account.is_empty() {
+        return finish(&args.display, &session, started);
+    }
+    let reads =
+        crate::org::read_accounts(&session, &reach, &saved.options, ReadMode::Verify, None).await?;
+    for read in &reads.reads {
+        match &read.snapshot {
+            Ok(snapshot) => saved.check(path, &read.account_id, snapshot)?,
+            Err(e) => {
+                return Err(Error::SavedPlan {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "account {} cannot be read now ({e}); nothing was changed",
+                        read.account_id
+                    ),
+                })
+            }
+        }
+    }
+    let mut failed = Vec::new();
+    for (account, actions) in &by_account {
+        let Some(account_session) = reads.sessions.get(account.as_str()) else {
+            continue;
+        };
+        print(&format!("\nAccount {account}:\n"))?;
+        match apply::apply(account_session, actions, &mut std::io::stdout()).await {
+            Ok(_) => {}
+            Err(e @ Error::Interrupted { .. }) => return Err(e),
+            Err(e) => failed.push(format!("{account}: {e}")),
+        }
+    }
+    print(&format!(
+        "\nApply complete: {} created, {} changed, in {} accounts.\n",
+        saved.plan.summary.to_create,
+        saved.plan.summary.to_change,
+        by_account.len()
+    ))?;
+    finish(&args.display, &session, started)?;
+    if !failed.is_empty() {
+        return Err(Error::OrgApplyFailed {
+            failed: failed.join("; "),
+        });
+    }
     Ok(ExitStatus::Success)
 }

@@ -101,11 +101,6 @@ async fn plan_org(
     session: &Session,
     started: Instant,
 ) -> Result<ExitStatus> {
-    if args.out.is_some() {
-        return Err(crate::error::Error::Usage(
-            "--out is not available with --org or --accounts yet: review the plan, then run `cis-fix apply` per account".into(),
-        ));
-    }
     let catalog = args.selection.catalog()?;
     let benchmark = args.selection.scope.full_catalog()?;
     let options = args.selection.options();
@@ -123,7 +118,29 @@ async fn plan_org(
         Format::Json => render::org::org_json(&plan, args.display.show_endpoints) + "\n",
         Format::Text => render::org::org_text(&plan, args.display.text_options()),
     };
-    print(&rendered)?;
+    let saved = args.out.as_ref().map(|path| {
+        (
+            path,
+            crate::saved::SavedOrgPlan::new(plan.clone(), options.clone(), reach, &reads.reads),
+        )
+    });
+    if let Some((_, saved)) = saved.as_ref().filter(|(p, _)| p.as_os_str() == "-") {
+        // `--out -`: the saved plan is the output; the view goes to stderr.
+        eprint!("{rendered}");
+        print(&saved.to_json())?;
+    } else {
+        print(&rendered)?;
+    }
+    if let Some((path, saved)) = saved.as_ref().filter(|(p, _)| p.as_os_str() != "-") {
+        saved.write(path)?;
+        if args.format == Format::Text {
+            print(&format!(
+                "\nSaved this plan to {} (readable by you only: it holds the subscription endpoints in clear). To perform exactly these actions, run: cis-fix apply {}\n",
+                path.display(),
+                path.display()
+            ))?;
+        }
+    }
     if args.display.stats {
         report_stats(session, started);
     }

@@ -280,3 +280,65 @@ async fn an_org_apply_converges_under_throttling_and_the_org_policies_cover_its_
     let (code, plan) = org_plan(&management, &["--org", "--detailed-exitcode"]);
     assert_eq!(code, Some(0), "{plan:#}");
 }
+
+#[tokio::test]
+async fn a_saved_organization_plan_is_checked_per_account_and_applied_without_asking() {
+    let management = Account::new().await;
+    let member = Account::new().await;
+    management.organization(&[&member]);
+    management.organization_trail("org", ORG_GROUP).await;
+    let (_, inbox) = management.queue("security").await;
+    let notify = format!("sqs:{inbox}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("org-plan.json");
+    let file = path.to_str().unwrap();
+    let save = || {
+        let out = management.run(&[
+            "plan",
+            "--org",
+            "--controls",
+            "4.6",
+            "--notify",
+            &notify,
+            "--out",
+            file,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    save();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    // The management account changes where the plan looked: stale, nothing written.
+    management
+        .filter(
+            ORG_GROUP,
+            "new",
+            "{ $.eventName = ConsoleLogin }",
+            "Logins",
+            "CISBenchmark",
+        )
+        .await;
+    management.reset_calls();
+    let out = management.run(&["apply", file]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("stale") && err.contains(&management.id),
+        "{err}"
+    );
+    assert!(writes(&management).is_empty(), "{:?}", writes(&management));
+
+    // A fresh one applies, with no question (the saved plan is the approval).
+    save();
+    assert_ok(&management.run(&["apply", file]));
+    let (code, plan) = org_plan(&management, &["--org", "--controls", "4.6"]);
+    assert_eq!(code, Some(0), "{plan:#}");
+    assert_eq!(status_in(&plan, &member.id, "4.6"), "compliant");
+}
