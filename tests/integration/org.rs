@@ -342,3 +342,43 @@ async fn a_saved_organization_plan_is_checked_per_account_and_applied_without_as
     assert_eq!(code, Some(0), "{plan:#}");
     assert_eq!(status_in(&plan, &member.id, "4.6"), "compliant");
 }
+
+#[tokio::test]
+async fn plan_org_takes_the_callers_credentials_from_profile() {
+    let management = Account::new().await;
+    let member = Account::new().await;
+    management.organization(&[&member]);
+    management.organization_trail("org", ORG_GROUP).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile management]\nregion = us-east-1\nendpoint_url = {}\naws_access_key_id = {}\naws_secret_access_key = test-secret\n",
+            management.emulator.url(),
+            management.id
+        ),
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cis-fix"));
+    cmd.args([
+        "plan",
+        "--org",
+        "--format",
+        "json",
+        "--profile",
+        "management",
+    ]);
+    crate::harness::isolate(&mut cmd);
+    cmd.env("AWS_CONFIG_FILE", &config);
+    let out = cmd.output().unwrap();
+    let plan: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    assert_eq!(
+        plan["caller_account_id"],
+        management.id.as_str(),
+        "{plan:#}"
+    );
+    assert_eq!(plan["accounts"].as_array().unwrap().len(), 2, "{plan:#}");
+    assert_eq!(account_json(&plan, &member.id)["status"], "audited");
+}
