@@ -44,9 +44,7 @@ impl SavedPlan {
             plan,
             observed: fingerprint(snapshot),
             cis_fix_version: env!("CARGO_PKG_VERSION").to_string(),
-            created_at: aws_smithy_types::DateTime::from(std::time::SystemTime::now())
-                .fmt(aws_smithy_types::date_time::Format::DateTime)
-                .unwrap_or_default(),
+            created_at: now(),
             command: std::env::args().skip(1).collect(),
         }
     }
@@ -73,24 +71,36 @@ impl SavedPlan {
     /// The command that made this plan, as one shell line with endpoints masked (it is shown
     /// in errors, which end up in logs).
     pub fn shown_command(&self) -> String {
-        let mut words = vec!["cis-fix".to_string()];
-        let mut after_notify = false;
-        for arg in &self.command {
-            let shown = if after_notify {
-                masked_notify(arg)
-            } else if let Some(value) = arg.strip_prefix("--notify=") {
-                format!("--notify={}", masked_notify(value))
-            } else {
-                arg.clone()
-            };
-            after_notify = arg == "--notify";
-            words.push(shell_word(&shown));
-        }
-        if self.command.is_empty() {
-            words.extend(["plan", "--out", "FILE"].map(String::from));
-        }
-        words.join(" ")
+        shown_command(&self.command)
     }
+}
+
+/// The time now, RFC 3339 in UTC.
+fn now() -> String {
+    aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default()
+}
+
+/// `cis-fix ARGS` as one shell line, `--notify` endpoints masked.
+fn shown_command(command: &[String]) -> String {
+    let mut words = vec!["cis-fix".to_string()];
+    let mut after_notify = false;
+    for arg in command {
+        let shown = if after_notify {
+            masked_notify(arg)
+        } else if let Some(value) = arg.strip_prefix("--notify=") {
+            format!("--notify={}", masked_notify(value))
+        } else {
+            arg.clone()
+        };
+        after_notify = arg == "--notify";
+        words.push(shell_word(&shown));
+    }
+    if command.is_empty() {
+        words.extend(["plan", "--out", "FILE"].map(String::from));
+    }
+    words.join(" ")
 }
 
 fn masked_notify(value: &str) -> String {
@@ -280,28 +290,12 @@ impl SavedOrgPlan {
         reach: &crate::org::Reach,
         reads: &[crate::audit::org::AccountRead],
     ) -> SavedOrgPlan {
-        let single = SavedPlan::new(
-            Plan {
-                format_version: FORMAT_VERSION,
-                account_id: String::new(),
-                region: String::new(),
-                benchmark: String::new(),
-                input_errors: vec![],
-                notes: vec![],
-                trails: vec![],
-                controls: vec![],
-                actions: vec![],
-                summary: Default::default(),
-            },
-            options.clone(),
-            &Snapshot::default(),
-        );
         SavedOrgPlan {
             format_version: FORMAT_VERSION,
             kind: ORG_KIND.to_string(),
-            cis_fix_version: single.cis_fix_version,
-            created_at: single.created_at,
-            command: single.command,
+            cis_fix_version: env!("CARGO_PKG_VERSION").to_string(),
+            created_at: now(),
+            command: std::env::args().skip(1).collect(),
             options,
             role: reach.role.clone(),
             external_id: reach.external_id.clone(),
@@ -355,33 +349,13 @@ impl SavedOrgPlan {
         if found.is_empty() {
             return Ok(());
         }
-        let shown = SavedPlan {
-            command: self.command.clone(),
-            ..SavedPlan::new(
-                Plan {
-                    format_version: FORMAT_VERSION,
-                    account_id: String::new(),
-                    region: String::new(),
-                    benchmark: String::new(),
-                    input_errors: vec![],
-                    notes: vec![],
-                    trails: vec![],
-                    controls: vec![],
-                    actions: vec![],
-                    summary: Default::default(),
-                },
-                self.options.clone(),
-                &Snapshot::default(),
-            )
-        }
-        .shown_command();
         Err(Error::StalePlan {
             path: path.to_path_buf(),
             message: format!(
                 "account {account} changed since it was made ({})",
                 found.into_iter().take(3).collect::<Vec<_>>().join("; ")
             ),
-            command: shown,
+            command: shown_command(&self.command),
         })
     }
 }

@@ -47,18 +47,9 @@ pub(super) async fn run(
     if let Some(reach) = args.accounts.reach() {
         return backout_org(&args, &reach, connect, started).await;
     }
-    let slugs = if args.scope.controls.is_empty() {
-        None
-    } else {
-        let selected = args.scope.catalog()?.controls;
-        Some(selected.into_iter().map(|c| c.slug).collect::<Vec<_>>())
-    };
+    let slugs = selected_slugs(&args)?;
     let session = Session::connect(args.scope.region.as_deref(), connect).await?;
-    let options = Options {
-        notify: Vec::new(),
-        topic: TopicChoice::Name(args.topic_name.clone()),
-        topic_kms_key: None,
-    };
+    let options = read_options(&args);
     let snapshot = output::read(&session, &options, ReadMode::Backout).await?;
     if !snapshot.unreadable.is_empty() {
         return Err(Error::Unverifiable {
@@ -97,18 +88,9 @@ async fn backout_org(
     connect: &crate::session::Connect,
     started: Instant,
 ) -> Result<ExitStatus> {
-    let slugs = if args.scope.controls.is_empty() {
-        None
-    } else {
-        let selected = args.scope.catalog()?.controls;
-        Some(selected.into_iter().map(|c| c.slug).collect::<Vec<_>>())
-    };
+    let slugs = selected_slugs(args)?;
     let session = Session::connect(args.scope.region.as_deref(), connect).await?;
-    let options = Options {
-        notify: Vec::new(),
-        topic: TopicChoice::Name(args.topic_name.clone()),
-        topic_kms_key: None,
-    };
+    let options = read_options(args);
     let reads =
         crate::org::read_accounts(&session, reach, &options, ReadMode::Backout, None).await?;
     let mut removals = Vec::new();
@@ -178,4 +160,22 @@ async fn backout_org(
         });
     }
     Ok(ExitStatus::Success)
+}
+
+/// `--controls` as slugs (cis-fix's marks name controls by slug); `None` for all.
+fn selected_slugs(args: &BackoutArgs) -> Result<Option<Vec<String>>> {
+    if args.scope.controls.is_empty() {
+        return Ok(None);
+    }
+    let selected = args.scope.catalog()?.controls;
+    Ok(Some(selected.into_iter().map(|c| c.slug).collect()))
+}
+
+/// What backout reads: cis-fix's own topic by name, nothing else of the plan's options.
+fn read_options(args: &BackoutArgs) -> Options {
+    Options {
+        notify: Vec::new(),
+        topic: TopicChoice::Name(args.topic_name.clone()),
+        topic_kms_key: None,
+    }
 }
