@@ -130,7 +130,10 @@ pub async fn read_accounts(
             let progress = &progress;
             async move {
                 let reached = if account == caller.account {
-                    Ok(session.clone())
+                    // Its own account, with its own credentials; the id is already known.
+                    let mut own = session.clone();
+                    own.known_account = Some(account.clone());
+                    Ok(own)
                 } else {
                     session
                         .assume(

@@ -249,6 +249,13 @@ async fn an_org_apply_converges_under_throttling_and_the_org_policies_cover_its_
     // the management account), nothing else.
     let member_calls = member.calls();
     assert!(member_calls.len() <= 2, "{member_calls:?}");
+    // The caller's identity is asked once, not again for its own account's read.
+    let identity = management
+        .calls()
+        .iter()
+        .filter(|(_, op)| op == "GetCallerIdentity")
+        .count();
+    assert_eq!(identity, 1);
     for (account, file) in [
         (&management, "examples/iam-org-management.json"),
         (&member, "examples/iam-org-member.json"),
