@@ -79,7 +79,8 @@ pub enum Command {
     /// would do. Read-only.
     Plan(PlanArgs),
     /// Show the plan, ask for confirmation, then create what is missing. With PLAN_FILE
-    /// (from `plan --out`), perform exactly that plan if the account has not changed since.
+    /// (from `plan --out`), perform exactly that plan, without asking (the saved plan is the
+    /// approval), if the account has not changed since.
     Apply(ApplyArgs),
     /// Remove what cis-fix created, and nothing else, after the same confirmation.
     Backout(BackoutArgs),
