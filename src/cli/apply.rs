@@ -158,22 +158,7 @@ async fn apply_org(
     );
     print("\n")?;
     super::prompt::confirm(&question, args.auto_approve).await?;
-    let mut failed = Vec::new();
-    for (account, actions) in &by_account {
-        let Some(account_session) = reads.sessions.get(account.as_str()) else {
-            failed.push(format!("{account}: no session (it was not read in full)"));
-            continue;
-        };
-        print(&format!("\nAccount {account}:\n"))?;
-        match apply::apply(account_session, actions, &mut std::io::stdout()).await {
-            Ok(done) => print(&format!(
-                "  {done} change{} made\n",
-                if done == 1 { "" } else { "s" }
-            ))?,
-            Err(e @ Error::Interrupted { .. }) => return Err(e),
-            Err(e) => failed.push(format!("{account}: {e}")),
-        }
-    }
+    let failed = apply_per_account(&by_account, &reads.sessions).await?;
     print(&format!(
         "\nApply complete in {} of {} accounts: {} created, {} changed.\n",
         by_account.len() - failed.len(),
@@ -239,18 +224,7 @@ async fn apply_saved_org(
             }
         }
     }
-    let mut failed = Vec::new();
-    for (account, actions) in &by_account {
-        let Some(account_session) = reads.sessions.get(account.as_str()) else {
-            continue;
-        };
-        print(&format!("\nAccount {account}:\n"))?;
-        match apply::apply(account_session, actions, &mut std::io::stdout()).await {
-            Ok(_) => {}
-            Err(e @ Error::Interrupted { .. }) => return Err(e),
-            Err(e) => failed.push(format!("{account}: {e}")),
-        }
-    }
+    let failed = apply_per_account(&by_account, &reads.sessions).await?;
     print(&format!(
         "\nApply complete: {} created, {} changed, in {} accounts.\n",
         saved.plan.summary.to_create,
@@ -264,4 +238,29 @@ async fn apply_saved_org(
         });
     }
     Ok(ExitStatus::Success)
+}
+
+/// Applies each account's actions with that account's session. An account that fails does not
+/// stop the others: its failure is returned, one line each; Ctrl-C stops everything.
+async fn apply_per_account(
+    by_account: &[(String, Vec<crate::audit::Action>)],
+    sessions: &std::collections::BTreeMap<String, Session>,
+) -> Result<Vec<String>> {
+    let mut failed = Vec::new();
+    for (account, actions) in by_account {
+        let Some(account_session) = sessions.get(account.as_str()) else {
+            failed.push(format!("{account}: no session (it was not read in full)"));
+            continue;
+        };
+        print(&format!("\nAccount {account}:\n"))?;
+        match apply::apply(account_session, actions, &mut std::io::stdout()).await {
+            Ok(done) => print(&format!(
+                "  {done} change{} made\n",
+                if done == 1 { "" } else { "s" }
+            ))?,
+            Err(e @ Error::Interrupted { .. }) => return Err(e),
+            Err(e) => failed.push(format!("{account}: {e}")),
+        }
+    }
+    Ok(failed)
 }

@@ -356,19 +356,6 @@ async fn on_a_terminal_no_refuses_and_yes_applies() {
     );
 }
 
-/// The IAM actions a policy file allows.
-fn allowed(file: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(crate::harness::path_in_repo(file)).unwrap();
-    let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
-    policy["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["Action"].as_array().unwrap().iter())
-        .map(|a| a.as_str().unwrap().to_string())
-        .collect()
-}
-
 /// Every call cis-fix made, as the IAM action it needs.
 fn actions_used(account: &Account) -> Vec<String> {
     let mut used: Vec<String> = account
@@ -383,7 +370,7 @@ fn actions_used(account: &Account) -> Vec<String> {
 
 /// Asserts that `file` allows every call the emulator saw since the last reset.
 fn assert_policy_covers(account: &Account, file: &str, extra: &[&str]) {
-    let policy = allowed(file);
+    let policy = crate::harness::allowed(file);
     let mut used = actions_used(account);
     used.extend(extra.iter().map(|a| a.to_string()));
     for action in used {

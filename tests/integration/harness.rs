@@ -694,3 +694,16 @@ pub fn stderr(out: &Output) -> String {
 pub fn path_in_repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
+
+/// The IAM actions a policy file allows.
+pub fn allowed(file: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(path_in_repo(file)).unwrap();
+    let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().iter())
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
+}

@@ -38,12 +38,18 @@ fn org_plan(account: &Account, args: &[&str]) -> (Option<i32>, Value) {
     (out.status.code(), plan)
 }
 
-#[tokio::test]
-async fn a_member_alone_prints_a_plan_names_the_management_account_and_exits_1() {
+/// A management account with an organization trail, and one member relying on it.
+async fn organization_of_one() -> (Account, Account) {
     let management = Account::new().await;
     let member = Account::new().await;
     management.organization(&[&member]);
     management.organization_trail("org", ORG_GROUP).await;
+    (management, member)
+}
+
+#[tokio::test]
+async fn a_member_alone_prints_a_plan_names_the_management_account_and_exits_1() {
+    let (management, member) = organization_of_one().await;
 
     member.reset_calls();
     let out = member.run(&["plan", "--controls", "4.1,4.6"]);
@@ -218,10 +224,7 @@ async fn org_plan_fixes_the_organization_chain_once_and_apply_backout_round_trip
 
 #[tokio::test]
 async fn an_org_apply_converges_under_throttling_and_the_org_policies_cover_its_calls() {
-    let management = Account::new().await;
-    let member = Account::new().await;
-    management.organization(&[&member]);
-    management.organization_trail("org", ORG_GROUP).await;
+    let (management, member) = organization_of_one().await;
     let (_, inbox) = management.queue("security").await;
     let notify = format!("sqs:{inbox}");
 
@@ -234,17 +237,6 @@ async fn an_org_apply_converges_under_throttling_and_the_org_policies_cover_its_
         "{}",
         stderr(&out)
     );
-    let allowed = |file: &str| -> Vec<String> {
-        let text = std::fs::read_to_string(crate::harness::path_in_repo(file)).unwrap();
-        let policy: Value = serde_json::from_str(&text).unwrap();
-        policy["Statement"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|s| s["Action"].as_array().unwrap().iter())
-            .map(|a| a.as_str().unwrap().to_string())
-            .collect()
-    };
     // A member behind the organization trail costs its trail list, and the role (counted in
     // the management account), nothing else.
     let member_calls = member.calls();
@@ -260,7 +252,7 @@ async fn an_org_apply_converges_under_throttling_and_the_org_policies_cover_its_
         (&management, "examples/iam-org-management.json"),
         (&member, "examples/iam-org-member.json"),
     ] {
-        let policy = allowed(file);
+        let policy = crate::harness::allowed(file);
         for (service, op) in account.calls() {
             let action = format!("{service}:{op}");
             assert!(policy.contains(&action), "{file} lacks {action}");
@@ -290,10 +282,7 @@ async fn an_org_apply_converges_under_throttling_and_the_org_policies_cover_its_
 
 #[tokio::test]
 async fn a_saved_organization_plan_is_checked_per_account_and_applied_without_asking() {
-    let management = Account::new().await;
-    let member = Account::new().await;
-    management.organization(&[&member]);
-    management.organization_trail("org", ORG_GROUP).await;
+    let (management, member) = organization_of_one().await;
     let (_, inbox) = management.queue("security").await;
     let notify = format!("sqs:{inbox}");
     let dir = tempfile::tempdir().unwrap();
@@ -352,10 +341,7 @@ async fn a_saved_organization_plan_is_checked_per_account_and_applied_without_as
 
 #[tokio::test]
 async fn plan_org_takes_the_callers_credentials_from_profile() {
-    let management = Account::new().await;
-    let member = Account::new().await;
-    management.organization(&[&member]);
-    management.organization_trail("org", ORG_GROUP).await;
+    let (management, member) = organization_of_one().await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config");
     std::fs::write(
