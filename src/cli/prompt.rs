@@ -27,7 +27,7 @@ pub async fn confirm(question: &str, auto_approve: bool) -> Result<()> {
         ));
     }
     // Ctrl-C at the question cancels here, rather than ending the process with no word.
-    let _deferral = Deferral::new(None, None);
+    let deferral = Deferral::new(None, None);
     let ctrl_c = interrupt::listen();
     ask(&format!("{question} Only '{APPROVE}' will be accepted: "));
     let line = read_line()?;
@@ -44,6 +44,10 @@ pub async fn confirm(question: &str, auto_approve: bool) -> Result<()> {
         // The channel closes unanswered only if the reading thread died.
         Some(Err(_)) => Err(unreadable("the reader stopped")),
         None => {
+            // The watcher hears the same Ctrl-C, perhaps only later: with the deferral still
+            // held it merely records it, where a released one would let it end the process
+            // before the cancel line is said. The run ends on this error, so keep it held.
+            std::mem::forget(deferral);
             // The terminal echoed `^C` with no line end: end the line before the verdict.
             ask("\n");
             Err(Error::CancelledByInterrupt)

@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,8 @@ struct Terminal {
     child: Child,
     keyboard: ChildStdin,
     screen: Arc<Mutex<Vec<u8>>>,
+    /// Set once the screen has shown everything: script(1) closed its output.
+    ended: Arc<AtomicBool>,
 }
 
 impl Terminal {
@@ -38,6 +41,8 @@ impl Terminal {
         let mut output = child.stdout.take().expect("stdout");
         let screen = Arc::new(Mutex::new(Vec::new()));
         let shown = Arc::clone(&screen);
+        let ended = Arc::new(AtomicBool::new(false));
+        let closed = Arc::clone(&ended);
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = output.read(&mut buf) {
@@ -46,11 +51,13 @@ impl Terminal {
                 }
                 shown.lock().unwrap().extend_from_slice(&buf[..n]);
             }
+            closed.store(true, Ordering::SeqCst);
         });
         Terminal {
             child,
             keyboard,
             screen,
+            ended,
         }
     }
 
@@ -93,8 +100,14 @@ impl Terminal {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        // Let the reader take the last output.
-        std::thread::sleep(Duration::from_millis(100));
+        // The last lines may still be in the pipe when script(1) has exited: read to its end,
+        // rather than for a fixed time that a loaded machine can outlast.
+        while !self.ended.load(Ordering::SeqCst) {
+            if Instant::now() > deadline {
+                panic!("script(1) output did not end:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         (status.code(), self.screen())
     }
 }
