@@ -9,6 +9,7 @@
 //! - [`inventory`] is the only code that reads AWS, into a plain [`inventory::Snapshot`];
 //! - [`audit`] is pure: (catalog, snapshot, options) → findings and ordered actions;
 //! - [`render`] shows a plan as text or JSON;
+//! - [`export`] writes what an apply would create as Terraform or CloudFormation;
 //! - [`apply`] is the only code that writes to AWS: it performs actions and removals;
 //! - [`ownership`] defines the marks cis-fix puts on what it creates;
 //! - [`events`] reads recorded log events (CloudTrail files, JSON lines) for `pattern test`.
@@ -33,6 +34,7 @@ pub mod catalog;
 pub mod cli;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod inventory;
 pub mod org;
 pub mod ownership;

@@ -1,13 +1,15 @@
 //! Command-line interface: the command tree, and one thin file per command.
 //!
 //! - [`args`]: the option groups every command shares, each declared once;
-//! - [`plan`], [`apply`], [`backout`]: one file per subcommand, each a short recipe;
+//! - [`plan`], [`apply`], [`backout`], [`drill`], [`export`], [`pattern`]: one file per
+//!   subcommand, each a short recipe;
 //! - [`output`]: printing (a closed pipe is fine), the stats line, shared error checks.
 
 mod apply;
 pub mod args;
 mod backout;
 mod drill;
+mod export;
 mod output;
 mod pattern;
 mod plan;
@@ -20,6 +22,7 @@ pub use apply::ApplyArgs;
 pub use args::{ColorChoice, Display, Format, Scope, Selection};
 pub use backout::BackoutArgs;
 pub use drill::DrillArgs;
+pub use export::{ExportArgs, ExportFormat};
 pub use pattern::PatternArgs;
 pub use plan::PlanArgs;
 
@@ -88,6 +91,10 @@ pub enum Command {
     /// ALARM (a real notification), read the result from the alarm's history, set it back to
     /// OK. Changes no configuration.
     Drill(DrillArgs),
+    /// Write what `apply` would create as Terraform or CloudFormation, for a reviewed
+    /// deployment, instead of creating it. Reads the account as `plan` does; never writes to
+    /// AWS.
+    Export(ExportArgs),
     /// Check a hand-written filter pattern against a control, or backtest one on recorded
     /// events. No credentials, no AWS call.
     Pattern(PatternArgs),
@@ -114,6 +121,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Apply(args) => runtime.block_on(apply::run(args, &connect)),
         Command::Backout(args) => runtime.block_on(backout::run(args, &connect)),
         Command::Drill(args) => runtime.block_on(drill::run(args, &connect)),
+        Command::Export(args) => runtime.block_on(export::run(args, &connect)),
         Command::Pattern(args) => pattern::run(args),
     }
 }

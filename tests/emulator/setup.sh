@@ -30,7 +30,7 @@ fi
 
 want="$( (cat "$reqs"; "$venv/bin/python" -V) | sha256sum | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
-    && "$venv/bin/python" -c "import moto.moto_server.werkzeug_app, cbor2" >/dev/null 2>&1; then
+    && "$venv/bin/python" -c "import moto.moto_server.werkzeug_app, cbor2, hcl2, cfnlint, jsonschema" >/dev/null 2>&1; then
     echo "emulator venv ${created}up to date: $venv"
     exit 0
 fi
