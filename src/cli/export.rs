@@ -31,9 +31,10 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub selection: Selection,
 
-    /// Write to FILE instead of stdout. For CloudFormation with several (account, region)
-    /// pairs, or when it is a directory, write one `<account>-<region>.yaml` per pair into
-    /// it. The export holds the subscription endpoints in clear.
+    /// Write to PATH instead of stdout. When PATH is a directory (or ends in `/`), Terraform
+    /// goes to PATH/cis-fix.tf and CloudFormation to one `<account>-<region>.yaml` per
+    /// (account, region); several CloudFormation templates need a directory. The export
+    /// holds the subscription endpoints in clear.
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
 
@@ -144,7 +145,10 @@ fn write(args: &ExportArgs, source: &Source) -> Result<()> {
         ExportFormat::Terraform => {
             let text = terraform::render(source);
             match &args.out {
-                Some(path) if path.is_dir() => write_file(&path.join("cis-fix.tf"), &text),
+                Some(dir) if is_dir(dir) => {
+                    create_dir(dir)?;
+                    write_file(&dir.join("cis-fix.tf"), &text)
+                }
                 Some(path) => write_file(path, &text),
                 None => print(&text),
             }
@@ -159,12 +163,9 @@ fn write(args: &ExportArgs, source: &Source) -> Result<()> {
                     "the export spans {} (account, region) pairs, one template each: pass --out DIR to write them as <account>-<region>.yaml",
                     templates.len()
                 ))),
-                (Some(path), [one]) if !path.is_dir() => write_file(path, &one.text),
+                (Some(path), [one]) if !is_dir(path) => write_file(path, &one.text),
                 (Some(dir), _) => {
-                    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-                        path: dir.clone(),
-                        source,
-                    })?;
+                    create_dir(dir)?;
                     for template in &templates {
                         let path = dir.join(template.file_name());
                         write_file(&path, &template.text)?;
@@ -175,6 +176,18 @@ fn write(args: &ExportArgs, source: &Source) -> Result<()> {
             }
         }
     }
+}
+
+/// A directory, or a path that names one by its trailing `/`.
+fn is_dir(path: &Path) -> bool {
+    path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/')
+}
+
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    })
 }
 
 fn write_file(path: &Path, text: &str) -> Result<()> {

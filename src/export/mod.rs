@@ -86,7 +86,9 @@ pub struct Item<'a> {
 /// How an existing resource is identified for an import.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportId {
-    Alarm { alarm_name: String },
+    Alarm {
+        alarm_name: String,
+    },
     Filter {
         log_group_name: String,
         filter_name: String,
@@ -144,9 +146,9 @@ impl Source {
         let mut targets: Vec<Target<'_>> = Vec::new();
         for account in &self.accounts {
             for action in &account.actions {
-                let at = targets.iter().position(|t| {
-                    t.account_id == account.account_id && t.region == action.region
-                });
+                let at = targets
+                    .iter()
+                    .position(|t| t.account_id == account.account_id && t.region == action.region);
                 let index = at.unwrap_or_else(|| {
                     targets.push(Target {
                         account_id: &account.account_id,
@@ -197,7 +199,11 @@ impl Source {
 }
 
 /// What a non-compliant control will still be after the export is deployed, if not compliant.
-fn afterwards(account: &AccountPart, control: &ControlReport, name_account: bool) -> Option<String> {
+fn afterwards(
+    account: &AccountPart,
+    control: &ControlReport,
+    name_account: bool,
+) -> Option<String> {
     let who = if name_account {
         format!("{} in account {}", control.id, account.account_id)
     } else {
@@ -261,7 +267,9 @@ fn name_items(items: &mut [Item<'_>]) {
                 snake(item.slug.unwrap_or(alarm_name.as_str()))
             }
         };
-        let count = taken.entry((item.action.call.name(), base.clone())).or_insert(0);
+        let count = taken
+            .entry((item.action.call.name(), base.clone()))
+            .or_insert(0);
         *count += 1;
         item.name = if *count == 1 {
             base

@@ -236,7 +236,12 @@ fn resource(out: &mut String, item: &Item<'_>, alias: Option<&str>, target: &Tar
     for line in &item.comments {
         comment(out, "", line);
     }
-    write_block(out, "", &format!("resource \"{kind}\" \"{name}\""), &entries);
+    write_block(
+        out,
+        "",
+        &format!("resource \"{kind}\" \"{name}\""),
+        &entries,
+    );
     if let Some(import) = &item.import {
         let id = match import {
             ImportId::Alarm { alarm_name } => alarm_name.clone(),
@@ -325,7 +330,11 @@ fn write_block(out: &mut String, indent: &str, header: &str, entries: &[Entry]) 
 }
 
 fn write_aligned(out: &mut String, indent: &str, run: &[(&String, &String)]) {
-    let width = run.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let width = run
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     for (key, value) in run {
         let pad = width - key.chars().count();
         let _ = writeln!(out, "{indent}{key}{} = {value}", " ".repeat(pad));

@@ -32,7 +32,9 @@ fn half_compliant() -> (Snapshot, Plan) {
         "Root",
     ));
     let options = Options {
-        notify: vec!["sqs:arn:aws:sqs:us-east-1:111122223333:alerts".parse().unwrap()],
+        notify: vec!["sqs:arn:aws:sqs:us-east-1:111122223333:alerts"
+            .parse()
+            .unwrap()],
         ..Options::default()
     };
     let plan = audit(&catalog(&["4.1", "4.3", "4.4", "4.6"]), &s, &options);
@@ -174,13 +176,13 @@ fn a_reused_topic_is_named_with_the_reason() {
     let text = terraform::render(&source(&s, &plan));
     assert!(!text.contains("resource \"aws_sns_topic\""), "{text}");
     assert!(
-        text.contains(&format!(
-            "alarm_actions       = [\"{}\"]",
-            topic_arn("ops")
-        )),
+        text.contains(&format!("alarm_actions       = [\"{}\"]", topic_arn("ops"))),
         "{text}"
     );
-    assert!(text.contains("reused because it already delivers for 4.6"), "{text}");
+    assert!(
+        text.contains("reused because it already delivers for 4.6"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -273,10 +275,7 @@ fn pattern_text() -> impl Strategy<Value = String> {
         )),
         hostile().prop_map(|v| format!("\"{v}\" ERROR")),
         hostile().prop_map(|v| format!("[ip, user = \"{v}\", ...]")),
-        hostile().prop_map(|v| format!(
-            "{{ $.a = %{}% }}",
-            v.replace('%', "\\%")
-        )),
+        hostile().prop_map(|v| format!("{{ $.a = %{}% }}", v.replace('%', "\\%"))),
         hostile().prop_map(|v| format!("{{\n  $.x = \"{v}\"\n}}")),
     ]
 }
@@ -284,7 +283,8 @@ fn pattern_text() -> impl Strategy<Value = String> {
 /// A plan with one filter to create, whose pattern is `pattern`.
 fn one_filter(pattern: &str) -> Source {
     let (s, mut plan) = half_compliant();
-    plan.actions.retain(|a| matches!(a.call, Call::PutMetricFilter { .. }));
+    plan.actions
+        .retain(|a| matches!(a.call, Call::PutMetricFilter { .. }));
     plan.actions.truncate(1);
     if let Call::PutMetricFilter { filter_pattern, .. } = &mut plan.actions[0].call {
         *filter_pattern = pattern.to_string();

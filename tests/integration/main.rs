@@ -7,6 +7,7 @@ mod cli;
 mod connect;
 mod delivery;
 mod emulator;
+mod export;
 mod faults;
 mod harness;
 mod honest;
