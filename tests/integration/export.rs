@@ -66,6 +66,27 @@ fn cfn_lint(template: &Path) {
     );
 }
 
+/// `terraform fmt -check` where Terraform is installed: the export is laid out as it would
+/// lay it out (and parses). python-hcl2 checks the content everywhere.
+fn terraform_fmt(file: &Path) {
+    let Ok(out) = Command::new("terraform")
+        .args(["fmt", "-check", "-diff"])
+        .arg(file)
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .output()
+    else {
+        eprintln!("terraform is not installed: layout not checked by `terraform fmt`");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "terraform fmt would change {}:\n{}{}",
+        file.display(),
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
 /// The plan's actions as the calls they make: everything but the plan's own bookkeeping.
 fn calls(plan: &Value) -> Vec<Value> {
     plan["actions"]
@@ -199,6 +220,7 @@ async fn terraform_declares_exactly_the_plans_actions_and_deploys_to_compliance(
     let tf = dir.path().join("cis-fix.tf");
     export(&account, "terraform", &["--notify", &notify], &tf);
 
+    terraform_fmt(&tf);
     // Every argument of every resource is the plan's, and every action is a resource.
     let parsed = export_tools(&["hcl2json", tf.to_str().unwrap()]);
     assert_eq!(
@@ -364,6 +386,7 @@ async fn terraform_for_several_accounts_has_a_provider_each_with_the_assumed_rol
         ],
         &tf,
     );
+    terraform_fmt(&tf);
     let text = std::fs::read_to_string(&tf).unwrap();
     assert!(
         !text.contains("s3cr3t-external"),
