@@ -95,6 +95,28 @@ impl Control {
     }
 }
 
+/// `--version`: the version, and the benchmark versions built in.
+pub fn long_version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        let names: Vec<String> = builtin_names()
+            .into_iter()
+            .map(|name| {
+                if name == DEFAULT_BENCHMARK {
+                    format!("{name} (default)")
+                } else {
+                    name.to_string()
+                }
+            })
+            .collect();
+        format!(
+            "{}\nbenchmarks: {}",
+            env!("CARGO_PKG_VERSION"),
+            names.join(", ")
+        )
+    })
+}
+
 /// Names of the built-in benchmarks, in catalog order.
 pub fn builtin_names() -> Vec<&'static str> {
     BUILTIN.iter().map(|(name, _, _)| *name).collect()

@@ -42,4 +42,5 @@ pub mod pattern;
 pub mod policy;
 pub mod render;
 pub mod saved;
+pub mod schema;
 pub mod session;

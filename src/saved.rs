@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -13,9 +14,11 @@ use crate::inventory::{Alarm, Snapshot};
 
 pub const KIND: &str = "cis-fix-saved-plan";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SavedPlan {
+    #[schemars(extend("const" = FORMAT_VERSION))]
     pub format_version: u32,
+    #[schemars(extend("const" = KIND))]
     pub kind: String,
     /// The control ids the plan covers, as selected.
     pub controls: Vec<String>,
@@ -265,9 +268,11 @@ impl SavedPlan {
 
 /// A saved organization plan (`plan --org --out FILE`): the plan, and per account what it
 /// observed, so `apply FILE` can check each account it writes to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SavedOrgPlan {
+    #[schemars(extend("const" = FORMAT_VERSION))]
     pub format_version: u32,
+    #[schemars(extend("const" = ORG_KIND))]
     pub kind: String,
     pub cis_fix_version: String,
     pub created_at: String,

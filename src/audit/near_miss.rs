@@ -59,21 +59,7 @@ pub(super) fn near_miss(
     })
 }
 
-/// A pattern laid out for a line diff: one `||` operand per line, and each `&&` operand of
-/// it on a line of its own, so that a missing or extra condition shows as one line.
+/// A pattern laid out for a line diff: one condition per line.
 pub(super) fn diff_lines(pattern: &Pattern) -> String {
-    let mut lines = Vec::new();
-    // The braces are on lines of their own and would make any two patterns look alike.
-    for line in pattern
-        .display_lines()
-        .into_iter()
-        .filter(|l| l != "{" && l != "}")
-    {
-        let mut parts = line.split(" && ");
-        if let Some(first) = parts.next() {
-            lines.push(first.to_string());
-        }
-        lines.extend(parts.map(|part| format!("   && {part}")));
-    }
-    lines.join("\n")
+    pattern.condition_lines().join("\n")
 }

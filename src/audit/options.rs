@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::inventory::Arn;
@@ -10,7 +11,7 @@ use crate::inventory::Arn;
 /// The topic cis-fix creates when none is given.
 pub const DEFAULT_TOPIC_NAME: &str = "cis-fix-alerts";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Options {
     /// Endpoints to subscribe to the topic cis-fix creates (`--notify`).
     pub notify: Vec<Endpoint>,
@@ -47,7 +48,7 @@ pub fn parse_kms_key(s: &str) -> Result<String, String> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TopicChoice {
     /// `--topic-arn`: an existing topic, used as it is.
@@ -57,7 +58,7 @@ pub enum TopicChoice {
 }
 
 /// `--notify PROTOCOL:ENDPOINT`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct Endpoint {
     pub protocol: String,
     pub endpoint: String,

@@ -9,6 +9,7 @@
 //! trail's chain is planned once, in that account, and the plan says how many accounts the
 //! action serves; nothing is planned in a member the organization's chain serves.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::plan::{finding, Action, AfterApply, ControlReport, Plan, Status, TrailReport};
@@ -28,7 +29,7 @@ pub struct AccountRead {
     pub snapshot: Result<Snapshot, String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountStatus {
     Audited,
@@ -37,7 +38,7 @@ pub enum AccountStatus {
 }
 
 /// One account's part of an organization plan: as a single-account plan says it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AccountReport {
     pub account_id: String,
     pub name: String,
@@ -50,7 +51,7 @@ pub struct AccountReport {
 
 /// An action in one account, and how many accounts it makes compliant (more than one for a
 /// fix to the organization trail's chain).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OrgAction {
     pub account_id: String,
     /// The accounts whose controls this action serves.
@@ -59,7 +60,7 @@ pub struct OrgAction {
     pub action: Action,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OrgSummary {
     pub accounts: usize,
     pub accounts_not_auditable: usize,
@@ -71,8 +72,9 @@ pub struct OrgSummary {
     pub to_change: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OrgPlan {
+    #[schemars(extend("const" = ORG_FORMAT_VERSION))]
     pub format_version: u32,
     /// The account the run was made from (the management account or a delegated admin).
     pub caller_account_id: String,

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::pattern::Relation;
@@ -9,8 +10,9 @@ use crate::pattern::Relation;
 /// Version of the JSON plan schema (documented in the README).
 pub const FORMAT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Plan {
+    #[schemars(extend("const" = FORMAT_VERSION))]
     pub format_version: u32,
     pub account_id: String,
     pub region: String,
@@ -28,7 +30,7 @@ pub struct Plan {
     pub summary: Summary,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TrailReport {
     pub name: String,
     pub arn: String,
@@ -41,7 +43,7 @@ pub struct TrailReport {
     pub organization_owner: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Compliant,
@@ -51,7 +53,7 @@ pub enum Status {
     NotAuditable,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ControlReport {
     pub id: String,
     pub slug: String,
@@ -72,7 +74,7 @@ pub struct ControlReport {
 }
 
 /// What a non-compliant control will be once the plan's actions are made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AfterApply {
     Compliant,
@@ -84,13 +86,13 @@ pub enum AfterApply {
 }
 
 /// An option that names something missing or unusable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct InputError {
     pub option: String,
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     pub code: String,
     pub message: String,
@@ -102,7 +104,7 @@ pub struct Finding {
     pub counterexample: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Chain {
     /// The account the chain's filter, alarm and topic live in (the log group's account).
     #[serde(default)]
@@ -121,17 +123,17 @@ pub struct Chain {
     pub evidence: Option<super::witness::Evidence>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     Create,
     Change,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Action {
     pub mode: Mode,
-    /// The control this action serves; `None` for a topic or subscription shared by many.
+    /// The control this action serves; null for a topic or subscription shared by many.
     pub control: Option<String>,
     pub region: String,
     pub reason: String,
@@ -139,7 +141,7 @@ pub struct Action {
     pub call: Call,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Call {
     CreateTopic {
@@ -200,7 +202,7 @@ impl Call {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     pub compliant: usize,
     pub non_compliant: usize,

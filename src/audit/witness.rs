@@ -6,6 +6,7 @@
 //! Pure: [`requests`] says what to ask, the inventory asks, [`refutation`] and [`evidence`]
 //! read the answers.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, Control};
@@ -24,7 +25,7 @@ pub struct WitnessRequest {
 }
 
 /// How many of a control's witness events AWS tested against the chain's filter, and matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Evidence {
     pub witnesses: usize,
     pub matched: usize,

@@ -36,9 +36,9 @@ impl Display {
     }
 }
 
-/// Which controls, in which account view: shared by every command.
+/// Which controls: shared by every command, including the offline ones.
 #[derive(Debug, Args)]
-pub struct Scope {
+pub struct Controls {
     /// Built-in benchmark version.
     #[arg(long, value_name = "NAME", default_value = catalog::DEFAULT_BENCHMARK, value_parser = clap::builder::PossibleValuesParser::new(catalog::builtin_names()))]
     pub benchmark: String,
@@ -51,14 +51,9 @@ pub struct Scope {
     /// unauthorized-api-calls).
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     pub controls: Vec<String>,
-
-    /// Region to discover trails from (default: the AWS configuration's). Actions go to the
-    /// region of each trail's log group.
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
 }
 
-impl Scope {
+impl Controls {
     /// The selected controls of the benchmark or catalog.
     pub fn catalog(&self) -> Result<Catalog> {
         self.full_catalog()?.select(&self.controls)
@@ -70,6 +65,30 @@ impl Scope {
             Some(path) => catalog::load_file(path),
             None => catalog::load_builtin(&self.benchmark),
         }
+    }
+}
+
+/// Which controls, in which account view: shared by every command that reads AWS.
+#[derive(Debug, Args)]
+pub struct Scope {
+    #[command(flatten)]
+    pub selected: Controls,
+
+    /// Region to discover trails from (default: the AWS configuration's). Actions go to the
+    /// region of each trail's log group.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+}
+
+impl Scope {
+    /// The selected controls of the benchmark or catalog.
+    pub fn catalog(&self) -> Result<Catalog> {
+        self.selected.catalog()
+    }
+
+    /// Every control of the benchmark or catalog, whatever `--controls` selects.
+    pub fn full_catalog(&self) -> Result<Catalog> {
+        self.selected.full_catalog()
     }
 }
 

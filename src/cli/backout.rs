@@ -164,7 +164,7 @@ async fn backout_org(
 
 /// `--controls` as slugs (cis-fix's marks name controls by slug); `None` for all.
 fn selected_slugs(args: &BackoutArgs) -> Result<Option<Vec<String>>> {
-    if args.scope.controls.is_empty() {
+    if args.scope.selected.controls.is_empty() {
         return Ok(None);
     }
     let selected = args.scope.catalog()?.controls;

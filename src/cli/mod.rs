@@ -1,19 +1,22 @@
 //! Command-line interface: the command tree, and one thin file per command.
 //!
 //! - [`args`]: the option groups every command shares, each declared once;
-//! - [`plan`], [`apply`], [`backout`], [`drill`], [`export`], [`pattern`]: one file per
-//!   subcommand, each a short recipe;
+//! - [`plan`], [`apply`], [`backout`], [`drill`], [`export`], [`pattern`], [`controls`],
+//!   [`schema`], [`shell`] (completions, man): one file per subcommand, each a short recipe;
 //! - [`output`]: printing (a closed pipe is fine), the stats line, shared error checks.
 
 mod apply;
 pub mod args;
 mod backout;
+mod controls;
 mod drill;
 mod export;
 mod output;
 mod pattern;
 mod plan;
 mod prompt;
+mod schema;
+pub mod shell;
 
 use clap::{Parser, Subcommand};
 
@@ -21,10 +24,13 @@ use crate::error::{Error, Result};
 pub use apply::ApplyArgs;
 pub use args::{ColorChoice, Display, Format, Scope, Selection};
 pub use backout::BackoutArgs;
+pub use controls::ControlsArgs;
 pub use drill::DrillArgs;
 pub use export::{ExportArgs, ExportFormat};
 pub use pattern::PatternArgs;
 pub use plan::PlanArgs;
+pub use schema::SchemaArgs;
+pub use shell::CompletionsArgs;
 
 /// How a run ended; `main` turns it into the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +54,7 @@ impl ExitStatus {
 #[command(
     name = "cis-fix",
     version,
+    long_version = crate::catalog::long_version(),
     about = "Audit, fix and undo the CIS AWS Foundations Benchmark Monitoring controls",
     long_about = "Audit an AWS account against the Monitoring controls of the CIS AWS Foundations \
 Benchmark (CloudTrail -> metric filter -> alarm -> SNS topic with a confirmed subscription) and \
@@ -98,12 +105,26 @@ pub enum Command {
     /// Check a hand-written filter pattern against a control, or backtest one on recorded
     /// events. No credentials, no AWS call.
     Pattern(PatternArgs),
+    /// List the catalog: each control's id, slug, level, title, Security Hub id, metric,
+    /// alarm settings and filter pattern. No credentials, no AWS call.
+    Controls(ControlsArgs),
+    /// Print the JSON Schema (2020-12) of a JSON document cis-fix writes.
+    Schema(SchemaArgs),
+    /// Print a shell completion script, e.g. `cis-fix completions bash >
+    /// ~/.local/share/bash-completion/completions/cis-fix`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `cis-fix man > ~/.local/share/man/man1/cis-fix.1`.
+    Man,
 }
 
 pub fn run(cli: Cli) -> Result<ExitStatus> {
     // Offline commands need neither AWS nor an async runtime.
     let cli = match cli.command {
         Command::Pattern(args) => return pattern::run(args),
+        Command::Controls(args) => return controls::run(args),
+        Command::Schema(args) => return schema::run(args),
+        Command::Completions(args) => return shell::completions(args),
+        Command::Man => return shell::man(),
         command => Cli { command, ..cli },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -123,5 +144,9 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Drill(args) => runtime.block_on(drill::run(args, &connect)),
         Command::Export(args) => runtime.block_on(export::run(args, &connect)),
         Command::Pattern(args) => pattern::run(args),
+        Command::Controls(args) => controls::run(args),
+        Command::Schema(args) => schema::run(args),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man => shell::man(),
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use super::args::{Format, Scope};
+use super::args::{Controls, Format};
 use super::output::print;
 use super::ExitStatus;
 use crate::catalog::Control;
@@ -35,7 +35,7 @@ pub enum PatternCommand {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
-    pub scope: Scope,
+    pub scope: Controls,
 
     /// The control to compare with (id or slug).
     #[arg(long, value_name = "ID")]
@@ -53,7 +53,7 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct TestArgs {
     #[command(flatten)]
-    pub scope: Scope,
+    pub scope: Controls,
 
     /// Test the pattern of this control (id or slug).
     #[arg(
@@ -85,7 +85,7 @@ pub(super) fn run(args: PatternArgs) -> Result<ExitStatus> {
     }
 }
 
-fn control(scope: &Scope, wanted: &str) -> Result<Control> {
+fn control(scope: &Controls, wanted: &str) -> Result<Control> {
     let catalog = scope.full_catalog()?.select(&[wanted.to_string()])?;
     catalog
         .controls

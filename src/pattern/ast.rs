@@ -174,6 +174,26 @@ impl Pattern {
         out
     }
 
+    /// The pattern laid out one condition per line: one `||` operand per line, and each `&&`
+    /// operand of it on a line of its own, so that a missing or extra condition shows as one
+    /// line in a diff. The near-miss diffs and `cis-fix controls` print it.
+    pub fn condition_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        // The braces are on lines of their own and would make any two patterns look alike.
+        for line in self
+            .display_lines()
+            .into_iter()
+            .filter(|l| l != "{" && l != "}")
+        {
+            let mut parts = line.split(" && ");
+            if let Some(first) = parts.next() {
+                lines.push(first.to_string());
+            }
+            lines.extend(parts.map(|part| format!("   && {part}")));
+        }
+        lines
+    }
+
     /// Canonical text split for a line diff: `{`, one line per top-level `||`
     /// operand (all but the first prefixed by `|| `), then `}`.
     pub fn display_lines(&self) -> Vec<String> {

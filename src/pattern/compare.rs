@@ -41,7 +41,9 @@ const REGEX_REASON: &str = "a regular-expression term cannot be compared exactly
      it would cover";
 
 /// How an existing pattern relates to the benchmark's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
     /// Proven, under every reading, to match exactly the same events.

@@ -9,6 +9,7 @@ use crate::audit::drill::{DrillTarget, Outcome, Skipped};
 use crate::audit::options::mask_endpoint;
 use crate::audit::{Action, AfterApply, Call, Mode, Plan, Status};
 
+pub mod controls;
 pub mod org;
 
 #[derive(Debug, Clone, Copy, Default)]

@@ -620,6 +620,7 @@ async fn out_writes_a_saved_plan_with_what_it_observed() {
     assert!(out.status.success(), "{}", crate::harness::stderr(&out));
     assert!(crate::harness::stdout(&out).contains("cis-fix apply"));
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    crate::harness::validate(&saved, "saved-plan");
     assert_eq!(saved["kind"], "cis-fix-saved-plan");
     assert_eq!(saved["format_version"], 1);
     assert_eq!(saved["controls"], serde_json::json!(["4.1", "4.6"]));

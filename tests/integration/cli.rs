@@ -247,3 +247,73 @@ async fn secrets_never_appear_in_output() {
         .unwrap();
     assert!(!stderr(&out).contains(secret));
 }
+
+#[test]
+fn shell_integration_catalog_and_schemas_need_no_aws() {
+    // No credentials, no region, no endpoint: these commands never call AWS.
+    let out = cis_fix(&["completions", "bash"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("cis-fix.bash");
+    std::fs::write(&script, &out.stdout).unwrap();
+    let check = Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}", stderr(&check));
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let out = cis_fix(&["completions", shell]);
+        assert!(out.status.success() && out.stdout.len() > 1000, "{shell}");
+    }
+    let man = cis_fix(&["man"]);
+    assert!(man.status.success());
+    assert!(stdout(&man).contains(".TH cis-fix 1"), "{}", stdout(&man));
+
+    let out = cis_fix(&[
+        "controls",
+        "--benchmark",
+        "cis-1.2",
+        "--controls",
+        "3.1",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["benchmark"], "cis-1.2");
+    assert_eq!(doc["controls"][0]["id"], "3.1");
+    assert!(doc["controls"][0]["pattern"]
+        .as_str()
+        .unwrap()
+        .starts_with('{'));
+    let out = cis_fix(&["controls", "--controls", "4.6"]);
+    assert!(
+        stdout(&out).contains("4.6 console-authentication-failures"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("  pattern  ($.eventName = \"ConsoleLogin\")"),
+        "{}",
+        stdout(&out)
+    );
+
+    for document in ["plan", "saved-plan", "org-plan", "saved-org-plan"] {
+        let out = cis_fix(&["schema", document]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            schema["$schema"], "https://json-schema.org/draft/2020-12/schema",
+            "{document}"
+        );
+    }
+
+    let out = cis_fix(&["--version"]);
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).contains("benchmarks: cis-1.2, cis-1.4, cis-3.0, cis-5.0 (default)"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -267,6 +267,7 @@ async fn profile_selects_credentials_region_and_endpoint_from_the_config_file() 
     let out = cmd.output().expect("run cis-fix");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON plan");
+    crate::harness::validate(&plan, "plan");
     assert_eq!(plan["account_id"], account.id.as_str(), "{plan:#}");
     assert_eq!(plan["region"], REGION);
 
@@ -279,6 +280,7 @@ async fn profile_selects_credentials_region_and_endpoint_from_the_config_file() 
     let out = cmd.output().expect("run cis-fix");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON plan");
+    crate::harness::validate(&plan, "plan");
     assert_eq!(plan["account_id"], account.id.as_str());
 }
 

@@ -307,6 +307,7 @@ async fn drill_shows_awss_failure_when_the_key_policy_cannot_be_read() {
     let out = account.run(&["plan", "--controls", "4.6", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::harness::validate(&plan, "plan");
     assert_eq!(status(&plan, "4.6"), "not_auditable", "{plan:#}");
     assert!(
         messages(&plan, "4.6").contains("kms:GetKeyPolicy"),

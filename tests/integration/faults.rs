@@ -151,6 +151,7 @@ async fn a_denied_read_makes_controls_not_auditable_and_names_the_permission() {
         assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
         let plan: serde_json::Value =
             serde_json::from_slice(&out.stdout).expect("the plan is still printed");
+        crate::harness::validate(&plan, "plan");
         let controls = plan["controls"].as_array().unwrap();
         assert!(
             controls.iter().all(|c| c["status"] == "not_auditable"),

@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -444,8 +444,10 @@ impl Account {
             String::from_utf8_lossy(&out.stderr),
             String::from_utf8_lossy(&out.stdout)
         );
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+        let plan = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+        validate(&plan, "plan");
+        plan
     }
 
     /// The AWS calls the emulator saw from this account, as (service, operation).
@@ -693,6 +695,77 @@ pub fn stderr(out: &Output) -> String {
 #[allow(dead_code)]
 pub fn path_in_repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Asserts that `document`, a JSON document cis-fix wrote, matches its published schema,
+/// `schemas/{schema}.schema.json` (`plan`, `saved-plan`, `org-plan`, `saved-org-plan`), as
+/// Python's `jsonschema` reads it (`tests/emulator/validate_json.py`): a validator other than
+/// the schemars that wrote the schema, so the two check each other.
+pub fn validate(document: &Value, schema: &str) {
+    let file = path_in_repo(&format!("schemas/{schema}.schema.json"));
+    assert!(file.is_file(), "no schema {}", file.display());
+    let request = serde_json::json!({"schema": file, "document": document});
+    let answer = {
+        // One validator for the whole run (a process per document costs ~0.4 s of CPU each).
+        let mut validator = Validator::shared()
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        validator.ask(&request)
+    };
+    let errors = answer["errors"].as_array().expect("the validator's errors");
+    assert!(
+        errors.is_empty(),
+        "a {schema} document cis-fix wrote does not match {}:\n{}\n{document:#}",
+        file.display(),
+        errors
+            .iter()
+            .map(|e| format!("  {}", e.as_str().unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+}
+
+/// `validate_json.py --serve`, started on first use; it exits when its stdin closes, with
+/// this process.
+struct Validator {
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    _child: Child,
+}
+
+impl Validator {
+    fn shared() -> &'static Mutex<Validator> {
+        static VALIDATOR: OnceLock<Mutex<Validator>> = OnceLock::new();
+        VALIDATOR.get_or_init(|| {
+            let mut child = Command::new(python())
+                .arg(path_in_repo("tests/emulator/validate_json.py"))
+                .arg("--serve")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start tests/emulator/validate_json.py --serve");
+            Mutex::new(Validator {
+                stdin: child.stdin.take().expect("validator stdin"),
+                stdout: BufReader::new(child.stdout.take().expect("validator stdout")),
+                _child: child,
+            })
+        })
+    }
+
+    /// Sends one request line, reads one answer line.
+    fn ask(&mut self, request: &Value) -> Value {
+        use std::io::Write as _;
+        writeln!(self.stdin, "{request}")
+            .and_then(|()| self.stdin.flush())
+            .expect("send the document to the validator");
+        let mut line = String::new();
+        self.stdout
+            .read_line(&mut line)
+            .expect("read the validator's answer");
+        serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("the validator answered {line:?}: {e}"))
+    }
 }
 
 /// The IAM actions a policy file allows.

@@ -165,6 +165,7 @@ async fn a_webhook_token_never_appears_in_output() {
     }
     // The saved plan must keep it to subscribe, in a file only its owner can read.
     let saved = std::fs::read_to_string(&path).unwrap();
+    crate::harness::validate(&serde_json::from_str(&saved).unwrap(), "saved-plan");
     assert!(saved.contains(TOKEN));
     #[cfg(unix)]
     {
@@ -199,6 +200,7 @@ async fn saved_plans_a_team_can_use() {
     save();
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    crate::harness::validate(&saved, "saved-plan");
     assert_eq!(saved["cis_fix_version"], env!("CARGO_PKG_VERSION"));
     assert!(saved["created_at"].as_str().unwrap().ends_with('Z'));
 
@@ -274,6 +276,7 @@ async fn saved_plans_a_team_can_use() {
     ]);
     assert_ok(&out);
     let piped: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::harness::validate(&piped, "saved-plan");
     assert_eq!(piped["kind"], "cis-fix-saved-plan");
     assert!(
         stderr(&out).contains("4.1 unauthorized-api-calls"),

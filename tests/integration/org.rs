@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::harness::{assert_ok, stderr, stdout, writes, Account, TrailSpec};
+use crate::harness::{assert_ok, stderr, stdout, validate, writes, Account, TrailSpec};
 
 const ORG_GROUP: &str = "aws-controltower/CloudTrailLogs";
 const OWN_GROUP: &str = "cloudtrail/own";
@@ -35,6 +35,7 @@ fn org_plan(account: &Account, args: &[&str]) -> (Option<i32>, Value) {
     let out = account.run(&all);
     let plan = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", stdout(&out), stderr(&out)));
+    validate(&plan, "org-plan");
     (out.status.code(), plan)
 }
 
@@ -74,6 +75,7 @@ async fn a_member_alone_prints_a_plan_names_the_management_account_and_exits_1()
 
     let out = member.run(&["plan", "--controls", "4.6", "--format", "json"]);
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    validate(&plan, "plan");
     assert_eq!(plan["controls"][0]["status"], "not_auditable", "{plan:#}");
     assert!(plan["actions"].as_array().unwrap().is_empty());
 }
@@ -300,6 +302,8 @@ async fn a_saved_organization_plan_is_checked_per_account_and_applied_without_as
             file,
         ]);
         assert!(out.status.success(), "{}", stderr(&out));
+        let saved = std::fs::read_to_string(&path).unwrap();
+        validate(&serde_json::from_str(&saved).unwrap(), "saved-org-plan");
     };
     save();
     #[cfg(unix)]
@@ -367,6 +371,7 @@ async fn plan_org_takes_the_callers_credentials_from_profile() {
     let out = cmd.output().unwrap();
     let plan: Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    validate(&plan, "org-plan");
     assert_eq!(
         plan["caller_account_id"],
         management.id.as_str(),

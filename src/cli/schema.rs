@@ -1,0 +1,22 @@
+//! `cis-fix schema [plan|saved-plan|org-plan|saved-org-plan]`: the JSON Schema of each JSON document cis-fix
+//! writes, generated from the Rust types so that it cannot drift from them.
+
+use clap::Args;
+
+use super::output::print;
+use super::ExitStatus;
+use crate::error::Result;
+use crate::schema::Document;
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The document: `plan --format json` (plan), `plan --out FILE` (saved-plan),
+    /// `plan --org --format json` (org-plan) or `plan --org --out FILE` (saved-org-plan).
+    #[arg(value_enum, default_value_t = Document::Plan)]
+    pub document: Document,
+}
+
+pub(super) fn run(args: SchemaArgs) -> Result<ExitStatus> {
+    print(&(crate::schema::text(args.document) + "\n"))?;
+    Ok(ExitStatus::Success)
+}

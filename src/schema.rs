@@ -1,0 +1,198 @@
+//! JSON Schemas (2020-12) of the JSON documents cis-fix writes, generated from the Rust types
+//! with `schemars`. The committed copies live in `schemas/`; a test fails when they drift.
+//!
+//! Generated rather than written by hand so that a schema cannot disagree with what serde
+//! writes: the derives read the same `#[serde]` attributes (`flatten`, `tag`, `rename_all`,
+//! `skip_serializing_if`) the serializer obeys. They describe what cis-fix *writes* (the
+//! serialize contract): a field that is always written is required, one skipped when empty or
+//! absent is optional. The integration tests validate every such document they read against
+//! the committed schema, with an independent validator (Python `jsonschema`).
+
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema};
+
+use crate::audit::org::OrgPlan;
+use crate::audit::Plan;
+use crate::saved::{SavedOrgPlan, SavedPlan};
+
+/// The JSON Schema dialect every schema declares (`$schema`).
+pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// A JSON document cis-fix writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Document {
+    /// `plan --format json`.
+    Plan,
+    /// `plan --out FILE`.
+    SavedPlan,
+    /// `plan --org --format json` (and `--accounts`).
+    OrgPlan,
+    /// `plan --org --out FILE` (and `--accounts`).
+    SavedOrgPlan,
+}
+
+impl Document {
+    /// Every document, in the order `cis-fix schema --help` lists them.
+    pub const ALL: [Document; 4] = [
+        Document::Plan,
+        Document::SavedPlan,
+        Document::OrgPlan,
+        Document::SavedOrgPlan,
+    ];
+
+    /// The document's name on the command line (`cis-fix schema NAME`) and in `schemas/`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Document::Plan => "plan",
+            Document::SavedPlan => "saved-plan",
+            Document::OrgPlan => "org-plan",
+            Document::SavedOrgPlan => "saved-org-plan",
+        }
+    }
+
+    /// Where the committed copy lives, relative to the repository: `schemas/NAME.schema.json`.
+    pub fn path(self) -> String {
+        format!("schemas/{}.schema.json", self.name())
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Document::Plan => "cis-fix plan",
+            Document::SavedPlan => "cis-fix saved plan",
+            Document::OrgPlan => "cis-fix organization plan",
+            Document::SavedOrgPlan => "cis-fix saved organization plan",
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            Document::Plan => {
+                "What `cis-fix plan --format json` prints: the audit of one account (trails, \
+                 each control's verdict and chain) and the ordered calls an apply would make. \
+                 Subscription endpoints are masked unless `--show-endpoints`."
+            }
+            Document::SavedPlan => {
+                "What `cis-fix plan --out FILE` writes and `cis-fix apply FILE` reads: the \
+                 plan, the options it was made with, and a digest of everything it observed, \
+                 so that a stale plan is refused. Subscription endpoints are in clear."
+            }
+            Document::OrgPlan => {
+                "What `cis-fix plan --org --format json` (or `--accounts`) prints: the audit of \
+                 every account reached, and the actions per account with the accounts each one \
+                 makes compliant. Subscription endpoints are masked unless `--show-endpoints`."
+            }
+            Document::SavedOrgPlan => {
+                "What `cis-fix plan --org --out FILE` (or `--accounts`) writes and `cis-fix \
+                 apply FILE` reads: the organization plan, the options and role it was made \
+                 with, and per account a digest of what it observed. Subscription endpoints are \
+                 in clear."
+            }
+        }
+    }
+}
+
+/// The root schema of `T` as cis-fix writes it, with `document`'s title and description.
+fn root<T: JsonSchema>(document: Document) -> serde_json::Value {
+    let generator = SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator();
+    let mut schema: Schema = generator.into_root_schema_for::<T>();
+    schema.insert("$schema".into(), DIALECT.into());
+    schema.insert("title".into(), document.title().into());
+    schema.insert("description".into(), document.description().into());
+    schema.to_value()
+}
+
+/// The JSON Schema of `document`.
+pub fn schema(document: Document) -> serde_json::Value {
+    match document {
+        Document::Plan => root::<Plan>(document),
+        Document::SavedPlan => root::<SavedPlan>(document),
+        Document::OrgPlan => root::<OrgPlan>(document),
+        Document::SavedOrgPlan => root::<SavedOrgPlan>(document),
+    }
+}
+
+/// The schema of `document`, pretty-printed, without a trailing newline.
+pub fn text(document: Document) -> String {
+    // A schema is strings, bools, numbers, maps and lists: serialising it cannot fail.
+    serde_json::to_string_pretty(&schema(document)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn the_committed_schemas_are_the_generated_ones() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let stale: Vec<Document> = Document::ALL
+            .into_iter()
+            .filter(|document| {
+                let committed =
+                    std::fs::read_to_string(root.join(document.path())).unwrap_or_default();
+                committed != text(*document) + "\n"
+            })
+            .collect();
+        assert!(
+            stale.is_empty(),
+            "{} differ from the schemas of the types; regenerate with\n{}",
+            stale
+                .iter()
+                .map(|d| d.path())
+                .collect::<Vec<_>>()
+                .join(", "),
+            stale
+                .iter()
+                .map(|d| format!("    cargo run -q -- schema {} > {}\n", d.name(), d.path()))
+                .collect::<String>()
+        );
+    }
+
+    #[test]
+    fn names_are_the_command_line_ones() {
+        for document in Document::ALL {
+            let value = document.to_possible_value().unwrap();
+            assert_eq!(value.get_name(), document.name());
+        }
+        assert_eq!(Document::value_variants(), Document::ALL);
+    }
+
+    #[test]
+    fn schemas_declare_2020_12_and_say_what_they_are() {
+        for document in Document::ALL {
+            let schema = schema(document);
+            assert_eq!(schema["$schema"], DIALECT);
+            assert_eq!(schema["title"], document.title());
+            assert_eq!(schema["type"], "object");
+            // Every reference resolves within the document.
+            let text = text(document);
+            for reference in text.split("\"$ref\": \"").skip(1) {
+                let pointer = reference.split('"').next().unwrap();
+                let pointer = pointer.strip_prefix('#').unwrap();
+                assert!(schema.pointer(pointer).is_some(), "{pointer}");
+            }
+        }
+    }
+
+    #[test]
+    fn what_is_written_is_required_and_what_may_be_skipped_is_not() {
+        let plan = schema(Document::Plan);
+        let required = |def: &str| plan["$defs"][def]["required"].clone();
+        // `default` alone is still always written.
+        assert!(required("Chain")
+            .as_array()
+            .unwrap()
+            .contains(&"account_id".into()));
+        // `skip_serializing_if` may leave it out.
+        assert!(!required("Chain")
+            .as_array()
+            .unwrap()
+            .contains(&"evidence".into()));
+        assert!(!plan["required"]
+            .as_array()
+            .unwrap()
+            .contains(&"input_errors".into()));
+    }
+}
