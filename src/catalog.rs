@@ -51,7 +51,12 @@ pub struct Catalog {
     /// The benchmark name, e.g. `cis-5.0`.
     pub benchmark: String,
     pub title: String,
+    /// The selected controls: all of them, unless narrowed by [`Catalog::select`].
     pub controls: Vec<Control>,
+    /// Every control of the benchmark, whatever [`Catalog::select`] kept: the audit looks at
+    /// them all to decide what a control may reuse (a topic that already delivers for
+    /// another), so that a control's plan does not depend on the selection.
+    all: Vec<Control>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,7 +134,10 @@ pub fn load_builtin(name: &str) -> Result<Catalog> {
         .find(|(builtin, _, _)| *builtin == name)
         .ok_or_else(|| Error::UnknownBenchmark {
             name: name.to_string(),
-            available: builtin_names().join(", "),
+            available: match suggest_benchmark(name) {
+                Some(meant) => format!("{} (did you mean {meant}?)", builtin_names().join(", ")),
+                None => builtin_names().join(", "),
+            },
         })?;
     parse(source, file)
 }
@@ -420,20 +428,40 @@ pub fn parse(source: &str, origin: &str) -> Result<Catalog> {
     Ok(Catalog {
         benchmark: file.benchmark,
         title: file.title,
+        all: controls.clone(),
         controls,
     })
 }
 
 impl Catalog {
-    /// Narrows the catalog to the controls named by id or slug, in catalog order.
+    /// Every control of the benchmark or catalog file, in catalog order, whatever
+    /// [`Catalog::select`] kept.
+    pub fn benchmark_controls(&self) -> &[Control] {
+        &self.all
+    }
+
+    /// Narrows the catalog to the controls named by id or slug, in catalog order. An unknown
+    /// name is refused with the closest ids or slugs, and an empty one (`--controls 4.1,`)
+    /// is named as such.
     pub fn select(mut self, wanted: &[String]) -> Result<Catalog> {
         if wanted.is_empty() {
             return Ok(self);
         }
-        let unknown: Vec<&str> = wanted
+        let unknown: Vec<String> = wanted
             .iter()
             .map(|w| w.trim())
             .filter(|w| !self.controls.iter().any(|c| c.id == *w || c.slug == *w))
+            .map(|w| {
+                if w.is_empty() {
+                    return "\"\" (an empty control id: a stray comma?)".to_string();
+                }
+                match suggest_control(&self.controls, w).as_slice() {
+                    [] => w.to_string(),
+                    [one] => format!("{w} (did you mean {one}?)"),
+                    [first, second] => format!("{w} (did you mean {first} or {second}?)"),
+                    _ => w.to_string(),
+                }
+            })
             .collect();
         if !unknown.is_empty() {
             return Err(Error::UnknownControls {
@@ -454,6 +482,147 @@ impl Catalog {
         });
         Ok(self)
     }
+}
+
+/// The ids or slugs of `controls` that an unknown name most likely meant: at most two, none
+/// when the name is too far from all of them (or close to too many).
+fn suggest_control(controls: &[Control], name: &str) -> Vec<String> {
+    let lowered = name.to_ascii_lowercase();
+    // Written another way: `CIS-4.1`, `cis4.1`, `Unauthorized_API_Calls`.
+    let normalised = lowered.replace(['_', ' '], "-");
+    let bare = strip_cis(&normalised);
+    if let Some(c) = controls
+        .iter()
+        .find(|c| c.slug == normalised || c.id == bare)
+    {
+        return vec![if c.id == bare {
+            c.id.clone()
+        } else {
+            c.slug.clone()
+        }];
+    }
+    // Ids are numbers: one digit off is as close to the neighbours as to the one meant.
+    if !normalised.chars().any(|ch| ch.is_ascii_alphabetic()) {
+        return vec![];
+    }
+    // A typo: a few characters off a slug.
+    let budget = (normalised.chars().count() / 5).clamp(1, 3);
+    let mut scored: Vec<(usize, &Control)> = controls
+        .iter()
+        .map(|c| (levenshtein(&normalised, &c.slug), c))
+        .filter(|(d, _)| *d <= budget)
+        .collect();
+    scored.sort_by_key(|(d, _)| *d);
+    if let Some((best, _)) = scored.first().copied() {
+        let closest: Vec<String> = scored
+            .iter()
+            .filter(|(d, _)| *d == best)
+            .map(|(_, c)| c.slug.clone())
+            .collect();
+        if closest.len() <= 2 {
+            return closest;
+        }
+    }
+    // Shortened or partial: every word a prefix of the slug's words, in order
+    // (`console-auth-failures`, `root-usage`).
+    let words: Vec<&str> = normalised.split('-').filter(|w| !w.is_empty()).collect();
+    let abbreviates = |slug: &str| {
+        let mut slug_words = slug.split('-');
+        !words.is_empty() && words.iter().all(|w| slug_words.any(|s| s.starts_with(w)))
+    };
+    let matches: Vec<String> = controls
+        .iter()
+        .filter(|c| abbreviates(&c.slug))
+        .map(|c| c.slug.clone())
+        .collect();
+    if matches.len() <= 2 {
+        matches
+    } else {
+        vec![]
+    }
+}
+
+/// `cis-5.0`, `cis5.0`, `cis 5.0` → `5.0`; anything else as it is.
+fn strip_cis(name: &str) -> &str {
+    match name.strip_prefix("cis") {
+        Some(rest) => rest.trim_start_matches(['-', '_', ' ']),
+        None => name,
+    }
+}
+
+/// The built-in benchmark that `name`, which is not one, most likely means: `5.0`, `cis5.0`,
+/// `CIS-5`, `v5.0` → `cis-5.0`. `None` when none is close, or several are.
+pub fn suggest_benchmark(name: &str) -> Option<&'static str> {
+    let lowered = name.trim().to_ascii_lowercase().replace(['_', ' '], "-");
+    let version = strip_cis(&lowered).trim_start_matches('v');
+    let names = builtin_names();
+    let by_version: Vec<&'static str> = names
+        .iter()
+        .copied()
+        .filter(|b| {
+            let own = strip_cis(b);
+            !version.is_empty() && (own == version || own == format!("{version}.0"))
+        })
+        .collect();
+    if let [one] = by_version.as_slice() {
+        return Some(one);
+    }
+    // A typo: one or two characters off (`cis-50`, `cis-5.O`), and closer than the others.
+    let distances: Vec<(usize, &'static str)> = names
+        .iter()
+        .map(|b| (levenshtein(&lowered, b), *b))
+        .collect();
+    let best = distances
+        .iter()
+        .map(|(d, _)| *d)
+        .min()
+        .filter(|d| *d <= 2)?;
+    match distances
+        .iter()
+        .filter(|(d, _)| *d == best)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [(_, one)] => Some(one),
+        _ => None,
+    }
+}
+
+/// `--benchmark NAME`: a built-in benchmark, or an error that names the closest one and
+/// lists them all (for clap's `value_parser`).
+pub fn parse_benchmark(name: &str) -> std::result::Result<String, String> {
+    if builtin_names().contains(&name) {
+        return Ok(name.to_string());
+    }
+    let hint = suggest_benchmark(name)
+        .map(|b| format!("did you mean {b}? "))
+        .unwrap_or_default();
+    Err(format!(
+        "unknown benchmark `{name}`; {hint}available: {}",
+        builtin_names().join(", ")
+    ))
+}
+
+/// Edit distance (insertions, deletions, substitutions) between two short names.
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = i;
+        let mut previous = i + 1;
+        let mut next = Vec::with_capacity(row.len());
+        next.push(previous);
+        for (j, cb) in b.iter().enumerate() {
+            let above = row.get(j + 1).copied().unwrap_or(usize::MAX - 1);
+            let cost = diagonal + usize::from(ca != *cb);
+            let value = cost.min(above + 1).min(previous + 1);
+            next.push(value);
+            diagonal = above;
+            previous = value;
+        }
+        row = next;
+    }
+    row.last().copied().unwrap_or(0)
 }
 
 /// `line L, column C` (1-based) of a byte offset.
@@ -562,6 +731,147 @@ mod tests {
     fn unknown_benchmark_lists_the_available_ones() {
         let err = load_builtin("cis-9").unwrap_err().to_string();
         assert!(err.contains("cis-1.2, cis-1.4, cis-3.0, cis-5.0"), "{err}");
+        assert!(!err.contains("did you mean"), "{err}");
+        let err = load_builtin("5.0").unwrap_err().to_string();
+        assert!(err.contains("(did you mean cis-5.0?)"), "{err}");
+    }
+
+    #[test]
+    fn a_selection_keeps_the_whole_benchmark_beside_it() {
+        let catalog = load_builtin("cis-5.0").unwrap();
+        let picked = catalog.clone().select(&["4.2".into()]).unwrap();
+        assert_eq!(picked.controls.len(), 1);
+        let all: Vec<&str> = picked
+            .benchmark_controls()
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect();
+        let expected: Vec<&str> = catalog.controls.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(all, expected);
+        // Narrowing again narrows the selection, not the benchmark.
+        let again = catalog
+            .select(&["4.1".into(), "4.2".into()])
+            .unwrap()
+            .select(&["4.2".into()])
+            .unwrap();
+        assert_eq!(again.controls.len(), 1);
+        assert_eq!(again.benchmark_controls().len(), 15);
+    }
+
+    #[test]
+    fn an_empty_control_id_is_named_as_such() {
+        let catalog = load_builtin("cis-5.0").unwrap();
+        // `--controls 4.1,`
+        let err = catalog
+            .clone()
+            .select(&["4.1".into(), "".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("unknown control \"\" (an empty control id: a stray comma?); valid for cis-5.0: 4.1 (unauthorized-api-calls)"),
+            "{err}"
+        );
+        let err = catalog
+            .select(&[" ".into(), "9.9".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("unknown controls \"\" (an empty control id: a stray comma?), 9.9;"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_controls_come_with_the_closest_ids_or_slugs() {
+        let catalog = load_builtin("cis-5.0").unwrap();
+        let suggested = |name: &str| suggest_control(&catalog.controls, name);
+        for (typed, meant) in [
+            // Shortened words.
+            ("console-auth-failures", "console-authentication-failures"),
+            ("root-usage", "root-account-usage"),
+            ("cmk-disable", "cmk-disable-or-deletion"),
+            // Typos.
+            ("unauthorised-api-calls", "unauthorized-api-calls"),
+            ("vpc-change", "vpc-changes"),
+            ("nacl_changes", "nacl-changes"),
+            // Written another way.
+            ("Unauthorized-API-Calls", "unauthorized-api-calls"),
+            ("CIS-4.1", "4.1"),
+            ("cis4.10", "4.10"),
+        ] {
+            assert_eq!(suggested(typed), [meant], "{typed}");
+        }
+        // Two equally close: both.
+        assert_eq!(
+            suggested("console"),
+            [
+                "console-signin-without-mfa",
+                "console-authentication-failures"
+            ]
+        );
+        // Nothing close, too many, or a number off by a digit: nothing.
+        for typed in ["kubernetes", "changes", "9.9", "4.16", "x"] {
+            assert!(
+                suggested(typed).is_empty(),
+                "{typed}: {:?}",
+                suggested(typed)
+            );
+        }
+        // In the error.
+        let err = catalog
+            .clone()
+            .select(&["console-auth-failures".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("unknown control console-auth-failures (did you mean console-authentication-failures?); valid for cis-5.0:"),
+            "{err}"
+        );
+        let err = catalog.select(&["console".into()]).unwrap_err().to_string();
+        assert!(
+            err.starts_with("unknown control console (did you mean console-signin-without-mfa or console-authentication-failures?);"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn benchmark_names_get_a_suggestion() {
+        for (typed, meant) in [
+            ("5.0", "cis-5.0"),
+            ("5", "cis-5.0"),
+            ("v5.0", "cis-5.0"),
+            ("CIS-5.0", "cis-5.0"),
+            ("cis5.0", "cis-5.0"),
+            ("cis_1.4", "cis-1.4"),
+            ("cis-3", "cis-3.0"),
+            ("1.2", "cis-1.2"),
+            ("cis-50", "cis-5.0"),
+            ("cis-5.O", "cis-5.0"),
+        ] {
+            assert_eq!(suggest_benchmark(typed), Some(meant), "{typed}");
+        }
+        // Ambiguous (1.2 or 1.4?) or far from all.
+        for typed in ["1", "cis-1", "cis-9.9", "nist", ""] {
+            assert_eq!(suggest_benchmark(typed), None, "{typed}");
+        }
+        assert_eq!(parse_benchmark("cis-1.4"), Ok("cis-1.4".into()));
+        assert_eq!(
+            parse_benchmark("5.0"),
+            Err("unknown benchmark `5.0`; did you mean cis-5.0? available: cis-1.2, cis-1.4, cis-3.0, cis-5.0".into())
+        );
+        assert_eq!(
+            parse_benchmark("nist"),
+            Err("unknown benchmark `nist`; available: cis-1.2, cis-1.4, cis-3.0, cis-5.0".into())
+        );
+    }
+
+    #[test]
+    fn edit_distance() {
+        assert_eq!(levenshtein("", ""), 0);
+        assert_eq!(levenshtein("abc", ""), 3);
+        assert_eq!(levenshtein("", "abc"), 3);
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("cis-50", "cis-5.0"), 1);
     }
 
     const GOOD: &str = r#"format_version = 1

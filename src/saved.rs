@@ -107,13 +107,7 @@ fn shown_command(command: &[String]) -> String {
 }
 
 fn masked_notify(value: &str) -> String {
-    match value.split_once(':') {
-        Some((protocol, endpoint)) => format!(
-            "{protocol}:{}",
-            crate::audit::options::mask_endpoint(protocol, endpoint)
-        ),
-        None => value.to_string(),
-    }
+    crate::audit::options::mask_notify(value)
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
@@ -540,6 +534,7 @@ mod tests {
                 benchmark: "cis-5.0".into(),
                 input_errors: vec![],
                 notes: vec![],
+                notifications: None,
                 trails: vec![],
                 controls: vec![],
                 actions: vec![],

@@ -11,6 +11,7 @@
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema};
 
+use crate::apply::result::{ApplyResult, BackoutResult};
 use crate::audit::org::OrgPlan;
 use crate::audit::Plan;
 use crate::saved::{SavedOrgPlan, SavedPlan};
@@ -29,15 +30,21 @@ pub enum Document {
     OrgPlan,
     /// `plan --org --out FILE` (and `--accounts`).
     SavedOrgPlan,
+    /// `apply --format json`.
+    ApplyResult,
+    /// `backout --format json`.
+    BackoutResult,
 }
 
 impl Document {
     /// Every document, in the order `cis-fix schema --help` lists them.
-    pub const ALL: [Document; 4] = [
+    pub const ALL: [Document; 6] = [
         Document::Plan,
         Document::SavedPlan,
         Document::OrgPlan,
         Document::SavedOrgPlan,
+        Document::ApplyResult,
+        Document::BackoutResult,
     ];
 
     /// The document's name on the command line (`cis-fix schema NAME`) and in `schemas/`.
@@ -47,6 +54,8 @@ impl Document {
             Document::SavedPlan => "saved-plan",
             Document::OrgPlan => "org-plan",
             Document::SavedOrgPlan => "saved-org-plan",
+            Document::ApplyResult => "apply-result",
+            Document::BackoutResult => "backout-result",
         }
     }
 
@@ -61,6 +70,8 @@ impl Document {
             Document::SavedPlan => "cis-fix saved plan",
             Document::OrgPlan => "cis-fix organization plan",
             Document::SavedOrgPlan => "cis-fix saved organization plan",
+            Document::ApplyResult => "cis-fix apply result",
+            Document::BackoutResult => "cis-fix backout result",
         }
     }
 
@@ -87,6 +98,33 @@ impl Document {
                  with, and per account a digest of what it observed. Subscription endpoints are \
                  in clear."
             }
+            Document::ApplyResult => {
+                "What `cis-fix apply --format json` prints on stdout (the plan, the question and \
+                 the progress go to stderr): each of the plan's actions, written as the plan \
+                 writes them, with its outcome (`done`, `failed` with its `error`, or \
+                 `not_attempted` after a failure or Ctrl-C), the counts, and every selected \
+                 control's status before and after, computed from the plan and the outcomes. \
+                 Printed once the apply is approved, or when there is nothing to do; a run \
+                 refused or cancelled before any call prints none. The exit status is the \
+                 text mode's: 0 when every control is `compliant` or `awaits_confirmation` \
+                 after, 2 when one stays otherwise, 1 when a call failed, 130 on Ctrl-C. Not \
+                 available with `--org` or `--accounts` yet. Subscription endpoints are masked \
+                 unless `--show-endpoints`."
+            }
+            Document::BackoutResult => {
+                "What `cis-fix backout --format json` prints on stdout (the list, the question \
+                 and the progress go to stderr): each removal with its outcome (`done`, \
+                 `failed` with its `error`, or `not_attempted` after a failure or Ctrl-C), what \
+                 cis-fix created but keeps, the counts, and the selected controls' status \
+                 after the removals, from the account read again and audited as `cis-fix \
+                 plan` does (backout's own reads cannot decide compliance: they skip the \
+                 topics' delivery); after Ctrl-C, or when that read fails, `controls` is absent \
+                 and `controls_unknown` says why. Printed once the backout is approved, or when \
+                 there is nothing to remove; a run refused or cancelled before any call prints \
+                 none. The exit status is the text mode's: 0 done, 1 when a call failed, 130 \
+                 on Ctrl-C. Not available with `--org` or `--accounts` yet. Subscription \
+                 endpoints are masked unless `--show-endpoints`."
+            }
         }
     }
 }
@@ -110,6 +148,8 @@ pub fn schema(document: Document) -> serde_json::Value {
         Document::SavedPlan => root::<SavedPlan>(document),
         Document::OrgPlan => root::<OrgPlan>(document),
         Document::SavedOrgPlan => root::<SavedOrgPlan>(document),
+        Document::ApplyResult => root::<ApplyResult>(document),
+        Document::BackoutResult => root::<BackoutResult>(document),
     }
 }
 

@@ -96,15 +96,39 @@ impl Intercept for CallCounter {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        // Named as errors name them (`logs:DescribeMetricFilters`), so the two read alike.
         let key = cfg
             .load::<Metadata>()
-            .map(|m| format!("{}.{}", m.service(), m.name()))
+            .map(|m| format!("{}:{}", short_service(m.service()), m.name()))
             .unwrap_or_else(|| "unknown".to_string());
         if let Ok(mut counts) = self.0.lock() {
             *counts.entry(key).or_default() += 1;
         }
         Ok(())
     }
+}
+
+/// The short service name of IAM actions and of cis-fix's messages, from the SDK's name.
+fn short_service(sdk_name: &str) -> String {
+    match sdk_name {
+        "CloudWatch Logs" => "logs".to_string(),
+        other => other.to_ascii_lowercase().replace(' ', ""),
+    }
+}
+
+/// `-v`: log each AWS call, with its duration, on stderr.
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn set_verbose(on: bool) {
+    VERBOSE.store(on, Ordering::Relaxed);
+}
+
+/// When the attempt in flight started, for `-v`.
+#[derive(Debug, Clone, Copy)]
+struct Started(Instant);
+
+impl Storable for Started {
+    type Storer = StoreReplace<Self>;
 }
 
 /// A client of one SDK crate for one region, counting and watching its calls. (A macro
@@ -686,6 +710,7 @@ impl Intercept for Watch {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        cfg.interceptor_state().store_put(Started(Instant::now()));
         if cfg.load::<Timer>().is_some() {
             return Ok(());
         }
@@ -746,6 +771,25 @@ impl Intercept for Watch {
         };
         let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
         let operation = self.operation(cfg);
+        if VERBOSE.load(Ordering::Relaxed) {
+            // Operation, region, attempt and outcome only: never a request's content, which
+            // may hold a subscription endpoint.
+            let took = cfg
+                .load::<Started>()
+                .map(|s| format!("{} ms", s.0.elapsed().as_millis()))
+                .unwrap_or_default();
+            let outcome = failure
+                .as_deref()
+                .map(|f| format!(", {f}"))
+                .unwrap_or_default();
+            let retry = if attempt > 1 {
+                format!(", attempt {attempt}")
+            } else {
+                String::new()
+            };
+            let line = format!("aws {operation} ({}): {took}{retry}{outcome}", self.region);
+            crate::apply::progress::suspend(|| eprintln!("{line}"));
+        }
         let mut retry_line = None;
         Watch::progress(cfg, |p| {
             p.failure = failure;
@@ -787,7 +831,9 @@ fn notice(last_notice: &Mutex<Option<Instant>>, line: &str) {
             *last = Some(Instant::now());
             // A notice, not output: a closed stderr is no reason to fail.
             use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "{line}");
+            crate::apply::progress::suspend(|| {
+                let _ = writeln!(std::io::stderr(), "{line}");
+            });
         }
     }
 }

@@ -3,10 +3,12 @@
 //!
 //! It changes an alarm's state only, never its configuration.
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_cloudwatch::types::StateValue;
 
+use super::progress::Progress;
 use crate::audit::drill::{self, DrillTarget, Outcome};
 use crate::error::Result;
 use crate::inventory::aws::{alarm_action_history, aws_error};
@@ -22,7 +24,37 @@ pub async fn drill(
     targets: &[DrillTarget],
     wait: Duration,
 ) -> Result<Vec<Outcome>> {
-    futures::future::try_join_all(targets.iter().map(|t| drill_one(session, t, wait))).await
+    let progress = Progress::new(targets.len());
+    let pending = Mutex::new(targets.iter().map(|t| t.alarm.as_str()).collect::<Vec<_>>());
+    let show = |pending: &[&str]| {
+        let waiting = match pending {
+            [] => String::new(),
+            [one] => format!("; waiting for alarm {one}"),
+            [first, rest @ ..] => format!("; waiting for alarm {first} and {} more", rest.len()),
+        };
+        let done = targets.len().saturating_sub(pending.len());
+        progress.set(
+            done,
+            &format!("{done} of {} drilled{waiting}", targets.len()),
+        );
+    };
+    show(&lock(&pending));
+    let outcomes = futures::future::try_join_all(targets.iter().map(|target| async {
+        let outcome = drill_one(session, target, wait).await;
+        let mut pending = lock(&pending);
+        if let Some(index) = pending.iter().position(|alarm| *alarm == target.alarm) {
+            pending.remove(index);
+        }
+        show(&pending);
+        outcome
+    }))
+    .await;
+    drop(progress);
+    outcomes
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 async fn drill_one(session: &Session, target: &DrillTarget, wait: Duration) -> Result<Outcome> {

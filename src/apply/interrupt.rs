@@ -113,7 +113,19 @@ async fn watch(mut listener: Listener) {
             }
         };
         if let Some(text) = say {
-            let _ = writeln!(std::io::stderr(), "\n{text}");
+            let write = || {
+                let _ = writeln!(std::io::stderr(), "\n{text}");
+            };
+            if stop_now {
+                // The process ends without unwinding: take the progress line off for good.
+                super::progress::clear();
+                write();
+            } else {
+                // Above the progress line, which is drawn again under it.
+                super::progress::suspend(write);
+            }
+        } else if stop_now {
+            super::progress::clear();
         }
         match next {
             Some(next) if !stop_now => listener = next,

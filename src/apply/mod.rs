@@ -5,6 +5,8 @@
 
 pub mod drill;
 pub mod interrupt;
+pub mod progress;
+pub mod result;
 
 use std::io::Write;
 
@@ -19,52 +21,150 @@ use crate::ownership;
 use crate::pattern;
 use crate::session::Session;
 use interrupt::Deferral;
+use progress::Progress;
 
-/// Performs the actions in order, printing each as it completes. Ctrl-C lets the call in
-/// flight finish and starts no other.
-pub async fn apply(session: &Session, actions: &[Action], out: &mut dyn Write) -> Result<usize> {
-    let interrupt = Deferral::new(Some(STOPPING), Some(ABANDONED_APPLY));
-    for (done, action) in actions.iter().enumerate() {
-        if interrupt.requested() {
-            return Err(Error::Interrupted {
-                progress: progress_of(done, actions.len(), "change", "made"),
-                advice: TO_FINISH_APPLY,
-            });
-        }
-        perform(session, action)
-            .await
-            .map_err(|e| stopped(e, done))?;
-        progress(
-            out,
-            &format!(
-                "{} {}",
-                sign(action),
-                crate::render::describe(action, false)
-            ),
-        );
-    }
-    Ok(actions.len())
+/// What became of one call of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Done,
+    /// The call failed; the error as AWS (or cis-fix's own check) gave it.
+    Failed(String),
+    /// Not started: an earlier call failed, or Ctrl-C stopped the run.
+    NotAttempted,
 }
 
-/// Removes, in order, printing each as it completes. Ctrl-C as for [`apply`].
-pub async fn remove(session: &Session, removals: &[Removal], out: &mut dyn Write) -> Result<usize> {
-    let interrupt = Deferral::new(Some(STOPPING), Some(ABANDONED_BACKOUT));
-    for (done, removal) in removals.iter().enumerate() {
-        if interrupt.requested() {
-            return Err(Error::Interrupted {
-                progress: progress_of(done, removals.len(), "resource", "removed"),
-                advice: TO_FINISH_BACKOUT,
-            });
-        }
-        perform_removal(session, removal)
-            .await
-            .map_err(|e| stopped(e, done))?;
-        progress(
-            out,
-            &format!("- {}", crate::render::describe_removal(removal, false)),
-        );
+/// What a run of calls did: one outcome per call, in order, and why it stopped early.
+#[derive(Debug)]
+pub struct Run {
+    pub outcomes: Vec<Outcome>,
+    /// The failure or Ctrl-C that stopped the run, worded for the end of the run (how far it
+    /// got, and how to carry on); `None` when every call was made.
+    pub stop: Option<Error>,
+}
+
+impl Run {
+    /// How many calls were made.
+    pub fn done(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| **o == Outcome::Done)
+            .count()
     }
-    Ok(removals.len())
+
+    /// Whether Ctrl-C stopped the run.
+    pub fn interrupted(&self) -> bool {
+        matches!(self.stop, Some(Error::Interrupted { .. }))
+    }
+
+    /// The number of calls made, or what stopped the run.
+    pub fn into_result(self) -> Result<usize> {
+        let done = self.done();
+        match self.stop {
+            Some(error) => Err(error),
+            None => Ok(done),
+        }
+    }
+}
+
+/// The words of one kind of run: what a call does, and how to carry on after a stop.
+struct Words {
+    noun: &'static str,
+    verb: &'static str,
+    abandoned: &'static str,
+    to_finish: &'static str,
+}
+
+const APPLY: Words = Words {
+    noun: "change",
+    verb: "made",
+    abandoned: ABANDONED_APPLY,
+    to_finish: TO_FINISH_APPLY,
+};
+
+const BACKOUT: Words = Words {
+    noun: "resource",
+    verb: "removed",
+    abandoned: ABANDONED_BACKOUT,
+    to_finish: TO_FINISH_BACKOUT,
+};
+
+/// Performs the actions in order, writing each to `out` as it completes (`  + …: done`), with
+/// a progress line on stderr when it is a terminal. Ctrl-C lets the call in flight finish and
+/// starts no other; a failed call stops the run too.
+pub async fn apply(session: &Session, actions: &[Action], out: &mut dyn Write) -> Run {
+    let labels: Vec<String> = actions
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {}{}",
+                sign(a),
+                crate::render::describe(a, false),
+                crate::render::control_suffix(a.control.as_deref())
+            )
+        })
+        .collect();
+    let calls = actions.iter().map(|action| perform(session, action));
+    run(calls, &labels, out, &APPLY).await
+}
+
+/// Removes, in order, writing each to `out` as it completes (`  - …: done`). Ctrl-C and
+/// failures as for [`apply`].
+pub async fn remove(session: &Session, removals: &[Removal], out: &mut dyn Write) -> Run {
+    let labels: Vec<String> = removals
+        .iter()
+        .map(|r| format!("- {}", crate::render::describe_removal(r, false)))
+        .collect();
+    let calls = removals
+        .iter()
+        .map(|removal| perform_removal(session, removal));
+    run(calls, &labels, out, &BACKOUT).await
+}
+
+/// Makes the calls one after the other. `labels` name them, one each, for the record lines
+/// and the progress line (endpoints masked there: the bar is not the record).
+async fn run<F>(
+    calls: impl Iterator<Item = F>,
+    labels: &[String],
+    out: &mut dyn Write,
+    words: &Words,
+) -> Run
+where
+    F: std::future::Future<Output = Result<()>>,
+{
+    let total = labels.len();
+    let interrupt = Deferral::new(Some(STOPPING), Some(words.abandoned));
+    let progress = Progress::new(total);
+    let mut outcomes = vec![Outcome::NotAttempted; total];
+    let mut stop = None;
+    for ((index, call), label) in calls.enumerate().zip(labels) {
+        if interrupt.requested() {
+            stop = Some(Error::Interrupted {
+                progress: progress_of(index, total, words.noun, words.verb),
+                advice: words.to_finish,
+            });
+            break;
+        }
+        progress.start(index, label);
+        let result = call.await;
+        let Some(outcome) = outcomes.get_mut(index) else {
+            break;
+        };
+        match result {
+            Ok(()) => {
+                *outcome = Outcome::Done;
+                progress.record(out, &format!("  {label}: done\n"));
+            }
+            Err(e) => {
+                *outcome = Outcome::Failed(e.to_string());
+                stop = Some(stopped(e, index, words));
+                break;
+            }
+        }
+    }
+    // Off the screen before the caller says how the run ended. (A Ctrl-C during the last
+    // call stops nothing: everything was made, so the run ends as a complete one.)
+    drop(progress);
+    Run { outcomes, stop }
 }
 
 const STOPPING: &str =
@@ -91,14 +191,8 @@ fn sign(action: &Action) -> &'static str {
     }
 }
 
-fn progress(out: &mut dyn Write, line: &str) {
-    // Progress is informational: a closed stdout must not abort the writes in flight.
-    let _ = writeln!(out, "  {line}: done");
-    let _ = out.flush();
-}
-
 /// Says how far a run got when a call fails, and how to carry on.
-fn stopped(error: Error, done: usize) -> Error {
+fn stopped(error: Error, done: usize, words: &Words) -> Error {
     match error {
         Error::Aws {
             operation,
@@ -108,8 +202,12 @@ fn stopped(error: Error, done: usize) -> Error {
             operation,
             region,
             message: format!(
-                "{message} ({done} change{} made before it; run the same command again to finish, or `cis-fix backout` to remove what cis-fix created)",
-                if done == 1 { " was" } else { "s were" }
+                "{message} ({done} {}{} {} {} before it; {})",
+                words.noun,
+                if done == 1 { "" } else { "s" },
+                if done == 1 { "was" } else { "were" },
+                words.verb,
+                words.to_finish
             ),
         },
         other => other,

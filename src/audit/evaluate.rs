@@ -10,7 +10,7 @@ use super::near_miss::near_miss;
 use super::plan::{finding, Chain, Finding, Status, TrailReport};
 use super::trails::{Target, Unqualified};
 use super::witness;
-use crate::catalog::{Catalog, Control};
+use crate::catalog::Control;
 use crate::inventory::{Alarm, Arn, MetricFilter, RegionSnapshot, Snapshot};
 use crate::pattern::{self, Pattern, Relation};
 
@@ -231,9 +231,11 @@ pub(super) struct Evaluation<'a> {
     pub(super) delivery_unproven: Option<Chain>,
 }
 
+/// `benchmark` is every control of the benchmark, whatever the selection: a filter that
+/// serves one of them is that control's, not a near miss of this one.
 pub(super) fn evaluate<'a>(
     control: &Control,
-    catalog: &Catalog,
+    benchmark: &[Control],
     snapshot: &'a Snapshot,
     trail_reports: &[TrailReport],
     targets: &[Target<'a>],
@@ -286,7 +288,7 @@ pub(super) fn evaluate<'a>(
             let relation = parsed.relation(region, filter, control);
             if !relation.is_some_and(Relation::satisfies) {
                 // A filter that serves another control is that control's, not a near miss.
-                let serves_another = catalog.controls.iter().any(|other| {
+                let serves_another = benchmark.iter().any(|other| {
                     other.slug != control.slug
                         && parsed
                             .relation(region, filter, other)

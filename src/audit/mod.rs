@@ -23,7 +23,7 @@ pub mod witness;
 
 use std::collections::BTreeMap;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Control};
 use crate::inventory::{RegionSnapshot, Snapshot};
 use evaluate::{evaluate, Evaluation, Parsed};
 pub use options::{Endpoint, Options, TopicChoice};
@@ -38,21 +38,30 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
     let (trail_reports, targets, unqualified) = trails::targets(snapshot, &empty);
 
     let parsed = Parsed::new(snapshot);
-    let evaluations: Vec<Evaluation> = catalog
-        .controls
-        .iter()
-        .map(|control| {
-            evaluate(
-                control,
-                catalog,
-                snapshot,
-                &trail_reports,
-                &targets,
-                &unqualified,
-                &parsed,
-            )
-        })
-        .collect();
+    let benchmark = catalog.benchmark_controls();
+    let evaluate_one = |control: &Control| {
+        evaluate(
+            control,
+            benchmark,
+            snapshot,
+            &trail_reports,
+            &targets,
+            &unqualified,
+            &parsed,
+        )
+    };
+    let evaluations: Vec<Evaluation> = catalog.controls.iter().map(evaluate_one).collect();
+    // The compliant chains of every control of the benchmark, selected or not, in catalog
+    // order: what a control may reuse, and the plan says, must not depend on the selection.
+    let mut chains: Vec<(&str, Chain)> = Vec::new();
+    for control in benchmark {
+        let chain = match catalog.controls.iter().position(|c| c.id == control.id) {
+            Some(i) => evaluations.get(i).and_then(|e| e.chain.clone()),
+            None => evaluate_one(control).chain,
+        };
+        chains.extend(chain.map(|chain| (control.id.as_str(), chain)));
+    }
+    let reusable = topic::reusable(&chains);
 
     let mut planner = Planner {
         account,
@@ -61,16 +70,13 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
         parsed: &parsed,
         actions: Vec::new(),
         topics: BTreeMap::new(),
-        reusable_topics: BTreeMap::new(),
+        // Topics that already deliver for a compliant control may serve the others too.
+        reusable_topics: reusable
+            .into_iter()
+            .map(|(region, topic)| (region, topic.topic_arn))
+            .collect(),
         input_errors: Vec::new(),
     };
-    // Topics that already deliver for a compliant control may serve the others too.
-    for chain in evaluations.iter().filter_map(|e| e.chain.as_ref()) {
-        planner
-            .reusable_topics
-            .entry(chain.region.clone())
-            .or_insert_with(|| chain.topic_arn.clone());
-    }
 
     let mut controls = Vec::new();
     for (control, mut evaluation) in catalog.controls.iter().zip(evaluations) {
@@ -132,6 +138,7 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
     }
     // Stable: within a kind, actions keep catalog order.
     actions.sort_by_key(|a| a.call.rank());
+    let notifications = topic::relied_on(snapshot, options, &actions, &chains);
     let summary = Summary::count(&controls, &actions);
     let notes = snapshot
         .pattern_tests_denied
@@ -146,6 +153,7 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
         format_version: FORMAT_VERSION,
         input_errors,
         notes,
+        notifications,
         account_id: snapshot.account_id.clone(),
         region: snapshot.region.clone(),
         benchmark: catalog.benchmark.clone(),

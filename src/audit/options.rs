@@ -64,20 +64,26 @@ pub struct Endpoint {
     pub endpoint: String,
 }
 
-pub const PROTOCOLS: &[&str] = &["email", "https", "sqs", "lambda", "sms"];
+pub const PROTOCOLS: &[&str] = &["email", "https", "http", "sqs", "lambda", "sms"];
 
 impl FromStr for Endpoint {
     type Err = String;
 
+    /// `PROTOCOL:ENDPOINT`, or a bare `https://…` or `http://…` URL, whose scheme is its
+    /// SNS protocol.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (protocol, endpoint) = s.split_once(':').ok_or_else(|| {
-            format!("`{s}` is not PROTOCOL:ENDPOINT, e.g. email:security@example.com")
-        })?;
+        let (protocol, endpoint) = match bare_url_scheme(s) {
+            Some(scheme) => (scheme, s.trim()),
+            None => s.split_once(':').ok_or_else(|| {
+                format!("`{s}` is not PROTOCOL:ENDPOINT, e.g. email:security@example.com")
+            })?,
+        };
         let protocol = protocol.trim().to_ascii_lowercase();
         let endpoint = endpoint.trim().to_string();
         let valid = match protocol.as_str() {
             "email" => is_email(&endpoint),
-            "https" => is_https_url(&endpoint),
+            "https" => is_url(&endpoint, "https"),
+            "http" => is_url(&endpoint, "http"),
             "sqs" => is_arn_of(&endpoint, "sqs", |r| !r.is_empty() && !r.contains(':')),
             "lambda" => is_arn_of(&endpoint, "lambda", |r| {
                 r.strip_prefix("function:").is_some_and(|f| !f.is_empty())
@@ -93,7 +99,8 @@ impl FromStr for Endpoint {
         if !valid {
             let example = match protocol.as_str() {
                 "email" => "email:security@example.com",
-                "https" => "https:https://hooks.example.com/cis",
+                "https" => "https://hooks.example.com/cis (or https:https://hooks.example.com/cis)",
+                "http" => "http://hooks.example.com/cis (or http:http://hooks.example.com/cis)",
                 "sqs" => "sqs:arn:aws:sqs:us-east-1:111122223333:alerts",
                 "lambda" => "lambda:arn:aws:lambda:us-east-1:111122223333:function:notify",
                 _ => "sms:+15555550100",
@@ -123,8 +130,12 @@ fn is_email(s: &str) -> bool {
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-fn is_https_url(s: &str) -> bool {
-    s.strip_prefix("https://")
+/// A URL of this scheme (`https` or `http`) with a host, as SNS takes it for that protocol.
+fn is_url(s: &str, scheme: &str) -> bool {
+    let head = format!("{scheme}://");
+    s.get(..head.len())
+        .filter(|h| h.eq_ignore_ascii_case(&head))
+        .and_then(|_| s.get(head.len()..))
         .and_then(|rest| rest.split(['/', '?', '#']).next())
         .is_some_and(|host| !host.is_empty() && !host.chars().any(char::is_whitespace))
 }
@@ -186,7 +197,11 @@ pub fn mask_endpoint(protocol: &str, endpoint: &str) -> String {
             None => "****".to_string(),
         },
         "http" | "https" => {
-            let (scheme, rest) = endpoint.split_once("://").unwrap_or(("https", endpoint));
+            // `//host/…`: the rest of a bare URL split at its first `:`.
+            let (scheme, rest) = endpoint
+                .split_once("://")
+                .or_else(|| endpoint.strip_prefix("//").map(|rest| (protocol, rest)))
+                .unwrap_or(("https", endpoint));
             let host = rest.split(['/', '?', '#']).next().unwrap_or("");
             format!("{scheme}://{host}/****")
         }
@@ -204,6 +219,28 @@ pub fn mask_endpoint(protocol: &str, endpoint: &str) -> String {
         // Queue and function ARNs identify resources, not people.
         _ => endpoint.to_string(),
     }
+}
+
+/// A `--notify` value as typed, its endpoint masked: `email:s****@example.com`, or a bare
+/// URL `https://hooks.example.com/****`.
+pub fn mask_notify(value: &str) -> String {
+    if let Some(scheme) = bare_url_scheme(value) {
+        return mask_endpoint(scheme, value.trim());
+    }
+    match value.split_once(':') {
+        Some((protocol, endpoint)) => format!("{protocol}:{}", mask_endpoint(protocol, endpoint)),
+        None => value.to_string(),
+    }
+}
+
+/// `https` or `http` for a bare `https://…` or `http://…` URL given as a `--notify` value.
+fn bare_url_scheme(value: &str) -> Option<&'static str> {
+    let value = value.trim();
+    ["https", "http"].into_iter().find(|scheme| {
+        value
+            .get(..scheme.len() + 3)
+            .is_some_and(|head| head.eq_ignore_ascii_case(&format!("{scheme}://")))
+    })
 }
 
 /// `--topic-arn` must name a topic that exists, in a region the alarms live in, whether or
@@ -257,6 +294,86 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_url_is_its_own_protocol() {
+        let parsed = |s: &str| {
+            let e: Endpoint = s.parse().unwrap_or_else(|e| panic!("{s}: {e}"));
+            (e.protocol, e.endpoint)
+        };
+        let https = (
+            "https".to_string(),
+            "https://hooks.example.com/x".to_string(),
+        );
+        assert_eq!(parsed("https://hooks.example.com/x"), https);
+        assert_eq!(parsed("https:https://hooks.example.com/x"), https);
+        assert_eq!(parsed(" https://hooks.example.com/x "), https);
+        assert_eq!(
+            parsed("HTTPS://hooks.example.com/x"),
+            (
+                "https".to_string(),
+                "HTTPS://hooks.example.com/x".to_string()
+            )
+        );
+        // SNS's `http` protocol, bare or spelled out.
+        let http = (
+            "http".to_string(),
+            "http://hooks.example.com/x?y=1".to_string(),
+        );
+        assert_eq!(parsed("http://hooks.example.com/x?y=1"), http);
+        assert_eq!(parsed("http:http://hooks.example.com/x?y=1"), http);
+        assert!(PROTOCOLS.contains(&"http"));
+        // Each protocol takes only its own scheme, and a URL needs a host.
+        for (bad, hint) in [
+            (
+                "http:https://hooks.example.com/x",
+                "http://hooks.example.com/cis",
+            ),
+            ("https://", "not a valid https endpoint"),
+            ("http:///x", "not a valid http endpoint"),
+            ("http://has space.example.com", "not a valid http endpoint"),
+        ] {
+            let err = bad.parse::<Endpoint>().unwrap_err();
+            assert!(err.contains(hint), "{bad}: {err}");
+        }
+        // The other protocols are unchanged.
+        assert_eq!(
+            parsed("email:security@example.com"),
+            ("email".to_string(), "security@example.com".to_string())
+        );
+        assert_eq!(
+            parsed("sqs:arn:aws:sqs:us-east-1:111122223333:alerts"),
+            (
+                "sqs".to_string(),
+                "arn:aws:sqs:us-east-1:111122223333:alerts".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn notify_values_are_masked_as_typed() {
+        assert_eq!(
+            mask_notify("https://hooks.example.com/T0/secret-token"),
+            "https://hooks.example.com/****"
+        );
+        assert_eq!(
+            mask_notify("http://hooks.example.com/secret"),
+            "http://hooks.example.com/****"
+        );
+        assert_eq!(
+            mask_notify("https:https://hooks.example.com/T0/secret-token"),
+            "https:https://hooks.example.com/****"
+        );
+        assert_eq!(
+            mask_notify("email:alice@example.com"),
+            "email:a****@example.com"
+        );
+        // The rest of a bare URL split at its first `:` keeps its host.
+        assert_eq!(
+            mask_endpoint("https", "//hooks.example.com/secret"),
+            "https://hooks.example.com/****"
+        );
+    }
+
+    #[test]
     fn invalid_endpoints_say_what_is_expected() {
         for (bad, hint) in [
             ("security@example.com", "PROTOCOL:ENDPOINT"),
@@ -264,6 +381,10 @@ mod tests {
             ("email:nobody", "email:security@example.com"),
             ("email:a@b", "not a valid email"),
             ("https:http://insecure.example.com", "https:https://"),
+            (
+                "https:http://insecure.example.com",
+                "https://hooks.example.com/cis",
+            ),
             ("https:https://", "not a valid https"),
             ("sqs:alerts", "arn:aws:sqs"),
             ("sqs:arn:aws:sns:us-east-1:111122223333:t", "arn:aws:sqs"),

@@ -12,13 +12,16 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::plan::{finding, Action, AfterApply, ControlReport, Plan, Status, TrailReport};
+use super::plan::{
+    finding, Action, AfterApply, ControlReport, Plan, Status, TopicReuse, TrailReport,
+};
 use super::{audit, Options};
 use crate::catalog::Catalog;
 use crate::inventory::Snapshot;
 
-/// Version of the organization plan's JSON (documented in the README).
-pub const ORG_FORMAT_VERSION: u32 = 1;
+/// Version of the organization plan's JSON (documented in the README). 2: as the plan's
+/// (`put_metric_filter` names its namespace `namespace`).
+pub const ORG_FORMAT_VERSION: u32 = 2;
 
 /// What was read of one account.
 #[derive(Debug, Clone)]
@@ -45,6 +48,10 @@ pub struct AccountReport {
     pub status: AccountStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// As in a single-account plan: the topic cis-fix did not create that this account's
+    /// planned alarms would notify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<TopicReuse>,
     pub trails: Vec<TrailReport>,
     pub controls: Vec<ControlReport>,
 }
@@ -132,6 +139,7 @@ pub fn audit_org(
                 name: read.name.clone(),
                 status: AccountStatus::NotAuditable,
                 error: error.clone(),
+                notifications: None,
                 trails: vec![],
                 controls: catalog
                     .controls
@@ -178,6 +186,7 @@ pub fn audit_org(
             name: read.name.clone(),
             status: AccountStatus::Audited,
             error: None,
+            notifications: plan.notifications.clone(),
             trails: plan.trails.clone(),
             controls,
         });

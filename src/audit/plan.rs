@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::pattern::Relation;
 
-/// Version of the JSON plan schema (documented in the README).
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the JSON plan schema (documented in the README). 2: `put_metric_filter` names
+/// its namespace `namespace`, as `put_metric_alarm` does (1 said `metric_namespace`).
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Plan {
@@ -24,10 +25,25 @@ pub struct Plan {
     /// Things said once about the whole plan (e.g. that AWS's pattern tests were denied).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The topic cis-fix did not create that the plan's alarms would notify, chosen without
+    /// `--notify` or `--topic-arn`: said once, prominently, so that a user (or another team)
+    /// does not find new alarms on their topic by surprise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<TopicReuse>,
     pub trails: Vec<TrailReport>,
     pub controls: Vec<ControlReport>,
     pub actions: Vec<Action>,
     pub summary: Summary,
+}
+
+/// A topic cis-fix did not create, reused for the alarms it plans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TopicReuse {
+    pub topic_arn: String,
+    /// The controls of the benchmark (selected or not), in catalog order, whose compliant
+    /// chain already notifies this topic. Empty when it is the topic of a user's alarm on the
+    /// control's own filter, whose chain is not whole.
+    pub delivers_for: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -137,8 +153,31 @@ pub struct Action {
     pub control: Option<String>,
     pub region: String,
     pub reason: String,
+    /// For a `change`: each attribute that differs, before and after (the reason says the
+    /// same in one line). Empty for a `create`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
     #[serde(flatten)]
     pub call: Call,
+}
+
+/// One attribute a `~ change` sets anew: `threshold: 5 → 1`. A value that is not set reads
+/// `(unset)`; a filter pattern is given whole, before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Change {
+    pub attribute: String,
+    pub before: String,
+    pub after: String,
+}
+
+impl Change {
+    /// `threshold 5 → 1`, as the reason line lists it (a description, long, by name only).
+    pub fn summary(&self) -> String {
+        if self.attribute == "description" {
+            return self.attribute.clone();
+        }
+        format!("{} {} → {}", self.attribute, self.before, self.after)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -162,6 +201,9 @@ pub enum Call {
         filter_name: String,
         filter_pattern: String,
         metric_name: String,
+        /// The metric's namespace, named as in `put_metric_alarm` (format version 1 called
+        /// it `metric_namespace`).
+        #[serde(rename = "namespace", alias = "metric_namespace")]
         metric_namespace: String,
         metric_value: String,
     },

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::delivery::{self, Link};
 use super::evaluate::Parsed;
 use super::options::Options;
-use super::plan::{finding, Action, AfterApply, Call, Finding, InputError, Mode};
+use super::plan::{finding, Action, AfterApply, Call, Change, Finding, InputError, Mode};
 use super::trails::Target;
 use crate::catalog::Control;
 use crate::inventory::{Alarm, Arn, MetricFilter, RegionSnapshot, Snapshot};
@@ -54,6 +54,28 @@ impl Planner<'_> {
             control: control.map(|c| c.id.clone()),
             region: region.to_string(),
             reason,
+            changes: Vec::new(),
+            call,
+        });
+    }
+
+    /// A `~ change` of what cis-fix created: the reason says what differs (`what differs:
+    /// threshold 5 → 1, …`), and `changes` lists the same attribute by attribute.
+    fn push_change(
+        &mut self,
+        control: &Control,
+        region: &str,
+        what: &str,
+        changes: Vec<Change>,
+        call: Call,
+    ) {
+        let listed: Vec<String> = changes.iter().map(Change::summary).collect();
+        self.actions.push(Action {
+            mode: Mode::Change,
+            control: Some(control.id.clone()),
+            region: region.to_string(),
+            reason: format!("{what} differs: {}", listed.join(", ")),
+            changes,
             call,
         });
     }
@@ -203,13 +225,7 @@ impl Planner<'_> {
             Some(existing) => {
                 let drift = alarm_drift(existing, &call);
                 if !drift.is_empty() {
-                    self.push(
-                        Mode::Change,
-                        Some(control),
-                        &region,
-                        format!("cis-fix's alarm differs: {}", drift.join(", ")),
-                        call,
-                    );
+                    self.push_change(control, &region, "cis-fix's alarm", drift, call);
                 }
             }
         }
@@ -336,13 +352,7 @@ impl Planner<'_> {
                     .is_some_and(|p| pattern::compare(p, &control.pattern) == Relation::Equivalent);
                 let drift = filter_drift(f, &call, same_pattern);
                 if !drift.is_empty() {
-                    self.push(
-                        Mode::Change,
-                        Some(control),
-                        &region,
-                        format!("cis-fix's filter differs: {}", drift.join(", ")),
-                        call,
-                    );
+                    self.push_change(control, &region, "cis-fix's filter", drift, call);
                 }
             }
         }
@@ -350,16 +360,17 @@ impl Planner<'_> {
     }
 }
 
-/// `name before → after`, for a `~ change` reason.
-fn changed(name: &str, before: Option<String>, after: Option<String>) -> Option<String> {
-    (before != after).then(|| {
-        format!(
-            "{name} {} → {}",
-            before.as_deref().unwrap_or("(unset)"),
-            after.as_deref().unwrap_or("(unset)")
-        )
+/// `attribute: before → after` when the values differ; an absent value reads `(unset)`.
+fn changed(attribute: &str, before: Option<String>, after: Option<String>) -> Option<Change> {
+    (before != after).then(|| Change {
+        attribute: attribute.to_string(),
+        before: before.unwrap_or_else(|| UNSET.to_string()),
+        after: after.unwrap_or_else(|| UNSET.to_string()),
     })
 }
+
+/// How a `~ change` shows a value that is not set.
+const UNSET: &str = "(unset)";
 
 fn shown<T: ToString>(value: Option<&T>) -> Option<String> {
     value.map(ToString::to_string)
@@ -368,7 +379,7 @@ fn shown<T: ToString>(value: Option<&T>) -> Option<String> {
 /// How cis-fix's existing alarm differs from what it should be, attribute by attribute
 /// (`threshold 5 → 1`). PutMetricAlarm replaces the whole alarm, so settings cis-fix does not
 /// send (unit, extended statistic, datapoints to alarm) are reset too and listed.
-fn alarm_drift(existing: &Alarm, desired: &Call) -> Vec<String> {
+fn alarm_drift(existing: &Alarm, desired: &Call) -> Vec<Change> {
     let Call::PutMetricAlarm {
         metric_name,
         namespace,
@@ -391,15 +402,22 @@ fn alarm_drift(existing: &Alarm, desired: &Call) -> Vec<String> {
             name.map_or("-", String::as_str)
         ))
     };
-    let mut drift: Vec<String> = [
+    [
         changed(
             "metric",
             metric(existing.namespace.as_ref(), existing.metric_name.as_ref()),
             metric(Some(namespace), Some(metric_name)),
         ),
-        (!existing.dimensions.is_empty())
-            .then(|| format!("dimensions [{}] → []", existing.dimensions.join(", "))),
-        (!existing.actions_enabled).then(|| "actions_enabled false → true".to_string()),
+        (!existing.dimensions.is_empty()).then(|| Change {
+            attribute: "dimensions".into(),
+            before: format!("[{}]", existing.dimensions.join(", ")),
+            after: "[]".into(),
+        }),
+        (!existing.actions_enabled).then(|| Change {
+            attribute: "actions_enabled".into(),
+            before: "false".into(),
+            after: "true".into(),
+        }),
         changed(
             "alarm_actions",
             Some(existing.alarm_actions.join(", ")),
@@ -452,18 +470,20 @@ fn alarm_drift(existing: &Alarm, desired: &Call) -> Vec<String> {
                     Some("missing".into()),
                 )
             }),
+        changed(
+            "description",
+            existing.description.clone(),
+            Some(alarm_description.clone()),
+        ),
     ]
     .into_iter()
     .flatten()
-    .collect();
-    if existing.description.as_ref() != Some(alarm_description) {
-        drift.push("description".into());
-    }
-    drift
+    .collect()
 }
 
-/// How cis-fix's existing filter differs from the catalog, attribute by attribute.
-fn filter_drift(existing: &MetricFilter, desired: &Call, same_pattern: bool) -> Vec<String> {
+/// How cis-fix's existing filter differs from the catalog, attribute by attribute. A pattern
+/// that differs only in layout (the same by meaning) is not a change.
+fn filter_drift(existing: &MetricFilter, desired: &Call, same_pattern: bool) -> Vec<Change> {
     let Call::PutMetricFilter {
         filter_pattern,
         metric_name,
@@ -475,14 +495,18 @@ fn filter_drift(existing: &MetricFilter, desired: &Call, same_pattern: bool) -> 
         return vec![];
     };
     [
-        (!same_pattern).then(|| format!("filter_pattern {} → {filter_pattern}", existing.pattern)),
+        (!same_pattern).then(|| Change {
+            attribute: "filter_pattern".into(),
+            before: existing.pattern.clone(),
+            after: filter_pattern.clone(),
+        }),
         changed(
             "metric_name",
             Some(existing.metric_name.clone()),
             Some(metric_name.clone()),
         ),
         changed(
-            "metric_namespace",
+            "namespace",
             Some(existing.metric_namespace.clone()),
             Some(metric_namespace.clone()),
         ),

@@ -454,6 +454,36 @@ fn cis_fix_changes_only_its_own_resources() {
         "{}",
         plan.actions[1].reason
     );
+    // Each difference as data; a pattern whole, before and after.
+    let pattern = &plan.actions[0].changes;
+    assert_eq!(pattern.len(), 1, "{pattern:?}");
+    assert_eq!(pattern[0].attribute, "filter_pattern");
+    assert!(pattern[0].before.contains("IAMUser"), "{pattern:?}");
+    assert_eq!(pattern[0].after, FAILURES);
+    let alarm_changes: Vec<(&str, &str, &str)> = plan.actions[1]
+        .changes
+        .iter()
+        .map(|c| (c.attribute.as_str(), c.before.as_str(), c.after.as_str()))
+        .collect();
+    assert!(
+        alarm_changes.contains(&("actions_enabled", "false", "true")),
+        "{alarm_changes:?}"
+    );
+    // The reason lists the same attributes, in the same order.
+    let listed: Vec<String> = plan.actions[1]
+        .changes
+        .iter()
+        .map(Change::summary)
+        .collect();
+    assert_eq!(
+        plan.actions[1].reason,
+        format!("cis-fix's alarm differs: {}", listed.join(", "))
+    );
+    // Creations carry no changes, and JSON says none.
+    let created = audit(&catalog(&["4.6"]), &account(), &notify());
+    assert!(created.actions.iter().all(|a| a.changes.is_empty()));
+    let json = serde_json::to_value(&created).unwrap();
+    assert!(json["actions"][0].get("changes").is_none());
 
     // The same resources without cis-fix's marks are the user's: left alone, new ones added.
     let mut s = account();
@@ -636,7 +666,7 @@ fn several_trails_on_one_log_group_make_one_target() {
 fn the_plan_serialises_to_the_documented_json_shape() {
     let plan = audit(&catalog(&["4.1", "4.6"]), &account(), &notify());
     let json = serde_json::to_value(&plan).unwrap();
-    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["format_version"], 2);
     assert_eq!(json["controls"][0]["status"], "non_compliant");
     let first = &json["actions"][0];
     assert_eq!(first["action"], "create_topic");
@@ -651,11 +681,13 @@ fn the_plan_serialises_to_the_documented_json_shape() {
         "filter_name",
         "filter_pattern",
         "metric_name",
-        "metric_namespace",
+        "namespace",
         "metric_value",
     ] {
         assert!(filter.get(key).is_some(), "{key}");
     }
+    // The same name for the same thing in every kind of action.
+    assert!(filter.get("metric_namespace").is_none());
     // And back.
     let back: Plan = serde_json::from_value(json).unwrap();
     assert_eq!(back, plan);
@@ -871,6 +903,20 @@ fn cis_fixs_own_drifted_alarm_is_changed_attribute_by_attribute() {
         plan.actions[0].reason,
         "cis-fix's alarm differs: threshold 5 → 1"
     );
+    // The same, as data: one attribute, before and after.
+    assert_eq!(
+        plan.actions[0].changes,
+        [Change {
+            attribute: "threshold".into(),
+            before: "5".into(),
+            after: "1".into(),
+        }]
+    );
+    let json = serde_json::to_value(&plan.actions[0]).unwrap();
+    assert_eq!(
+        json["changes"],
+        serde_json::json!([{"attribute": "threshold", "before": "5", "after": "1"}])
+    );
 }
 
 /// The organization trail of management account 999988887777, as a member sees it.
@@ -924,4 +970,212 @@ fn a_members_own_chain_still_counts_beside_the_organization_trail() {
     assert_eq!(status(&plan, "4.1"), Status::NotAuditable);
     // Nothing planned in the member for what the organization's chain may already serve.
     assert!(plan.actions.is_empty(), "{:?}", plan.actions);
+}
+
+/// Another control's own chain, with the catalog's pattern, notifying `topic` (which gets a
+/// confirmed subscription if it has none).
+fn chain_to(s: &mut Snapshot, id: &str, topic: &str) {
+    let benchmark = catalog(&[]);
+    let control = benchmark.controls.iter().find(|c| c.id == id).unwrap();
+    let name = format!("users-{}", control.slug);
+    let metric = format!("{}Users", control.metric.name);
+    let r = region(s);
+    r.metric_filters
+        .push(filter(GROUP, &name, &control.pattern_text, &metric));
+    r.alarms.push(alarm(&name, &metric, Some(topic)));
+    if !r.subscriptions.iter().any(|x| x.topic_arn == topic) {
+        r.subscriptions.push(subscription(
+            topic,
+            "sqs",
+            "arn:aws:sqs:us-east-1:111122223333:q",
+            true,
+        ));
+    }
+}
+
+/// What a plan says and does for one control: its report, its own actions, and the shared
+/// ones (a topic, a subscriber) that its alarm notifies.
+fn answer_for(plan: &Plan, id: &str) -> (ControlReport, Vec<Action>) {
+    let report = plan.controls.iter().find(|c| c.id == id).unwrap().clone();
+    let notified: Vec<&String> = plan
+        .actions
+        .iter()
+        .filter(|a| a.control.as_deref() == Some(id))
+        .filter_map(|a| match &a.call {
+            Call::PutMetricAlarm { alarm_actions, .. } => Some(alarm_actions),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let actions = plan
+        .actions
+        .iter()
+        .filter(|a| match (&a.control, &a.call) {
+            (Some(control), _) => control == id,
+            (None, Call::CreateTopic { topic_arn, .. } | Call::Subscribe { topic_arn, .. }) => {
+                notified.contains(&topic_arn)
+            }
+            (None, _) => false,
+        })
+        .cloned()
+        .collect();
+    (report, actions)
+}
+
+/// 4.1 and 4.6 deliver through `ops`, 4.8 through `team`; 4.3's alarm notifies a topic
+/// nobody subscribed to; 4.5 has a covering filter without an alarm.
+fn a_mixed_account() -> Snapshot {
+    let mut s = account();
+    chain_to(&mut s, "4.1", &topic_arn("ops"));
+    chain_to(&mut s, "4.6", &topic_arn("ops"));
+    chain_to(&mut s, "4.8", &topic_arn("team"));
+    let benchmark = catalog(&[]);
+    let pattern = |id: &str| {
+        benchmark
+            .controls
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap()
+            .pattern_text
+            .clone()
+    };
+    let root = topic_arn("root-activity");
+    let r = region(&mut s);
+    r.metric_filters
+        .push(filter(GROUP, "root", &pattern("4.3"), "Root"));
+    r.alarms.push(alarm("root", "Root", Some(&root)));
+    r.topics.push(Topic {
+        arn: root,
+        exists: true,
+        delivery: Some(TopicDelivery::default()),
+        ..Default::default()
+    });
+    r.metric_filters.push(filter(
+        GROUP,
+        "trail-changes",
+        &pattern("4.5"),
+        "TrailChanges",
+    ));
+    s
+}
+
+#[test]
+fn a_controls_plan_is_the_same_alone_or_with_the_others() {
+    let s = a_mixed_account();
+    let ids: Vec<String> = catalog(&[]).controls.into_iter().map(|c| c.id).collect();
+    for options in [Options::default(), notify()] {
+        let all = audit(&catalog(&[]), &s, &options);
+        for id in &ids {
+            let expected = answer_for(&all, id);
+            let alone = audit(&catalog(&[id]), &s, &options);
+            assert_eq!(answer_for(&alone, id), expected, "{id} alone");
+            // With a control whose topic is not the most used one.
+            let beside = audit(&catalog(&[id, "4.8"]), &s, &options);
+            assert_eq!(answer_for(&beside, id), expected, "{id} with 4.8");
+            // And the plan names the same reused topic, whatever the selection.
+            if alone
+                .actions
+                .iter()
+                .any(|a| a.call.name() == "put_metric_alarm")
+            {
+                assert_eq!(alone.notifications, all.notifications, "{id}");
+            }
+        }
+        // The shared topic is planned once, for all of them.
+        let topics = all
+            .actions
+            .iter()
+            .filter(|a| a.call.name() == "create_topic")
+            .count();
+        assert_eq!(topics, usize::from(!options.notify.is_empty()));
+    }
+}
+
+#[test]
+fn a_control_alone_reuses_the_topic_that_delivers_for_the_most_controls() {
+    // The bug this guards: alone, 4.2 used to find no topic (the reuse looked only at the
+    // selected controls' chains), and beside 4.8 it used 4.8's.
+    let s = a_mixed_account();
+    for selection in [&["4.2"][..], &["4.2", "4.8"], &["4.8", "4.2", "4.1"]] {
+        let plan = audit(&catalog(selection), &s, &Options::default());
+        assert_eq!(status(&plan, "4.2"), Status::NonCompliant);
+        assert!(!codes(&plan, "4.2").contains(&"needs_subscriber".to_string()));
+        let alarm = plan
+            .actions
+            .iter()
+            .find(|a| a.control.as_deref() == Some("4.2") && a.call.name() == "put_metric_alarm")
+            .unwrap_or_else(|| panic!("{selection:?}: {:?}", calls(&plan)));
+        let Call::PutMetricAlarm { alarm_actions, .. } = &alarm.call else {
+            panic!()
+        };
+        assert_eq!(alarm_actions, &[topic_arn("ops")], "{selection:?}");
+        assert_eq!(
+            plan.notifications,
+            Some(TopicReuse {
+                topic_arn: topic_arn("ops"),
+                delivers_for: vec!["4.1".into(), "4.6".into()],
+            }),
+            "{selection:?}"
+        );
+    }
+}
+
+#[test]
+fn between_topics_that_deliver_for_as_many_controls_the_earliest_controls_wins() {
+    let mut s = account();
+    chain_to(&mut s, "4.6", &topic_arn("ops"));
+    chain_to(&mut s, "4.1", &topic_arn("team"));
+    for selection in [&["4.2"][..], &["4.6", "4.2"], &[]] {
+        let plan = audit(&catalog(selection), &s, &Options::default());
+        let reused = plan.notifications.as_ref().unwrap();
+        assert_eq!(reused.topic_arn, topic_arn("team"), "{selection:?}");
+        assert_eq!(reused.delivers_for, ["4.1"]);
+    }
+}
+
+#[test]
+fn the_plan_names_a_users_topic_only_when_its_alarms_rely_on_it() {
+    let s = a_mixed_account();
+    // Nothing planned: nothing relied on.
+    let plan = audit(&catalog(&["4.1", "4.6"]), &s, &Options::default());
+    assert!(plan.actions.is_empty());
+    assert_eq!(plan.notifications, None);
+    // --notify: cis-fix's own topic.
+    let plan = audit(&catalog(&["4.2"]), &s, &notify());
+    assert_eq!(plan.notifications, None);
+    // --topic-arn: the user chose it.
+    let chosen = Options {
+        topic: TopicChoice::Arn(topic_arn("ops")),
+        ..Options::default()
+    };
+    let plan = audit(&catalog(&["4.2"]), &s, &chosen);
+    assert!(calls(&plan).contains(&("put_metric_alarm", Mode::Create, Some("4.2"))));
+    assert_eq!(plan.notifications, None);
+    // And it is said in JSON only when there is one.
+    let json = serde_json::to_value(&plan).unwrap();
+    assert!(json.get("notifications").is_none());
+    let plan = audit(&catalog(&["4.2"]), &s, &Options::default());
+    let json = serde_json::to_value(&plan).unwrap();
+    assert_eq!(
+        json["notifications"],
+        serde_json::json!({"topic_arn": topic_arn("ops"), "delivers_for": ["4.1", "4.6"]})
+    );
+}
+
+#[test]
+fn the_topic_of_a_users_own_alarm_is_named_with_no_compliant_control() {
+    // 4.6's filter and alarm exist, but the alarm's actions are disabled: cis-fix's alarm
+    // notifies the user's topic, which delivers for no compliant control yet.
+    let mut s = account();
+    compliant_46(&mut s, FAILURES);
+    region(&mut s).alarms[0].actions_enabled = false;
+    let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
+    assert!(calls(&plan).contains(&("put_metric_alarm", Mode::Create, Some("4.6"))));
+    assert_eq!(
+        plan.notifications,
+        Some(TopicReuse {
+            topic_arn: topic_arn("ops"),
+            delivers_for: vec![],
+        })
+    );
 }

@@ -1,13 +1,96 @@
 //! Choosing the topic alarms notify: the user's (`--topic-arn`), cis-fix's own (created with
 //! `--notify`), or one that already delivers for another control.
 
+use std::collections::BTreeMap;
+
 use super::delivery;
 use super::evaluate::confirmed;
-use super::options::TopicChoice;
-use super::plan::{finding, Call, Finding, Mode};
+use super::options::{Options, TopicChoice};
+use super::plan::{finding, Action, Call, Chain, Finding, Mode, TopicReuse};
 use super::planner::{Planner, TopicUse};
-use crate::inventory::{self, Arn, RegionSnapshot, Subscription};
+use crate::inventory::{self, Arn, RegionSnapshot, Snapshot, Subscription};
 use crate::ownership;
+
+/// Per region, the topic a control without one may notify: the topic that already delivers
+/// for the most controls, ties going to the one that delivers for the earliest control.
+/// `chains` are the compliant chains of every control of the benchmark (selected or not),
+/// as (control id, chain) in catalog order, so that the choice never depends on the
+/// selection.
+pub(super) fn reusable(chains: &[(&str, Chain)]) -> BTreeMap<String, TopicReuse> {
+    // Per region, topics in the order of the first control they deliver for.
+    let mut by_region: BTreeMap<String, Vec<TopicReuse>> = BTreeMap::new();
+    for (id, chain) in chains {
+        let topics = by_region.entry(chain.region.clone()).or_default();
+        match topics.iter_mut().find(|t| t.topic_arn == chain.topic_arn) {
+            Some(topic) => topic.delivers_for.push((*id).to_string()),
+            None => topics.push(TopicReuse {
+                topic_arn: chain.topic_arn.clone(),
+                delivers_for: vec![(*id).to_string()],
+            }),
+        }
+    }
+    by_region
+        .into_iter()
+        .filter_map(|(region, topics)| {
+            let mut best: Option<TopicReuse> = None;
+            for topic in topics {
+                if best
+                    .as_ref()
+                    .is_none_or(|b| topic.delivers_for.len() > b.delivers_for.len())
+                {
+                    best = Some(topic);
+                }
+            }
+            best.map(|b| (region, b))
+        })
+        .collect()
+}
+
+/// The topic cis-fix did not create, and was not told to use, that the planned alarms would
+/// notify: the first in plan order, with the controls it already delivers for.
+pub(super) fn relied_on(
+    snapshot: &Snapshot,
+    options: &Options,
+    actions: &[Action],
+    chains: &[(&str, Chain)],
+) -> Option<TopicReuse> {
+    let created = |arn: &str| {
+        actions
+            .iter()
+            .any(|a| matches!(&a.call, Call::CreateTopic { topic_arn, .. } if topic_arn == arn))
+    };
+    let chosen_by_user = |arn: &str| match &options.topic {
+        TopicChoice::Arn(given) => given == arn,
+        TopicChoice::Name(_) => false,
+    };
+    let cis_fixs = |region: &str, arn: &str| {
+        let own_name = match &options.topic {
+            TopicChoice::Name(name) => inventory::topic_arn(region, &snapshot.account_id, name),
+            TopicChoice::Arn(_) => String::new(),
+        };
+        own_name == arn
+            || snapshot
+                .region(region)
+                .and_then(|data| data.topic(arn))
+                .is_some_and(|t| ownership::is_managed(&t.tags))
+    };
+    let topic_arn = actions.iter().find_map(|a| match &a.call {
+        Call::PutMetricAlarm { alarm_actions, .. } => alarm_actions
+            .iter()
+            .find(|arn| !created(arn) && !chosen_by_user(arn) && !cis_fixs(&a.region, arn))
+            .cloned(),
+        _ => None,
+    })?;
+    let delivers_for = chains
+        .iter()
+        .filter(|(_, chain)| chain.topic_arn == topic_arn)
+        .map(|(id, _)| (*id).to_string())
+        .collect();
+    Some(TopicReuse {
+        topic_arn,
+        delivers_for,
+    })
+}
 
 /// Protocols whose subscriptions wait for their owner's confirmation.
 const PENDING_PROTOCOLS: &[&str] = &["email", "email-json", "http", "https"];

@@ -1,14 +1,15 @@
 //! `cis-fix apply [PLAN_FILE]`: show the plan, ask, then create what is missing.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
 
-use super::args::{Accounts, Display, Selection};
+use super::args::{Accounts, Display, Format, Selection};
 use super::output::{self, denied, finish, print};
 use super::ExitStatus;
-use crate::apply;
+use crate::apply::{self, result};
 use crate::error::{Error, Result};
 use crate::inventory::aws::ReadMode;
 use crate::render;
@@ -30,6 +31,12 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub auto_approve: bool,
 
+    /// Output format. `json` prints on stdout only the result, once the apply has run: each
+    /// action with its outcome, the counts and the controls' status afterwards (`cis-fix
+    /// schema apply-result`); the plan and the progress go to stderr.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
     #[command(flatten)]
     pub accounts: Accounts,
 
@@ -39,16 +46,19 @@ pub struct ApplyArgs {
 
 pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> Result<ExitStatus> {
     let started = Instant::now();
+    let format = args.format;
     if let Some(reach) = args.accounts.reach() {
         if args.plan_file.is_some() {
             return Err(Error::Usage(
                 "a saved plan file cannot be used with --org or --accounts yet: run `cis-fix apply --org` to plan and apply in one go".into(),
             ));
         }
+        text_only(format)?;
         return apply_org(&args, &reach, connect, started).await;
     }
     if let Some(path) = &args.plan_file {
         if let Some(saved) = crate::saved::SavedOrgPlan::read(path)? {
+            text_only(format)?;
             return apply_saved_org(&args, path, saved, connect, started).await;
         }
     }
@@ -75,7 +85,7 @@ pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> R
             (plan, snapshot, session)
         }
     };
-    print(&render::text(&plan, args.display.text_options()))?;
+    say(format, &render::text(&plan, args.display.text_options()))?;
     output::not_auditable(&plan, &snapshot)?;
     if !snapshot.unreadable.is_empty() {
         // A saved plan's actions were decided on full reads, but cis-fix cannot now verify
@@ -84,9 +94,13 @@ pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> R
             permissions: denied(&snapshot),
         });
     }
+    let show_endpoints = args.display.show_endpoints;
     if plan.actions.is_empty() {
+        if format == Format::Json {
+            print(&result::apply_result(&plan, &[], false, show_endpoints).to_json())?;
+        }
         finish(&args.display, &session, started)?;
-        return output::after_apply(&plan);
+        return after_apply(format, &plan);
     }
     let count = plan.actions.len();
     let question = format!(
@@ -95,17 +109,86 @@ pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> R
         plan.account_id,
         plan.region
     );
-    print("\n")?;
+    say(format, "\n")?;
     // A saved plan is the approval (Terraform's contract): it was reviewed when it was made.
     let approved = args.auto_approve || args.plan_file.is_some();
     super::prompt::confirm(&question, approved).await?;
-    apply::apply(&session, &plan.actions, &mut std::io::stdout()).await?;
-    print(&format!(
-        "\nApply complete: {} created, {} changed.\n",
-        plan.summary.to_create, plan.summary.to_change
-    ))?;
+    let run = apply::apply(&session, &plan.actions, &mut records(format)).await;
+    if format == Format::Json {
+        let result = result::apply_result(&plan, &run.outcomes, run.interrupted(), show_endpoints);
+        print(&result.to_json())?;
+    }
+    run.into_result()?;
+    say(
+        format,
+        &format!(
+            "\nApply complete: {} created, {} changed.\n",
+            plan.summary.to_create, plan.summary.to_change
+        ),
+    )?;
     finish(&args.display, &session, started)?;
-    output::after_apply(&plan)
+    after_apply(format, &plan)
+}
+
+/// Human text: on stdout as text; on stderr with `--format json`, whose stdout is the result
+/// document alone.
+pub(super) fn say(format: Format, text: &str) -> Result<()> {
+    match format {
+        Format::Text => print(text),
+        Format::Json => {
+            // Said, not output: a closed stderr is no reason to stop.
+            let mut stderr = std::io::stderr().lock();
+            let _ = stderr.write_all(text.as_bytes());
+            let _ = stderr.flush();
+            Ok(())
+        }
+    }
+}
+
+/// Where the per-call records (`  + …: done`) go: with the rest of the human text.
+pub(super) fn records(format: Format) -> Box<dyn Write> {
+    match format {
+        Format::Text => Box::new(std::io::stdout()),
+        Format::Json => Box::new(std::io::stderr()),
+    }
+}
+
+/// `--format json` with `--org` or `--accounts` (or a saved organization plan).
+pub(super) fn text_only(format: Format) -> Result<()> {
+    match format {
+        Format::Text => Ok(()),
+        Format::Json => Err(Error::Usage(
+            "--format json is not supported with --org or --accounts yet (nor with a saved organization plan); run without --format, or per account".into(),
+        )),
+    }
+}
+
+/// How an apply ends (see [`output::after_apply`]); with `--format json` the lines it says
+/// go to stderr, and the exit status is the same.
+fn after_apply(format: Format, plan: &crate::audit::Plan) -> Result<ExitStatus> {
+    if format == Format::Text {
+        return output::after_apply(plan);
+    }
+    let waiting = render::awaiting_confirmation(plan);
+    if waiting > 0 {
+        say(
+            format,
+            &format!(
+                "{waiting} control{} wait{} for a subscription to be confirmed (check the inbox or endpoint); then they are compliant.\n",
+                if waiting == 1 { "" } else { "s" },
+                if waiting == 1 { "s" } else { "" }
+            ),
+        )?;
+    }
+    let unplanned = render::unplanned(plan);
+    for line in &unplanned {
+        say(format, &format!("{line}\n"))?;
+    }
+    Ok(if unplanned.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::NotCompliant
+    })
 }
 
 /// `apply --org` / `--accounts`: one plan across the accounts, one question, then each
@@ -253,7 +336,8 @@ async fn apply_per_account(
             continue;
         };
         print(&format!("\nAccount {account}:\n"))?;
-        match apply::apply(account_session, actions, &mut std::io::stdout()).await {
+        let run = apply::apply(account_session, actions, &mut std::io::stdout()).await;
+        match run.into_result() {
             Ok(done) => print(&format!(
                 "  {done} change{} made\n",
                 if done == 1 { "" } else { "s" }

@@ -9,7 +9,7 @@ use crate::audit::options::{parse_kms_key, parse_topic_arn, parse_topic_name, DE
 use crate::audit::{Endpoint, Options, TopicChoice};
 use crate::catalog::{self, Catalog};
 use crate::error::Result;
-use crate::render::TextOptions;
+use crate::render::{TextOptions, Verbosity};
 
 /// Text display options shared by every command.
 #[derive(Debug, Args)]
@@ -18,13 +18,23 @@ pub struct Display {
     #[arg(long)]
     pub show_endpoints: bool,
 
-    /// When to colour text output. `auto` colours on a terminal unless NO_COLOR is set.
+    /// When to colour text output. `auto` colours on a terminal, or anywhere with
+    /// CLICOLOR_FORCE set (not 0), unless NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
     /// Print the number of AWS API calls and the wall time to stderr.
     #[arg(long)]
     pub stats: bool,
+
+    /// Print only the per-control table and the summary.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also print every compliant control's chain, and log each AWS call with its duration
+    /// to stderr.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 impl Display {
@@ -32,6 +42,14 @@ impl Display {
         TextOptions {
             color: self.color.enabled(),
             show_endpoints: self.show_endpoints,
+            width: crate::render::layout::stdout_width(),
+            verbosity: if self.quiet {
+                Verbosity::Quiet
+            } else if self.verbose {
+                Verbosity::Verbose
+            } else {
+                Verbosity::Normal
+            },
         }
     }
 }
@@ -39,8 +57,8 @@ impl Display {
 /// Which controls: shared by every command, including the offline ones.
 #[derive(Debug, Args)]
 pub struct Controls {
-    /// Built-in benchmark version.
-    #[arg(long, value_name = "NAME", default_value = catalog::DEFAULT_BENCHMARK, value_parser = clap::builder::PossibleValuesParser::new(catalog::builtin_names()))]
+    /// Built-in benchmark version: cis-1.2, cis-1.4, cis-3.0 or cis-5.0.
+    #[arg(long, value_name = "NAME", default_value = catalog::DEFAULT_BENCHMARK, value_parser = catalog::parse_benchmark)]
     pub benchmark: String,
 
     /// Your own catalog file (same schema as plans/*.toml), instead of --benchmark.
@@ -99,7 +117,7 @@ pub struct Selection {
     pub scope: Scope,
 
     /// Subscribe this endpoint to the topic cis-fix creates. Repeatable. PROTOCOL is one of
-    /// email, https, sqs, lambda, sms.
+    /// email, https, http, sqs, lambda, sms; a bare https:// or http:// URL needs none.
     #[arg(long, value_name = "PROTOCOL:ENDPOINT", value_parser = clap::value_parser!(Endpoint))]
     pub notify: Vec<Endpoint>,
 
@@ -137,9 +155,12 @@ impl ColorChoice {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
+            // NO_COLOR wins; then CLICOLOR_FORCE (any value but 0) colours even a pipe.
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
+                let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+                set("NO_COLOR").is_none()
+                    && (set("CLICOLOR_FORCE").is_some_and(|v| v != "0")
+                        || std::io::stdout().is_terminal())
             }
         }
     }

@@ -4,10 +4,11 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::args::{Accounts, Display, Scope};
+use super::apply::{records, say, text_only};
+use super::args::{Accounts, Display, Format, Scope};
 use super::output::{self, denied, finish, print};
 use super::ExitStatus;
-use crate::apply;
+use crate::apply::{self, result};
 use crate::audit::options::{parse_topic_name, DEFAULT_TOPIC_NAME};
 use crate::audit::{self, Options, TopicChoice};
 use crate::error::{Error, Result};
@@ -32,6 +33,12 @@ pub struct BackoutArgs {
     #[arg(long)]
     pub auto_approve: bool,
 
+    /// Output format. `json` prints on stdout only the result, once the backout has run: each
+    /// removal with its outcome, the counts, and the selected controls' status read again
+    /// afterwards (`cis-fix schema backout-result`); the list and the progress go to stderr.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
     #[command(flatten)]
     pub accounts: Accounts,
 
@@ -44,10 +51,18 @@ pub(super) async fn run(
     connect: &crate::session::Connect,
 ) -> Result<ExitStatus> {
     let started = Instant::now();
+    let format = args.format;
     if let Some(reach) = args.accounts.reach() {
+        text_only(format)?;
         return backout_org(&args, &reach, connect, started).await;
     }
     let slugs = selected_slugs(&args)?;
+    // The result names the benchmark and audits its controls afterwards: a bad catalog is an
+    // input error, found before any AWS call.
+    let benchmark = match format {
+        Format::Json => args.scope.catalog()?.benchmark,
+        Format::Text => String::new(),
+    };
     let session = Session::connect(args.scope.region.as_deref(), connect).await?;
     let options = read_options(&args);
     let snapshot = output::read(&session, &options, ReadMode::Backout).await?;
@@ -57,13 +72,35 @@ pub(super) async fn run(
         });
     }
     let removal = audit::backout::plan(&snapshot, slugs.as_deref(), args.force);
-    print(&render::removal_text(
-        &snapshot.account_id,
-        &snapshot.region,
-        &removal,
-        args.display.text_options(),
-    ))?;
+    say(
+        format,
+        &render::removal_text(
+            &snapshot.account_id,
+            &snapshot.region,
+            &removal,
+            args.display.text_options(),
+        ),
+    )?;
+    let document =
+        |outcomes: &[apply::Outcome], interrupted: bool, controls: result::ControlsAfter| {
+            result::backout_result(
+                result::Backout {
+                    account_id: &snapshot.account_id,
+                    region: &snapshot.region,
+                    benchmark: &benchmark,
+                    removal: &removal,
+                    outcomes,
+                    interrupted,
+                    controls,
+                },
+                args.display.show_endpoints,
+            )
+        };
     if removal.removals.is_empty() {
+        if format == Format::Json {
+            let controls = controls_after(&args, &session).await;
+            print(&document(&[], false, controls).to_json())?;
+        }
         return finish(&args.display, &session, started);
     }
     let count = removal.removals.len();
@@ -73,11 +110,37 @@ pub(super) async fn run(
         snapshot.account_id,
         snapshot.region
     );
-    print("\n")?;
+    say(format, "\n")?;
     super::prompt::confirm(&question, args.auto_approve).await?;
-    apply::remove(&session, &removal.removals, &mut std::io::stdout()).await?;
-    print(&format!("\nBackout complete: {count} removed.\n"))?;
+    let run = apply::remove(&session, &removal.removals, &mut records(format)).await;
+    if format == Format::Json {
+        let controls = if run.interrupted() {
+            Err("not read again: Ctrl-C stopped the backout".to_string())
+        } else {
+            controls_after(&args, &session).await
+        };
+        print(&document(&run.outcomes, run.interrupted(), controls).to_json())?;
+    }
+    run.into_result()?;
+    say(format, &format!("\nBackout complete: {count} removed.\n"))?;
     finish(&args.display, &session, started)
+}
+
+/// The selected controls' status now, for the JSON result: the account read again and audited
+/// as `cis-fix plan` does (a plan's reads, whatever the number of controls).
+async fn controls_after(args: &BackoutArgs, session: &Session) -> result::ControlsAfter {
+    let read = async {
+        let catalog = args.scope.catalog()?;
+        let benchmark = args.scope.full_catalog()?;
+        let options = read_options(args);
+        let snapshot =
+            crate::org::read_account(session, &options, ReadMode::Plan, Some(&benchmark)).await?;
+        Ok::<_, Error>(result::controls_now(&audit::audit(
+            &catalog, &snapshot, &options,
+        )))
+    };
+    read.await
+        .map_err(|e| format!("the account could not be read again: {e}"))
 }
 
 /// `backout --org` / `--accounts`: what cis-fix created in every account, and nothing else.
@@ -136,7 +199,8 @@ async fn backout_org(
                 continue;
             };
             print(&format!("\nAccount {account}:\n"))?;
-            match apply::remove(account_session, list, &mut std::io::stdout()).await {
+            let run = apply::remove(account_session, list, &mut std::io::stdout()).await;
+            match run.into_result() {
                 Ok(_) => {}
                 Err(e @ Error::Interrupted { .. }) => return Err(e),
                 Err(e) => failed.push(format!("{account}: {e}")),

@@ -87,33 +87,68 @@ pub struct Cli {
 pub enum Command {
     /// Audit the account and show what is compliant, what is not and why, and what an apply
     /// would do. Read-only.
+    #[command(after_help = "Examples:
+  cis-fix plan --notify email:security@example.com
+  cis-fix plan --controls 4.1,4.6 --format json --detailed-exitcode
+  cis-fix plan --org --notify https://hooks.example.com/cis --out org-plan.json")]
     Plan(PlanArgs),
     /// Show the plan, ask for confirmation, then create what is missing. With PLAN_FILE
     /// (from `plan --out`), perform exactly that plan, without asking (the saved plan is the
     /// approval), if the account has not changed since.
+    #[command(after_help = "Examples:
+  cis-fix apply --notify email:security@example.com
+  cis-fix plan --notify sqs:arn:aws:sqs:us-east-1:111122223333:alerts --out plan.json && cis-fix apply plan.json
+  cis-fix apply --topic-arn arn:aws:sns:us-east-1:111122223333:security-alerts --auto-approve --format json")]
     Apply(ApplyArgs),
     /// Remove what cis-fix created, and nothing else, after the same confirmation.
+    #[command(after_help = "Examples:
+  cis-fix backout
+  cis-fix backout --controls 4.3 --auto-approve
+  cis-fix backout --org --format json --auto-approve")]
     Backout(BackoutArgs),
     /// Prove that each compliant control's alarm really notifies someone: set its alarm to
     /// ALARM (a real notification), read the result from the alarm's history, set it back to
     /// OK. Changes no configuration.
+    #[command(after_help = "Examples:
+  cis-fix drill
+  cis-fix drill --controls 4.1,4.6 --auto-approve")]
     Drill(DrillArgs),
     /// Write what `apply` would create as Terraform or CloudFormation, for a reviewed
     /// deployment, instead of creating it. Reads the account as `plan` does; never writes to
     /// AWS.
+    #[command(after_help = "Examples:
+  cis-fix export terraform --notify email:security@example.com > cis-fix.tf
+  cis-fix export cloudformation --notify email:security@example.com --out stacks/
+  cis-fix export terraform --org --notify https://hooks.example.com/cis --out org/")]
     Export(ExportArgs),
     /// Check a hand-written filter pattern against a control, or backtest one on recorded
     /// events. No credentials, no AWS call.
+    #[command(after_help = "Examples:
+  cis-fix pattern check --control 4.6 '{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }'
+  cis-fix pattern test --control 4.1 cloudtrail/*.json.gz")]
     Pattern(PatternArgs),
     /// List the catalog: each control's id, slug, level, title, Security Hub id, metric,
     /// alarm settings and filter pattern. No credentials, no AWS call.
+    #[command(after_help = "Examples:
+  cis-fix controls
+  cis-fix controls --benchmark cis-1.4 --controls 3.1,3.3
+  cis-fix controls --format json | jq -r '.controls[].pattern'")]
     Controls(ControlsArgs),
     /// Print the JSON Schema (2020-12) of a JSON document cis-fix writes.
+    #[command(after_help = "Examples:
+  cis-fix schema plan > plan.schema.json
+  cis-fix schema saved-plan")]
     Schema(SchemaArgs),
     /// Print a shell completion script, e.g. `cis-fix completions bash >
     /// ~/.local/share/bash-completion/completions/cis-fix`.
+    #[command(after_help = "Examples:
+  cis-fix completions bash > ~/.local/share/bash-completion/completions/cis-fix
+  cis-fix completions zsh > \"${fpath[1]}/_cis-fix\"")]
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `cis-fix man > ~/.local/share/man/man1/cis-fix.1`.
+    #[command(after_help = "Examples:
+  cis-fix man > ~/.local/share/man/man1/cis-fix.1
+  cis-fix man | man -l -")]
     Man,
 }
 
@@ -127,6 +162,15 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Man => return shell::man(),
         command => Cli { command, ..cli },
     };
+    let display = match &cli.command {
+        Command::Plan(args) => Some(&args.display),
+        Command::Apply(args) => Some(&args.display),
+        Command::Backout(args) => Some(&args.display),
+        Command::Drill(args) => Some(&args.display),
+        _ => None,
+    };
+    // Before the first call: `-v` logs every one.
+    crate::session::set_verbose(display.is_some_and(|d| d.verbose));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

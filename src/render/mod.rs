@@ -7,17 +7,13 @@ use anstyle::{AnsiColor, Style};
 use crate::audit::backout::{Removal, RemovalPlan, RemoveCall};
 use crate::audit::drill::{DrillTarget, Outcome, Skipped};
 use crate::audit::options::mask_endpoint;
-use crate::audit::{Action, AfterApply, Call, Mode, Plan, Status};
+use crate::audit::{Action, AfterApply, Call, ControlReport, Finding, Mode, Plan, Status};
 
 pub mod controls;
+pub mod layout;
 pub mod org;
 
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TextOptions {
-    pub color: bool,
-    /// Show subscription endpoints in full instead of masked.
-    pub show_endpoints: bool,
-}
+use layout::{Page, Painter};
 
 /// The plan as pretty JSON (the schema is documented in the README), with subscription
 /// endpoints masked unless `show_endpoints`: a webhook URL carries its token, and JSON ends up
@@ -38,16 +34,37 @@ pub fn json(plan: &Plan, show_endpoints: bool) -> String {
     serde_json::to_string_pretty(&shown).unwrap_or_default()
 }
 
-struct Painter(bool);
+/// How much a text view says: `--quiet` only the verdicts, `-v` every chain too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    #[default]
+    Normal,
+    Verbose,
+}
 
-impl Painter {
-    fn paint(&self, style: Style, text: &str) -> String {
-        if self.0 {
-            format!("{}{text}{}", style.render(), style.render_reset())
-        } else {
-            text.to_string()
+#[derive(Debug, Clone, Copy)]
+pub struct TextOptions {
+    pub color: bool,
+    /// Show subscription endpoints in full instead of masked.
+    pub show_endpoints: bool,
+    /// Columns to lay out for.
+    pub width: usize,
+    pub verbosity: Verbosity,
+}
+
+impl Default for TextOptions {
+    fn default() -> TextOptions {
+        TextOptions {
+            color: false,
+            show_endpoints: false,
+            width: layout::DEFAULT_WIDTH,
+            verbosity: Verbosity::Normal,
         }
     }
+}
+
+impl Painter {
     fn green(&self, t: &str) -> String {
         self.paint(AnsiColor::Green.on_default(), t)
     }
@@ -65,150 +82,307 @@ impl Painter {
     }
 }
 
+const GREEN: Style = AnsiColor::Green.on_default();
+const RED: Style = AnsiColor::Red.on_default();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+
+/// The plan for people, in the order a reviewer reads it: what is wrong and why, what the
+/// apply would do, and last (on the final screen) one line per control and the summary.
 pub fn text(plan: &Plan, options: TextOptions) -> String {
     let p = Painter(options.color);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} account {}, region {}, benchmark {} ({} control{})",
-        p.bold("cis-fix plan:"),
-        plan.account_id,
-        plan.region,
-        plan.benchmark,
-        plan.controls.len(),
-        if plan.controls.len() == 1 { "" } else { "s" }
+    let mut page = Page::new(options.width, p);
+    let quiet = options.verbosity == Verbosity::Quiet;
+    let verbose = options.verbosity == Verbosity::Verbose;
+    page.styled_prefix(
+        0,
+        4,
+        "cis-fix plan:",
+        Some(BOLD),
+        &format!(
+            " account {}, region {}, benchmark {} ({} control{})",
+            plan.account_id,
+            plan.region,
+            plan.benchmark,
+            plan.controls.len(),
+            if plan.controls.len() == 1 { "" } else { "s" }
+        ),
+        None,
     );
-
     for note in &plan.notes {
-        let _ = writeln!(out, "{} {note}", p.yellow("note:"));
+        page.styled_prefix(0, 6, "note:", Some(YELLOW), &format!(" {note}"), None);
     }
 
-    out.push('\n');
-    let _ = writeln!(out, "{}", p.bold("Trails"));
-    if plan.trails.is_empty() {
-        let _ = writeln!(out, "  (none visible from {})", plan.region);
-    }
-    for t in &plan.trails {
-        let target = t
-            .log_group
-            .as_deref()
-            .map(|g| format!(" -> log group {g}"))
-            .unwrap_or_default();
-        let target = match &t.organization_owner {
-            Some(owner) => format!(" (organization trail of account {owner}){target}"),
-            None => target,
-        };
-        if t.qualifies {
-            let _ = writeln!(out, "  {} {}{target}", p.green("ok  "), t.name);
-        } else {
-            let _ = writeln!(out, "  {} {}{target}", p.red("no  "), t.name);
-            for problem in &t.problems {
-                let _ = writeln!(out, "         {problem}");
-            }
+    if !quiet {
+        page.blank();
+        page.line(0, 0, "Trails", Some(BOLD));
+        if plan.trails.is_empty() {
+            page.line(2, 4, &format!("(none visible from {})", plan.region), None);
         }
-    }
-
-    out.push('\n');
-    let _ = writeln!(out, "{}", p.bold("Controls"));
-    let width = plan
-        .controls
-        .iter()
-        .map(|c| c.id.len() + c.slug.len() + 1)
-        .max()
-        .unwrap_or(0);
-    for c in &plan.controls {
-        let status = match c.status {
-            Status::Compliant => p.green("compliant"),
-            Status::NonCompliant => p.red("non-compliant"),
-            Status::Blocked => p.yellow("blocked"),
-            Status::NotAuditable => p.yellow("not auditable"),
-        };
-        let label = format!("{} {}", c.id, c.slug);
-        let _ = writeln!(out, "  {label:<width$}  {status}");
-        if let Some(chain) = &c.chain {
-            let _ = writeln!(
-                out,
-                "      {}",
-                p.dim(&format!(
-                    "trail {} -> log group {} -> filter {} ({}{}) -> alarm {} -> topic {} ({} confirmed subscription{})",
-                    chain.trail,
-                    chain.log_group,
-                    chain.filter,
-                    serde_json::to_value(chain.relation).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
-                    chain.evidence.map(|e| format!("; AWS matched {} of {} witness events", e.matched, e.witnesses)).unwrap_or_default(),
-                    chain.alarm,
-                    chain.topic_arn,
-                    chain.confirmed_subscriptions,
-                    if chain.confirmed_subscriptions == 1 { "" } else { "s" }
-                ))
+        for t in &plan.trails {
+            let target = t
+                .log_group
+                .as_deref()
+                .map(|g| format!(" -> log group {g}"))
+                .unwrap_or_default();
+            let target = match &t.organization_owner {
+                Some(owner) => format!(" (organization trail of account {owner}){target}"),
+                None => target,
+            };
+            let (mark, style) = if t.qualifies {
+                ("ok  ", GREEN)
+            } else {
+                ("no  ", RED)
+            };
+            page.styled_prefix(
+                2,
+                7,
+                mark,
+                Some(style),
+                &format!(" {}{target}", t.name),
+                None,
             );
-        }
-        for f in &c.findings {
-            let _ = writeln!(out, "      - {}", f.message);
-            if let Some(event) = &f.counterexample {
-                let _ = writeln!(out, "        counterexample (matched by the control, missed by the filter): {event}");
+            for problem in &t.problems {
+                page.line(7, 2, problem, None);
             }
-            if let Some(diff) = &f.diff {
-                for line in diff.lines() {
-                    let colored = match line.chars().next() {
-                        Some('-') => p.red(line),
-                        Some('+') => p.green(line),
-                        _ => line.to_string(),
-                    };
-                    let _ = writeln!(out, "          {colored}");
-                }
+        }
+        findings(&mut page, plan, verbose);
+        if let Some(line) = notifications(plan) {
+            page.blank();
+            page.styled_prefix(0, 4, "Notifications:", Some(BOLD), &line, None);
+        }
+        if !plan.actions.is_empty() {
+            page.blank();
+            page.line(
+                0,
+                0,
+                &format!("{} ({} create, {} change)", "Actions", "+", "~"),
+                Some(BOLD),
+            );
+            for a in &plan.actions {
+                action_lines(&mut page, plan, a, options);
             }
         }
     }
 
-    out.push('\n');
-    if plan.actions.is_empty() {
+    page.blank();
+    control_table(&mut page, plan);
+    page.blank();
+    let summary = if plan.actions.is_empty() {
         // "No changes" would read as "all is well": say it only when it is.
         let head = if plan.is_compliant() {
             "No changes."
         } else {
             "Nothing to apply."
         };
-        let _ = writeln!(out, "{head} {}", summary_tail(plan));
-        for line in unplanned(plan) {
-            let _ = writeln!(out, "{line}");
-        }
-        return out;
-    }
-    let _ = writeln!(
-        out,
-        "{} ({} create, {} change)",
-        p.bold("Actions"),
-        p.green("+"),
-        p.yellow("~")
-    );
-    for a in &plan.actions {
-        let sign = match a.mode {
-            Mode::Create => p.green("+"),
-            Mode::Change => p.yellow("~"),
-        };
-        let control = control_suffix(a.control.as_deref());
-        let _ = writeln!(
-            out,
-            "  {sign} {}{control}",
-            describe(a, options.show_endpoints)
-        );
-        let _ = writeln!(out, "      {}", p.dim(&a.reason));
-    }
-    out.push('\n');
-    let _ = writeln!(
-        out,
-        "{} {}",
-        p.bold(&format!(
-            "Plan: {} to create, {} to change.",
-            plan.summary.to_create, plan.summary.to_change
-        )),
-        summary_tail(plan)
-    );
+        format!("{head} {}", summary_tail(plan))
+    } else {
+        format!(
+            "Plan: {} to create, {} to change. {}",
+            plan.summary.to_create,
+            plan.summary.to_change,
+            summary_tail(plan)
+        )
+    };
+    page.line(0, 4, &summary, Some(BOLD));
     for line in unplanned(plan) {
-        let _ = writeln!(out, "{line}");
+        page.line(0, 4, &line, None);
     }
-    out
+    page.finish()
+}
+
+/// What is wrong, control by control; a finding that several controls share (a blocked
+/// trail, no topic) is said once, naming them all.
+fn findings(page: &mut Page, plan: &Plan, verbose: bool) {
+    let mut said: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut detailed: Vec<(&ControlReport, &Finding)> = Vec::new();
+    for c in &plan.controls {
+        for f in &c.findings {
+            if f.diff.is_some() || f.counterexample.is_some() {
+                detailed.push((c, f));
+            } else {
+                match said.iter_mut().find(|(m, _)| *m == f.message) {
+                    Some((_, ids)) => ids.push(&c.id),
+                    None => said.push((f.message.clone(), vec![&c.id])),
+                }
+            }
+        }
+    }
+    let chains: Vec<&ControlReport> = plan
+        .controls
+        .iter()
+        .filter(|c| verbose && c.chain.is_some())
+        .collect();
+    if said.is_empty() && detailed.is_empty() && chains.is_empty() {
+        return;
+    }
+    page.blank();
+    page.line(0, 0, "Findings", Some(BOLD));
+    for (message, ids) in &said {
+        page.line(2, 4, &format!("{}: {message}", ids.join(", ")), None);
+    }
+    for (c, f) in &detailed {
+        page.line(2, 4, &format!("{} {}: {}", c.id, c.slug, f.message), None);
+        if let Some(event) = &f.counterexample {
+            page.line(
+                6,
+                4,
+                &format!("counterexample (matched by the control, missed by the filter): {event}"),
+                None,
+            );
+        }
+        if let Some(diff) = &f.diff {
+            for line in diff.lines() {
+                let style = match line.chars().next() {
+                    Some('-') => Some(RED),
+                    Some('+') => Some(GREEN),
+                    _ => None,
+                };
+                page.line(6, 4, line, style);
+            }
+        }
+    }
+    for c in chains {
+        if let Some(chain) = &c.chain {
+            page.line(
+                2,
+                4,
+                &format!(
+                    "{} {}: trail {} -> log group {} -> filter {} ({}{}) -> alarm {} -> topic {} ({} confirmed subscription{})",
+                    c.id,
+                    c.slug,
+                    chain.trail,
+                    chain.log_group,
+                    chain.filter,
+                    serde_json::to_value(chain.relation).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                    chain.evidence.map(|e| format!("; AWS matched {} of {} witness events", e.matched, e.witnesses)).unwrap_or_default(),
+                    chain.alarm,
+                    topic_name(plan, &chain.topic_arn),
+                    chain.confirmed_subscriptions,
+                    if chain.confirmed_subscriptions == 1 { "" } else { "s" }
+                ),
+                Some(DIM),
+            );
+        }
+    }
+}
+
+/// The one prominent line about whose topic the alarms will notify.
+fn notifications(plan: &Plan) -> Option<String> {
+    let reuse = plan.notifications.as_ref()?;
+    let why = if reuse.delivers_for.is_empty() {
+        "an existing alarm on the control's metric notifies it".to_string()
+    } else {
+        format!("already delivers for {}", reuse.delivers_for.join(", "))
+    };
+    Some(format!(
+        " reusing topic {} ({why}); pass --notify or --topic-arn to choose",
+        topic_name(plan, &reuse.topic_arn)
+    ))
+}
+
+fn action_lines(page: &mut Page, plan: &Plan, a: &Action, options: TextOptions) {
+    let (sign, style) = match a.mode {
+        Mode::Create => ("+ ", GREEN),
+        Mode::Change => ("~ ", YELLOW),
+    };
+    let mut line = describe_in(plan, a, options.show_endpoints);
+    line.push_str(&control_suffix(a.control.as_deref()));
+    page.styled_prefix(2, 4, sign, Some(style), &line, None);
+    if a.mode == Mode::Change && !a.changes.is_empty() {
+        for change in &a.changes {
+            if change.before.contains('\n')
+                || change.after.contains('\n')
+                || change.attribute == "filter_pattern"
+            {
+                page.line(6, 4, &format!("{}:", change.attribute), None);
+                let diff = similar::TextDiff::from_lines(&change.before, &change.after);
+                for op in diff.iter_all_changes() {
+                    let (mark, style) = match op.tag() {
+                        similar::ChangeTag::Delete => ("-", Some(RED)),
+                        similar::ChangeTag::Insert => ("+", Some(GREEN)),
+                        similar::ChangeTag::Equal => (" ", None),
+                    };
+                    page.line(8, 4, &format!("{mark} {}", op.value().trim_end()), style);
+                }
+            } else {
+                page.line(
+                    6,
+                    4,
+                    &format!("{}: {} → {}", change.attribute, change.before, change.after),
+                    None,
+                );
+            }
+        }
+    } else if let Some(extra) = extra_reason(a) {
+        page.line(6, 4, &extra, Some(DIM));
+    }
+}
+
+/// What the reason adds to the action line, if anything: most reasons repeat it.
+fn extra_reason(a: &Action) -> Option<String> {
+    match &a.call {
+        Call::CreateTopic { .. } | Call::Subscribe { .. } | Call::PutMetricFilter { .. } => None,
+        Call::PutMetricAlarm { .. } => a.reason.split_once("; ").map(|(_, rest)| rest.to_string()),
+    }
+    .or_else(|| (a.mode == Mode::Change).then(|| a.reason.clone()))
+}
+
+/// A topic by its name where that is unambiguous: in the plan's account and region (SNS
+/// names are unique there); its ARN anywhere else.
+fn topic_name<'a>(plan: &Plan, arn: &'a str) -> &'a str {
+    match crate::inventory::Arn::parse(arn) {
+        Some(a) if a.account == plan.account_id && a.region == plan.region => {
+            arn.rsplit(':').next().unwrap_or(arn)
+        }
+        _ => arn,
+    }
+}
+
+/// The per-control verdicts, last: one line each, cut to the width.
+fn control_table(page: &mut Page, plan: &Plan) {
+    let p = page.painter;
+    page.line(0, 0, "Controls", Some(BOLD));
+    let width = plan
+        .controls
+        .iter()
+        .map(|c| c.id.len() + 1 + c.slug.len())
+        .max()
+        .unwrap_or(0);
+    for c in &plan.controls {
+        let (status, style) = match c.status {
+            Status::Compliant => ("compliant", GREEN),
+            Status::NonCompliant => ("non-compliant", RED),
+            Status::Blocked => ("blocked", YELLOW),
+            Status::NotAuditable => ("not auditable", YELLOW),
+        };
+        let reason = match (c.status, c.after_apply) {
+            (Status::Compliant, _) => String::new(),
+            (_, Some(AfterApply::Compliant)) => "fixed by the plan".to_string(),
+            (_, Some(AfterApply::AwaitsConfirmation)) => "fixed on confirmation".to_string(),
+            _ => c
+                .findings
+                .first()
+                .map(|f| f.message.clone())
+                .unwrap_or_default(),
+        };
+        let label = format!("{} {}", c.id, c.slug);
+        let plain = format!("  {label:<width$}  {status:<13}  {reason}");
+        let plain = plain.trim_end().to_string();
+        page.row(&plain, |fitted| {
+            // Colour only the status word, which the cut never reaches before the reason.
+            match fitted.find(status) {
+                Some(at) if p.0 => format!(
+                    "{}{}{}",
+                    &fitted[..at],
+                    p.paint(style, status),
+                    &fitted[at + status.len()..]
+                ),
+                _ => fitted.to_string(),
+            }
+        });
+    }
 }
 
 /// Why some non-compliant controls stay so after an apply, and what would fix it: one line per
@@ -292,6 +466,56 @@ fn summary_tail(plan: &Plan) -> String {
     )
 }
 
+/// [`describe`] for a plan's own view: topics of the plan's account and region by name, and
+/// the region only where it is not the plan's.
+fn describe_in(plan: &Plan, action: &Action, show_endpoints: bool) -> String {
+    let region = if action.region == plan.region {
+        String::new()
+    } else {
+        format!(" ({})", action.region)
+    };
+    match &action.call {
+        Call::CreateTopic {
+            topic_name,
+            kms_master_key_id,
+            ..
+        } => match kms_master_key_id {
+            Some(key) => format!("create_topic {topic_name}{region}, encrypted with {key}"),
+            None => format!("create_topic {topic_name}{region}"),
+        },
+        Call::Subscribe {
+            topic_arn,
+            protocol,
+            endpoint,
+        } => {
+            let shown = shown_endpoint(protocol, endpoint, show_endpoints);
+            format!("subscribe {protocol} {shown} to {}", topic_name(plan, topic_arn))
+        }
+        Call::PutMetricFilter {
+            log_group_name,
+            filter_name,
+            metric_namespace,
+            metric_name,
+            ..
+        } => format!(
+            "put_metric_filter {filter_name} on log group {log_group_name} -> {metric_namespace}/{metric_name}{region}"
+        ),
+        Call::PutMetricAlarm {
+            alarm_name,
+            namespace,
+            metric_name,
+            alarm_actions,
+            ..
+        } => {
+            let topics: Vec<&str> = alarm_actions.iter().map(|t| topic_name(plan, t)).collect();
+            format!(
+                "put_metric_alarm {alarm_name} on {namespace}/{metric_name} -> {}{region}",
+                topics.join(", ")
+            )
+        }
+    }
+}
+
 /// One line per action: the call and what it names.
 pub fn describe(action: &Action, show_endpoints: bool) -> String {
     let region = &action.region;
@@ -331,7 +555,7 @@ pub fn describe(action: &Action, show_endpoints: bool) -> String {
 }
 
 /// ` [4.1]` after an action that serves one control.
-fn control_suffix(control: Option<&str>) -> String {
+pub(crate) fn control_suffix(control: Option<&str>) -> String {
     control.map(|c| format!(" [{c}]")).unwrap_or_default()
 }
 

@@ -604,6 +604,7 @@ mod tests {
             TextOptions {
                 color: false,
                 show_endpoints: true,
+                ..TextOptions::default()
             },
         );
         assert!(shown.contains("security@example.com"), "{shown}");
@@ -618,6 +619,7 @@ mod tests {
             TextOptions {
                 color: true,
                 show_endpoints: false,
+                ..TextOptions::default()
             },
         );
         assert!(coloured.contains('\u{1b}'));

@@ -81,7 +81,8 @@ fn colour_only_when_asked() {
         &plan,
         TextOptions {
             color: true,
-            show_endpoints: false
+            show_endpoints: false,
+            ..TextOptions::default()
         }
     )
     .contains('\u{1b}'));
@@ -101,7 +102,112 @@ fn endpoints_are_masked_unless_shown() {
         TextOptions {
             color: false,
             show_endpoints: true,
+            ..TextOptions::default()
         },
     );
     assert!(shown.contains("security@example.com"));
+}
+
+/// The demo's shape: every control of the benchmark, most non-compliant, --notify.
+fn full_plan() -> Plan {
+    let (s, options) = half_compliant();
+    let ids: Vec<String> = crate::catalog::load_builtin("cis-5.0")
+        .unwrap()
+        .controls
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    audit(&catalog(&ids), &s, &options)
+}
+
+fn at(width: usize) -> TextOptions {
+    TextOptions {
+        width,
+        ..TextOptions::default()
+    }
+}
+
+#[test]
+fn text_plan_at_80_columns() {
+    insta::assert_snapshot!(text(&full_plan(), at(80)));
+}
+
+#[test]
+fn text_plan_at_120_columns() {
+    insta::assert_snapshot!(text(&full_plan(), at(120)));
+}
+
+#[test]
+fn no_line_is_wider_than_the_width_but_for_one_unbreakable_token() {
+    let plan = full_plan();
+    for width in [60, 80, 100, 120] {
+        let out = text(&plan, at(width));
+        for line in out.lines() {
+            if line.chars().count() > width {
+                let words = line.split_whitespace().count();
+                assert_eq!(words, 1, "at {width}: {line:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_verdicts_and_summary_come_last_and_fit_the_final_screen() {
+    let plan = full_plan();
+    let out = text(&plan, at(120));
+    let lines: Vec<&str> = out.lines().collect();
+    let table = lines.iter().rposition(|l| *l == "Controls").unwrap();
+    // The table, a blank line and the summary end the output, within 40 rows.
+    assert!(lines.len() - table <= 40, "{}", lines.len() - table);
+    assert!(
+        lines.last().unwrap().starts_with("Plan:")
+            || lines.iter().rev().any(|l| l.starts_with("Plan:"))
+    );
+    for c in &plan.controls {
+        assert!(
+            lines[table..].iter().any(|l| l.contains(&c.slug)),
+            "no row for {}",
+            c.id
+        );
+    }
+    // --quiet: the table and the summary only.
+    let quiet = text(
+        &plan,
+        TextOptions {
+            verbosity: Verbosity::Quiet,
+            ..at(120)
+        },
+    );
+    assert!(!quiet.contains("Actions"), "{quiet}");
+    assert!(quiet.contains("Controls"), "{quiet}");
+    assert!(quiet.lines().count() <= plan.controls.len() + 8, "{quiet}");
+}
+
+#[test]
+fn a_change_lists_each_attribute_before_and_after_and_diffs_a_pattern() {
+    let mut plan = full_plan();
+    let alarm = plan
+        .actions
+        .iter_mut()
+        .find(|a| matches!(a.call, Call::PutMetricAlarm { .. }))
+        .unwrap();
+    alarm.mode = Mode::Change;
+    alarm.changes = vec![
+        crate::audit::Change {
+            attribute: "threshold".into(),
+            before: "5".into(),
+            after: "1".into(),
+        },
+        crate::audit::Change {
+            attribute: "filter_pattern".into(),
+            before: "{ $.a = 1 }\n".into(),
+            after: "{ $.a = 2 }\n".into(),
+        },
+    ];
+    let out = text(&plan, at(100));
+    assert!(out.contains("  ~ put_metric_alarm"), "{out}");
+    assert!(out.contains("      threshold: 5 → 1"), "{out}");
+    assert!(out.contains("        - { $.a = 1 }"), "{out}");
+    assert!(out.contains("        + { $.a = 2 }"), "{out}");
 }

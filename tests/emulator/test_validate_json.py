@@ -17,7 +17,7 @@ SCRIPT = os.path.join(HERE, "validate_json.py")
 def plan():
     """A small plan, as `cis-fix plan --format json` prints it."""
     return {
-        "format_version": 1,
+        "format_version": 2,
         "account_id": "111122223333",
         "region": "us-east-1",
         "benchmark": "cis-5.0",
@@ -82,7 +82,7 @@ class ValidateJson(unittest.TestCase):
         from jsonschema import Draft202012Validator
 
         names = sorted(f for f in os.listdir(SCHEMAS) if f.endswith(".schema.json"))
-        self.assertEqual(len(names), 4, names)
+        self.assertEqual(len(names), 6, names)
         for name in names:
             with open(os.path.join(SCHEMAS, name), encoding="utf-8") as f:
                 schema = json.load(f)

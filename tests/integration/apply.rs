@@ -444,3 +444,421 @@ async fn the_documented_iam_policies_cover_every_call() {
     assert_ok(&account.run(&["backout", "--auto-approve"]));
     assert_policy_covers(&account, "examples/iam-apply.json", &[]);
 }
+
+/// Runs cis-fix with `--format json` and reads its stdout: one result document, checked
+/// against its published schema.
+fn json_result(out: &std::process::Output, schema: &str) -> serde_json::Value {
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}):\n{}\nstderr: {}",
+            stdout(out),
+            stderr(out)
+        )
+    });
+    crate::harness::validate(&doc, schema);
+    doc
+}
+
+/// Each action's `outcome`, in order.
+fn outcomes(doc: &serde_json::Value) -> Vec<String> {
+    doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["outcome"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Each control's `after` status, by id.
+fn after(doc: &serde_json::Value) -> Vec<(String, String)> {
+    doc["controls"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no controls: {doc:#}"))
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["after"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn apply_and_backout_print_their_results_as_json() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    let before = account.state().await;
+    let notify = queue(&account);
+    let apply = [
+        "apply",
+        "--controls",
+        "4.1,4.6",
+        "--notify",
+        notify.as_str(),
+        "--notify",
+        "email:security@example.com",
+        "--format",
+        "json",
+        "--auto-approve",
+    ];
+
+    let out = account.run(&apply);
+    assert_ok(&out);
+    let doc = json_result(&out, "apply-result");
+    assert_eq!(doc["kind"], "cis-fix-apply-result");
+    assert_eq!(doc["account_id"], account.id.as_str());
+    assert_eq!(doc["region"], "us-east-1");
+    assert_eq!(doc["interrupted"], false);
+    // The topic, two subscriptions, then a filter and an alarm per control.
+    let calls: Vec<&str> = doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "create_topic",
+            "subscribe",
+            "subscribe",
+            "put_metric_filter",
+            "put_metric_filter",
+            "put_metric_alarm",
+            "put_metric_alarm"
+        ],
+        "{doc:#}"
+    );
+    assert!(outcomes(&doc).iter().all(|o| o == "done"), "{doc:#}");
+    assert!(
+        doc["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a.get("error").is_none()),
+        "{doc:#}"
+    );
+    assert_eq!(
+        doc["counts"],
+        serde_json::json!({"done": 7, "failed": 0, "not_attempted": 0})
+    );
+    // Actions are written as the plan writes them, endpoints masked.
+    let email = doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["protocol"] == "email")
+        .unwrap();
+    assert_eq!(email["endpoint"], "s****@example.com", "{doc:#}");
+    assert!(!stdout(&out).contains("security@example.com"));
+    assert_eq!(
+        after(&doc),
+        [
+            ("4.1".to_string(), "compliant".to_string()),
+            ("4.6".to_string(), "compliant".to_string())
+        ]
+    );
+    assert!(doc["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["before"] == "non_compliant"));
+    // The human text goes to stderr, without a progress line (stderr is not a terminal).
+    let err = stderr(&out);
+    assert!(err.contains("Plan: 7 to create, 0 to change."), "{err}");
+    assert!(
+        err.contains("+ create_topic cis-fix-alerts (us-east-1): done"),
+        "{err}"
+    );
+    assert!(err.contains("Apply complete: 7 created"), "{err}");
+    assert!(!err.contains('\r') && !err.contains("\x1b["), "{err:?}");
+    let plan = account.plan(&["--controls", "4.1,4.6"]);
+    assert_eq!(status(&plan, "4.6"), "compliant");
+    // Its actions are the plan's: it follows the plan's format version.
+    assert_eq!(doc["format_version"], plan["format_version"]);
+
+    // Nothing left to do: still a document, with no action.
+    account.reset_calls();
+    let out = account.run(&apply);
+    assert_ok(&out);
+    let doc = json_result(&out, "apply-result");
+    assert_eq!(doc["actions"], serde_json::json!([]));
+    assert_eq!(
+        doc["counts"],
+        serde_json::json!({"done": 0, "failed": 0, "not_attempted": 0})
+    );
+    assert!(after(&doc).iter().all(|(_, a)| a == "compliant"), "{doc:#}");
+    assert!(writes(&account).is_empty(), "{:?}", writes(&account));
+
+    // Backout, as JSON: every removal done, and the controls read again afterwards. (Someone
+    // confirms the email subscription, so that it is unsubscribed too.)
+    account.confirm_topic(&account.topic_arn("cis-fix-alerts"));
+    let out = account.run(&["backout", "--format", "json", "--auto-approve"]);
+    assert_ok(&out);
+    let doc = json_result(&out, "backout-result");
+    assert_eq!(doc["kind"], "cis-fix-backout-result");
+    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["account_id"], account.id.as_str());
+    assert_eq!(doc["interrupted"], false);
+    let removals: Vec<&str> = doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        removals,
+        [
+            "delete_alarm",
+            "delete_alarm",
+            "delete_metric_filter",
+            "delete_metric_filter",
+            "unsubscribe",
+            "unsubscribe",
+            "delete_topic"
+        ],
+        "{doc:#}"
+    );
+    assert!(outcomes(&doc).iter().all(|o| o == "done"), "{doc:#}");
+    assert_eq!(
+        doc["counts"],
+        serde_json::json!({"done": 7, "failed": 0, "not_attempted": 0})
+    );
+    let unsubscribe = doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["protocol"] == "email")
+        .unwrap_or_else(|| panic!("no email unsubscribe: {doc:#}"));
+    assert_eq!(unsubscribe["endpoint"], "s****@example.com", "{doc:#}");
+    assert_eq!(doc["kept"], serde_json::json!([]));
+    // Every control of the benchmark, none compliant any more.
+    let controls = after(&doc);
+    assert_eq!(controls.len(), 15, "{doc:#}");
+    assert!(
+        controls.iter().all(|(_, a)| a == "non_compliant"),
+        "{doc:#}"
+    );
+    assert!(doc.get("controls_unknown").is_none(), "{doc:#}");
+    let err = stderr(&out);
+    assert!(err.contains("Plan: 7 to destroy."), "{err}");
+    assert!(err.contains("Backout complete: 7 removed."), "{err}");
+    assert_eq!(account.state().await, before);
+
+    // Nothing left to remove: a document with no removal.
+    let out = account.run(&[
+        "backout",
+        "--controls",
+        "4.6",
+        "--format",
+        "json",
+        "--auto-approve",
+    ]);
+    assert_ok(&out);
+    let doc = json_result(&out, "backout-result");
+    assert_eq!(doc["actions"], serde_json::json!([]));
+    assert_eq!(
+        after(&doc),
+        [("4.6".to_string(), "non_compliant".to_string())]
+    );
+}
+
+#[tokio::test]
+async fn a_failed_call_is_failed_in_the_json_result_and_the_rest_not_attempted() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    let notify = queue(&account);
+
+    account.faults(&["access_denied"], &["PutMetricAlarm"], 1.0);
+    let out = account.run(&[
+        "apply",
+        "--controls",
+        "4.1,4.6",
+        "--notify",
+        &notify,
+        "--format",
+        "json",
+        "--auto-approve",
+    ]);
+    account.clear_faults();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc = json_result(&out, "apply-result");
+    assert_eq!(
+        outcomes(&doc),
+        ["done", "done", "done", "done", "failed", "not_attempted"],
+        "{doc:#}"
+    );
+    let actions = doc["actions"].as_array().unwrap();
+    assert_eq!(actions[4]["action"], "put_metric_alarm");
+    let error = actions[4]["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("AWS call cloudwatch:PutMetricAlarm failed"),
+        "{error}"
+    );
+    assert!(actions[5].get("error").is_none(), "{doc:#}");
+    assert_eq!(
+        doc["counts"],
+        serde_json::json!({"done": 4, "failed": 1, "not_attempted": 1})
+    );
+    assert_eq!(doc["interrupted"], false);
+    assert!(
+        after(&doc).iter().all(|(_, a)| a == "non_compliant"),
+        "{doc:#}"
+    );
+    // The error is said on stderr as in text mode, last.
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: AWS call cloudwatch:PutMetricAlarm failed")
+            && last.contains("4 changes were made before it; run the same command again"),
+        "{err}"
+    );
+
+    // A removal that fails the same way.
+    account.faults(&["access_denied"], &["DeleteMetricFilter"], 1.0);
+    let out = account.run(&["backout", "--format", "json", "--auto-approve"]);
+    account.clear_faults();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc = json_result(&out, "backout-result");
+    // The two filters, the subscription and the topic: the first filter fails.
+    assert_eq!(
+        outcomes(&doc),
+        ["failed", "not_attempted", "not_attempted", "not_attempted"],
+        "{doc:#}"
+    );
+    assert!(doc["actions"][0]["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("AWS call logs:DeleteMetricFilter failed"));
+    assert_eq!(
+        doc["counts"],
+        serde_json::json!({"done": 0, "failed": 1, "not_attempted": 3})
+    );
+    assert_eq!(after(&doc).len(), 15, "{doc:#}");
+    assert!(
+        stderr(&out).contains(
+            "0 resources were removed before it; run the same command again to remove the rest"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_ok(&account.run(&["backout", "--auto-approve"]));
+
+    // Not for several accounts yet: said before any call.
+    account.reset_calls();
+    for command in ["apply", "backout"] {
+        let out = account.run(&[
+            command,
+            "--accounts",
+            &account.id,
+            "--format",
+            "json",
+            "--auto-approve",
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--format json is not supported with --org or --accounts yet"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(out.stdout.is_empty());
+    }
+    assert!(account.calls().is_empty(), "{:?}", account.calls());
+}
+
+#[tokio::test]
+async fn on_a_terminal_a_progress_line_shows_under_the_records_and_is_cleared() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    // Slow filters, so that the progress line is drawn while one is in flight.
+    account.faults_with(serde_json::json!({
+        "kinds": ["delay"], "operations": ["PutMetricFilter"], "rate": 1.0, "delay_ms": 700
+    }));
+    let notify = queue(&account);
+    let out = on_terminal(
+        &account,
+        &["apply", "--controls", "4.6", "--notify", notify.as_str()],
+        "yes\n",
+    );
+    account.clear_faults();
+    let screen = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+    // The call in flight, n of N.
+    let bar = screen
+        .find("3 of 4: + put_metric_filter")
+        .unwrap_or_else(|| panic!("no progress line: {screen:?}"));
+    // The records stay; the line is cleared before the summary.
+    assert!(
+        screen.contains("+ create_topic cis-fix-alerts (us-east-1): done"),
+        "{screen}"
+    );
+    let complete = screen.find("Apply complete: 4 created").unwrap();
+    assert!(bar < complete, "{screen:?}");
+    assert!(
+        screen[bar..complete].contains("\x1b[2K"),
+        "not cleared: {screen:?}"
+    );
+    assert!(!screen.contains("\x1b[?25l"), "cursor hidden: {screen:?}");
+}
+
+#[tokio::test]
+async fn ctrl_c_during_a_json_apply_leaves_the_rest_not_attempted_and_exits_130() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    // Slow filters, so that the Ctrl-C finds the first one in flight.
+    account.faults_with(serde_json::json!({
+        "kinds": ["delay"], "operations": ["PutMetricFilter"], "rate": 1.0, "delay_ms": 1500
+    }));
+    let notify = queue(&account);
+    let child = account
+        .command(&[
+            "apply",
+            "--controls",
+            "4.1,4.6",
+            "--notify",
+            &notify,
+            "--format",
+            "json",
+            "--auto-approve",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start apply");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !writes(&account).iter().any(|w| w == "Subscribe") {
+        assert!(std::time::Instant::now() < deadline, "no writes");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Ctrl-C, as the terminal sends it.
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("wait for apply");
+    account.clear_faults();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let doc = json_result(&out, "apply-result");
+    assert_eq!(doc["interrupted"], true, "{doc:#}");
+    // The topic, the subscription and at most the filter in flight; nothing after.
+    let made = outcomes(&doc).iter().filter(|o| *o == "done").count();
+    assert!((2..=3).contains(&made), "{doc:#}");
+    let mut expected = vec!["done"; made];
+    expected.resize(6, "not_attempted");
+    assert_eq!(outcomes(&doc), expected, "{doc:#}");
+    assert_eq!(
+        doc["counts"],
+        serde_json::json!({"done": made, "failed": 0, "not_attempted": 6 - made})
+    );
+    assert!(
+        after(&doc).iter().all(|(_, a)| a == "non_compliant"),
+        "{doc:#}"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("interrupted: {made} of 6 changes were made")),
+        "{err}"
+    );
+}

@@ -51,7 +51,7 @@ async fn a_full_chain_is_compliant_and_needs_no_action() {
     let account = Account::new().await;
     let topic = good_chain(&account, UNAUTHORIZED_V5).await;
     let plan = account.plan(&["--controls", "4.1"]);
-    assert_eq!(plan["format_version"], 1);
+    assert_eq!(plan["format_version"], 2);
     assert_eq!(plan["account_id"], account.id.as_str());
     assert_eq!(status(&plan, "4.1"), "compliant", "{plan:#}");
     assert_eq!(relation(&plan, "4.1"), "equivalent");
@@ -622,7 +622,7 @@ async fn out_writes_a_saved_plan_with_what_it_observed() {
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     crate::harness::validate(&saved, "saved-plan");
     assert_eq!(saved["kind"], "cis-fix-saved-plan");
-    assert_eq!(saved["format_version"], 1);
+    assert_eq!(saved["format_version"], 2);
     assert_eq!(saved["controls"], serde_json::json!(["4.1", "4.6"]));
     assert_eq!(saved["plan"]["account_id"], account.id.as_str());
     let observed = saved["observed"].as_object().unwrap();

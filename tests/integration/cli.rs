@@ -182,14 +182,14 @@ async fn broken_saved_plans_are_refused_in_one_line_without_writes() {
         ("not-json.json", "plan: yes\n".into(), "not JSON"),
         (
             "wrong-shape.json",
-            "{\"kind\": \"cis-fix-saved-plan\", \"format_version\": 1, \"plan\": 5}".into(),
+            "{\"kind\": \"cis-fix-saved-plan\", \"format_version\": 2, \"plan\": 5}".into(),
             "not a valid saved plan",
         ),
         ("other-kind.json", "[1, 2, 3]".into(), "not a saved plan"),
         (
             "future.json",
             text.replace(
-                "\"format_version\": 1,\n  \"kind\"",
+                "\"format_version\": 2,\n  \"kind\"",
                 "\"format_version\": 99,\n  \"kind\"",
             ),
             "format_version 99 is not supported",
@@ -316,4 +316,37 @@ fn shell_integration_catalog_and_schemas_need_no_aws() {
         "{}",
         stdout(&out)
     );
+}
+
+#[tokio::test]
+async fn clicolor_force_colours_a_pipe_unless_no_color_and_colour_ends_every_line() {
+    let account = Account::new().await;
+    account
+        .trail(crate::harness::TrailSpec::good("main", "cloudtrail/main"))
+        .await;
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = account.command(&["plan", "--controls", "4.1,4.6"]);
+        // The harness turns colour off for every other test.
+        cmd.env_remove("NO_COLOR");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        stdout(&cmd.output().expect("run cis-fix"))
+    };
+    assert!(
+        !run(&[]).contains('\u{1b}'),
+        "a pipe is not coloured by default"
+    );
+    let forced = run(&[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.contains('\u{1b}'), "{forced}");
+    // Every coloured line resets before its newline, so a pager shows lines alone.
+    for line in forced.lines().filter(|l| l.contains('\u{1b}')) {
+        assert_eq!(
+            line.rfind("\u{1b}["),
+            line.rfind("\u{1b}[0m"),
+            "the last escape of {line:?} is not a reset"
+        );
+    }
+    assert!(!run(&[("CLICOLOR_FORCE", "0")]).contains('\u{1b}'));
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\u{1b}'));
 }

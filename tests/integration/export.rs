@@ -169,7 +169,7 @@ fn resources_as_calls(tf: &Value) -> Vec<Value> {
                         "filter_name": take("name"),
                         "filter_pattern": take("pattern"),
                         "metric_name": metric["name"],
-                        "metric_namespace": metric["namespace"],
+                        "namespace": metric["namespace"],
                         "metric_value": metric["value"],
                     })
                 }

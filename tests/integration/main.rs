@@ -13,4 +13,5 @@ mod harness;
 mod honest;
 mod org;
 mod prompt;
+mod selection;
 mod verdicts;

@@ -1,0 +1,117 @@
+//! The progress line of apply, backout and drill: on stderr, only on a terminal.
+//!
+//! It sits under the per-call records (`  + create_topic …: done`), which stay the record of
+//! what was made: every line printed while the bar is up goes through [`Progress::record`] or
+//! [`suspend`], which take the bar off the screen, print, and draw it again, so that nothing
+//! is garbled. The bar is cleared when the run ends, and never hides the cursor (indicatif
+//! 0.17 draws with `\r`, line clears and cursor moves only), so nothing is left to restore
+//! whatever ends the process.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How often the spinner turns, so that a slow call does not look like a hang.
+const TICK: Duration = Duration::from_millis(120);
+
+/// The bar on the screen, if any, with its serial number: for the Ctrl-C watcher and other
+/// stderr notices.
+static ACTIVE: Mutex<Option<(u64, ProgressBar)>> = Mutex::new(None);
+static SERIAL: AtomicU64 = AtomicU64::new(0);
+
+fn active() -> MutexGuard<'static, Option<(u64, ProgressBar)>> {
+    ACTIVE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A progress line for `total` steps, shown while this value lives.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    serial: u64,
+    total: usize,
+}
+
+impl Progress {
+    /// Shown only when stderr is a terminal and there is something to do.
+    pub fn new(total: usize) -> Progress {
+        let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
+        let bar = (total > 0 && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(
+                Some(u64::try_from(total).unwrap_or(u64::MAX)),
+                ProgressDrawTarget::stderr(),
+            );
+            if let Ok(style) = ProgressStyle::with_template("{spinner} [{bar:24}] {wide_msg}") {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.enable_steady_tick(TICK);
+            *active() = Some((serial, bar.clone()));
+            bar
+        });
+        Progress { bar, serial, total }
+    }
+
+    /// Step `index` (from 0) has started: "3 of 27: put_metric_filter …".
+    pub fn start(&self, index: usize, label: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(u64::try_from(index).unwrap_or(u64::MAX));
+            bar.set_message(format!("{} of {}: {label}", index + 1, self.total));
+        }
+    }
+
+    /// `done` steps are finished; `message` says what is still going on.
+    pub fn set(&self, done: usize, message: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(u64::try_from(done).unwrap_or(u64::MAX));
+            bar.set_message(message.to_string());
+        }
+    }
+
+    /// Writes `line` (with its line end) to `out`, above the bar.
+    pub fn record(&self, out: &mut dyn Write, line: &str) {
+        let mut write = || {
+            // A record, not output that must arrive: a closed pipe must not abort the writes
+            // in flight.
+            let _ = out.write_all(line.as_bytes());
+            let _ = out.flush();
+        };
+        match &self.bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+            let mut active = active();
+            if active
+                .as_ref()
+                .is_some_and(|(serial, _)| *serial == self.serial)
+            {
+                *active = None;
+            }
+        }
+    }
+}
+
+/// Runs `f` (which prints on stderr or stdout) with the bar, if one is shown, off the screen.
+pub fn suspend<R>(f: impl FnOnce() -> R) -> R {
+    // Released before drawing: the bar's own lock is taken inside.
+    let bar = active().as_ref().map(|(_, bar)| bar.clone());
+    match bar {
+        Some(bar) => bar.suspend(f),
+        None => f(),
+    }
+}
+
+/// Takes the bar off the screen for good: the process is about to end without unwinding.
+pub fn clear() {
+    let bar = active().take();
+    if let Some((_, bar)) = bar {
+        bar.finish_and_clear();
+    }
+}

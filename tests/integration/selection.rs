@@ -1,0 +1,140 @@
+//! One answer per control (issue 14): on the demo account, every control's verdict and
+//! planned actions are the same whether it is planned alone (`--controls ID`) or with all the
+//! others, with and without `--notify`.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::harness::{control, path_in_repo, python, queue, stderr, Account};
+
+/// The demo's half-compliant account (examples/seed_account.py): 4.1 and 4.6 deliver through
+/// the user's `security-alerts` topic, 4.3's alarm notifies a topic nobody subscribed to,
+/// 4.4's filter is a near miss.
+async fn demo_account() -> Account {
+    let account = Account::new().await;
+    let out = Command::new(python())
+        .arg(path_in_repo("examples/seed_account.py"))
+        .args([account.emulator.url(), account.id.clone(), "demo".into()])
+        .output()
+        .expect("run seed_account.py");
+    assert!(out.status.success(), "seed: {}", stderr(&out));
+    account
+}
+
+/// What a plan says and does for one control: its report (status, findings, chain, what it
+/// will be after the apply), its own actions, and the shared ones (a topic, a subscriber) its
+/// alarm notifies.
+fn answer(plan: &Value, id: &str) -> (Value, Vec<Value>) {
+    let all = plan["actions"].as_array().cloned().unwrap_or_default();
+    let notified: Vec<Value> = all
+        .iter()
+        .filter(|a| a["control"] == id && a["action"] == "put_metric_alarm")
+        .flat_map(|a| a["alarm_actions"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let actions = all
+        .into_iter()
+        .filter(|a| {
+            a["control"] == id
+                || (a["control"].is_null()
+                    && matches!(a["action"].as_str(), Some("create_topic" | "subscribe"))
+                    && notified.contains(&a["topic_arn"]))
+        })
+        .collect();
+    (control(plan, id).clone(), actions)
+}
+
+fn ids(plan: &Value) -> Vec<String> {
+    plan["controls"]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Plans every control alone and compares it with the full plan.
+fn assert_one_answer_per_control(account: &Account, options: &[&str]) -> Value {
+    let full = account.plan(options);
+    let every = ids(&full);
+    assert_eq!(every.len(), 15, "cis-5.0 has 15 controls: {full:#}");
+    for id in &every {
+        let mut args = vec!["--controls", id.as_str()];
+        args.extend_from_slice(options);
+        let alone = account.plan(&args);
+        assert_eq!(ids(&alone), std::slice::from_ref(id));
+        let (report, actions) = answer(&alone, id);
+        let (expected_report, expected_actions) = answer(&full, id);
+        assert_eq!(
+            report, expected_report,
+            "{id} alone ({options:?}): its report differs from the full plan's"
+        );
+        assert_eq!(
+            actions, expected_actions,
+            "{id} alone ({options:?}): its actions differ from the full plan's"
+        );
+        // The topic the plan relies on is named the same way, whatever the selection.
+        if !actions.is_empty() {
+            assert_eq!(
+                alone.get("notifications"),
+                full.get("notifications"),
+                "{id} alone ({options:?})"
+            );
+        }
+    }
+    full
+}
+
+#[tokio::test]
+async fn every_control_of_the_demo_gets_the_same_plan_alone_or_with_the_others() {
+    let account = demo_account().await;
+    let security_alerts = account.topic_arn("security-alerts");
+
+    // Without --notify: the user's topic, which already delivers for 4.1 and 4.6, serves
+    // every control, and the plan says so once.
+    let full = assert_one_answer_per_control(&account, &[]);
+    assert_eq!(
+        full["notifications"],
+        serde_json::json!({"topic_arn": security_alerts, "delivers_for": ["4.1", "4.6"]}),
+        "{full:#}"
+    );
+    // The case that used to differ: 4.2 alone said "pass --notify".
+    let alone = account.plan(&["--controls", "4.2"]);
+    let (report, actions) = answer(&alone, "4.2");
+    assert!(
+        !report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "needs_subscriber"),
+        "{alone:#}"
+    );
+    let alarm = actions
+        .iter()
+        .find(|a| a["action"] == "put_metric_alarm")
+        .unwrap_or_else(|| panic!("{alone:#}"));
+    assert_eq!(alarm["alarm_actions"], serde_json::json!([security_alerts]));
+
+    // With --notify: cis-fix's own topic and subscriber, planned for each control that needs
+    // them; no user topic is relied on.
+    let notify = queue(&account);
+    let full = assert_one_answer_per_control(&account, &["--notify", &notify]);
+    assert!(full.get("notifications").is_none(), "{full:#}");
+    let alone = account.plan(&["--controls", "4.2", "--notify", &notify]);
+    let (_, actions) = answer(&alone, "4.2");
+    let kinds: Vec<&str> = actions
+        .iter()
+        .filter_map(|a| a["action"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "create_topic",
+            "subscribe",
+            "put_metric_filter",
+            "put_metric_alarm"
+        ]
+    );
+}
