@@ -126,7 +126,7 @@ pub struct BackoutResult {
     /// filters, subscriptions, topics.
     pub actions: Vec<RemovalResult>,
     /// What cis-fix created but leaves in place, and why.
-    pub kept: Vec<KeptResult>,
+    pub kept: Vec<Kept>,
     pub counts: Counts,
     /// The selected controls' status after the removals, from the account read again and
     /// audited as `cis-fix plan` does. Absent when it was not read (`controls_unknown` says
@@ -146,42 +146,11 @@ pub struct RemovalResult {
     pub control: Option<String>,
     pub region: String,
     #[serde(flatten)]
-    pub call: RemovalCall,
+    pub call: RemoveCall,
     pub outcome: CallOutcome,
     /// Why the call failed; only when `outcome` is `failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-}
-
-/// A removal's call, written as backout's own removals are.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum RemovalCall {
-    DeleteAlarm {
-        alarm_name: String,
-    },
-    DeleteMetricFilter {
-        log_group_name: String,
-        filter_name: String,
-    },
-    Unsubscribe {
-        subscription_arn: String,
-        topic_arn: String,
-        protocol: String,
-        /// Masked unless `--show-endpoints`.
-        endpoint: String,
-    },
-    DeleteTopic {
-        topic_arn: String,
-    },
-}
-
-/// A resource cis-fix created but leaves in place.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-pub struct KeptResult {
-    pub region: String,
-    pub resource: String,
-    pub reason: String,
 }
 
 /// The result of an apply of `plan` whose calls ended as `outcomes` (one per action).
@@ -309,7 +278,7 @@ pub fn backout_result(backout: Backout<'_>, show_endpoints: bool) -> BackoutResu
             RemovalResult {
                 control: removal.control.clone(),
                 region: removal.region.clone(),
-                call: RemovalCall::of(removal, show_endpoints),
+                call: masked(removal, show_endpoints),
                 outcome,
                 error,
             }
@@ -327,56 +296,25 @@ pub fn backout_result(backout: Backout<'_>, show_endpoints: bool) -> BackoutResu
         benchmark: backout.benchmark.to_string(),
         interrupted: backout.interrupted,
         actions,
-        kept: backout.removal.kept.iter().map(KeptResult::from).collect(),
+        kept: backout.removal.kept.clone(),
         counts: Counts::of(backout.outcomes),
         controls,
         controls_unknown,
     }
 }
 
-impl RemovalCall {
-    fn of(removal: &Removal, show_endpoints: bool) -> RemovalCall {
-        match &removal.call {
-            RemoveCall::DeleteAlarm { alarm_name } => RemovalCall::DeleteAlarm {
-                alarm_name: alarm_name.clone(),
-            },
-            RemoveCall::DeleteMetricFilter {
-                log_group_name,
-                filter_name,
-            } => RemovalCall::DeleteMetricFilter {
-                log_group_name: log_group_name.clone(),
-                filter_name: filter_name.clone(),
-            },
-            RemoveCall::Unsubscribe {
-                subscription_arn,
-                topic_arn,
-                protocol,
-                endpoint,
-            } => RemovalCall::Unsubscribe {
-                subscription_arn: subscription_arn.clone(),
-                topic_arn: topic_arn.clone(),
-                protocol: protocol.clone(),
-                endpoint: if show_endpoints {
-                    endpoint.clone()
-                } else {
-                    mask_endpoint(protocol, endpoint)
-                },
-            },
-            RemoveCall::DeleteTopic { topic_arn } => RemovalCall::DeleteTopic {
-                topic_arn: topic_arn.clone(),
-            },
+/// A removal's call as backout writes it, with the endpoint masked unless shown.
+fn masked(removal: &Removal, show_endpoints: bool) -> RemoveCall {
+    let mut call = removal.call.clone();
+    if let RemoveCall::Unsubscribe {
+        protocol, endpoint, ..
+    } = &mut call
+    {
+        if !show_endpoints {
+            *endpoint = mask_endpoint(protocol, endpoint);
         }
     }
-}
-
-impl From<&Kept> for KeptResult {
-    fn from(kept: &Kept) -> KeptResult {
-        KeptResult {
-            region: kept.region.clone(),
-            resource: kept.resource.clone(),
-            reason: kept.reason.clone(),
-        }
-    }
+    call
 }
 
 impl Counts {
@@ -450,7 +388,7 @@ mod tests {
             let ours = serde_json::to_value(RemovalResult {
                 control: removal.control.clone(),
                 region: removal.region.clone(),
-                call: RemovalCall::of(removal, true),
+                call: masked(removal, true),
                 outcome: CallOutcome::Done,
                 error: None,
             })
@@ -459,7 +397,7 @@ mod tests {
             theirs["outcome"] = "done".into();
             assert_eq!(ours, theirs);
         }
-        let masked = serde_json::to_value(RemovalCall::of(&removals[2], false)).unwrap();
+        let masked = serde_json::to_value(masked(&removals[2], false)).unwrap();
         assert_eq!(masked["endpoint"], "s****@example.com");
     }
 

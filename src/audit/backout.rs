@@ -19,7 +19,7 @@ pub struct Removal {
     pub call: RemoveCall,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum RemoveCall {
     DeleteAlarm {
@@ -33,6 +33,7 @@ pub enum RemoveCall {
         subscription_arn: String,
         topic_arn: String,
         protocol: String,
+        /// Masked in what cis-fix prints unless `--show-endpoints`.
         endpoint: String,
     },
     DeleteTopic {
@@ -52,7 +53,7 @@ impl RemoveCall {
 }
 
 /// A resource cis-fix created but leaves in place, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Kept {
     pub region: String,
     pub resource: String,

@@ -200,25 +200,9 @@ async fn apply_org(
     connect: &crate::session::Connect,
     started: Instant,
 ) -> Result<ExitStatus> {
-    let catalog = args.selection.catalog()?;
-    let benchmark = args.selection.scope.full_catalog()?;
-    let options = args.selection.options();
     let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
-    let reads = crate::org::read_accounts(
-        &session,
-        reach,
-        &options,
-        ReadMode::Verify,
-        Some(&benchmark),
-    )
-    .await?;
-    let plan = crate::audit::org::audit_org(
-        &catalog,
-        &reads.caller.account,
-        &session.region,
-        &reads.reads,
-        &options,
-    );
+    let (_, reads, plan) =
+        output::observe_org(&args.selection, &session, reach, ReadMode::Verify).await?;
     print(&render::org::org_text(&plan, args.display.text_options()))?;
     // No write in an account that was not read in full: its actions were never planned.
     let by_account = crate::audit::org::actions_by_account(&plan);

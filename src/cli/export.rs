@@ -90,19 +90,9 @@ async fn org_source(
     session: &Session,
     controls: Vec<String>,
 ) -> Result<(Source, Option<Error>)> {
-    let catalog = args.selection.catalog()?;
-    let benchmark = args.selection.scope.full_catalog()?;
-    let options = args.selection.options();
-    let reads =
-        crate::org::read_accounts(session, reach, &options, ReadMode::Verify, Some(&benchmark))
-            .await?;
-    let plan = crate::audit::org::audit_org(
-        &catalog,
-        &reads.caller.account,
-        &session.region,
-        &reads.reads,
-        &options,
-    );
+    // Verify, as apply reads: the export declares exactly what apply would send.
+    let (_, reads, plan) =
+        output::observe_org(&args.selection, session, reach, ReadMode::Verify).await?;
     let actions = crate::audit::org::actions_by_account(&plan);
     let accounts = plan
         .accounts

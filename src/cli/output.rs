@@ -27,6 +27,27 @@ pub(super) async fn observe(
     Ok((options, snapshot, plan))
 }
 
+/// Reads every account of `reach` (a session each) and audits them together.
+pub(super) async fn observe_org(
+    selection: &Selection,
+    session: &Session,
+    reach: &crate::org::Reach,
+    mode: ReadMode,
+) -> Result<(Options, crate::org::Reads, crate::audit::org::OrgPlan)> {
+    let catalog = selection.catalog()?;
+    let benchmark = selection.scope.full_catalog()?;
+    let options = selection.options();
+    let reads = crate::org::read_accounts(session, reach, &options, mode, Some(&benchmark)).await?;
+    let plan = crate::audit::org::audit_org(
+        &catalog,
+        &reads.caller.account,
+        &session.region,
+        &reads.reads,
+        &options,
+    );
+    Ok((options, reads, plan))
+}
+
 /// Reads the account as `options` need it (see [`crate::org::read_account`]), without
 /// AWS's pattern tests.
 pub(super) async fn read(session: &Session, options: &Options, mode: ReadMode) -> Result<Snapshot> {

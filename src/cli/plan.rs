@@ -101,19 +101,8 @@ async fn plan_org(
     session: &Session,
     started: Instant,
 ) -> Result<ExitStatus> {
-    let catalog = args.selection.catalog()?;
-    let benchmark = args.selection.scope.full_catalog()?;
-    let options = args.selection.options();
-    let reads =
-        crate::org::read_accounts(session, reach, &options, ReadMode::Plan, Some(&benchmark))
-            .await?;
-    let plan = crate::audit::org::audit_org(
-        &catalog,
-        &reads.caller.account,
-        &session.region,
-        &reads.reads,
-        &options,
-    );
+    let (options, reads, plan) =
+        output::observe_org(&args.selection, session, reach, ReadMode::Plan).await?;
     let rendered = match args.format {
         Format::Json => render::org::org_json(&plan, args.display.show_endpoints) + "\n",
         Format::Text => render::org::org_text(&plan, args.display.text_options()),

@@ -469,10 +469,32 @@ fn summary_tail(plan: &Plan) -> String {
 /// [`describe`] for a plan's own view: topics of the plan's account and region by name, and
 /// the region only where it is not the plan's.
 fn describe_in(plan: &Plan, action: &Action, show_endpoints: bool) -> String {
-    let region = if action.region == plan.region {
-        String::new()
-    } else {
-        format!(" ({})", action.region)
+    describe_within(
+        Some((&plan.account_id, &plan.region)),
+        action,
+        show_endpoints,
+    )
+}
+
+/// One line per action: the call and what it names.
+pub fn describe(action: &Action, show_endpoints: bool) -> String {
+    describe_within(None, action, show_endpoints)
+}
+
+/// An action's line, seen from `home` (account, region) when there is one: there, the region
+/// goes without saying and a topic is named by its name, unique in its account and region.
+fn describe_within(home: Option<(&str, &str)>, action: &Action, show_endpoints: bool) -> String {
+    let region = match home {
+        Some((_, here)) if here == action.region => String::new(),
+        _ => format!(" ({})", action.region),
+    };
+    let topic = |arn: &str| -> String {
+        match (home, crate::inventory::Arn::parse(arn)) {
+            (Some((account, here)), Some(a)) if a.account == account && a.region == here => {
+                arn.rsplit(':').next().unwrap_or(arn).to_string()
+            }
+            _ => arn.to_string(),
+        }
     };
     match &action.call {
         Call::CreateTopic {
@@ -489,7 +511,7 @@ fn describe_in(plan: &Plan, action: &Action, show_endpoints: bool) -> String {
             endpoint,
         } => {
             let shown = shown_endpoint(protocol, endpoint, show_endpoints);
-            format!("subscribe {protocol} {shown} to {}", topic_name(plan, topic_arn))
+            format!("subscribe {protocol} {shown} to {}", topic(topic_arn))
         }
         Call::PutMetricFilter {
             log_group_name,
@@ -507,50 +529,12 @@ fn describe_in(plan: &Plan, action: &Action, show_endpoints: bool) -> String {
             alarm_actions,
             ..
         } => {
-            let topics: Vec<&str> = alarm_actions.iter().map(|t| topic_name(plan, t)).collect();
+            let topics: Vec<String> = alarm_actions.iter().map(|t| topic(t)).collect();
             format!(
                 "put_metric_alarm {alarm_name} on {namespace}/{metric_name} -> {}{region}",
                 topics.join(", ")
             )
         }
-    }
-}
-
-/// One line per action: the call and what it names.
-pub fn describe(action: &Action, show_endpoints: bool) -> String {
-    let region = &action.region;
-    match &action.call {
-        Call::CreateTopic {
-            topic_name,
-            kms_master_key_id,
-            ..
-        } => match kms_master_key_id {
-            Some(key) => format!("create_topic {topic_name} ({region}, encrypted with {key})"),
-            None => format!("create_topic {topic_name} ({region})"),
-        },
-        Call::Subscribe {
-            topic_arn,
-            protocol,
-            endpoint,
-        } => {
-            let shown = shown_endpoint(protocol, endpoint, show_endpoints);
-            format!("subscribe {protocol} {shown} to {topic_arn}")
-        }
-        Call::PutMetricFilter {
-            log_group_name,
-            filter_name,
-            metric_namespace,
-            metric_name,
-            ..
-        } => format!(
-            "put_metric_filter {filter_name} on log group {log_group_name} -> {metric_namespace}/{metric_name} ({region})"
-        ),
-        Call::PutMetricAlarm {
-            alarm_name,
-            namespace,
-            metric_name,
-            ..
-        } => format!("put_metric_alarm {alarm_name} on {namespace}/{metric_name} ({region})"),
     }
 }
 
