@@ -112,7 +112,13 @@ pub async fn apply(session: &Session, actions: &[Action], out: &mut dyn Write) -
 pub async fn remove(session: &Session, removals: &[Removal], out: &mut dyn Write) -> Run {
     let labels: Vec<String> = removals
         .iter()
-        .map(|r| format!("- {}", crate::render::describe_removal(r, false)))
+        .map(|r| {
+            format!(
+                "- {}{}",
+                crate::render::describe_removal(r, false),
+                crate::render::control_suffix(r.control.as_deref())
+            )
+        })
         .collect();
     let calls = removals
         .iter()

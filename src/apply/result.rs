@@ -142,7 +142,8 @@ pub struct BackoutResult {
 /// One removal, with what became of it.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct RemovalResult {
-    /// The control's slug, for alarms and filters; null for topics and subscriptions.
+    /// The control, by its id in the selected benchmark (as in the plan), for alarms and
+    /// filters; null for topics and subscriptions.
     pub control: Option<String>,
     pub region: String,
     #[serde(flatten)]

@@ -71,7 +71,10 @@ pub(super) async fn run(
             permissions: denied(&snapshot),
         });
     }
-    let removal = audit::backout::plan(&snapshot, slugs.as_deref(), args.force);
+    let removal = by_id(
+        audit::backout::plan(&snapshot, slugs.as_deref(), args.force),
+        &args.scope.full_catalog()?,
+    );
     say(
         format,
         &render::removal_text(
@@ -161,7 +164,10 @@ async fn backout_org(
     for read in &reads.reads {
         match &read.snapshot {
             Ok(snapshot) if snapshot.unreadable.is_empty() => {
-                let removal = audit::backout::plan(snapshot, slugs.as_deref(), args.force);
+                let removal = by_id(
+                    audit::backout::plan(snapshot, slugs.as_deref(), args.force),
+                    &args.scope.full_catalog()?,
+                );
                 print(&render::removal_text(
                     &snapshot.account_id,
                     &snapshot.region,
@@ -242,4 +248,23 @@ fn read_options(args: &BackoutArgs) -> Options {
         topic: TopicChoice::Name(args.topic_name.clone()),
         topic_kms_key: None,
     }
+}
+
+/// The removals tagged by control id (`[4.1]`), as plan and apply tag their actions. cis-fix
+/// records the slug on what it creates (stable across benchmark versions); the id is the
+/// selected benchmark's. A slug it does not have stays a slug.
+fn by_id(
+    mut plan: audit::backout::RemovalPlan,
+    catalog: &crate::catalog::Catalog,
+) -> audit::backout::RemovalPlan {
+    for removal in &mut plan.removals {
+        if let Some(control) = removal
+            .control
+            .as_deref()
+            .and_then(|slug| catalog.controls.iter().find(|c| c.slug == slug))
+        {
+            removal.control = Some(control.id.clone());
+        }
+    }
+    plan
 }

@@ -119,6 +119,14 @@ async fn apply_reuses_a_users_filter_and_backout_leaves_it() {
         "{}",
         stdout(&out)
     );
+    // The same control tag as plan and apply give it, in the list and in the record.
+    assert!(
+        stdout(&out).contains(
+            "- delete_alarm cis-fix-console-authentication-failures (us-east-1) [4.6]: done"
+        ),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(account.state().await, before);
 }
 
