@@ -117,6 +117,25 @@ impl Page {
     }
 }
 
+/// Wraps every line of an already written `text` to `width`, each continuation indented four
+/// columns under its line. For views whose colours are on short tokens only (a cut never
+/// falls inside one), so every line still ends its colour before its newline.
+pub fn wrap_lines(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if textwrap::core::display_width(line) <= width {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        let mut page = Page::new(width, Painter(false));
+        page.line(indent, 4, line.trim_start(), None);
+        out.push_str(&page.finish());
+    }
+    out
+}
+
 /// `text` cut to `width` display columns, with `…` where it was cut.
 pub fn fit(text: &str, width: usize) -> String {
     if textwrap::core::display_width(text) <= width {
@@ -176,6 +195,16 @@ mod tests {
         for line in text.lines() {
             assert!(line.ends_with("\u{1b}[0m"), "{line:?}");
         }
+    }
+
+    #[test]
+    fn written_text_is_wrapped_line_by_line_under_its_indent() {
+        let text = "short\n    a long line of several words that goes on\n";
+        let wrapped = wrap_lines(text, 24);
+        assert_eq!(
+            wrapped,
+            "short\n    a long line of\n        several words\n        that goes on\n"
+        );
     }
 
     #[test]

@@ -601,7 +601,7 @@ pub fn removal_text(
             out,
             "Nothing to remove: no resource created by cis-fix was found."
         );
-        return out;
+        return layout::wrap_lines(&out, options.width);
     }
     let _ = writeln!(out, "{} ({} destroy)", p.bold("Actions"), p.red("-"));
     for r in &plan.removals {
@@ -619,7 +619,7 @@ pub fn removal_text(
         "{}",
         p.bold(&format!("Plan: {} to destroy.", plan.removals.len()))
     );
-    out
+    layout::wrap_lines(&out, options.width)
 }
 
 /// What a drill will do, before it asks.
@@ -646,7 +646,7 @@ pub fn drill_intro(
         out.push('\n');
     }
     if targets.is_empty() {
-        return out;
+        return layout::wrap_lines(&out, options.width);
     }
     let _ = writeln!(
         out,
@@ -670,7 +670,7 @@ pub fn drill_intro(
         out,
         "Each alarm's notification goes to every subscriber of its topic: real people may be paged. Setting it back to OK runs its OK actions, if it has any. No alarm's configuration is changed."
     );
-    out
+    layout::wrap_lines(&out, options.width)
 }
 
 /// What became of each drilled control's notification, and the tally.
@@ -720,7 +720,7 @@ pub fn drill_report(targets: &[DrillTarget], outcomes: &[Outcome], options: Text
             outcomes.len()
         ))
     );
-    out
+    layout::wrap_lines(&out, options.width)
 }
 
 #[cfg(test)]

@@ -115,7 +115,7 @@ pub fn org_text(plan: &OrgPlan, options: TextOptions) -> String {
     for line in unplanned(plan) {
         let _ = writeln!(out, "{line}");
     }
-    out
+    super::layout::wrap_lines(&out, options.width)
 }
 
 /// The selected controls, in catalog order (every account reports all of them; the union
@@ -647,7 +647,14 @@ mod tests {
             &reads,
             &Options::default(),
         );
-        let out = org_text(&plan, TextOptions::default());
+        // Wide enough that no line wraps: this is about grouping, not layout.
+        let out = org_text(
+            &plan,
+            TextOptions {
+                width: 1000,
+                ..TextOptions::default()
+            },
+        );
         let grouped: Vec<&str> = out.lines().filter(|l| l.starts_with("  4.1 [")).collect();
         // One line per reason (no covering filter; no topic to notify), each for all fifty.
         assert_eq!(grouped.len(), 2, "{out}");
