@@ -73,6 +73,9 @@ pub struct Control {
     pub pattern_text: String,
     /// Other patterns the benchmark text itself accepts for this control.
     pub also_accept: Vec<Pattern>,
+    /// The `also_accept` patterns as written in the catalog, in the same order: a filter
+    /// carrying one of these texts is as verbatim as one carrying `pattern_text`.
+    pub also_accept_text: Vec<String>,
     pub metric: MetricSpec,
     pub alarm: AlarmSpec,
 }
@@ -97,6 +100,12 @@ impl Control {
     /// All patterns that satisfy this control: the catalog's own and the accepted alternatives.
     pub fn accepted_patterns(&self) -> impl Iterator<Item = &Pattern> {
         std::iter::once(&self.pattern).chain(self.also_accept.iter())
+    }
+
+    /// The texts of [`Control::accepted_patterns`], in the same order.
+    pub fn accepted_texts(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.pattern_text.as_str())
+            .chain(self.also_accept_text.iter().map(String::as_str))
     }
 }
 
@@ -410,6 +419,7 @@ pub fn parse(source: &str, origin: &str) -> Result<Catalog> {
             pattern,
             pattern_text: c.pattern.get_ref().clone(),
             also_accept,
+            also_accept_text: c.also_accept.iter().map(|p| p.get_ref().clone()).collect(),
             metric: MetricSpec {
                 name: metric_name,
                 namespace,

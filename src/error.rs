@@ -75,13 +75,20 @@ pub enum Error {
     #[error("cannot use saved plan {}: {message}", path.display())]
     SavedPlan { path: PathBuf, message: String },
 
-    #[error("saved plan {} is stale: {message}; nothing was changed. Run `{command}` again and review the new plan.", path.display())]
+    #[error("saved plan {} is stale: {message}; nothing was changed. Run `{command}` again and review the new plan.{}", path.display(), if *.masked { " The --notify endpoints in that command are masked (****) here: put the real ones back before you run it." } else { "" })]
     StalePlan {
         path: PathBuf,
         message: String,
         /// The command that made the plan (endpoints masked), to make it again.
         command: String,
+        /// Whether `command` had endpoints masked: the user must fill them in.
+        masked: bool,
     },
+
+    /// Options that name something missing or unusable: one line each (`main` prefixes the
+    /// first with `error: `; the others carry their own).
+    #[error("{}; nothing was planned or changed", .0.join("\nerror: "))]
+    InputErrors(Vec<String>),
 
     #[error("{0}; nothing was changed")]
     Cancelled(String),
@@ -119,6 +126,9 @@ pub enum Error {
 
     #[error("some accounts failed part-way ({failed}); the others are done. Every call is safe to repeat: run the same command again to finish")]
     OrgApplyFailed { failed: String },
+
+    #[error("{count} account{} could not be read, so nothing was removed there ({accounts}; see above): grant the role in those accounts, or the permissions named, and run again", if *.count == 1 { "" } else { "s" })]
+    OrgBackoutUnread { count: usize, accounts: String },
 
     #[error("cannot tell what cis-fix created: AWS denied {permissions}; nothing was changed. Grant these permissions (examples/iam-apply.json lists what apply and backout need) and run again")]
     Unverifiable { permissions: String },

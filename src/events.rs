@@ -23,14 +23,51 @@ pub struct EventsError(pub String);
 /// gzip files start with these two bytes.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// A reader that counts the bytes taken from it: where in a gzip file decoding failed.
+struct Counting<'a> {
+    bytes: &'a [u8],
+    read: usize,
+}
+
+impl Read for Counting<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.bytes.read(buf)?;
+        self.read = self.read.saturating_add(n);
+        Ok(n)
+    }
+}
+
+/// The text of a gzip file, or where and how it is broken (a copy cut short in transfer is
+/// the common case).
+fn gunzip(bytes: &[u8]) -> Result<String, EventsError> {
+    let mut input = Counting { bytes, read: 0 };
+    let mut decoded = Vec::new();
+    let result = flate2::read::MultiGzDecoder::new(&mut input).read_to_end(&mut decoded);
+    if let Err(e) = result {
+        let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            "truncated"
+        } else {
+            "corrupt"
+        };
+        return Err(EventsError(format!(
+            "{what} gzip data: decoding failed at byte {} of {} ({} bytes decoded before): {e}",
+            input.read,
+            bytes.len(),
+            decoded.len()
+        )));
+    }
+    String::from_utf8(decoded).map_err(|e| {
+        EventsError(format!(
+            "the decompressed data is not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
 /// Parses a file's bytes into events.
 pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, EventsError> {
     let text = if bytes.starts_with(&GZIP_MAGIC) {
-        let mut text = String::new();
-        flate2::read::MultiGzDecoder::new(bytes)
-            .read_to_string(&mut text)
-            .map_err(|e| EventsError(format!("not a readable gzip file: {e}")))?;
-        text
+        gunzip(bytes)?
     } else {
         String::from_utf8(bytes.to_vec()).map_err(|e| {
             EventsError(format!(
@@ -39,28 +76,35 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, EventsError> {
             ))
         })?
     };
+    // Editors on Windows save UTF-8 with a byte order mark, which JSON does not allow.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let trimmed = text.trim_start();
     // A CloudTrail file is one JSON object with `Records`; JSON lines start with `{` too, so
     // try the whole text first.
+    let mut whole_error = None;
     if trimmed.starts_with('{') {
-        if let Ok(Value::Object(mut object)) = serde_json::from_str::<Value>(&text) {
-            if let Some(records) = object.remove("Records") {
-                let Value::Array(records) = records else {
-                    return Err(EventsError("`Records` is not an array".into()));
-                };
-                return Ok(records
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, value)| Event {
-                        position: format!("Records[{i}]"),
-                        value,
-                    })
-                    .collect());
+        match serde_json::from_str::<Value>(text) {
+            Err(e) => whole_error = Some(e),
+            Ok(Value::Object(mut object)) => {
+                if let Some(records) = object.remove("Records") {
+                    let Value::Array(records) = records else {
+                        return Err(EventsError("`Records` is not an array".into()));
+                    };
+                    return Ok(records
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, value)| Event {
+                            position: format!("Records[{i}]"),
+                            value,
+                        })
+                        .collect());
+                }
+                return Ok(vec![Event {
+                    position: "line 1".into(),
+                    value: Value::Object(object),
+                }]);
             }
-            return Ok(vec![Event {
-                position: "line 1".into(),
-                value: Value::Object(object),
-            }]);
+            Ok(_) => {}
         }
     }
     let mut events = Vec::new();
@@ -69,12 +113,24 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, EventsError> {
         if line.trim().is_empty() {
             continue;
         }
-        let value: Value = serde_json::from_str(line).map_err(|e| {
-            EventsError(format!(
-                "line {number}, column {}: not a JSON event ({e})",
-                e.column()
-            ))
-        })?;
+        let value: Value = match serde_json::from_str(line) {
+            Ok(value) => value,
+            Err(e) => {
+                // Not JSON lines either: a broken CloudTrail file (pretty-printed, say) is
+                // broken where the whole-document parser says, not on its first line.
+                if let Some(whole) = whole_error.filter(|_| text.contains("\"Records\"")) {
+                    return Err(EventsError(format!(
+                        "line {}, column {}: not a CloudTrail log file ({whole})",
+                        whole.line(),
+                        whole.column()
+                    )));
+                }
+                return Err(EventsError(format!(
+                    "line {number}, column {}: not a JSON event ({e})",
+                    e.column()
+                )));
+            }
+        };
         events.push(Event {
             position: format!("line {number}"),
             value,
@@ -111,5 +167,40 @@ mod tests {
         assert!(err.0.starts_with("line 2, column"), "{err}");
         assert!(parse(&[0x1f, 0x8b, 0, 1]).is_err());
         assert!(parse(b"{\"Records\": 3}").is_err());
+    }
+
+    #[test]
+    fn a_broken_cloudtrail_file_is_placed_by_the_whole_document_parser() {
+        let file = "{\"Records\": [\n  {\"eventName\": \"ConsoleLogin\",\n   \"eventID\": \"e-1\"";
+        let err = parse(file.as_bytes()).unwrap_err();
+        assert!(err.0.starts_with("line 3, column "), "{err}");
+        assert!(err.0.contains("not a CloudTrail log file"), "{err}");
+    }
+
+    #[test]
+    fn a_truncated_gzip_says_so_and_where() {
+        let file = br#"{"Records": [{"eventName": "ConsoleLogin"}, {"eventName": "GetObject"}]}"#;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(file).unwrap();
+        let gz = gz.finish().unwrap();
+        let cut = gz.len() / 2;
+        let err = parse(&gz[..cut]).unwrap_err();
+        assert!(err.0.starts_with("truncated gzip data"), "{err}");
+        assert!(err.0.contains(&format!("of {cut}")), "{err}");
+        let mut corrupt = gz.clone();
+        corrupt[12] ^= 0xff;
+        corrupt[13] ^= 0xff;
+        let err = parse(&corrupt).unwrap_err();
+        assert!(err.0.contains("gzip data"), "{err}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let mut file = "\u{feff}".as_bytes().to_vec();
+        file.extend_from_slice(br#"{"Records": [{"eventName": "ConsoleLogin"}]}"#);
+        assert_eq!(parse(&file).unwrap().len(), 1);
+        let mut lines = "\u{feff}".as_bytes().to_vec();
+        lines.extend_from_slice(b"{\"a\": 1}\n{\"a\": 2}\n");
+        assert_eq!(parse(&lines).unwrap().len(), 2);
     }
 }

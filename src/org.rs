@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
-use futures::stream::{self, StreamExt};
+use futures::stream::{self, BoxStream, StreamExt};
 
 use crate::audit::org::AccountRead;
 use crate::audit::{self, Options, TopicChoice};
@@ -104,31 +104,34 @@ pub async fn read_accounts(
     benchmark: Option<&Catalog>,
 ) -> Result<Reads> {
     let caller = caller(session).await?;
-    let targets: Vec<(String, String)> = if reach.org {
-        inventory::org::list_accounts(session)
-            .await?
-            .into_iter()
-            .filter(|a| a.status == "ACTIVE")
-            .map(|a| (a.id, a.name))
-            .collect()
+    // With --org, accounts are read as ListAccounts pages arrive, not once every page is in:
+    // a thousand accounts are fifty pages, and their reads need not wait for the last one.
+    let targets: BoxStream<'_, Result<(String, String)>> = if reach.org {
+        Box::pin(
+            inventory::org::accounts(session)
+                .filter(|a| std::future::ready(a.as_ref().map_or(true, |a| a.status == "ACTIVE")))
+                .map(|a| a.map(|a| (a.id, a.name))),
+        )
     } else {
-        reach
-            .accounts
-            .iter()
-            .map(|id| (id.clone(), String::new()))
-            .collect()
+        Box::pin(stream::iter(
+            reach
+                .accounts
+                .iter()
+                .map(|id| Ok((id.clone(), String::new())))
+                .collect::<Vec<_>>(),
+        ))
     };
-    if targets.is_empty() {
-        return Err(Error::Organization {
-            message: "no ACTIVE account was found".into(),
-        });
-    }
-    let progress = progress_bar(targets.len());
-    let results: Vec<(AccountRead, Option<Session>)> = stream::iter(targets)
-        .map(|(account, name)| {
+    // The total is known only once the last page is in: the bar grows as pages arrive.
+    let progress = progress_bar(if reach.org { 0 } else { reach.accounts.len() });
+    let results: Vec<Result<(AccountRead, Option<Session>)>> = targets
+        .map(|target| {
             let caller = &caller;
             let progress = &progress;
             async move {
+                let (account, name) = target?;
+                if let (Some(bar), true) = (progress, reach.org) {
+                    bar.inc_length(1);
+                }
                 let reached = if account == caller.account {
                     // Its own account, with its own credentials; the id is already known.
                     let mut own = session.clone();
@@ -153,7 +156,7 @@ pub async fn read_accounts(
                 if let Some(bar) = progress {
                     bar.inc(1);
                 }
-                match read {
+                Ok(match read {
                     Ok((snapshot, s)) => (
                         AccountRead {
                             account_id: account,
@@ -170,7 +173,7 @@ pub async fn read_accounts(
                         },
                         None,
                     ),
-                }
+                })
             }
         })
         .buffer_unordered(reach.concurrency.max(1))
@@ -178,6 +181,15 @@ pub async fn read_accounts(
         .await;
     if let Some(bar) = progress {
         bar.finish_and_clear();
+    }
+    // A ListAccounts page that failed fails the run, as before any account was read: the
+    // organization was not listed in full (nothing was written; reads only).
+    let results: Vec<(AccountRead, Option<Session>)> =
+        results.into_iter().collect::<Result<_>>()?;
+    if results.is_empty() {
+        return Err(Error::Organization {
+            message: "no ACTIVE account was found".into(),
+        });
     }
     let mut reads = Vec::new();
     let mut sessions = BTreeMap::new();

@@ -61,14 +61,7 @@ impl SavedPlan {
     /// Writes the plan to `path`, readable by its owner only (mode 0600): it holds the
     /// subscription endpoints, and a webhook URL carries its token.
     pub fn write(&self, path: &Path) -> Result<()> {
-        // Write then rename, so a crash never leaves a truncated plan behind.
-        let tmp = path.with_extension("tmp");
-        write_private(&tmp, self.to_json().as_bytes())
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|source| Error::Write {
-                path: path.to_path_buf(),
-                source,
-            })
+        write_atomic(path, self.to_json().as_bytes())
     }
 
     /// The command that made this plan, as one shell line with endpoints masked (it is shown
@@ -106,6 +99,20 @@ fn shown_command(command: &[String]) -> String {
     words.join(" ")
 }
 
+/// Whether [`shown_command`] masks something in `command`.
+fn has_masked_endpoints(command: &[String]) -> bool {
+    let mut after_notify = false;
+    command.iter().any(|arg| {
+        let value = if after_notify {
+            Some(arg.as_str())
+        } else {
+            arg.strip_prefix("--notify=")
+        };
+        after_notify = arg == "--notify";
+        value.is_some_and(|v| masked_notify(v) != v)
+    })
+}
+
 fn masked_notify(value: &str) -> String {
     crate::audit::options::mask_notify(value)
 }
@@ -121,6 +128,92 @@ fn shell_word(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', "'\\''"))
     }
+}
+
+/// Writes `bytes` to `path`, private (mode 0600), through a temporary file of its own in the
+/// same directory and a rename, so that a crash never leaves a truncated plan behind.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let fail = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    refuse_directory(path).map_err(fail)?;
+    let tmp = create_temp(path).map_err(fail)?;
+    write_private(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|source| {
+            // Best effort: the temporary file is ours alone, never the user's.
+            let _ = std::fs::remove_file(&tmp);
+            fail(source)
+        })
+}
+
+/// A directory (or a path that names none, like `dir/`) cannot take a plan: said before any
+/// AWS call, rather than after the whole plan was read.
+fn refuse_directory(path: &Path) -> std::io::Result<()> {
+    // `Path` ignores a trailing `/`: look at what was typed.
+    let typed_dir = path
+        .as_os_str()
+        .to_string_lossy()
+        .ends_with(std::path::is_separator);
+    if path.is_dir() || path.file_name().is_none() || typed_dir {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "it is a directory; pass a file name, e.g. plan.json",
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a new, empty, private file next to `path`, named for this process and a random
+/// number, that no existing file can be: `create_new` fails rather than reuse a name, so a
+/// user's own `plan.tmp` (or anything else) is never truncated or deleted.
+fn create_temp(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut last = None;
+    for _ in 0..16 {
+        let tmp = dir.join(format!(
+            ".{name}.cis-fix-{}-{:016x}.tmp",
+            std::process::id(),
+            random()
+        ));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        match options.open(&tmp) {
+            Ok(_) => return Ok(tmp),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
+}
+
+/// 64 random-enough bits for a temporary name, from std alone: the hasher's per-process random
+/// keys over the time and a counter.
+fn random() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    hasher.finish()
 }
 
 /// Creates (or truncates) `path` with mode 0600 where the platform has modes.
@@ -144,11 +237,13 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
-/// Fails before any AWS call when `--out FILE` could not be written.
+/// Fails before any AWS call when `--out FILE` could not be written: a directory, or a
+/// directory that does not take new files. The probe is a temporary file of its own, removed
+/// again; nothing the user has is touched.
 pub fn check_writable(path: &Path) -> Result<()> {
-    let probe = path.with_extension("tmp");
-    write_private(&probe, b"")
-        .and_then(|()| std::fs::remove_file(&probe))
+    refuse_directory(path)
+        .and_then(|()| create_temp(path))
+        .and_then(std::fs::remove_file)
         .map_err(|source| Error::Write {
             path: path.to_path_buf(),
             source,
@@ -171,6 +266,7 @@ impl SavedPlan {
             path: path.to_path_buf(),
             message,
             command: self.shown_command(),
+            masked: has_masked_endpoints(&self.command),
         };
         if saved.plan.account_id != now.account_id || saved.plan.region != now.region {
             return Err(stale(format!(
@@ -242,21 +338,25 @@ impl SavedPlan {
                 "not a saved plan (no \"kind\": \"{KIND}\"); write one with `cis-fix plan --out FILE`"
             )));
         }
-        match value.get("format_version").and_then(|v| v.as_u64()) {
-            Some(v) if v == u64::from(FORMAT_VERSION) => {}
-            Some(v) => {
-                return Err(fail(format!(
-                    "format_version {v} is not supported (this cis-fix reads {FORMAT_VERSION})"
-                )))
-            }
-            None => return Err(fail("no format_version".into())),
-        }
+        check_format_version(&value).map_err(fail)?;
         serde_json::from_value(value).map_err(|e| fail(format!("not a valid saved plan: {e}")))
     }
 
     /// What changed between what this plan observed and `now`; empty when nothing did.
     pub fn changes_since(&self, now: &Snapshot) -> Vec<String> {
         changes(&self.observed, now)
+    }
+}
+
+/// Refuses a saved plan of another format version before reading it as this one: a field
+/// that changed meaning must never be applied as the old one.
+fn check_format_version(value: &serde_json::Value) -> std::result::Result<(), String> {
+    match value.get("format_version").and_then(|v| v.as_u64()) {
+        Some(v) if v == u64::from(FORMAT_VERSION) => Ok(()),
+        Some(v) => Err(format!(
+            "format_version {v} is not supported (this cis-fix reads {FORMAT_VERSION}); make the plan again with this cis-fix"
+        )),
+        None => Err("no format_version".into()),
     }
 }
 
@@ -313,13 +413,7 @@ impl SavedOrgPlan {
     }
 
     pub fn write(&self, path: &Path) -> Result<()> {
-        let tmp = path.with_extension("tmp");
-        write_private(&tmp, self.to_json().as_bytes())
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|source| Error::Write {
-                path: path.to_path_buf(),
-                source,
-            })
+        write_atomic(path, self.to_json().as_bytes())
     }
 
     /// Reads a saved organization plan, or `None` when the file is a single-account one.
@@ -333,12 +427,14 @@ impl SavedOrgPlan {
         if value.get("kind").and_then(|k| k.as_str()) != Some(ORG_KIND) {
             return Ok(None);
         }
+        let fail = |message: String| Error::SavedPlan {
+            path: path.to_path_buf(),
+            message,
+        };
+        check_format_version(&value).map_err(fail)?;
         serde_json::from_value(value)
             .map(Some)
-            .map_err(|e| Error::SavedPlan {
-                path: path.to_path_buf(),
-                message: format!("not a valid saved organization plan: {e}"),
-            })
+            .map_err(|e| fail(format!("not a valid saved organization plan: {e}")))
     }
 
     /// Refuses the plan when an account it writes to changed since it was made.
@@ -355,6 +451,7 @@ impl SavedOrgPlan {
                 found.into_iter().take(3).collect::<Vec<_>>().join("; ")
             ),
             command: shown_command(&self.command),
+            masked: has_masked_endpoints(&self.command),
         })
     }
 }
@@ -563,6 +660,15 @@ mod tests {
             "{shown}"
         );
         assert!(shown.ends_with("--out 'my plan.json'"), "{shown}");
+        assert!(has_masked_endpoints(&saved.command));
+        assert!(!has_masked_endpoints(
+            &[
+                "plan",
+                "--notify",
+                "sqs:arn:aws:sqs:us-east-1:111122223333:q"
+            ]
+            .map(String::from)
+        ));
         assert!(!saved.cis_fix_version.is_empty() && saved.created_at.ends_with('Z'));
     }
 
@@ -578,6 +684,45 @@ mod tests {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         assert!(check_writable(&dir.path().join("missing-dir/plan.json")).is_err());
+    }
+
+    #[test]
+    fn writing_a_plan_never_touches_the_users_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        // Files a naive `plan.tmp` probe or temporary file would delete or overwrite.
+        for name in ["plan.tmp", "plan.json.tmp", ".plan.json.tmp"] {
+            std::fs::write(dir.path().join(name), "mine").unwrap();
+        }
+        check_writable(&path).unwrap();
+        write_atomic(&path, b"{}").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}");
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [".plan.json.tmp", "plan.json", "plan.json.tmp", "plan.tmp"]
+        );
+        for name in ["plan.tmp", "plan.json.tmp", ".plan.json.tmp"] {
+            assert_eq!(
+                std::fs::read_to_string(dir.path().join(name)).unwrap(),
+                "mine"
+            );
+        }
+    }
+
+    #[test]
+    fn a_directory_is_no_place_for_a_plan() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = check_writable(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("is a directory"), "{err}");
+        let slash = format!("{}/new/", dir.path().display());
+        assert!(check_writable(Path::new(&slash)).is_err());
+        assert!(write_atomic(dir.path(), b"{}").is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

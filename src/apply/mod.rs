@@ -88,34 +88,66 @@ const BACKOUT: Words = Words {
     to_finish: TO_FINISH_BACKOUT,
 };
 
+/// How the per-call record lines read: as the plan's own lines do.
+#[derive(Debug, Clone, Copy)]
+pub struct Records<'a> {
+    /// The (account, region) the run works in: there, topics go by name and the region
+    /// without saying.
+    pub home: Option<(&'a str, &'a str)>,
+    /// Columns to wrap the lines to.
+    pub width: usize,
+    /// `--quiet`: no record lines, only the summary the caller prints.
+    pub quiet: bool,
+}
+
+impl Default for Records<'_> {
+    fn default() -> Self {
+        Records {
+            home: None,
+            width: crate::render::layout::stdout_width(),
+            quiet: false,
+        }
+    }
+}
+
 /// Performs the actions in order, writing each to `out` as it completes (`  + …: done`), with
 /// a progress line on stderr when it is a terminal. Ctrl-C lets the call in flight finish and
 /// starts no other; a failed call stops the run too.
-pub async fn apply(session: &Session, actions: &[Action], out: &mut dyn Write) -> Run {
+pub async fn apply(
+    session: &Session,
+    actions: &[Action],
+    records: Records<'_>,
+    out: &mut dyn Write,
+) -> Run {
     let labels: Vec<String> = actions
         .iter()
         .map(|a| {
             format!(
                 "{} {}{}",
                 sign(a),
-                crate::render::describe(a, false),
+                crate::render::describe_within(records.home, a, false),
                 crate::render::control_suffix(a.control.as_deref())
             )
         })
         .collect();
     let calls = actions.iter().map(|action| perform(session, action));
-    run(calls, &labels, out, &APPLY).await
+    run(calls, &labels, records, out, &APPLY).await
 }
 
 /// Removes, in order, writing each to `out` as it completes (`  - …: done`). Ctrl-C and
 /// failures as for [`apply`].
-pub async fn remove(session: &Session, removals: &[Removal], out: &mut dyn Write) -> Run {
+pub async fn remove(
+    session: &Session,
+    removals: &[Removal],
+    records: Records<'_>,
+    out: &mut dyn Write,
+) -> Run {
     let labels: Vec<String> = removals
         .iter()
         .map(|r| {
             format!(
                 "- {}{}",
-                crate::render::describe_removal(r, false),
+                crate::render::describe_removal_within(records.home, r, false),
                 crate::render::control_suffix(r.control.as_deref())
             )
         })
@@ -123,7 +155,7 @@ pub async fn remove(session: &Session, removals: &[Removal], out: &mut dyn Write
     let calls = removals
         .iter()
         .map(|removal| perform_removal(session, removal));
-    run(calls, &labels, out, &BACKOUT).await
+    run(calls, &labels, records, out, &BACKOUT).await
 }
 
 /// Makes the calls one after the other. `labels` name them, one each, for the record lines
@@ -131,6 +163,7 @@ pub async fn remove(session: &Session, removals: &[Removal], out: &mut dyn Write
 async fn run<F>(
     calls: impl Iterator<Item = F>,
     labels: &[String],
+    records: Records<'_>,
     out: &mut dyn Write,
     words: &Words,
 ) -> Run
@@ -158,7 +191,13 @@ where
         match result {
             Ok(()) => {
                 *outcome = Outcome::Done;
-                progress.record(out, &format!("  {label}: done\n"));
+                if !records.quiet {
+                    let line = format!("  {label}: done\n");
+                    progress.record(
+                        out,
+                        &crate::render::layout::wrap_lines(&line, records.width),
+                    );
+                }
             }
             Err(e) => {
                 *outcome = Outcome::Failed(e.to_string());

@@ -9,7 +9,7 @@
 
 use super::plan::{finding, Finding};
 use crate::inventory::{Arn, RegionSnapshot};
-use crate::policy::{self, Verdict};
+use crate::policy::{self, AccountIdentity, Verdict};
 
 /// The principal CloudWatch Alarms acts as when it publishes an alarm's notification.
 pub const CLOUDWATCH: &str = "cloudwatch.amazonaws.com";
@@ -72,7 +72,9 @@ pub(super) fn check(
     let partition = Arn::parse(topic_arn).map_or("aws", |a| a.partition);
     if let Some(reference) = &delivery.kms_master_key_id {
         let subject = format!("topic {topic_arn} is encrypted with KMS key {reference}");
-        match check_key(region, account, partition, &subject, alarm_arn, reference) {
+        match check_key(
+            region, account, partition, &subject, alarm_arn, reference, false,
+        ) {
             Link::Proven => {}
             other => return other,
         }
@@ -94,9 +96,10 @@ pub(super) fn check(
         actions: &["SNS:Publish"],
         resource: topic_arn,
         context: &context,
-        // CloudWatch Alarms publishes as its own service principal, not as an identity of the
-        // account: a statement that names only the account does not let it publish.
-        account_principal_counts: false,
+        // AWS documents CloudWatch Alarms publishing as its service principal; whether an
+        // Allow for the account alone lets it publish is not documented. Such a statement is
+        // neither a proof of delivery nor of its failure: a drill settles it.
+        account_identity: AccountIdentity::Unknown,
     };
     let denies = |why: String| {
         Link::Broken(finding(
@@ -117,7 +120,8 @@ pub(super) fn check(
             denies("has no statement that lets CloudWatch Alarms publish".to_string())
         }
         Ok(Verdict::Unverified { statement, reason }) => unverified(format!(
-            "topic {topic_arn}'s access policy statement `{statement}` decides whether CloudWatch Alarms may publish, and cis-fix cannot evaluate it: {reason}; {DRILL}, or allow {CLOUDWATCH} without that condition"
+            "topic {topic_arn}'s access policy statement `{statement}` decides whether CloudWatch Alarms may publish, and cis-fix cannot evaluate it: {reason}; {DRILL}, or add this statement, which cis-fix can evaluate: {}",
+            topic_statement(topic_arn, account)
         )),
         Err(e) => unverified(format!(
             "topic {topic_arn}'s access policy cannot be judged ({e}); {DRILL}"
@@ -125,8 +129,14 @@ pub(super) fn check(
     }
 }
 
+/// AWS's text in the alarm history when CloudWatch may not use a topic's key.
+const KEY_FAILURE: &str =
+    "CloudWatch Alarms does not have authorization to access the SNS topic encryption key";
+
 /// The key half of [`check`]: CloudWatch must be allowed `kms:Decrypt` and
-/// `kms:GenerateDataKey*` on the topic's key. `subject` starts every message.
+/// `kms:GenerateDataKey*` on the topic's key. `subject` starts every message; `own` is set
+/// for `--topic-kms-key`, whose refusal is one input-error line that names its code (there is
+/// no control to hang the finding on).
 fn check_key(
     region: &RegionSnapshot,
     account: &str,
@@ -134,40 +144,56 @@ fn check_key(
     subject: &str,
     alarm_arn: &str,
     reference: &str,
+    own: bool,
 ) -> Link {
+    const CODE: &str = "topic_key_denies_cloudwatch";
+    // `advice` is a sentence without its full stop.
     let broken = |why: String, advice: String| {
-        Link::Broken(finding(
-            "topic_key_denies_cloudwatch",
+        let message = if own {
             format!(
-                "{subject}, {why}, so every notification fails (\"CloudWatch Alarms does not have authorization to access the SNS topic encryption key\"). {advice}"
-            ),
-        ))
+                "{subject}, {why}, so every notification would fail (\"{KEY_FAILURE}\"). {advice} ({CODE})"
+            )
+        } else {
+            format!("{subject}, {why}, so every notification fails (\"{KEY_FAILURE}\"). {advice}.")
+        };
+        Link::Broken(finding(CODE, message))
     };
     let add_statement = || format!("Add this statement to the key policy: {}", key_statement());
     let Some(key) = region.key(reference) else {
+        // The inventory lists every key it described: one missing is one whose description
+        // AWS denied, which proves nothing either way (a missing key is listed, without
+        // metadata).
         return unverified(format!(
-            "{subject}, which cis-fix could not describe; {DRILL}"
+            "{subject}, which cis-fix may not describe (AWS denied kms:DescribeKey), so it cannot tell which key it is or whether CloudWatch may use it; grant kms:DescribeKey, or {DRILL}"
         ));
     };
     let Some(metadata) = &key.metadata else {
         return broken(
             "which does not exist in this region".to_string(),
-            "Encrypt the topic with a key that exists.".to_string(),
+            if own {
+                "Pass a key that exists in this region".to_string()
+            } else {
+                "Encrypt the topic with a key that exists".to_string()
+            },
         );
     };
     if key.is_aws_managed() {
         return broken(
             "an AWS managed key, whose key policy does not let CloudWatch Alarms use it and cannot be changed".to_string(),
-            format!(
-                "Encrypt the topic with a customer managed key whose policy has {}, or let cis-fix create its own topic (--notify, with --topic-kms-key for such a key).",
-                key_statement()
-            ),
+            if own {
+                format!("Pass a customer managed key whose policy has {}", key_statement())
+            } else {
+                format!(
+                    "Encrypt the topic with a customer managed key whose policy has {}, or let cis-fix create its own topic (--notify, with --topic-kms-key for such a key)",
+                    key_statement()
+                )
+            },
         );
     }
     if metadata.state != "Enabled" {
         return broken(
             format!("whose state is {}", metadata.state),
-            "Enable the key.".to_string(),
+            "Enable the key".to_string(),
         );
     }
     let Some(policy) = &key.policy else {
@@ -185,7 +211,7 @@ fn check_key(
         context: &context,
         // A key policy's account principal delegates to IAM, which cannot grant anything to a
         // service principal.
-        account_principal_counts: false,
+        account_identity: AccountIdentity::NotCarried,
     };
     match policy::evaluate(policy, &request) {
         Ok(Verdict::Allowed) => Link::Proven,
@@ -193,7 +219,7 @@ fn check_key(
             format!(
                 "whose key policy denies {action} to CloudWatch Alarms in statement `{statement}`"
             ),
-            format!("Remove that Deny for {CLOUDWATCH}."),
+            format!("Remove that Deny for {CLOUDWATCH}"),
         ),
         Ok(Verdict::NotAllowed { action }) => broken(
             format!("whose key policy does not allow {CLOUDWATCH} {action}"),
@@ -219,7 +245,9 @@ pub(super) fn check_own_key(
 ) -> Option<Finding> {
     let partition = Arn::parse(topic_arn).map_or("aws", |a| a.partition);
     let subject = format!("--topic-kms-key {reference}, the key for cis-fix's topic {topic_arn}");
-    match check_key(region, account, partition, &subject, alarm_arn, reference) {
+    match check_key(
+        region, account, partition, &subject, alarm_arn, reference, true,
+    ) {
         Link::Proven => None,
         Link::Broken(f) | Link::Unproven(f) => Some(f),
     }
@@ -325,27 +353,43 @@ mod tests {
     }
 
     #[test]
-    fn unreadable_or_missing_key_facts_are_unproven_or_broken() {
+    fn unreadable_key_facts_are_unproven_naming_the_denied_read() {
         // Policy not read (kms:GetKeyPolicy denied): unproven, naming the permission.
         let r = with_key(region(Some(KEY), None), "CUSTOMER", None);
         let link = check(&r, ACCOUNT, TOPIC, ALARM);
-        assert_eq!(code(&link), "topic_delivery_unverified");
-        let Link::Unproven(f) = link else { panic!() };
+        let Link::Unproven(f) = link else {
+            panic!("{link:?}")
+        };
+        assert_eq!(f.code, "topic_delivery_unverified");
         assert!(f.message.contains("kms:GetKeyPolicy"), "{}", f.message);
-        // Key not described at all.
+        assert!(f.message.contains("drill"), "{}", f.message);
+        // Key not described (kms:DescribeKey denied: the inventory leaves it out): unproven,
+        // naming that permission, never "does not exist".
         let link = check(&region(Some(KEY), None), ACCOUNT, TOPIC, ALARM);
-        assert_eq!(code(&link), "topic_delivery_unverified");
-        // Key gone.
+        let Link::Unproven(f) = link else {
+            panic!("{link:?}")
+        };
+        assert_eq!(f.code, "topic_delivery_unverified");
+        assert!(f.message.contains("kms:DescribeKey"), "{}", f.message);
+        assert!(!f.message.contains("does not exist"), "{}", f.message);
+        assert!(f.message.contains("drill"), "{}", f.message);
+    }
+
+    #[test]
+    fn missing_or_disabled_keys_are_broken() {
+        // Key gone: DescribeKey answered NotFound.
         let mut r = region(Some(KEY), None);
         r.keys.push(KmsKey {
             reference: KEY.into(),
             metadata: None,
             policy: None,
         });
-        assert_eq!(
-            code(&check(&r, ACCOUNT, TOPIC, ALARM)),
-            "topic_key_denies_cloudwatch"
-        );
+        let link = check(&r, ACCOUNT, TOPIC, ALARM);
+        let Link::Broken(f) = link else {
+            panic!("{link:?}")
+        };
+        assert_eq!(f.code, "topic_key_denies_cloudwatch");
+        assert!(f.message.contains("does not exist"), "{}", f.message);
         // Disabled.
         let mut r = with_key(
             region(Some(KEY), None),
@@ -358,6 +402,28 @@ mod tests {
             code(&check(&r, ACCOUNT, TOPIC, ALARM)),
             "topic_key_denies_cloudwatch"
         );
+    }
+
+    #[test]
+    fn a_refused_own_key_names_its_code_in_one_sentence_line() {
+        let r = with_key(region(Some("alias/aws/sns"), None), "AWS", None);
+        let f = check_own_key(&r, ACCOUNT, TOPIC, ALARM, "alias/aws/sns").unwrap();
+        assert_eq!(f.code, "topic_key_denies_cloudwatch");
+        assert!(
+            f.message.starts_with("--topic-kms-key alias/aws/sns"),
+            "{}",
+            f.message
+        );
+        // The CLI appends "; nothing was planned or changed": no full stop before it.
+        assert!(
+            f.message.ends_with("(topic_key_denies_cloudwatch)"),
+            "{}",
+            f.message
+        );
+        assert!(f.message.contains(&key_statement()), "{}", f.message);
+        // It does not advise --topic-kms-key to the user who just passed it.
+        assert!(!f.message.contains("with --topic-kms-key"), "{}", f.message);
+        assert!(!f.message.contains('\n'));
     }
 
     #[test]
@@ -401,6 +467,42 @@ mod tests {
             f.message.contains("`Org`") && f.message.contains("drill"),
             "{}",
             f.message
+        );
+    }
+
+    #[test]
+    fn an_allow_for_the_account_alone_is_unproven_never_compliant_or_denied() {
+        for principal in [
+            format!(r#"{{"AWS": "{ACCOUNT}"}}"#),
+            format!(r#"{{"AWS": "arn:aws:iam::{ACCOUNT}:root"}}"#),
+        ] {
+            let policy = format!(
+                r#"{{"Statement": [{{"Sid": "AccountOnly", "Effect": "Allow", "Principal": {principal}, "Action": "sns:Publish", "Resource": "{TOPIC}"}}]}}"#
+            );
+            let link = check(&region(None, Some(&policy)), ACCOUNT, TOPIC, ALARM);
+            let Link::Unproven(f) = link else {
+                panic!("{link:?}")
+            };
+            assert_eq!(f.code, "topic_delivery_unverified");
+            assert!(
+                f.message.contains("`AccountOnly`") && f.message.contains("drill"),
+                "{}",
+                f.message
+            );
+            // It shows a statement that would prove delivery.
+            assert!(
+                f.message.contains(&topic_statement(TOPIC, ACCOUNT)),
+                "{}",
+                f.message
+            );
+        }
+        // Another account's root proves nothing for this one: a definite deny.
+        let other = format!(
+            r#"{{"Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::444455556666:root"}}, "Action": "sns:Publish", "Resource": "{TOPIC}"}}]}}"#
+        );
+        assert_eq!(
+            code(&check(&region(None, Some(&other)), ACCOUNT, TOPIC, ALARM)),
+            "topic_policy_denies_cloudwatch"
         );
     }
 

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::plan::{Plan, Status};
+use super::plan::{ControlReport, Plan, Status};
 use crate::inventory::Snapshot;
 
 /// One control the drill will fire.
@@ -29,9 +29,20 @@ pub struct Skipped {
 
 /// Splits the plan's controls into those a drill can fire and those it skips.
 pub fn targets(plan: &Plan, snapshot: &Snapshot) -> (Vec<DrillTarget>, Vec<Skipped>) {
+    targets_in(&plan.controls, snapshot)
+}
+
+/// [`targets`] for one account's controls (as an organization plan reports them), with that
+/// account's snapshot. A control whose chain lives in another account (a member relying on
+/// the organization trail) is skipped here: its alarm is drilled once, in the account that
+/// owns it.
+pub fn targets_in(
+    controls: &[ControlReport],
+    snapshot: &Snapshot,
+) -> (Vec<DrillTarget>, Vec<Skipped>) {
     let mut targets = Vec::new();
     let mut skipped = Vec::new();
-    for control in &plan.controls {
+    for control in controls {
         let chain = match (&control.chain, &control.delivery_unproven) {
             (Some(chain), _) if control.status == Status::Compliant => chain,
             (_, Some(chain)) => chain,
@@ -46,6 +57,13 @@ pub fn targets(plan: &Plan, snapshot: &Snapshot) -> (Vec<DrillTarget>, Vec<Skipp
                 continue;
             }
         };
+        if chain.account_id != snapshot.account_id {
+            skipped.push(Skipped {
+                control: control.id.clone(),
+                reason: elsewhere(&chain.account_id, &chain.alarm),
+            });
+            continue;
+        }
         let state = snapshot
             .region(&chain.region)
             .and_then(|r| r.alarms.iter().find(|a| a.name == chain.alarm))
@@ -70,6 +88,13 @@ pub fn targets(plan: &Plan, snapshot: &Snapshot) -> (Vec<DrillTarget>, Vec<Skipp
         });
     }
     (targets, skipped)
+}
+
+/// Why a control whose chain is another account's is not drilled in this one.
+pub fn elsewhere(owner: &str, alarm: &str) -> String {
+    format!(
+        "its chain is account {owner}'s (the organization trail's): alarm `{alarm}` is drilled once, in account {owner}"
+    )
 }
 
 fn status_word(status: Status) -> &'static str {
@@ -224,6 +249,19 @@ mod tests {
         assert_eq!(targets[0].topic_arn, ops);
         assert_eq!(skipped.len(), 1);
         assert_eq!(skipped[0].control, "4.1");
+
+        // A chain another account owns (a member relying on the organization trail) is
+        // drilled there, not here.
+        let mut controls = plan.controls.clone();
+        for c in &mut controls {
+            if let Some(chain) = c.chain.as_mut() {
+                chain.account_id = "999988887777".into();
+            }
+        }
+        let (targets, skipped) = super::targets_in(&controls, &s);
+        assert!(targets.is_empty());
+        let here = skipped.iter().find(|s| s.control == "4.6").unwrap();
+        assert_eq!(here.reason, super::elsewhere("999988887777", "failures"));
 
         // An alarm already in ALARM cannot be drilled: no state change, no action.
         s.regions.get_mut("us-east-1").unwrap().alarms[0].state = Some("ALARM".into());

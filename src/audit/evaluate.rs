@@ -287,6 +287,14 @@ pub(super) fn evaluate<'a>(
         for filter in on_group {
             let relation = parsed.relation(region, filter, control);
             if !relation.is_some_and(Relation::satisfies) {
+                // Ambiguous for this control whatever else the filter serves: the user may
+                // have meant it for this one too, and must hear why it does not count.
+                if relation == Some(Relation::Unverified) {
+                    if let Some(existing) = parsed.get(region, filter) {
+                        findings.push(ambiguous(filter, existing, control));
+                    }
+                    continue;
+                }
                 // A filter that serves another control is that control's, not a near miss.
                 let serves_another = benchmark.iter().any(|other| {
                     other.slug != control.slug
@@ -295,12 +303,6 @@ pub(super) fn evaluate<'a>(
                             .is_some_and(Relation::satisfies)
                 });
                 if serves_another && relation != Some(Relation::Weaker) {
-                    continue;
-                }
-                if relation == Some(Relation::Unverified) {
-                    if let Some(existing) = parsed.get(region, filter) {
-                        findings.push(ambiguous(filter, existing, control));
-                    }
                     continue;
                 }
                 if let Some(miss) = near_miss(filter, relation, control, parsed.get(region, filter))

@@ -110,6 +110,7 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
     if !input_errors.iter().any(|e| e.option == "--topic-arn") {
         input_errors.extend(options::check_topic_arn(options, snapshot));
     }
+    input_errors.extend(topic::check_topic_kms_key(options, snapshot));
 
     let mut actions = planner.actions;
     elsewhere::defer_to_owner(snapshot, &mut controls, &mut actions);

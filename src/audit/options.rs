@@ -202,8 +202,16 @@ pub fn mask_endpoint(protocol: &str, endpoint: &str) -> String {
                 .split_once("://")
                 .or_else(|| endpoint.strip_prefix("//").map(|rest| (protocol, rest)))
                 .unwrap_or(("https", endpoint));
-            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-            format!("{scheme}://{host}/****")
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            // `user:password@host`: credentials are as secret as a path token. Everything up
+            // to the last `@` is userinfo; what is left is shown only if it looks like a host
+            // (a password with a raw `/` would otherwise show its first half as the host).
+            let (userinfo, host) = match authority.rsplit_once('@') {
+                Some((_, host)) => ("****@", host),
+                None => ("", authority),
+            };
+            let host = if looks_like_host(host) { host } else { "****" };
+            format!("{scheme}://{userinfo}{host}/****")
         }
         "sms" => {
             let tail: String = endpoint
@@ -219,6 +227,20 @@ pub fn mask_endpoint(protocol: &str, endpoint: &str) -> String {
         // Queue and function ARNs identify resources, not people.
         _ => endpoint.to_string(),
     }
+}
+
+/// `host`, `host:port` or `[v6]:port`: nothing that could be part of a credential.
+fn looks_like_host(host: &str) -> bool {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) if !host.ends_with(']') => (name, Some(port)),
+        _ => (host, None),
+    };
+    let name_ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-.[]:".contains(c))
+        && (!name.contains(':') || name.starts_with('['));
+    name_ok && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// A `--notify` value as typed, its endpoint masked: `email:s****@example.com`, or a bare
@@ -416,6 +438,54 @@ mod tests {
         for bad in ["", "has space", "x.fifo", &"a".repeat(257)] {
             assert!(parse_topic_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn credentials_in_a_url_are_masked_with_its_path() {
+        for (endpoint, shown) in [
+            (
+                "https://user:PASS@hooks.example.com/T0/secret",
+                "https://****@hooks.example.com/****",
+            ),
+            (
+                "https://PASS@hooks.example.com",
+                "https://****@hooks.example.com/****",
+            ),
+            // An `@` in the password too: everything up to the last one is userinfo.
+            (
+                "https://user:P@SS@hooks.example.com:8443/x",
+                "https://****@hooks.example.com:8443/****",
+            ),
+            // A raw `/` in the password: no host can be told apart, so none is shown.
+            (
+                "https://user:PA/SS@hooks.example.com/x",
+                "https://****/****",
+            ),
+            ("https://[::1]:8080/PASS", "https://[::1]:8080/****"),
+            (
+                "https://hooks.example.com?token=PASS",
+                "https://hooks.example.com/****",
+            ),
+            (
+                "https://hooks.example.com#PASS",
+                "https://hooks.example.com/****",
+            ),
+        ] {
+            let masked = mask_endpoint("https", endpoint);
+            assert_eq!(masked, shown, "{endpoint}");
+            assert!(
+                !masked.contains("PASS") && !masked.contains("SS"),
+                "{masked}"
+            );
+        }
+        assert_eq!(
+            mask_notify("https:https://user:PASS@hooks.example.com/x"),
+            "https:https://****@hooks.example.com/****"
+        );
+        assert_eq!(
+            mask_notify("http://user:PASS@hooks.example.com/x"),
+            "http://****@hooks.example.com/****"
+        );
     }
 
     #[test]

@@ -9,15 +9,17 @@
 //! trail's chain is planned once, in that account, and the plan says how many accounts the
 //! action serves; nothing is planned in a member the organization's chain serves.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::plan::{
-    finding, Action, AfterApply, ControlReport, Plan, Status, TopicReuse, TrailReport,
+    finding, Action, AfterApply, Call, Chain, ControlReport, Plan, Status, TopicReuse, TrailReport,
 };
-use super::{audit, Options};
+use super::{audit, elsewhere, Options};
 use crate::catalog::Catalog;
-use crate::inventory::Snapshot;
+use crate::inventory::{LogGroupRef, Snapshot, Trail};
 
 /// Version of the organization plan's JSON (documented in the README). 2: as the plan's
 /// (`put_metric_filter` names its namespace `namespace`).
@@ -102,6 +104,226 @@ impl OrgPlan {
     }
 }
 
+/// An organization trail as its owner sees it, judged on its own: the owner's snapshot with
+/// only that trail, so that its verdicts and planned links are the organization chain's,
+/// never those of another trail of the owner that logs only the owner's events.
+struct OrgView {
+    owner: String,
+    trail_arn: String,
+    /// Where the trail's chain lives (the owner's account: CloudTrail delivers only to a log
+    /// group of the trail's own account).
+    log_group: Option<LogGroupRef>,
+    /// Why the trail cannot anchor a chain, as the owner reads it; `None` when it can.
+    unusable: Option<String>,
+    plan: Plan,
+}
+
+impl OrgView {
+    fn new(catalog: &Catalog, owner: &Snapshot, trail: &Trail, options: &Options) -> OrgView {
+        let mut alone = owner.clone();
+        alone.trails.retain(|t| t.arn == trail.arn);
+        let plan = audit(catalog, &alone, options);
+        let unusable = match plan.trails.iter().find(|t| t.arn == trail.arn) {
+            None => Some(format!(
+                "is not among the trails account {} lists",
+                owner.account_id
+            )),
+            Some(report) if !report.qualifies => Some(report.problems.join("; ")),
+            Some(_) => None,
+        };
+        OrgView {
+            owner: owner.account_id.clone(),
+            trail_arn: trail.arn.clone(),
+            log_group: trail
+                .log_group_arn
+                .as_deref()
+                .and_then(LogGroupRef::from_arn),
+            unusable,
+            plan,
+        }
+    }
+
+    fn is_on(&self, region: &str, log_group: &str) -> bool {
+        self.log_group
+            .as_ref()
+            .is_some_and(|lg| lg.region == region && lg.name == log_group)
+    }
+}
+
+/// What a member's deferred control comes to, once its organization trail's owner was read.
+enum Decision {
+    /// The owner was not read, or could not read what decides it: stays not auditable.
+    Undecided,
+    /// The organization trail's chain is whole.
+    Compliant(Option<Chain>),
+    /// The organization trail's chain is planned in its owner's account.
+    Relies(Option<AfterApply>),
+    /// The organization trail does not serve it (the reason reads as the end of
+    /// "organization trail X of account M …"): the member's own trails decide. `stuck` is the
+    /// organization chain's verdict when the trail qualifies but this plan cannot complete its
+    /// chain there: a member whose own trails cannot be made compliant either still relies on
+    /// it, and is told so, rather than told about its own trails alone.
+    Local { why: String, stuck: Option<Status> },
+}
+
+/// The log group an action of `account` writes to or watches: a filter's own, an alarm's
+/// through the filter of its metric (planned beside it, or existing).
+fn log_group_of(action: &Action, planned: &[Action], snapshot: &Snapshot) -> Option<String> {
+    match &action.call {
+        Call::PutMetricFilter { log_group_name, .. } => Some(log_group_name.clone()),
+        Call::PutMetricAlarm {
+            metric_name,
+            namespace,
+            ..
+        } => planned
+            .iter()
+            .filter(|a| a.region == action.region)
+            .find_map(|a| match &a.call {
+                Call::PutMetricFilter {
+                    log_group_name,
+                    metric_name: m,
+                    metric_namespace: n,
+                    ..
+                } if m == metric_name && n == namespace => Some(log_group_name.clone()),
+                _ => None,
+            })
+            .or_else(|| {
+                snapshot
+                    .region(&action.region)?
+                    .metric_filters
+                    .iter()
+                    .find(|f| &f.metric_name == metric_name && &f.metric_namespace == namespace)
+                    .map(|f| f.log_group.clone())
+            }),
+        _ => None,
+    }
+}
+
+/// Whether `actions` (of the view's owner) plan `control`'s links on the organization trail's
+/// log group.
+fn planned_on(view: &OrgView, control: &str, actions: &[Action], owner: &Snapshot) -> bool {
+    actions
+        .iter()
+        .filter(|a| a.control.as_deref() == Some(control))
+        .any(|a| log_group_of(a, actions, owner).is_some_and(|group| view.is_on(&a.region, &group)))
+}
+
+/// A member's control deferred to the organization trail: compliant only through that trail's
+/// own chain; relying on it when its missing links are planned on it; otherwise the member's
+/// own trails decide.
+fn decide(
+    view: Option<&OrgView>,
+    owner: Option<(&Snapshot, &Plan)>,
+    extra: &[Action],
+    control: &str,
+) -> Decision {
+    let (Some(view), Some((owner_snapshot, owner_plan))) = (view, owner) else {
+        return Decision::Undecided;
+    };
+    if let Some(why) = &view.unusable {
+        return Decision::Local {
+            why: why.clone(),
+            stuck: None,
+        };
+    }
+    let Some(on_trail) = view.plan.controls.iter().find(|c| c.id == control) else {
+        return Decision::Undecided;
+    };
+    match on_trail.status {
+        Status::NotAuditable => return Decision::Undecided,
+        Status::Compliant => return Decision::Compliant(on_trail.chain.clone()),
+        Status::NonCompliant | Status::Blocked => {}
+    }
+    let owners = owner_plan.controls.iter().find(|c| c.id == control);
+    if planned_on(view, control, &owner_plan.actions, owner_snapshot) {
+        return Decision::Relies(owners.and_then(|c| c.after_apply));
+    }
+    if planned_on(view, control, extra, owner_snapshot) {
+        return Decision::Relies(on_trail.after_apply);
+    }
+    if owner_plan
+        .actions
+        .iter()
+        .any(|a| a.control.as_deref() == Some(control))
+    {
+        return Decision::Local {
+            why: format!(
+                "has an incomplete chain for it, and the plan completes account {}'s chain on another log group, which the organization trail does not write to",
+                view.owner
+            ),
+            stuck: Some(on_trail.status),
+        };
+    }
+    let why = on_trail
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Decision::Local {
+        why: format!("has an incomplete chain for it that cis-fix cannot complete: {why}"),
+        stuck: Some(on_trail.status),
+    }
+}
+
+/// The organization trail's own planned links for `control`, when its owner's plan has none
+/// for it (the owner is compliant through another trail of its own, which logs only its own
+/// events), and the organization chain's plan would complete it; with the topic and subscriber
+/// they need.
+fn extra_for(view: &OrgView, owner_plan: &Plan, control: &str) -> Vec<Action> {
+    let Some(on_trail) = view.plan.controls.iter().find(|c| c.id == control) else {
+        return vec![];
+    };
+    let completes = matches!(
+        on_trail.after_apply,
+        Some(AfterApply::Compliant | AfterApply::AwaitsConfirmation)
+    );
+    let owner_plans_it = owner_plan
+        .actions
+        .iter()
+        .any(|a| a.control.as_deref() == Some(control));
+    if !completes || owner_plans_it || !matches!(on_trail.status, Status::NonCompliant) {
+        return vec![];
+    }
+    let own: Vec<&Action> = view
+        .plan
+        .actions
+        .iter()
+        .filter(|a| a.control.as_deref() == Some(control))
+        .collect();
+    let notified: Vec<&String> = own
+        .iter()
+        .filter_map(|a| match &a.call {
+            Call::PutMetricAlarm { alarm_actions, .. } => Some(alarm_actions),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    view.plan
+        .actions
+        .iter()
+        .filter(|a| match (&a.control, &a.call) {
+            (Some(c), _) => c == control,
+            (None, Call::CreateTopic { topic_arn, .. } | Call::Subscribe { topic_arn, .. }) => {
+                notified.contains(&topic_arn)
+            }
+            (None, _) => false,
+        })
+        .cloned()
+        .collect()
+}
+
+/// The member's own audit, with the organization trail known not to serve: its controls and
+/// actions as for an account without an organization trail. The trail stays listed (without
+/// its log group, which only its owner could use), so that it is not "no trail at all".
+fn local_plan(catalog: &Catalog, snapshot: &Snapshot, trail_arn: &str, options: &Options) -> Plan {
+    let mut alone = snapshot.clone();
+    for t in alone.trails.iter_mut().filter(|t| t.arn == trail_arn) {
+        t.log_group_arn = None;
+    }
+    audit(catalog, &alone, options)
+}
+
 /// Audits every account read, resolving organization trails across them.
 pub fn audit_org(
     catalog: &Catalog,
@@ -122,116 +344,266 @@ pub fn audit_org(
             (read, plan)
         })
         .collect();
-    let plan_of = |account: &str| {
-        plans
-            .iter()
-            .find(|(r, _)| r.account_id == account)
-            .and_then(|(_, p)| p.as_ref())
-    };
+    let readable: BTreeMap<&str, (&Snapshot, &Plan)> = plans
+        .iter()
+        .filter_map(|(r, p)| match (&r.snapshot, p) {
+            (Ok(s), Some(p)) => Some((r.account_id.as_str(), (s, p))),
+            _ => None,
+        })
+        .collect();
+    let owner_of = |account: &str| readable.get(account).copied();
+    // Each organization trail judged once, in its owner's account, never per member.
+    let mut views: Vec<OrgView> = Vec::new();
+    for (read, _) in &plans {
+        let Some(trail) = read
+            .snapshot
+            .as_ref()
+            .ok()
+            .and_then(elsewhere::organization_trail)
+        else {
+            continue;
+        };
+        let Some((owner, _)) = trail.owner().and_then(owner_of) else {
+            continue;
+        };
+        if !views.iter().any(|v| v.trail_arn == trail.arn) {
+            views.push(OrgView::new(catalog, owner, trail, options));
+        }
+    }
+    let view_of = |trail: &Trail| views.iter().find(|v| v.trail_arn == trail.arn);
+
+    // Every member's deferred controls decided; the organization chain's own links planned in
+    // its owner's account when the owner's plan has none for a control members rely on.
+    // Keyed maps: a thousand members must not make this quadratic.
+    let mut extra: BTreeMap<String, Vec<Action>> = BTreeMap::new();
+    let mut extra_done: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut decisions: BTreeMap<(String, String), Decision> = BTreeMap::new();
+    for (read, plan) in &plans {
+        let (Ok(snapshot), Some(plan)) = (&read.snapshot, plan) else {
+            continue;
+        };
+        let Some(trail) = elsewhere::organization_trail(snapshot) else {
+            continue;
+        };
+        let view = view_of(trail);
+        let owner = trail.owner().and_then(owner_of);
+        for control in plan.controls.iter().filter(|c| deferred(c)) {
+            if let (Some(view), Some((_, owner_plan))) = (view, owner) {
+                // Once per organization trail and control, whatever the number of members.
+                if extra_done.insert((view.trail_arn.clone(), control.id.clone())) {
+                    let planned = extra.entry(view.owner.clone()).or_default();
+                    for action in extra_for(view, owner_plan, &control.id) {
+                        let known = owner_plan
+                            .actions
+                            .iter()
+                            .chain(planned.iter())
+                            .any(|a| a.call == action.call);
+                        if !known {
+                            planned.push(action);
+                        }
+                    }
+                }
+            }
+            let owner_extra = trail
+                .owner()
+                .and_then(|o| extra.get(o))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let decision = decide(view, owner, owner_extra, &control.id);
+            decisions.insert((read.account_id.clone(), control.id.clone()), decision);
+        }
+    }
+    let decision_of =
+        |account: &str, control: &str| decisions.get(&(account.to_string(), control.to_string()));
 
     let mut accounts = Vec::new();
     let mut actions: Vec<OrgAction> = Vec::new();
     for (read, plan) in &plans {
         let (Ok(snapshot), Some(plan)) = (&read.snapshot, plan) else {
-            let error = read.snapshot.as_ref().err().cloned();
-            accounts.push(AccountReport {
-                account_id: read.account_id.clone(),
-                name: read.name.clone(),
-                status: AccountStatus::NotAuditable,
-                error: error.clone(),
-                notifications: None,
-                trails: vec![],
-                controls: catalog
-                    .controls
-                    .iter()
-                    .map(|c| ControlReport {
-                        id: c.id.clone(),
-                        slug: c.slug.clone(),
-                        title: c.title.clone(),
-                        level: c.level,
-                        status: Status::NotAuditable,
-                        findings: vec![finding(
-                            "not_auditable",
-                            format!(
-                                "account {} could not be read: {}",
-                                read.account_id,
-                                error.as_deref().unwrap_or("unknown error")
-                            ),
-                        )],
-                        chain: None,
-                        delivery_unproven: None,
-                        after_apply: Some(AfterApply::NonCompliant),
-                    })
-                    .collect(),
-            });
+            accounts.push(unreadable(catalog, read));
             continue;
         };
+        let account = read.account_id.as_str();
+        let trail = elsewhere::organization_trail(snapshot);
         let mut controls = plan.controls.clone();
-        // A control deferred to the organization trail's owner takes the owner's verdict.
-        let owner = snapshot
-            .trails
-            .iter()
-            .find(|t| t.is_organization_trail && t.details_hidden)
-            .and_then(|t| t.owner().map(str::to_string));
-        if let Some(owner) = &owner {
-            for control in controls
-                .iter_mut()
-                .filter(|c| c.status == Status::NotAuditable && snapshot.unreadable.is_empty())
-            {
-                resolve(control, owner, plan_of(owner), read.account_id.as_str());
+        let mut own_actions = plan.actions.clone();
+        let mut notifications = plan.notifications.clone();
+        let mut local: Vec<String> = Vec::new();
+        let mut local_plan_of: Option<Plan> = None;
+        for control in controls.iter_mut().filter(|c| deferred(c)) {
+            let owner = trail.and_then(Trail::owner).unwrap_or_default();
+            match decision_of(account, &control.id) {
+                None | Some(Decision::Undecided) => {}
+                Some(Decision::Compliant(chain)) => {
+                    control.status = Status::Compliant;
+                    control.findings.clear();
+                    control.chain = chain.clone();
+                    control.after_apply = None;
+                }
+                Some(Decision::Relies(after_apply)) => {
+                    control.status = Status::NonCompliant;
+                    control.after_apply = *after_apply;
+                    control.findings = vec![finding(
+                        RELIES,
+                        format!(
+                            "account {account} relies on the organization trail of account {owner}, whose chain for this control is incomplete; it is fixed in account {owner}, once for every member"
+                        ),
+                    )];
+                }
+                Some(Decision::Local { why, stuck }) => {
+                    let Some(t) = trail else { continue };
+                    let own = local_plan_of
+                        .get_or_insert_with(|| local_plan(catalog, snapshot, &t.arn, options));
+                    let Some(mine) = own.controls.iter().find(|c| c.id == control.id) else {
+                        continue;
+                    };
+                    let completes = mine.status == Status::Compliant
+                        || matches!(
+                            mine.after_apply,
+                            Some(AfterApply::Compliant | AfterApply::AwaitsConfirmation)
+                        );
+                    if let (Some(status), false) = (stuck, completes) {
+                        // Its own trails cannot help: the organization chain is still the way,
+                        // and what blocks it is in the owner's account.
+                        control.status = *status;
+                        control.after_apply = Some(AfterApply::NonCompliant);
+                        control.findings = vec![finding(
+                            RELIES,
+                            format!(
+                                "account {account} relies on the organization trail `{}` of account {owner}, which {why}; fix it in account {owner}",
+                                t.name
+                            ),
+                        )];
+                        continue;
+                    }
+                    *control = mine.clone();
+                    // The organization trail is said once, with why it does not serve.
+                    let about = format!("trail `{}` ", t.name);
+                    control.findings.retain(|f| {
+                        !(f.code == "trail_not_qualifying" && f.message.starts_with(&about))
+                    });
+                    control.findings.insert(
+                        0,
+                        finding(
+                            "organization_trail_does_not_serve",
+                            format!(
+                                "organization trail `{}` of account {owner} {why}: it cannot serve this control, so this account's own trails decide it",
+                                t.name
+                            ),
+                        ),
+                    );
+                    local.push(control.id.clone());
+                }
             }
         }
-        accounts.push(AccountReport {
-            account_id: read.account_id.clone(),
-            name: read.name.clone(),
-            status: AccountStatus::Audited,
-            error: None,
-            notifications: plan.notifications.clone(),
-            trails: plan.trails.clone(),
-            controls,
+        if let Some(own) = &local_plan_of {
+            // What the member's own trails need for the controls they decide.
+            let planned: Vec<Action> = own
+                .actions
+                .iter()
+                .filter(|a| a.control.as_ref().is_some_and(|c| local.contains(c)))
+                .cloned()
+                .collect();
+            if !planned.is_empty() {
+                own_actions.extend(planned);
+                own_actions.extend(own.actions.iter().filter(|a| a.control.is_none()).cloned());
+                notifications = own.notifications.clone();
+            }
+        }
+        // The organization chain's links planned here for the members that rely on it.
+        own_actions.extend(extra.get(account).into_iter().flatten().cloned());
+        let mut seen: Vec<Call> = Vec::new();
+        own_actions.retain(|a| {
+            let fresh = !seen.contains(&a.call);
+            seen.push(a.call.clone());
+            fresh
         });
-        for action in &plan.actions {
+        // Stable: within a kind, actions keep their order; an alarm never precedes its topic.
+        own_actions.sort_by_key(|a| a.call.rank());
+        for action in &own_actions {
+            // An action serves its own account when that account's control is not compliant.
+            let serves_self = action.control.as_ref().is_none_or(|c| {
+                controls
+                    .iter()
+                    .any(|r| &r.id == c && r.status != Status::Compliant)
+            });
             actions.push(OrgAction {
-                account_id: read.account_id.clone(),
-                fixes: vec![read.account_id.clone()],
+                account_id: account.to_string(),
+                fixes: if serves_self {
+                    vec![account.to_string()]
+                } else {
+                    vec![]
+                },
                 action: action.clone(),
             });
         }
+        accounts.push(AccountReport {
+            account_id: account.to_string(),
+            name: read.name.clone(),
+            status: AccountStatus::Audited,
+            error: None,
+            notifications,
+            trails: plan.trails.clone(),
+            controls,
+        });
     }
-    // Each fix to an organization trail's chain serves the members that rely on it too.
+    // A fix to an organization trail's chain serves the members that rely on that chain: only
+    // an action on that trail's own log group, never one on another trail of its owner.
+    let mut relying: BTreeMap<(&str, &str), Vec<(&str, &OrgView)>> = BTreeMap::new();
+    for ((member, control), decision) in &decisions {
+        let view = readable
+            .get(member.as_str())
+            .and_then(|(s, _)| elsewhere::organization_trail(s))
+            .and_then(view_of);
+        if let (Decision::Relies(_), Some(view)) = (decision, view) {
+            relying
+                .entry((view.owner.as_str(), control.as_str()))
+                .or_default()
+                .push((member.as_str(), view));
+        }
+    }
+    let planned_by: BTreeMap<String, Vec<Action>> =
+        actions_by_account_of(&actions).into_iter().collect();
     for action in &mut actions {
-        let Some(control) = action.action.control.clone() else {
+        let Some(control) = action.action.control.as_deref() else {
             continue;
         };
-        for report in &accounts {
-            let relies = report.account_id != action.account_id
-                && report.controls.iter().any(|c| {
-                    c.id == control
-                        && c.status != Status::Compliant
-                        && c.findings.iter().any(|f| {
-                            f.code == "organization_chain_incomplete"
-                                && f.message.contains(&action.account_id)
-                        })
-                });
-            if relies {
-                action.fixes.push(report.account_id.clone());
+        let Some(members) = relying.get(&(action.account_id.as_str(), control)) else {
+            continue;
+        };
+        let (Some((owner_snapshot, _)), Some(planned)) = (
+            owner_of(&action.account_id),
+            planned_by.get(&action.account_id),
+        ) else {
+            continue;
+        };
+        let Some(group) = log_group_of(&action.action, planned, owner_snapshot) else {
+            continue;
+        };
+        for (member, view) in members {
+            if view.is_on(&action.action.region, &group)
+                && !action.fixes.iter().any(|f| f == member)
+            {
+                action.fixes.push(member.to_string());
             }
         }
     }
     // A topic or subscriber serves every account its account's alarms serve.
-    let served: Vec<(String, Vec<String>)> = actions
-        .iter()
-        .filter(|a| a.action.control.is_some())
-        .map(|a| (a.account_id.clone(), a.fixes.clone()))
-        .collect();
+    let mut served: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for a in actions.iter().filter(|a| a.action.control.is_some()) {
+        served
+            .entry(a.account_id.clone())
+            .or_default()
+            .extend(a.fixes.iter().cloned());
+    }
     for action in actions.iter_mut().filter(|a| a.action.control.is_none()) {
-        for (account, fixes) in &served {
-            if *account == action.account_id {
-                for fixed in fixes {
-                    if !action.fixes.contains(fixed) {
-                        action.fixes.push(fixed.clone());
-                    }
-                }
+        let Some(fixes) = served.get(&action.account_id) else {
+            continue;
+        };
+        let mut known: BTreeSet<String> = action.fixes.iter().cloned().collect();
+        for fixed in fixes {
+            if known.insert(fixed.clone()) {
+                action.fixes.push(fixed.clone());
             }
         }
     }
@@ -247,37 +619,65 @@ pub fn audit_org(
     }
 }
 
-/// A member's control that only the organization trail could satisfy: compliant when the
-/// owner's chain for it is, otherwise not compliant with the owner's fix to come.
-fn resolve(control: &mut ControlReport, owner: &str, owner_plan: Option<&Plan>, member: &str) {
-    let Some(owner_control) =
-        owner_plan.and_then(|p| p.controls.iter().find(|c| c.id == control.id))
-    else {
-        // The owner was not read: stays not auditable, as the single-account audit said.
-        return;
-    };
-    match owner_control.status {
-        Status::Compliant => {
-            control.status = Status::Compliant;
-            control.findings.clear();
-            control.chain = owner_control.chain.clone().map(|mut chain| {
-                chain.account_id = owner.to_string();
-                chain
-            });
-            control.after_apply = None;
-        }
-        Status::NotAuditable => {}
-        _ => {
-            control.status = Status::NonCompliant;
-            control.after_apply = owner_control.after_apply;
-            control.findings = vec![finding(
-                "organization_chain_incomplete",
-                format!(
-                    "account {member} relies on the organization trail of account {owner}, whose chain for this control is incomplete; it is fixed in account {owner}, once for every member"
-                ),
-            )];
+/// The finding of a member whose control the organization chain's planned fix will serve.
+const RELIES: &str = "organization_chain_incomplete";
+
+/// A control the member's own audit left to the organization trail's owner.
+fn deferred(control: &ControlReport) -> bool {
+    control.status == Status::NotAuditable
+        && control
+            .findings
+            .first()
+            .is_some_and(|f| f.code == elsewhere::DEFERRED)
+}
+
+/// An account that could not be read: every control not auditable, with why.
+fn unreadable(catalog: &Catalog, read: &AccountRead) -> AccountReport {
+    let error = read.snapshot.as_ref().err().cloned();
+    AccountReport {
+        account_id: read.account_id.clone(),
+        name: read.name.clone(),
+        status: AccountStatus::NotAuditable,
+        error: error.clone(),
+        notifications: None,
+        trails: vec![],
+        controls: catalog
+            .controls
+            .iter()
+            .map(|c| ControlReport {
+                id: c.id.clone(),
+                slug: c.slug.clone(),
+                title: c.title.clone(),
+                level: c.level,
+                status: Status::NotAuditable,
+                findings: vec![finding(
+                    "not_auditable",
+                    format!(
+                        "account {} could not be read: {}",
+                        read.account_id,
+                        error.as_deref().unwrap_or("unknown error")
+                    ),
+                )],
+                chain: None,
+                delivery_unproven: None,
+                after_apply: Some(AfterApply::NonCompliant),
+            })
+            .collect(),
+    }
+}
+
+fn actions_by_account_of(actions: &[OrgAction]) -> Vec<(String, Vec<Action>)> {
+    let mut groups: Vec<(String, Vec<Action>)> = Vec::new();
+    for a in actions {
+        match groups
+            .iter_mut()
+            .find(|(account, _)| *account == a.account_id)
+        {
+            Some((_, actions)) => actions.push(a.action.clone()),
+            None => groups.push((a.account_id.clone(), vec![a.action.clone()])),
         }
     }
+    groups
 }
 
 fn summarise(accounts: &[AccountReport], actions: &[OrgAction]) -> OrgSummary {
@@ -310,15 +710,356 @@ fn summarise(accounts: &[AccountReport], actions: &[OrgAction]) -> OrgSummary {
 /// The plan's actions grouped by account, in plan order, for applying with each account's
 /// own session.
 pub fn actions_by_account(plan: &OrgPlan) -> Vec<(String, Vec<Action>)> {
-    let mut groups: Vec<(String, Vec<Action>)> = Vec::new();
-    for a in &plan.actions {
-        match groups
-            .iter_mut()
-            .find(|(account, _)| *account == a.account_id)
-        {
-            Some((_, actions)) => actions.push(a.action.clone()),
-            None => groups.push((a.account_id.clone(), vec![a.action.clone()])),
+    actions_by_account_of(&plan.actions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::tests::{alarm, catalog, filter, subscription, REGION};
+    use crate::inventory::{RegionSnapshot, Topic, TopicDelivery};
+
+    const MANAGEMENT: &str = "999988887777";
+    const MEMBER: &str = "111111111111";
+    const ORG_GROUP: &str = "aws-controltower/CloudTrailLogs";
+    const LOCAL_GROUP: &str = "local-logs";
+    const FAILURES: &str =
+        r#"{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }"#;
+
+    fn org_trail(hidden: bool, logging: bool, log_group: bool) -> Trail {
+        Trail {
+            name: "org".into(),
+            arn: format!("arn:aws:cloudtrail:{REGION}:{MANAGEMENT}:trail/org"),
+            home_region: REGION.into(),
+            is_multi_region: true,
+            is_logging: logging && !hidden,
+            log_group_arn: log_group
+                .then(|| format!("arn:aws:logs:{REGION}:{MANAGEMENT}:log-group:{ORG_GROUP}:*")),
+            is_organization_trail: true,
+            details_hidden: hidden,
+            ..Default::default()
         }
     }
-    groups
+
+    fn local_trail(account: &str, group: &str) -> Trail {
+        Trail {
+            name: "local".into(),
+            arn: format!("arn:aws:cloudtrail:{REGION}:{account}:trail/local"),
+            home_region: REGION.into(),
+            is_multi_region: true,
+            is_logging: true,
+            log_group_arn: Some(format!(
+                "arn:aws:logs:{REGION}:{account}:log-group:{group}:*"
+            )),
+            ..Default::default()
+        }
+    }
+
+    fn snapshot(account: &str, trails: Vec<Trail>) -> Snapshot {
+        let mut s = Snapshot {
+            account_id: account.into(),
+            region: REGION.into(),
+            trails,
+            ..Default::default()
+        };
+        s.regions.insert(REGION.into(), RegionSnapshot::default());
+        s
+    }
+
+    /// 4.6 whole on `group`: filter → alarm → topic with a confirmed subscription.
+    fn chain_46(s: &mut Snapshot, group: &str) {
+        let topic = format!("arn:aws:sns:{REGION}:{}:ops", s.account_id);
+        let queue = format!("arn:aws:sqs:{REGION}:{}:alerts", s.account_id);
+        let Some(r) = s.regions.get_mut(REGION) else {
+            panic!("no region")
+        };
+        r.metric_filters
+            .push(filter(group, "failures", FAILURES, "Failures"));
+        r.alarms.push(alarm("failures", "Failures", Some(&topic)));
+        r.subscriptions
+            .push(subscription(&topic, "sqs", &queue, true));
+        r.topics.push(Topic {
+            arn: topic,
+            exists: true,
+            delivery: Some(TopicDelivery::default()),
+            ..Default::default()
+        });
+    }
+
+    fn notify() -> Options {
+        Options {
+            notify: vec!["email:security@example.com".parse().unwrap()],
+            ..Options::default()
+        }
+    }
+
+    fn org(management: Snapshot, members: Vec<Snapshot>, ids: &[&str]) -> OrgPlan {
+        let mut reads = vec![AccountRead {
+            account_id: MANAGEMENT.into(),
+            name: "management".into(),
+            snapshot: Ok(management),
+        }];
+        reads.extend(members.into_iter().map(|s| AccountRead {
+            account_id: s.account_id.clone(),
+            name: String::new(),
+            snapshot: Ok(s),
+        }));
+        audit_org(&catalog(ids), MANAGEMENT, REGION, &reads, &notify())
+    }
+
+    fn control<'a>(plan: &'a OrgPlan, account: &str, id: &str) -> &'a ControlReport {
+        plan.accounts
+            .iter()
+            .find(|a| a.account_id == account)
+            .and_then(|a| a.controls.iter().find(|c| c.id == id))
+            .unwrap()
+    }
+
+    fn codes(report: &ControlReport) -> Vec<&str> {
+        report.findings.iter().map(|f| f.code.as_str()).collect()
+    }
+
+    /// The audit's reproduction: the management account's 4.6 chain runs on a local trail,
+    /// which logs only the management account's events; the organization trail is not
+    /// logging, or has no log group. The member must not be compliant through it.
+    #[test]
+    fn a_member_is_never_compliant_through_the_owners_local_trail() {
+        for (logging, log_group) in [(false, true), (true, false)] {
+            let mut management = snapshot(
+                MANAGEMENT,
+                vec![
+                    local_trail(MANAGEMENT, LOCAL_GROUP),
+                    org_trail(false, logging, log_group),
+                ],
+            );
+            chain_46(&mut management, LOCAL_GROUP);
+            let member = snapshot(MEMBER, vec![org_trail(true, logging, log_group)]);
+            let plan = org(management, vec![member], &["4.6"]);
+            let case = format!("logging {logging}, log group {log_group}");
+            assert_eq!(
+                control(&plan, MANAGEMENT, "4.6").status,
+                Status::Compliant,
+                "{case}"
+            );
+            let report = control(&plan, MEMBER, "4.6");
+            assert_ne!(report.status, Status::Compliant, "{case}: {report:#?}");
+            assert!(report.chain.is_none(), "{case}");
+            assert_eq!(report.after_apply, Some(AfterApply::NonCompliant), "{case}");
+            assert!(!plan.is_compliant());
+            // Nothing is planned that would claim to fix the member.
+            assert!(
+                plan.actions
+                    .iter()
+                    .all(|a| !a.fixes.contains(&MEMBER.into())),
+                "{case}: {:#?}",
+                plan.actions
+            );
+            if logging {
+                // Without a log group the member never deferred: its own trails decided.
+                assert!(!codes(report).contains(&RELIES), "{case}");
+            } else {
+                assert_eq!(
+                    codes(report).first(),
+                    Some(&"organization_trail_does_not_serve"),
+                    "{case}"
+                );
+                assert!(report.findings[0].message.contains("not logging"), "{case}");
+            }
+        }
+    }
+
+    /// The organization trail qualifies but has no chain for 4.6, while the management
+    /// account's local trail has one: the organization chain is planned in the management
+    /// account, for the member only.
+    #[test]
+    fn the_organization_chain_is_planned_even_when_the_owner_is_compliant_elsewhere() {
+        let mut management = snapshot(
+            MANAGEMENT,
+            vec![
+                local_trail(MANAGEMENT, LOCAL_GROUP),
+                org_trail(false, true, true),
+            ],
+        );
+        chain_46(&mut management, LOCAL_GROUP);
+        let member = snapshot(MEMBER, vec![org_trail(true, true, true)]);
+        let plan = org(management, vec![member], &["4.6"]);
+        assert_eq!(control(&plan, MANAGEMENT, "4.6").status, Status::Compliant);
+        let report = control(&plan, MEMBER, "4.6");
+        assert_eq!(report.status, Status::NonCompliant);
+        assert_eq!(codes(report), [RELIES]);
+        assert_eq!(report.after_apply, Some(AfterApply::AwaitsConfirmation));
+        let filter = plan
+            .actions
+            .iter()
+            .find(|a| a.action.call.name() == "put_metric_filter")
+            .unwrap();
+        let Call::PutMetricFilter { log_group_name, .. } = &filter.action.call else {
+            panic!()
+        };
+        assert_eq!(log_group_name, ORG_GROUP);
+        // The management account is compliant already: the fix is the member's alone.
+        assert_eq!(filter.fixes, [MEMBER]);
+        assert!(plan.actions.iter().all(|a| a.account_id == MANAGEMENT));
+        let alarm = plan
+            .actions
+            .iter()
+            .find(|a| a.action.call.name() == "put_metric_alarm")
+            .unwrap();
+        assert_eq!(alarm.fixes, [MEMBER]);
+    }
+
+    /// Both of the owner's trails whole for 4.6: the member's chain is the organization
+    /// trail's, in the owner's account.
+    #[test]
+    fn the_member_inherits_the_organization_trails_chain() {
+        let mut management = snapshot(
+            MANAGEMENT,
+            vec![
+                local_trail(MANAGEMENT, LOCAL_GROUP),
+                org_trail(false, true, true),
+            ],
+        );
+        chain_46(&mut management, ORG_GROUP);
+        let member = snapshot(MEMBER, vec![org_trail(true, true, true)]);
+        let plan = org(management, vec![member], &["4.6"]);
+        let report = control(&plan, MEMBER, "4.6");
+        assert_eq!(report.status, Status::Compliant);
+        let chain = report.chain.as_ref().unwrap();
+        assert_eq!(
+            (
+                chain.account_id.as_str(),
+                chain.trail.as_str(),
+                chain.log_group.as_str()
+            ),
+            (MANAGEMENT, "org", ORG_GROUP)
+        );
+        assert!(plan.actions.is_empty(), "{:#?}", plan.actions);
+    }
+
+    /// The owner's plan completes its chain on its local trail's log group (a partial chain
+    /// is there): that fix serves the owner, not the members, whose own trails decide.
+    #[test]
+    fn a_fix_on_another_log_group_of_the_owner_fixes_no_member() {
+        let mut management = snapshot(
+            MANAGEMENT,
+            vec![
+                local_trail(MANAGEMENT, LOCAL_GROUP),
+                org_trail(false, true, true),
+            ],
+        );
+        if let Some(r) = management.regions.get_mut(REGION) {
+            // A covering filter with no alarm yet: the plan completes this chain.
+            r.metric_filters
+                .push(filter(LOCAL_GROUP, "failures", FAILURES, "Failures"));
+        }
+        let member = snapshot(
+            MEMBER,
+            vec![
+                org_trail(true, true, true),
+                local_trail(MEMBER, "member-logs"),
+            ],
+        );
+        let plan = org(management, vec![member], &["4.6"]);
+        let owner_actions: Vec<&OrgAction> = plan
+            .actions
+            .iter()
+            .filter(|a| a.account_id == MANAGEMENT && a.action.control.is_some())
+            .collect();
+        assert!(!owner_actions.is_empty());
+        for a in &owner_actions {
+            assert_eq!(a.fixes, [MANAGEMENT], "{a:#?}");
+        }
+        let report = control(&plan, MEMBER, "4.6");
+        assert_eq!(report.status, Status::NonCompliant, "{report:#?}");
+        assert_eq!(codes(report)[0], "organization_trail_does_not_serve");
+        assert!(
+            !codes(report).contains(&"trail_not_qualifying"),
+            "{report:#?}"
+        );
+        // The member's own trail is planned, in the member, for the member.
+        let mine: Vec<&OrgAction> = plan
+            .actions
+            .iter()
+            .filter(|a| a.account_id == MEMBER)
+            .collect();
+        assert!(
+            mine.iter()
+                .any(|a| matches!(&a.action.call, Call::PutMetricFilter { log_group_name, .. } if log_group_name == "member-logs")),
+            "{mine:#?}"
+        );
+        assert!(mine.iter().all(|a| a.fixes == [MEMBER]));
+    }
+
+    /// The organization trail's owner was not read: the member's deferred control stays not
+    /// auditable, naming the owner.
+    #[test]
+    fn without_the_owner_the_member_stays_not_auditable() {
+        let member = snapshot(MEMBER, vec![org_trail(true, true, true)]);
+        let reads = vec![AccountRead {
+            account_id: MEMBER.into(),
+            name: String::new(),
+            snapshot: Ok(member),
+        }];
+        let plan = audit_org(&catalog(&["4.6"]), MEMBER, REGION, &reads, &notify());
+        let report = control(&plan, MEMBER, "4.6");
+        assert_eq!(report.status, Status::NotAuditable);
+        assert!(report.findings[0].message.contains(MANAGEMENT));
+        assert!(plan.actions.is_empty());
+    }
+
+    /// Many members behind one organization trail: each fix to its chain says it fixes all of
+    /// them, once, and nothing is planned in any member.
+    #[test]
+    fn one_fix_serves_every_member() {
+        let management = snapshot(MANAGEMENT, vec![org_trail(false, true, true)]);
+        let members: Vec<Snapshot> = (0..200u64)
+            .map(|i| {
+                snapshot(
+                    &format!("{:012}", 100_000_000_000 + i),
+                    vec![org_trail(true, true, true)],
+                )
+            })
+            .collect();
+        let plan = org(management, members, &["4.1", "4.6"]);
+        assert!(!plan.actions.is_empty());
+        for a in &plan.actions {
+            assert_eq!(a.account_id, MANAGEMENT);
+            assert_eq!(a.fixes.len(), 201, "{:?}", a.action.call.name());
+            assert_eq!(a.fixes[0], MANAGEMENT);
+        }
+    }
+
+    /// The organization chain cannot be completed by this plan (no topic, no `--notify`) and
+    /// the member has no trail of its own: it still relies on the organization trail, with the
+    /// owner's verdict, and is told to fix it there.
+    #[test]
+    fn a_member_without_trails_of_its_own_shares_a_stuck_organization_chain() {
+        let management = snapshot(MANAGEMENT, vec![org_trail(false, true, true)]);
+        let member = snapshot(MEMBER, vec![org_trail(true, true, true)]);
+        let reads = [(MANAGEMENT, management), (MEMBER, member)]
+            .into_iter()
+            .map(|(id, s)| AccountRead {
+                account_id: id.into(),
+                name: String::new(),
+                snapshot: Ok(s),
+            })
+            .collect::<Vec<_>>();
+        let plan = audit_org(
+            &catalog(&["4.6"]),
+            MANAGEMENT,
+            REGION,
+            &reads,
+            &Options::default(),
+        );
+        let owners = control(&plan, MANAGEMENT, "4.6");
+        let report = control(&plan, MEMBER, "4.6");
+        assert_ne!(owners.status, Status::Compliant);
+        assert_eq!(report.status, owners.status);
+        assert_eq!(codes(report), [RELIES]);
+        assert!(report.findings[0]
+            .message
+            .contains(&format!("fix it in account {MANAGEMENT}")));
+        assert_eq!(report.after_apply, Some(AfterApply::NonCompliant));
+        assert!(plan.actions.is_empty(), "{:#?}", plan.actions);
+    }
 }

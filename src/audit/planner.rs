@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::delivery::{self, Link};
 use super::evaluate::Parsed;
+use super::firing::{self, Firing};
 use super::options::Options;
 use super::plan::{finding, Action, AfterApply, Call, Change, Finding, InputError, Mode};
 use super::trails::Target;
@@ -161,14 +162,33 @@ impl Planner<'_> {
             Link::Unproven(why) => findings.push(why),
         }
 
-        // The filter: reuse a covering one, or create (or correct) cis-fix's own.
-        let (filter_name, metric_name, metric_namespace, owned_filter) = match existing_filter {
+        // The filter: reuse a covering one whose metric cis-fix's alarm can fire on, or
+        // create (or correct, when it drifted) cis-fix's own. A user's filter that publishes
+        // 0 or `$.field` would leave cis-fix's alarm as unfireable as the user's.
+        let own_slug = |f: &MetricFilter| {
+            ownership::owned_filter_slug(self.account, &region, &f.log_group, &f.name)
+                .map(|slug| slug.to_string())
+        };
+        // cis-fix's own filter for the control, where it exists, is corrected rather than
+        // passed over: its drift is listed, and the alarm stays on it.
+        let own_name =
+            ownership::filter_name(self.account, &region, &target.log_group.name, &control.slug);
+        let own_exists = target
+            .region
+            .metric_filters
+            .iter()
+            .any(|f| f.log_group == target.log_group.name && f.name == own_name);
+        let reusable = existing_filter.filter(|f| {
+            !own_exists
+                && own_slug(f).is_none_or(|slug| slug != control.slug)
+                && firing::check(f, &own_alarm_settings(control)) == Firing::Fires
+        });
+        let (filter_name, metric_name, metric_namespace, owned_filter) = match reusable {
             Some(f) => (
                 f.name.clone(),
                 f.metric_name.clone(),
                 f.metric_namespace.clone(),
-                ownership::owned_filter_slug(self.account, &region, &f.log_group, &f.name)
-                    .is_some(),
+                own_slug(f).is_some(),
             ),
             None => match self.plan_filter(control, target) {
                 Ok(names) => names,
@@ -357,6 +377,20 @@ impl Planner<'_> {
             }
         }
         Ok((name, metric_name, control.metric.namespace.clone(), true))
+    }
+}
+
+/// The alarm cis-fix would put on a filter's metric, as far as firing depends on it.
+fn own_alarm_settings(control: &Control) -> Alarm {
+    let spec = &control.alarm;
+    Alarm {
+        name: format!("cis-fix-{}", control.slug),
+        statistic: Some(spec.statistic.clone()),
+        period: Some(spec.period),
+        threshold: Some(spec.threshold),
+        comparison_operator: Some(spec.comparison_operator.clone()),
+        evaluation_periods: Some(spec.evaluation_periods),
+        ..Alarm::default()
     }
 }
 

@@ -92,6 +92,57 @@ pub(super) fn relied_on(
     })
 }
 
+/// `--topic-kms-key` sets the key only when cis-fix creates its topic: where cis-fix's topic
+/// already exists unencrypted or under another key, the option would be silently ignored, so
+/// it is an input error, whether or not this plan needs the topic (the user asked for the
+/// key by name). Two references agree when they are the same text or resolve to the same key.
+pub(super) fn check_topic_kms_key(
+    options: &Options,
+    snapshot: &Snapshot,
+) -> Vec<super::plan::InputError> {
+    let (TopicChoice::Name(name), Some(wanted)) = (&options.topic, &options.topic_kms_key) else {
+        return vec![];
+    };
+    let resolved = |data: &RegionSnapshot, reference: &str| {
+        data.key(reference)
+            .and_then(|k| k.metadata.as_ref())
+            .map(|m| m.arn.clone())
+    };
+    let mut errors = Vec::new();
+    for (region, data) in &snapshot.regions {
+        let arn = inventory::topic_arn(region, &snapshot.account_id, name);
+        let Some(topic) = data
+            .topic(&arn)
+            .filter(|t| t.exists && ownership::is_managed(&t.tags))
+        else {
+            continue;
+        };
+        // Attributes not read (a denied read): the plan is not auditable anyway.
+        let Some(delivery) = &topic.delivery else {
+            continue;
+        };
+        let existing = delivery.kms_master_key_id.as_deref();
+        let same = existing.is_some_and(|key| {
+            key == wanted.as_str()
+                || resolved(data, key).is_some_and(|a| Some(a) == resolved(data, wanted))
+        });
+        if same {
+            continue;
+        }
+        let encrypted = match existing {
+            Some(key) => format!("encrypted with {key}"),
+            None => "not encrypted".to_string(),
+        };
+        errors.push(super::plan::InputError {
+            option: "--topic-kms-key".into(),
+            message: format!(
+                "--topic-kms-key {wanted}: cis-fix's topic {name} ({arn}) already exists, {encrypted}; the key is set only when cis-fix creates its topic (run `cis-fix backout` first, or drop --topic-kms-key)"
+            ),
+        });
+    }
+    errors
+}
+
 /// Protocols whose subscriptions wait for their owner's confirmation.
 const PENDING_PROTOCOLS: &[&str] = &["email", "email-json", "http", "https"];
 
@@ -264,5 +315,97 @@ impl Planner<'_> {
                 })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::options::DEFAULT_TOPIC_NAME;
+    use crate::audit::tests::{account, audit, catalog, topic_arn, REGION};
+    use crate::inventory::{KeyMetadata, KmsKey, Topic, TopicDelivery};
+
+    const KEY_ARN: &str =
+        "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    /// An account whose cis-fix topic exists, encrypted with `key` (as the topic names it).
+    fn with_own_topic(key: Option<&str>) -> Snapshot {
+        let mut s = account();
+        let r = s.regions.get_mut(REGION).unwrap();
+        r.topics.push(Topic {
+            arn: topic_arn(DEFAULT_TOPIC_NAME),
+            exists: true,
+            tags: ownership::topic_tags([]),
+            delivery: Some(TopicDelivery {
+                kms_master_key_id: key.map(str::to_string),
+                policy: None,
+            }),
+        });
+        // Both ways of naming the key resolve to it.
+        for reference in ["alias/alerts", KEY_ARN] {
+            r.keys.push(KmsKey {
+                reference: reference.into(),
+                metadata: Some(KeyMetadata {
+                    arn: KEY_ARN.into(),
+                    manager: "CUSTOMER".into(),
+                    state: "Enabled".into(),
+                }),
+                policy: None,
+            });
+        }
+        s
+    }
+
+    fn with_key(key: &str) -> Options {
+        Options {
+            topic_kms_key: Some(key.into()),
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn a_key_for_an_existing_own_topic_must_be_the_one_it_has() {
+        // Unencrypted, or under another key: the option would be ignored, so it is refused.
+        for (existing, says) in [
+            (None, "not encrypted"),
+            (Some("alias/other"), "encrypted with alias/other"),
+        ] {
+            let plan = audit(
+                &catalog(&["4.6"]),
+                &with_own_topic(existing),
+                &with_key("alias/alerts"),
+            );
+            assert_eq!(plan.input_errors.len(), 1, "{:?}", plan.input_errors);
+            let error = &plan.input_errors[0];
+            assert_eq!(error.option, "--topic-kms-key");
+            assert!(
+                error.message.starts_with("--topic-kms-key alias/alerts: ")
+                    && error.message.contains(says)
+                    && error.message.contains("cis-fix backout"),
+                "{}",
+                error.message
+            );
+        }
+        // The same key, however it is named: fine.
+        for (existing, given) in [
+            ("alias/alerts", "alias/alerts"),
+            (KEY_ARN, "alias/alerts"),
+            ("alias/alerts", KEY_ARN),
+        ] {
+            let plan = audit(
+                &catalog(&["4.6"]),
+                &with_own_topic(Some(existing)),
+                &with_key(given),
+            );
+            assert!(plan.input_errors.is_empty(), "{:?}", plan.input_errors);
+        }
+        // A topic of that name that is not cis-fix's is --topic-name's problem, not this one's.
+        let mut s = with_own_topic(None);
+        s.regions.get_mut(REGION).unwrap().topics[0].tags.clear();
+        let errors = check_topic_kms_key(&with_key("alias/alerts"), &s);
+        assert!(errors.is_empty(), "{errors:?}");
+        // No topic yet: the key is checked when the topic is planned.
+        let errors = check_topic_kms_key(&with_key("alias/alerts"), &account());
+        assert!(errors.is_empty(), "{errors:?}");
     }
 }

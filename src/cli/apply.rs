@@ -21,7 +21,7 @@ pub struct ApplyArgs {
     /// A saved plan from `cis-fix plan --out FILE`. The saved plan is the approval: it is
     /// applied without asking, if the account has not changed since it was made. Options that
     /// would change the plan cannot be given with it.
-    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["benchmark", "catalog", "controls", "notify", "topic_arn", "topic_name", "topic_kms_key"])]
+    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["benchmark", "catalog", "controls", "notify", "topic_arn", "topic_name", "topic_kms_key", "role", "external_id", "concurrency"])]
     pub plan_file: Option<PathBuf>,
 
     #[command(flatten)]
@@ -59,12 +59,14 @@ pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> R
     if let Some(path) = &args.plan_file {
         if let Some(saved) = crate::saved::SavedOrgPlan::read(path)? {
             text_only(format)?;
+            same_region(&args, &saved.plan.region)?;
             return apply_saved_org(&args, path, saved, connect, started).await;
         }
     }
     let (plan, snapshot, session) = match &args.plan_file {
         Some(path) => {
             let saved = SavedPlan::read(path)?;
+            same_region(&args, &saved.plan.region)?;
             let region = args
                 .selection
                 .scope
@@ -113,7 +115,12 @@ pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> R
     // A saved plan is the approval (Terraform's contract): it was reviewed when it was made.
     let approved = args.auto_approve || args.plan_file.is_some();
     super::prompt::confirm(&question, approved).await?;
-    let run = apply::apply(&session, &plan.actions, &mut records(format)).await;
+    let shown = apply::Records {
+        home: Some((&plan.account_id, &plan.region)),
+        quiet: args.display.quiet,
+        ..apply::Records::default()
+    };
+    let run = apply::apply(&session, &plan.actions, shown, &mut records(format)).await;
     if format == Format::Json {
         let result = result::apply_result(&plan, &run.outcomes, run.interrupted(), show_endpoints);
         print(&result.to_json())?;
@@ -128,6 +135,17 @@ pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> R
     )?;
     finish(&args.display, &session, started)?;
     after_apply(format, &plan)
+}
+
+/// `--region` with a saved plan must be the plan's own: the plan was made for one region,
+/// and applying it elsewhere is a conflict, not a change in the account.
+fn same_region(args: &ApplyArgs, planned: &str) -> Result<()> {
+    match args.selection.scope.region.as_deref() {
+        Some(region) if region != planned => Err(Error::Usage(format!(
+            "--region {region} conflicts with the saved plan's region {planned}: a saved plan applies only where it was made; drop --region, or make a plan for {region}"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Human text: on stdout as text; on stderr with `--format json`, whose stdout is the result
@@ -208,12 +226,7 @@ async fn apply_org(
     let by_account = crate::audit::org::actions_by_account(&plan);
     if by_account.is_empty() {
         finish(&args.display, &session, started)?;
-        output::org_not_auditable(&plan)?;
-        return Ok(if plan.is_compliant() {
-            ExitStatus::Success
-        } else {
-            ExitStatus::NotCompliant
-        });
+        return output::after_org_apply(&plan);
     }
     let count = plan.actions.len();
     let question = format!(
@@ -225,22 +238,9 @@ async fn apply_org(
     );
     print("\n")?;
     super::prompt::confirm(&question, args.auto_approve).await?;
-    let failed = apply_per_account(&by_account, &reads.sessions).await?;
-    print(&format!(
-        "\nApply complete in {} of {} accounts: {} created, {} changed.\n",
-        by_account.len() - failed.len(),
-        by_account.len(),
-        plan.summary.to_create,
-        plan.summary.to_change
-    ))?;
+    let done = apply_per_account(&by_account, &reads.sessions).await?;
     finish(&args.display, &session, started)?;
-    if !failed.is_empty() {
-        return Err(Error::OrgApplyFailed {
-            failed: failed.join("; "),
-        });
-    }
-    output::org_not_auditable(&plan)?;
-    Ok(ExitStatus::Success)
+    done.end(&plan)
 }
 
 /// `apply FILE` for a saved organization plan: each account it writes to is read again and
@@ -273,7 +273,8 @@ async fn apply_saved_org(
         args.display.text_options(),
     ))?;
     if by_account.is_empty() {
-        return finish(&args.display, &session, started);
+        finish(&args.display, &session, started)?;
+        return output::after_org_apply(&saved.plan);
     }
     let reads =
         crate::org::read_accounts(&session, &reach, &saved.options, ReadMode::Verify, None).await?;
@@ -291,20 +292,41 @@ async fn apply_saved_org(
             }
         }
     }
-    let failed = apply_per_account(&by_account, &reads.sessions).await?;
-    print(&format!(
-        "\nApply complete: {} created, {} changed, in {} accounts.\n",
-        saved.plan.summary.to_create,
-        saved.plan.summary.to_change,
-        by_account.len()
-    ))?;
+    let done = apply_per_account(&by_account, &reads.sessions).await?;
     finish(&args.display, &session, started)?;
-    if !failed.is_empty() {
-        return Err(Error::OrgApplyFailed {
-            failed: failed.join("; "),
-        });
+    done.end(&saved.plan)
+}
+
+/// What an apply across accounts did: counted from the calls made, not from the plan.
+struct OrgApplied {
+    accounts: usize,
+    created: usize,
+    changed: usize,
+    /// One line per account that failed part-way (or had no session).
+    failed: Vec<String>,
+}
+
+impl OrgApplied {
+    /// Says what was done, then ends as a single-account apply does (see
+    /// [`output::after_org_apply`]); an account that failed part-way is an error (1).
+    fn end(self, plan: &crate::audit::org::OrgPlan) -> Result<ExitStatus> {
+        print(&format!(
+            "\nApply complete in {} of {} account{}: {} created, {} changed.\n",
+            self.accounts - self.failed.len(),
+            self.accounts,
+            if self.accounts == 1 { "" } else { "s" },
+            self.created,
+            self.changed
+        ))?;
+        if !self.failed.is_empty() {
+            // Still say what stays undone elsewhere, then the failure decides the exit code.
+            let _ = output::after_org_apply(plan);
+            return Err(Error::OrgApplyFailed {
+                failed: self.failed.join("; "),
+            });
+        }
+        output::after_org_apply(plan)
     }
-    Ok(ExitStatus::Success)
 }
 
 /// Applies each account's actions with that account's session. An account that fails does not
@@ -312,23 +334,44 @@ async fn apply_saved_org(
 async fn apply_per_account(
     by_account: &[(String, Vec<crate::audit::Action>)],
     sessions: &std::collections::BTreeMap<String, Session>,
-) -> Result<Vec<String>> {
-    let mut failed = Vec::new();
+) -> Result<OrgApplied> {
+    let mut applied = OrgApplied {
+        accounts: by_account.len(),
+        created: 0,
+        changed: 0,
+        failed: Vec::new(),
+    };
     for (account, actions) in by_account {
         let Some(account_session) = sessions.get(account.as_str()) else {
-            failed.push(format!("{account}: no session (it was not read in full)"));
+            applied
+                .failed
+                .push(format!("{account}: no session (it was not read in full)"));
             continue;
         };
         print(&format!("\nAccount {account}:\n"))?;
-        let run = apply::apply(account_session, actions, &mut std::io::stdout()).await;
+        let shown = apply::Records {
+            home: actions
+                .first()
+                .map(|a| (account.as_str(), a.region.as_str())),
+            ..apply::Records::default()
+        };
+        let run = apply::apply(account_session, actions, shown, &mut std::io::stdout()).await;
+        for (action, outcome) in actions.iter().zip(&run.outcomes) {
+            if *outcome == apply::Outcome::Done {
+                match action.mode {
+                    crate::audit::Mode::Create => applied.created += 1,
+                    crate::audit::Mode::Change => applied.changed += 1,
+                }
+            }
+        }
         match run.into_result() {
             Ok(done) => print(&format!(
                 "  {done} change{} made\n",
                 if done == 1 { "" } else { "s" }
             ))?,
             Err(e @ Error::Interrupted { .. }) => return Err(e),
-            Err(e) => failed.push(format!("{account}: {e}")),
+            Err(e) => applied.failed.push(format!("{account}: {e}")),
         }
     }
-    Ok(failed)
+    Ok(applied)
 }

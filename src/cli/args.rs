@@ -14,7 +14,8 @@ use crate::render::{TextOptions, Verbosity};
 /// Text display options shared by every command.
 #[derive(Debug, Args)]
 pub struct Display {
-    /// Show subscription endpoints in full in text output (they are masked by default).
+    /// Show subscription endpoints in full, in text and JSON output (they are masked by
+    /// default; a saved plan always holds them).
     #[arg(long)]
     pub show_endpoints: bool,
 
@@ -118,7 +119,7 @@ pub struct Selection {
 
     /// Subscribe this endpoint to the topic cis-fix creates. Repeatable. PROTOCOL is one of
     /// email, https, http, sqs, lambda, sms; a bare https:// or http:// URL needs none.
-    #[arg(long, value_name = "PROTOCOL:ENDPOINT", value_parser = clap::value_parser!(Endpoint))]
+    #[arg(long, value_name = "PROTOCOL:ENDPOINT", value_parser = NotifyParser)]
     pub notify: Vec<Endpoint>,
 
     /// Notify this existing topic, used as it is (cis-fix only subscribes endpoints to topics
@@ -231,5 +232,128 @@ fn parse_account_id(s: &str) -> std::result::Result<String, String> {
         Ok(id.to_string())
     } else {
         Err(format!("`{s}` is not a 12-digit AWS account id"))
+    }
+}
+
+/// `--notify`: parsed as [`Endpoint`], but a value that fails is never echoed as typed (clap's
+/// default): a mistyped webhook URL still carries its token, and errors end up in CI logs.
+#[derive(Debug, Clone, Copy)]
+struct NotifyParser;
+
+impl clap::builder::TypedValueParser for NotifyParser {
+    type Value = Endpoint;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<Endpoint, clap::Error> {
+        let text = value.to_string_lossy();
+        text.parse::<Endpoint>().map_err(|_| {
+            let message = format!(
+                "invalid value '{}' for '--notify <PROTOCOL:ENDPOINT>' (masked): {}",
+                mask_invalid_notify(&text),
+                notify_problem(&text)
+            );
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, message)
+                .format(&mut cmd.clone())
+        })
+    }
+}
+
+/// A `--notify` value that did not parse, masked: what `mask_notify` shows for a known
+/// protocol, and for anything else only a short, plain protocol word.
+fn mask_invalid_notify(value: &str) -> String {
+    let value = value.trim();
+    match value.split_once(':') {
+        // Only where the mask knows the shape: a URL's host, an address's domain. An invalid
+        // ARN or number is shown as nothing at all.
+        Some((protocol, endpoint))
+            if (is_known_protocol(protocol) && endpoint.contains("://"))
+                || protocol.trim().eq_ignore_ascii_case("email") =>
+        {
+            crate::audit::options::mask_notify(value)
+        }
+        Some((protocol, _)) if is_plain_word(protocol) => format!("{protocol}:****"),
+        _ => "****".to_string(),
+    }
+}
+
+/// Why a `--notify` value did not parse, without repeating it.
+fn notify_problem(value: &str) -> String {
+    let protocols = crate::audit::options::PROTOCOLS.join(", ");
+    let Some((protocol, _)) = value.trim().split_once(':') else {
+        return "not PROTOCOL:ENDPOINT, e.g. email:security@example.com or https://hooks.example.com/cis".into();
+    };
+    if !is_known_protocol(protocol) {
+        let shown = if is_plain_word(protocol) {
+            protocol
+        } else {
+            "****"
+        };
+        return format!(
+            "unknown protocol `{shown}`; use one of {protocols}, or a bare https:// URL"
+        );
+    }
+    let example = match protocol.trim().to_ascii_lowercase().as_str() {
+        "email" => "email:security@example.com",
+        "https" => "https://hooks.example.com/cis (or https:https://hooks.example.com/cis)",
+        "http" => "http://hooks.example.com/cis (or http:http://hooks.example.com/cis)",
+        "sqs" => "sqs:arn:aws:sqs:us-east-1:111122223333:alerts",
+        "lambda" => "lambda:arn:aws:lambda:us-east-1:111122223333:function:notify",
+        _ => "sms:+15555550100",
+    };
+    format!(
+        "not a valid {} endpoint; expected e.g. {example}",
+        protocol.trim().to_ascii_lowercase()
+    )
+}
+
+fn is_known_protocol(protocol: &str) -> bool {
+    crate::audit::options::PROTOCOLS.contains(&protocol.trim().to_ascii_lowercase().as_str())
+}
+
+/// A short word of letters: safe to show (a token is longer, or has digits).
+fn is_plain_word(word: &str) -> bool {
+    (1..=10).contains(&word.len()) && word.chars().all(|c| c.is_ascii_alphabetic())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notify_value_that_does_not_parse_is_masked_in_its_error() {
+        const TOKEN: &str = "XoXb5ecretT0ken";
+        for value in [
+            format!("htps://hooks.example.com/{TOKEN}"),
+            format!("https:{TOKEN}"),
+            format!("https:ftp://user:{TOKEN}@hooks.example.com/{TOKEN}"),
+            format!("sqs:{TOKEN}"),
+            format!("email:{TOKEN}"),
+            TOKEN.to_string(),
+            format!("{TOKEN}:x"),
+        ] {
+            let shown = format!("{} {}", mask_invalid_notify(&value), notify_problem(&value));
+            assert!(!shown.contains(TOKEN), "{value}: {shown}");
+        }
+        assert_eq!(
+            mask_invalid_notify("htps://hooks.example.com/x"),
+            "htps:****"
+        );
+        let cmd = clap::Command::new("cis-fix");
+        let error = clap::builder::TypedValueParser::parse_ref(
+            &NotifyParser,
+            &cmd,
+            None,
+            std::ffi::OsStr::new("https:XoXb5ecretT0ken"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            !error.contains(TOKEN) && error.contains("https:****"),
+            "{error}"
+        );
     }
 }

@@ -115,7 +115,12 @@ pub(super) async fn run(
     );
     say(format, "\n")?;
     super::prompt::confirm(&question, args.auto_approve).await?;
-    let run = apply::remove(&session, &removal.removals, &mut records(format)).await;
+    let shown = apply::Records {
+        home: Some((&snapshot.account_id, &snapshot.region)),
+        quiet: args.display.quiet,
+        ..apply::Records::default()
+    };
+    let run = apply::remove(&session, &removal.removals, shown, &mut records(format)).await;
     if format == Format::Json {
         let controls = if run.interrupted() {
             Err("not read again: Ctrl-C stopped the backout".to_string())
@@ -200,12 +205,21 @@ async fn backout_org(
         );
         super::prompt::confirm(&question, args.auto_approve).await?;
         let mut failed = Vec::new();
+        let mut removed = 0;
         for (account, list) in &removals {
             let Some(account_session) = reads.sessions.get(account.as_str()) else {
+                failed.push(format!("{account}: no session (it was not read in full)"));
                 continue;
             };
             print(&format!("\nAccount {account}:\n"))?;
-            let run = apply::remove(account_session, list, &mut std::io::stdout()).await;
+            let shown = apply::Records {
+                home: list.first().map(|r| (account.as_str(), r.region.as_str())),
+                quiet: args.display.quiet,
+                ..apply::Records::default()
+            };
+            let run = apply::remove(account_session, list, shown, &mut std::io::stdout()).await;
+            // What was removed, not what was listed: an account may fail part-way.
+            removed += run.done();
             match run.into_result() {
                 Ok(_) => {}
                 Err(e @ Error::Interrupted { .. }) => return Err(e),
@@ -213,8 +227,10 @@ async fn backout_org(
             }
         }
         print(&format!(
-            "\nBackout complete: {count} removed across {} accounts.\n",
-            removals.len()
+            "\nBackout complete in {} of {} account{}: {removed} removed.\n",
+            removals.len() - failed.len(),
+            removals.len(),
+            if removals.len() == 1 { "" } else { "s" }
         ))?;
         if !failed.is_empty() {
             return Err(Error::OrgApplyFailed {
@@ -224,9 +240,14 @@ async fn backout_org(
     }
     finish(&args.display, &session, started)?;
     if !unreadable.is_empty() {
-        return Err(Error::OrgNotAuditable {
-            accounts: unreadable.len(),
-            controls: 0,
+        return Err(Error::OrgBackoutUnread {
+            count: unreadable.len(),
+            // Each was said above with its reason (`not touched: …`): the ids are enough.
+            accounts: unreadable
+                .iter()
+                .filter_map(|line| line.split(':').next())
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
     Ok(ExitStatus::Success)

@@ -5,10 +5,12 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
-use super::args::{Display, Scope};
-use super::output::{finish, print};
+use super::args::{Accounts, Display, Scope};
+use super::output::{finish, print, report_stats};
 use super::ExitStatus;
 use crate::apply;
+use crate::apply::drill::Job;
+use crate::audit::org::AccountStatus;
 use crate::audit::{self, drill, Options};
 use crate::error::{Error, Result};
 use crate::inventory::aws::ReadMode;
@@ -29,6 +31,9 @@ pub struct DrillArgs {
     pub wait: u64,
 
     #[command(flatten)]
+    pub accounts: Accounts,
+
+    #[command(flatten)]
     pub display: Display,
 }
 
@@ -36,6 +41,9 @@ pub(super) async fn run(args: DrillArgs, connect: &crate::session::Connect) -> R
     let started = Instant::now();
     let catalog = args.scope.catalog()?;
     let session = Session::connect(args.scope.region.as_deref(), connect).await?;
+    if let Some(reach) = args.accounts.reach() {
+        return drill_org(&args, &reach, &session, started).await;
+    }
     // The chains as they are: no --notify, no topic of cis-fix's to create.
     let options = Options::default();
     let benchmark = args.scope.full_catalog()?;
@@ -57,11 +65,7 @@ pub(super) async fn run(args: DrillArgs, connect: &crate::session::Connect) -> R
     let count = targets.len();
     let question = format!(
         "Send {} for {count} control{} in account {} in {}?",
-        if count == 1 {
-            "a test notification"
-        } else {
-            "test notifications"
-        },
+        notifications(count),
         if count == 1 { "" } else { "s" },
         snapshot.account_id,
         snapshot.region
@@ -70,11 +74,13 @@ pub(super) async fn run(args: DrillArgs, connect: &crate::session::Connect) -> R
     super::prompt::confirm(&question, args.auto_approve).await?;
     let outcomes = apply::drill::drill(&session, &targets, Duration::from_secs(args.wait)).await?;
     print("\n")?;
-    print(&render::drill_report(&targets, &outcomes, text))?;
-    let failed = outcomes
-        .iter()
-        .filter(|o| !matches!(o, drill::Outcome::Delivered { .. }))
-        .count();
+    print(&render::drill_report(
+        (&snapshot.account_id, &snapshot.region),
+        &targets,
+        &outcomes,
+        text,
+    ))?;
+    let failed = undelivered(&outcomes);
     finish(&args.display, &session, started)?;
     if failed > 0 {
         return Err(Error::DrillFailed {
@@ -83,4 +89,200 @@ pub(super) async fn run(args: DrillArgs, connect: &crate::session::Connect) -> R
         });
     }
     Ok(ExitStatus::Success)
+}
+
+fn notifications(count: usize) -> &'static str {
+    if count == 1 {
+        "a test notification"
+    } else {
+        "test notifications"
+    }
+}
+
+fn undelivered(outcomes: &[drill::Outcome]) -> usize {
+    outcomes
+        .iter()
+        .filter(|o| !matches!(o, drill::Outcome::Delivered { .. }))
+        .count()
+}
+
+/// One account's part of an organization drill.
+struct AccountDrill {
+    account_id: String,
+    targets: Vec<drill::DrillTarget>,
+    skipped: Vec<drill::Skipped>,
+}
+
+/// `drill --org` / `--accounts`: every account read with its own session and audited across
+/// the organization; each alarm drilled once, in the account that owns it (a member relying on
+/// the organization trail is served by the drill in the trail's account); one question for all.
+async fn drill_org(
+    args: &DrillArgs,
+    reach: &crate::org::Reach,
+    session: &Session,
+    started: Instant,
+) -> Result<ExitStatus> {
+    let catalog = args.scope.catalog()?;
+    let benchmark = args.scope.full_catalog()?;
+    let options = Options::default();
+    let reads =
+        crate::org::read_accounts(session, reach, &options, ReadMode::Plan, Some(&benchmark))
+            .await?;
+    let plan = audit::org::audit_org(
+        &catalog,
+        &reads.caller.account,
+        &session.region,
+        &reads.reads,
+        &options,
+    );
+    let text = args.display.text_options();
+
+    let mut drills = Vec::new();
+    let mut unreadable = Vec::new();
+    for report in &plan.accounts {
+        let snapshot = reads
+            .reads
+            .iter()
+            .find(|r| r.account_id == report.account_id)
+            .and_then(|r| r.snapshot.as_ref().ok());
+        match (report.status, snapshot) {
+            (AccountStatus::Audited, Some(snapshot)) => {
+                let (targets, skipped) = drill::targets_in(&report.controls, snapshot);
+                drills.push(AccountDrill {
+                    account_id: report.account_id.clone(),
+                    targets,
+                    skipped,
+                });
+            }
+            _ => unreadable.push(format!(
+                "account {} could not be read: {}",
+                report.account_id,
+                report.error.as_deref().unwrap_or("unknown error")
+            )),
+        }
+    }
+    // A member relying on the organization trail is drilled in the trail's account: say so
+    // only where that account really drills the alarm.
+    let drilled: Vec<(String, String)> = drills
+        .iter()
+        .flat_map(|d| {
+            d.targets
+                .iter()
+                .map(|t| (d.account_id.clone(), t.alarm.clone()))
+        })
+        .collect();
+    for d in &mut drills {
+        for s in &mut d.skipped {
+            let Some(owner) = owner_of(&plan, &d.account_id, &s.control) else {
+                continue;
+            };
+            if s.reason == drill::elsewhere(&owner.0, &owner.1)
+                && !drilled
+                    .iter()
+                    .any(|(a, alarm)| *a == owner.0 && *alarm == owner.1)
+            {
+                s.reason = format!(
+                    "its chain is account {}'s (the organization trail's), which is not drilled here (see account {})",
+                    owner.0, owner.0
+                );
+            }
+        }
+    }
+
+    for (i, d) in drills.iter().enumerate() {
+        if i > 0 {
+            print("\n")?;
+        }
+        print(&render::drill_intro(
+            &d.account_id,
+            &session.region,
+            &d.targets,
+            &d.skipped,
+            text,
+        ))?;
+    }
+    if !unreadable.is_empty() {
+        print(&format!("\nNot drilled\n  {}\n", unreadable.join("\n  ")))?;
+    }
+    let alarms: usize = drills.iter().map(|d| d.targets.len()).sum();
+    let accounts = drills.iter().filter(|d| !d.targets.is_empty()).count();
+    if alarms == 0 {
+        return Err(Error::NothingToDrill);
+    }
+    let question = format!(
+        "Send {} for {alarms} alarm{} in {accounts} account{} in {}?",
+        notifications(alarms),
+        if alarms == 1 { "" } else { "s" },
+        if accounts == 1 { "" } else { "s" },
+        session.region
+    );
+    print("\n")?;
+    super::prompt::confirm(&question, args.auto_approve).await?;
+
+    // Every account read in full has its session (`read_accounts` keeps one per snapshot).
+    let with_targets: Vec<(&AccountDrill, &Session)> = drills
+        .iter()
+        .filter(|d| !d.targets.is_empty())
+        .filter_map(|d| reads.sessions.get(&d.account_id).map(|s| (d, s)))
+        .collect();
+    let jobs: Vec<Job> = with_targets
+        .iter()
+        .map(|(d, session)| Job {
+            session,
+            targets: &d.targets,
+        })
+        .collect();
+    let results = apply::drill::drill_accounts(&jobs, Duration::from_secs(args.wait)).await?;
+
+    let (mut failed, mut delivered) = (0, 0);
+    for ((d, _), result) in with_targets.iter().zip(results) {
+        print(&format!("\nAccount {}\n", d.account_id))?;
+        match result {
+            Ok(outcomes) => {
+                print(&render::drill_report(
+                    (&d.account_id, &session.region),
+                    &d.targets,
+                    &outcomes,
+                    text,
+                ))?;
+                let missed = undelivered(&outcomes);
+                failed += missed;
+                delivered += outcomes.len() - missed;
+            }
+            Err(e) => {
+                // Every alarm of the account counts as not delivered: nothing was proven.
+                print(&format!("  the drill could not run: {e}\n"))?;
+                failed += d.targets.len();
+            }
+        }
+    }
+    print(&format!(
+        "\nDrill complete across {accounts} account{}: {delivered} of {alarms} delivered.\n",
+        if accounts == 1 { "" } else { "s" }
+    ))?;
+    if args.display.stats {
+        report_stats(session, started);
+    }
+    if failed > 0 {
+        return Err(Error::DrillFailed {
+            failed,
+            drilled: alarms,
+        });
+    }
+    if !unreadable.is_empty() {
+        return Err(Error::OrgNotAuditable {
+            accounts: unreadable.len(),
+            controls: unreadable.len() * catalog.controls.len(),
+        });
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// The account and alarm of the chain a member's control relies on, when it is another
+/// account's.
+fn owner_of(plan: &audit::org::OrgPlan, account: &str, control: &str) -> Option<(String, String)> {
+    let report = plan.accounts.iter().find(|a| a.account_id == account)?;
+    let c = report.controls.iter().find(|c| c.id == control)?;
+    let chain = c.chain.as_ref().or(c.delivery_unproven.as_ref())?;
+    (chain.account_id != account).then(|| (chain.account_id.clone(), chain.alarm.clone()))
 }

@@ -58,10 +58,12 @@ impl ExitStatus {
     about = "Audit, fix and undo the CIS AWS Foundations Benchmark Monitoring controls",
     long_about = "Audit an AWS account against the Monitoring controls of the CIS AWS Foundations \
 Benchmark (CloudTrail -> metric filter -> alarm -> SNS topic with a confirmed subscription) and \
-show exactly what is missing.\n\nExit codes: 0 success; 1 error (including bad arguments, and a \
-question not answered `yes`); 2 not compliant: `plan --detailed-exitcode` when a selected control \
-is not compliant, `apply` when one stays non-compliant after it, `pattern check` when the \
-pattern does not cover the control; 130 interrupted (Ctrl-C)."
+show exactly what is missing.\n\nExit codes, for every command (with --org or --accounts, across \
+all the accounts): 0 success; 1 error (including bad arguments, a question not answered `yes`, \
+an account that could not be read or failed part-way, a drilled control that did not deliver); \
+2 not compliant: `plan --detailed-exitcode` when a selected control is not compliant, `apply` \
+when one stays non-compliant after it, `pattern check` when the pattern does not cover the \
+control; 130 interrupted (Ctrl-C). The README's exit-code table gives them per command."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -90,21 +92,23 @@ pub enum Command {
     #[command(after_help = "Examples:
   cis-fix plan --notify email:security@example.com
   cis-fix plan --controls 4.1,4.6 --format json --detailed-exitcode
-  cis-fix plan --org --notify https://hooks.example.com/cis --out org-plan.json")]
+  cis-fix plan --org --notify https://hooks.example.com/cis --out org.json")]
     Plan(PlanArgs),
     /// Show the plan, ask for confirmation, then create what is missing. With PLAN_FILE
     /// (from `plan --out`), perform exactly that plan, without asking (the saved plan is the
     /// approval), if the account has not changed since.
     #[command(after_help = "Examples:
   cis-fix apply --notify email:security@example.com
-  cis-fix plan --notify sqs:arn:aws:sqs:us-east-1:111122223333:alerts --out plan.json && cis-fix apply plan.json
-  cis-fix apply --topic-arn arn:aws:sns:us-east-1:111122223333:security-alerts --auto-approve --format json")]
+  cis-fix plan --notify https://hooks.example.com/cis --out plan.json
+  cis-fix apply plan.json
+  cis-fix apply --topic-name security-alerts --auto-approve --format json")]
     Apply(ApplyArgs),
     /// Remove what cis-fix created, and nothing else, after the same confirmation.
     #[command(after_help = "Examples:
   cis-fix backout
   cis-fix backout --controls 4.3 --auto-approve
-  cis-fix backout --org --format json --auto-approve")]
+  cis-fix backout --format json --auto-approve
+  cis-fix backout --org --role OrganizationAccountAccessRole")]
     Backout(BackoutArgs),
     /// Prove that each compliant control's alarm really notifies someone: set its alarm to
     /// ALARM (a real notification), read the result from the alarm's history, set it back to
@@ -117,14 +121,14 @@ pub enum Command {
     /// deployment, instead of creating it. Reads the account as `plan` does; never writes to
     /// AWS.
     #[command(after_help = "Examples:
-  cis-fix export terraform --notify email:security@example.com > cis-fix.tf
-  cis-fix export cloudformation --notify email:security@example.com --out stacks/
-  cis-fix export terraform --org --notify https://hooks.example.com/cis --out org/")]
+  cis-fix export terraform --notify email:security@example.com > cis.tf
+  cis-fix export cloudformation --notify email:sec@example.com --out stacks/
+  cis-fix export terraform --org --notify email:sec@example.com --out org/")]
     Export(ExportArgs),
     /// Check a hand-written filter pattern against a control, or backtest one on recorded
     /// events. No credentials, no AWS call.
     #[command(after_help = "Examples:
-  cis-fix pattern check --control 4.6 '{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }'
+  cis-fix pattern check --control 4.3 '{ $.userIdentity.type = \"Root\" }'
   cis-fix pattern test --control 4.1 cloudtrail/*.json.gz")]
     Pattern(PatternArgs),
     /// List the catalog: each control's id, slug, level, title, Security Hub id, metric,
@@ -142,7 +146,8 @@ pub enum Command {
     /// Print a shell completion script, e.g. `cis-fix completions bash >
     /// ~/.local/share/bash-completion/completions/cis-fix`.
     #[command(after_help = "Examples:
-  cis-fix completions bash > ~/.local/share/bash-completion/completions/cis-fix
+  cis-fix completions bash | sudo tee /etc/bash_completion.d/cis-fix
+  cis-fix completions fish > ~/.config/fish/completions/cis-fix.fish
   cis-fix completions zsh > \"${fpath[1]}/_cis-fix\"")]
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `cis-fix man > ~/.local/share/man/man1/cis-fix.1`.

@@ -38,6 +38,7 @@ pub(super) async fn observe_org(
     let benchmark = selection.scope.full_catalog()?;
     let options = selection.options();
     let reads = crate::org::read_accounts(session, reach, &options, mode, Some(&benchmark)).await?;
+    refuse_org_input_errors(&catalog, &reads.reads, &options)?;
     let plan = crate::audit::org::audit_org(
         &catalog,
         &reads.caller.account,
@@ -128,15 +129,56 @@ pub(super) fn refuse_input_errors(plan: &Plan) -> Result<()> {
     if plan.input_errors.is_empty() {
         return Ok(());
     }
-    let messages: Vec<&str> = plan
-        .input_errors
-        .iter()
-        .map(|e| e.message.as_str())
-        .collect();
-    Err(Error::Usage(format!(
-        "{}; nothing was planned or changed",
-        messages.join("; ")
-    )))
+    Err(Error::InputErrors(
+        plan.input_errors
+            .iter()
+            .map(|e| e.message.clone())
+            .collect(),
+    ))
+}
+
+/// The same across accounts: every readable account's plan is audited on its own for what
+/// its options name (the organization audit keeps only the verdicts), and each error is said
+/// once, with the accounts it was found in. Called before anything is shown or written.
+fn refuse_org_input_errors(
+    catalog: &crate::catalog::Catalog,
+    reads: &[crate::audit::org::AccountRead],
+    options: &Options,
+) -> Result<()> {
+    let mut found: Vec<(String, Vec<&str>)> = Vec::new();
+    for read in reads {
+        let Ok(snapshot) = &read.snapshot else {
+            continue;
+        };
+        for error in audit::audit(catalog, snapshot, options).input_errors {
+            match found.iter_mut().find(|(m, _)| *m == error.message) {
+                Some((_, accounts)) => accounts.push(&read.account_id),
+                None => found.push((error.message, vec![&read.account_id])),
+            }
+        }
+    }
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(Error::InputErrors(
+        found
+            .into_iter()
+            .map(|(message, accounts)| {
+                let shown: Vec<&str> = accounts.iter().take(5).copied().collect();
+                let more = accounts.len() - shown.len();
+                format!(
+                    "{message} (account{} {}{})",
+                    if accounts.len() == 1 { "" } else { "s" },
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                )
+            })
+            .collect(),
+    ))
 }
 
 /// How an apply ends once its actions are made (or when there were none): 0 when every
@@ -159,6 +201,55 @@ pub(super) fn after_apply(plan: &Plan) -> Result<ExitStatus> {
         eprintln!("{line}");
     }
     Ok(ExitStatus::NotCompliant)
+}
+
+/// How an organization apply ends, by the rules of [`after_apply`] over every audited
+/// account: 0 when every selected control is compliant or waits only on a subscription
+/// confirmation, 2 when some control stays non-compliant (the lines, on stderr, say why and
+/// what would fix it). Accounts or controls that could not be audited end in an error (1).
+pub(super) fn after_org_apply(plan: &crate::audit::org::OrgPlan) -> Result<ExitStatus> {
+    let audited = audited_controls(plan);
+    let waiting = crate::render::awaiting_confirmation(&audited);
+    if waiting > 0 {
+        print(&format!(
+            "{waiting} control{} wait{} for a subscription to be confirmed (check the inbox or endpoint); then they are compliant.\n",
+            if waiting == 1 { "" } else { "s" },
+            if waiting == 1 { "s" } else { "" }
+        ))?;
+    }
+    let unplanned = crate::render::unplanned(&audited);
+    for line in &unplanned {
+        eprintln!("{line}");
+    }
+    org_not_auditable(plan)?;
+    Ok(if unplanned.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::NotCompliant
+    })
+}
+
+/// The controls of an organization plan's audited accounts, as one plan, for the
+/// single-account summaries (what waits on a confirmation, what cannot be planned).
+fn audited_controls(plan: &crate::audit::org::OrgPlan) -> Plan {
+    Plan {
+        format_version: crate::audit::FORMAT_VERSION,
+        account_id: plan.caller_account_id.clone(),
+        region: plan.region.clone(),
+        benchmark: plan.benchmark.clone(),
+        input_errors: vec![],
+        notes: vec![],
+        notifications: None,
+        trails: vec![],
+        controls: plan
+            .accounts
+            .iter()
+            .filter(|a| a.status == crate::audit::org::AccountStatus::Audited)
+            .flat_map(|a| a.controls.iter().cloned())
+            .collect(),
+        actions: vec![],
+        summary: Default::default(),
+    }
 }
 
 /// An organization plan that could not audit some accounts or controls ends in an error, after

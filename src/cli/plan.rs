@@ -68,18 +68,12 @@ pub(super) async fn run(args: PlanArgs, connect: &crate::session::Connect) -> Re
         Some((_, saved)) if to_stdout => {
             eprint!("{rendered}");
             print(&saved.to_json())?;
-            eprintln!("\nThe saved plan on stdout holds the subscription endpoints in clear: keep it private.");
+            eprintln!("{STDOUT_NOTE}");
         }
         Some((path, saved)) => {
             print(&rendered)?;
             saved.write(path)?;
-            if args.format == Format::Text {
-                print(&format!(
-                    "\nSaved this plan to {} (readable by you only: it holds the subscription endpoints in clear). To perform exactly these actions, run: cis-fix apply {}\n",
-                    path.display(),
-                    path.display()
-                ))?;
-            }
+            saved_note(args.format, path)?;
         }
         None => print(&rendered)?,
     }
@@ -92,6 +86,27 @@ pub(super) async fn run(args: PlanArgs, connect: &crate::session::Connect) -> Re
     } else {
         ExitStatus::Success
     })
+}
+
+/// Said once when the saved plan goes to stdout (`--out -`), on stderr.
+const STDOUT_NOTE: &str =
+    "\nThe saved plan on stdout holds the subscription endpoints in clear: keep it private.";
+
+/// Says once that the file holds the endpoints, and how to apply it: with the plan's text on
+/// stdout, or on stderr when stdout is a JSON document (a script reads it, a person the note).
+fn saved_note(format: Format, path: &std::path::Path) -> Result<()> {
+    let note = format!(
+        "\nSaved this plan to {} (readable by you only: it holds the subscription endpoints in clear). To perform exactly these actions, run: cis-fix apply {}\n",
+        path.display(),
+        path.display()
+    );
+    match format {
+        Format::Text => print(&note),
+        Format::Json => {
+            eprint!("{note}");
+            Ok(())
+        }
+    }
 }
 
 /// `plan --org` / `--accounts`: every account read (one session each), one audit across them.
@@ -117,18 +132,13 @@ async fn plan_org(
         // `--out -`: the saved plan is the output; the view goes to stderr.
         eprint!("{rendered}");
         print(&saved.to_json())?;
+        eprintln!("{STDOUT_NOTE}");
     } else {
         print(&rendered)?;
     }
     if let Some((path, saved)) = saved.as_ref().filter(|(p, _)| p.as_os_str() != "-") {
         saved.write(path)?;
-        if args.format == Format::Text {
-            print(&format!(
-                "\nSaved this plan to {} (readable by you only: it holds the subscription endpoints in clear). To perform exactly these actions, run: cis-fix apply {}\n",
-                path.display(),
-                path.display()
-            ))?;
-        }
+        saved_note(args.format, path)?;
     }
     if args.display.stats {
         report_stats(session, started);

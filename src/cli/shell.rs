@@ -68,6 +68,8 @@ pub fn man_page() -> Result<String> {
 mod tests {
     use std::io::Write as _;
 
+    use clap::Parser as _;
+
     use super::*;
 
     /// Every subcommand (at every depth) and every long option clap knows, with the full
@@ -120,6 +122,61 @@ mod tests {
             "{}",
             &page[..200]
         );
+    }
+
+    /// Splits an example line into words as a shell would, for the quoting examples use.
+    fn words(line: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut word: Option<String> = None;
+        let mut quote: Option<char> = None;
+        for ch in line.chars() {
+            match (quote, ch) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), c) => word.get_or_insert_with(String::new).push(c),
+                (None, '\'' | '"') => {
+                    quote = Some(ch);
+                    word.get_or_insert_with(String::new);
+                }
+                (None, c) if c.is_whitespace() => words.extend(word.take()),
+                (None, c) => word.get_or_insert_with(String::new).push(c),
+            }
+        }
+        words.extend(word);
+        words
+    }
+
+    #[test]
+    fn every_help_example_parses_and_fits_an_80_column_terminal() {
+        let command = Cli::command();
+        let mut examples = 0;
+        for sub in command.get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let lines: Vec<&str> = help
+                .lines()
+                .skip_while(|l| *l != "Examples:")
+                .skip(1)
+                .collect();
+            assert!(
+                lines.len() >= 2,
+                "`{}` has fewer than two examples",
+                sub.get_name()
+            );
+            for line in lines {
+                assert!(line.len() <= 78, "example wider than 78 columns: {line}");
+                let command_line = line.split(" | ").next().unwrap_or(line);
+                let command_line = command_line.split(" > ").next().unwrap_or(command_line);
+                let argv = words(command_line.trim());
+                assert_eq!(argv.first().map(String::as_str), Some("cis-fix"), "{line}");
+                if let Err(e) = Cli::try_parse_from(&argv) {
+                    panic!("example `{line}` does not parse: {e}");
+                }
+                examples += 1;
+            }
+        }
+        assert!(examples >= 20, "{examples}");
     }
 
     #[test]

@@ -424,15 +424,20 @@ async fn delivery(
         .filter_map(|t| t.delivery.as_ref()?.kms_master_key_id.clone())
         .chain(key_of_interest.map(str::to_string))
         .collect();
+    // `Some(metadata)` when described (`metadata` is `None` for no such key); `None` when
+    // AWS denied the description, which says nothing about whether the key exists.
     let described = try_join_all(references.iter().map(|reference| async move {
-        tolerate(describe_key(session, region, reference).await, denied)
+        tolerate(
+            describe_key(session, region, reference).await.map(Some),
+            denied,
+        )
     }))
     .await?;
     let policies = try_join_all(references.iter().zip(&described).map(
-        |(_, metadata)| async move {
-            match metadata {
+        |(_, described)| async move {
+            match described {
                 // An AWS managed key's policy is fixed by AWS: nothing to learn from reading it.
-                Some(m) if m.manager != "AWS" => {
+                Some(Some(m)) if m.manager != "AWS" => {
                     tolerate(key_policy(session, region, &m.arn).await, denied)
                 }
                 _ => Ok(None),
@@ -440,14 +445,19 @@ async fn delivery(
         },
     ))
     .await?;
+    // A key whose description was denied is left out: the audit then finds no facts about it
+    // and leaves the link unproven (a drill can still prove it), where a listed key without
+    // metadata is one that does not exist.
     snapshot.keys = references
         .into_iter()
         .zip(described)
         .zip(policies)
-        .map(|((reference, metadata), policy)| KmsKey {
-            reference,
-            metadata,
-            policy,
+        .filter_map(|((reference, described), policy)| {
+            described.map(|metadata| KmsKey {
+                reference,
+                metadata,
+                policy,
+            })
         })
         .collect();
     Ok(())

@@ -108,7 +108,8 @@ pub struct RegionSnapshot {
     /// Topics cis-fix looked at: its own (by name), `--topic-arn`, and every topic an alarm
     /// on a filter's metric notifies. Existence, tags and the attributes delivery depends on.
     pub topics: Vec<Topic>,
-    /// The KMS keys those topics are encrypted with, and `--topic-kms-key`.
+    /// The KMS keys those topics are encrypted with, and `--topic-kms-key`. A key whose
+    /// `DescribeKey` AWS denied is not listed (the denial is in [`Snapshot::unreadable`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<KmsKey>,
 }
@@ -218,7 +219,8 @@ pub struct TopicDelivery {
 pub struct KmsKey {
     /// How a topic (or `--topic-kms-key`) names the key; the lookup key.
     pub reference: String,
-    /// `None` when `DescribeKey` found no such key.
+    /// `None` when `DescribeKey` found no such key (not when it was denied: such a key is
+    /// not listed at all).
     pub metadata: Option<KeyMetadata>,
     /// The key policy named `default`; `None` when not read (an AWS managed key, whose policy
     /// is fixed, or a denied read).

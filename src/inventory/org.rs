@@ -1,6 +1,8 @@
 //! The Organizations reads: the organization's management account and its accounts. Still
 //! "the inventory is the only reader".
 
+use futures::stream::{self, Stream, StreamExt};
+
 use super::aws::aws_error;
 use crate::error::{Error, Result};
 use crate::session::Session;
@@ -14,23 +16,44 @@ pub struct OrgAccount {
     pub status: String,
 }
 
-/// Every account of the caller's organization (all pages). Only the management account or a
+/// Every account of the caller's organization, page by page as `ListAccounts` answers, so that
+/// the accounts of the first page can be read while the next pages are still being listed.
+/// A page that fails ends the stream with its error. Only the management account or a
 /// delegated administrator may list them.
-pub async fn list_accounts(session: &Session) -> Result<Vec<OrgAccount>> {
-    let client = session.organizations();
-    let mut pages = client.list_accounts().into_paginator().send();
-    let mut accounts = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| Error::Organization {
-            message: aws_error("organizations:ListAccounts", &session.region, e).to_string(),
-        })?;
-        for a in page.accounts.unwrap_or_default() {
-            accounts.push(OrgAccount {
-                id: a.id.unwrap_or_default(),
-                name: a.name.unwrap_or_default(),
-                status: a.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-            });
-        }
-    }
-    Ok(accounts)
+pub fn accounts(session: &Session) -> impl Stream<Item = Result<OrgAccount>> + '_ {
+    let pages = session
+        .organizations()
+        .list_accounts()
+        .into_paginator()
+        .send();
+    // `None` once a page failed: nothing is listed after an error.
+    stream::unfold(Some(pages), move |pages| async move {
+        let mut pages = pages?;
+        let page = pages.next().await?;
+        Some(match page {
+            Ok(page) => {
+                let listed: Vec<Result<OrgAccount>> = page
+                    .accounts
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|a| {
+                        Ok(OrgAccount {
+                            id: a.id.unwrap_or_default(),
+                            name: a.name.unwrap_or_default(),
+                            status: a.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                        })
+                    })
+                    .collect();
+                (listed, Some(pages))
+            }
+            Err(e) => (
+                vec![Err(Error::Organization {
+                    message: aws_error("organizations:ListAccounts", &session.region, e)
+                        .to_string(),
+                })],
+                None,
+            ),
+        })
+    })
+    .flat_map(stream::iter)
 }

@@ -17,6 +17,11 @@
 //! known to agree), which is what proofs use because AWS's regex dialect is
 //! not ours; and *evaluated* (the `regex` crate, as [`Pattern::matches`]
 //! does), which only ever turns a "not proven" into [`Relation::Unverified`].
+//! A regex term never proves coverage, but it can lose it: a concrete event
+//! the benchmark matches and the existing pattern misses, as the evaluator
+//! reads them, refutes coverage when every regex term uses only constructs
+//! AWS documents (see [`documented_regex`]) and the event's strings are
+//! printable ASCII, where those constructs mean the same in any dialect.
 
 use serde_json::Value;
 
@@ -39,6 +44,10 @@ const NOT_EQUAL_REASON: &str = "AWS does not document whether `!=` matches an ev
 const REGEX_REASON: &str = "a regular-expression term cannot be compared exactly with other terms \
      (only with an identical term on the same selector); evaluated as cis-fix evaluates it, \
      it would cover";
+const REGEX_UNPROVEN_REASON: &str = "a regular-expression term cannot be compared exactly with \
+     other terms (only with an identical term on the same selector), and AWS does not document \
+     its regular-expression dialect fully: whether it matches every event the control's pattern \
+     matches is not proven";
 
 /// How an existing pattern relates to the benchmark's.
 #[derive(
@@ -57,9 +66,12 @@ pub enum Relation {
     /// Nothing proven.
     Different,
     /// Covers under some reading of the open documentation questions but not
-    /// under others, or covers only when its regex terms are evaluated the
-    /// way cis-fix evaluates them: whether AWS sees every event the benchmark
-    /// matches is open. Not acceptable for a control.
+    /// under others, or only a regex term decides (it covers when its regex
+    /// terms are evaluated the way cis-fix evaluates them, or taken to match
+    /// every string) and no event refutes it (an event the benchmark matches
+    /// that regex terms built from documented constructs plainly miss makes
+    /// the relation `Different` or `Weaker`): whether AWS sees every event
+    /// the benchmark matches is open. Not acceptable for a control.
     Unverified,
 }
 
@@ -192,6 +204,10 @@ fn combine(per_reading: &[(Reading, Relation)]) -> Relation {
 enum Regexes {
     Opaque,
     Evaluated,
+    /// The existing pattern's regex terms as generous as any dialect could make them: an
+    /// `= %re%` or `!= %re%` holds on every string. Covering in this model only means a regex
+    /// *might* make the pattern cover; it never proves anything.
+    Permissive,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -215,12 +231,24 @@ impl Model {
             regexes: Regexes::Evaluated,
         }
     }
+
+    fn permissive(reading: Reading) -> Model {
+        Model {
+            reading,
+            regexes: Regexes::Permissive,
+        }
+    }
 }
 
 /// Both patterns in both normal forms, computed once for every reading.
 struct Analysis<'a> {
+    existing: &'a Pattern,
+    benchmark: &'a Pattern,
     identical: bool,
     has_regex: bool,
+    /// Every regex term of both patterns uses only constructs AWS documents, so a
+    /// concrete event the `regex` crate decides is decided the same way by AWS.
+    regexes_documented: bool,
     benchmark_dnf: Option<Vec<Group<'a>>>,
     benchmark_cnf: Option<Vec<Group<'a>>>,
     existing_dnf: Option<Vec<Group<'a>>>,
@@ -240,8 +268,12 @@ impl<'a> Analysis<'a> {
             }
         };
         Analysis {
+            existing,
+            benchmark,
             identical,
             has_regex: has_regex(&existing.expr) || has_regex(&benchmark.expr),
+            regexes_documented: regexes_documented(&existing.expr)
+                && regexes_documented(&benchmark.expr),
             benchmark_dnf: forms(benchmark, true),
             benchmark_cnf: forms(benchmark, false),
             existing_dnf: forms(existing, true),
@@ -277,13 +309,33 @@ impl<'a> Analysis<'a> {
             } else {
                 Relation::Covers
             }
-        } else if self.has_regex && covers(Model::evaluated(reading)) {
+        } else if self.has_regex
+            && (covers(Model::evaluated(reading)) || covers(Model::permissive(reading)))
+            && self.regex_refutation(reading).is_none()
+        {
+            // Only a regex term stands between the pattern and a proof: whether AWS's dialect
+            // makes it cover is open.
             Relation::Unverified
         } else if weaker() {
             Relation::Weaker
         } else {
             Relation::Different
         }
+    }
+
+    /// A concrete event refuting coverage under `reading` even though regex terms are
+    /// involved: the benchmark matches it and the existing pattern misses it as the evaluator
+    /// reads them, every regex term of both patterns uses only constructs AWS documents, and
+    /// every string in the event is printable ASCII (where those constructs mean the same in
+    /// any dialect: `.` never meets a newline, `\s` only a space, `\d`/`\w` ASCII only).
+    /// AWS documents unanchored search (`%AUTHORIZED%` matches `UNAUTHORIZED`), as the
+    /// evaluator does, so AWS misses the event too.
+    fn regex_refutation(&self, reading: Reading) -> Option<Value> {
+        if !self.regexes_documented {
+            return None;
+        }
+        witness::counterexample(self.existing, self.benchmark, reading)
+            .filter(printable_ascii_strings)
     }
 
     /// The reading-sensitive terms on which a satisfying and a failing
@@ -329,15 +381,15 @@ impl<'a> Analysis<'a> {
             .iter()
             .filter(|(_, r)| *r == Relation::Unverified)
         {
-            let deciding = deciding_atoms(
-                terms,
-                clauses,
-                Model::evaluated(*reading),
-                Model::sound(*reading),
-            );
-            for (atom, in_term) in deciding {
+            let evaluated = Model::evaluated(*reading);
+            let (holds, reason) = if implies_forms(Some(terms), Some(clauses), evaluated) {
+                (evaluated, REGEX_REASON)
+            } else {
+                (Model::permissive(*reading), REGEX_UNPROVEN_REASON)
+            };
+            for (atom, in_term) in deciding_atoms(terms, clauses, holds, Model::sound(*reading)) {
                 if matches!(atom.pred, Pred::Regex { .. }) {
-                    add(atom, in_term, REGEX_REASON);
+                    add(atom, in_term, reason);
                 }
             }
         }
@@ -345,6 +397,158 @@ impl<'a> Analysis<'a> {
         // order of discovery.
         found.sort_by_key(|a| a.side);
         found
+    }
+}
+
+/// [`Analysis::regex_refutation`] of `existing` against `benchmark` (for tests).
+#[cfg(test)]
+pub(super) fn regex_refutation(
+    existing: &Pattern,
+    benchmark: &Pattern,
+    reading: Reading,
+) -> Option<Value> {
+    Analysis::new(existing, benchmark).regex_refutation(reading)
+}
+
+/// Whether every regex term of `expr` passes [`documented_regex`].
+fn regexes_documented(expr: &Expr) -> bool {
+    match expr {
+        Expr::And(children) | Expr::Or(children) => children.iter().all(regexes_documented),
+        Expr::Cmp(atom) => match &atom.pred {
+            Pred::Regex { regex, .. } => documented_regex(&regex.source),
+            _ => true,
+        },
+    }
+}
+
+/// Symbols AWS lists as allowed in a filter-pattern regex (besides alphanumerics and the
+/// operators `^ $ ? [ ] { } | \ * + .`).
+const REGEX_SYMBOLS: &str = ":_#=@/;,-";
+
+/// Whether a regex (source as the `regex` crate compiles it) is built only from what AWS
+/// documents for filter-pattern regexes, each used the plain way every common dialect reads
+/// alike: ASCII alphanumerics and the listed symbols; `.`; a class `[...]` of those,
+/// ranges and escapes (not negated, nested or with set operators); the escapes `\d`,
+/// `\w`, `\s` and `\` before an ASCII punctuation character; one quantifier `*`, `+`,
+/// `?`, `{m}` or `{m,n}` after an item; `^` at the start and `$` at the end of an
+/// alternative; `|`. Anything else (groups, which AWS says it does not support, flags,
+/// lazy quantifiers, `\b`, non-ASCII, spaces) is taken as possibly read differently.
+pub(super) fn documented_regex(source: &str) -> bool {
+    source.split('|').all(documented_alternative)
+}
+
+fn documented_alternative(alt: &str) -> bool {
+    let chars: Vec<char> = alt.chars().collect();
+    let mut rest: &[char] = &chars;
+    // An empty alternative matches everywhere; rarely meant, so not trusted.
+    if rest.is_empty() {
+        return false;
+    }
+    if let Some((&'^', tail)) = rest.split_first() {
+        rest = tail;
+    }
+    // A final `$` anchors unless it is escaped.
+    if let Some((&'$', body)) = rest.split_last() {
+        if body.iter().rev().take_while(|c| **c == '\\').count() % 2 == 0 {
+            rest = body;
+        }
+    }
+    // Whether the previous item can take a quantifier.
+    let mut quantifiable = false;
+    while let Some((&c, tail)) = rest.split_first() {
+        let (item, next) = match c {
+            '*' | '+' | '?' if quantifiable => (false, tail),
+            '{' if quantifiable => match bounded_repeat(tail) {
+                Some(next) => (false, next),
+                None => return false,
+            },
+            '[' => match documented_class(tail) {
+                Some(next) => (true, next),
+                None => return false,
+            },
+            '\\' => match tail.split_first() {
+                Some((&n, next)) if documented_escape(n) => (true, next),
+                _ => return false,
+            },
+            c if c == '.' || c.is_ascii_alphanumeric() || REGEX_SYMBOLS.contains(c) => (true, tail),
+            _ => return false,
+        };
+        quantifiable = item;
+        rest = next;
+    }
+    true
+}
+
+/// `\d`, `\w`, `\s`, or an escaped ASCII punctuation character (a literal).
+fn documented_escape(c: char) -> bool {
+    matches!(c, 'd' | 'w' | 's') || c.is_ascii_punctuation()
+}
+
+/// After a `{`: the rest of the regex behind a `m}` or `m,n}` (m ≤ n).
+fn bounded_repeat(chars: &[char]) -> Option<&[char]> {
+    let close = chars.iter().position(|c| *c == '}')?;
+    let inner: String = chars.get(..close)?.iter().collect();
+    let number = |s: &str| -> Option<u32> {
+        (!s.is_empty() && s.len() <= 4 && s.chars().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let ok = match inner.split_once(',') {
+        Some((m, n)) => matches!((number(m), number(n)), (Some(m), Some(n)) if m <= n),
+        None => number(&inner).is_some(),
+    };
+    ok.then(|| chars.get(close + 1..)).flatten()
+}
+
+/// After a `[`: the rest of the regex behind a documented class's `]`.
+fn documented_class(mut rest: &[char]) -> Option<&[char]> {
+    let mut members = 0;
+    // The previous member, when an alphanumeric that may start a range.
+    let mut previous: Option<char> = None;
+    loop {
+        let (&c, tail) = rest.split_first()?;
+        match c {
+            ']' if members > 0 => return Some(tail),
+            '\\' => {
+                let (&n, next) = tail.split_first()?;
+                if !documented_escape(n) {
+                    return None;
+                }
+                previous = None;
+                rest = next;
+            }
+            '-' if previous.is_some() && tail.first().is_some_and(|n| *n != ']') => {
+                let (low, (&high, next)) = (previous?, tail.split_first()?);
+                let same_kind = (low.is_ascii_digit() && high.is_ascii_digit())
+                    || (low.is_ascii_lowercase() && high.is_ascii_lowercase())
+                    || (low.is_ascii_uppercase() && high.is_ascii_uppercase());
+                if !same_kind || low > high {
+                    return None;
+                }
+                previous = None;
+                rest = next;
+            }
+            c if c == '.' || c.is_ascii_alphanumeric() || REGEX_SYMBOLS.contains(c) => {
+                // `--` is a set operator in the `regex` crate.
+                if c == '-' && tail.first() == Some(&'-') {
+                    return None;
+                }
+                previous = c.is_ascii_alphanumeric().then_some(c);
+                rest = tail;
+            }
+            _ => return None,
+        }
+        members += 1;
+    }
+}
+
+/// Whether every string in `value` (keys aside) is printable ASCII.
+fn printable_ascii_strings(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.chars().all(|c| (' '..='~').contains(&c)),
+        Value::Array(items) => items.iter().all(printable_ascii_strings),
+        Value::Object(map) => map.values().all(printable_ascii_strings),
+        _ => true,
     }
 }
 
@@ -488,8 +692,16 @@ pub(super) fn preds_on<'a>(group: &[&'a Atom], selector: &Selector) -> Vec<&'a P
 /// except in the evaluated-regex model, see [`strings_satisfiable`].
 fn satisfiable<'p>(pos: &[&'p Pred], neg: &[&'p Pred], model: Model) -> bool {
     let is_regex = |p: &Pred| matches!(p, Pred::Regex { .. });
+    // In the permissive model a regex in `neg` holds on every string: no string falsifies it.
+    let strings_blocked = model.regexes == Regexes::Permissive && neg.iter().any(|p| is_regex(p));
     let (pos, neg): (Vec<&Pred>, Vec<&Pred>) = match model.regexes {
         Regexes::Evaluated => (pos.to_vec(), neg.to_vec()),
+        // Positive regex terms (of the control's pattern) may be true at will; negated ones
+        // keep their value on non-strings (false, or the reading's answer on missing/null).
+        Regexes::Permissive => (
+            pos.iter().copied().filter(|p| !is_regex(p)).collect(),
+            neg.to_vec(),
+        ),
         Regexes::Opaque => {
             // An opaque regex term can be true or false at will, except that
             // one term cannot be both.
@@ -517,7 +729,7 @@ fn satisfiable<'p>(pos: &[&'p Pred], neg: &[&'p Pred], model: Model) -> bool {
     ];
     probes.iter().any(|v| fits(v.as_ref()))
         || numbers_satisfiable(&pos, &neg)
-        || strings_satisfiable(&pos, &neg, reading)
+        || (!strings_blocked && strings_satisfiable(&pos, &neg, reading))
 }
 
 /// Exact over the reals, which only over-approximates finite `f64` values.
@@ -881,9 +1093,19 @@ mod tests {
         assert_eq!(rel("{$.a = %^x.*%}", "{$.a = %^x%}"), Unverified);
         assert_eq!(rel("{$.a = %^x%}", "{$.a = %^x%}"), Equivalent);
         assert_eq!(rel("{$.a = %^x% || $.b = 1}", "{$.a = %^x%}"), Covers);
-        // Evaluated, the regex misses the benchmark's events: plainly different.
+        // Evaluated, the regex misses an event the benchmark matches, and it uses only
+        // documented constructs: AWS misses it too, refuted.
         assert_eq!(rel("{$.a = %^y%}", "{$.a = xy}"), Different);
         assert_eq!(rel("{$.a = %^y%}", "{$.a = x*}"), Different);
+        // Only the regex stands between the pattern and coverage, and a construct AWS does
+        // not document decides: unverified.
+        assert_eq!(rel("{$.a = %(y)%}", "{$.a = xy}"), Unverified);
+        assert_eq!(rel("{$.a = %^y%}", "{$.a = x && $.b = %(z)%}"), Unverified);
+        assert_eq!(rel("{$.a = %(?i)Y%}", "{$.a = xy}"), Unverified);
+        // No regex could make these cover: another selector, or a term the regex leaves.
+        assert_eq!(rel("{$.b = %^x%}", "{$.a = xy}"), Different);
+        assert_eq!(rel("{$.a = %^x% && $.c = 1}", "{$.a = xy}"), Different);
+        assert_eq!(rel("{$.a = %^x% && $.a = z}", "{$.a = xy}"), Different);
     }
 
     #[test]
@@ -1099,11 +1321,129 @@ mod tests {
             r#"{ $.errorCode = %^Unauthorized% || $.errorCode = "AccessDenied*" }"#,
             V12,
         );
-        assert_eq!(c.relation, Different);
+        assert_eq!(c.relation, Different, "refuted by an event AWS misses too");
+        assert_eq!(relations(&c), [Different; 4]);
+        assert!(c.ambiguous.is_empty());
         assert_eq!(
             c.counterexample,
             Some(json!({"errorCode": "Client.UnauthorizedOperation"}))
         );
+        // The same with a group, which AWS does not support: not refuted.
+        let c = detailed(
+            r#"{ $.errorCode = %^(Unauthorized)% || $.errorCode = "AccessDenied*" }"#,
+            V12,
+        );
+        assert_eq!(c.relation, Unverified, "only the regex decides");
+        assert_eq!(c.ambiguous.len(), 1);
+        assert_eq!(c.ambiguous[0].term, "$.errorCode = %^(Unauthorized)%");
+        assert_eq!(c.ambiguous[0].reason, REGEX_UNPROVEN_REASON);
+        assert_eq!(
+            c.counterexample,
+            Some(json!({"errorCode": "Client.UnauthorizedOperation"}))
+        );
+    }
+
+    /// A regex that plainly misses the control's events is refuted with a counterexample;
+    /// one that covers as cis-fix evaluates it stays unverified.
+    #[test]
+    fn regex_refutations_for_catalog_controls() {
+        let iam = catalog_pattern("cis-5.0.toml", "4.4");
+        let unauthorized = catalog_pattern("cis-5.0.toml", "4.1");
+        // `^Run` matches none of 4.4's event names.
+        let c = detailed("{ $.eventName = %^Run% }", &iam);
+        assert_eq!((c.relation, relations(&c)), (Different, vec![Different; 4]));
+        assert!(c.ambiguous.is_empty());
+        assert_eq!(
+            c.counterexample,
+            Some(json!({"eventName": "DeleteGroupPolicy"}))
+        );
+        assert_eq!(c.counterexample_reading, Some(Reading::DOCUMENTED));
+        // `Policy$` misses `CreatePolicyVersion` and `DeletePolicyVersion`, which 4.4 lists.
+        let c = detailed("{ $.eventName = %Policy$% }", &iam);
+        assert_eq!((c.relation, relations(&c)), (Different, vec![Different; 4]));
+        assert_eq!(
+            c.counterexample,
+            Some(json!({"eventName": "CreatePolicyVersion"}))
+        );
+        // Regexes that cover every 4.4 name as cis-fix evaluates them: unverified.
+        for existing in [
+            "{ $.eventName = %Policy% }",
+            "{ $.eventName = %Policy$|PolicyVersion$% }",
+        ] {
+            let c = detailed(existing, &iam);
+            assert_eq!(c.relation, Unverified, "{existing}");
+            assert_eq!(relations(&c), [Unverified; 4], "{existing}");
+            assert_eq!(c.ambiguous.len(), 1, "{existing}");
+            assert_eq!(c.ambiguous[0].reason, REGEX_REASON, "{existing}");
+            assert_eq!(c.counterexample, None, "{existing}");
+        }
+        // 4.1: covers as cis-fix evaluates the regex, so unverified.
+        let c = detailed(
+            r#"{ $.errorCode = %Unauthorized% || $.errorCode = "AccessDenied*" }"#,
+            &unauthorized,
+        );
+        assert_eq!(c.relation, Unverified);
+        assert_eq!(relations(&c), [Unverified; 4]);
+        assert_eq!(c.ambiguous.len(), 1);
+        assert_eq!(c.ambiguous[0].term, "$.errorCode = %Unauthorized%");
+        assert_eq!(c.ambiguous[0].reason, REGEX_REASON);
+        assert_eq!(c.counterexample, None);
+        // A counterexample with a string outside printable ASCII is not trusted.
+        assert_eq!(rel("{$.a = %^y%}", "{$.a = \"x\ty\"}"), Unverified);
+        assert_eq!(rel("{$.a = %^y%}", "{$.a = é}"), Unverified);
+    }
+
+    #[test]
+    fn documented_regex_constructs() {
+        for source in [
+            "^Run",
+            "Policy$",
+            "^[hc]at$",
+            "colou?r",
+            "a{3,5}",
+            "a{3}",
+            r"\d{1,3}\.\d{1,3}",
+            "[Ee]rror|[Ff]ail",
+            "[abcx-z0-9_.-]+",
+            r"\w+@\s*",
+            r"\$\*\[",
+            ":_#=@/;,-",
+            ".*",
+            "^$",
+        ] {
+            assert!(documented_regex(source), "{source}");
+        }
+        for source in [
+            "(x|y)",
+            "(?i)x",
+            "x*?",
+            "x+*",
+            "*x",
+            "a^b",
+            "a$b",
+            "a|",
+            "|",
+            "",
+            "[^a]",
+            "[]a]",
+            "[a-Z]",
+            "[z-a]",
+            "[a--z]",
+            "[[:alpha:]]",
+            "[a&&b]",
+            r"\bword",
+            r"\D",
+            r"\p{L}",
+            "a{2,}",
+            "a{5,3}",
+            "x!",
+            "with space",
+            "é",
+            "a%b",
+            r"a\",
+        ] {
+            assert!(!documented_regex(source), "{source}");
+        }
     }
 
     #[test]

@@ -73,11 +73,15 @@
 //! [`compare_under`] gives the relation under one reading; [`compare()`]
 //! combines them: `Equivalent`/`Covers` only if proven under every reading,
 //! [`Relation::Unverified`] when the readings disagree on whether the pattern
-//! satisfies the control (or it covers only when its regex terms are
-//! evaluated the way cis-fix evaluates them) — the documentation leaves the
+//! satisfies the control (or a regex term alone decides: it covers when
+//! its regex terms are evaluated the way cis-fix evaluates them, or when
+//! they are taken to match every string, as some dialect might) — the documentation leaves the
 //! verdict open, so the control is not accepted, and [`Comparison::ambiguous`]
-//! names the terms that decided it. `Weaker` needs proof under every reading;
-//! anything else is `Different`.
+//! names the terms that decided it. A regex can still be refuted: when every regex term
+//! uses only constructs AWS documents and a concrete printable-ASCII event that the control
+//! matches is missed by the pattern, the relation is `Weaker` or `Different` with that event
+//! as the counterexample. `Weaker` needs proof under every reading; anything else is
+//! `Different`.
 //!
 //! # Concrete events ([`witnesses()`], [`Comparison::counterexample`])
 //!
@@ -107,4 +111,4 @@ pub use compare::{
 };
 pub use parser::{parse, ParseError};
 pub use reading::{MiddleStar, NotEqualOnMissing, Reading};
-pub use witness::{witnesses, MAX_WITNESSES};
+pub use witness::{witness_groups, witnesses, Witnesses, MAX_WITNESSES};

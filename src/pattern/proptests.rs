@@ -416,6 +416,16 @@ proptest! {
         if !detailed.ambiguous.is_empty() {
             prop_assert_eq!(verdict, Relation::Unverified);
         }
+        // A refutation through regex terms is a real counterexample, under the reading it is
+        // made in, and only ever counts against coverage.
+        for (reading, relation) in &detailed.per_reading {
+            if let Some(event) = super::compare::regex_refutation(&p, &q, *reading) {
+                let note = format!("p={} q={} event={event} {relation:?} under {reading}", p.canonical(), q.canonical());
+                prop_assert!(q.matches_under(&event, *reading) && !p.matches_under(&event, *reading), "{}", note);
+                prop_assert!(!relation.satisfies(), "{}", note);
+                prop_assert!(*relation != Relation::Unverified, "{}", note);
+            }
+        }
     }
 
     /// Witnesses match their pattern (documented reading), at most 50, no
@@ -430,6 +440,35 @@ proptest! {
             prop_assert!(!found[..i].contains(event), "duplicate {}", event);
         }
         prop_assert_eq!(&found, &witnesses(&p), "deterministic");
+        // One per DNF term: every term that has a witness of its own (taken alone) is
+        // satisfied by one of the pattern's first witnesses, one per term at most.
+        let Some(terms) = super::compare::normal_form(&p.expr, true) else {
+            return Ok(());
+        };
+        let per_term = super::witness_groups(&p).per_term;
+        prop_assert!(per_term.len() <= terms.len());
+        prop_assert_eq!(found.get(..per_term.len()), Some(&per_term[..]), "terms first");
+        if terms.len() > super::MAX_WITNESSES {
+            return Ok(());
+        }
+        for term in &terms {
+            let alone = Pattern {
+                expr: Expr::and(term.iter().map(|a| Expr::Cmp((*a).clone())).collect()),
+            };
+            if witnesses(&alone).is_empty() {
+                continue;
+            }
+            let satisfied = per_term.iter().any(|event| {
+                term.iter().all(|a| {
+                    super::eval::pred_holds(
+                        &a.pred,
+                        super::eval::resolve(&a.selector, event),
+                        Reading::DOCUMENTED,
+                    )
+                })
+            });
+            prop_assert!(satisfied, "no witness of term {} in {:?}", alone.canonical(), per_term);
+        }
     }
 
     #[test]

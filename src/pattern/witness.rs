@@ -26,43 +26,71 @@ pub const MAX_WITNESSES: usize = 50;
 /// filled (`AccessDenied*`: `AccessDenied`, `AccessDeniedException`;
 /// `*UnauthorizedOperation`: `UnauthorizedOperation`,
 /// `Client.UnauthorizedOperation`), numbers at and beside their bounds, and
-/// `!=` fields absent or null (kept only if the pattern still matches, which
-/// under the documented reading it does not). Deterministic, deduplicated,
-/// and capped at [`MAX_WITNESSES`] (so a pattern with more than 50 DNF terms
-/// gets one witness for each of its first 50). Empty when the pattern is too
-/// large to normalize or no candidate value fits (e.g. a contradiction).
+/// for `!=` near values (`""`, the value in another case, the value with a
+/// suffix) and the field absent or null (each kept only if the pattern still
+/// matches: under the documented reading absent and null do not).
+/// Deterministic, deduplicated, and capped at [`MAX_WITNESSES`] (so a pattern
+/// with more than 50 DNF terms gets one witness for each of its first 50).
+/// Empty when the pattern is too large to normalize or no candidate value
+/// fits (e.g. a contradiction).
 pub fn witnesses(pattern: &Pattern) -> Vec<Value> {
     witnesses_under(pattern, Reading::DOCUMENTED)
 }
 
+/// [`witnesses`] in its two groups, so that a caller merging the witnesses of
+/// several patterns into one 50-event call can keep a witness of every
+/// disjunct before any edge variant.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Witnesses {
+    /// One per DNF term that has a witness, in term order.
+    pub per_term: Vec<Value>,
+    /// The edge variants, none of them among `per_term`.
+    pub edges: Vec<Value>,
+}
+
+/// [`witnesses`], grouped (each group capped at [`MAX_WITNESSES`]).
+pub fn witness_groups(pattern: &Pattern) -> Witnesses {
+    groups_under(pattern, Reading::DOCUMENTED)
+}
+
 /// [`witnesses`] under any reading.
 pub(super) fn witnesses_under(pattern: &Pattern, reading: Reading) -> Vec<Value> {
-    let mut out: Vec<Value> = Vec::new();
+    let Witnesses {
+        mut per_term,
+        edges,
+    } = groups_under(pattern, reading);
+    per_term.extend(edges);
+    per_term.truncate(MAX_WITNESSES);
+    per_term
+}
+
+fn groups_under(pattern: &Pattern, reading: Reading) -> Witnesses {
+    let mut out = Witnesses::default();
     let Some(terms) = normal_form(&pattern.expr, true) else {
         return out;
     };
-    let mut push = |event: Option<Value>| {
-        if let Some(event) = event {
-            if out.len() < MAX_WITNESSES
-                && !out.contains(&event)
-                && pattern.matches_under(&event, reading)
-            {
-                out.push(event);
-            }
-        }
+    let keep = |event: &Value, seen: &Witnesses| {
+        !seen.per_term.contains(event)
+            && !seen.edges.contains(event)
+            && pattern.matches_under(event, reading)
     };
     let bases: Vec<Option<Assignment<'_>>> = terms
         .iter()
         .map(|term| assign(term, &[], reading))
         .collect();
-    for base in bases.iter().flatten() {
-        push(build_event(base));
+    for event in bases.iter().flatten().filter_map(build_event) {
+        if out.per_term.len() < MAX_WITNESSES && keep(&event, &out) {
+            out.per_term.push(event);
+        }
     }
     for (term, base) in terms.iter().zip(&bases) {
         let Some(base) = base else { continue };
         for atom in term {
             let pos = preds_on(term, &atom.selector);
             for value in edge_values(&atom.pred, reading) {
+                if out.edges.len() >= MAX_WITNESSES {
+                    return out;
+                }
                 if !pos.iter().all(|p| pred_holds(p, value.as_ref(), reading)) {
                     continue;
                 }
@@ -77,7 +105,11 @@ pub(super) fn witnesses_under(pattern: &Pattern, reading: Reading) -> Vec<Value>
                         (*s, v)
                     })
                     .collect();
-                push(build_event(&variant));
+                if let Some(event) = build_event(&variant) {
+                    if keep(&event, &out) {
+                        out.edges.push(event);
+                    }
+                }
             }
         }
     }
@@ -233,7 +265,27 @@ fn edge_values(pred: &Pred, reading: Reading) -> Vec<Option<Value>> {
                 .map(|s| Some(Value::String(s)))
                 .collect()
         }
-        Pred::Str { negated: true, .. } | Pred::Regex { negated: true, .. } => absent.to_vec(),
+        // Near values, so that AWS sees `!=` terms decided on a present value (the
+        // documented reading drops absent and null): empty, another case, a suffix.
+        Pred::Str {
+            negated: true,
+            glob,
+        } => {
+            let bare = Glob::new(glob, reading).instance(|_| String::new());
+            let case = if bare.to_lowercase() == bare {
+                bare.to_uppercase()
+            } else {
+                bare.to_lowercase()
+            };
+            [String::new(), case, format!("{bare}-not")]
+                .into_iter()
+                .map(|s| Some(Value::String(s)))
+                .chain(absent)
+                .collect()
+        }
+        Pred::Regex { negated: true, .. } => std::iter::once(Some(Value::String(String::new())))
+            .chain(absent)
+            .collect(),
         Pred::Num { op, value } => {
             let deltas: &[f64] = match op {
                 NumOp::Eq => &[],
@@ -478,11 +530,12 @@ mod tests {
     fn not_equal_witnesses_use_another_value_not_absence() {
         let got =
             w(r#"{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }"#);
+        let mfa =
+            |v: &str| json!({"eventName": "ConsoleLogin", "additionalEventData": {"MFAUsed": v}});
+        // Near values reach AWS; absent and null do not match under the documented reading.
         assert_eq!(
             got,
-            vec![
-                json!({"eventName": "ConsoleLogin", "additionalEventData": {"MFAUsed": "not-Yes"}})
-            ]
+            vec![mfa("not-Yes"), mfa(""), mfa("yes"), mfa("Yes-not")]
         );
         let p = parse(r#"{ $.a != "Yes" }"#).unwrap();
         let lenient = witnesses_under(&p, Reading::ALL[1]);

@@ -15,19 +15,22 @@
 //! *unknown*: the tri-state AND of its principal, action, resource and
 //! condition (any "does not apply" wins, then any "unknown").
 //!
-//! - **Principal.** The caller has the identity `request.service`, and also
-//!   the identity of `request.account` when `account_principal_counts`.
-//!   `Principal` applies if it lists one of the caller's identities: `"*"` and
+//! - **Principal.** The caller has the identity `request.service`; whether it
+//!   also has the identity of `request.account` is `request.account_identity`
+//!   ([`AccountIdentity`]: carried, not carried, or unknown). `Principal`
+//!   applies if it lists one of the caller's identities: `"*"` and
 //!   `{"AWS": "*"}` list everyone; `{"Service": s}` lists `s` (exact; a
 //!   spelling differing only in case, or a wildcard, is unknown);
 //!   `{"AWS": acct}` or `arn:<partition>:iam::<acct>:root` lists the account;
 //!   other AWS principals, `Federated` and `CanonicalUser` list neither;
-//!   unknown principal types are unknown. `NotPrincipal` applies if it omits
-//!   the service (and `"*"`); with `account_principal_counts`, if it lists
-//!   exactly one of the service and the account the answer is unknown (AWS
-//!   applies `NotPrincipal` unless it lists *every* identity of the caller,
-//!   and whether the account is one of them is an assumption). A statement
-//!   with neither element is unknown.
+//!   unknown principal types are unknown. A `Principal` that lists the account
+//!   but not the service applies when the account identity is carried, does
+//!   not when it is not, and is unknown when that is unknown. `NotPrincipal`
+//!   applies if it omits the service (and `"*"`); unless the account identity
+//!   is surely not carried, if it lists exactly one of the service and the
+//!   account the answer is unknown (AWS applies `NotPrincipal` unless it lists
+//!   *every* identity of the caller, and whether the account is one of them is
+//!   an assumption). A statement with neither element is unknown.
 //! - **Action / NotAction.** Case-insensitive IAM wildcards (`*` any run,
 //!   `?` one character).
 //! - **Resource / NotResource.** Case-sensitive wildcards. `"*"` matches
@@ -102,11 +105,27 @@ pub struct Request<'a> {
     /// `("aws:SourceArn", alarm_arn)`. Pass only keys AWS is sure to set to
     /// that value: every other key is treated as unknown.
     pub context: &'a [(&'a str, &'a str)],
-    /// Whether a principal naming the caller's account (`{"AWS": "<acct>"}` or
-    /// `arn:<partition>:iam::<acct>:root`) covers the request. True for topic
-    /// policies; false for key policies, where it only delegates to IAM, and
-    /// IAM cannot grant anything to a service principal.
-    pub account_principal_counts: bool,
+    /// Whether the request also carries the identity of `account`, so that a
+    /// principal naming only the account covers it.
+    pub account_identity: AccountIdentity,
+}
+
+/// Whether a request by a service principal also carries its account's identity, which a
+/// principal naming the account (`{"AWS": "<acct>"}` or `arn:<partition>:iam::<acct>:root`)
+/// lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountIdentity {
+    /// It does: a statement naming the account covers the request.
+    Carried,
+    /// It does not: a statement naming only the account never covers it. Key policies,
+    /// where the account principal only delegates to IAM, and IAM cannot grant anything to
+    /// a service principal.
+    NotCarried,
+    /// Not known: a statement that covers the request only through the account is unknown,
+    /// Allow or Deny. Topic policies: AWS documents CloudWatch Alarms publishing as
+    /// `cloudwatch.amazonaws.com` (with `aws:SourceArn` / `aws:SourceAccount`), not whether
+    /// an Allow for the account's root lets it publish.
+    Unknown,
 }
 
 /// What a policy provably says about a [`Request`].
@@ -501,7 +520,7 @@ fn kind(value: &Value) -> &'static str {
 // ---------------------------------------------------------------- principals
 
 /// Whether a principal element lists each identity of the caller: the service,
-/// and the account (meaningful only when `account_principal_counts`).
+/// and the account (meaningful unless the account identity is not carried).
 struct Listing {
     service: Tri,
     account: Tri,
@@ -567,10 +586,20 @@ fn listing(value: &Value, request: &Request, at: &str) -> Result<Listing, Policy
 
 fn principal(value: &Value, request: &Request, at: &str) -> Result<Tri, PolicyError> {
     let listing = listing(value, request, at)?;
-    Ok(if request.account_principal_counts {
-        any([listing.service, listing.account])
-    } else {
-        listing.service
+    Ok(match request.account_identity {
+        AccountIdentity::Carried => any([listing.service, listing.account]),
+        AccountIdentity::NotCarried => listing.service,
+        AccountIdentity::Unknown => {
+            let account = match listing.account {
+                Tri::Yes => Tri::Unknown(format!(
+                    "{at} names account {} but not {}, and whether {}'s request carries the \
+                     account's identity is not documented",
+                    request.account, request.service, request.service
+                )),
+                other => other,
+            };
+            any([listing.service, account])
+        }
     })
 }
 
@@ -580,7 +609,7 @@ fn principal(value: &Value, request: &Request, at: &str) -> Result<Tri, PolicyEr
 fn not_principal(value: &Value, request: &Request, at: &str) -> Result<Tri, PolicyError> {
     let listing = listing(value, request, at)?;
     let service_omitted = listing.service.not();
-    if !request.account_principal_counts || service_omitted == Tri::Yes {
+    if request.account_identity == AccountIdentity::NotCarried || service_omitted == Tri::Yes {
         return Ok(service_omitted);
     }
     Ok(match (service_omitted, listing.account.not()) {

@@ -19,7 +19,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use serde_json::{json, Map, Value};
 
-use super::{evaluate, Request, Verdict};
+use super::{evaluate, AccountIdentity, Request, Verdict};
 
 const SERVICE: &str = "cloudwatch.amazonaws.com";
 const ACCOUNT: &str = "111122223333";
@@ -189,7 +189,7 @@ struct Req {
     actions: &'static [&'static str],
     resource: &'static str,
     context: Vec<(&'static str, &'static str)>,
-    counts: bool,
+    counts: AccountIdentity,
 }
 
 impl Req {
@@ -201,7 +201,7 @@ impl Req {
             actions: self.actions,
             resource: self.resource,
             context: &self.context,
-            account_principal_counts: self.counts,
+            account_identity: self.counts,
         }
     }
 }
@@ -307,7 +307,13 @@ fn req() -> impl Strategy<Value = Req> {
         select(&[TOPIC, KEY][..]),
         select(&[ALARM, ALARM_EU][..]),
         prop::collection::vec(any::<bool>(), 3),
-        any::<bool>(),
+        select(
+            &[
+                AccountIdentity::Carried,
+                AccountIdentity::NotCarried,
+                AccountIdentity::Unknown,
+            ][..],
+        ),
     )
         .prop_map(|(actions, resource, alarm, keep, counts)| {
             let all = [
@@ -571,17 +577,25 @@ fn listed(world: &World, tag: &str, who: &Who, service: bool) -> bool {
     }
 }
 
+/// Whether the request carries the account's identity: in an unknown case, the world decides.
+fn carries_account(world: &World, req: &Req) -> bool {
+    match req.counts {
+        AccountIdentity::Carried => true,
+        AccountIdentity::NotCarried => false,
+        AccountIdentity::Unknown => world.bit("request carries the account identity"),
+    }
+}
+
 fn principal_applies(world: &World, req: &Req, tag: &str, s: &Stmt) -> bool {
+    let carried = carries_account(world, req);
     match &s.principal {
         None => world.bit(&format!("{tag} no principal")),
         Some((false, who)) => {
-            listed(world, tag, who, true) || (req.counts && listed(world, tag, who, false))
+            listed(world, tag, who, true) || (carried && listed(world, tag, who, false))
         }
         Some((true, who)) => {
             !listed(world, tag, who, true)
-                || (req.counts
-                    && world.not_principal_sees_account
-                    && !listed(world, tag, who, false))
+                || (carried && world.not_principal_sees_account && !listed(world, tag, who, false))
         }
     }
 }

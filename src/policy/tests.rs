@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{evaluate, PolicyError, Request, Verdict};
+use super::{evaluate, AccountIdentity, PolicyError, Request, Verdict};
 
 const ACCOUNT: &str = "111122223333";
 const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:cis-alarms";
@@ -25,7 +25,7 @@ fn topic_request() -> Request<'static> {
         actions: PUBLISH,
         resource: TOPIC,
         context: CONTEXT,
-        account_principal_counts: true,
+        account_identity: AccountIdentity::Carried,
     }
 }
 
@@ -33,7 +33,7 @@ fn key_request() -> Request<'static> {
     Request {
         actions: KMS,
         resource: KEY,
-        account_principal_counts: false,
+        account_identity: AccountIdentity::NotCarried,
         ..topic_request()
     }
 }
@@ -123,27 +123,62 @@ fn publish_only_for_a_role_is_not_allowed() {
 }
 
 #[test]
-fn account_principal_counts_only_for_topics() {
+fn an_account_principal_covers_the_request_only_when_its_identity_is_carried() {
+    let unknown = |policy: &serde_json::Value| {
+        let request = Request {
+            account_identity: AccountIdentity::Unknown,
+            ..topic_request()
+        };
+        evaluate(&policy.to_string(), &request).unwrap()
+    };
     for principal in [json!(ACCOUNT), json!("arn:aws:iam::111122223333:root")] {
         let policy = json!({"Statement": {
-            "Effect": "Allow", "Principal": {"AWS": principal},
+            "Sid": "Root", "Effect": "Allow", "Principal": {"AWS": principal},
             "Action": ["sns:Publish", "kms:*"], "Resource": "*"
         }});
         assert_eq!(topic(policy.clone()), Verdict::Allowed);
         assert_eq!(
-            key(policy),
+            key(policy.clone()),
             Verdict::NotAllowed {
                 action: "kms:Decrypt".into()
             }
         );
+        // Unknown: neither allowed nor a proof of denial, and the statement is named.
+        let Verdict::Unverified { statement, reason } = unknown(&policy) else {
+            panic!("{:?}", unknown(&policy))
+        };
+        assert_eq!(statement, "Root");
+        assert!(reason.contains("account 111122223333"), "{reason}");
+        // A Deny that names only the account may apply too.
+        let denied = json!({"Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+             "Action": "sns:Publish", "Resource": "*"},
+            {"Sid": "NoRoot", "Effect": "Deny", "Principal": {"AWS": principal},
+             "Action": "sns:Publish", "Resource": "*"}
+        ]});
+        assert_eq!(unverified_statement(&unknown(&denied)), "NoRoot");
     }
+    // `*` and the service principal need no account identity.
+    for principal in [json!("*"), json!({"Service": "cloudwatch.amazonaws.com"})] {
+        let policy = json!({"Statement": {
+            "Effect": "Allow", "Principal": principal, "Action": "sns:Publish", "Resource": "*"
+        }});
+        assert_eq!(unknown(&policy), Verdict::Allowed);
+    }
+    // An account principal whose statement provably does not apply stays a proof.
+    let other_alarm = json!({"Statement": {
+        "Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sns:Publish",
+        "Resource": "*", "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:cloudwatch:us-east-1:111122223333:alarm:other"}}
+    }});
+    assert!(matches!(unknown(&other_alarm), Verdict::NotAllowed { .. }));
     // Another account, or the right account in another partition, never counts.
     for principal in ["444455556666", "arn:aws-cn:iam::111122223333:root"] {
         let policy = json!({"Statement": {
             "Effect": "Allow", "Principal": {"AWS": principal},
             "Action": "sns:Publish", "Resource": "*"
         }});
-        assert!(matches!(topic(policy), Verdict::NotAllowed { .. }));
+        assert!(matches!(topic(policy.clone()), Verdict::NotAllowed { .. }));
+        assert!(matches!(unknown(&policy), Verdict::NotAllowed { .. }));
     }
 }
 
@@ -245,7 +280,7 @@ fn not_principal_deny_naming_only_the_service_is_unverified_for_topics() {
     // When the account identity does not count, the service is the caller's
     // only identity, and the Deny provably exempts it.
     let request = Request {
-        account_principal_counts: false,
+        account_identity: AccountIdentity::NotCarried,
         ..topic_request()
     };
     assert_eq!(

@@ -105,6 +105,29 @@ impl Page {
         }
     }
 
+    /// `label`, then `json` (compact JSON, an event to copy) kept on one physical line: after
+    /// the label when both fit, else alone on the next line `hang` columns further in. Too
+    /// long even there, its spaces (all inside strings in compact JSON) are written `\u0020`,
+    /// the same JSON value, so it is one unbreakable token that no later wrapping cuts.
+    pub fn labelled_json(&mut self, indent: usize, hang: usize, label: &str, json: &str) {
+        let whole = format!("{}{label} {json}", " ".repeat(indent));
+        if textwrap::core::display_width(&whole) <= self.width {
+            self.out.push_str(&whole);
+            self.out.push('\n');
+            return;
+        }
+        self.line(indent, hang, label, None);
+        let lead = " ".repeat(indent + hang);
+        let room = self.width.saturating_sub(indent + hang);
+        self.out.push_str(&lead);
+        if textwrap::core::display_width(json) <= room {
+            self.out.push_str(json);
+        } else {
+            self.out.push_str(&json.replace(' ', "\\u0020"));
+        }
+        self.out.push('\n');
+    }
+
     /// A line kept to one physical line: cut at the width with `…` (table rows).
     pub fn row(&mut self, text: &str, painted: impl FnOnce(&str) -> String) {
         let fitted = fit(text, self.width);
@@ -205,6 +228,26 @@ mod tests {
             wrapped,
             "short\n    a long line of\n        several words\n        that goes on\n"
         );
+    }
+
+    #[test]
+    fn json_stays_on_one_line() {
+        let json = r#"{"eventName":"ConsoleLogin","errorMessage":"Failed authentication"}"#;
+        let label = "counterexample:";
+        let mut page = Page::new(100, Painter(false));
+        page.labelled_json(6, 4, label, json);
+        assert_eq!(page.finish(), format!("      {label} {json}\n"));
+        let mut page = Page::new(85, Painter(false));
+        page.labelled_json(6, 4, label, json);
+        assert_eq!(page.finish(), format!("      {label}\n          {json}\n"));
+        let mut page = Page::new(40, Painter(false));
+        page.labelled_json(6, 4, label, json);
+        let text = page.finish();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[1].split_whitespace().count(), 1, "{text}");
+        let event: serde_json::Value = serde_json::from_str(lines[1].trim()).unwrap();
+        assert_eq!(event["errorMessage"], "Failed authentication");
     }
 
     #[test]

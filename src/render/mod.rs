@@ -198,7 +198,7 @@ fn findings(page: &mut Page, plan: &Plan, verbose: bool) {
     let mut said: Vec<(String, Vec<&str>)> = Vec::new();
     let mut detailed: Vec<(&ControlReport, &Finding)> = Vec::new();
     for c in &plan.controls {
-        for f in &c.findings {
+        for f in c.findings.iter().filter(|f| !repeats_trails(f)) {
             if f.diff.is_some() || f.counterexample.is_some() {
                 detailed.push((c, f));
             } else {
@@ -220,16 +220,31 @@ fn findings(page: &mut Page, plan: &Plan, verbose: bool) {
     page.blank();
     page.line(0, 0, "Findings", Some(BOLD));
     for (message, ids) in &said {
-        page.line(2, 4, &format!("{}: {message}", ids.join(", ")), None);
+        let who = if ids.len() > 1 && ids.len() == plan.controls.len() {
+            format!("all {} controls", ids.len())
+        } else {
+            ids.join(", ")
+        };
+        page.line(
+            2,
+            4,
+            &format!("{who}: {}", name_topics(plan, message)),
+            None,
+        );
     }
     for (c, f) in &detailed {
-        page.line(2, 4, &format!("{} {}: {}", c.id, c.slug, f.message), None);
+        page.line(
+            2,
+            4,
+            &format!("{} {}: {}", c.id, c.slug, name_topics(plan, &f.message)),
+            None,
+        );
         if let Some(event) = &f.counterexample {
-            page.line(
+            page.labelled_json(
                 6,
                 4,
-                &format!("counterexample (matched by the control, missed by the filter): {event}"),
-                None,
+                "counterexample (matched by the control, missed by the filter):",
+                &event.to_string(),
             );
         }
         if let Some(diff) = &f.diff {
@@ -266,6 +281,11 @@ fn findings(page: &mut Page, plan: &Plan, verbose: bool) {
             );
         }
     }
+}
+
+/// A trail's problem as a control's finding: the Trails section already says it, once.
+fn repeats_trails(finding: &Finding) -> bool {
+    finding.code == "trail_not_qualifying"
 }
 
 /// The one prominent line about whose topic the alarms will notify.
@@ -310,7 +330,12 @@ fn action_lines(page: &mut Page, plan: &Plan, a: &Action, options: TextOptions) 
                 page.line(
                     6,
                     4,
-                    &format!("{}: {} → {}", change.attribute, change.before, change.after),
+                    &format!(
+                        "{}: {} → {}",
+                        change.attribute,
+                        name_topics(plan, &change.before),
+                        name_topics(plan, &change.after)
+                    ),
                     None,
                 );
             }
@@ -321,7 +346,7 @@ fn action_lines(page: &mut Page, plan: &Plan, a: &Action, options: TextOptions) 
 }
 
 /// What the reason adds to the action line, if anything: most reasons repeat it.
-fn extra_reason(a: &Action) -> Option<String> {
+pub(super) fn extra_reason(a: &Action) -> Option<String> {
     match &a.call {
         Call::CreateTopic { .. } | Call::Subscribe { .. } | Call::PutMetricFilter { .. } => None,
         Call::PutMetricAlarm { .. } => a.reason.split_once("; ").map(|(_, rest)| rest.to_string()),
@@ -338,6 +363,17 @@ fn topic_name<'a>(plan: &Plan, arn: &'a str) -> &'a str {
         }
         _ => arn,
     }
+}
+
+/// `text` with the ARNs of topics in the plan's account and region replaced by the topics'
+/// names, as the action lines name them.
+fn name_topics(plan: &Plan, text: &str) -> String {
+    let mut named = text.to_string();
+    for partition in ["aws", "aws-cn", "aws-us-gov"] {
+        let prefix = format!("arn:{partition}:sns:{}:{}:", plan.region, plan.account_id);
+        named = named.replace(&prefix, "");
+    }
+    named
 }
 
 /// The per-control verdicts, last: one line each, cut to the width.
@@ -363,8 +399,15 @@ fn control_table(page: &mut Page, plan: &Plan) {
             (_, Some(AfterApply::AwaitsConfirmation)) => "fixed on confirmation".to_string(),
             _ => c
                 .findings
-                .first()
-                .map(|f| f.message.clone())
+                .iter()
+                .find(|f| !repeats_trails(f))
+                .map(|f| match f.code.as_str() {
+                    // The long reason is under Findings; the table points there.
+                    "no_trail" | "no_qualifying_trail" => {
+                        "no qualifying trail (see Trails)".to_string()
+                    }
+                    _ => name_topics(plan, &f.message),
+                })
                 .unwrap_or_default(),
         };
         let label = format!("{} {}", c.id, c.slug);
@@ -389,7 +432,7 @@ fn control_table(page: &mut Page, plan: &Plan) {
 /// reason, e.g. "Nothing can be planned for 13 non-compliant controls: no topic to notify
 /// (pass --notify PROTOCOL:ENDPOINT or --topic-arn ARN)."
 pub fn unplanned(plan: &Plan) -> Vec<String> {
-    let mut reasons: Vec<(&'static str, usize)> = Vec::new();
+    let mut reasons: Vec<(&'static str, Vec<Status>)> = Vec::new();
     for c in &plan.controls {
         if c.after_apply != Some(AfterApply::NonCompliant) {
             continue;
@@ -400,19 +443,35 @@ pub fn unplanned(plan: &Plan) -> Vec<String> {
             .find_map(|f| unplanned_reason(&f.code))
             .unwrap_or("see each control's findings above");
         match reasons.iter_mut().find(|(r, _)| *r == reason) {
-            Some((_, n)) => *n += 1,
-            None => reasons.push((reason, 1)),
+            Some((_, statuses)) => statuses.push(c.status),
+            None => reasons.push((reason, vec![c.status])),
         }
     }
     reasons
         .into_iter()
-        .map(|(reason, n)| {
+        .map(|(reason, statuses)| {
             format!(
-                "Nothing can be planned for {n} non-compliant control{}: {reason}.",
-                if n == 1 { "" } else { "s" }
+                "Nothing can be planned for {}: {reason}.",
+                counted_controls(&statuses)
             )
         })
         .collect()
+}
+
+/// "13 non-compliant controls", "15 blocked controls", or "3 controls" when they differ: the
+/// word must agree with the control table above it.
+pub(crate) fn counted_controls(statuses: &[Status]) -> String {
+    let n = statuses.len();
+    let word = match statuses.first() {
+        Some(first) if statuses.iter().all(|s| s == first) => match first {
+            Status::Compliant => "compliant ",
+            Status::NonCompliant => "non-compliant ",
+            Status::Blocked => "blocked ",
+            Status::NotAuditable => "not auditable ",
+        },
+        _ => "",
+    };
+    format!("{n} {word}control{}", if n == 1 { "" } else { "s" })
 }
 
 /// Controls that will be whole once someone confirms a new subscription.
@@ -423,7 +482,7 @@ pub fn awaiting_confirmation(plan: &Plan) -> usize {
         .count()
 }
 
-fn unplanned_reason(code: &str) -> Option<&'static str> {
+pub(super) fn unplanned_reason(code: &str) -> Option<&'static str> {
     Some(match code {
         "needs_subscriber" => {
             "no topic to notify (pass --notify PROTOCOL:ENDPOINT or --topic-arn ARN)"
@@ -483,19 +542,13 @@ pub fn describe(action: &Action, show_endpoints: bool) -> String {
 
 /// An action's line, seen from `home` (account, region) when there is one: there, the region
 /// goes without saying and a topic is named by its name, unique in its account and region.
-fn describe_within(home: Option<(&str, &str)>, action: &Action, show_endpoints: bool) -> String {
-    let region = match home {
-        Some((_, here)) if here == action.region => String::new(),
-        _ => format!(" ({})", action.region),
-    };
-    let topic = |arn: &str| -> String {
-        match (home, crate::inventory::Arn::parse(arn)) {
-            (Some((account, here)), Some(a)) if a.account == account && a.region == here => {
-                arn.rsplit(':').next().unwrap_or(arn).to_string()
-            }
-            _ => arn.to_string(),
-        }
-    };
+pub(crate) fn describe_within(
+    home: Option<(&str, &str)>,
+    action: &Action,
+    show_endpoints: bool,
+) -> String {
+    let region = region_unless_home(home, &action.region);
+    let topic = |arn: &str| topic_from(home, arn);
     match &action.call {
         Call::CreateTopic {
             topic_name,
@@ -538,6 +591,25 @@ fn describe_within(home: Option<(&str, &str)>, action: &Action, show_endpoints: 
     }
 }
 
+/// ` (eu-west-1)` after a call made outside `home`'s region; nothing inside it.
+fn region_unless_home(home: Option<(&str, &str)>, region: &str) -> String {
+    match home {
+        Some((_, here)) if here == region => String::new(),
+        _ => format!(" ({region})"),
+    }
+}
+
+/// A topic seen from `home`: by name in its own account and region (SNS names are unique
+/// there), by ARN anywhere else.
+fn topic_from(home: Option<(&str, &str)>, arn: &str) -> String {
+    match (home, crate::inventory::Arn::parse(arn)) {
+        (Some((account, here)), Some(a)) if a.account == account && a.region == here => {
+            arn.rsplit(':').next().unwrap_or(arn).to_string()
+        }
+        _ => arn.to_string(),
+    }
+}
+
 /// ` [4.1]` after an action that serves one control.
 pub(crate) fn control_suffix(control: Option<&str>) -> String {
     control.map(|c| format!(" [{c}]")).unwrap_or_default()
@@ -552,15 +624,24 @@ fn shown_endpoint(protocol: &str, endpoint: &str, show: bool) -> String {
     }
 }
 
-/// One line per removal.
+/// One line per removal, with its region and topics' ARNs in full.
 pub fn describe_removal(removal: &Removal, show_endpoints: bool) -> String {
-    let region = &removal.region;
+    describe_removal_within(None, removal, show_endpoints)
+}
+
+/// One line per removal, seen from `home` (account, region), as [`describe_within`] does.
+pub(crate) fn describe_removal_within(
+    home: Option<(&str, &str)>,
+    removal: &Removal,
+    show_endpoints: bool,
+) -> String {
+    let region = region_unless_home(home, &removal.region);
     match &removal.call {
-        RemoveCall::DeleteAlarm { alarm_name } => format!("delete_alarm {alarm_name} ({region})"),
+        RemoveCall::DeleteAlarm { alarm_name } => format!("delete_alarm {alarm_name}{region}"),
         RemoveCall::DeleteMetricFilter {
             log_group_name,
             filter_name,
-        } => format!("delete_metric_filter {filter_name} on log group {log_group_name} ({region})"),
+        } => format!("delete_metric_filter {filter_name} on log group {log_group_name}{region}"),
         RemoveCall::Unsubscribe {
             topic_arn,
             protocol,
@@ -568,9 +649,14 @@ pub fn describe_removal(removal: &Removal, show_endpoints: bool) -> String {
             ..
         } => {
             let shown = shown_endpoint(protocol, endpoint, show_endpoints);
-            format!("unsubscribe {protocol} {shown} from {topic_arn}")
+            format!(
+                "unsubscribe {protocol} {shown} from {}",
+                topic_from(home, topic_arn)
+            )
         }
-        RemoveCall::DeleteTopic { topic_arn } => format!("delete_topic {topic_arn}"),
+        RemoveCall::DeleteTopic { topic_arn } => {
+            format!("delete_topic {}", topic_from(home, topic_arn))
+        }
     }
 }
 
@@ -589,10 +675,32 @@ pub fn removal_text(
         p.bold("cis-fix backout:")
     );
     out.push('\n');
+    if options.verbosity == Verbosity::Quiet {
+        // The summary alone; what is kept, and why, is the normal view's.
+        let kept = match plan.kept.len() {
+            0 => String::new(),
+            n => format!(" {n} kept (run without --quiet to see why)."),
+        };
+        let _ = writeln!(
+            out,
+            "{}{kept}",
+            p.bold(&format!("Plan: {} to destroy.", plan.removals.len()))
+        );
+        return layout::wrap_lines(&out, options.width);
+    }
     if !plan.kept.is_empty() {
         let _ = writeln!(out, "{}", p.bold("Kept"));
         for k in &plan.kept {
-            let _ = writeln!(out, "  {}: {}", k.resource, k.reason);
+            let _ = writeln!(
+                out,
+                "  {}: {}",
+                match k.resource.split_once(' ') {
+                    Some((kind, arn)) =>
+                        format!("{kind} {}", topic_from(Some((account, region)), arn)),
+                    None => k.resource.clone(),
+                },
+                k.reason
+            );
         }
         out.push('\n');
     }
@@ -610,7 +718,7 @@ pub fn removal_text(
             out,
             "  {} {}{control}",
             p.red("-"),
-            describe_removal(r, options.show_endpoints)
+            describe_removal_within(Some((account, region)), r, options.show_endpoints)
         );
     }
     out.push('\n');
@@ -638,6 +746,26 @@ pub fn drill_intro(
         p.bold("cis-fix drill:")
     );
     out.push('\n');
+    if options.verbosity == Verbosity::Quiet {
+        // The counts, and the warning: a drill pages people, however quiet the output.
+        let skips = match skipped.len() {
+            0 => String::new(),
+            n => format!(" {n} skipped."),
+        };
+        let _ = writeln!(
+            out,
+            "{}{skips}",
+            p.bold(&format!(
+                "Drill: {} alarm{} set to ALARM, then back to OK.",
+                targets.len(),
+                if targets.len() == 1 { "" } else { "s" }
+            ))
+        );
+        if !targets.is_empty() {
+            let _ = writeln!(out, "Each notification goes to every subscriber of its topic: real people may be paged.");
+        }
+        return layout::wrap_lines(&out, options.width);
+    }
     if !skipped.is_empty() {
         let _ = writeln!(out, "{}", p.bold("Skipped"));
         for s in skipped {
@@ -657,13 +785,20 @@ pub fn drill_intro(
     for t in targets {
         let _ = writeln!(
             out,
-            "  {} set_alarm_state {} ALARM -> OK ({}) [{}]",
+            "  {} set_alarm_state {} ALARM -> OK{} [{}]",
             p.yellow("!"),
             t.alarm,
-            t.region,
+            region_unless_home(Some((account, region)), &t.region),
             t.control
         );
-        let _ = writeln!(out, "      {}", p.dim(&format!("notifies {}", t.topic_arn)));
+        let _ = writeln!(
+            out,
+            "      {}",
+            p.dim(&format!(
+                "notifies {}",
+                topic_from(Some((account, region)), &t.topic_arn)
+            ))
+        );
     }
     out.push('\n');
     let _ = writeln!(
@@ -674,17 +809,27 @@ pub fn drill_intro(
 }
 
 /// What became of each drilled control's notification, and the tally.
-pub fn drill_report(targets: &[DrillTarget], outcomes: &[Outcome], options: TextOptions) -> String {
+pub fn drill_report(
+    (account, region): (&str, &str),
+    targets: &[DrillTarget],
+    outcomes: &[Outcome],
+    options: TextOptions,
+) -> String {
     let p = Painter(options.color);
     let mut out = String::new();
+    let home = Some((account, region));
     for (t, outcome) in targets.iter().zip(outcomes) {
+        if options.verbosity == Verbosity::Quiet && matches!(outcome, Outcome::Delivered { .. }) {
+            continue;
+        }
+        let topic = topic_from(home, &t.topic_arn);
         let line = match outcome {
             Outcome::Delivered { message_id } => format!(
                 "  {} {} delivered: alarm {} published to {}{}",
                 p.green("ok"),
                 t.control,
                 t.alarm,
-                t.topic_arn,
+                topic,
                 message_id
                     .as_deref()
                     .map(|id| format!(" (message {id})"))
@@ -695,14 +840,14 @@ pub fn drill_report(targets: &[DrillTarget], outcomes: &[Outcome], options: Text
                 p.red("FAILED"),
                 t.control,
                 t.alarm,
-                t.topic_arn
+                topic
             ),
             Outcome::NoResult { waited_seconds } => format!(
                 "  {} {} no result: alarm {} showed no action for {} within {waited_seconds} s (raise --wait, or look at the alarm's history)",
                 p.red("FAILED"),
                 t.control,
                 t.alarm,
-                t.topic_arn
+                topic
             ),
         };
         let _ = writeln!(out, "{line}");

@@ -7,7 +7,10 @@
 
 use std::fmt::Write as _;
 
-use super::{control_suffix, describe, unplanned_reason, Painter, TextOptions};
+use super::{
+    control_suffix, describe_within, extra_reason, unplanned_reason, Painter, TextOptions,
+    Verbosity,
+};
 use crate::audit::options::mask_endpoint;
 use crate::audit::org::{AccountStatus, OrgPlan};
 use crate::audit::{AfterApply, Call, Finding, Mode, Status};
@@ -16,6 +19,8 @@ use crate::audit::{AfterApply, Call, Finding, Mode, Status};
 const SHOWN_ACCOUNTS: usize = 5;
 /// Widest account name the matrix shows; longer names are cut with "…".
 const NAME_WIDTH: usize = 28;
+/// Names are cut down to this before the matrix is split into blocks of columns.
+const MIN_NAME_WIDTH: usize = 12;
 /// What stands for a member's own account id in a grouped message.
 const ACCOUNT_MASK: &str = "<account>";
 
@@ -37,7 +42,9 @@ pub fn org_json(plan: &OrgPlan, show_endpoints: bool) -> String {
     serde_json::to_string_pretty(&shown).unwrap_or_default()
 }
 
-/// The organization plan for people: matrix, grouped findings, actions, summary.
+/// The organization plan for people, in the order a reviewer reads it: grouped findings,
+/// accounts that could not be read, actions per account, and last (on the final screen) the
+/// account × control matrix and the summary. `--quiet` keeps only the last two.
 pub fn org_text(plan: &OrgPlan, options: TextOptions) -> String {
     let p = Painter(options.color);
     let controls = control_ids(plan);
@@ -54,45 +61,17 @@ pub fn org_text(plan: &OrgPlan, options: TextOptions) -> String {
         plural(controls.len())
     );
 
-    out.push('\n');
-    matrix(&mut out, &p, plan, &controls);
-    findings(&mut out, &p, plan, &controls);
-    unreadable(&mut out, &p, plan);
-
-    let mut current: Option<&str> = None;
-    for a in &plan.actions {
-        if current != Some(a.account_id.as_str()) {
-            current = Some(a.account_id.as_str());
-            out.push('\n');
-            let _ = writeln!(
-                out,
-                "{}",
-                p.bold(&format!(
-                    "Actions in account {}",
-                    labelled(plan, &a.account_id)
-                ))
-            );
-        }
-        let sign = match a.action.mode {
-            Mode::Create => p.green("+"),
-            Mode::Change => p.yellow("~"),
-        };
-        let _ = writeln!(
-            out,
-            "  {sign} {}{}",
-            describe(&a.action, options.show_endpoints),
-            control_suffix(a.action.control.as_deref())
-        );
-        // A fix to the organization trail's chain serves every member relying on it.
-        let reason = if a.fixes.len() > 1 {
-            format!("{}; fixes {} accounts", a.action.reason, a.fixes.len())
-        } else {
-            a.action.reason.clone()
-        };
-        let _ = writeln!(out, "      {}", p.dim(&reason));
+    if options.verbosity != Verbosity::Quiet {
+        findings(&mut out, &p, plan, &controls);
+        unreadable(&mut out, &p, plan);
+        actions(&mut out, &p, plan, options);
     }
-
     out.push('\n');
+    // The matrix is laid out to the width itself; wrapping would break its columns.
+    let mut text = super::layout::wrap_lines(&out, options.width);
+    matrix(&mut text, &p, plan, &controls, options.width);
+
+    let mut tail = String::from("\n");
     if plan.actions.is_empty() {
         // "No changes" would read as "all is well": say it only when it is.
         let head = if plan.is_compliant() {
@@ -100,10 +79,10 @@ pub fn org_text(plan: &OrgPlan, options: TextOptions) -> String {
         } else {
             "Nothing to apply."
         };
-        let _ = writeln!(out, "{head} {}", summary_tail(plan));
+        let _ = writeln!(tail, "{head} {}", summary_tail(plan));
     } else {
         let _ = writeln!(
-            out,
+            tail,
             "{} {}",
             p.bold(&format!(
                 "Plan: {} to create, {} to change.",
@@ -113,9 +92,58 @@ pub fn org_text(plan: &OrgPlan, options: TextOptions) -> String {
         );
     }
     for line in unplanned(plan) {
-        let _ = writeln!(out, "{line}");
+        let _ = writeln!(tail, "{line}");
     }
-    super::layout::wrap_lines(&out, options.width)
+    text.push_str(&super::layout::wrap_lines(&tail, options.width));
+    text
+}
+
+/// The actions, grouped by account; a reason line only where it adds to the action line.
+fn actions(out: &mut String, p: &Painter, plan: &OrgPlan, options: TextOptions) {
+    let mut current: Option<&str> = None;
+    let mut shared_fixes: Option<usize> = None;
+    for a in &plan.actions {
+        if current != Some(a.account_id.as_str()) {
+            current = Some(a.account_id.as_str());
+            // When every action here serves the same accounts (the organization trail's chain),
+            // say so once in the heading rather than under each action.
+            let mut here = plan.actions.iter().filter(|b| b.account_id == a.account_id);
+            shared_fixes = here
+                .next()
+                .map(|first| first.fixes.len())
+                .filter(|n| *n > 1 && here.all(|b| b.fixes.len() == *n));
+            out.push('\n');
+            let heading = match shared_fixes {
+                Some(n) => format!(
+                    "Actions in account {}, each fixing {n} accounts",
+                    labelled(plan, &a.account_id)
+                ),
+                None => format!("Actions in account {}", labelled(plan, &a.account_id)),
+            };
+            let _ = writeln!(out, "{}", p.bold(&heading));
+        }
+        let sign = match a.action.mode {
+            Mode::Create => p.green("+"),
+            Mode::Change => p.yellow("~"),
+        };
+        let home = Some((a.account_id.as_str(), plan.region.as_str()));
+        let _ = writeln!(
+            out,
+            "  {sign} {}{}",
+            describe_within(home, &a.action, options.show_endpoints),
+            control_suffix(a.action.control.as_deref())
+        );
+        // A fix to the organization trail's chain serves every member relying on it.
+        let fixes = (a.fixes.len() > 1 && shared_fixes.is_none())
+            .then(|| format!("fixes {} accounts", a.fixes.len()));
+        let extra = match (extra_reason(&a.action), fixes) {
+            (Some(reason), Some(fixes)) => Some(format!("{reason}; {fixes}")),
+            (reason, fixes) => reason.or(fixes),
+        };
+        if let Some(extra) = extra {
+            let _ = writeln!(out, "      {}", p.dim(&extra));
+        }
+    }
 }
 
 /// The selected controls, in catalog order (every account reports all of them; the union
@@ -131,62 +159,112 @@ fn control_ids(plan: &OrgPlan) -> Vec<&str> {
 }
 
 /// One row per account, one column per control, padded before painting so colour codes do
-/// not break the alignment.
-fn matrix(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str]) {
+/// not break the alignment. Laid out to `width`: long names are cut first, and if the columns
+/// still do not fit they are shown in blocks of as many controls as fit, each under its own
+/// header, so that no row ever wraps.
+fn matrix(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], width: usize) {
     let id_width = plan
         .accounts
         .iter()
         .map(|a| a.account_id.chars().count())
         .max()
         .unwrap_or(0);
-    let name_width = plan
+    let longest_name = plan
         .accounts
         .iter()
-        .map(|a| short_name(&a.name).chars().count())
+        .map(|a| a.name.chars().count().min(NAME_WIDTH))
         .max()
         .unwrap_or(0);
-    let label_width = id_width + 1 + name_width;
     let widths: Vec<usize> = controls.iter().map(|c| c.len().max(3)).collect();
-    let last = controls.len().saturating_sub(1);
-
-    let heads: Vec<String> = controls
-        .iter()
-        .zip(&widths)
-        .enumerate()
-        .map(|(i, (c, w))| pad(c, *w, i == last))
-        .collect();
-    let _ = writeln!(
-        out,
-        "{}  {}",
-        p.bold(&format!("{:<width$}", "Accounts", width = label_width + 2)),
-        heads.join("  ")
-    );
-    for account in &plan.accounts {
-        let cells: Vec<String> = controls
+    let cells_width = |gap: usize| {
+        widths
             .iter()
-            .zip(&widths)
+            .map(|w| w + gap)
+            .sum::<usize>()
+            .saturating_sub(gap)
+    };
+    // Two spaces between columns, or one if that is what makes them fit on one row.
+    let fits = |gap: usize, name: usize| 2 + id_width + 1 + name + 2 + cells_width(gap) <= width;
+    let gap = if fits(2, longest_name.min(MIN_NAME_WIDTH)) {
+        2
+    } else {
+        1
+    };
+    // What the names may take when every column fits on one row.
+    let room_for_name = width.saturating_sub(2 + id_width + 1 + 2 + cells_width(gap));
+    let name_width = if room_for_name >= longest_name.min(MIN_NAME_WIDTH) {
+        longest_name.min(room_for_name)
+    } else {
+        longest_name.min(MIN_NAME_WIDTH)
+    };
+    let label_width = id_width + 1 + name_width;
+    let room_for_cells = width.saturating_sub(2 + label_width + 2);
+
+    // As few blocks as fit, of balanced size: never a lone column left over.
+    let count_blocks = |per_block: usize| widths.len().div_ceil(per_block.max(1));
+    let mut per_block = widths.len().max(1);
+    while per_block > 1
+        && widths
+            .chunks(per_block)
+            .any(|chunk| chunk.iter().map(|w| w + gap).sum::<usize>() - gap > room_for_cells)
+    {
+        per_block -= 1;
+    }
+    let blocks_needed = count_blocks(per_block);
+    let balanced = widths.len().div_ceil(blocks_needed.max(1)).max(1);
+    let blocks: Vec<std::ops::Range<usize>> = (0..widths.len())
+        .step_by(balanced)
+        .map(|start| start..(start + balanced).min(widths.len()))
+        .collect();
+    let sep = " ".repeat(gap);
+
+    for (b, block) in blocks.iter().enumerate() {
+        if b > 0 {
+            out.push('\n');
+        }
+        let (Some(ids), Some(ws)) = (controls.get(block.clone()), widths.get(block.clone())) else {
+            continue;
+        };
+        let last = ids.len().saturating_sub(1);
+        let heads: Vec<String> = ids
+            .iter()
+            .zip(ws)
             .enumerate()
-            .map(|(i, (id, w))| {
-                let status = account
-                    .controls
-                    .iter()
-                    .find(|c| c.id == *id)
-                    .map(|c| c.status);
-                let text = pad(cell(status), *w, i == last);
-                match status {
-                    Some(Status::Compliant) => p.green(&text),
-                    Some(Status::NonCompliant) => p.red(&text),
-                    Some(Status::Blocked | Status::NotAuditable) => p.yellow(&text),
-                    None => text,
-                }
-            })
+            .map(|(i, (c, w))| pad(c, *w, i == last))
             .collect();
-        let label = format!(
-            "{:<id_width$} {:<name_width$}",
-            account.account_id,
-            short_name(&account.name)
+        let _ = writeln!(
+            out,
+            "{}  {}",
+            p.bold(&format!("{:<width$}", "Accounts", width = label_width + 2)),
+            heads.join(&sep)
         );
-        let _ = writeln!(out, "  {label}  {}", cells.join("  "));
+        for account in &plan.accounts {
+            let cells: Vec<String> = ids
+                .iter()
+                .zip(ws)
+                .enumerate()
+                .map(|(i, (id, w))| {
+                    let status = account
+                        .controls
+                        .iter()
+                        .find(|c| c.id == *id)
+                        .map(|c| c.status);
+                    let text = pad(cell(status), *w, i == last);
+                    match status {
+                        Some(Status::Compliant) => p.green(&text),
+                        Some(Status::NonCompliant) => p.red(&text),
+                        Some(Status::Blocked | Status::NotAuditable) => p.yellow(&text),
+                        None => text,
+                    }
+                })
+                .collect();
+            let label = format!(
+                "{:<id_width$} {:<name_width$}",
+                account.account_id,
+                short_name(&account.name, name_width)
+            );
+            let _ = writeln!(out, "  {label}  {}", cells.join(&sep));
+        }
     }
 }
 
@@ -209,12 +287,14 @@ fn pad(text: &str, width: usize, last: bool) -> String {
     }
 }
 
-fn short_name(name: &str) -> String {
-    if name.chars().count() <= NAME_WIDTH {
+fn short_name(name: &str, width: usize) -> String {
+    if name.chars().count() <= width {
         return name.to_string();
     }
-    let mut cut: String = name.chars().take(NAME_WIDTH.saturating_sub(1)).collect();
-    cut.push('…');
+    let mut cut: String = name.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        cut.push('…');
+    }
     cut
 }
 
@@ -577,6 +657,107 @@ mod tests {
             &reads,
             &notify(),
         )
+    }
+
+    /// The organization of [`organization`] audited on all 15 controls of cis-5.0.
+    fn organization_on_every_control() -> OrgPlan {
+        let ids: Vec<String> = (1..=15).map(|n| format!("4.{n}")).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let mut management = snapshot(MANAGEMENT, vec![org_trail(false)]);
+        chain_46(&mut management, ORG_GROUP);
+        let reads = vec![
+            read(MANAGEMENT, "management", Ok(management)),
+            read(
+                "111111111111",
+                "workloads-production-eu-and-us-with-a-long-name",
+                Ok(snapshot("111111111111", vec![org_trail(true)])),
+            ),
+        ];
+        audit_org(&catalog(&ids), MANAGEMENT, REGION, &reads, &notify())
+    }
+
+    #[test]
+    fn the_matrix_fits_the_width_in_blocks_and_comes_last() {
+        let plan = organization_on_every_control();
+        for width in [60, 80, 100, 120] {
+            let out = org_text(
+                &plan,
+                TextOptions {
+                    width,
+                    ..TextOptions::default()
+                },
+            );
+            for line in out.lines() {
+                assert!(
+                    line.chars().count() <= width || !line.trim().contains(' '),
+                    "wider than {width}: {line}\n{out}"
+                );
+            }
+            // Every control has its column, and every account its row in every block.
+            let heads: Vec<&str> = out.lines().filter(|l| l.starts_with("Accounts")).collect();
+            let columns: Vec<&str> = heads
+                .iter()
+                .flat_map(|h| h.split_whitespace().skip(1))
+                .collect();
+            let expected: Vec<String> = (1..=15).map(|n| format!("4.{n}")).collect();
+            assert_eq!(columns, expected, "{width}: {out}");
+            for account in ["999988887777", "111111111111"] {
+                assert_eq!(
+                    out.lines()
+                        .filter(|l| l.starts_with(&format!("  {account} ")))
+                        .count(),
+                    heads.len(),
+                    "{width}: {out}"
+                );
+            }
+            // The matrix and the summary end the output.
+            let lines: Vec<&str> = out.lines().collect();
+            let last_head = lines
+                .iter()
+                .rposition(|l| l.starts_with("Accounts"))
+                .unwrap();
+            let actions = lines
+                .iter()
+                .rposition(|l| l.starts_with("Actions in account"));
+            assert!(actions.is_none_or(|a| a < last_head), "{out}");
+            assert!(
+                out.lines()
+                    .any(|l| l.starts_with("Plan: ") || l.starts_with("Nothing to apply.")),
+                "{out}"
+            );
+        }
+        // A wide terminal has room for every column in one block.
+        let wide = org_text(
+            &plan,
+            TextOptions {
+                width: 140,
+                ..TextOptions::default()
+            },
+        );
+        assert_eq!(
+            wide.lines().filter(|l| l.starts_with("Accounts")).count(),
+            1,
+            "{wide}"
+        );
+    }
+
+    #[test]
+    fn quiet_org_plan_is_the_matrix_and_the_summary() {
+        let plan = organization();
+        let quiet = org_text(
+            &plan,
+            TextOptions {
+                verbosity: Verbosity::Quiet,
+                ..TextOptions::default()
+            },
+        );
+        assert!(
+            !quiet.contains("Findings") && !quiet.contains("Actions in account"),
+            "{quiet}"
+        );
+        assert!(quiet.lines().any(|l| l.starts_with("Accounts")), "{quiet}");
+        assert!(quiet.lines().any(|l| l.starts_with("Plan: ")), "{quiet}");
+        assert!(quiet.lines().count() < org_text(&plan, TextOptions::default()).lines().count());
     }
 
     #[test]

@@ -160,9 +160,16 @@ fn the_verdicts_and_summary_come_last_and_fit_the_final_screen() {
     let table = lines.iter().rposition(|l| *l == "Controls").unwrap();
     // The table, a blank line and the summary end the output, within 40 rows.
     assert!(lines.len() - table <= 40, "{}", lines.len() - table);
+    // Exactly: the heading, one row per control, a blank line, the summary, and nothing
+    // after it but the lines saying what cannot be planned.
+    let summary = lines.iter().rposition(|l| l.starts_with("Plan:")).unwrap();
+    assert_eq!(summary - table, plan.controls.len() + 2, "{out}");
+    assert_eq!(lines[summary - 1], "", "{out}");
     assert!(
-        lines.last().unwrap().starts_with("Plan:")
-            || lines.iter().rev().any(|l| l.starts_with("Plan:"))
+        lines[summary + 1..]
+            .iter()
+            .all(|l| l.starts_with("Nothing can be planned") || l.starts_with("    ")),
+        "{out}"
     );
     for c in &plan.controls {
         assert!(

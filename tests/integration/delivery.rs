@@ -222,8 +222,14 @@ async fn topic_kms_key_is_checked_before_it_is_used() {
             err.contains("--topic-kms-key") && err.contains(key),
             "{err}"
         );
-        // It shows the key-policy statement to add.
+        // It shows the key-policy statement to add, and the finding's code, in one sentence.
         assert!(err.contains("cloudwatch.amazonaws.com"), "{err}");
+        assert!(
+            err.contains("(topic_key_denies_cloudwatch); nothing was planned or changed"),
+            "{err}"
+        );
+        assert!(!err.contains(".;"), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
         assert!(writes(&account).is_empty());
     }
 
@@ -262,7 +268,12 @@ async fn drill_proves_delivery_to_a_real_subscriber() {
     assert_eq!(changed, ["SetAlarmState", "SetAlarmState"], "{changed:?}");
     let text = stdout(&out);
     assert!(text.contains("4.6 delivered"), "{text}");
-    assert!(text.contains("4.1:"), "skipped control named: {text}");
+    // The skipped control, and why.
+    assert!(
+        text.lines().any(|l| l
+            == "  4.1: not compliant: no whole chain to test (run `cis-fix plan` to see what is missing)"),
+        "{text}"
+    );
     assert!(text.contains("Drill complete: 1 of 1 delivered."), "{text}");
 
     // The subscriber really received the alarm, with the drill's reason in it.
@@ -319,21 +330,262 @@ async fn drill_shows_awss_failure_when_the_key_policy_cannot_be_read() {
         stderr(&out)
     );
 
+    drill_fails_with_awss_key_text(&account, &queue_url).await;
+}
+
+/// Drills 4.6, whose topic's key blocks CloudWatch: AWS's failure text, exit 1, nothing in
+/// the queue, the alarm back to OK, and no write but the alarm's state.
+async fn drill_fails_with_awss_key_text(account: &Account, queue_url: &str) {
+    account.reset_calls();
     let out = account.run(&["drill", "--controls", "4.6", "--auto-approve"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    // Lines wrap at 100 columns outside a terminal: read the words, not the layout.
-    let text = stdout(&out)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
     assert!(
-        text.contains(
+        words(&stdout(&out)).contains(
             "CloudWatch Alarms does not have authorization to access the SNS topic encryption key"
         ),
-        "{text}"
+        "{}",
+        stdout(&out)
     );
     assert!(stderr(&out).contains("did not deliver"), "{}", stderr(&out));
+    assert_eq!(writes(account), ["SetAlarmState", "SetAlarmState"]);
+    assert!(account.receive(queue_url).await.is_empty());
+    assert_eq!(alarm_state(account, "auth-failures").await, "OK");
+}
+
+/// Lines wrap at 100 columns outside a terminal: read the words, not the layout.
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+async fn alarm_state(account: &Account, alarm: &str) -> String {
+    account
+        .cloudwatch()
+        .describe_alarms()
+        .alarm_names(alarm)
+        .send()
+        .await
+        .unwrap()
+        .metric_alarms
+        .unwrap()[0]
+        .state_value
+        .clone()
+        .unwrap()
+        .as_str()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_denied_describe_key_is_unproven_not_missing_and_the_drill_proves_it() {
+    let account = Account::new().await;
+    let blocked = account.key(None).await;
+    let topic = account.encrypted_topic("alerts", &blocked).await;
+    let queue_url = chain_46(&account, &topic).await;
+    account.faults(&["access_denied"], &["DescribeKey"], 1.0);
+
+    let out = account.run(&["plan", "--controls", "4.6", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::harness::validate(&plan, "plan");
+    assert_eq!(status(&plan, "4.6"), "not_auditable", "{plan:#}");
+    assert!(
+        messages(&plan, "4.6").contains("kms:DescribeKey"),
+        "{plan:#}"
+    );
+    // Not taken for a key that does not exist: the chain is kept for a drill.
+    assert!(
+        !messages(&plan, "4.6").contains("does not exist"),
+        "{plan:#}"
+    );
+    assert_eq!(
+        control(&plan, "4.6")["delivery_unproven"]["alarm"],
+        "auth-failures",
+        "{plan:#}"
+    );
+
+    drill_fails_with_awss_key_text(&account, &queue_url).await;
+}
+
+#[tokio::test]
+async fn an_allow_for_the_account_alone_is_unverified_and_the_drill_settles_it() {
+    let account = Account::new().await;
+    let topic = account.topic("alerts").await;
+    let queue_url = chain_46(&account, &topic).await;
+    for principal in [
+        json!({"AWS": account.id}),
+        json!({"AWS": format!("arn:aws:iam::{}:root", account.id)}),
+    ] {
+        let root_only = json!({"Version": "2012-10-17", "Statement": [{
+            "Sid": "AccountOnly", "Effect": "Allow", "Principal": principal,
+            "Action": "sns:Publish", "Resource": topic}]});
+        account
+            .set_topic_policy(&topic, &root_only.to_string())
+            .await;
+        let plan = account.plan(&["--controls", "4.6"]);
+        assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
+        let codes = codes(&plan, "4.6");
+        assert!(
+            codes.contains(&"topic_delivery_unverified".to_string()),
+            "{plan:#}"
+        );
+        // Never a proof of denial.
+        assert!(
+            !codes.contains(&"topic_policy_denies_cloudwatch".to_string()),
+            "{plan:#}"
+        );
+        let text = messages(&plan, "4.6");
+        assert!(
+            text.contains("AccountOnly") && text.contains("drill"),
+            "{text}"
+        );
+        assert_eq!(
+            control(&plan, "4.6")["delivery_unproven"]["alarm"],
+            "auth-failures"
+        );
+    }
+
+    // The emulator reads such a statement as AWS's service-principal rule does (it does not let
+    // CloudWatch publish): the drill shows the failure rather than guessing.
+    account.reset_calls();
+    let out = account.run(&["drill", "--controls", "4.6", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        words(&stdout(&out)).contains("4.6 not delivered"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(writes(&account), ["SetAlarmState", "SetAlarmState"]);
     assert!(account.receive(&queue_url).await.is_empty());
+    assert_eq!(alarm_state(&account, "auth-failures").await, "OK");
+}
+
+#[tokio::test]
+async fn topic_kms_key_is_refused_when_cis_fixs_topic_exists_with_another_key() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    let (_, queue) = account.queue("inbox").await;
+    let notify = format!("sqs:{queue}");
+    // cis-fix's own topic, created without a key.
+    assert_ok(&account.run(&[
+        "apply",
+        "--controls",
+        "4.6",
+        "--notify",
+        &notify,
+        "--auto-approve",
+    ]));
+    let good = account
+        .key(Some(&key_policy(&account, &[cloudwatch_key_statement()])))
+        .await;
+    for command in [&["plan"][..], &["apply", "--auto-approve"]] {
+        account.reset_calls();
+        let mut all = command.to_vec();
+        all.extend([
+            "--controls",
+            "4.1,4.6",
+            "--notify",
+            &notify,
+            "--topic-kms-key",
+            &good,
+        ]);
+        let out = account.run(&all);
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "--topic-kms-key {good}: cis-fix's topic cis-fix-alerts"
+            )) && err.contains("already exists, not encrypted")
+                && err.contains("cis-fix backout"),
+            "{err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(writes(&account).is_empty(), "{:?}", writes(&account));
+    }
+
+    // Backed out and made again with the key: the same key, however named, is fine; another
+    // is refused, naming the key the topic has.
+    assert_ok(&account.run(&["backout", "--auto-approve"]));
+    let args = |key: &str| {
+        vec![
+            "--controls".to_string(),
+            "4.6".into(),
+            "--notify".into(),
+            notify.clone(),
+            "--topic-kms-key".into(),
+            key.to_string(),
+        ]
+    };
+    let with = |first: &str, key: &str| {
+        let mut all = vec![first.to_string()];
+        all.extend(args(key));
+        account.run(&all.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let mut apply = args(&good);
+    apply.insert(0, "apply".into());
+    apply.push("--auto-approve".into());
+    assert_ok(&account.run(&apply.iter().map(String::as_str).collect::<Vec<_>>()));
+    let key_id = good.rsplit('/').next().unwrap().to_string();
+    for same in [good.as_str(), key_id.as_str()] {
+        assert_ok(&with("plan", same));
+    }
+    let other = account
+        .key(Some(&key_policy(&account, &[cloudwatch_key_statement()])))
+        .await;
+    let out = with("plan", &other);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(&format!("already exists, encrypted with {good}")),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test]
+async fn ctrl_c_during_a_drill_sets_the_alarm_back_to_ok_and_exits_130() {
+    let account = Account::new().await;
+    let topic = account.topic("alerts").await;
+    chain_46(&account, &topic).await;
+    // A slow history read, so that the Ctrl-C finds the drill waiting for the result.
+    account.faults_with(json!({
+        "kinds": ["delay"], "operations": ["DescribeAlarmHistory"], "rate": 1.0,
+        "delay_ms": 20000
+    }));
+    account.reset_calls();
+    let child = account
+        .command(&["drill", "--controls", "4.6", "--auto-approve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start drill");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !writes(&account).iter().any(|w| w == "SetAlarmState") {
+        assert!(std::time::Instant::now() < deadline, "no SetAlarmState");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(alarm_state(&account, "auth-failures").await, "ALARM");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // Ctrl-C, as the terminal sends it.
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().expect("wait for drill");
+    account.clear_faults();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    // It did not sit out the slow read.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("interrupted: the drill stopped") && err.contains("back to OK"),
+        "{err}"
+    );
+    assert_eq!(alarm_state(&account, "auth-failures").await, "OK");
+    assert_eq!(writes(&account), ["SetAlarmState", "SetAlarmState"]);
 }
 
 #[tokio::test]
@@ -415,4 +667,117 @@ async fn delivery_reads_grow_with_topics_and_keys_not_with_controls() {
     assert_eq!(count(&account, "GetTopicAttributes"), 2);
     assert_eq!(count(&account, "DescribeKey"), 1);
     assert_eq!(count(&account, "GetKeyPolicy"), 1);
+}
+
+const ORG_GROUP: &str = "aws-controltower/CloudTrailLogs";
+
+#[tokio::test]
+async fn drill_org_drills_each_alarm_once_in_the_account_that_owns_it() {
+    // The management account's organization trail carries 4.6 for itself and for `relies`;
+    // `own` has a chain of its own; `denied` cannot be reached.
+    let management = Account::new().await;
+    let relies = Account::new().await;
+    let own = Account::new().await;
+    let denied = Account::new().await;
+    management.organization(&[&relies, &own, &denied]);
+    management.organization_trail("org", ORG_GROUP).await;
+    management
+        .filter(
+            ORG_GROUP,
+            "auth-failures",
+            AUTH_FAILURES,
+            "AuthFailures",
+            NS,
+        )
+        .await;
+    let org_topic = management.topic("security").await;
+    let (org_queue, org_queue_arn) = management.queue("security-inbox").await;
+    management
+        .subscribe(&org_topic, "sqs", &org_queue_arn)
+        .await;
+    management
+        .alarm("auth-failures", "AuthFailures", NS, Some(&org_topic), true)
+        .await;
+    let own_topic = own.topic("alerts").await;
+    let own_queue = chain_46(&own, &own_topic).await;
+
+    let accounts = format!("{},{},{}", management.id, relies.id, own.id);
+    for a in [&management, &relies, &own] {
+        a.reset_calls();
+    }
+    let out = management.run(&[
+        "drill",
+        "--accounts",
+        &accounts,
+        "--controls",
+        "4.6",
+        "--auto-approve",
+    ]);
+    assert_ok(&out);
+    // The documented organization policies allow every call the drill made in each account
+    // (read before this test reads its queues, which logs calls too).
+    for (account, file) in [
+        (&management, "examples/iam-org-management.json"),
+        (&relies, "examples/iam-org-member.json"),
+        (&own, "examples/iam-org-member.json"),
+    ] {
+        let policy = crate::harness::allowed(file);
+        let calls = account.calls();
+        assert!(!calls.is_empty(), "{}", account.id);
+        for (service, op) in calls {
+            let action = format!("{service}:{op}");
+            assert!(policy.contains(&action), "{file} lacks {action}");
+        }
+    }
+    let text = words(&stdout(&out));
+    assert!(
+        text.contains(&format!(
+            "4.6: its chain is account {}'s (the organization trail's): alarm `auth-failures` is drilled once, in account {}",
+            management.id, management.id
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("Drill complete across 2 accounts: 2 of 2 delivered."),
+        "{text}"
+    );
+    // Each subscriber received exactly one notification, from its own account's alarm.
+    for (account, queue) in [(&management, &org_queue), (&own, &own_queue)] {
+        assert_eq!(writes(account), ["SetAlarmState", "SetAlarmState"]);
+        let bodies = account.receive(queue).await;
+        assert_eq!(bodies.len(), 1, "{}: {bodies:?}", account.id);
+        let envelope: Value = serde_json::from_str(&bodies[0]).unwrap();
+        let alarm: Value = serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+        assert_eq!(alarm["AWSAccountId"], account.id.as_str(), "{alarm:#}");
+        assert_eq!(alarm_state(account, "auth-failures").await, "OK");
+    }
+    // The member relying on the organization trail is not touched.
+    assert!(writes(&relies).is_empty(), "{:?}", writes(&relies));
+
+    // --org with an account whose role cannot be assumed: reported, the others drilled, exit 1.
+    management.faults_with(json!({
+        "kinds": ["access_denied"], "operations": ["AssumeRole"], "target_account": denied.id,
+        "rate": 1.0
+    }));
+    let out = management.run(&["drill", "--org", "--controls", "4.6", "--auto-approve"]);
+    management.clear_faults();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = words(&stdout(&out));
+    assert!(
+        text.contains(&format!("account {} could not be read", denied.id)),
+        "{text}"
+    );
+    assert!(text.contains("2 of 2 delivered"), "{text}");
+    assert!(
+        stderr(&out).contains("1 account could not be read"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Without a terminal and without --auto-approve: refused, nothing set.
+    management.reset_calls();
+    let out = management.run(&["drill", "--accounts", &accounts, "--controls", "4.6"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--auto-approve"), "{}", stderr(&out));
+    assert!(writes(&management).is_empty(), "{:?}", writes(&management));
 }

@@ -149,24 +149,87 @@ async fn no_changes_only_when_all_is_compliant_and_apply_says_what_it_leaves_und
 #[tokio::test]
 async fn a_webhook_token_never_appears_in_output() {
     const TOKEN: &str = "XoXb5ecretT0ken";
+    const MASKED: &str = "hooks.example.com/****";
     let account = account_with_trail().await;
     let notify = format!("https:https://hooks.example.com/services/T000/B000/{TOKEN}");
+    // Credentials in the URL are as secret as its path.
+    let with_password = format!("https://hookuser:{TOKEN}@hooks.example.com/cis");
+    let mistyped = format!("htps://hooks.example.com/services/T000/B000/{TOKEN}");
+    let bad_https = format!("https:{TOKEN}");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plan.json");
     let file = path.to_str().unwrap();
-    let runs = [
-        vec!["plan", "--notify", &notify],
-        vec!["plan", "--notify", &notify, "--format", "json", "--stats"],
-        vec!["plan", "--notify", &notify, "--out", file],
-        vec!["apply", "--notify", &notify, "--auto-approve", "--stats"],
-        vec!["plan", "--format", "json"],
-        vec!["backout", "--auto-approve"],
+    // Each run: its arguments, its exit code, and whether its output shows the masked form.
+    let runs: Vec<(Vec<&str>, i32, bool)> = vec![
+        (vec!["plan", "--notify", &notify], 0, true),
+        (vec!["plan", "-v", "--notify", &notify], 0, true),
+        (
+            vec!["plan", "--notify", &notify, "--format", "json", "--stats"],
+            0,
+            true,
+        ),
+        (vec!["plan", "--notify", &notify, "--out", file], 0, true),
+        (vec!["plan", "--notify", &with_password], 0, true),
+        (
+            vec!["plan", "--notify", &with_password, "--format", "json"],
+            0,
+            true,
+        ),
+        // A value that does not parse is not echoed as typed.
+        (vec!["plan", "--notify", &mistyped], 1, false),
+        (vec!["plan", "--notify", &bad_https], 1, false),
+        // The first apply subscribes the webhook (JSON result), the second has nothing to do.
+        (
+            vec![
+                "apply",
+                "-v",
+                "--notify",
+                &notify,
+                "--auto-approve",
+                "--format",
+                "json",
+            ],
+            0,
+            true,
+        ),
+        (
+            vec![
+                "apply",
+                "-v",
+                "--notify",
+                &notify,
+                "--auto-approve",
+                "--stats",
+            ],
+            0,
+            false,
+        ),
+        // Pending subscriptions: counted, their endpoints not named.
+        (vec!["plan", "--format", "json"], 0, false),
+        (vec!["plan", "-v"], 0, false),
     ];
-    for args in runs {
-        let out = account.run(&args);
+    for (args, code, masked) in &runs {
+        let out = account.run(args);
         let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(*code), "{args:?}:\n{all}");
         assert!(!all.contains(TOKEN), "{args:?} printed the token:\n{all}");
+        if *masked {
+            assert!(all.contains(MASKED), "{args:?}: no {MASKED}:\n{all}");
+        }
     }
+    // The mistyped value is masked, not dropped: the user can tell which one it was.
+    let err = stderr(&account.run(&["plan", "--notify", &mistyped]));
+    assert!(
+        err.contains("htps:****") && err.contains("unknown protocol"),
+        "{err}"
+    );
+    let out = account.run(&["plan", "--notify", &with_password]);
+    assert!(
+        stdout(&out).contains("https://****@hooks.example.com/****"),
+        "{}",
+        stdout(&out)
+    );
+
     // The saved plan must keep it to subscribe, in a file only its owner can read.
     let saved = std::fs::read_to_string(&path).unwrap();
     crate::harness::validate(&serde_json::from_str(&saved).unwrap(), "saved-plan");
@@ -177,8 +240,29 @@ async fn a_webhook_token_never_appears_in_output() {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
     }
-    // --show-endpoints is the explicit exception.
+    // The apply above made it stale: the error's command masks the endpoint, and says so.
+    account.reset_calls();
+    let out = account.run(&["apply", file]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("stale") && !err.contains(TOKEN), "{err}");
+    assert!(err.contains(MASKED) && err.contains("masked"), "{err}");
+    assert!(writes(&account).is_empty(), "{:?}", writes(&account));
+
+    let out = account.run(&["backout", "--auto-approve"]);
+    assert_ok(&out);
+    assert!(!format!("{}{}", stdout(&out), stderr(&out)).contains(TOKEN));
+    // --show-endpoints is the explicit exception, in text and JSON alike.
     let out = account.run(&["plan", "--notify", &notify, "--show-endpoints"]);
+    assert!(stdout(&out).contains(TOKEN));
+    let out = account.run(&[
+        "plan",
+        "--notify",
+        &notify,
+        "--show-endpoints",
+        "--format",
+        "json",
+    ]);
     assert!(stdout(&out).contains(TOKEN));
 }
 
@@ -225,10 +309,15 @@ async fn saved_plans_a_team_can_use() {
         .await
         .unwrap();
 
-    // Options that would change the plan are refused with a plan file.
+    // Options that would change the plan, or that it would ignore, are refused with a plan
+    // file, before any AWS call.
+    account.reset_calls();
     for extra in [
         &["--benchmark", "cis-1.4"][..],
         &["--topic-name", "other"][..],
+        &["--role", "Auditor"][..],
+        &["--external-id", "xyz"][..],
+        &["--concurrency", "2"][..],
     ] {
         let mut args = vec!["apply", file];
         args.extend_from_slice(extra);
@@ -240,6 +329,17 @@ async fn saved_plans_a_team_can_use() {
             stderr(&out)
         );
     }
+    assert!(account.calls().is_empty(), "{:?}", account.calls());
+    // Another region is a conflict with the plan's, not a stale plan.
+    let out = account.run(&["apply", file, "--region", "eu-west-1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--region eu-west-1 conflicts with the saved plan's region us-east-1")
+            && !err.contains("stale"),
+        "{err}"
+    );
+    assert!(account.calls().is_empty(), "{:?}", account.calls());
 
     // A saved plan is the approval: no prompt, even without a terminal.
     let out = account.run(&["apply", file]);
@@ -257,10 +357,14 @@ async fn saved_plans_a_team_can_use() {
             "CISBenchmark",
         )
         .await;
+    account.reset_calls();
     let out = account.run(&["apply", file]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("stale"), "{err}");
+    assert!(writes(&account).is_empty(), "{:?}", writes(&account));
+    // An SQS queue ARN is not masked: nothing to fill in.
+    assert!(!err.contains("masked"), "{err}");
     assert!(
         err.contains(&format!(
             "cis-fix plan --controls 4.1,4.6 --notify {notify} --out {file}"
@@ -298,4 +402,42 @@ async fn saved_plans_a_team_can_use() {
         stderr(&out)
     );
     assert!(account.calls().is_empty(), "{:?}", account.calls());
+
+    // Nor a directory: refused before any AWS call, not after the whole read.
+    let out = account.run(&["plan", "--out", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is a directory"), "{}", stderr(&out));
+    assert!(account.calls().is_empty(), "{:?}", account.calls());
+
+    // The user's own files next to the plan are never touched: not `plan.tmp`, nor any other.
+    let mine = dir.path().join("plan.tmp");
+    std::fs::write(&mine, "my notes").unwrap();
+    let before: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    save();
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my notes");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        before.len(),
+        "no temporary file is left behind"
+    );
+
+    // With --format json, the note that the file holds the endpoints goes to stderr.
+    let out = account.run(&[
+        "plan",
+        "--controls",
+        "4.1",
+        "--notify",
+        &notify,
+        "--format",
+        "json",
+        "--out",
+        file,
+    ]);
+    assert_ok(&out);
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
+    assert!(
+        stderr(&out).contains("holds the subscription endpoints in clear"),
+        "{}",
+        stderr(&out)
+    );
 }

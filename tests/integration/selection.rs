@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{control, path_in_repo, python, queue, stderr, Account};
+use crate::harness::{assert_ok, control, path_in_repo, python, queue, stderr, stdout, Account};
 
 /// The demo's half-compliant account (examples/seed_account.py): 4.1 and 4.6 deliver through
 /// the user's `security-alerts` topic, 4.3's alarm notifies a topic nobody subscribed to,
@@ -137,4 +137,101 @@ async fn every_control_of_the_demo_gets_the_same_plan_alone_or_with_the_others()
             "put_metric_alarm"
         ]
     );
+}
+
+/// The text views of issue 14 on the demo account, through the real binary: the reuse line,
+/// the 100-column layout off a terminal, `--quiet` and `-v` for plan, apply and backout.
+#[tokio::test]
+async fn the_demo_reads_at_a_glance_quietly_or_verbosely() {
+    let account = demo_account().await;
+
+    // Relying on the user's topic is said once, prominently, before the actions.
+    let out = account.run(&["plan"]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let reuse = lines
+        .iter()
+        .position(|l| {
+            l.starts_with(
+                "Notifications: reusing topic security-alerts (already delivers for 4.1, 4.6)",
+            )
+        })
+        .unwrap_or_else(|| panic!("{text}"));
+    let actions = lines
+        .iter()
+        .position(|l| l.starts_with("Actions"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(reuse < actions, "{text}");
+    // Off a terminal: 100 columns; the verdict table and the summary end the output.
+    for line in &lines {
+        assert!(
+            line.chars().count() <= 100 || !line.trim().contains(' '),
+            "wider than 100: {line}"
+        );
+    }
+    let table = lines
+        .iter()
+        .rposition(|l| *l == "Controls")
+        .unwrap_or_else(|| panic!("{text}"));
+    let summary = lines
+        .iter()
+        .rposition(|l| l.starts_with("Plan: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(summary, table + 15 + 2, "{text}");
+
+    // --quiet: the header, the table and the summary; nothing else.
+    let out = account.run(&["plan", "--quiet"]);
+    assert_ok(&out);
+    let quiet = stdout(&out);
+    assert!(quiet.starts_with("cis-fix plan:"), "{quiet}");
+    for gone in ["Trails", "Findings", "Actions", "Notifications"] {
+        assert!(
+            !quiet.lines().any(|l| l.starts_with(gone)),
+            "{gone} in --quiet: {quiet}"
+        );
+    }
+    assert!(
+        quiet.contains("\nControls\n") && quiet.contains("\nPlan: "),
+        "{quiet}"
+    );
+    assert!(quiet.lines().count() <= 15 + 8, "{quiet}");
+
+    // -v: every compliant control's chain on stdout, every AWS call with its time on stderr.
+    let out = account.run(&["plan", "-v"]);
+    assert_ok(&out);
+    let chains = stdout(&out);
+    assert!(
+        chains
+            .lines()
+            .any(|l| l.contains("4.6 console-authentication-failures: trail ")),
+        "{chains}"
+    );
+    let log = stderr(&out);
+    assert!(
+        log.lines().any(
+            |l| l.starts_with("aws logs:DescribeMetricFilters (us-east-1): ") && l.ends_with(" ms")
+        ),
+        "{log}"
+    );
+
+    // apply --quiet: no record line per call, the plan's table and the outcome.
+    let notify = queue(&account);
+    let out = account.run(&["apply", "--quiet", "--auto-approve", "--notify", &notify]);
+    assert_ok(&out);
+    let applied = stdout(&out);
+    assert!(!applied.lines().any(|l| l.starts_with("  + ")), "{applied}");
+    assert!(applied.contains("Apply complete:"), "{applied}");
+
+    // backout --quiet: the count, not the list.
+    let out = account.run(&["backout", "--quiet", "--auto-approve"]);
+    assert_ok(&out);
+    let removed = stdout(&out);
+    assert!(
+        removed
+            .lines()
+            .any(|l| l.starts_with("Plan: ") && l.contains(" to destroy.")),
+        "{removed}"
+    );
+    assert!(!removed.lines().any(|l| l.starts_with("  - ")), "{removed}");
 }

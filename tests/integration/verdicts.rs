@@ -535,3 +535,281 @@ async fn the_two_evaluators_agree_on_witnesses_and_counterexamples() {
         assert_eq!(user_matches, [false], "{text} misses {event}");
     }
 }
+
+/// The catalog's 4.2 `also_accept` text (Security Hub CloudWatch.3's SSO-aware variant).
+fn sso_variant() -> String {
+    let catalog = cis_fix::catalog::load_builtin("cis-5.0").unwrap();
+    let mfa = catalog.controls.iter().find(|c| c.id == "4.2").unwrap();
+    mfa.also_accept_text.first().unwrap().clone()
+}
+
+#[tokio::test]
+async fn an_also_accept_text_is_verbatim_and_its_own_witnesses_are_tested() {
+    let sso = sso_variant();
+    let verbatim = Account::new().await;
+    verbatim.trail(TrailSpec::good("main", GROUP)).await;
+    chain(&verbatim, &sso, "NoMfa").await;
+    verbatim.reset_calls();
+    let plan = verbatim.plan(&["--controls", "4.2"]);
+    assert_eq!(status(&plan, "4.2"), "compliant", "{plan:#}");
+    assert_eq!(
+        test_calls(&verbatim),
+        0,
+        "verbatim: no TestMetricFilter call"
+    );
+
+    // The same pattern rewritten: AWS is asked once, with the variant's witnesses (which it
+    // matches), not the primary pattern's (which it would not).
+    let rewritten = Account::new().await;
+    rewritten.trail(TrailSpec::good("main", GROUP)).await;
+    let text = sso
+        .replace("(", "( ")
+        .replace("\"ConsoleLogin\")", "ConsoleLogin)");
+    assert_ne!(text, sso);
+    chain(&rewritten, &text, "NoMfa").await;
+    rewritten.reset_calls();
+    let plan = rewritten.plan(&["--controls", "4.2"]);
+    assert_eq!(status(&plan, "4.2"), "compliant", "{plan:#}");
+    assert_eq!(test_calls(&rewritten), 1, "{plan:#}");
+    let evidence = &control(&plan, "4.2")["chain"]["evidence"];
+    assert_eq!(evidence["witnesses"], evidence["matched"], "{plan:#}");
+}
+
+#[tokio::test]
+async fn a_catch_all_pattern_is_tested_in_one_call() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    chain(
+        &account,
+        "{ $.eventName = * || $.errorCode = * || $.userIdentity.type = * || $.eventSource = * }",
+        "Everything",
+    )
+    .await;
+    account.reset_calls();
+    let plan = account.plan(&[]);
+    assert_eq!(test_calls(&account), 1, "one call per distinct pattern");
+    for c in plan["controls"].as_array().unwrap() {
+        assert_eq!(c["status"], "compliant", "{c:#}");
+    }
+}
+
+/// Plans, applies and plans again: the second plan must find nothing left to do.
+fn apply_and_replan(account: &Account, id: &str) {
+    let queue = crate::harness::queue(account);
+    assert_ok(&account.run(&[
+        "apply",
+        "--controls",
+        id,
+        "--notify",
+        &queue,
+        "--auto-approve",
+    ]));
+    let plan = account.plan(&["--controls", id, "--notify", &queue]);
+    assert_eq!(status(&plan, id), "compliant", "{plan:#}");
+    assert!(
+        plan["actions"].as_array().is_some_and(Vec::is_empty),
+        "{plan:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_covering_filter_that_publishes_zero_is_not_reused() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    filter(&account, "0", None).await;
+    let topic = account.topic("alerts").await;
+    let (_, queue) = account.queue("oncall").await;
+    account.subscribe(&topic, "sqs", &queue).await;
+    account
+        .alarm("auth-failures", "AuthFailures", NS, Some(&topic), true)
+        .await;
+    let notify = crate::harness::queue(&account);
+    let plan = account.plan(&["--controls", "4.6", "--notify", &notify]);
+    assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
+    // cis-fix's own filter (publishing 1) and an alarm on its metric, not on `AuthFailures`.
+    let put_filter = crate::harness::first_action(&plan, "put_metric_filter");
+    assert_eq!(put_filter["metric_value"], "1", "{plan:#}");
+    let put_alarm = crate::harness::first_action(&plan, "put_metric_alarm");
+    assert_ne!(put_alarm["metric_name"], "AuthFailures", "{plan:#}");
+    assert_eq!(
+        put_alarm["metric_name"], put_filter["metric_name"],
+        "{plan:#}"
+    );
+    apply_and_replan(&account, "4.6");
+}
+
+#[tokio::test]
+async fn cis_fixs_own_drifted_filter_is_a_change_with_before_and_after() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    let notify = crate::harness::queue(&account);
+    assert_ok(&account.run(&[
+        "apply",
+        "--controls",
+        "4.2",
+        "--notify",
+        &notify,
+        "--auto-approve",
+    ]));
+    let plan = account.plan(&["--controls", "4.2"]);
+    assert_eq!(status(&plan, "4.2"), "compliant", "{plan:#}");
+
+    // Someone makes cis-fix's own filter publish 0, with a default of 0.
+    let own = account
+        .logs()
+        .describe_metric_filters()
+        .log_group_name(GROUP)
+        .send()
+        .await
+        .unwrap()
+        .metric_filters
+        .unwrap()
+        .remove(0);
+    let metric = own.metric_transformations.unwrap().remove(0);
+    account
+        .logs()
+        .put_metric_filter()
+        .log_group_name(GROUP)
+        .filter_name(own.filter_name.unwrap())
+        .filter_pattern(own.filter_pattern.unwrap())
+        .metric_transformations(
+            MetricTransformation::builder()
+                .metric_name(metric.metric_name)
+                .metric_namespace(metric.metric_namespace)
+                .metric_value("0")
+                .default_value(0.0)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let plan = account.plan(&["--controls", "4.2"]);
+    assert_eq!(status(&plan, "4.2"), "non_compliant", "{plan:#}");
+    let change = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "put_metric_filter")
+        .unwrap_or_else(|| panic!("a change of the filter: {plan:#}"));
+    assert_eq!(change["mode"], "change", "{plan:#}");
+    assert_eq!(
+        change["reason"], "cis-fix's filter differs: metric_value 0 → 1, default_value 0 → (unset)",
+        "{plan:#}"
+    );
+    apply_and_replan(&account, "4.2");
+}
+
+#[tokio::test]
+async fn an_ambiguous_disjunct_is_reported_even_when_the_filter_serves_another_control() {
+    let catalog = cis_fix::catalog::load_builtin("cis-5.0").unwrap();
+    let trail_changes = &catalog.controls.iter().find(|c| c.id == "4.5").unwrap();
+    let inner = trail_changes
+        .pattern_text
+        .trim()
+        .trim_start_matches('{')
+        .trim_end_matches('}');
+    let pattern = format!(
+        "{{ {inner} || (($.eventName = Console*Login) && ($.errorMessage = \"Failed authentication\")) }}"
+    );
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    chain(&account, &pattern, "TrailAndLogins").await;
+    let notify = crate::harness::queue(&account);
+    let plan = account.plan(&["--controls", "4.5,4.6", "--notify", &notify]);
+    assert_eq!(status(&plan, "4.5"), "compliant", "{plan:#}");
+    assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
+    assert!(
+        codes(&plan, "4.6").contains(&"pattern_ambiguous".to_string()),
+        "{plan:#}"
+    );
+}
+
+#[tokio::test]
+async fn the_counterexample_is_one_line_of_json_in_text() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    let weaker = "{ $.eventName = ConsoleLogin && $.errorMessage = \"Failed authentication\" && $.sourceIPAddress = \"10.*\" }";
+    chain(&account, weaker, "AuthFailures").await;
+    let notify = crate::harness::queue(&account);
+    let out = account.run(&["plan", "--controls", "4.6", "--notify", &notify]);
+    let text = crate::harness::stdout(&out);
+    let at = text
+        .lines()
+        .position(|l| l.contains("counterexample"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let lines: Vec<&str> = text.lines().collect();
+    let line = lines[at];
+    let json = match line.split_once("filter): ") {
+        Some((_, json)) => json,
+        None => lines[at + 1].trim(),
+    };
+    let event: serde_json::Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json:?} in {text}"));
+    assert_eq!(event["errorMessage"], "Failed authentication", "{text}");
+}
+
+#[test]
+fn pattern_test_places_errors_in_broken_files() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    // Pretty-printed and cut short: the error is where the document breaks, not line 1.
+    let pretty = dir.path().join("pretty.json");
+    std::fs::write(
+        &pretty,
+        "{\n  \"Records\": [\n    {\"eventName\": \"ConsoleLogin\", \"eventID\": \"e-1\"",
+    )
+    .unwrap();
+    let out = offline(
+        &[
+            "pattern",
+            "test",
+            "--control",
+            "4.6",
+            pretty.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = crate::harness::stderr(&out);
+    assert!(
+        err.contains("pretty.json") && err.contains("line 3, column"),
+        "{err}"
+    );
+
+    // A gzip file cut short names the file and says so.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(br#"{"Records": [{"eventName": "ConsoleLogin", "eventID": "e-1"}]}"#)
+        .unwrap();
+    let gz = gz.finish().unwrap();
+    let cut = dir.path().join("cut.json.gz");
+    std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+    let out = offline(
+        &["pattern", "test", "--control", "4.6", cut.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = crate::harness::stderr(&out);
+    assert!(
+        err.contains("cut.json.gz") && err.contains("truncated"),
+        "{err}"
+    );
+
+    // A byte order mark is no error.
+    let bom = dir.path().join("bom.json");
+    let mut bytes = "\u{feff}".as_bytes().to_vec();
+    bytes.extend_from_slice(br#"{"Records": [{"eventName": "ConsoleLogin", "errorMessage": "Failed authentication", "eventID": "e-1"}]}"#);
+    std::fs::write(&bom, bytes).unwrap();
+    let out = offline(
+        &["pattern", "test", "--control", "4.6", bom.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::harness::stderr(&out)
+    );
+    assert!(crate::harness::stdout(&out).contains("1 of 1 event match"));
+}
