@@ -44,10 +44,11 @@ pub enum Error {
     #[error("`{region}` is not an AWS region name (such as us-east-1, eu-west-3 or us-gov-west-1): check --region, AWS_REGION and the region of your AWS profile")]
     BadRegion { region: String },
 
-    #[error("{setting}={value:?}{place} is not a valid endpoint URL: {reason}")]
+    #[error("{setting}={shown:?}{place} is not a valid endpoint URL: {reason}", shown = crate::audit::options::mask_url_userinfo(.value))]
     BadEndpoint {
         /// The variable or profile key that holds it.
         setting: String,
+        /// As set; shown with any user name and password masked.
         value: String,
         /// Where the setting is, when not in the environment (` in profile `dev` of FILE`).
         place: String,
@@ -121,7 +122,7 @@ pub enum Error {
     #[error("cannot list the organization's accounts: {message}. Run --org from the management account or a delegated administrator, or name the accounts with --accounts ID,ID")]
     Organization { message: String },
 
-    #[error("{accounts} account{} could not be read and {controls} control verdict{} could not be decided (see above): grant the role in those accounts, or the permissions named, and run again", if *.accounts == 1 { "" } else { "s" }, if *.controls == 1 { "" } else { "s" })]
+    #[error("{}{controls} control verdict{} could not be decided (see above): {}grant the permissions named, and run again", unread_accounts(*.accounts), if *.controls == 1 { "" } else { "s" }, if *.accounts == 0 { "" } else { "grant the role in those accounts, or " })]
     OrgNotAuditable { accounts: usize, controls: usize },
 
     #[error("some accounts failed part-way ({failed}); the others are done. Every call is safe to repeat: run the same command again to finish")]
@@ -144,6 +145,16 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// "N account(s) could not be read and ", or nothing when every account was read (a clause
+/// about 0 accounts reads as if some were missing).
+fn unread_accounts(accounts: usize) -> String {
+    match accounts {
+        0 => String::new(),
+        1 => "1 account could not be read and ".to_string(),
+        n => format!("{n} accounts could not be read and "),
+    }
 }
 
 impl Error {

@@ -82,6 +82,18 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, EventsError> {
     // A CloudTrail file is one JSON object with `Records`; JSON lines start with `{` too, so
     // try the whole text first.
     let mut whole_error = None;
+    // A JSON array of events, as `aws logs filter-log-events` users often save them.
+    if trimmed.starts_with('[') {
+        return match serde_json::from_str::<Value>(text) {
+            Ok(Value::Array(events)) => events_of(events, |i| format!("[{i}]")),
+            Ok(_) => Err(EventsError("not a JSON array of events".into())),
+            Err(e) => Err(EventsError(format!(
+                "line {}, column {}: not a JSON array of events ({e})",
+                e.line(),
+                e.column()
+            ))),
+        };
+    }
     if trimmed.starts_with('{') {
         match serde_json::from_str::<Value>(text) {
             Err(e) => whole_error = Some(e),
@@ -90,14 +102,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, EventsError> {
                     let Value::Array(records) = records else {
                         return Err(EventsError("`Records` is not an array".into()));
                     };
-                    return Ok(records
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, value)| Event {
-                            position: format!("Records[{i}]"),
-                            value,
-                        })
-                        .collect());
+                    return events_of(records, |i| format!("Records[{i}]"));
                 }
                 return Ok(vec![Event {
                     position: "line 1".into(),
@@ -131,12 +136,55 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, EventsError> {
                 )));
             }
         };
+        if !value.is_object() {
+            return Err(EventsError(format!(
+                "line {number}: not a JSON event (an event is a JSON object, this is {})",
+                kind(&value)
+            )));
+        }
         events.push(Event {
             position: format!("line {number}"),
             value,
         });
     }
     Ok(events)
+}
+
+/// The events of an array, each an object: a CloudTrail record or a log event is never a
+/// bare number or string, and counting one would skew the match count.
+fn events_of(
+    values: Vec<Value>,
+    position: impl Fn(usize) -> String,
+) -> Result<Vec<Event>, EventsError> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| {
+            if value.is_object() {
+                Ok(Event {
+                    position: position(i),
+                    value,
+                })
+            } else {
+                Err(EventsError(format!(
+                    "{}: not a JSON event (an event is a JSON object, this is {})",
+                    position(i),
+                    kind(&value)
+                )))
+            }
+        })
+        .collect()
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 #[cfg(test)]
@@ -192,6 +240,28 @@ mod tests {
         corrupt[13] ^= 0xff;
         let err = parse(&corrupt).unwrap_err();
         assert!(err.0.contains("gzip data"), "{err}");
+    }
+
+    #[test]
+    fn a_json_array_of_events_is_read_event_by_event() {
+        let events =
+            parse(br#"[{"eventName": "ConsoleLogin"}, {"eventName": "GetObject"}]"#).unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[1].position, "[1]");
+        assert_eq!(events[1].value["eventName"], "GetObject");
+        let err = parse(b"[{\"eventName\": \"A\"}, 3]").unwrap_err().0;
+        assert!(err.starts_with("[1]: not a JSON event"), "{err}");
+        assert!(parse(b"[{\"eventName\": ").is_err());
+    }
+
+    #[test]
+    fn records_and_lines_that_are_not_objects_are_refused_with_their_position() {
+        let err = parse(br#"{"Records": [{"eventName": "A"}, 1]}"#)
+            .unwrap_err()
+            .0;
+        assert!(err.starts_with("Records[1]: not a JSON event"), "{err}");
+        let err = parse(b"{\"eventName\": \"A\"}\n42\n").unwrap_err().0;
+        assert!(err.starts_with("line 2: not a JSON event"), "{err}");
     }
 
     #[test]

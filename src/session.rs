@@ -25,6 +25,7 @@ use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
+use crate::audit::options::mask_url_userinfo;
 use crate::error::{Error, Result};
 
 /// Default attempts per call (`--max-attempts`, or `AWS_MAX_ATTEMPTS`).
@@ -383,9 +384,22 @@ fn endpoint_problem(value: &str) -> Option<String> {
         return Some("it has no http:// or https:// scheme".into());
     };
     if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
-        return Some(format!("its scheme is `{scheme}`, not http or https"));
+        // Not quoted unless a plain word: in `user:pw://…@host` it would be the password.
+        return Some(if scheme.chars().all(|c| c.is_ascii_alphanumeric()) {
+            format!("its scheme is `{scheme}`, not http or https")
+        } else {
+            "it has no http:// or https:// scheme".into()
+        });
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if !authority.contains('@') && rest.contains('@') {
+        // `http://user:p/w@host`: the SDK would take `user` for the host and `p` for the port,
+        // and quoting either would show part of the password.
+        return Some(
+            "it has an `@` after its host; percent-encode any `/`, `?` or `#` in its user name or password"
+                .into(),
+        );
+    }
     let host_port = authority.rsplit('@').next().unwrap_or_default();
     let (host, port) = match host_port.strip_prefix('[') {
         // An IPv6 literal: [::1]:4566
@@ -424,7 +438,11 @@ fn check_endpoint(setting: &str, value: &str, place: &str) -> Result<()> {
     // `localhost:4566` is the usual slip: suggest the URL meant, when it would be one.
     let meant = format!("http://{value}");
     let fix = if endpoint_problem(&meant).is_none() {
-        format!("write {meant} (or https://{value})")
+        format!(
+            "write {} (or {})",
+            mask_url_userinfo(&meant),
+            mask_url_userinfo(&format!("https://{value}"))
+        )
     } else {
         "write a full URL such as https://HOST or http://HOST:PORT".into()
     };
@@ -859,15 +877,17 @@ async fn notices(
     }
 }
 
-/// `scheme://host[:port]` of a request URI.
+/// `scheme://host[:port]` of a request URI, any user name and password masked
+/// (`http://****@localhost:4566`): it is shown in notices and errors, which end up in logs.
 fn endpoint_of(uri: &str) -> String {
-    match uri.split_once("://") {
+    let endpoint = match uri.split_once("://") {
         Some((scheme, rest)) => {
             let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
             format!("{scheme}://{authority}")
         }
         None => uri.to_string(),
-    }
+    };
+    mask_url_userinfo(&endpoint)
 }
 
 /// The errors of `error`'s chain, itself first.
@@ -1063,6 +1083,41 @@ mod tests {
             message("ftp://x")
         );
         assert_eq!(message("https://x"), "");
+    }
+
+    #[test]
+    fn credentials_in_an_endpoint_url_are_never_shown() {
+        let message = |value| {
+            check_endpoint("AWS_ENDPOINT_URL", value, "")
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        for (value, shown) in [
+            ("user:pw@localhost:4566", "write http://****@localhost:4566"),
+            ("ftp://user:pw@x", "AWS_ENDPOINT_URL=\"ftp://****@x\""),
+            ("http://user:pw@", "AWS_ENDPOINT_URL=\"http://****@\""),
+            (
+                "http://user:p/pw@localhost:4566",
+                "percent-encode any `/`, `?` or `#` in its user name or password",
+            ),
+            (
+                "user:pw://x@localhost",
+                "it has no http:// or https:// scheme",
+            ),
+        ] {
+            let text = message(value);
+            assert!(text.contains(shown), "{value}: {text}");
+            assert!(!text.contains("pw"), "{value}: {text}");
+        }
+        assert_eq!(
+            endpoint_of("http://user:pw@localhost:4566/path?x=1"),
+            "http://****@localhost:4566"
+        );
+        assert_eq!(
+            endpoint_of("https://sts.amazonaws.com/"),
+            "https://sts.amazonaws.com"
+        );
     }
 
     #[test]

@@ -105,8 +105,10 @@ impl FromStr for Endpoint {
                 "lambda" => "lambda:arn:aws:lambda:us-east-1:111122223333:function:notify",
                 _ => "sms:+15555550100",
             };
+            // Masked: a mistyped webhook URL still carries its token and credentials.
             return Err(format!(
-                "`{endpoint}` is not a valid {protocol} endpoint; expected e.g. {example}"
+                "`{}` is not a valid {protocol} endpoint; expected e.g. {example}",
+                mask_endpoint(&protocol, &endpoint)
             ));
         }
         Ok(Endpoint { protocol, endpoint })
@@ -131,13 +133,24 @@ fn is_email(s: &str) -> bool {
 }
 
 /// A URL of this scheme (`https` or `http`) with a host, as SNS takes it for that protocol.
+/// The host is what follows any `user:password@`, without its port: `https://bob:pw@/x` and
+/// `https://:443/x` have none.
 fn is_url(s: &str, scheme: &str) -> bool {
     let head = format!("{scheme}://");
-    s.get(..head.len())
+    let Some(authority) = s
+        .get(..head.len())
         .filter(|h| h.eq_ignore_ascii_case(&head))
         .and_then(|_| s.get(head.len()..))
         .and_then(|rest| rest.split(['/', '?', '#']).next())
-        .is_some_and(|host| !host.is_empty() && !host.chars().any(char::is_whitespace))
+    else {
+        return false;
+    };
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    !host.is_empty() && !authority.chars().any(char::is_whitespace)
 }
 
 fn is_arn_of(s: &str, service: &str, resource_ok: impl Fn(&str) -> bool) -> bool {
@@ -226,6 +239,30 @@ pub fn mask_endpoint(protocol: &str, endpoint: &str) -> String {
         }
         // Queue and function ARNs identify resources, not people.
         _ => endpoint.to_string(),
+    }
+}
+
+/// A URL with its user name and password masked, for any message that shows it:
+/// `http://user:pw@localhost:4566` is shown as `http://****@localhost:4566`. Everything up to
+/// the last `@` is taken as userinfo, so a password with a raw `@`, `/`, `?` or `#` is masked
+/// whole; a value without a scheme (`user:pw@localhost:4566`) is masked the same way. A URL
+/// without `@` is returned as it is.
+pub fn mask_url_userinfo(url: &str) -> String {
+    // Only a plain scheme word is shown: in `user:a://b@host` the `://` is in the password.
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest))
+            if !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
+            (format!("{scheme}://"), rest)
+        }
+        _ => (String::new(), url),
+    };
+    match rest.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}****@{host}"),
+        None => url.to_string(),
     }
 }
 
@@ -486,6 +523,57 @@ mod tests {
             mask_notify("http://user:PASS@hooks.example.com/x"),
             "http://****@hooks.example.com/****"
         );
+    }
+
+    #[test]
+    fn a_url_needs_a_host_after_its_credentials() {
+        for bad in [
+            "https://bob:pw@/TOKEN",
+            "https:https://bob:pw@/TOKEN",
+            "http://bob:pw@",
+            "https://bob@?pw",
+            "https://bob:pw@:443/TOKEN",
+            "https://:443/TOKEN",
+        ] {
+            let err = bad.parse::<Endpoint>().unwrap_err();
+            assert!(err.contains("not a valid http"), "{bad}: {err}");
+            // The value is masked in the error: no credentials, no token.
+            assert!(
+                !err.contains("pw") && !err.contains("TOKEN") && !err.contains("bob"),
+                "{bad}: {err}"
+            );
+        }
+        for good in [
+            "https://bob:pw@hooks.example.com/TOKEN",
+            "https://hooks.example.com:8443/x",
+            "https://[::1]:8443/x",
+        ] {
+            assert!(good.parse::<Endpoint>().is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn userinfo_is_masked_in_urls() {
+        for (url, shown) in [
+            (
+                "http://user:pw@localhost:4566",
+                "http://****@localhost:4566",
+            ),
+            ("user:pw@localhost:4566", "****@localhost:4566"),
+            ("ftp://user:pw@x", "ftp://****@x"),
+            ("http://user:pw@", "http://****@"),
+            // A raw `/` or `@` in the password, or `://` where no scheme is.
+            (
+                "http://user:p/w@localhost:4566",
+                "http://****@localhost:4566",
+            ),
+            ("http://user:p@w@localhost", "http://****@localhost"),
+            ("user:a://pw@localhost", "****@localhost"),
+            ("http://localhost:4566", "http://localhost:4566"),
+            ("localhost:4566", "localhost:4566"),
+        ] {
+            assert_eq!(mask_url_userinfo(url), shown, "{url}");
+        }
     }
 
     #[test]

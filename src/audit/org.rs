@@ -7,7 +7,9 @@
 //! whose status and selectors only the management account can read and whose filter, alarm and
 //! topic live in the account that owns its log group. A missing link on the organization
 //! trail's chain is planned once, in that account, and the plan says how many accounts the
-//! action serves; nothing is planned in a member the organization's chain serves.
+//! action serves; nothing is planned in a member the organization's chain serves. When the
+//! owner's own plan for such a control is on another of its log groups, the organization
+//! chain's links replace it (that trail logs the owner's events too), so one apply does.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -266,11 +268,12 @@ fn decide(
     }
 }
 
-/// The organization trail's own planned links for `control`, when its owner's plan has none
-/// for it (the owner is compliant through another trail of its own, which logs only its own
-/// events), and the organization chain's plan would complete it; with the topic and subscriber
-/// they need.
-fn extra_for(view: &OrgView, owner_plan: &Plan, control: &str) -> Vec<Action> {
+/// The organization trail's own planned links for `control`, when its owner's plan does not
+/// plan them on that trail's log group (the owner is compliant through another trail of its
+/// own, which logs only its own events, or its plan completes such a trail's chain), and the
+/// organization chain's plan would complete it; with the topic and subscriber they need.
+fn extra_for(view: &OrgView, owner: (&Snapshot, &Plan), control: &str) -> Vec<Action> {
+    let (owner_snapshot, owner_plan) = owner;
     let Some(on_trail) = view.plan.controls.iter().find(|c| c.id == control) else {
         return vec![];
     };
@@ -278,10 +281,7 @@ fn extra_for(view: &OrgView, owner_plan: &Plan, control: &str) -> Vec<Action> {
         on_trail.after_apply,
         Some(AfterApply::Compliant | AfterApply::AwaitsConfirmation)
     );
-    let owner_plans_it = owner_plan
-        .actions
-        .iter()
-        .any(|a| a.control.as_deref() == Some(control));
+    let owner_plans_it = planned_on(view, control, &owner_plan.actions, owner_snapshot);
     if !completes || owner_plans_it || !matches!(on_trail.status, Status::NonCompliant) {
         return vec![];
     }
@@ -377,6 +377,10 @@ pub fn audit_org(
     // Keyed maps: a thousand members must not make this quadratic.
     let mut extra: BTreeMap<String, Vec<Action>> = BTreeMap::new();
     let mut extra_done: BTreeSet<(String, String)> = BTreeSet::new();
+    // (owner, control) whose own planned links, on another of its log groups, give way to the
+    // organization chain's: that trail logs the owner's events too, so it serves the owner as
+    // well, and both plans would put an alarm of the same name.
+    let mut replaced: BTreeMap<(String, String), Option<AfterApply>> = BTreeMap::new();
     let mut decisions: BTreeMap<(String, String), Decision> = BTreeMap::new();
     for (read, plan) in &plans {
         let (Ok(snapshot), Some(plan)) = (&read.snapshot, plan) else {
@@ -388,14 +392,33 @@ pub fn audit_org(
         let view = view_of(trail);
         let owner = trail.owner().and_then(owner_of);
         for control in plan.controls.iter().filter(|c| deferred(c)) {
-            if let (Some(view), Some((_, owner_plan))) = (view, owner) {
+            if let (Some(view), Some((owner_snapshot, owner_plan))) = (view, owner) {
                 // Once per organization trail and control, whatever the number of members.
                 if extra_done.insert((view.trail_arn.clone(), control.id.clone())) {
+                    let added = extra_for(view, (owner_snapshot, owner_plan), &control.id);
+                    let replaces = !added.is_empty()
+                        && owner_plan
+                            .actions
+                            .iter()
+                            .any(|a| a.control.as_deref() == Some(&control.id));
+                    if replaces {
+                        let after_apply = view
+                            .plan
+                            .controls
+                            .iter()
+                            .find(|c| c.id == control.id)
+                            .and_then(|c| c.after_apply);
+                        replaced.insert((view.owner.clone(), control.id.clone()), after_apply);
+                    }
                     let planned = extra.entry(view.owner.clone()).or_default();
-                    for action in extra_for(view, owner_plan, &control.id) {
+                    for action in added {
+                        // The owner's links for a replaced control are dropped: never "known".
                         let known = owner_plan
                             .actions
                             .iter()
+                            .filter(|a| {
+                                !replaces || a.control.as_deref() != Some(control.id.as_str())
+                            })
                             .chain(planned.iter())
                             .any(|a| a.call == action.call);
                         if !known {
@@ -432,8 +455,28 @@ pub fn audit_org(
         let mut local_plan_of: Option<Plan> = None;
         for control in controls.iter_mut().filter(|c| deferred(c)) {
             let owner = trail.and_then(Trail::owner).unwrap_or_default();
+            // The organization chain whose only gap is proof of delivery: `cis-fix drill`
+            // proves it once, in the owner's account, for every member relying on it.
+            let unproven = trail
+                .and_then(view_of)
+                .and_then(|v| v.plan.controls.iter().find(|c| c.id == control.id))
+                .and_then(|c| c.delivery_unproven.clone());
             match decision_of(account, &control.id) {
-                None | Some(Decision::Undecided) => {}
+                None => {}
+                Some(Decision::Undecided) => {
+                    // The owner was read in this very run, so "run `plan --org`" would be no
+                    // advice: what it could not read is among its own findings.
+                    let Some(t) = trail.filter(|t| t.owner().and_then(owner_of).is_some()) else {
+                        continue;
+                    };
+                    control.findings = vec![finding(
+                        "not_auditable",
+                        format!(
+                            "account {account} depends on organization trail `{}` of account {owner}, whose chain for this control could not be audited there (see account {owner}'s findings)",
+                            t.name
+                        ),
+                    )];
+                }
                 Some(Decision::Compliant(chain)) => {
                     control.status = Status::Compliant;
                     control.findings.clear();
@@ -443,6 +486,7 @@ pub fn audit_org(
                 Some(Decision::Relies(after_apply)) => {
                     control.status = Status::NonCompliant;
                     control.after_apply = *after_apply;
+                    control.delivery_unproven = unproven;
                     control.findings = vec![finding(
                         RELIES,
                         format!(
@@ -467,6 +511,7 @@ pub fn audit_org(
                         // and what blocks it is in the owner's account.
                         control.status = *status;
                         control.after_apply = Some(AfterApply::NonCompliant);
+                        control.delivery_unproven = unproven;
                         control.findings = vec![finding(
                             RELIES,
                             format!(
@@ -510,7 +555,17 @@ pub fn audit_org(
                 notifications = own.notifications.clone();
             }
         }
-        // The organization chain's links planned here for the members that rely on it.
+        // The organization chain's links planned here for the members that rely on it, in
+        // place of this account's own links for the same control on another log group.
+        let gives_way = |c: &str| replaced.contains_key(&(account.to_string(), c.to_string()));
+        own_actions.retain(|a| a.control.as_deref().is_none_or(|c| !gives_way(c)));
+        for control in controls.iter_mut() {
+            if let Some(after_apply) = replaced.get(&(account.to_string(), control.id.clone())) {
+                if control.status != Status::Compliant {
+                    control.after_apply = *after_apply;
+                }
+            }
+        }
         own_actions.extend(extra.get(account).into_iter().flatten().cloned());
         let mut seen: Vec<Call> = Vec::new();
         own_actions.retain(|a| {
@@ -937,7 +992,8 @@ mod tests {
     }
 
     /// The owner's plan completes its chain on its local trail's log group (a partial chain
-    /// is there): that fix serves the owner, not the members, whose own trails decide.
+    /// is there), and this plan cannot complete the organization chain (its log group is at
+    /// the filter limit): that fix serves the owner, not the members, whose own trails decide.
     #[test]
     fn a_fix_on_another_log_group_of_the_owner_fixes_no_member() {
         let mut management = snapshot(
@@ -951,6 +1007,9 @@ mod tests {
             // A covering filter with no alarm yet: the plan completes this chain.
             r.metric_filters
                 .push(filter(LOCAL_GROUP, "failures", FAILURES, "Failures"));
+            r.metric_filters.extend(
+                (0..100).map(|i| filter(ORG_GROUP, &format!("other-{i}"), "ERROR", "Other")),
+            );
         }
         let member = snapshot(
             MEMBER,
@@ -990,6 +1049,134 @@ mod tests {
         assert!(mine.iter().all(|a| a.fixes == [MEMBER]));
     }
 
+    /// The owner's plan would complete its chain on its local trail's log group (a covering
+    /// filter, no alarm), and the organization chain has nothing: the organization chain's
+    /// links replace the owner's own (the organization trail logs the owner's events too), so
+    /// one apply serves the owner and every member, with one alarm of cis-fix's name.
+    #[test]
+    fn the_organization_chain_replaces_the_owners_fix_on_another_log_group() {
+        let mut management = snapshot(
+            MANAGEMENT,
+            vec![
+                local_trail(MANAGEMENT, LOCAL_GROUP),
+                org_trail(false, true, true),
+            ],
+        );
+        if let Some(r) = management.regions.get_mut(REGION) {
+            r.metric_filters
+                .push(filter(LOCAL_GROUP, "failures", FAILURES, "Failures"));
+        }
+        const OWN: &str = "222222222222";
+        let bare = snapshot(MEMBER, vec![org_trail(true, true, true)]);
+        let own = snapshot(
+            OWN,
+            vec![org_trail(true, true, true), local_trail(OWN, "member-logs")],
+        );
+        let plan = org(management, vec![bare, own], &["4.6"]);
+        assert!(
+            plan.actions.iter().all(|a| a.account_id == MANAGEMENT),
+            "{:#?}",
+            plan.actions
+        );
+        let alarms: Vec<&OrgAction> = plan
+            .actions
+            .iter()
+            .filter(|a| a.action.call.name() == "put_metric_alarm")
+            .collect();
+        assert_eq!(alarms.len(), 1, "{alarms:#?}");
+        let filters: Vec<&OrgAction> = plan
+            .actions
+            .iter()
+            .filter(|a| a.action.call.name() == "put_metric_filter")
+            .collect();
+        assert_eq!(filters.len(), 1, "{filters:#?}");
+        let Call::PutMetricFilter {
+            log_group_name,
+            metric_name,
+            ..
+        } = &filters[0].action.call
+        else {
+            panic!()
+        };
+        assert_eq!(log_group_name, ORG_GROUP);
+        let Call::PutMetricAlarm {
+            metric_name: watched,
+            ..
+        } = &alarms[0].action.call
+        else {
+            panic!()
+        };
+        // The alarm watches the organization chain's filter, not the local one.
+        assert_eq!(watched, metric_name);
+        for a in plan.actions.iter() {
+            let mut fixes = a.fixes.clone();
+            fixes.sort();
+            assert_eq!(fixes, [MEMBER, OWN, MANAGEMENT], "{a:#?}");
+        }
+        let owners = control(&plan, MANAGEMENT, "4.6");
+        assert_eq!(owners.status, Status::NonCompliant);
+        assert_eq!(owners.after_apply, Some(AfterApply::AwaitsConfirmation));
+        for member in [MEMBER, OWN] {
+            let report = control(&plan, member, "4.6");
+            assert_eq!(codes(report), [RELIES], "{member}: {report:#?}");
+            assert_eq!(report.after_apply, Some(AfterApply::AwaitsConfirmation));
+        }
+    }
+
+    /// The organization chain is whole but for proof of delivery (its topic's policy has a
+    /// condition cis-fix cannot evaluate): the member relying on it carries that chain, in
+    /// the owner's account, so that `drill --org` says it is drilled there.
+    #[test]
+    fn a_member_relying_on_an_unproven_organization_chain_is_told_where_it_is_drilled() {
+        for options in [notify(), Options::default()] {
+            let mut management = snapshot(MANAGEMENT, vec![org_trail(false, true, true)]);
+            chain_46(&mut management, ORG_GROUP);
+            let topic = format!("arn:aws:sns:{REGION}:{MANAGEMENT}:ops");
+            let policy = format!(
+                r#"{{"Statement": [{{"Sid": "OrgOnly", "Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": "{topic}", "Condition": {{"StringEquals": {{"aws:PrincipalOrgID": "o-abc"}}}}}}]}}"#
+            );
+            if let Some(t) = management
+                .regions
+                .get_mut(REGION)
+                .and_then(|r| r.topics.iter_mut().find(|t| t.arn == topic))
+            {
+                t.delivery = Some(TopicDelivery {
+                    policy: Some(policy),
+                    ..Default::default()
+                });
+            }
+            let member = snapshot(MEMBER, vec![org_trail(true, true, true)]);
+            let reads = [(MANAGEMENT, management), (MEMBER, member.clone())]
+                .into_iter()
+                .map(|(id, s)| AccountRead {
+                    account_id: id.into(),
+                    name: String::new(),
+                    snapshot: Ok(s),
+                })
+                .collect::<Vec<_>>();
+            let plan = audit_org(&catalog(&["4.6"]), MANAGEMENT, REGION, &reads, &options);
+            let case = format!("notify {:?}", options.notify);
+            let owners = control(&plan, MANAGEMENT, "4.6");
+            assert!(
+                codes(owners).contains(&"topic_delivery_unverified"),
+                "{case}: {owners:#?}"
+            );
+            let report = control(&plan, MEMBER, "4.6");
+            assert_eq!(codes(report), [RELIES], "{case}: {report:#?}");
+            let unproven = report.delivery_unproven.as_ref().unwrap();
+            assert_eq!(unproven.account_id, MANAGEMENT, "{case}");
+            assert_eq!(Some(unproven), owners.delivery_unproven.as_ref(), "{case}");
+            let (targets, skipped) =
+                crate::audit::drill::targets_in(std::slice::from_ref(report), &member);
+            assert!(targets.is_empty(), "{case}");
+            assert_eq!(
+                skipped[0].reason,
+                crate::audit::drill::elsewhere(MANAGEMENT, "failures"),
+                "{case}"
+            );
+        }
+    }
+
     /// The organization trail's owner was not read: the member's deferred control stays not
     /// auditable, naming the owner.
     #[test]
@@ -1005,6 +1192,57 @@ mod tests {
         assert_eq!(report.status, Status::NotAuditable);
         assert!(report.findings[0].message.contains(MANAGEMENT));
         assert!(plan.actions.is_empty());
+    }
+
+    /// The owner was read, but what decides the organization chain was denied to it: the
+    /// member stays not auditable, pointing at the owner's findings rather than telling the
+    /// `--org` run to run `--org`; the run's error does not mention 0 unread accounts.
+    #[test]
+    fn a_member_whose_organization_chain_could_not_be_audited_points_at_the_owner() {
+        let mut management = snapshot(MANAGEMENT, vec![org_trail(false, true, true)]);
+        management.unreadable.push(crate::inventory::ReadFailure {
+            permission: "sns:GetTopicAttributes".into(),
+            region: REGION.into(),
+        });
+        let member = snapshot(MEMBER, vec![org_trail(true, true, true)]);
+        let plan = org(management, vec![member], &["4.6"]);
+        assert_eq!(
+            control(&plan, MANAGEMENT, "4.6").status,
+            Status::NotAuditable
+        );
+        let report = control(&plan, MEMBER, "4.6");
+        assert_eq!(report.status, Status::NotAuditable);
+        assert_eq!(codes(report), ["not_auditable"], "{report:#?}");
+        let message = &report.findings[0].message;
+        assert!(
+            message.contains(&format!(
+                "organization trail `org` of account {MANAGEMENT}, whose chain for this control could not be audited there (see account {MANAGEMENT}'s findings)"
+            )),
+            "{message}"
+        );
+        assert!(!message.contains("--org"), "{message}");
+        assert!(plan.actions.is_empty(), "{:#?}", plan.actions);
+
+        let error = crate::error::Error::OrgNotAuditable {
+            accounts: plan.summary.accounts_not_auditable,
+            controls: plan.summary.not_auditable,
+        }
+        .to_string();
+        assert!(
+            error.starts_with(
+                "2 control verdicts could not be decided (see above): grant the permissions named"
+            ),
+            "{error}"
+        );
+        let error = crate::error::Error::OrgNotAuditable {
+            accounts: 1,
+            controls: 3,
+        }
+        .to_string();
+        assert!(
+            error.starts_with("1 account could not be read and 3 control verdicts"),
+            "{error}"
+        );
     }
 
     /// Many members behind one organization trail: each fix to its chain says it fixes all of

@@ -126,6 +126,11 @@ pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> R
         print(&result.to_json())?;
     }
     run.into_result()?;
+    if !args.display.quiet {
+        // The verdicts last, once the calls have scrolled the plan's table away.
+        let table = render::after_apply_table(&plan, args.display.text_options());
+        say(format, &format!("\n{table}"))?;
+    }
     say(
         format,
         &format!(
@@ -191,16 +196,16 @@ fn after_apply(format: Format, plan: &crate::audit::Plan) -> Result<ExitStatus> 
     if waiting > 0 {
         say(
             format,
-            &format!(
+            &super::output::wrapped(&format!(
                 "{waiting} control{} wait{} for a subscription to be confirmed (check the inbox or endpoint); then they are compliant.\n",
                 if waiting == 1 { "" } else { "s" },
                 if waiting == 1 { "s" } else { "" }
-            ),
+            )),
         )?;
     }
     let unplanned = render::unplanned(plan);
     for line in &unplanned {
-        say(format, &format!("{line}\n"))?;
+        say(format, &super::output::wrapped(&format!("{line}\n")))?;
     }
     Ok(if unplanned.is_empty() {
         ExitStatus::Success

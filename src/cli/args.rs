@@ -356,4 +356,28 @@ mod tests {
             "{error}"
         );
     }
+
+    #[test]
+    fn a_notify_url_without_a_host_is_refused_masked() {
+        let cmd = clap::Command::new("cis-fix");
+        for value in [
+            "https://bob:pw@/TOKEN",
+            "https:https://bob:pw@/TOKEN",
+            "http://bob:pw@",
+        ] {
+            let error = clap::builder::TypedValueParser::parse_ref(
+                &NotifyParser,
+                &cmd,
+                None,
+                std::ffi::OsStr::new(value),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(error.contains("not a valid http"), "{value}: {error}");
+            assert!(
+                !error.contains("pw") && !error.contains("TOKEN") && !error.contains("bob"),
+                "{value}: {error}"
+            );
+        }
+    }
 }

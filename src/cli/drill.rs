@@ -73,11 +73,15 @@ pub(super) async fn run(args: DrillArgs, connect: &crate::session::Connect) -> R
     print("\n")?;
     super::prompt::confirm(&question, args.auto_approve).await?;
     let outcomes = apply::drill::drill(&session, &targets, Duration::from_secs(args.wait)).await?;
-    print("\n")?;
+    if !args.auto_approve {
+        // A blank line after the answered question; without one, the line before it stands.
+        print("\n")?;
+    }
     print(&render::drill_report(
         (&snapshot.account_id, &snapshot.region),
         &targets,
         &outcomes,
+        true,
         text,
     ))?;
     let failed = undelivered(&outcomes);
@@ -243,6 +247,7 @@ async fn drill_org(
                     (&d.account_id, &session.region),
                     &d.targets,
                     &outcomes,
+                    false,
                     text,
                 ))?;
                 let missed = undelivered(&outcomes);

@@ -8,6 +8,8 @@ use clap::{Args, ValueEnum};
 use super::args::{Accounts, Selection};
 use super::output::{self, print};
 use super::ExitStatus;
+use crate::audit::options::mask_endpoint;
+use crate::audit::Call;
 use crate::error::{Error, Result};
 use crate::export::{self, cloudformation, terraform, AccountPart, KnownFilter, Source};
 use crate::inventory::aws::ReadMode;
@@ -33,8 +35,10 @@ pub struct ExportArgs {
 
     /// Write to PATH instead of stdout. When PATH is a directory (or ends in `/`), Terraform
     /// goes to PATH/cis-fix.tf and CloudFormation to one `<account>-<region>.yaml` per
-    /// (account, region); several CloudFormation templates need a directory. The export
-    /// holds the subscription endpoints in clear.
+    /// (account, region); several CloudFormation templates need a directory. Like a saved
+    /// plan, the export holds the subscription endpoints in clear (it must, to subscribe
+    /// them): a file that holds one is written readable by you only (mode 0600), and a note
+    /// on stderr names it.
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
 
@@ -131,41 +135,103 @@ async fn org_source(
 }
 
 fn write(args: &ExportArgs, source: &Source) -> Result<()> {
+    // Where the endpoints went in clear, for the one note at the end.
+    let mut on_stdout = false;
+    let mut files: Vec<String> = Vec::new();
+    let mut save = |path: &Path, text: &str, private: bool| {
+        if private {
+            files.push(path.display().to_string());
+        }
+        write_file(path, text, private)
+    };
     match args.format {
         ExportFormat::Terraform => {
             let text = terraform::render(source);
+            let private = holds_endpoints(source, None);
             match &args.out {
                 Some(dir) if is_dir(dir) => {
                     create_dir(dir)?;
-                    write_file(&dir.join("cis-fix.tf"), &text)
+                    save(&dir.join("cis-fix.tf"), &text, private)?;
                 }
-                Some(path) => write_file(path, &text),
-                None => print(&text),
+                Some(path) => save(path, &text, private)?,
+                None => {
+                    print(&text)?;
+                    on_stdout = private;
+                }
             }
         }
         ExportFormat::Cloudformation => {
             let templates = cloudformation::render(source).map_err(|e| {
                 Error::Usage(format!("cannot write the CloudFormation template: {e}"))
             })?;
+            let private = |template: &cloudformation::Template| {
+                holds_endpoints(source, Some((&template.account_id, &template.region)))
+            };
             match (&args.out, templates.as_slice()) {
-                (None, [one]) => print(&one.text),
-                (None, _) => Err(Error::Usage(format!(
-                    "the export spans {} (account, region) pairs, one template each: pass --out DIR to write them as <account>-<region>.yaml",
-                    templates.len()
-                ))),
-                (Some(path), [one]) if !is_dir(path) => write_file(path, &one.text),
+                (None, [one]) => {
+                    print(&one.text)?;
+                    on_stdout = private(one);
+                }
+                (None, _) => {
+                    return Err(Error::Usage(format!(
+                        "the export spans {} (account, region) pairs, one template each: pass --out DIR to write them as <account>-<region>.yaml",
+                        templates.len()
+                    )))
+                }
+                (Some(path), [one]) if !is_dir(path) => save(path, &one.text, private(one))?,
                 (Some(dir), _) => {
                     create_dir(dir)?;
                     for template in &templates {
                         let path = dir.join(template.file_name());
-                        write_file(&path, &template.text)?;
+                        save(&path, &template.text, private(template))?;
                         eprintln!("wrote {}", path.display());
                     }
-                    Ok(())
                 }
             }
         }
     }
+    if let Some(note) = endpoints_note(on_stdout, &files) {
+        eprintln!("{note}");
+    }
+    Ok(())
+}
+
+/// Whether the export declares a subscription whose endpoint every other output masks (an
+/// address, a webhook URL with its token, a phone number), for one (account, region) or, with
+/// `None`, for any.
+fn holds_endpoints(source: &Source, target: Option<(&str, &str)>) -> bool {
+    source
+        .accounts
+        .iter()
+        .filter(|part| target.is_none_or(|(account, _)| part.account_id == account))
+        .flat_map(|part| &part.actions)
+        .filter(|action| target.is_none_or(|(_, region)| action.region == region))
+        .any(|action| match &action.call {
+            Call::Subscribe {
+                protocol, endpoint, ..
+            } => mask_endpoint(protocol, endpoint) != *endpoint,
+            _ => false,
+        })
+}
+
+/// Said once, on stderr, when the export holds endpoints in clear: like a saved plan, it must
+/// (a deployment subscribes them), so the files are private and the user is told.
+fn endpoints_note(on_stdout: bool, files: &[String]) -> Option<String> {
+    let note = match (on_stdout, files) {
+        (true, _) => {
+            "The export on stdout holds the subscription endpoints in clear: keep it private."
+                .to_string()
+        }
+        (false, []) => return None,
+        (false, [one]) => format!(
+            "The export in {one} holds the subscription endpoints in clear: it is readable by you only (mode 0600); keep it private."
+        ),
+        (false, many) => format!(
+            "The export in {} holds the subscription endpoints in clear: those files are readable by you only (mode 0600); keep them private.",
+            many.join(", ")
+        ),
+    };
+    Some(note)
 }
 
 /// A directory, or a path that names one by its trailing `/`.
@@ -180,11 +246,33 @@ fn create_dir(dir: &Path) -> Result<()> {
     })
 }
 
-fn write_file(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|source| Error::Write {
+/// Writes `text` to `path`; `private`: readable by its owner only (mode 0600, an existing
+/// file made so before anything is written), for a file that holds endpoints in clear.
+fn write_file(path: &Path, text: &str, private: bool) -> Result<()> {
+    use std::io::Write;
+    let fail = |source| Error::Write {
         path: path.to_path_buf(),
         source,
-    })
+    };
+    if !private {
+        return std::fs::write(path, text).map_err(fail);
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(fail)?;
+    // An existing file keeps its mode on open: make it private too.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(fail)?;
+    }
+    file.write_all(text.as_bytes()).map_err(fail)
 }
 
 fn generator() -> String {

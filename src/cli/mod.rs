@@ -101,7 +101,7 @@ pub enum Command {
   cis-fix apply --notify email:security@example.com
   cis-fix plan --notify https://hooks.example.com/cis --out plan.json
   cis-fix apply plan.json
-  cis-fix apply --topic-name security-alerts --auto-approve --format json")]
+  cis-fix apply --topic-name cis-alerts --auto-approve --format json")]
     Apply(ApplyArgs),
     /// Remove what cis-fix created, and nothing else, after the same confirmation.
     #[command(after_help = "Examples:

@@ -100,11 +100,14 @@ pub(super) fn finish(display: &Display, session: &Session, started: Instant) -> 
 pub(super) fn report_stats(session: &Session, started: Instant) {
     let calls = session.calls.snapshot();
     let detail: Vec<String> = calls.iter().map(|(op, n)| format!("{op} {n}")).collect();
-    eprintln!(
-        "stats: {} AWS API calls in {:.2} s ({})",
-        session.calls.total(),
-        started.elapsed().as_secs_f64(),
-        detail.join(", ")
+    eprint!(
+        "{}",
+        wrapped(&format!(
+            "stats: {} AWS API calls in {:.2} s ({})\n",
+            session.calls.total(),
+            started.elapsed().as_secs_f64(),
+            detail.join(", ")
+        ))
     );
 }
 
@@ -187,18 +190,18 @@ fn refuse_org_input_errors(
 pub(super) fn after_apply(plan: &Plan) -> Result<ExitStatus> {
     let waiting = crate::render::awaiting_confirmation(plan);
     if waiting > 0 {
-        print(&format!(
+        print(&wrapped(&format!(
             "{waiting} control{} wait{} for a subscription to be confirmed (check the inbox or endpoint); then they are compliant.\n",
             if waiting == 1 { "" } else { "s" },
             if waiting == 1 { "s" } else { "" }
-        ))?;
+        )))?;
     }
     let unplanned = crate::render::unplanned(plan);
     if unplanned.is_empty() {
         return Ok(ExitStatus::Success);
     }
     for line in unplanned {
-        eprintln!("{line}");
+        eprint!("{}", wrapped(&format!("{line}\n")));
     }
     Ok(ExitStatus::NotCompliant)
 }
@@ -211,15 +214,15 @@ pub(super) fn after_org_apply(plan: &crate::audit::org::OrgPlan) -> Result<ExitS
     let audited = audited_controls(plan);
     let waiting = crate::render::awaiting_confirmation(&audited);
     if waiting > 0 {
-        print(&format!(
+        print(&wrapped(&format!(
             "{waiting} control{} wait{} for a subscription to be confirmed (check the inbox or endpoint); then they are compliant.\n",
             if waiting == 1 { "" } else { "s" },
             if waiting == 1 { "s" } else { "" }
-        ))?;
+        )))?;
     }
     let unplanned = crate::render::unplanned(&audited);
     for line in &unplanned {
-        eprintln!("{line}");
+        eprint!("{}", wrapped(&format!("{line}\n")));
     }
     org_not_auditable(plan)?;
     Ok(if unplanned.is_empty() {
@@ -263,4 +266,10 @@ pub(super) fn org_not_auditable(plan: &crate::audit::org::OrgPlan) -> Result<()>
         accounts: s.accounts_not_auditable,
         controls: s.not_auditable,
     })
+}
+
+/// Human text laid out as the views are: wrapped to the terminal's width (100 columns off
+/// one), continuation lines indented.
+pub(super) fn wrapped(text: &str) -> String {
+    crate::render::layout::wrap_lines(text, crate::render::layout::stdout_width())
 }

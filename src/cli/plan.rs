@@ -95,11 +95,11 @@ const STDOUT_NOTE: &str =
 /// Says once that the file holds the endpoints, and how to apply it: with the plan's text on
 /// stdout, or on stderr when stdout is a JSON document (a script reads it, a person the note).
 fn saved_note(format: Format, path: &std::path::Path) -> Result<()> {
-    let note = format!(
+    let note = super::output::wrapped(&format!(
         "\nSaved this plan to {} (readable by you only: it holds the subscription endpoints in clear). To perform exactly these actions, run: cis-fix apply {}\n",
         path.display(),
         path.display()
-    );
+    ));
     match format {
         Format::Text => print(&note),
         Format::Json => {

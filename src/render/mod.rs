@@ -148,21 +148,22 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
             }
         }
         findings(&mut page, plan, verbose);
-        if let Some(line) = notifications(plan) {
-            page.blank();
-            page.styled_prefix(0, 4, "Notifications:", Some(BOLD), &line, None);
-        }
-        if !plan.actions.is_empty() {
-            page.blank();
-            page.line(
-                0,
-                0,
-                &format!("{} ({} create, {} change)", "Actions", "+", "~"),
-                Some(BOLD),
-            );
-            for a in &plan.actions {
-                action_lines(&mut page, plan, a, options);
-            }
+    }
+    // Said even with --quiet: alarms attached to someone else's topic must never go unseen.
+    if let Some(line) = notifications(plan) {
+        page.blank();
+        page.styled_prefix(0, 4, "Notifications:", Some(BOLD), &line, None);
+    }
+    if !quiet && !plan.actions.is_empty() {
+        page.blank();
+        page.line(
+            0,
+            0,
+            &format!("{} ({} create, {} change)", "Actions", "+", "~"),
+            Some(BOLD),
+        );
+        for a in &plan.actions {
+            action_lines(&mut page, plan, a, options);
         }
     }
 
@@ -236,7 +237,7 @@ fn findings(page: &mut Page, plan: &Plan, verbose: bool) {
         page.line(
             2,
             4,
-            &format!("{} {}: {}", c.id, c.slug, name_topics(plan, &f.message)),
+            &format!("{}: {}", c.id, name_topics(plan, &f.message)),
             None,
         );
         if let Some(event) = &f.counterexample {
@@ -378,15 +379,7 @@ fn name_topics(plan: &Plan, text: &str) -> String {
 
 /// The per-control verdicts, last: one line each, cut to the width.
 fn control_table(page: &mut Page, plan: &Plan) {
-    let p = page.painter;
-    page.line(0, 0, "Controls", Some(BOLD));
-    let width = plan
-        .controls
-        .iter()
-        .map(|c| c.id.len() + 1 + c.slug.len())
-        .max()
-        .unwrap_or(0);
-    for c in &plan.controls {
+    table(page, plan, "Controls", |c| {
         let (status, style) = match c.status {
             Status::Compliant => ("compliant", GREEN),
             Status::NonCompliant => ("non-compliant", RED),
@@ -397,19 +390,65 @@ fn control_table(page: &mut Page, plan: &Plan) {
             (Status::Compliant, _) => String::new(),
             (_, Some(AfterApply::Compliant)) => "fixed by the plan".to_string(),
             (_, Some(AfterApply::AwaitsConfirmation)) => "fixed on confirmation".to_string(),
-            _ => c
-                .findings
-                .iter()
-                .find(|f| !repeats_trails(f))
-                .map(|f| match f.code.as_str() {
-                    // The long reason is under Findings; the table points there.
-                    "no_trail" | "no_qualifying_trail" => {
-                        "no qualifying trail (see Trails)".to_string()
-                    }
-                    _ => name_topics(plan, &f.message),
-                })
-                .unwrap_or_default(),
+            _ => table_reason(plan, c),
         };
+        (status, style, reason)
+    });
+}
+
+/// Each control's verdict once the apply's calls are made: what a reviewer reads last after
+/// the calls scrolled by.
+pub fn after_apply_table(plan: &Plan, options: TextOptions) -> String {
+    let mut page = Page::new(options.width, Painter(options.color));
+    table(&mut page, plan, "Controls after the apply", |c| {
+        match (c.status, c.after_apply) {
+            (Status::Compliant, _) | (_, Some(AfterApply::Compliant)) => {
+                ("compliant", GREEN, String::new())
+            }
+            (_, Some(AfterApply::AwaitsConfirmation)) => (
+                "pending",
+                YELLOW,
+                "compliant once the subscription is confirmed".to_string(),
+            ),
+            (Status::NotAuditable, _) => ("not auditable", YELLOW, table_reason(plan, c)),
+            (Status::Blocked, _) => ("blocked", YELLOW, table_reason(plan, c)),
+            (Status::NonCompliant, _) => ("non-compliant", RED, table_reason(plan, c)),
+        }
+    });
+    page.finish()
+}
+
+/// A control's first finding, in one line for the table.
+fn table_reason(plan: &Plan, c: &ControlReport) -> String {
+    c.findings
+        .iter()
+        .find(|f| !repeats_trails(f))
+        .map(|f| match f.code.as_str() {
+            // The long reason is under Findings; the table points there.
+            "no_trail" | "no_qualifying_trail" => "no qualifying trail (see Trails)".to_string(),
+            _ => name_topics(plan, &f.message),
+        })
+        .unwrap_or_default()
+}
+
+/// A table of one row per control, cut to the width; `verdict` gives each row's status word,
+/// its colour and a reason.
+fn table(
+    page: &mut Page,
+    plan: &Plan,
+    heading: &str,
+    verdict: impl Fn(&ControlReport) -> (&'static str, Style, String),
+) {
+    let p = page.painter;
+    page.line(0, 0, heading, Some(BOLD));
+    let width = plan
+        .controls
+        .iter()
+        .map(|c| c.id.len() + 1 + c.slug.len())
+        .max()
+        .unwrap_or(0);
+    for c in &plan.controls {
+        let (status, style, reason) = verdict(c);
         let label = format!("{} {}", c.id, c.slug);
         let plain = format!("  {label:<width$}  {status:<13}  {reason}");
         let plain = plain.trim_end().to_string();
@@ -491,6 +530,9 @@ pub(super) fn unplanned_reason(code: &str) -> Option<&'static str> {
             "no qualifying trail (fix a trail as its findings say; cis-fix does not change trails)"
         }
         "not_auditable" => "AWS denied reads (grant the permissions named above)",
+        "organization_chain_incomplete" => {
+            "they rely on the organization trail's chain, which cannot be completed (see the management account's reasons)"
+        }
         "organization_trail_elsewhere" => {
             "an organization trail of another account may satisfy them (run `cis-fix plan --org` from the management account)"
         }
@@ -768,8 +810,16 @@ pub fn drill_intro(
     }
     if !skipped.is_empty() {
         let _ = writeln!(out, "{}", p.bold("Skipped"));
+        // One line per reason, naming every control it skips.
+        let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
         for s in skipped {
-            let _ = writeln!(out, "  {}: {}", s.control, s.reason);
+            match reasons.iter_mut().find(|(r, _)| *r == s.reason) {
+                Some((_, ids)) => ids.push(&s.control),
+                None => reasons.push((&s.reason, vec![&s.control])),
+            }
+        }
+        for (reason, ids) in reasons {
+            let _ = writeln!(out, "  {}: {reason}", ids.join(", "));
         }
         out.push('\n');
     }
@@ -808,11 +858,13 @@ pub fn drill_intro(
     layout::wrap_lines(&out, options.width)
 }
 
-/// What became of each drilled control's notification, and the tally.
+/// What became of each drilled control's notification, and the tally (`tally`: an
+/// organization's drill gives one across all its accounts instead).
 pub fn drill_report(
     (account, region): (&str, &str),
     targets: &[DrillTarget],
     outcomes: &[Outcome],
+    tally: bool,
     options: TextOptions,
 ) -> String {
     let p = Painter(options.color);
@@ -851,6 +903,9 @@ pub fn drill_report(
             ),
         };
         let _ = writeln!(out, "{line}");
+    }
+    if !tally {
+        return layout::wrap_lines(&out, options.width);
     }
     let delivered = outcomes
         .iter()

@@ -7,9 +7,10 @@
 
 use std::fmt::Write as _;
 
+use super::layout::Page;
 use super::{
     control_suffix, describe_within, extra_reason, unplanned_reason, Painter, TextOptions,
-    Verbosity,
+    Verbosity, BOLD, DIM, GREEN, RED, YELLOW,
 };
 use crate::audit::options::mask_endpoint;
 use crate::audit::org::{AccountStatus, OrgPlan};
@@ -62,8 +63,8 @@ pub fn org_text(plan: &OrgPlan, options: TextOptions) -> String {
     );
 
     if options.verbosity != Verbosity::Quiet {
-        findings(&mut out, &p, plan, &controls);
-        unreadable(&mut out, &p, plan);
+        findings(&mut out, &p, plan, &controls, options.width);
+        unreadable(&mut out, &p, plan, options.width);
         actions(&mut out, &p, plan, options);
     }
     out.push('\n');
@@ -71,7 +72,8 @@ pub fn org_text(plan: &OrgPlan, options: TextOptions) -> String {
     let mut text = super::layout::wrap_lines(&out, options.width);
     matrix(&mut text, &p, plan, &controls, options.width);
 
-    let mut tail = String::from("\n");
+    let mut tail = Page::new(options.width, p);
+    tail.blank();
     if plan.actions.is_empty() {
         // "No changes" would read as "all is well": say it only when it is.
         let head = if plan.is_compliant() {
@@ -79,27 +81,30 @@ pub fn org_text(plan: &OrgPlan, options: TextOptions) -> String {
         } else {
             "Nothing to apply."
         };
-        let _ = writeln!(tail, "{head} {}", summary_tail(plan));
+        tail.line(0, 4, &format!("{head} {}", summary_tail(plan)), None);
     } else {
-        let _ = writeln!(
-            tail,
-            "{} {}",
-            p.bold(&format!(
+        tail.styled_prefix(
+            0,
+            4,
+            &format!(
                 "Plan: {} to create, {} to change.",
                 plan.summary.to_create, plan.summary.to_change
-            )),
-            summary_tail(plan)
+            ),
+            Some(BOLD),
+            &format!(" {}", summary_tail(plan)),
+            None,
         );
     }
-    for line in unplanned(plan) {
-        let _ = writeln!(tail, "{line}");
+    for line in unplanned(plan, options.verbosity == Verbosity::Quiet) {
+        tail.line(0, 4, &line, None);
     }
-    text.push_str(&super::layout::wrap_lines(&tail, options.width));
+    text.push_str(&tail.finish());
     text
 }
 
 /// The actions, grouped by account; a reason line only where it adds to the action line.
 fn actions(out: &mut String, p: &Painter, plan: &OrgPlan, options: TextOptions) {
+    let mut page = Page::new(options.width, *p);
     let mut current: Option<&str> = None;
     let mut shared_fixes: Option<usize> = None;
     for a in &plan.actions {
@@ -112,7 +117,7 @@ fn actions(out: &mut String, p: &Painter, plan: &OrgPlan, options: TextOptions) 
                 .next()
                 .map(|first| first.fixes.len())
                 .filter(|n| *n > 1 && here.all(|b| b.fixes.len() == *n));
-            out.push('\n');
+            page.blank();
             let heading = match shared_fixes {
                 Some(n) => format!(
                     "Actions in account {}, each fixing {n} accounts",
@@ -120,18 +125,24 @@ fn actions(out: &mut String, p: &Painter, plan: &OrgPlan, options: TextOptions) 
                 ),
                 None => format!("Actions in account {}", labelled(plan, &a.account_id)),
             };
-            let _ = writeln!(out, "{}", p.bold(&heading));
+            page.line(0, 4, &heading, Some(BOLD));
         }
-        let sign = match a.action.mode {
-            Mode::Create => p.green("+"),
-            Mode::Change => p.yellow("~"),
+        let (sign, style) = match a.action.mode {
+            Mode::Create => ("+", GREEN),
+            Mode::Change => ("~", YELLOW),
         };
         let home = Some((a.account_id.as_str(), plan.region.as_str()));
-        let _ = writeln!(
-            out,
-            "  {sign} {}{}",
-            describe_within(home, &a.action, options.show_endpoints),
-            control_suffix(a.action.control.as_deref())
+        page.styled_prefix(
+            2,
+            4,
+            sign,
+            Some(style),
+            &format!(
+                " {}{}",
+                describe_within(home, &a.action, options.show_endpoints),
+                control_suffix(a.action.control.as_deref())
+            ),
+            None,
         );
         // A fix to the organization trail's chain serves every member relying on it.
         let fixes = (a.fixes.len() > 1 && shared_fixes.is_none())
@@ -141,9 +152,10 @@ fn actions(out: &mut String, p: &Painter, plan: &OrgPlan, options: TextOptions) 
             (reason, fixes) => reason.or(fixes),
         };
         if let Some(extra) = extra {
-            let _ = writeln!(out, "      {}", p.dim(&extra));
+            page.line(6, 4, &extra, Some(DIM));
         }
     }
+    out.push_str(&page.finish());
 }
 
 /// The selected controls, in catalog order (every account reports all of them; the union
@@ -310,9 +322,18 @@ struct Group<'a> {
     accounts: Vec<&'a str>,
 }
 
-/// The findings of every audited account that is not compliant, grouped per control by
-/// (code, message, diff, counterexample) with the account's own id masked.
-fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str]) {
+/// Groups of [`Group`]s that say the same thing for the same accounts: one line naming every
+/// control they concern, as the single-account plan does.
+struct Said<'a> {
+    controls: Vec<&'a str>,
+    group: Group<'a>,
+}
+
+/// The findings of every audited account that is not compliant: grouped per control by
+/// (code, message, diff, counterexample) with the account's own id masked, then across
+/// controls when the same accounts fail the same way, so that 200 members missing 15 links
+/// read as a handful of lines.
+fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], width: usize) {
     let mut groups: Vec<Group> = Vec::new();
     for &id in controls {
         for account in plan
@@ -356,34 +377,56 @@ fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str]) {
             }
         }
     }
-    if groups.is_empty() {
+    let mut said: Vec<Said> = Vec::new();
+    for g in groups {
+        let same = said.iter_mut().find(|s| {
+            s.group.message == g.message
+                && s.group.diff == g.diff
+                && s.group.counterexample == g.counterexample
+                && s.group.accounts == g.accounts
+        });
+        match same {
+            Some(s) => s.controls.push(g.control),
+            None => said.push(Said {
+                controls: vec![g.control],
+                group: g,
+            }),
+        }
+    }
+    if said.is_empty() {
         return;
     }
-    out.push('\n');
-    let _ = writeln!(out, "{}", p.bold("Findings"));
-    for g in &groups {
+    let mut page = Page::new(width, *p);
+    page.blank();
+    page.line(0, 0, "Findings", Some(BOLD));
+    for s in &said {
+        let g = &s.group;
         let alone = g.accounts.len() == 1;
         let message = if alone {
             g.first.message.clone()
         } else {
-            g.message.clone()
+            // The masked id reads as "each account listed under it".
+            g.message
+                .replace(&format!("account {ACCOUNT_MASK}"), "each account below")
+                .replace(ACCOUNT_MASK, "each account below")
         };
-        let _ = writeln!(
-            out,
-            "  {} [{}] {}: {message}",
-            g.control,
-            g.code,
-            count(g.accounts.len())
-        );
+        let who = if s.controls.len() > 1 && s.controls.len() == controls.len() {
+            format!("all {} controls", s.controls.len())
+        } else {
+            s.controls.join(", ")
+        };
+        page.line(2, 4, &format!("{who}: {message}"), None);
         let counterexample = if alone {
             g.first.counterexample.as_ref().map(ToString::to_string)
         } else {
             g.counterexample.clone()
         };
         if let Some(event) = counterexample {
-            let _ = writeln!(
-                out,
-                "      counterexample (matched by the control, missed by the filter): {event}"
+            page.labelled_json(
+                6,
+                4,
+                "counterexample (matched by the control, missed by the filter):",
+                &event,
             );
         }
         let diff = if alone {
@@ -392,19 +435,25 @@ fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str]) {
             g.diff.clone()
         };
         for line in diff.as_deref().unwrap_or_default().lines() {
-            let colored = match line.chars().next() {
-                Some('-') => p.red(line),
-                Some('+') => p.green(line),
-                _ => line.to_string(),
+            let style = match line.chars().next() {
+                Some('-') => Some(RED),
+                Some('+') => Some(GREEN),
+                _ => None,
             };
-            let _ = writeln!(out, "          {colored}");
+            page.line(10, 4, line, style);
         }
-        let _ = writeln!(out, "      {}", p.dim(&list(&g.accounts)));
+        page.line(
+            6,
+            4,
+            &format!("{}: {}", count(g.accounts.len()), list(&g.accounts)),
+            Some(DIM),
+        );
     }
+    out.push_str(&page.finish());
 }
 
 /// Accounts that could not be read, grouped by their error (own id masked).
-fn unreadable(out: &mut String, p: &Painter, plan: &OrgPlan) {
+fn unreadable(out: &mut String, p: &Painter, plan: &OrgPlan, width: usize) {
     let mut groups: Vec<(String, &str, Vec<&str>)> = Vec::new();
     for account in plan
         .accounts
@@ -422,27 +471,32 @@ fn unreadable(out: &mut String, p: &Painter, plan: &OrgPlan) {
     if groups.is_empty() {
         return;
     }
-    out.push('\n');
-    let _ = writeln!(
-        out,
-        "{}",
-        p.bold("Not auditable (nothing is decided or planned in these accounts)")
+    let mut page = Page::new(width, *p);
+    page.blank();
+    page.line(
+        0,
+        0,
+        "Not auditable (nothing is decided or planned in these accounts)",
+        Some(BOLD),
     );
     for (masked, first, accounts) in &groups {
         let error: &str = if accounts.len() == 1 { first } else { masked };
-        let _ = writeln!(
-            out,
-            "  {} {}: could not be read: {error}",
-            p.yellow("n/a"),
-            count(accounts.len())
+        page.styled_prefix(
+            2,
+            4,
+            "n/a",
+            Some(YELLOW),
+            &format!(" {}: could not be read: {error}", count(accounts.len())),
+            None,
         );
-        let _ = writeln!(out, "      {}", p.dim(&list(accounts)));
+        page.line(6, 4, &list(accounts), Some(DIM));
     }
+    out.push_str(&page.finish());
 }
 
 /// Why some non-compliant controls stay so after an apply, counted over audited accounts:
 /// "Nothing can be planned for 13 non-compliant controls in 7 accounts: …".
-fn unplanned(plan: &OrgPlan) -> Vec<String> {
+fn unplanned(plan: &OrgPlan, quiet: bool) -> Vec<String> {
     let mut reasons: Vec<(&'static str, usize, Vec<&str>)> = Vec::new();
     for account in plan
         .accounts
@@ -458,7 +512,11 @@ fn unplanned(plan: &OrgPlan) -> Vec<String> {
                 .findings
                 .iter()
                 .find_map(|f| unplanned_reason(&f.code))
-                .unwrap_or("see the findings above");
+                .unwrap_or(if quiet {
+                    "run without --quiet to see the findings"
+                } else {
+                    "see the findings above"
+                });
             let own = account.account_id.as_str();
             match reasons.iter_mut().find(|(r, _, _)| *r == reason) {
                 Some((_, n, accounts)) => {
@@ -804,6 +862,23 @@ mod tests {
             },
         );
         assert!(coloured.contains('\u{1b}'));
+        // At any width, every coloured line ends its colour before its newline.
+        for width in [40, 60, 80, 120] {
+            let out = org_text(
+                &plan,
+                TextOptions {
+                    color: true,
+                    width,
+                    ..TextOptions::default()
+                },
+            );
+            for line in out.lines() {
+                // The last escape of a line, if any, is a reset.
+                if let Some(at) = line.rfind('\u{1b}') {
+                    assert!(line[at..].starts_with("\u{1b}[0m"), "{width}: {line:?}");
+                }
+            }
+        }
     }
 
     /// Fifty members with a bare trail of their own fail 4.1 alike: each reason is one line
@@ -836,11 +911,10 @@ mod tests {
                 ..TextOptions::default()
             },
         );
-        let grouped: Vec<&str> = out.lines().filter(|l| l.starts_with("  4.1 [")).collect();
+        let grouped: Vec<&str> = out.lines().filter(|l| l.starts_with("  4.1: ")).collect();
         // One line per reason (no covering filter; no topic to notify), each for all fifty.
         assert_eq!(grouped.len(), 2, "{out}");
-        assert!(grouped.iter().all(|l| l.contains("×50 accounts")), "{out}");
-        let listed = "      100000000000, 100000000001, 100000000002, 100000000003, \
+        let listed = "      ×50 accounts: 100000000000, 100000000001, 100000000002, 100000000003, \
                       100000000004, … and 45 more";
         assert_eq!(out.lines().filter(|l| *l == listed).count(), 2, "{out}");
         let unread: Vec<&str> = out

@@ -188,6 +188,81 @@ fn a_silent_endpoint_is_announced_then_times_out() {
 }
 
 #[test]
+fn credentials_in_an_endpoint_url_are_masked_everywhere() {
+    // Refused, with the -v call log on: the notice, the log and the error all name it.
+    let port = refused_port();
+    let (out, took) = timed(
+        cis_fix(&["plan", "-v", "--timeout", "3", "--max-attempts", "2"]).env(
+            "AWS_ENDPOINT_URL",
+            format!("http://user:pw@127.0.0.1:{port}"),
+        ),
+    );
+    let (out_text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(took < Duration::from_secs(20), "took {took:?}: {err}");
+    assert!(
+        !out_text.contains("pw") && !err.contains("pw"),
+        "{out_text}{err}"
+    );
+    let masked = format!("http://****@127.0.0.1:{port}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("waiting for ") && l.contains(&format!(" at {masked}: "))),
+        "{err}"
+    );
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: AWS call ") && last.contains(&masked),
+        "{err}"
+    );
+
+    // Refused locally, before any call: the value and the suggested fix are masked.
+    for (value, shown) in [
+        (
+            "user:pw@localhost:4566",
+            "AWS_ENDPOINT_URL=\"****@localhost:4566\" is not a valid endpoint URL: it has no http:// or https:// scheme; write http://****@localhost:4566 (or https://****@localhost:4566)",
+        ),
+        (
+            "ftp://user:pw@x",
+            "AWS_ENDPOINT_URL=\"ftp://****@x\" is not a valid endpoint URL: its scheme is `ftp`",
+        ),
+        (
+            "http://user:pw@",
+            "AWS_ENDPOINT_URL=\"http://****@\" is not a valid endpoint URL: it has no host",
+        ),
+        (
+            "http://user:p/pw@localhost:4566",
+            "AWS_ENDPOINT_URL=\"http://****@localhost:4566\" is not a valid endpoint URL",
+        ),
+    ] {
+        let (out, took) = timed(cis_fix(&["plan"]).env("AWS_ENDPOINT_URL", value));
+        assert_one_line_error(&out, took, Duration::from_secs(2), shown);
+        assert!(!stderr(&out).contains("pw"), "{value}: {}", stderr(&out));
+    }
+
+    // The same in a profile's endpoint_url.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        "[profile dev]\nendpoint_url = user:pw@localhost:4566\n",
+    )
+    .expect("write");
+    let (out, took) = timed(
+        cis_fix(&["plan"])
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_PROFILE", "dev"),
+    );
+    assert_one_line_error(
+        &out,
+        took,
+        Duration::from_secs(2),
+        "endpoint_url=\"****@localhost:4566\" in profile `dev`",
+    );
+    assert!(!stderr(&out).contains("pw"), "{}", stderr(&out));
+}
+
+#[test]
 fn a_missing_profile_names_the_profile_and_the_files_looked_in() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("config");

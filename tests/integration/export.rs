@@ -463,3 +463,115 @@ async fn export_refuses_input_errors_and_says_when_nothing_is_to_create() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_export_that_holds_endpoints_is_private_and_says_so() {
+    use std::os::unix::fs::PermissionsExt;
+    const TOKEN: &str = "T0KEN-XoXb5ecret";
+    let account = Account::new().await;
+    account
+        .trail(TrailSpec::good("main", "cloudtrail/main"))
+        .await;
+    let hook = format!("https://bob:pw@hooks.example.com/services/{TOKEN}");
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+
+    // One file: mode 0600 (an existing, readable one too), and one note naming it.
+    let tf = dir.path().join("cis-fix.tf");
+    std::fs::write(&tf, "").unwrap();
+    std::fs::set_permissions(&tf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let yaml = dir.path().join("stack.yaml");
+    for (format, path) in [("terraform", &tf), ("cloudformation", &yaml)] {
+        let out = account.run(&[
+            "export",
+            format,
+            "--notify",
+            &hook,
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert_ok(&out);
+        // Deployable: the file holds the endpoint, as a saved plan does.
+        assert!(std::fs::read_to_string(path).unwrap().contains(&hook));
+        assert_eq!(mode(path), 0o600, "{format}");
+        let err = stderr(&out);
+        assert_eq!(
+            err.matches("holds the subscription endpoints in clear")
+                .count(),
+            1,
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "The export in {} holds the subscription endpoints in clear: it is readable by you only (mode 0600)",
+                path.display()
+            )),
+            "{err}"
+        );
+        assert!(!err.contains(TOKEN) && !err.contains("pw@"), "{err}");
+        assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    }
+
+    // A directory of templates: each private, named in the one note.
+    let stacks = dir.path().join("stacks");
+    let out = account.run(&[
+        "export",
+        "cloudformation",
+        "--notify",
+        &hook,
+        "--out",
+        &format!("{}/", stacks.display()),
+    ]);
+    assert_ok(&out);
+    let written: Vec<_> = std::fs::read_dir(&stacks)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!written.is_empty());
+    let err = stderr(&out);
+    for path in &written {
+        assert_eq!(mode(path), 0o600, "{}", path.display());
+        assert!(err.contains(&path.display().to_string()), "{err}");
+    }
+    assert_eq!(
+        err.matches("holds the subscription endpoints in clear")
+            .count(),
+        1,
+        "{err}"
+    );
+
+    // On stdout: the note goes to stderr, once, and the token only to stdout.
+    for format in ["terraform", "cloudformation"] {
+        let out = account.run(&["export", format, "--notify", &hook]);
+        assert_ok(&out);
+        assert!(stdout(&out).contains(&hook), "{}", stdout(&out));
+        let err = stderr(&out);
+        assert_eq!(
+            err.matches(
+                "The export on stdout holds the subscription endpoints in clear: keep it private."
+            )
+            .count(),
+            1,
+            "{err}"
+        );
+        assert!(!err.contains(TOKEN), "{err}");
+    }
+
+    // A queue's ARN is no secret: no note, and the file keeps the usual mode.
+    let notify = queue(&account);
+    let plain = dir.path().join("queue.tf");
+    let out = account.run(&[
+        "export",
+        "terraform",
+        "--notify",
+        &notify,
+        "--out",
+        plain.to_str().unwrap(),
+    ]);
+    assert_ok(&out);
+    assert!(!stderr(&out).contains("in clear"), "{}", stderr(&out));
+    // (The mode a plain write gives under this umask.)
+    let reference = dir.path().join("reference");
+    std::fs::write(&reference, "").unwrap();
+    assert_eq!(mode(&plain), mode(&reference));
+}

@@ -436,7 +436,11 @@ async fn saved_plans_a_team_can_use() {
     assert_ok(&out);
     serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
     assert!(
-        stderr(&out).contains("holds the subscription endpoints in clear"),
+        stderr(&out)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("holds the subscription endpoints in clear"),
         "{}",
         stderr(&out)
     );

@@ -492,6 +492,91 @@ async fn the_organization_chain_is_planned_when_the_management_account_is_compli
     assert_eq!(chain["account_id"], management.id.as_str(), "{chain:#}");
 }
 
+/// The management account has a partial 4.6 chain on its local trail (a covering filter, no
+/// alarm) and the organization trail has none: the organization chain is planned in place of
+/// the local one, so one `apply --org` makes the management account and every member
+/// compliant, and the next plan has nothing to do.
+#[tokio::test]
+async fn one_apply_fixes_the_organization_chain_when_the_management_account_has_a_partial_local_one(
+) {
+    let management = Account::new().await;
+    let bare = Account::new().await;
+    let own = Account::new().await;
+    management.organization(&[&bare, &own]);
+    management.trail(TrailSpec::good("local", OWN_GROUP)).await;
+    management
+        .filter(
+            OWN_GROUP,
+            "auth",
+            AUTH_FAILURES,
+            "AuthFailures",
+            "CISBenchmark",
+        )
+        .await;
+    management.organization_trail("org", ORG_GROUP).await;
+    own.trail(TrailSpec::good("own", "member-logs")).await;
+    let (_, inbox) = management.queue("security").await;
+    let notify = format!("sqs:{inbox}");
+
+    let (_, plan) = org_plan(
+        &management,
+        &["--org", "--controls", "4.6", "--notify", &notify],
+    );
+    let actions = plan["actions"].as_array().unwrap();
+    // One alarm of cis-fix's name, on the organization trail's log group, for every account.
+    let alarms: Vec<&Value> = actions
+        .iter()
+        .filter(|a| a["action"] == "put_metric_alarm")
+        .collect();
+    assert_eq!(alarms.len(), 1, "{plan:#}");
+    let filter = actions
+        .iter()
+        .find(|a| a["action"] == "put_metric_filter")
+        .unwrap_or_else(|| panic!("{plan:#}"));
+    assert_eq!(filter["log_group_name"], ORG_GROUP, "{plan:#}");
+    assert!(
+        actions
+            .iter()
+            .all(|a| a["account_id"] == management.id.as_str()),
+        "{plan:#}"
+    );
+    assert_eq!(alarms[0]["fixes"].as_array().unwrap().len(), 3, "{plan:#}");
+    for member in [&bare, &own] {
+        let report = &account_json(&plan, &member.id)["controls"][0];
+        assert_eq!(
+            report["findings"][0]["code"], "organization_chain_incomplete",
+            "{report:#}"
+        );
+    }
+
+    bare.reset_calls();
+    own.reset_calls();
+    assert_ok(&management.run(&[
+        "apply",
+        "--org",
+        "--controls",
+        "4.6",
+        "--notify",
+        &notify,
+        "--auto-approve",
+    ]));
+    assert!(writes(&bare).is_empty(), "{:?}", writes(&bare));
+    assert!(writes(&own).is_empty(), "{:?}", writes(&own));
+    let (code, plan) = org_plan(
+        &management,
+        &["--org", "--controls", "4.6", "--notify", &notify],
+    );
+    assert_eq!(code, Some(0), "{plan:#}");
+    for account in [&management, &bare, &own] {
+        assert_eq!(
+            status_in(&plan, &account.id, "4.6"),
+            "compliant",
+            "{plan:#}"
+        );
+    }
+    assert!(plan["actions"].as_array().unwrap().is_empty(), "{plan:#}");
+}
+
 /// A member fixed on its own trail, by `apply --org`: the member role's policy covers its
 /// calls; a member failing part-way does not stop the others, and the run exits 1.
 #[tokio::test]
@@ -1012,7 +1097,11 @@ async fn a_saved_organization_plan_of_another_format_version_is_refused() {
     ]);
     assert_ok(&out);
     assert!(
-        stderr(&out).contains("holds the subscription endpoints in clear"),
+        stderr(&out)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("holds the subscription endpoints in clear"),
         "{}",
         stderr(&out)
     );

@@ -180,12 +180,17 @@ async fn the_demo_reads_at_a_glance_quietly_or_verbosely() {
         .unwrap_or_else(|| panic!("{text}"));
     assert_eq!(summary, table + 15 + 2, "{text}");
 
-    // --quiet: the header, the table and the summary; nothing else.
+    // --quiet: the header, the table and the summary, and the line saying whose topic the
+    // alarms would notify (never reused unseen); nothing else.
     let out = account.run(&["plan", "--quiet"]);
     assert_ok(&out);
     let quiet = stdout(&out);
     assert!(quiet.starts_with("cis-fix plan:"), "{quiet}");
-    for gone in ["Trails", "Findings", "Actions", "Notifications"] {
+    assert!(
+        quiet.contains("\nNotifications: reusing topic security-alerts"),
+        "{quiet}"
+    );
+    for gone in ["Trails", "Findings", "Actions"] {
         assert!(
             !quiet.lines().any(|l| l.starts_with(gone)),
             "{gone} in --quiet: {quiet}"

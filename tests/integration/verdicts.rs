@@ -39,6 +39,13 @@ async fn verdict(
     default: Option<f64>,
     tune: impl FnOnce(Put) -> Put,
 ) -> (String, Vec<String>) {
+    let account = tuned_chain(value, default, tune).await;
+    let plan = account.plan(&["--controls", "4.6"]);
+    (status(&plan, "4.6").to_string(), codes(&plan, "4.6"))
+}
+
+/// An account with a 4.6 chain whose alarm `tune` adjusts.
+async fn tuned_chain(value: &str, default: Option<f64>, tune: impl FnOnce(Put) -> Put) -> Account {
     let account = Account::new().await;
     account.trail(TrailSpec::good("main", GROUP)).await;
     filter(&account, value, default).await;
@@ -58,8 +65,7 @@ async fn verdict(
         .evaluation_periods(1)
         .alarm_actions(&topic);
     tune(put).send().await.unwrap();
-    let plan = account.plan(&["--controls", "4.6"]);
-    (status(&plan, "4.6").to_string(), codes(&plan, "4.6"))
+    account
 }
 
 #[tokio::test]
@@ -812,4 +818,64 @@ fn pattern_test_places_errors_in_broken_files() {
         crate::harness::stderr(&out)
     );
     assert!(crate::harness::stdout(&out).contains("1 of 1 event match"));
+}
+
+/// The finding of a control with this code.
+fn finding_message(plan: &serde_json::Value, id: &str, code: &str) -> String {
+    control(plan, id)["findings"]
+        .as_array()
+        .and_then(|fs| fs.iter().find(|f| f["code"] == code))
+        .and_then(|f| f["message"].as_str())
+        .unwrap_or_else(|| panic!("no {code} for {id}: {plan:#}"))
+        .to_string()
+}
+
+#[tokio::test]
+async fn alarms_that_miss_several_events_or_never_leave_alarm_are_not_compliant_and_fixed() {
+    type Tune = Box<dyn FnOnce(Put) -> Put>;
+    let cases: Vec<(&str, Option<f64>, Tune, &str, &str)> = vec![
+        // 4.5 as reported: five events in a period give Sum 5 and no alarm.
+        (
+            "1",
+            None,
+            Box::new(|p| {
+                p.comparison_operator(ComparisonOperator::LessThanThreshold)
+                    .threshold(5.0)
+            }),
+            "alarm_threshold_unreachable",
+            "uses LessThanThreshold 5: 5 matching events in 300 s give Sum 5 and no alarm",
+        ),
+        // 4.15 as reported: two events in a period and it stays silent.
+        (
+            "1",
+            None,
+            Box::new(|p| p.comparison_operator(ComparisonOperator::LessThanOrEqualToThreshold)),
+            "alarm_threshold_unreachable",
+            "uses LessThanOrEqualToThreshold 1: 2 matching events in 300 s give Sum 2 and no alarm",
+        ),
+        // 4.13 as reported: Average of a default of 1 is already ≥ 1 without any event.
+        (
+            "2",
+            Some(1.0),
+            Box::new(|p| p.statistic(Statistic::Average)),
+            "alarm_stuck_in_alarm",
+            "with no matching event, in every period with other log events, Average is 1 ≥ 1, so the alarm stays in ALARM and never notifies again",
+        ),
+    ];
+    for (value, default, tune, code, arithmetic) in cases {
+        let account = tuned_chain(value, default, tune).await;
+        let notify = crate::harness::queue(&account);
+        let plan = account.plan(&["--controls", "4.6", "--notify", &notify]);
+        assert_eq!(status(&plan, "4.6"), "non_compliant", "{code}: {plan:#}");
+        let message = finding_message(&plan, "4.6", code);
+        assert!(message.contains(arithmetic), "{message}");
+        if default.is_some() {
+            // A filter publishing 1 for every other event is not reused: cis-fix adds its own.
+            let put_filter = crate::harness::first_action(&plan, "put_metric_filter");
+            assert_eq!(put_filter["metric_value"], "1", "{plan:#}");
+        }
+        // cis-fix's own alarm (and, for the filter that publishes 1 for other events, its own
+        // filter) makes the control compliant, with nothing left to do.
+        apply_and_replan(&account, "4.6");
+    }
 }
