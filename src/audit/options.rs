@@ -97,14 +97,7 @@ impl FromStr for Endpoint {
             }
         };
         if !valid {
-            let example = match protocol.as_str() {
-                "email" => "email:security@example.com",
-                "https" => "https://hooks.example.com/cis (or https:https://hooks.example.com/cis)",
-                "http" => "http://hooks.example.com/cis (or http:http://hooks.example.com/cis)",
-                "sqs" => "sqs:arn:aws:sqs:us-east-1:111122223333:alerts",
-                "lambda" => "lambda:arn:aws:lambda:us-east-1:111122223333:function:notify",
-                _ => "sms:+15555550100",
-            };
+            let example = endpoint_example(&protocol);
             // Masked: a mistyped webhook URL still carries its token and credentials.
             return Err(format!(
                 "`{}` is not a valid {protocol} endpoint; expected e.g. {example}",
@@ -329,6 +322,18 @@ pub(super) fn check_topic_arn(
         option: "--topic-arn".into(),
         message,
     }]
+}
+
+/// A valid `--notify` value for `protocol`, for error messages.
+pub fn endpoint_example(protocol: &str) -> &'static str {
+    match protocol.trim().to_ascii_lowercase().as_str() {
+        "email" => "email:security@example.com",
+        "https" => "https://hooks.example.com/cis (or https:https://hooks.example.com/cis)",
+        "http" => "http://hooks.example.com/cis (or http:http://hooks.example.com/cis)",
+        "sqs" => "sqs:arn:aws:sqs:us-east-1:111122223333:alerts",
+        "lambda" => "lambda:arn:aws:lambda:us-east-1:111122223333:function:notify",
+        _ => "sms:+15555550100",
+    }
 }
 
 #[cfg(test)]

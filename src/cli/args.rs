@@ -296,14 +296,7 @@ fn notify_problem(value: &str) -> String {
             "unknown protocol `{shown}`; use one of {protocols}, or a bare https:// URL"
         );
     }
-    let example = match protocol.trim().to_ascii_lowercase().as_str() {
-        "email" => "email:security@example.com",
-        "https" => "https://hooks.example.com/cis (or https:https://hooks.example.com/cis)",
-        "http" => "http://hooks.example.com/cis (or http:http://hooks.example.com/cis)",
-        "sqs" => "sqs:arn:aws:sqs:us-east-1:111122223333:alerts",
-        "lambda" => "lambda:arn:aws:lambda:us-east-1:111122223333:function:notify",
-        _ => "sms:+15555550100",
-    };
+    let example = crate::audit::options::endpoint_example(protocol);
     format!(
         "not a valid {} endpoint; expected e.g. {example}",
         protocol.trim().to_ascii_lowercase()
