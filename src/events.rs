@@ -7,6 +7,8 @@ use std::io::Read;
 
 use serde_json::Value;
 
+use crate::policy::kind;
+
 /// One event and where it was found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -174,17 +176,6 @@ fn events_of(
             }
         })
         .collect()
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

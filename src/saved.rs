@@ -133,19 +133,19 @@ fn shell_word(word: &str) -> String {
 /// Writes `bytes` to `path`, private (mode 0600), through a temporary file of its own in the
 /// same directory and a rename, so that a crash never leaves a truncated plan behind.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
     let fail = |source| Error::Write {
         path: path.to_path_buf(),
         source,
     };
     refuse_directory(path).map_err(fail)?;
-    let tmp = create_temp(path).map_err(fail)?;
-    write_private(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|source| {
-            // Best effort: the temporary file is ours alone, never the user's.
-            let _ = std::fs::remove_file(&tmp);
-            fail(source)
-        })
+    // Dropped on failure, the temporary file goes away with it.
+    let mut tmp = create_temp(path).map_err(fail)?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
 }
 
 /// A directory (or a path that names none, like `dir/`) cannot take a plan: said before any
@@ -165,10 +165,10 @@ fn refuse_directory(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Creates a new, empty, private file next to `path`, named for this process and a random
-/// number, that no existing file can be: `create_new` fails rather than reuse a name, so a
-/// user's own `plan.tmp` (or anything else) is never truncated or deleted.
-fn create_temp(path: &Path) -> std::io::Result<std::path::PathBuf> {
+/// A new, empty, private (mode 0600) file next to `path`, under a fresh random name
+/// (`.plan.json.cis-fix-XXXXXX.tmp`): `tempfile` never reuses an existing name, so a user's own
+/// `plan.tmp` (or anything else) is never truncated or deleted.
+fn create_temp(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -177,47 +177,14 @@ fn create_temp(path: &Path) -> std::io::Result<std::path::PathBuf> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut last = None;
-    for _ in 0..16 {
-        let tmp = dir.join(format!(
-            ".{name}.cis-fix-{}-{:016x}.tmp",
-            std::process::id(),
-            random()
-        ));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        match options.open(&tmp) {
-            Ok(_) => return Ok(tmp),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
-}
-
-/// 64 random-enough bits for a temporary name, from std alone: the hasher's per-process random
-/// keys over the time and a counter.
-fn random() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default(),
-    );
-    hasher.finish()
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}.cis-fix-"))
+        .suffix(".tmp")
+        .tempfile_in(dir)
 }
 
 /// Creates (or truncates) `path` with mode 0600 where the platform has modes.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -243,7 +210,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub fn check_writable(path: &Path) -> Result<()> {
     refuse_directory(path)
         .and_then(|()| create_temp(path))
-        .and_then(std::fs::remove_file)
+        .and_then(|probe| probe.close())
         .map_err(|source| Error::Write {
             path: path.to_path_buf(),
             source,

@@ -17,7 +17,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::plan::{
-    finding, Action, AfterApply, Call, Chain, ControlReport, Plan, Status, TopicReuse, TrailReport,
+    finding, Action, AfterApply, Call, Chain, ControlReport, InputError, Plan, Status, TopicReuse,
+    TrailReport,
 };
 use super::{audit, elsewhere, Options};
 use crate::catalog::Catalog;
@@ -95,6 +96,11 @@ pub struct OrgPlan {
     /// In apply order within each account; accounts in the order of `accounts`.
     pub actions: Vec<OrgAction>,
     pub summary: OrgSummary,
+    /// Each readable account's input errors (an option naming something missing or unusable
+    /// there), with the account: the commands refuse such a plan before showing or applying
+    /// it, so it is never written out.
+    #[serde(skip)]
+    pub input_errors: Vec<(String, InputError)>,
 }
 
 impl OrgPlan {
@@ -663,6 +669,15 @@ pub fn audit_org(
         }
     }
     let summary = summarise(&accounts, &actions);
+    let input_errors = plans
+        .iter()
+        .filter_map(|(read, plan)| Some((read, plan.as_ref()?)))
+        .flat_map(|(read, plan)| {
+            plan.input_errors
+                .iter()
+                .map(|e| (read.account_id.clone(), e.clone()))
+        })
+        .collect();
     OrgPlan {
         format_version: ORG_FORMAT_VERSION,
         caller_account_id: caller.to_string(),
@@ -671,6 +686,7 @@ pub fn audit_org(
         accounts,
         actions,
         summary,
+        input_errors,
     }
 }
 
@@ -769,19 +785,19 @@ pub fn actions_by_account(plan: &OrgPlan) -> Vec<(String, Vec<Action>)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::audit::tests::{alarm, catalog, filter, subscription, REGION};
     use crate::inventory::{RegionSnapshot, Topic, TopicDelivery};
 
-    const MANAGEMENT: &str = "999988887777";
+    pub(crate) const MANAGEMENT: &str = "999988887777";
     const MEMBER: &str = "111111111111";
-    const ORG_GROUP: &str = "aws-controltower/CloudTrailLogs";
+    pub(crate) const ORG_GROUP: &str = "aws-controltower/CloudTrailLogs";
     const LOCAL_GROUP: &str = "local-logs";
-    const FAILURES: &str =
+    pub(crate) const FAILURES: &str =
         r#"{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }"#;
 
-    fn org_trail(hidden: bool, logging: bool, log_group: bool) -> Trail {
+    pub(crate) fn org_trail(hidden: bool, logging: bool, log_group: bool) -> Trail {
         Trail {
             name: "org".into(),
             arn: format!("arn:aws:cloudtrail:{REGION}:{MANAGEMENT}:trail/org"),
@@ -796,10 +812,11 @@ mod tests {
         }
     }
 
-    fn local_trail(account: &str, group: &str) -> Trail {
+    /// A qualifying trail of `account`'s own, named `name`, writing to `group`.
+    pub(crate) fn own_trail(account: &str, name: &str, group: &str) -> Trail {
         Trail {
-            name: "local".into(),
-            arn: format!("arn:aws:cloudtrail:{REGION}:{account}:trail/local"),
+            name: name.into(),
+            arn: format!("arn:aws:cloudtrail:{REGION}:{account}:trail/{name}"),
             home_region: REGION.into(),
             is_multi_region: true,
             is_logging: true,
@@ -810,7 +827,7 @@ mod tests {
         }
     }
 
-    fn snapshot(account: &str, trails: Vec<Trail>) -> Snapshot {
+    pub(crate) fn snapshot(account: &str, trails: Vec<Trail>) -> Snapshot {
         let mut s = Snapshot {
             account_id: account.into(),
             region: REGION.into(),
@@ -822,7 +839,7 @@ mod tests {
     }
 
     /// 4.6 whole on `group`: filter → alarm → topic with a confirmed subscription.
-    fn chain_46(s: &mut Snapshot, group: &str) {
+    pub(crate) fn chain_46(s: &mut Snapshot, group: &str) {
         let topic = format!("arn:aws:sns:{REGION}:{}:ops", s.account_id);
         let queue = format!("arn:aws:sqs:{REGION}:{}:alerts", s.account_id);
         let Some(r) = s.regions.get_mut(REGION) else {
@@ -841,7 +858,7 @@ mod tests {
         });
     }
 
-    fn notify() -> Options {
+    pub(crate) fn notify() -> Options {
         Options {
             notify: vec!["email:security@example.com".parse().unwrap()],
             ..Options::default()
@@ -883,7 +900,7 @@ mod tests {
             let mut management = snapshot(
                 MANAGEMENT,
                 vec![
-                    local_trail(MANAGEMENT, LOCAL_GROUP),
+                    own_trail(MANAGEMENT, "local", LOCAL_GROUP),
                     org_trail(false, logging, log_group),
                 ],
             );
@@ -931,7 +948,7 @@ mod tests {
         let mut management = snapshot(
             MANAGEMENT,
             vec![
-                local_trail(MANAGEMENT, LOCAL_GROUP),
+                own_trail(MANAGEMENT, "local", LOCAL_GROUP),
                 org_trail(false, true, true),
             ],
         );
@@ -970,7 +987,7 @@ mod tests {
         let mut management = snapshot(
             MANAGEMENT,
             vec![
-                local_trail(MANAGEMENT, LOCAL_GROUP),
+                own_trail(MANAGEMENT, "local", LOCAL_GROUP),
                 org_trail(false, true, true),
             ],
         );
@@ -999,7 +1016,7 @@ mod tests {
         let mut management = snapshot(
             MANAGEMENT,
             vec![
-                local_trail(MANAGEMENT, LOCAL_GROUP),
+                own_trail(MANAGEMENT, "local", LOCAL_GROUP),
                 org_trail(false, true, true),
             ],
         );
@@ -1015,7 +1032,7 @@ mod tests {
             MEMBER,
             vec![
                 org_trail(true, true, true),
-                local_trail(MEMBER, "member-logs"),
+                own_trail(MEMBER, "local", "member-logs"),
             ],
         );
         let plan = org(management, vec![member], &["4.6"]);
@@ -1058,7 +1075,7 @@ mod tests {
         let mut management = snapshot(
             MANAGEMENT,
             vec![
-                local_trail(MANAGEMENT, LOCAL_GROUP),
+                own_trail(MANAGEMENT, "local", LOCAL_GROUP),
                 org_trail(false, true, true),
             ],
         );
@@ -1070,7 +1087,10 @@ mod tests {
         let bare = snapshot(MEMBER, vec![org_trail(true, true, true)]);
         let own = snapshot(
             OWN,
-            vec![org_trail(true, true, true), local_trail(OWN, "member-logs")],
+            vec![
+                org_trail(true, true, true),
+                own_trail(OWN, "local", "member-logs"),
+            ],
         );
         let plan = org(management, vec![bare, own], &["4.6"]);
         assert!(

@@ -186,32 +186,9 @@ pub(super) fn text_only(format: Format) -> Result<()> {
     }
 }
 
-/// How an apply ends (see [`output::after_apply`]); with `--format json` the lines it says
-/// go to stderr, and the exit status is the same.
+/// How an apply ends (see [`output::after_apply`]).
 fn after_apply(format: Format, plan: &crate::audit::Plan) -> Result<ExitStatus> {
-    if format == Format::Text {
-        return output::after_apply(plan);
-    }
-    let waiting = render::awaiting_confirmation(plan);
-    if waiting > 0 {
-        say(
-            format,
-            &super::output::wrapped(&format!(
-                "{waiting} control{} wait{} for a subscription to be confirmed (check the inbox or endpoint); then they are compliant.\n",
-                if waiting == 1 { "" } else { "s" },
-                if waiting == 1 { "s" } else { "" }
-            )),
-        )?;
-    }
-    let unplanned = render::unplanned(plan);
-    for line in &unplanned {
-        say(format, &super::output::wrapped(&format!("{line}\n")))?;
-    }
-    Ok(if unplanned.is_empty() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::NotCompliant
-    })
+    output::after_apply(plan, format == Format::Json)
 }
 
 /// `apply --org` / `--accounts`: one plan across the accounts, one question, then each

@@ -249,30 +249,15 @@ fn create_dir(dir: &Path) -> Result<()> {
 /// Writes `text` to `path`; `private`: readable by its owner only (mode 0600, an existing
 /// file made so before anything is written), for a file that holds endpoints in clear.
 fn write_file(path: &Path, text: &str, private: bool) -> Result<()> {
-    use std::io::Write;
     let fail = |source| Error::Write {
         path: path.to_path_buf(),
         source,
     };
-    if !private {
-        return std::fs::write(path, text).map_err(fail);
+    if private {
+        crate::saved::write_private(path, text.as_bytes()).map_err(fail)
+    } else {
+        std::fs::write(path, text).map_err(fail)
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(fail)?;
-    // An existing file keeps its mode on open: make it private too.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(fail)?;
-    }
-    file.write_all(text.as_bytes()).map_err(fail)
 }
 
 fn generator() -> String {

@@ -38,7 +38,6 @@ pub(super) async fn observe_org(
     let benchmark = selection.scope.full_catalog()?;
     let options = selection.options();
     let reads = crate::org::read_accounts(session, reach, &options, mode, Some(&benchmark)).await?;
-    refuse_org_input_errors(&catalog, &reads.reads, &options)?;
     let plan = crate::audit::org::audit_org(
         &catalog,
         &reads.caller.account,
@@ -46,6 +45,7 @@ pub(super) async fn observe_org(
         &reads.reads,
         &options,
     );
+    refuse_org_input_errors(&plan)?;
     Ok((options, reads, plan))
 }
 
@@ -140,24 +140,14 @@ pub(super) fn refuse_input_errors(plan: &Plan) -> Result<()> {
     ))
 }
 
-/// The same across accounts: every readable account's plan is audited on its own for what
-/// its options name (the organization audit keeps only the verdicts), and each error is said
-/// once, with the accounts it was found in. Called before anything is shown or written.
-fn refuse_org_input_errors(
-    catalog: &crate::catalog::Catalog,
-    reads: &[crate::audit::org::AccountRead],
-    options: &Options,
-) -> Result<()> {
-    let mut found: Vec<(String, Vec<&str>)> = Vec::new();
-    for read in reads {
-        let Ok(snapshot) = &read.snapshot else {
-            continue;
-        };
-        for error in audit::audit(catalog, snapshot, options).input_errors {
-            match found.iter_mut().find(|(m, _)| *m == error.message) {
-                Some((_, accounts)) => accounts.push(&read.account_id),
-                None => found.push((error.message, vec![&read.account_id])),
-            }
+/// The same across accounts: each error is said once, with the accounts it was found in.
+/// Called before anything is shown or written.
+fn refuse_org_input_errors(plan: &crate::audit::org::OrgPlan) -> Result<()> {
+    let mut found: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (account, error) in &plan.input_errors {
+        match found.iter_mut().find(|(m, _)| *m == error.message) {
+            Some((_, accounts)) => accounts.push(account),
+            None => found.push((&error.message, vec![account])),
         }
     }
     if found.is_empty() {
@@ -186,50 +176,40 @@ fn refuse_org_input_errors(
 
 /// How an apply ends once its actions are made (or when there were none): 0 when every
 /// selected control is compliant or waits only on a subscription confirmation, 2 when some
-/// control stays non-compliant (the lines say why and what would fix it).
-pub(super) fn after_apply(plan: &Plan) -> Result<ExitStatus> {
+/// control stays non-compliant (the lines say why and what would fix it). What waits goes
+/// with the text on stdout, what stays undone on stderr; with `--format json` (`json`), whose
+/// stdout is the result document, both go to stderr.
+pub(super) fn after_apply(plan: &Plan, json: bool) -> Result<ExitStatus> {
     let waiting = crate::render::awaiting_confirmation(plan);
     if waiting > 0 {
-        print(&wrapped(&format!(
+        let line = wrapped(&format!(
             "{waiting} control{} wait{} for a subscription to be confirmed (check the inbox or endpoint); then they are compliant.\n",
             if waiting == 1 { "" } else { "s" },
             if waiting == 1 { "s" } else { "" }
-        )))?;
+        ));
+        if json {
+            eprint!("{line}");
+        } else {
+            print(&line)?;
+        }
     }
     let unplanned = crate::render::unplanned(plan);
-    if unplanned.is_empty() {
-        return Ok(ExitStatus::Success);
-    }
-    for line in unplanned {
-        eprint!("{}", wrapped(&format!("{line}\n")));
-    }
-    Ok(ExitStatus::NotCompliant)
-}
-
-/// How an organization apply ends, by the rules of [`after_apply`] over every audited
-/// account: 0 when every selected control is compliant or waits only on a subscription
-/// confirmation, 2 when some control stays non-compliant (the lines, on stderr, say why and
-/// what would fix it). Accounts or controls that could not be audited end in an error (1).
-pub(super) fn after_org_apply(plan: &crate::audit::org::OrgPlan) -> Result<ExitStatus> {
-    let audited = audited_controls(plan);
-    let waiting = crate::render::awaiting_confirmation(&audited);
-    if waiting > 0 {
-        print(&wrapped(&format!(
-            "{waiting} control{} wait{} for a subscription to be confirmed (check the inbox or endpoint); then they are compliant.\n",
-            if waiting == 1 { "" } else { "s" },
-            if waiting == 1 { "s" } else { "" }
-        )))?;
-    }
-    let unplanned = crate::render::unplanned(&audited);
     for line in &unplanned {
         eprint!("{}", wrapped(&format!("{line}\n")));
     }
-    org_not_auditable(plan)?;
     Ok(if unplanned.is_empty() {
         ExitStatus::Success
     } else {
         ExitStatus::NotCompliant
     })
+}
+
+/// How an organization apply ends, by the rules of [`after_apply`] over every audited
+/// account. Accounts or controls that could not be audited end in an error (1).
+pub(super) fn after_org_apply(plan: &crate::audit::org::OrgPlan) -> Result<ExitStatus> {
+    let status = after_apply(&audited_controls(plan), false)?;
+    org_not_auditable(plan)?;
+    Ok(status)
 }
 
 /// The controls of an organization plan's audited accounts, as one plan, for the

@@ -506,7 +506,8 @@ fn strings<'v>(value: &'v Value, at: &str) -> Result<Vec<&'v str>, PolicyError> 
     Ok(out)
 }
 
-fn kind(value: &Value) -> &'static str {
+/// "a string", "an array", …: what a JSON value is, for messages.
+pub(crate) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -598,78 +598,13 @@ fn plural(n: usize) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::org::tests::{
+        chain_46, notify, org_trail, own_trail, snapshot, MANAGEMENT, ORG_GROUP,
+    };
     use crate::audit::org::{audit_org, AccountRead};
-    use crate::audit::tests::{alarm, catalog, filter, subscription, REGION};
+    use crate::audit::tests::{catalog, REGION};
     use crate::audit::Options;
-    use crate::inventory::{RegionSnapshot, Snapshot, Topic, TopicDelivery, Trail};
-
-    const MANAGEMENT: &str = "999988887777";
-    const ORG_GROUP: &str = "aws-controltower/CloudTrailLogs";
-    const FAILURES: &str =
-        r#"{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }"#;
-
-    fn org_trail(details_hidden: bool) -> Trail {
-        Trail {
-            name: "org".into(),
-            arn: format!("arn:aws:cloudtrail:{REGION}:{MANAGEMENT}:trail/org"),
-            home_region: REGION.into(),
-            is_multi_region: true,
-            is_logging: !details_hidden,
-            log_group_arn: Some(format!(
-                "arn:aws:logs:{REGION}:{MANAGEMENT}:log-group:{ORG_GROUP}:*"
-            )),
-            is_organization_trail: true,
-            details_hidden,
-            ..Default::default()
-        }
-    }
-
-    fn own_trail(account: &str, group: &str) -> Trail {
-        Trail {
-            name: "main".into(),
-            arn: format!("arn:aws:cloudtrail:{REGION}:{account}:trail/main"),
-            home_region: REGION.into(),
-            is_multi_region: true,
-            is_logging: true,
-            log_group_arn: Some(format!(
-                "arn:aws:logs:{REGION}:{account}:log-group:{group}:*"
-            )),
-            ..Default::default()
-        }
-    }
-
-    fn snapshot(account: &str, trails: Vec<Trail>) -> Snapshot {
-        let mut s = Snapshot {
-            account_id: account.into(),
-            region: REGION.into(),
-            trails,
-            ..Default::default()
-        };
-        s.regions.insert(REGION.into(), RegionSnapshot::default());
-        s
-    }
-
-    /// 4.6 wired on `group`: filter → alarm → topic (readable, AWS's default policy) with a
-    /// confirmed subscription.
-    fn chain_46(s: &mut Snapshot, group: &str) {
-        let topic = format!("arn:aws:sns:{REGION}:{}:ops", s.account_id);
-        let r = s.regions.get_mut(REGION).unwrap();
-        r.metric_filters
-            .push(filter(group, "failures", FAILURES, "Failures"));
-        r.alarms.push(alarm("failures", "Failures", Some(&topic)));
-        r.subscriptions.push(subscription(
-            &topic,
-            "sqs",
-            &format!("arn:aws:sqs:{REGION}:{}:alerts", s.account_id),
-            true,
-        ));
-        r.topics.push(Topic {
-            arn: topic,
-            exists: true,
-            delivery: Some(TopicDelivery::default()),
-            ..Default::default()
-        });
-    }
+    use crate::inventory::Snapshot;
 
     fn read(account: &str, name: &str, snapshot: Result<Snapshot, String>) -> AccountRead {
         AccountRead {
@@ -679,23 +614,19 @@ mod tests {
         }
     }
 
-    fn notify() -> Options {
-        Options {
-            notify: vec!["email:security@example.com".parse().unwrap()],
-            ..Options::default()
-        }
-    }
-
     /// The management account owns the organization trail and its chain (4.6 whole, 4.1
     /// missing); `workloads` relies on that trail alone; `legacy` has its own chain for 4.6
     /// beside it; `suspended` could not be read.
     fn organization() -> OrgPlan {
-        let mut management = snapshot(MANAGEMENT, vec![org_trail(false)]);
+        let mut management = snapshot(MANAGEMENT, vec![org_trail(false, true, true)]);
         chain_46(&mut management, ORG_GROUP);
-        let workloads = snapshot("111111111111", vec![org_trail(true)]);
+        let workloads = snapshot("111111111111", vec![org_trail(true, true, true)]);
         let mut legacy = snapshot(
             "222222222222",
-            vec![org_trail(true), own_trail("222222222222", "legacy-logs")],
+            vec![
+                org_trail(true, true, true),
+                own_trail("222222222222", "main", "legacy-logs"),
+            ],
         );
         chain_46(&mut legacy, "legacy-logs");
         let reads = vec![
@@ -721,14 +652,14 @@ mod tests {
     fn organization_on_every_control() -> OrgPlan {
         let ids: Vec<String> = (1..=15).map(|n| format!("4.{n}")).collect();
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let mut management = snapshot(MANAGEMENT, vec![org_trail(false)]);
+        let mut management = snapshot(MANAGEMENT, vec![org_trail(false, true, true)]);
         chain_46(&mut management, ORG_GROUP);
         let reads = vec![
             read(MANAGEMENT, "management", Ok(management)),
             read(
                 "111111111111",
                 "workloads-production-eu-and-us-with-a-long-name",
-                Ok(snapshot("111111111111", vec![org_trail(true)])),
+                Ok(snapshot("111111111111", vec![org_trail(true, true, true)])),
             ),
         ];
         audit_org(&catalog(&ids), MANAGEMENT, REGION, &reads, &notify())
@@ -888,7 +819,7 @@ mod tests {
         let mut reads = Vec::new();
         for i in 0..50u64 {
             let id = format!("{:012}", 100_000_000_000 + i);
-            let s = snapshot(&id, vec![own_trail(&id, "logs")]);
+            let s = snapshot(&id, vec![own_trail(&id, "main", "logs")]);
             reads.push(read(&id, &format!("member-{i}"), Ok(s)));
         }
         for i in 0..3u64 {
@@ -943,9 +874,9 @@ mod tests {
 
     #[test]
     fn a_compliant_organization_says_no_changes() {
-        let mut management = snapshot(MANAGEMENT, vec![org_trail(false)]);
+        let mut management = snapshot(MANAGEMENT, vec![org_trail(false, true, true)]);
         chain_46(&mut management, ORG_GROUP);
-        let member = snapshot("111111111111", vec![org_trail(true)]);
+        let member = snapshot("111111111111", vec![org_trail(true, true, true)]);
         let reads = vec![
             read(MANAGEMENT, "management", Ok(management)),
             read("111111111111", "member", Ok(member)),

@@ -4,7 +4,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use crate::harness::{
-    assert_ok, isolate, queue, status, stderr, stdout, writes, Account, TrailSpec,
+    actions_used, assert_allows, assert_ok, isolate, queue, status, stderr, stdout, writes,
+    Account, TrailSpec,
 };
 
 const GROUP: &str = "cloudtrail/management";
@@ -362,26 +363,11 @@ async fn on_a_terminal_no_refuses_and_yes_applies() {
     );
 }
 
-/// Every call cis-fix made, as the IAM action it needs.
-fn actions_used(account: &Account) -> Vec<String> {
-    let mut used: Vec<String> = account
-        .calls()
-        .into_iter()
-        .map(|(service, op)| format!("{service}:{op}"))
-        .collect();
-    used.sort();
-    used.dedup();
-    used
-}
-
 /// Asserts that `file` allows every call the emulator saw since the last reset.
 fn assert_policy_covers(account: &Account, file: &str, extra: &[&str]) {
-    let policy = crate::harness::allowed(file);
     let mut used = actions_used(account);
     used.extend(extra.iter().map(|a| a.to_string()));
-    for action in used {
-        assert!(policy.contains(&action), "{file} lacks {action}");
-    }
+    assert_allows(file, &used);
 }
 
 #[tokio::test]

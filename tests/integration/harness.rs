@@ -768,6 +768,27 @@ impl Validator {
     }
 }
 
+/// The IAM actions of the calls the emulator saw from `account` since its last reset, sorted
+/// and without repeats.
+pub fn actions_used(account: &Account) -> Vec<String> {
+    let mut used: Vec<String> = account
+        .calls()
+        .into_iter()
+        .map(|(service, op)| format!("{service}:{op}"))
+        .collect();
+    used.sort();
+    used.dedup();
+    used
+}
+
+/// Asserts that the policy `file` allows every action in `used`.
+pub fn assert_allows(file: &str, used: &[String]) {
+    let policy = allowed(file);
+    for action in used {
+        assert!(policy.contains(action), "{file} lacks {action}");
+    }
+}
+
 /// The IAM actions a policy file allows.
 pub fn allowed(file: &str) -> Vec<String> {
     let text = std::fs::read_to_string(path_in_repo(file)).unwrap();
