@@ -567,8 +567,8 @@ fn summary_tail(plan: &Plan) -> String {
     )
 }
 
-/// [`describe`] for a plan's own view: topics of the plan's account and region by name, and
-/// the region only where it is not the plan's.
+/// [`describe_within`] the plan's own account and region: topics there by name, and the
+/// region only where it is not the plan's.
 fn describe_in(plan: &Plan, action: &Action, show_endpoints: bool) -> String {
     describe_within(
         Some((&plan.account_id, &plan.region)),
@@ -577,13 +577,9 @@ fn describe_in(plan: &Plan, action: &Action, show_endpoints: bool) -> String {
     )
 }
 
-/// One line per action: the call and what it names.
-pub fn describe(action: &Action, show_endpoints: bool) -> String {
-    describe_within(None, action, show_endpoints)
-}
-
-/// An action's line, seen from `home` (account, region) when there is one: there, the region
-/// goes without saying and a topic is named by its name, unique in its account and region.
+/// One line per action (the call and what it names), seen from `home` (account, region) when
+/// there is one: there, the region goes without saying and a topic is named by its name,
+/// unique in its account and region.
 pub(crate) fn describe_within(
     home: Option<(&str, &str)>,
     action: &Action,
@@ -664,11 +660,6 @@ fn shown_endpoint(protocol: &str, endpoint: &str, show: bool) -> String {
     } else {
         mask_endpoint(protocol, endpoint)
     }
-}
-
-/// One line per removal, with its region and topics' ARNs in full.
-pub fn describe_removal(removal: &Removal, show_endpoints: bool) -> String {
-    describe_removal_within(None, removal, show_endpoints)
 }
 
 /// One line per removal, seen from `home` (account, region), as [`describe_within`] does.
