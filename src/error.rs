@@ -131,6 +131,11 @@ pub enum Error {
     #[error("{count} account{} could not be read, so nothing was removed there ({accounts}; see above): grant the role in those accounts, or the permissions named, and run again", if *.count == 1 { "" } else { "s" })]
     OrgBackoutUnread { count: usize, accounts: String },
 
+    /// The check right before a write found that its target is not cis-fix's to write (see
+    /// [`crate::apply::guard`]): a name taken since the plan, or marks that are not cis-fix's.
+    #[error("refusing to {what}: {why}; cis-fix writes only to what it created. Run `cis-fix plan` to see the account as it is now")]
+    Refused { what: String, why: String },
+
     #[error("cannot tell what cis-fix created: AWS denied {permissions}; nothing was changed. Grant these permissions (examples/iam-apply.json lists what apply and backout need) and run again")]
     Unverifiable { permissions: String },
 

@@ -75,14 +75,13 @@ pub async fn read_account(
     mode: ReadMode,
     benchmark: Option<&Catalog>,
 ) -> Result<Snapshot> {
-    let topic = options.topic.clone();
-    let topics_of_interest = move |region: &str, account: &str| match &topic {
-        TopicChoice::Arn(arn) => vec![arn.clone()],
-        TopicChoice::Name(name) => vec![inventory::topic_arn(region, account, name)],
+    let topics_of_interest = match &options.topic {
+        TopicChoice::Arn(arn) => inventory::aws::TopicsOfInterest::Arn(arn),
+        TopicChoice::Name(name) => inventory::aws::TopicsOfInterest::Own(name),
     };
     let mut snapshot = inventory::aws::read(
         session,
-        &topics_of_interest,
+        topics_of_interest,
         options.topic_kms_key.as_deref(),
         mode,
     )

@@ -9,6 +9,13 @@
 //!   `DescribeAlarms` returns without an extra call per alarm;
 //! - metric filters (which cannot be tagged): a name ending in a digest of the account,
 //!   region, log group and control, which a user's filter does not carry by accident.
+//!
+//! A mark is more than a tag: anyone who may tag a resource can copy cis-fix's tags, and
+//! anyone who may put an alarm can copy its description. So a resource is cis-fix's only when
+//! it also bears a name cis-fix gives (`--topic-name`'s topic; `cis-fix-SLUG` or its digest
+//! form for the control its record names), and an alarm only when its tags were read and
+//! agree with its description. What a copied mark can and cannot make cis-fix do is in the
+//! README ("How cis-fix marks what it creates").
 
 use std::collections::BTreeMap;
 
@@ -17,6 +24,11 @@ use sha2::{Digest, Sha256};
 
 pub const TAG_MANAGED: &str = "cis-fix:managed";
 pub const TAG_CONTROL: &str = "cis-fix:control";
+/// Set by `cis-fix export` on what a Terraform or CloudFormation deployment creates: that
+/// stack or state owns the resource, and backout leaves it to them unless `--force`.
+pub const TAG_DEPLOYED_BY: &str = "cis-fix:deployed-by";
+/// The tag CloudFormation itself puts on what a stack creates.
+const TAG_CLOUDFORMATION_STACK: &str = "aws:cloudformation:stack-name";
 const TAG_ENDPOINT_PREFIX: &str = "cis-fix:endpoint:";
 const NAME_PREFIX: &str = "cis-fix-";
 const RECORD_MARKER: &str = "cis-fix-record:";
@@ -101,11 +113,40 @@ pub fn alarm_record(description: Option<&str>) -> Option<AlarmRecord> {
     serde_json::from_str(json).ok()
 }
 
-/// The record of an alarm that is cis-fix's: its description carries the record and, when
-/// its tags were read, they carry the mark too (a copied description alone is not enough).
-pub fn own_alarm_record(alarm: &crate::inventory::Alarm) -> Option<AlarmRecord> {
+/// The record of an alarm that is cis-fix's: its description carries the record, its tags were
+/// read and carry the mark for the same control, and its name is one cis-fix gives that
+/// control's alarm in this account and region. A copied description, copied tags or tags never
+/// read are not enough.
+pub fn own_alarm_record(
+    alarm: &crate::inventory::Alarm,
+    account: &str,
+    region: &str,
+) -> Option<AlarmRecord> {
     let record = alarm_record(alarm.description.as_deref())?;
-    alarm.tags.as_ref().is_none_or(is_managed).then_some(record)
+    let tags = alarm.tags.as_ref()?;
+    let marked = is_managed(tags) && tags.get(TAG_CONTROL) == Some(&record.control);
+    let named = alarm_names(account, region, &record.control).contains(&alarm.name);
+    (marked && named).then_some(record)
+}
+
+/// Whether a topic is the one cis-fix creates as `topic_name`: that name, and cis-fix's mark.
+/// cis-fix never creates a topic under another name, so tags on any other topic were copied.
+pub fn is_own_topic(topic: &crate::inventory::Topic, topic_name: &str) -> bool {
+    topic.exists && is_managed(&topic.tags) && topic_name_of(&topic.arn) == Some(topic_name)
+}
+
+/// The name in a topic ARN (`arn:aws:sns:REGION:ACCOUNT:NAME`).
+pub fn topic_name_of(arn: &str) -> Option<&str> {
+    crate::inventory::Arn::parse(arn).map(|a| a.resource)
+}
+
+/// Who deployed a resource from `cis-fix export`, when one did: the stack or state that owns
+/// it (`cloudformation stack NAME`, `terraform workspace NAME`).
+pub fn deployed_by(tags: &BTreeMap<String, String>) -> Option<String> {
+    tags.get(TAG_DEPLOYED_BY).cloned().or_else(|| {
+        tags.get(TAG_CLOUDFORMATION_STACK)
+            .map(|stack| format!("cloudformation stack {stack}"))
+    })
 }
 
 /// Tags cis-fix puts on an alarm it creates.

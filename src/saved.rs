@@ -1,30 +1,47 @@
-//! Saved plans (`plan --out FILE`): the plan plus a fingerprint of everything it observed,
-//! so that a later `apply FILE` can tell whether the account changed in between.
+//! Saved plans (`plan --out FILE`): the plan, and what it was made from, so that `apply FILE`
+//! can make it again from a fresh read and apply it only if the actions come out exactly the
+//! same. One rule catches both a stale plan and an edited one. The options in the file are the
+//! approval itself (an edited `--notify` recomputes consistently, as with Terraform's saved
+//! plans), so the file is protected: written private, refused when others may write to it,
+//! and its SHA-256 shown when it is written and when it is applied, for a reviewer to compare.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::audit::{Options, Plan, FORMAT_VERSION};
+use crate::audit::{Action, Options, Plan};
+use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::inventory::{Alarm, Snapshot};
 
 pub const KIND: &str = "cis-fix-saved-plan";
 
+/// Version of the saved plan files (both kinds). 3: they record what the plan was made from
+/// (`benchmark`, `catalog`; and for an organization, `org` and `accounts`), and `apply FILE`
+/// makes the plan again and compares; a file of an earlier version is refused. The plan
+/// inside keeps the plan's own `format_version`.
+pub const SAVED_FORMAT_VERSION: u32 = 3;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SavedPlan {
-    #[schemars(extend("const" = FORMAT_VERSION))]
+    #[schemars(extend("const" = SAVED_FORMAT_VERSION))]
     pub format_version: u32,
     #[schemars(extend("const" = KIND))]
     pub kind: String,
+    /// The built-in benchmark the plan was made with (`--benchmark`), when not `catalog`.
+    pub benchmark: String,
+    /// `--catalog FILE`: its path and the SHA-256 of its contents when the plan was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<CatalogFile>,
     /// The control ids the plan covers, as selected.
     pub controls: Vec<String>,
     pub options: Options,
     pub plan: Plan,
-    /// Resource key → digest of what was observed, for staleness checks.
+    /// Resource key → digest of what was observed: says what changed when a fresh plan
+    /// differs.
     pub observed: BTreeMap<String, String>,
     /// The cis-fix that made the plan.
     #[serde(default)]
@@ -37,11 +54,92 @@ pub struct SavedPlan {
     pub command: Vec<String>,
 }
 
+/// A `--catalog` file, as a saved plan records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CatalogFile {
+    /// As an absolute path where it could be resolved.
+    pub path: PathBuf,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+}
+
+/// What a plan was made from, besides the options: the benchmark or catalog file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub benchmark: String,
+    pub catalog: Option<CatalogFile>,
+}
+
+impl Source {
+    /// `--benchmark NAME`, or `--catalog FILE` with its digest now.
+    pub fn new(benchmark: &str, catalog: Option<&Path>) -> Result<Source> {
+        let catalog = match catalog {
+            None => None,
+            Some(path) => {
+                let bytes = std::fs::read(path).map_err(|source| Error::CatalogRead {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                Some(CatalogFile {
+                    path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+                    sha256: sha256_hex(&bytes),
+                })
+            }
+        };
+        Ok(Source {
+            benchmark: benchmark.to_string(),
+            catalog,
+        })
+    }
+
+    /// The whole catalog the plan was made with; a `--catalog` file only if its contents are
+    /// what they were then.
+    fn load(&self, plan_file: &Path) -> Result<Catalog> {
+        let Some(file) = &self.catalog else {
+            return crate::catalog::load_builtin(&self.benchmark);
+        };
+        let bytes = std::fs::read(&file.path).map_err(|source| Error::CatalogRead {
+            path: file.path.clone(),
+            source,
+        })?;
+        let now = sha256_hex(&bytes);
+        if now != file.sha256 {
+            return Err(Error::SavedPlan {
+                path: plan_file.to_path_buf(),
+                message: format!(
+                    "catalog {} changed since the plan was made (SHA-256 {} then, {now} now); nothing was changed. Make the plan again with the catalog as it is",
+                    file.path.display(),
+                    file.sha256
+                ),
+            });
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        crate::catalog::parse(&text, &file.path.display().to_string())
+    }
+
+    /// (the selected controls, the whole benchmark) as the plan was made from them.
+    fn catalogs(&self, plan_file: &Path, controls: &[String]) -> Result<(Catalog, Catalog)> {
+        let full = self.load(plan_file)?;
+        let selected = full.clone().select(controls)?;
+        Ok((selected, full))
+    }
+}
+
+/// SHA-256 of `bytes`, as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 impl SavedPlan {
-    pub fn new(plan: Plan, options: Options, snapshot: &Snapshot) -> SavedPlan {
+    pub fn new(plan: Plan, source: Source, options: Options, snapshot: &Snapshot) -> SavedPlan {
         SavedPlan {
-            format_version: FORMAT_VERSION,
+            format_version: SAVED_FORMAT_VERSION,
             kind: KIND.to_string(),
+            benchmark: source.benchmark,
+            catalog: source.catalog,
             controls: plan.controls.iter().map(|c| c.id.clone()).collect(),
             options,
             plan,
@@ -52,6 +150,19 @@ impl SavedPlan {
         }
     }
 
+    /// What the plan was made from.
+    fn source(&self) -> Source {
+        Source {
+            benchmark: self.benchmark.clone(),
+            catalog: self.catalog.clone(),
+        }
+    }
+
+    /// (the selected controls, the whole benchmark) to make the plan again with.
+    pub fn catalogs(&self, path: &Path) -> Result<(Catalog, Catalog)> {
+        self.source().catalogs(path, &self.controls)
+    }
+
     /// The plan as the file holds it. It must keep subscription endpoints in clear (apply
     /// subscribes them), which is why [`SavedPlan::write`] makes the file private.
     pub fn to_json(&self) -> String {
@@ -59,9 +170,12 @@ impl SavedPlan {
     }
 
     /// Writes the plan to `path`, readable by its owner only (mode 0600): it holds the
-    /// subscription endpoints, and a webhook URL carries its token.
-    pub fn write(&self, path: &Path) -> Result<()> {
-        write_atomic(path, self.to_json().as_bytes())
+    /// subscription endpoints, and a webhook URL carries its token. Returns the SHA-256 of
+    /// what was written.
+    pub fn write(&self, path: &Path) -> Result<String> {
+        let json = self.to_json();
+        write_atomic(path, json.as_bytes())?;
+        Ok(sha256_hex(json.as_bytes()))
     }
 
     /// The command that made this plan, as one shell line with endpoints masked (it is shown
@@ -218,127 +332,215 @@ pub fn check_writable(path: &Path) -> Result<()> {
 }
 
 impl SavedPlan {
-    /// Refuses to apply this plan when the account changed since it was made, or when it would
-    /// change an alarm that does not carry cis-fix's marks. Checked where the plan is loaded,
-    /// before any write.
-    pub fn check(&self, path: &Path, now: &Snapshot) -> Result<()> {
-        self.check_fresh(path, now)?;
-        self.check_owned(path, now)
-    }
-
-    /// Refuses a saved plan when the account, the region or anything it observed has changed.
-    fn check_fresh(&self, path: &Path, now: &Snapshot) -> Result<()> {
-        let saved = self;
+    /// Refuses the plan unless `fresh`, made again from the file's options and selection on a
+    /// fresh read (`now`), has exactly the file's actions, in the same account and region.
+    /// Says what differs, and what changed in the account since.
+    pub fn check_same(&self, path: &Path, fresh: &Plan, now: &Snapshot) -> Result<()> {
         let stale = |message: String| Error::StalePlan {
             path: path.to_path_buf(),
             message,
             command: self.shown_command(),
             masked: has_masked_endpoints(&self.command),
         };
-        if saved.plan.account_id != now.account_id || saved.plan.region != now.region {
+        if self.plan.account_id != now.account_id || self.plan.region != now.region {
             return Err(stale(format!(
                 "it was made for account {} in {}, but these credentials and settings reach account {} in {}",
-                saved.plan.account_id, saved.plan.region, now.account_id, now.region
+                self.plan.account_id, self.plan.region, now.account_id, now.region
             )));
         }
-        let changes = saved.changes_since(now);
-        if !changes.is_empty() {
-            let shown: Vec<&str> = changes.iter().take(3).map(String::as_str).collect();
-            let more = changes.len().saturating_sub(shown.len());
-            return Err(stale(format!(
-                "the account changed since it was made ({}{})",
-                shown.join("; "),
-                if more > 0 {
-                    format!("; and {more} more")
-                } else {
-                    String::new()
-                }
-            )));
+        let home = Some((fresh.account_id.as_str(), fresh.region.as_str()));
+        let differs = differences(home, &self.plan.actions, &fresh.actions);
+        if differs.is_empty() {
+            return Ok(());
         }
-        Ok(())
-    }
-
-    /// A saved plan was made without reading alarm tags: before it changes an alarm, check that
-    /// the alarm really carries cis-fix's marks.
-    fn check_owned(&self, path: &Path, now: &Snapshot) -> Result<()> {
-        let plan = &self.plan;
-        for action in plan
-            .actions
-            .iter()
-            .filter(|a| a.mode == crate::audit::Mode::Change)
-        {
-            let crate::audit::Call::PutMetricAlarm { alarm_name, .. } = &action.call else {
-                continue;
-            };
-            let owned = now
-                .region(&action.region)
-                .and_then(|r| r.alarms.iter().find(|a| &a.name == alarm_name))
-                .is_some_and(|a| {
-                    a.tags.is_some() && crate::ownership::own_alarm_record(a).is_some()
-                });
-            if !owned {
-                return Err(Error::SavedPlan {
-                    path: path.to_path_buf(),
-                    message: format!("it changes alarm {alarm_name}, which does not carry cis-fix's marks; nothing was changed"),
-                });
-            }
-        }
-        Ok(())
+        Err(stale(why_stale(&differs, &changes(&self.observed, now))))
     }
 }
 
-impl SavedPlan {
-    /// Reads a saved plan, refusing anything that is not one this cis-fix wrote.
-    pub fn read(path: &Path) -> Result<SavedPlan> {
-        let fail = |message: String| Error::SavedPlan {
-            path: path.to_path_buf(),
-            message,
+/// What a fresh plan's actions and the file's differ by: each action in one and not the
+/// other, as the plan's lines show it (endpoints masked).
+fn differences(home: Option<(&str, &str)>, saved: &[Action], fresh: &[Action]) -> Vec<String> {
+    let shown = |which: &str, a: &Action| {
+        let sign = match a.mode {
+            crate::audit::Mode::Create => "+",
+            crate::audit::Mode::Change => "~",
         };
-        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
-        if text.trim().is_empty() {
-            return Err(fail("the file is empty".into()));
-        }
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| fail(format!("not JSON (or truncated): {e}")))?;
-        if value.get("kind").and_then(|k| k.as_str()) != Some(KIND) {
-            return Err(fail(format!(
-                "not a saved plan (no \"kind\": \"{KIND}\"); write one with `cis-fix plan --out FILE`"
-            )));
-        }
-        check_format_version(&value).map_err(fail)?;
-        serde_json::from_value(value).map_err(|e| fail(format!("not a valid saved plan: {e}")))
+        format!(
+            "{which} {sign} {}",
+            crate::render::describe_within(home, a, false)
+        )
+    };
+    let only_saved = saved
+        .iter()
+        .filter(|a| !fresh.contains(a))
+        .map(|a| shown("the file has", a));
+    let only_fresh = fresh
+        .iter()
+        .filter(|a| !saved.contains(a))
+        .map(|a| shown("a fresh plan has", a));
+    let mut differs: Vec<String> = only_saved.chain(only_fresh).collect();
+    if differs.is_empty() && saved != fresh {
+        differs.push("the same actions in another order".into());
     }
+    differs
+}
 
-    /// What changed between what this plan observed and `now`; empty when nothing did.
-    pub fn changes_since(&self, now: &Snapshot) -> Vec<String> {
-        changes(&self.observed, now)
+/// "its actions differ from a fresh plan's (…); the account changed since it was made (…)".
+fn why_stale(differs: &[String], changed: &[String]) -> String {
+    let mut message = format!(
+        "its actions differ from a fresh plan's ({})",
+        first_few(differs)
+    );
+    if !changed.is_empty() {
+        message.push_str(&format!(
+            "; the account changed since it was made ({})",
+            first_few(changed)
+        ));
     }
+    message
+}
+
+/// The first three of `items`, and how many more.
+fn first_few(items: &[String]) -> String {
+    let shown: Vec<&str> = items.iter().take(3).map(String::as_str).collect();
+    let more = items.len().saturating_sub(shown.len());
+    if more > 0 {
+        format!("{}; and {more} more", shown.join("; "))
+    } else {
+        shown.join("; ")
+    }
+}
+
+/// Refuses a plan file that someone else could have edited: one owned by another user, or
+/// writable by its group or by others. Its options decide where notifications go, so the file
+/// is the approval and must be the user's own.
+#[cfg(unix)]
+fn check_protected(path: &Path) -> std::result::Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let me = rustix::process::geteuid().as_raw();
+    let link = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    let file = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    for (what, meta) in [("the symbolic link", &link), ("the file", &file)] {
+        if meta.uid() != me {
+            return Err(format!(
+                "{what} is owned by user {} and you are user {me}: a plan file is your approval, so it must be your own. Make the plan again yourself",
+                meta.uid()
+            ));
+        }
+    }
+    let mode = file.mode() & 0o777;
+    if mode & 0o022 != 0 {
+        return Err(format!(
+            "it is writable by {} (mode {mode:04o}): anyone who can edit it can change what cis-fix writes. Run `chmod go-w {}` if its contents are yours, or make the plan again",
+            if mode & 0o002 != 0 { "everyone" } else { "its group" },
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_protected(_path: &Path) -> std::result::Result<(), String> {
+    Ok(())
+}
+
+/// Reads a plan file's bytes, once it is known to be protected; with their SHA-256.
+fn read_protected(path: &Path) -> Result<(String, String)> {
+    let fail = |message: String| Error::SavedPlan {
+        path: path.to_path_buf(),
+        message,
+    };
+    check_protected(path).map_err(|why| fail(format!("{why}; nothing was changed")))?;
+    let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let sha256 = sha256_hex(&bytes);
+    let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
+    Ok((text, sha256))
+}
+
+/// A plan file, of either kind.
+#[derive(Debug, Clone)]
+pub enum PlanFile {
+    Account(Box<SavedPlan>),
+    Organization(Box<SavedOrgPlan>),
+}
+
+/// A plan file as read: what it holds, and the SHA-256 of its bytes, which `plan --out`
+/// printed when it wrote them.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub plan: PlanFile,
+    pub sha256: String,
+}
+
+/// Reads a plan file that is the user's own and not writable by others, refusing anything
+/// that is not a saved plan of this version.
+pub fn read(path: &Path) -> Result<Loaded> {
+    let fail = |message: String| Error::SavedPlan {
+        path: path.to_path_buf(),
+        message,
+    };
+    let (text, sha256) = read_protected(path)?;
+    if text.trim().is_empty() {
+        return Err(fail("the file is empty".into()));
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| fail(format!("not JSON (or truncated): {e}")))?;
+    let kind = value.get("kind").and_then(|k| k.as_str());
+    if kind != Some(KIND) && kind != Some(ORG_KIND) {
+        return Err(fail(format!(
+            "not a saved plan (no \"kind\": \"{KIND}\"); write one with `cis-fix plan --out FILE`"
+        )));
+    }
+    check_format_version(&value).map_err(fail)?;
+    let plan = if kind == Some(KIND) {
+        serde_json::from_value(value)
+            .map(|p| PlanFile::Account(Box::new(p)))
+            .map_err(|e| fail(format!("not a valid saved plan: {e}")))?
+    } else {
+        serde_json::from_value(value)
+            .map(|p| PlanFile::Organization(Box::new(p)))
+            .map_err(|e| fail(format!("not a valid saved organization plan: {e}")))?
+    };
+    Ok(Loaded { plan, sha256 })
 }
 
 /// Refuses a saved plan of another format version before reading it as this one: a field
 /// that changed meaning must never be applied as the old one.
 fn check_format_version(value: &serde_json::Value) -> std::result::Result<(), String> {
     match value.get("format_version").and_then(|v| v.as_u64()) {
-        Some(v) if v == u64::from(FORMAT_VERSION) => Ok(()),
+        Some(v) if v == u64::from(SAVED_FORMAT_VERSION) => Ok(()),
         Some(v) => Err(format!(
-            "format_version {v} is not supported (this cis-fix reads {FORMAT_VERSION}); make the plan again with this cis-fix"
+            "format_version {v} is not supported (this cis-fix reads {SAVED_FORMAT_VERSION}); make the plan again with this cis-fix"
         )),
         None => Err("no format_version".into()),
     }
 }
 
-/// A saved organization plan (`plan --org --out FILE`): the plan, and per account what it
-/// observed, so `apply FILE` can check each account it writes to.
+/// A saved organization plan (`plan --org --out FILE`, or `--accounts`): the plan, what it was
+/// made from (including which accounts and how to reach them), and per account what it
+/// observed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SavedOrgPlan {
-    #[schemars(extend("const" = FORMAT_VERSION))]
+    #[schemars(extend("const" = SAVED_FORMAT_VERSION))]
     pub format_version: u32,
     #[schemars(extend("const" = ORG_KIND))]
     pub kind: String,
     pub cis_fix_version: String,
     pub created_at: String,
     pub command: Vec<String>,
+    /// The built-in benchmark the plan was made with (`--benchmark`), when not `catalog`.
+    pub benchmark: String,
+    /// `--catalog FILE`: its path and the SHA-256 of its contents when the plan was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<CatalogFile>,
+    /// The control ids the plan covers, as selected.
+    pub controls: Vec<String>,
     pub options: Options,
+    /// `--org`: every ACTIVE account of the organization, listed again when applied.
+    pub org: bool,
+    /// `--accounts`: exactly these.
+    #[serde(default)]
+    pub accounts: Vec<String>,
     pub role: String,
     #[serde(default)]
     pub external_id: Option<String>,
@@ -352,17 +554,29 @@ pub const ORG_KIND: &str = "cis-fix-saved-org-plan";
 impl SavedOrgPlan {
     pub fn new(
         plan: crate::audit::org::OrgPlan,
+        source: Source,
         options: Options,
         reach: &crate::org::Reach,
         reads: &[crate::audit::org::AccountRead],
     ) -> SavedOrgPlan {
+        let controls = plan
+            .accounts
+            .iter()
+            .find(|a| a.status == crate::audit::org::AccountStatus::Audited)
+            .map(|a| a.controls.iter().map(|c| c.id.clone()).collect())
+            .unwrap_or_default();
         SavedOrgPlan {
-            format_version: FORMAT_VERSION,
+            format_version: SAVED_FORMAT_VERSION,
             kind: ORG_KIND.to_string(),
             cis_fix_version: env!("CARGO_PKG_VERSION").to_string(),
             created_at: now(),
             command: std::env::args().skip(1).collect(),
+            benchmark: source.benchmark,
+            catalog: source.catalog,
+            controls,
             options,
+            org: reach.org,
+            accounts: reach.accounts.clone(),
             role: reach.role.clone(),
             external_id: reach.external_id.clone(),
             plan,
@@ -379,47 +593,93 @@ impl SavedOrgPlan {
         serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
     }
 
-    pub fn write(&self, path: &Path) -> Result<()> {
-        write_atomic(path, self.to_json().as_bytes())
+    /// Writes the plan privately; returns the SHA-256 of what was written.
+    pub fn write(&self, path: &Path) -> Result<String> {
+        let json = self.to_json();
+        write_atomic(path, json.as_bytes())?;
+        Ok(sha256_hex(json.as_bytes()))
     }
 
-    /// Reads a saved organization plan, or `None` when the file is a single-account one.
-    pub fn read(path: &Path) -> Result<Option<SavedOrgPlan>> {
-        let Ok(text) = std::fs::read_to_string(path) else {
-            return Ok(None);
-        };
-        let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
-            return Ok(None);
-        };
-        if value.get("kind").and_then(|k| k.as_str()) != Some(ORG_KIND) {
-            return Ok(None);
+    /// The accounts to read again, and how: as the plan was made.
+    pub fn reach(&self) -> crate::org::Reach {
+        crate::org::Reach {
+            org: self.org,
+            accounts: self.accounts.clone(),
+            role: self.role.clone(),
+            external_id: self.external_id.clone(),
+            concurrency: usize::from(crate::org::DEFAULT_CONCURRENCY),
         }
-        let fail = |message: String| Error::SavedPlan {
+    }
+
+    /// (the selected controls, the whole benchmark) to make the plan again with.
+    pub fn catalogs(&self, path: &Path) -> Result<(Catalog, Catalog)> {
+        let source = Source {
+            benchmark: self.benchmark.clone(),
+            catalog: self.catalog.clone(),
+        };
+        source.catalogs(path, &self.controls)
+    }
+
+    /// Refuses the plan unless `fresh`, made again from the file's options, selection and
+    /// accounts on fresh reads, has exactly the file's actions in every account. Says what
+    /// differs, and in which accounts something changed since.
+    pub fn check_same(
+        &self,
+        path: &Path,
+        fresh: &crate::audit::org::OrgPlan,
+        reads: &[crate::audit::org::AccountRead],
+    ) -> Result<()> {
+        let stale = |message: String| Error::StalePlan {
             path: path.to_path_buf(),
             message,
-        };
-        check_format_version(&value).map_err(fail)?;
-        serde_json::from_value(value)
-            .map(Some)
-            .map_err(|e| fail(format!("not a valid saved organization plan: {e}")))
-    }
-
-    /// Refuses the plan when an account it writes to changed since it was made.
-    pub fn check(&self, path: &Path, account: &str, now: &Snapshot) -> Result<()> {
-        let observed = self.observed.get(account).cloned().unwrap_or_default();
-        let found = changes(&observed, now);
-        if found.is_empty() {
-            return Ok(());
-        }
-        Err(Error::StalePlan {
-            path: path.to_path_buf(),
-            message: format!(
-                "account {account} changed since it was made ({})",
-                found.into_iter().take(3).collect::<Vec<_>>().join("; ")
-            ),
             command: shown_command(&self.command),
             masked: has_masked_endpoints(&self.command),
-        })
+        };
+        if self.plan.caller_account_id != fresh.caller_account_id {
+            return Err(stale(format!(
+                "it was made from account {}, but these credentials reach account {}",
+                self.plan.caller_account_id, fresh.caller_account_id
+            )));
+        }
+        let mut differs = Vec::new();
+        let accounts: std::collections::BTreeSet<&str> = self
+            .plan
+            .actions
+            .iter()
+            .chain(&fresh.actions)
+            .map(|a| a.account_id.as_str())
+            .collect();
+        for account in accounts {
+            let of = |plan: &crate::audit::org::OrgPlan| -> Vec<Action> {
+                plan.actions
+                    .iter()
+                    .filter(|a| a.account_id == account)
+                    .map(|a| a.action.clone())
+                    .collect()
+            };
+            let home = Some((account, fresh.region.as_str()));
+            differs.extend(
+                differences(home, &of(&self.plan), &of(fresh))
+                    .into_iter()
+                    .map(|d| format!("account {account}: {d}")),
+            );
+        }
+        if differs.is_empty() && self.plan.actions != fresh.actions {
+            differs.push("the same actions with other accounts served".into());
+        }
+        if differs.is_empty() {
+            return Ok(());
+        }
+        let changed: Vec<String> = reads
+            .iter()
+            .filter_map(|read| {
+                let now = read.snapshot.as_ref().ok()?;
+                let found = changes(self.observed.get(&read.account_id)?, now);
+                (!found.is_empty())
+                    .then(|| format!("account {}: {}", read.account_id, first_few(&found)))
+            })
+            .collect();
+        Err(stale(why_stale(&differs, &changed)))
     }
 }
 
@@ -479,9 +739,8 @@ pub fn fingerprint(snapshot: &Snapshot) -> BTreeMap<String, String> {
                 })
         };
         for a in data.alarms.iter().filter(|a| relevant(a)) {
-            // Tags are read only by apply and backout; what the plan saw is the rest.
+            // Its state changes without anyone touching the chain.
             let seen = Alarm {
-                tags: None,
                 state: None,
                 ..a.clone()
             };
@@ -499,7 +758,8 @@ pub fn fingerprint(snapshot: &Snapshot) -> BTreeMap<String, String> {
             observed.insert(key, digest(&s.arn));
         }
         for t in &data.topics {
-            // Tags are read for some topics only in apply's reads: digest what every read sees.
+            // Extra topics are read only by apply's and backout's reads: digest what every read
+            // sees of those it has.
             let seen = (&t.arn, t.exists, &t.delivery);
             observed.insert(format!("topic {}", t.arn), digest(&seen));
         }
@@ -592,7 +852,7 @@ mod tests {
     fn the_stale_message_shows_the_command_with_endpoints_masked() {
         let mut saved = SavedPlan::new(
             Plan {
-                format_version: FORMAT_VERSION,
+                format_version: crate::audit::FORMAT_VERSION,
                 account_id: "111122223333".into(),
                 region: "us-east-1".into(),
                 benchmark: "cis-5.0".into(),
@@ -604,6 +864,7 @@ mod tests {
                 actions: vec![],
                 summary: Default::default(),
             },
+            Source::new("cis-5.0", None).unwrap(),
             Options::default(),
             &snapshot(),
         );

@@ -84,8 +84,10 @@ impl Document {
             }
             Document::SavedPlan => {
                 "What `cis-fix plan --out FILE` writes and `cis-fix apply FILE` reads: the \
-                 plan, the options it was made with, and a digest of everything it observed, \
-                 so that a stale plan is refused. Subscription endpoints are in clear."
+                 plan, and what it was made from (benchmark or catalog with its SHA-256, \
+                 controls, options), so that `apply FILE` makes it again from a fresh read and \
+                 applies it only if the actions are exactly the file's; and a digest of what \
+                 it observed, to say what changed. Subscription endpoints are in clear."
             }
             Document::OrgPlan => {
                 "What `cis-fix plan --org --format json` (or `--accounts`) prints: the audit of \
@@ -94,9 +96,11 @@ impl Document {
             }
             Document::SavedOrgPlan => {
                 "What `cis-fix plan --org --out FILE` (or `--accounts`) writes and `cis-fix \
-                 apply FILE` reads: the organization plan, the options and role it was made \
-                 with, and per account a digest of what it observed. Subscription endpoints are \
-                 in clear."
+                 apply FILE` reads: the organization plan, and what it was made from \
+                 (benchmark or catalog, controls, options, the accounts and the role), so that \
+                 `apply FILE` makes it again from fresh reads and applies it only if the actions \
+                 are exactly the file's; and per account a digest of what it observed. \
+                 Subscription endpoints are in clear."
             }
             Document::ApplyResult => {
                 "What `cis-fix apply --format json` prints on stdout (the plan, the question and \

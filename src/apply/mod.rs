@@ -4,6 +4,7 @@
 //! [`crate::ownership`]), so an apply stopped part-way leaves nothing unmarked behind.
 
 pub mod drill;
+pub mod guard;
 pub mod interrupt;
 pub mod progress;
 pub mod result;
@@ -20,6 +21,7 @@ use crate::inventory::aws::aws_error;
 use crate::ownership;
 use crate::pattern;
 use crate::session::Session;
+pub use guard::Guard;
 use interrupt::Deferral;
 use progress::Progress;
 
@@ -111,10 +113,12 @@ impl Default for Records<'_> {
 }
 
 /// Performs the actions in order, writing each to `out` as it completes (`  + …: done`), with
-/// a progress line on stderr when it is a terminal. Ctrl-C lets the call in flight finish and
-/// starts no other; a failed call stops the run too.
+/// a progress line on stderr when it is a terminal. Right before each, `guard` reads what it
+/// writes to and refuses what is not cis-fix's to write. Ctrl-C lets the call in flight finish
+/// and starts no other; a failed call or a refusal stops the run too.
 pub async fn apply(
     session: &Session,
+    guard: &Guard<'_>,
     actions: &[Action],
     records: Records<'_>,
     out: &mut dyn Write,
@@ -130,14 +134,18 @@ pub async fn apply(
             )
         })
         .collect();
-    let calls = actions.iter().map(|action| perform(session, action));
+    let calls = actions.iter().map(|action| async move {
+        guard::check_action(session, guard, action).await?;
+        perform(session, action).await
+    });
     run(calls, &labels, records, out, &APPLY).await
 }
 
-/// Removes, in order, writing each to `out` as it completes (`  - …: done`). Ctrl-C and
-/// failures as for [`apply`].
+/// Removes, in order, writing each to `out` as it completes (`  - …: done`). The guard, Ctrl-C
+/// and failures as for [`apply`].
 pub async fn remove(
     session: &Session,
+    guard: &Guard<'_>,
     removals: &[Removal],
     records: Records<'_>,
     out: &mut dyn Write,
@@ -152,9 +160,10 @@ pub async fn remove(
             )
         })
         .collect();
-    let calls = removals
-        .iter()
-        .map(|removal| perform_removal(session, removal));
+    let calls = removals.iter().map(|removal| async move {
+        guard::check_removal(session, guard, removal).await?;
+        perform_removal(session, removal).await
+    });
     run(calls, &labels, records, out, &BACKOUT).await
 }
 
@@ -246,17 +255,26 @@ fn stopped(error: Error, done: usize, words: &Words) -> Error {
         } => Error::Aws {
             operation,
             region,
-            message: format!(
-                "{message} ({done} {}{} {} {} before it; {})",
-                words.noun,
-                if done == 1 { "" } else { "s" },
-                if done == 1 { "was" } else { "were" },
-                words.verb,
-                words.to_finish
-            ),
+            message: format!("{message} ({})", so_far(done, words)),
+        },
+        Error::Refused { what, why } => Error::Refused {
+            what,
+            why: format!("{why} ({})", so_far(done, words)),
         },
         other => other,
     }
+}
+
+/// "3 changes were made before it; run the same command again to finish, …".
+fn so_far(done: usize, words: &Words) -> String {
+    format!(
+        "{done} {}{} {} {} before it; {}",
+        words.noun,
+        if done == 1 { "" } else { "s" },
+        if done == 1 { "was" } else { "were" },
+        words.verb,
+        words.to_finish
+    )
 }
 
 async fn perform(session: &Session, action: &Action) -> Result<()> {

@@ -124,10 +124,10 @@ impl Planner<'_> {
         // The alarm: cis-fix's own for this control, created or corrected. Named first, so
         // that nothing is planned for a topic the alarm could not publish to.
         let data = target.region;
-        let own_alarm = data
-            .alarms
-            .iter()
-            .find(|a| ownership::own_alarm_record(a).is_some_and(|r| r.control == control.slug));
+        let own_alarm = data.alarms.iter().find(|a| {
+            ownership::own_alarm_record(a, self.account, &region)
+                .is_some_and(|r| r.control == control.slug)
+        });
         let alarm_name = match own_alarm {
             Some(a) => a.name.clone(),
             None => {

@@ -398,6 +398,43 @@ fn a_covering_filter_is_reused_and_only_the_alarm_is_added() {
 }
 
 #[test]
+fn a_copied_record_without_cis_fixs_tags_gets_an_alarm_beside_it() {
+    // A colleague's alarm with cis-fix's name, whose description ends in a copy of cis-fix's
+    // record: untagged, or with tags that were never read, or tagged for another control.
+    let own_topic = topic_arn("cis-fix-alerts");
+    let record = AlarmRecord {
+        control: "root-account-usage".into(),
+        filter: None,
+    };
+    for tags in [
+        None,
+        Some(Default::default()),
+        Some(ownership::alarm_tags("unauthorized-api-calls")),
+    ] {
+        let mut s = account();
+        let mut a = alarm("cis-fix-root-account-usage", "RootUsage", Some(&own_topic));
+        a.threshold = Some(5.0);
+        a.description = Some(format!(
+            "Team alarm. {}",
+            ownership::alarm_description("4.3", "t", &record)
+        ));
+        a.tags = tags.clone();
+        region(&mut s).alarms.push(a);
+        let plan = audit(&catalog(&["4.3"]), &s, &notify());
+        let alarms: Vec<(&str, Mode)> = plan
+            .actions
+            .iter()
+            .filter_map(|a| match &a.call {
+                Call::PutMetricAlarm { alarm_name, .. } => Some((alarm_name.as_str(), a.mode)),
+                _ => None,
+            })
+            .collect();
+        let beside = &ownership::alarm_names(ACCOUNT, REGION, "root-account-usage")[1];
+        assert_eq!(alarms, [(beside.as_str(), Mode::Create)], "tags {tags:?}");
+    }
+}
+
+#[test]
 fn cis_fix_changes_only_its_own_resources() {
     // cis-fix's filter with an outdated pattern and its alarm without actions: both `~`.
     let mut s = account();
@@ -428,6 +465,7 @@ fn cis_fix_changes_only_its_own_resources() {
                 filter: None,
             },
         ));
+        a.tags = Some(ownership::alarm_tags("console-authentication-failures"));
         r.alarms.push(a);
         r.topics.push(Topic {
             arn: own_topic.clone(),

@@ -63,16 +63,11 @@ pub(super) fn relied_on(
         TopicChoice::Arn(given) => given == arn,
         TopicChoice::Name(_) => false,
     };
-    let cis_fixs = |region: &str, arn: &str| {
-        let own_name = match &options.topic {
-            TopicChoice::Name(name) => inventory::topic_arn(region, &snapshot.account_id, name),
-            TopicChoice::Arn(_) => String::new(),
-        };
-        own_name == arn
-            || snapshot
-                .region(region)
-                .and_then(|data| data.topic(arn))
-                .is_some_and(|t| ownership::is_managed(&t.tags))
+    // cis-fix's topic is the one it creates under `--topic-name`: tags on any other topic
+    // may have been copied, and make it no less someone else's.
+    let cis_fixs = |region: &str, arn: &str| match &options.topic {
+        TopicChoice::Name(name) => inventory::topic_arn(region, &snapshot.account_id, name) == arn,
+        TopicChoice::Arn(_) => false,
     };
     let topic_arn = actions.iter().find_map(|a| match &a.call {
         Call::PutMetricAlarm { alarm_actions, .. } => alarm_actions

@@ -10,10 +10,11 @@ use super::args::{Accounts, Display, Format, Selection};
 use super::output::{self, denied, finish, print};
 use super::ExitStatus;
 use crate::apply::{self, result};
+use crate::audit::Plan;
 use crate::error::{Error, Result};
 use crate::inventory::aws::ReadMode;
 use crate::render;
-use crate::saved::SavedPlan;
+use crate::saved::{PlanFile, SavedPlan};
 use crate::session::Session;
 
 #[derive(Debug, Args)]
@@ -21,7 +22,7 @@ pub struct ApplyArgs {
     /// A saved plan from `cis-fix plan --out FILE`. The saved plan is the approval: it is
     /// applied without asking, if the account has not changed since it was made. Options that
     /// would change the plan cannot be given with it.
-    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["benchmark", "catalog", "controls", "notify", "topic_arn", "topic_name", "topic_kms_key", "role", "external_id", "concurrency"])]
+    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["benchmark", "catalog", "controls", "notify", "topic_arn", "topic_name", "topic_kms_key", "role", "external_id", "concurrency", "org", "accounts"])]
     pub plan_file: Option<PathBuf>,
 
     #[command(flatten)]
@@ -46,52 +47,102 @@ pub struct ApplyArgs {
 
 pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> Result<ExitStatus> {
     let started = Instant::now();
-    let format = args.format;
+    if let Some(path) = &args.plan_file {
+        let loaded = crate::saved::read(path)?;
+        say(
+            args.format,
+            &output::wrapped(&format!(
+                "Applying saved plan {} (SHA-256 {})\n\n",
+                path.display(),
+                loaded.sha256
+            )),
+        )?;
+        return match loaded.plan {
+            PlanFile::Account(saved) => apply_saved(&args, path, *saved, connect, started).await,
+            PlanFile::Organization(saved) => {
+                text_only(args.format)?;
+                apply_saved_org(&args, path, *saved, connect, started).await
+            }
+        };
+    }
     if let Some(reach) = args.accounts.reach() {
-        if args.plan_file.is_some() {
-            return Err(Error::Usage(
-                "a saved plan file cannot be used with --org or --accounts yet: run `cis-fix apply --org` to plan and apply in one go".into(),
-            ));
-        }
-        text_only(format)?;
+        text_only(args.format)?;
         return apply_org(&args, &reach, connect, started).await;
     }
-    if let Some(path) = &args.plan_file {
-        if let Some(saved) = crate::saved::SavedOrgPlan::read(path)? {
-            text_only(format)?;
-            same_region(&args, &saved.plan.region)?;
-            return apply_saved_org(&args, path, saved, connect, started).await;
-        }
-    }
-    let (plan, snapshot, session) = match &args.plan_file {
-        Some(path) => {
-            let saved = SavedPlan::read(path)?;
-            same_region(&args, &saved.plan.region)?;
-            let region = args
-                .selection
-                .scope
-                .region
-                .clone()
-                .unwrap_or_else(|| saved.plan.region.clone());
-            let session = Session::connect(Some(&region), connect).await?;
-            let snapshot = output::read(&session, &saved.options, ReadMode::Verify).await?;
-            saved.check(path, &snapshot)?;
-            (saved.plan, snapshot, session)
-        }
-        None => {
-            args.selection.catalog()?;
-            let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
-            let (_, snapshot, plan) =
-                output::observe(&args.selection, &session, ReadMode::Verify).await?;
-            output::refuse_input_errors(&plan)?;
-            (plan, snapshot, session)
-        }
+    args.selection.catalog()?;
+    let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
+    let (options, snapshot, plan) =
+        output::observe(&args.selection, &session, ReadMode::Plan).await?;
+    output::refuse_input_errors(&plan)?;
+    let fresh = Fresh {
+        plan,
+        snapshot,
+        options,
+        session,
     };
+    apply_fresh(&args, fresh, args.auto_approve, started).await
+}
+
+/// A plan made on a fresh read, with what it was made from.
+struct Fresh {
+    plan: Plan,
+    snapshot: crate::inventory::Snapshot,
+    options: crate::audit::Options,
+    session: Session,
+}
+
+/// `apply FILE`: the plan is made again from the file's options and selection on a fresh read,
+/// and applied, without asking, only if its actions are exactly the file's.
+async fn apply_saved(
+    args: &ApplyArgs,
+    path: &std::path::Path,
+    saved: SavedPlan,
+    connect: &crate::session::Connect,
+    started: Instant,
+) -> Result<ExitStatus> {
+    same_region(args, &saved.plan.region)?;
+    let (catalog, benchmark) = saved.catalogs(path)?;
+    let session = Session::connect(Some(&saved.plan.region), connect).await?;
+    let (snapshot, plan) = output::observe_with(
+        &catalog,
+        &benchmark,
+        &saved.options,
+        &session,
+        ReadMode::Plan,
+    )
+    .await?;
+    saved.check_same(path, &plan, &snapshot)?;
+    output::refuse_input_errors(&plan)?;
+    let fresh = Fresh {
+        plan,
+        snapshot,
+        options: saved.options,
+        session,
+    };
+    // The saved plan is the approval (Terraform's contract): it was reviewed when it was made.
+    apply_fresh(args, fresh, true, started).await
+}
+
+/// Shows the plan, asks (unless `approved`), then makes its calls, each checked right before
+/// it is made (see [`apply::guard`]).
+async fn apply_fresh(
+    args: &ApplyArgs,
+    fresh: Fresh,
+    approved: bool,
+    started: Instant,
+) -> Result<ExitStatus> {
+    let Fresh {
+        plan,
+        snapshot,
+        options,
+        session,
+    } = fresh;
+    let format = args.format;
     say(format, &render::text(&plan, args.display.text_options()))?;
     output::not_auditable(&plan, &snapshot)?;
     if !snapshot.unreadable.is_empty() {
-        // A saved plan's actions were decided on full reads, but cis-fix cannot now verify
-        // what it would change.
+        // The plan's actions were decided on full reads, but cis-fix cannot now verify what
+        // it would change.
         return Err(Error::Unverifiable {
             permissions: denied(&snapshot),
         });
@@ -112,15 +163,18 @@ pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> R
         plan.region
     );
     say(format, "\n")?;
-    // A saved plan is the approval (Terraform's contract): it was reviewed when it was made.
-    let approved = args.auto_approve || args.plan_file.is_some();
     super::prompt::confirm(&question, approved).await?;
     let shown = apply::Records {
         home: Some((&plan.account_id, &plan.region)),
         quiet: args.display.quiet,
         ..apply::Records::default()
     };
-    let run = apply::apply(&session, &plan.actions, shown, &mut records(format)).await;
+    let guard = apply::Guard {
+        account: &plan.account_id,
+        topic_name: own_topic_name(&options),
+        force: false,
+    };
+    let run = apply::apply(&session, &guard, &plan.actions, shown, &mut records(format)).await;
     if format == Format::Json {
         let result = result::apply_result(&plan, &run.outcomes, run.interrupted(), show_endpoints);
         print(&result.to_json())?;
@@ -140,6 +194,14 @@ pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> R
     )?;
     finish(&args.display, &session, started)?;
     after_apply(format, &plan)
+}
+
+/// The topic name cis-fix creates and subscribes to, for the guard: none with `--topic-arn`.
+fn own_topic_name(options: &crate::audit::Options) -> Option<&str> {
+    match &options.topic {
+        crate::audit::TopicChoice::Name(name) => Some(name),
+        crate::audit::TopicChoice::Arn(_) => None,
+    }
 }
 
 /// `--region` with a saved plan must be the plan's own: the plan was made for one region,
@@ -201,8 +263,71 @@ async fn apply_org(
     started: Instant,
 ) -> Result<ExitStatus> {
     let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
-    let (_, reads, plan) =
-        output::observe_org(&args.selection, &session, reach, ReadMode::Verify).await?;
+    let (options, reads, plan) =
+        output::observe_org(&args.selection, &session, reach, ReadMode::Plan).await?;
+    let fresh = FreshOrg {
+        plan,
+        reads,
+        options,
+        session,
+    };
+    apply_fresh_org(args, fresh, args.auto_approve, started).await
+}
+
+/// An organization plan made on fresh reads, with what it was made from.
+struct FreshOrg {
+    plan: crate::audit::org::OrgPlan,
+    reads: crate::org::Reads,
+    options: crate::audit::Options,
+    session: Session,
+}
+
+/// `apply FILE` for a saved organization plan: the accounts are read again as the plan read
+/// them, the plan is made again, and it is applied without asking only if its actions are
+/// exactly the file's in every account.
+async fn apply_saved_org(
+    args: &ApplyArgs,
+    path: &std::path::Path,
+    saved: crate::saved::SavedOrgPlan,
+    connect: &crate::session::Connect,
+    started: Instant,
+) -> Result<ExitStatus> {
+    same_region(args, &saved.plan.region)?;
+    let (catalog, benchmark) = saved.catalogs(path)?;
+    let session = Session::connect(Some(&saved.plan.region), connect).await?;
+    let (reads, plan) = output::observe_org_with(
+        &catalog,
+        &benchmark,
+        &saved.options,
+        &session,
+        &saved.reach(),
+        ReadMode::Plan,
+    )
+    .await?;
+    saved.check_same(path, &plan, &reads.reads)?;
+    let fresh = FreshOrg {
+        plan,
+        reads,
+        options: saved.options,
+        session,
+    };
+    apply_fresh_org(args, fresh, true, started).await
+}
+
+/// Shows the organization plan, asks (unless `approved`), then applies each account's
+/// actions, each checked right before it is made.
+async fn apply_fresh_org(
+    args: &ApplyArgs,
+    fresh: FreshOrg,
+    approved: bool,
+    started: Instant,
+) -> Result<ExitStatus> {
+    let FreshOrg {
+        plan,
+        reads,
+        options,
+        session,
+    } = fresh;
     print(&render::org::org_text(&plan, args.display.text_options()))?;
     // No write in an account that was not read in full: its actions were never planned.
     let by_account = crate::audit::org::actions_by_account(&plan);
@@ -219,64 +344,10 @@ async fn apply_org(
         plan.region
     );
     print("\n")?;
-    super::prompt::confirm(&question, args.auto_approve).await?;
-    let done = apply_per_account(&by_account, &reads.sessions).await?;
+    super::prompt::confirm(&question, approved).await?;
+    let done = apply_per_account(&by_account, &reads.sessions, own_topic_name(&options)).await?;
     finish(&args.display, &session, started)?;
     done.end(&plan)
-}
-
-/// `apply FILE` for a saved organization plan: each account it writes to is read again and
-/// checked against what the plan observed there; then the plan is applied without asking (the
-/// saved plan is the approval). A stale account stops everything before any write.
-async fn apply_saved_org(
-    args: &ApplyArgs,
-    path: &std::path::Path,
-    saved: crate::saved::SavedOrgPlan,
-    connect: &crate::session::Connect,
-    started: Instant,
-) -> Result<ExitStatus> {
-    let region = args
-        .selection
-        .scope
-        .region
-        .clone()
-        .unwrap_or_else(|| saved.plan.region.clone());
-    let session = Session::connect(Some(&region), connect).await?;
-    let by_account = crate::audit::org::actions_by_account(&saved.plan);
-    let reach = crate::org::Reach {
-        org: false,
-        accounts: by_account.iter().map(|(a, _)| a.clone()).collect(),
-        role: saved.role.clone(),
-        external_id: saved.external_id.clone(),
-        concurrency: usize::from(crate::org::DEFAULT_CONCURRENCY),
-    };
-    print(&render::org::org_text(
-        &saved.plan,
-        args.display.text_options(),
-    ))?;
-    if by_account.is_empty() {
-        finish(&args.display, &session, started)?;
-        return output::after_org_apply(&saved.plan);
-    }
-    let reads =
-        crate::org::read_accounts(&session, &reach, &saved.options, ReadMode::Verify, None).await?;
-    for read in &reads.reads {
-        match &read.snapshot {
-            Ok(snapshot) => saved.check(path, &read.account_id, snapshot)?,
-            Err(e) => {
-                return Err(Error::SavedPlan {
-                    path: path.to_path_buf(),
-                    message: format!(
-                        "account {} cannot be read now ({e}); nothing was changed",
-                        read.account_id
-                    ),
-                })
-            }
-        }
-    }
-    let done = apply_per_account(&by_account, &reads.sessions).await?;
-    finish(&args.display, &session, started)?;
-    done.end(&saved.plan)
 }
 
 /// What an apply across accounts did: counted from the calls made, not from the plan.
@@ -316,6 +387,7 @@ impl OrgApplied {
 async fn apply_per_account(
     by_account: &[(String, Vec<crate::audit::Action>)],
     sessions: &std::collections::BTreeMap<String, Session>,
+    topic_name: Option<&str>,
 ) -> Result<OrgApplied> {
     let mut applied = OrgApplied {
         accounts: by_account.len(),
@@ -337,7 +409,19 @@ async fn apply_per_account(
                 .map(|a| (account.as_str(), a.region.as_str())),
             ..apply::Records::default()
         };
-        let run = apply::apply(account_session, actions, shown, &mut std::io::stdout()).await;
+        let guard = apply::Guard {
+            account,
+            topic_name,
+            force: false,
+        };
+        let run = apply::apply(
+            account_session,
+            &guard,
+            actions,
+            shown,
+            &mut std::io::stdout(),
+        )
+        .await;
         for (action, outcome) in actions.iter().zip(&run.outcomes) {
             if *outcome == apply::Outcome::Done {
                 match action.mode {

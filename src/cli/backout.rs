@@ -72,7 +72,7 @@ pub(super) async fn run(
         });
     }
     let removal = by_id(
-        audit::backout::plan(&snapshot, slugs.as_deref(), args.force),
+        audit::backout::plan(&snapshot, &scope(&args, slugs.as_deref())),
         &args.scope.full_catalog()?,
     );
     say(
@@ -120,7 +120,15 @@ pub(super) async fn run(
         quiet: args.display.quiet,
         ..apply::Records::default()
     };
-    let run = apply::remove(&session, &removal.removals, shown, &mut records(format)).await;
+    let guard = guard(&args, &snapshot.account_id);
+    let run = apply::remove(
+        &session,
+        &guard,
+        &removal.removals,
+        shown,
+        &mut records(format),
+    )
+    .await;
     if format == Format::Json {
         let controls = if run.interrupted() {
             Err("not read again: Ctrl-C stopped the backout".to_string())
@@ -170,7 +178,7 @@ async fn backout_org(
         match &read.snapshot {
             Ok(snapshot) if snapshot.unreadable.is_empty() => {
                 let removal = by_id(
-                    audit::backout::plan(snapshot, slugs.as_deref(), args.force),
+                    audit::backout::plan(snapshot, &scope(args, slugs.as_deref())),
                     &args.scope.full_catalog()?,
                 );
                 print(&render::removal_text(
@@ -217,7 +225,9 @@ async fn backout_org(
                 quiet: args.display.quiet,
                 ..apply::Records::default()
             };
-            let run = apply::remove(account_session, list, shown, &mut std::io::stdout()).await;
+            let guard = guard(args, account);
+            let run =
+                apply::remove(account_session, &guard, list, shown, &mut std::io::stdout()).await;
             // What was removed, not what was listed: an account may fail part-way.
             removed += run.done();
             match run.into_result() {
@@ -260,6 +270,24 @@ fn selected_slugs(args: &BackoutArgs) -> Result<Option<Vec<String>>> {
     }
     let selected = args.scope.catalog()?.controls;
     Ok(Some(selected.into_iter().map(|c| c.slug).collect()))
+}
+
+/// What of cis-fix's a backout removes.
+fn scope<'a>(args: &'a BackoutArgs, slugs: Option<&'a [String]>) -> audit::backout::Scope<'a> {
+    audit::backout::Scope {
+        slugs,
+        topic_name: &args.topic_name,
+        force: args.force,
+    }
+}
+
+/// The check right before each delete, in `account`.
+fn guard<'a>(args: &'a BackoutArgs, account: &'a str) -> apply::Guard<'a> {
+    apply::Guard {
+        account,
+        topic_name: Some(&args.topic_name),
+        force: args.force,
+    }
 }
 
 /// What backout reads: cis-fix's own topic by name, nothing else of the plan's options.

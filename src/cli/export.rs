@@ -54,9 +54,9 @@ pub(super) async fn run(args: ExportArgs, connect: &crate::session::Connect) -> 
     let (source, not_auditable) = match args.accounts.reach() {
         Some(reach) => org_source(&args, &reach, &session, controls).await?,
         None => {
-            // Verify, as apply reads: the export declares exactly what apply would send.
+            // As plan and apply read: the export declares exactly what apply would send.
             let (_, snapshot, plan) =
-                output::observe(&args.selection, &session, ReadMode::Verify).await?;
+                output::observe(&args.selection, &session, ReadMode::Plan).await?;
             output::refuse_input_errors(&plan)?;
             let source = Source {
                 generator: generator(),
@@ -94,9 +94,9 @@ async fn org_source(
     session: &Session,
     controls: Vec<String>,
 ) -> Result<(Source, Option<Error>)> {
-    // Verify, as apply reads: the export declares exactly what apply would send.
+    // As plan and apply read: the export declares exactly what apply would send.
     let (_, reads, plan) =
-        output::observe_org(&args.selection, session, reach, ReadMode::Verify).await?;
+        output::observe_org(&args.selection, session, reach, ReadMode::Plan).await?;
     let actions = crate::audit::org::actions_by_account(&plan);
     let accounts = plan
         .accounts

@@ -8,6 +8,7 @@ use std::time::Instant;
 use super::args::{Display, Selection};
 use super::ExitStatus;
 use crate::audit::{self, Options, Plan};
+use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::inventory::aws::ReadMode;
 use crate::inventory::Snapshot;
@@ -22,9 +23,22 @@ pub(super) async fn observe(
     let catalog = selection.catalog()?;
     let options = selection.options();
     let benchmark = selection.scope.full_catalog()?;
-    let snapshot = crate::org::read_account(session, &options, mode, Some(&benchmark)).await?;
-    let plan = audit::audit(&catalog, &snapshot, &options);
+    let (snapshot, plan) = observe_with(&catalog, &benchmark, &options, session, mode).await?;
     Ok((options, snapshot, plan))
+}
+
+/// Reads the account and audits it against `catalog`'s controls; `benchmark` is the whole
+/// catalog they come from.
+pub(super) async fn observe_with(
+    catalog: &Catalog,
+    benchmark: &Catalog,
+    options: &Options,
+    session: &Session,
+    mode: ReadMode,
+) -> Result<(Snapshot, Plan)> {
+    let snapshot = crate::org::read_account(session, options, mode, Some(benchmark)).await?;
+    let plan = audit::audit(catalog, &snapshot, options);
+    Ok((snapshot, plan))
 }
 
 /// Reads every account of `reach` (a session each) and audits them together.
@@ -37,16 +51,30 @@ pub(super) async fn observe_org(
     let catalog = selection.catalog()?;
     let benchmark = selection.scope.full_catalog()?;
     let options = selection.options();
-    let reads = crate::org::read_accounts(session, reach, &options, mode, Some(&benchmark)).await?;
+    let (reads, plan) =
+        observe_org_with(&catalog, &benchmark, &options, session, reach, mode).await?;
+    Ok((options, reads, plan))
+}
+
+/// [`observe_org`] against `catalog`'s controls; refuses a plan with input errors.
+pub(super) async fn observe_org_with(
+    catalog: &Catalog,
+    benchmark: &Catalog,
+    options: &Options,
+    session: &Session,
+    reach: &crate::org::Reach,
+    mode: ReadMode,
+) -> Result<(crate::org::Reads, crate::audit::org::OrgPlan)> {
+    let reads = crate::org::read_accounts(session, reach, options, mode, Some(benchmark)).await?;
     let plan = crate::audit::org::audit_org(
-        &catalog,
+        catalog,
         &reads.caller.account,
         &session.region,
         &reads.reads,
-        &options,
+        options,
     );
     refuse_org_input_errors(&plan)?;
-    Ok((options, reads, plan))
+    Ok((reads, plan))
 }
 
 /// Reads the account as `options` need it (see [`crate::org::read_account`]), without

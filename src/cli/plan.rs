@@ -43,13 +43,15 @@ pub(super) async fn run(args: PlanArgs, connect: &crate::session::Connect) -> Re
     let started = Instant::now();
     // Fail on a bad catalog, control list or --out path before touching AWS.
     args.selection.catalog()?;
+    let controls = &args.selection.scope.selected;
+    let source = crate::saved::Source::new(&controls.benchmark, controls.catalog.as_deref())?;
     let to_stdout = args.out.as_deref().is_some_and(|p| p.as_os_str() == "-");
     if let Some(path) = args.out.as_deref().filter(|_| !to_stdout) {
         crate::saved::check_writable(path)?;
     }
     let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
     if let Some(reach) = args.accounts.reach() {
-        return plan_org(&args, &reach, &session, started).await;
+        return plan_org(&args, &reach, &session, source, started).await;
     }
     let (options, snapshot, plan) =
         output::observe(&args.selection, &session, ReadMode::Plan).await?;
@@ -59,21 +61,24 @@ pub(super) async fn run(args: PlanArgs, connect: &crate::session::Connect) -> Re
         Format::Json => render::json(&plan, args.display.show_endpoints) + "\n",
         Format::Text => render::text(&plan, args.display.text_options()),
     };
-    let saved = args
-        .out
-        .as_ref()
-        .map(|path| (path, SavedPlan::new(plan.clone(), options, &snapshot)));
+    let saved = args.out.as_ref().map(|path| {
+        (
+            path,
+            SavedPlan::new(plan.clone(), source, options, &snapshot),
+        )
+    });
     match &saved {
         // `--out -`: the saved plan is the output; the view goes to stderr.
         Some((_, saved)) if to_stdout => {
             eprint!("{rendered}");
-            print(&saved.to_json())?;
-            eprintln!("{STDOUT_NOTE}");
+            let json = saved.to_json();
+            print(&json)?;
+            stdout_note(&json);
         }
         Some((path, saved)) => {
             print(&rendered)?;
-            saved.write(path)?;
-            saved_note(args.format, path)?;
+            let sha256 = saved.write(path)?;
+            saved_note(args.format, path, &sha256)?;
         }
         None => print(&rendered)?,
     }
@@ -88,15 +93,23 @@ pub(super) async fn run(args: PlanArgs, connect: &crate::session::Connect) -> Re
     })
 }
 
-/// Said once when the saved plan goes to stdout (`--out -`), on stderr.
-const STDOUT_NOTE: &str =
-    "\nThe saved plan on stdout holds the subscription endpoints in clear: keep it private.";
+/// Said once when the saved plan goes to stdout (`--out -`), on stderr, with its SHA-256.
+fn stdout_note(json: &str) {
+    eprint!(
+        "{}",
+        super::output::wrapped(&format!(
+            "\nThe saved plan on stdout (SHA-256 {}) holds the subscription endpoints in clear: keep it private.\n",
+            crate::saved::sha256_hex(json.as_bytes())
+        ))
+    );
+}
 
-/// Says once that the file holds the endpoints, and how to apply it: with the plan's text on
-/// stdout, or on stderr when stdout is a JSON document (a script reads it, a person the note).
-fn saved_note(format: Format, path: &std::path::Path) -> Result<()> {
+/// Says once that the file holds the endpoints, its SHA-256 (which `apply FILE` prints again,
+/// for a reviewer to compare), and how to apply it: with the plan's text on stdout, or on
+/// stderr when stdout is a JSON document (a script reads it, a person the note).
+fn saved_note(format: Format, path: &std::path::Path, sha256: &str) -> Result<()> {
     let note = super::output::wrapped(&format!(
-        "\nSaved this plan to {} (readable by you only: it holds the subscription endpoints in clear). To perform exactly these actions, run: cis-fix apply {}\n",
+        "\nSaved this plan to {} (SHA-256 {sha256}; readable by you only: it holds the subscription endpoints in clear). To perform exactly these actions, run: cis-fix apply {}\n",
         path.display(),
         path.display()
     ));
@@ -114,6 +127,7 @@ async fn plan_org(
     args: &PlanArgs,
     reach: &crate::org::Reach,
     session: &Session,
+    source: crate::saved::Source,
     started: Instant,
 ) -> Result<ExitStatus> {
     let (options, reads, plan) =
@@ -125,20 +139,27 @@ async fn plan_org(
     let saved = args.out.as_ref().map(|path| {
         (
             path,
-            crate::saved::SavedOrgPlan::new(plan.clone(), options.clone(), reach, &reads.reads),
+            crate::saved::SavedOrgPlan::new(
+                plan.clone(),
+                source,
+                options.clone(),
+                reach,
+                &reads.reads,
+            ),
         )
     });
     if let Some((_, saved)) = saved.as_ref().filter(|(p, _)| p.as_os_str() == "-") {
         // `--out -`: the saved plan is the output; the view goes to stderr.
         eprint!("{rendered}");
-        print(&saved.to_json())?;
-        eprintln!("{STDOUT_NOTE}");
+        let json = saved.to_json();
+        print(&json)?;
+        stdout_note(&json);
     } else {
         print(&rendered)?;
     }
     if let Some((path, saved)) = saved.as_ref().filter(|(p, _)| p.as_os_str() != "-") {
-        saved.write(path)?;
-        saved_note(args.format, path)?;
+        let sha256 = saved.write(path)?;
+        saved_note(args.format, path, &sha256)?;
     }
     if args.display.stats {
         report_stats(session, started);

@@ -25,9 +25,33 @@ use crate::error::{Error, Result};
 use crate::ownership;
 use crate::session::{first_line, Session};
 
-/// Topics to look at besides those found through subscriptions: cis-fix's own (by name) and
-/// `--topic-arn`. Given as a function of (region, account) → ARNs.
-pub type TopicsOfInterest<'a> = &'a (dyn Fn(&str, &str) -> Vec<String> + Sync);
+/// Topics to look at besides those the alarms name: cis-fix's own (`--topic-name`), or
+/// `--topic-arn`.
+#[derive(Debug, Clone, Copy)]
+pub enum TopicsOfInterest<'a> {
+    /// The topic cis-fix creates under this name, in each region.
+    Own(&'a str),
+    /// The user's topic, used as it is.
+    Arn(&'a str),
+}
+
+impl TopicsOfInterest<'_> {
+    /// The topic ARNs to read in `region` of `account`.
+    fn arns(&self, region: &str, account: &str) -> Vec<String> {
+        match self {
+            TopicsOfInterest::Own(name) => vec![super::topic_arn(region, account, name)],
+            TopicsOfInterest::Arn(arn) => vec![arn.to_string()],
+        }
+    }
+
+    /// cis-fix's own topic in `region`, whose every subscription (any account's) is read.
+    fn own(&self, region: &str, account: &str) -> Option<String> {
+        match self {
+            TopicsOfInterest::Own(name) => Some(super::topic_arn(region, account, name)),
+            TopicsOfInterest::Arn(_) => None,
+        }
+    }
+}
 
 /// Reads denied so far; shared by the concurrent reads of one snapshot.
 type Denied = Mutex<Vec<ReadFailure>>;
@@ -93,13 +117,13 @@ where
 /// How much to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadMode {
-    /// What a plan needs, in a number of calls independent of the number of controls.
+    /// What plan, apply and export need (the same reads, so that a saved plan can be made
+    /// again exactly): a number of calls independent of the number of controls, plus one
+    /// `ListTagsForResource` per alarm that claims to be cis-fix's.
     Plan,
-    /// Also what apply and backout need to be sure what is cis-fix's: the tags of alarms
-    /// that claim to be cis-fix's, the topics they notify, and the filters they name.
-    Verify,
-    /// What backout needs: [`ReadMode::Verify`]'s reads without the delivery reads (topic
-    /// attributes, keys), which only decide compliance.
+    /// What backout needs: also the filters and topics that cis-fix's alarms name outside the
+    /// trails' log groups, and none of the delivery reads (topic attributes, keys), which only
+    /// decide compliance.
     Backout,
 }
 
@@ -132,13 +156,15 @@ pub async fn read(
         }
     }
     let regions = log_groups.iter().map(|(region, groups)| {
-        let topics = topics_of_interest(region, &account_id);
         read_region(
             session,
             region,
             groups,
-            topics,
-            key_of_interest,
+            Wanted {
+                topics: topics_of_interest.arns(region, &account_id),
+                own_topic: topics_of_interest.own(region, &account_id),
+                key: key_of_interest,
+            },
             mode,
             &denied,
         )
@@ -317,15 +343,26 @@ fn hidden_trail(t: aws_sdk_cloudtrail::types::Trail, arn: String, home: String) 
     }
 }
 
+/// What a region's read looks at besides the trails' log groups.
+struct Wanted<'a> {
+    topics: Vec<String>,
+    own_topic: Option<String>,
+    key: Option<&'a str>,
+}
+
 async fn read_region(
     session: &Session,
     region: &str,
     log_groups: &BTreeSet<String>,
-    topics: Vec<String>,
-    key_of_interest: Option<&str>,
+    wanted: Wanted<'_>,
     mode: ReadMode,
     denied: &Denied,
 ) -> Result<RegionSnapshot> {
+    let Wanted {
+        topics,
+        own_topic,
+        key: key_of_interest,
+    } = wanted;
     let filters = try_join_all(
         log_groups
             .iter()
@@ -348,8 +385,13 @@ async fn read_region(
         topics: topics.into_iter().flatten().collect(),
         keys: Vec::new(),
     };
-    if mode != ReadMode::Plan {
-        verify(session, region, log_groups, &mut snapshot, denied).await?;
+    // Every mode: what cis-fix would change or delete must be proven its own.
+    claimed_alarm_tags(session, region, &mut snapshot, denied).await?;
+    if let Some(arn) = own_topic {
+        own_topic_subscriptions(session, region, &arn, &mut snapshot, denied).await?;
+    }
+    if mode == ReadMode::Backout {
+        claimed_elsewhere(session, region, log_groups, &mut snapshot, denied).await?;
     }
     if mode != ReadMode::Backout {
         delivery(session, region, key_of_interest, &mut snapshot, denied).await?;
@@ -539,31 +581,80 @@ async fn key_policy(session: &Session, region: &str, key_arn: &str) -> Result<Op
     Ok(out.policy)
 }
 
-/// The extra reads of [`ReadMode::Verify`], for the alarms that claim to be cis-fix's.
-async fn verify(
+/// The tags of every alarm whose description claims it is cis-fix's (one call each): a
+/// description anyone may copy, so only the tags, read, can confirm it. An alarm whose tags
+/// cannot be read keeps `tags: None` and is never treated as cis-fix's.
+async fn claimed_alarm_tags(
+    session: &Session,
+    region: &str,
+    snapshot: &mut RegionSnapshot,
+    denied: &Denied,
+) -> Result<()> {
+    let claimed: Vec<(usize, String)> = snapshot
+        .alarms
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| ownership::alarm_record(a.description.as_deref()).is_some())
+        .map(|(i, a)| (i, a.arn.clone()))
+        .collect();
+    let tags = try_join_all(claimed.iter().map(|(_, arn)| async move {
+        tolerate(alarm_tags(session, region, arn).await.map(Some), denied)
+    }))
+    .await?;
+    for ((i, _), tags) in claimed.iter().zip(tags) {
+        if let Some(alarm) = snapshot.alarms.get_mut(*i) {
+            alarm.tags = tags;
+        }
+    }
+    Ok(())
+}
+
+/// Every subscription to cis-fix's own topic, whichever account made it: `ListSubscriptions`
+/// shows only the caller's own, so a central security account's queue subscribed to the topic
+/// would be invisible, and the topic judged (or deleted) without it. Read only when the topic
+/// exists and carries cis-fix's mark; replaces what `ListSubscriptions` gave for it.
+async fn own_topic_subscriptions(
+    session: &Session,
+    region: &str,
+    arn: &str,
+    snapshot: &mut RegionSnapshot,
+    denied: &Denied,
+) -> Result<()> {
+    let marked = snapshot
+        .topic(arn)
+        .is_some_and(|t| t.exists && ownership::is_managed(&t.tags));
+    if !marked {
+        return Ok(());
+    }
+    let Some(all) = tolerate(
+        topic_subscriptions(session, region, arn).await.map(Some),
+        denied,
+    )?
+    else {
+        return Ok(());
+    };
+    snapshot.subscriptions.retain(|s| s.topic_arn != arn);
+    snapshot.subscriptions.extend(all);
+    Ok(())
+}
+
+/// The extra reads of [`ReadMode::Backout`], for the alarms that claim to be cis-fix's: the
+/// filters their records name on log groups no trail writes to (any more), and the topics they
+/// notify.
+async fn claimed_elsewhere(
     session: &Session,
     region: &str,
     log_groups: &BTreeSet<String>,
     snapshot: &mut RegionSnapshot,
     denied: &Denied,
 ) -> Result<()> {
-    let claimed: Vec<usize> = (0..snapshot.alarms.len())
-        .filter(|&i| {
-            snapshot
-                .alarms
-                .get(i)
-                .is_some_and(|a| ownership::alarm_record(a.description.as_deref()).is_some())
-        })
-        .collect();
     let mut extra_groups = BTreeSet::new();
     let mut extra_topics = BTreeSet::new();
-    for &i in &claimed {
-        let Some(alarm) = snapshot.alarms.get(i) else {
+    for alarm in &snapshot.alarms {
+        let Some(record) = ownership::alarm_record(alarm.description.as_deref()) else {
             continue;
         };
-        if let Some(filter) =
-            ownership::alarm_record(alarm.description.as_deref()).and_then(|r| r.filter)
-        {
+        if let Some(filter) = record.filter {
             if !log_groups.contains(&filter.log_group) {
                 extra_groups.insert(filter.log_group);
             }
@@ -576,15 +667,8 @@ async fn verify(
             }
         }
     }
-    let arns: Vec<String> = claimed
-        .iter()
-        .filter_map(|&i| snapshot.alarms.get(i).map(|a| a.arn.clone()))
-        .collect();
-    let (tags, filters, topics) =
+    let (filters, topics) =
         tokio::try_join!(
-            try_join_all(arns.iter().map(|arn| async move {
-                tolerate(alarm_tags(session, region, arn).await.map(Some), denied)
-            })),
             try_join_all(extra_groups.iter().map(|g| async move {
                 tolerate(metric_filters(session, region, g).await, denied)
             })),
@@ -592,12 +676,6 @@ async fn verify(
                 tolerate(topic(session, region, arn).await.map(Some), denied)
             })),
         )?;
-    for (&i, tags) in claimed.iter().zip(tags) {
-        if let Some(alarm) = snapshot.alarms.get_mut(i) {
-            // Unreadable tags stay `None`: unverified, so never changed or deleted.
-            alarm.tags = tags;
-        }
-    }
     snapshot
         .metric_filters
         .extend(filters.into_iter().flatten());
@@ -644,30 +722,39 @@ async fn metric_filters(
             Err(e) if e.code() == Some("ResourceNotFoundException") => break,
             Err(e) => return Err(aws_error("logs:DescribeMetricFilters", region, e)),
         };
-        for f in page.metric_filters.unwrap_or_default() {
-            let transformation = f
-                .metric_transformations
+        filters.extend(
+            page.metric_filters
                 .unwrap_or_default()
                 .into_iter()
-                .next();
-            let Some(t) = transformation else { continue };
-            let mut dimensions: Vec<String> =
-                t.dimensions.unwrap_or_default().into_keys().collect();
-            dimensions.sort();
-            filters.push(MetricFilter {
-                log_group: f.log_group_name.unwrap_or_else(|| log_group.to_string()),
-                name: f.filter_name.unwrap_or_default(),
-                pattern: f.filter_pattern.unwrap_or_default(),
-                metric_name: t.metric_name,
-                metric_namespace: t.metric_namespace,
-                metric_value: t.metric_value,
-                default_value: t.default_value,
-                unit: t.unit.map(|u| u.as_str().to_string()),
-                dimensions,
-            });
-        }
+                .filter_map(|f| metric_filter(f, log_group)),
+        );
     }
     Ok(filters)
+}
+
+/// A metric filter as the audit reads it; `None` without a metric transformation.
+fn metric_filter(
+    f: aws_sdk_cloudwatchlogs::types::MetricFilter,
+    log_group: &str,
+) -> Option<MetricFilter> {
+    let t = f
+        .metric_transformations
+        .unwrap_or_default()
+        .into_iter()
+        .next()?;
+    let mut dimensions: Vec<String> = t.dimensions.unwrap_or_default().into_keys().collect();
+    dimensions.sort();
+    Some(MetricFilter {
+        log_group: f.log_group_name.unwrap_or_else(|| log_group.to_string()),
+        name: f.filter_name.unwrap_or_default(),
+        pattern: f.filter_pattern.unwrap_or_default(),
+        metric_name: t.metric_name,
+        metric_namespace: t.metric_namespace,
+        metric_value: t.metric_value,
+        default_value: t.default_value,
+        unit: t.unit.map(|u| u.as_str().to_string()),
+        dimensions,
+    })
 }
 
 async fn alarms(session: &Session, region: &str) -> Result<Vec<Alarm>> {
@@ -681,38 +768,137 @@ async fn alarms(session: &Session, region: &str) -> Result<Vec<Alarm>> {
     let mut alarms = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| aws_error("cloudwatch:DescribeAlarms", region, e))?;
-        for a in page.metric_alarms.unwrap_or_default() {
-            let mut dimensions: Vec<String> = a
-                .dimensions
+        alarms.extend(
+            page.metric_alarms
                 .unwrap_or_default()
                 .into_iter()
-                .filter_map(|d| d.name)
-                .collect();
-            dimensions.sort();
-            alarms.push(Alarm {
-                name: a.alarm_name.unwrap_or_default(),
-                arn: a.alarm_arn.unwrap_or_default(),
-                metric_name: a.metric_name,
-                namespace: a.namespace,
-                dimensions,
-                actions_enabled: a.actions_enabled.unwrap_or(false),
-                alarm_actions: a.alarm_actions.unwrap_or_default(),
-                description: a.alarm_description,
-                statistic: a.statistic.map(|s| s.as_str().to_string()),
-                period: a.period,
-                threshold: a.threshold,
-                comparison_operator: a.comparison_operator.map(|c| c.as_str().to_string()),
-                evaluation_periods: a.evaluation_periods,
-                extended_statistic: a.extended_statistic,
-                datapoints_to_alarm: a.datapoints_to_alarm,
-                unit: a.unit.map(|u| u.as_str().to_string()),
-                treat_missing_data: a.treat_missing_data,
-                state: a.state_value.map(|s| s.as_str().to_string()),
-                tags: None,
-            });
-        }
+                .map(alarm),
+        );
     }
     Ok(alarms)
+}
+
+fn alarm(a: aws_sdk_cloudwatch::types::MetricAlarm) -> Alarm {
+    let mut dimensions: Vec<String> = a
+        .dimensions
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|d| d.name)
+        .collect();
+    dimensions.sort();
+    let mut other_actions = a.ok_actions.unwrap_or_default();
+    other_actions.extend(a.insufficient_data_actions.unwrap_or_default());
+    Alarm {
+        name: a.alarm_name.unwrap_or_default(),
+        arn: a.alarm_arn.unwrap_or_default(),
+        metric_name: a.metric_name,
+        namespace: a.namespace,
+        dimensions,
+        actions_enabled: a.actions_enabled.unwrap_or(false),
+        alarm_actions: a.alarm_actions.unwrap_or_default(),
+        other_actions,
+        description: a.alarm_description,
+        statistic: a.statistic.map(|s| s.as_str().to_string()),
+        period: a.period,
+        threshold: a.threshold,
+        comparison_operator: a.comparison_operator.map(|c| c.as_str().to_string()),
+        evaluation_periods: a.evaluation_periods,
+        extended_statistic: a.extended_statistic,
+        datapoints_to_alarm: a.datapoints_to_alarm,
+        unit: a.unit.map(|u| u.as_str().to_string()),
+        treat_missing_data: a.treat_missing_data,
+        state: a.state_value.map(|s| s.as_str().to_string()),
+        tags: None,
+    }
+}
+
+/// The metric alarm of this name as it is now, with its tags when it has a cis-fix record (for
+/// the check right before a write); `None` when there is none.
+pub async fn alarm_named(session: &Session, region: &str, name: &str) -> Result<Option<Alarm>> {
+    let out = session
+        .cloudwatch(region)
+        .describe_alarms()
+        .alarm_names(name)
+        .send()
+        .await
+        .map_err(|e| aws_error("cloudwatch:DescribeAlarms", region, e))?;
+    let found = out
+        .metric_alarms
+        .unwrap_or_default()
+        .into_iter()
+        .map(alarm)
+        .find(|a| a.name == name);
+    // A composite alarm of that name takes the name too.
+    let composite = out
+        .composite_alarms
+        .unwrap_or_default()
+        .iter()
+        .any(|a| a.alarm_name.as_deref() == Some(name));
+    let Some(mut found) = found else {
+        return Ok(composite.then(|| Alarm {
+            name: name.to_string(),
+            ..Alarm::default()
+        }));
+    };
+    if ownership::alarm_record(found.description.as_deref()).is_some() {
+        found.tags = Some(alarm_tags(session, region, &found.arn).await?);
+    }
+    Ok(Some(found))
+}
+
+/// The metric filter of this name on `log_group` as it is now; `None` when there is none.
+pub async fn metric_filter_named(
+    session: &Session,
+    region: &str,
+    log_group: &str,
+    name: &str,
+) -> Result<Option<MetricFilter>> {
+    let out = session
+        .logs(region)
+        .describe_metric_filters()
+        .log_group_name(log_group)
+        .filter_name_prefix(name)
+        .send()
+        .await;
+    let out = match out {
+        Ok(out) => out,
+        Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(None),
+        Err(e) => return Err(aws_error("logs:DescribeMetricFilters", region, e)),
+    };
+    Ok(out
+        .metric_filters
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|f| metric_filter(f, log_group))
+        .find(|f| f.name == name))
+}
+
+/// Every subscription to a topic, whichever account made it (`ListSubscriptionsByTopic`, which
+/// shows the topic's owner all of them).
+pub async fn topic_subscriptions(
+    session: &Session,
+    region: &str,
+    arn: &str,
+) -> Result<Vec<Subscription>> {
+    let client = session.sns(region);
+    let mut pages = client
+        .list_subscriptions_by_topic()
+        .topic_arn(arn)
+        .into_paginator()
+        .send();
+    let mut subscriptions = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| aws_error("sns:ListSubscriptionsByTopic", region, e))?;
+        subscriptions.extend(page.subscriptions.unwrap_or_default().into_iter().map(|s| {
+            Subscription {
+                arn: s.subscription_arn.unwrap_or_default(),
+                topic_arn: s.topic_arn.unwrap_or_else(|| arn.to_string()),
+                protocol: s.protocol.unwrap_or_default(),
+                endpoint: s.endpoint.unwrap_or_default(),
+            }
+        }));
+    }
+    Ok(subscriptions)
 }
 
 async fn subscriptions(session: &Session, region: &str) -> Result<Vec<Subscription>> {
@@ -734,7 +920,7 @@ async fn subscriptions(session: &Session, region: &str) -> Result<Vec<Subscripti
 }
 
 /// Whether a topic exists, and its tags (cis-fix's ownership marks), in one call.
-async fn topic(session: &Session, region: &str, arn: String) -> Result<Topic> {
+pub async fn topic(session: &Session, region: &str, arn: String) -> Result<Topic> {
     let client = session.sns(region);
     match client
         .list_tags_for_resource()

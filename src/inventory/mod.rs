@@ -143,6 +143,9 @@ pub struct Alarm {
     pub dimensions: Vec<String>,
     pub actions_enabled: bool,
     pub alarm_actions: Vec<String>,
+    /// `OKActions` and `InsufficientDataActions`: a topic named only there is notified too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_actions: Vec<String>,
     pub description: Option<String>,
     pub statistic: Option<String>,
     pub period: Option<i32>,
@@ -164,8 +167,8 @@ pub struct Alarm {
     /// `StateValue`: `OK`, `ALARM` or `INSUFFICIENT_DATA`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
-    /// The alarm's tags, read only where cis-fix must be sure an alarm is its own (before
-    /// changing or deleting it); `None` when not read.
+    /// The alarm's tags, read for every alarm whose description claims it is cis-fix's (only
+    /// the tags can confirm it); `None` when not read, or when the read was denied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
 }
@@ -250,6 +253,22 @@ impl RegionSnapshot {
 
     pub fn key(&self, reference: &str) -> Option<&KmsKey> {
         self.keys.iter().find(|k| k.reference == reference)
+    }
+}
+
+impl Alarm {
+    /// Whether any of the alarm's actions (ALARM, OK or INSUFFICIENT_DATA) notifies `arn`.
+    pub fn notifies(&self, arn: &str) -> bool {
+        self.alarm_actions
+            .iter()
+            .chain(&self.other_actions)
+            .any(|a| a == arn)
+    }
+
+    /// Whether the alarm watches this metric.
+    pub fn watches(&self, namespace: &str, metric_name: &str) -> bool {
+        self.namespace.as_deref() == Some(namespace)
+            && self.metric_name.as_deref() == Some(metric_name)
     }
 }
 

@@ -622,7 +622,8 @@ async fn out_writes_a_saved_plan_with_what_it_observed() {
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     crate::harness::validate(&saved, "saved-plan");
     assert_eq!(saved["kind"], "cis-fix-saved-plan");
-    assert_eq!(saved["format_version"], 2);
+    assert_eq!(saved["format_version"], 3);
+    assert_eq!(saved["benchmark"], "cis-5.0");
     assert_eq!(saved["controls"], serde_json::json!(["4.1", "4.6"]));
     assert_eq!(saved["plan"]["account_id"], account.id.as_str());
     let observed = saved["observed"].as_object().unwrap();

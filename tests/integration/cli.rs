@@ -182,14 +182,14 @@ async fn broken_saved_plans_are_refused_in_one_line_without_writes() {
         ("not-json.json", "plan: yes\n".into(), "not JSON"),
         (
             "wrong-shape.json",
-            "{\"kind\": \"cis-fix-saved-plan\", \"format_version\": 2, \"plan\": 5}".into(),
+            "{\"kind\": \"cis-fix-saved-plan\", \"format_version\": 3, \"plan\": 5}".into(),
             "not a valid saved plan",
         ),
         ("other-kind.json", "[1, 2, 3]".into(), "not a saved plan"),
         (
             "future.json",
             text.replace(
-                "\"format_version\": 2,\n  \"kind\"",
+                "\"format_version\": 3,\n  \"kind\"",
                 "\"format_version\": 99,\n  \"kind\"",
             ),
             "format_version 99 is not supported",

@@ -346,7 +346,7 @@ async fn saved_plans_a_team_can_use() {
     assert_ok(&out);
     assert!(stdout(&out).contains("Apply complete"), "{}", stdout(&out));
 
-    // A relevant change makes it stale, and the message gives the whole original command.
+    // A change that leaves the actions as they are (here: none) leaves the plan good.
     save();
     account
         .filter(
@@ -358,10 +358,27 @@ async fn saved_plans_a_team_can_use() {
         )
         .await;
     account.reset_calls();
+    assert_ok(&account.run(&["apply", file]));
+    assert!(writes(&account).is_empty(), "{:?}", writes(&account));
+    // A change that a fresh plan answers with other actions makes it stale, the message says
+    // what differs and what changed, and gives the whole original command.
+    account
+        .cloudwatch()
+        .delete_alarms()
+        .alarm_names("cis-fix-unauthorized-api-calls")
+        .send()
+        .await
+        .unwrap();
+    account.reset_calls();
     let out = account.run(&["apply", file]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("stale"), "{err}");
+    assert!(
+        err.contains("a fresh plan has + put_metric_alarm cis-fix-unauthorized-api-calls")
+            && err.contains("alarm us-east-1 cis-fix-unauthorized-api-calls went away"),
+        "{err}"
+    );
     assert!(writes(&account).is_empty(), "{:?}", writes(&account));
     // An SQS queue ARN is not masked: nothing to fill in.
     assert!(!err.contains("masked"), "{err}");

@@ -1,0 +1,300 @@
+//! The check right before each write: a fresh read of what the write names. A create's name
+//! must still be free; whatever a write changes or deletes must still carry cis-fix's marks;
+//! and every name must be one cis-fix gives. The same check runs on every write path (one
+//! account or many, a fresh plan or a saved one, apply or backout), whatever a plan file says
+//! about the action, so neither an edited plan nor a colleague who was quicker at the prompt
+//! can make cis-fix write to what it did not create. What remains is the time between this
+//! read and the write: one round trip.
+
+use crate::audit::backout::{Removal, RemoveCall};
+use crate::audit::{Action, Call, Mode};
+use crate::error::{Error, Result};
+use crate::inventory::{aws, Alarm, MetricFilter, Subscription, Topic};
+use crate::ownership;
+use crate::session::Session;
+
+/// Who writes, and what is its own: the account, and the one topic name cis-fix creates.
+#[derive(Debug, Clone, Copy)]
+pub struct Guard<'a> {
+    /// The account the writes go to (cis-fix's names carry a digest of it).
+    pub account: &'a str,
+    /// The name cis-fix creates its topic under (`--topic-name`); `None` with `--topic-arn`,
+    /// when it creates and subscribes nothing.
+    pub topic_name: Option<&'a str>,
+    /// `backout --force`: delete cis-fix's topic even though others subscribed to it.
+    pub force: bool,
+}
+
+/// What a write's target is now, as read right before the write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Now {
+    /// The topic, and (for a delete that is not forced) every subscription to it.
+    Topic(Topic, Vec<Subscription>),
+    Filter(Option<MetricFilter>),
+    /// The alarm of that name (its tags read when it claims to be cis-fix's).
+    Alarm(Option<Box<Alarm>>),
+    /// Nothing needs reading: the name alone decides.
+    NotRead,
+}
+
+/// Reads the target of `action` and refuses the write unless it is allowed.
+pub async fn check_action(session: &Session, guard: &Guard<'_>, action: &Action) -> Result<()> {
+    let now = read_action_target(session, guard, action).await?;
+    judge_action(guard, action, &now).map_err(|why| Error::Refused {
+        what: what_action(action),
+        why,
+    })
+}
+
+/// Reads the target of `removal` and refuses the delete unless it is allowed.
+pub async fn check_removal(session: &Session, guard: &Guard<'_>, removal: &Removal) -> Result<()> {
+    let now = read_removal_target(session, guard, removal).await?;
+    judge_removal(guard, removal, &now).map_err(|why| Error::Refused {
+        what: what_removal(removal),
+        why,
+    })
+}
+
+async fn read_action_target(session: &Session, guard: &Guard<'_>, action: &Action) -> Result<Now> {
+    let region = action.region.as_str();
+    Ok(match &action.call {
+        Call::CreateTopic { topic_arn, .. } | Call::Subscribe { topic_arn, .. } => Now::Topic(
+            aws::topic(session, region, topic_arn.clone()).await?,
+            vec![],
+        ),
+        Call::PutMetricFilter {
+            log_group_name,
+            filter_name,
+            ..
+        } => {
+            if !own_filter_name(guard, region, log_group_name, filter_name) {
+                return Ok(Now::NotRead);
+            }
+            Now::Filter(
+                aws::metric_filter_named(session, region, log_group_name, filter_name).await?,
+            )
+        }
+        Call::PutMetricAlarm { alarm_name, .. } => Now::Alarm(
+            aws::alarm_named(session, region, alarm_name)
+                .await?
+                .map(Box::new),
+        ),
+    })
+}
+
+async fn read_removal_target(
+    session: &Session,
+    guard: &Guard<'_>,
+    removal: &Removal,
+) -> Result<Now> {
+    let region = removal.region.as_str();
+    Ok(match &removal.call {
+        RemoveCall::DeleteAlarm { alarm_name } => Now::Alarm(
+            aws::alarm_named(session, region, alarm_name)
+                .await?
+                .map(Box::new),
+        ),
+        RemoveCall::DeleteMetricFilter { .. } => Now::NotRead,
+        RemoveCall::Unsubscribe { topic_arn, .. } => Now::Topic(
+            aws::topic(session, region, topic_arn.clone()).await?,
+            vec![],
+        ),
+        RemoveCall::DeleteTopic { topic_arn } => {
+            let topic = aws::topic(session, region, topic_arn.clone()).await?;
+            let subscriptions = if topic.exists && !guard.force {
+                aws::topic_subscriptions(session, region, topic_arn).await?
+            } else {
+                vec![]
+            };
+            Now::Topic(topic, subscriptions)
+        }
+    })
+}
+
+/// Whether `action` may be made, given what its target is now; otherwise why not.
+pub fn judge_action(
+    guard: &Guard<'_>,
+    action: &Action,
+    now: &Now,
+) -> std::result::Result<(), String> {
+    let region = action.region.as_str();
+    let creates = action.mode == Mode::Create;
+    match (&action.call, now) {
+        (Call::CreateTopic { topic_arn, .. }, Now::Topic(topic, _)) => {
+            own_topic_name(guard, topic_arn)?;
+            if topic.exists {
+                return Err(format!("topic {topic_arn} exists now; someone created it since the plan was made, and cis-fix uses no topic it did not create"));
+            }
+            Ok(())
+        }
+        (Call::Subscribe { topic_arn, .. }, Now::Topic(topic, _)) => {
+            let name = own_topic_name(guard, topic_arn)?;
+            if !ownership::is_own_topic(topic, name) {
+                return Err(format!("topic {topic_arn} is not cis-fix's (it does not exist or does not carry cis-fix's tags); cis-fix subscribes endpoints only to the topic it created"));
+            }
+            Ok(())
+        }
+        (
+            Call::PutMetricFilter {
+                log_group_name,
+                filter_name,
+                ..
+            },
+            now,
+        ) => {
+            if !own_filter_name(guard, region, log_group_name, filter_name) {
+                return Err(format!("`{filter_name}` is not a name cis-fix gives a metric filter on log group {log_group_name} in account {} and {region}", guard.account));
+            }
+            match (creates, now) {
+                (true, Now::Filter(None)) | (false, Now::Filter(Some(_))) => Ok(()),
+                (true, _) => Err(format!("a metric filter named {filter_name} exists on log group {log_group_name} now; it was created since the plan was made")),
+                (false, _) => Err(format!("metric filter {filter_name} on log group {log_group_name} is gone since the plan was made")),
+            }
+        }
+        (call @ Call::PutMetricAlarm { alarm_name, .. }, Now::Alarm(existing)) => {
+            let slug = own_alarm_call(guard, region, call)?;
+            match (creates, existing) {
+                (true, None) => Ok(()),
+                (true, Some(_)) => Err(format!("an alarm named {alarm_name} exists now; someone created it since the plan was made")),
+                (false, Some(alarm)) if owns_alarm(guard, region, alarm, &slug) => Ok(()),
+                (false, Some(_)) => Err(format!("alarm {alarm_name} does not carry cis-fix's marks (a record in its description, and tags that agree)")),
+                (false, None) => Err(format!("alarm {alarm_name} is gone since the plan was made")),
+            }
+        }
+        _ => Err("cis-fix could not read what it would write to".into()),
+    }
+}
+
+/// Whether `removal` may be made, given what its target is now; otherwise why not.
+pub fn judge_removal(
+    guard: &Guard<'_>,
+    removal: &Removal,
+    now: &Now,
+) -> std::result::Result<(), String> {
+    let region = removal.region.as_str();
+    match (&removal.call, now) {
+        // Already gone: nothing to delete.
+        (RemoveCall::DeleteAlarm { .. }, Now::Alarm(None)) => Ok(()),
+        (RemoveCall::DeleteAlarm { alarm_name }, Now::Alarm(Some(alarm))) => {
+            match ownership::own_alarm_record(alarm, guard.account, region) {
+                Some(_) => Ok(()),
+                None => Err(format!("alarm {alarm_name} does not carry cis-fix's marks now")),
+            }
+        }
+        (
+            RemoveCall::DeleteMetricFilter {
+                log_group_name,
+                filter_name,
+            },
+            _,
+        ) => match own_filter_name(guard, region, log_group_name, filter_name) {
+            true => Ok(()),
+            false => Err(format!("`{filter_name}` is not a name cis-fix gives a metric filter on log group {log_group_name}")),
+        },
+        (
+            RemoveCall::Unsubscribe {
+                topic_arn,
+                protocol,
+                endpoint,
+                ..
+            },
+            Now::Topic(topic, _),
+        ) => {
+            let name = own_topic_name(guard, topic_arn)?;
+            if ownership::is_own_topic(topic, name)
+                && ownership::is_own_subscription(&topic.tags, protocol, endpoint)
+            {
+                Ok(())
+            } else {
+                Err(format!("that subscription to {topic_arn} is not one cis-fix made"))
+            }
+        }
+        (RemoveCall::DeleteTopic { .. }, Now::Topic(topic, _)) if !topic.exists => Ok(()),
+        (RemoveCall::DeleteTopic { topic_arn }, Now::Topic(topic, subscriptions)) => {
+            let name = own_topic_name(guard, topic_arn)?;
+            if !ownership::is_own_topic(topic, name) {
+                return Err(format!("topic {topic_arn} does not carry cis-fix's tags now"));
+            }
+            let foreign = subscriptions
+                .iter()
+                .filter(|s| !ownership::is_own_subscription(&topic.tags, &s.protocol, &s.endpoint))
+                .count();
+            match foreign {
+                0 => Ok(()),
+                n => Err(format!("{n} subscription{} cis-fix did not make appeared on topic {topic_arn} since the backout was listed; pass --force to delete it anyway", if n == 1 { "" } else { "s" })),
+            }
+        }
+        _ => Err("cis-fix could not read what it would delete".into()),
+    }
+}
+
+/// The topic name in `arn`, when it is the one cis-fix creates; otherwise why not.
+fn own_topic_name<'a>(guard: &Guard<'a>, arn: &str) -> std::result::Result<&'a str, String> {
+    match guard.topic_name {
+        Some(name) if ownership::topic_name_of(arn) == Some(name) => Ok(name),
+        Some(name) => Err(format!("{arn} is not cis-fix's topic: cis-fix creates its topic only as `{name}` (--topic-name)")),
+        None => Err(format!("{arn} is not cis-fix's topic: with --topic-arn, cis-fix creates and subscribes nothing")),
+    }
+}
+
+fn own_filter_name(guard: &Guard<'_>, region: &str, log_group: &str, name: &str) -> bool {
+    ownership::owned_filter_slug(guard.account, region, log_group, name).is_some()
+}
+
+/// The control slug of an alarm cis-fix would put: its tags are cis-fix's for that control,
+/// its description records the same control, and its name is one cis-fix gives it here.
+fn own_alarm_call(
+    guard: &Guard<'_>,
+    region: &str,
+    call: &Call,
+) -> std::result::Result<String, String> {
+    let Call::PutMetricAlarm {
+        alarm_name,
+        alarm_description,
+        tags,
+        ..
+    } = call
+    else {
+        return Err("not an alarm".into());
+    };
+    let refused = || {
+        format!("`{alarm_name}` is not an alarm cis-fix would put: its name, tags and description must all be cis-fix's for one control")
+    };
+    let slug = tags.get(ownership::TAG_CONTROL).ok_or_else(refused)?;
+    let recorded = ownership::alarm_record(Some(alarm_description)).map(|r| r.control);
+    let ok = *tags == ownership::alarm_tags(slug)
+        && recorded.as_ref() == Some(slug)
+        && ownership::alarm_names(guard.account, region, slug).contains(alarm_name);
+    ok.then(|| slug.clone()).ok_or_else(refused)
+}
+
+fn owns_alarm(guard: &Guard<'_>, region: &str, alarm: &Alarm, slug: &str) -> bool {
+    ownership::own_alarm_record(alarm, guard.account, region).is_some_and(|r| r.control == slug)
+}
+
+/// "create alarm X", for the refusal line.
+fn what_action(action: &Action) -> String {
+    let verb = match action.mode {
+        Mode::Create => "create",
+        Mode::Change => "change",
+    };
+    match &action.call {
+        Call::CreateTopic { topic_name, .. } => format!("create topic {topic_name}"),
+        Call::Subscribe { topic_arn, .. } => format!("subscribe an endpoint to {topic_arn}"),
+        Call::PutMetricFilter { filter_name, .. } => format!("{verb} metric filter {filter_name}"),
+        Call::PutMetricAlarm { alarm_name, .. } => format!("{verb} alarm {alarm_name}"),
+    }
+}
+
+fn what_removal(removal: &Removal) -> String {
+    match &removal.call {
+        RemoveCall::DeleteAlarm { alarm_name } => format!("delete alarm {alarm_name}"),
+        RemoveCall::DeleteMetricFilter { filter_name, .. } => {
+            format!("delete metric filter {filter_name}")
+        }
+        RemoveCall::Unsubscribe { topic_arn, .. } => {
+            format!("unsubscribe an endpoint from {topic_arn}")
+        }
+        RemoveCall::DeleteTopic { topic_arn } => format!("delete topic {topic_arn}"),
+    }
+}
