@@ -16,6 +16,14 @@ Why a middleware and not plain ``moto_server``:
   queue only if the queue policy lets ``sns.amazonaws.com`` send (and, for a
   KMS-encrypted queue, the key policy lets it use the key); moto delivers to
   every subscription and any queue.  Patched in ``patch_sns``.
+* CreateTopic is idempotent, but AWS refuses a name that exists with tags other than those
+  asked for (InvalidParameter, "Invalid parameter: Tags Reason: Topic already exists with
+  different tags"); moto returns the topic whatever the tags.  ``patch_sns_create_topic``.
+* A subscription that account B makes to account A's topic is B's (B's ListSubscriptions
+  lists it, A's does not) and the topic's: A's ListSubscriptionsByTopic lists it, A may
+  Unsubscribe it (a third account may not: AuthorizationError), A's DeleteTopic removes it,
+  and a Publish (an alarm's too) reaches it.  moto keeps it in B's backend only and sees
+  none of that.  ``patch_sns_cross_account``.
 * moto never runs alarm actions and has no DescribeAlarmHistory.  Real
   CloudWatch records ConfigurationUpdate / StateUpdate / Action history items and,
   on a state change, publishes to each SNS topic in the state's action list -
@@ -27,6 +35,9 @@ Why a middleware and not plain ``moto_server``:
   publishes through moto's real SNS path so that subscribers receive it.  It also
   starts new alarms in INSUFFICIENT_DATA and keeps an updated alarm's state, as
   PutMetricAlarm is documented to; moto starts and resets them to OK.
+* PutMetricAlarm ignores Tags when it updates an alarm (documented); moto merges them into
+  the alarm's tags, and gives a new alarm the tags of a deleted one of the same name.
+  ``keep_alarm_tags`` and ``patch_cloudwatch`` keep an updated alarm's tags as they were.
 * KMS creates an AWS managed key (``alias/aws/sns`` ...) on first use; moto
   answers NotFoundException for ``alias/aws/sns`` and makes its own reserved
   aliases customer keys.  ``patch_kms`` creates them as AWS does.
@@ -407,6 +418,142 @@ def patch_sns():
     SNSBackend.list_subscriptions_by_topic = list_subscriptions_by_topic
     SNSResponse.subscribe = response_subscribe
     Subscription.publish = deliver
+
+
+# CreateTopic (SNS API reference, as the AWS CLI reference repeats it:
+# https://awscli.amazonaws.com/v2/documentation/api/2.8.7/reference/sns/create-topic.html):
+# "This action is idempotent, so if the requester already owns a topic with the specified
+# name, that topic's ARN is returned without creating a new topic."  Tags cannot be changed
+# that way: AWS answers InvalidParameter (400) with these words when the topic exists with
+# other tags.  What counts as other tags is not documented; LocalStack's tests recorded
+# against AWS (tests/aws/services/sns/test_sns.py, test_create_duplicate_topic_with_more_tags
+# and test_create_duplicate_topic_check_idempotency, recorded 2025-10-13) show it: an
+# untagged topic created again with a tag is refused; a topic tagged {a: 1, b: 2} created
+# again with the same tags, with [a: 1] only, or with Tags=[] returns its ARN (a CreateTopic
+# without Tags is taken alike).  So: refused iff some tag asked for is not on the topic with
+# that value - a changed value included, which no recording shows but is the strict reading.
+# The topic's tags never change.
+TOPIC_TAGS_DIFFER = "Invalid parameter: Tags Reason: Topic already exists with different tags"
+
+
+def patch_sns_create_topic():
+    """moto's CreateTopic returns an existing topic whatever tags are asked for; AWS refuses
+    tags the topic does not have (above)."""
+    from moto.sns.exceptions import SNSInvalidParameter
+    from moto.sns.models import SNSBackend
+    from moto.sns.utils import make_arn_for_topic
+
+    orig_create_topic = SNSBackend.create_topic
+
+    def create_topic(self, name, attributes=None, tags=None):
+        existing = self.topics.get(make_arn_for_topic(self.account_id, name, self.region_name))
+        if existing is not None:
+            have = existing._tags or {}
+            if any(key not in have or have[key] != value for key, value in (tags or {}).items()):
+                raise SNSInvalidParameter(TOPIC_TAGS_DIFFER)
+        return orig_create_topic(self, name, attributes, tags)
+
+    SNSBackend.create_topic = create_topic
+
+
+# --------------------------------------------------------------------------- SNS cross-account subscriptions
+#
+# A subscription belongs to the account that made it (its Owner) and to the topic it is
+# on, which may be another account's.  AWS (SNS API reference):
+# * ListSubscriptions "Returns a list of the requester's subscriptions" - the caller's own
+#   (https://docs.aws.amazon.com/goto/WebAPI/sns/ListSubscriptions);
+# * ListSubscriptionsByTopic "Returns a list of the subscriptions to a specific topic" -
+#   every subscription to it, whoever made it, "up to 100" a page
+#   (https://docs.aws.amazon.com/sns/latest/api/API_ListSubscriptionsByTopic.md);
+# * Unsubscribe: "If the subscription requires authentication for deletion, only the owner
+#   of the subscription or the topic's owner can unsubscribe ... Amazon SQS queue
+#   subscriptions require authentication for deletion" (errors: AuthorizationError, 403;
+#   https://docs.amazonaws.cn/goto/WebAPI/sns-2010-03-31/Unsubscribe);
+# * DeleteTopic "Deletes a topic and all its subscriptions"
+#   (https://docs.aws.amazon.com/sns/latest/api/API_DeleteTopic.md);
+# * Publish delivers to every subscription of the topic.
+# moto stores a subscription in the subscriber's backend and looks only in the caller's
+# (or the topic owner's), so the topic owner neither lists, nor unsubscribes, nor deletes
+# another account's subscription to its topic, and a Publish (the alarm actions' too)
+# never reaches it.
+
+def sns_backends_in(region):
+    """Every account's SNS backend in `region` (none is created on the way)."""
+    from moto.sns.models import sns_backends
+
+    return [backend for per_account in list(sns_backends.values())
+            for backend in [dict.get(per_account, region)] if backend is not None]
+
+
+def topic_subscriptions(topic):
+    """Every account's subscriptions to `topic`, the topic owner's first, each account's in
+    the order they were made (a stable order, for NextToken paging)."""
+    backends = sorted(sns_backends_in(topic.sns_backend.region_name),
+                      key=lambda backend: backend.account_id != topic.account_id)
+    return [sub for backend in backends for sub in list(backend.subscriptions.values())
+            if sub.topic is topic]
+
+
+def find_subscription(region, arn):
+    """The subscription with this ARN in any account of `region`, or None."""
+    return next((backend.subscriptions[arn] for backend in sns_backends_in(region)
+                 if arn in backend.subscriptions), None)
+
+
+def unsubscribe_refusal(caller_account, caller, sub):
+    """Why `caller` (of `caller_account`) may not unsubscribe `sub`, or None.  An email or
+    http(s) subscription confirmed from its endpoint (as /_emulator/confirm stands for)
+    does not require authentication for deletion, so anyone may remove it (AWS then sends
+    the endpoint a final cancellation message, which we do not emulate); every other one is
+    taken to require it, as the API reference says of SQS subscriptions."""
+    if caller_account in (sub.account_id, sub.topic.account_id) or sub.protocol in PENDING_PROTOCOLS:
+        return None
+    # The code and status are the documented ones; the words are SNS's usual not-authorized
+    # form, which AWS does not spell out for Unsubscribe.
+    return f"User: {caller} is not authorized to perform: SNS:Unsubscribe on resource: {sub.arn}"
+
+
+def patch_sns_cross_account():
+    """Subscriptions to a topic from every account, for the topic owner (above).
+    ListSubscriptions stays the caller's own, as AWS has it."""
+    from moto.sns.exceptions import SNSException
+    from moto.sns.models import SNSBackend
+    from moto.sns.responses import SNSResponse
+
+    orig_response_unsubscribe = SNSResponse.unsubscribe
+
+    # moto's ListSubscriptionsByTopic and Topic.publish both take the topic's subscriptions
+    # from here; ListSubscriptionsByTopic keeps paging them (and patch_sns's pending view).
+    def get_topic_subscriptions(self, topic):
+        return topic_subscriptions(topic)
+
+    def delete_topic_subscriptions(self, topic):
+        for backend in sns_backends_in(topic.sns_backend.region_name):
+            for arn, sub in list(backend.subscriptions.items()):
+                if sub.topic is topic:
+                    backend.subscriptions.pop(arn, None)
+
+    def unsubscribe(self, subscription_arn):
+        # Who may is checked first (response_unsubscribe).  An unknown ARN is no error, as
+        # in moto: AWS answers a repeated Unsubscribe with 200 (LocalStack's AWS-recorded
+        # test_unsubscribe_idempotency).
+        for backend in sns_backends_in(self.region_name):
+            backend.subscriptions.pop(subscription_arn, None)
+
+    def response_unsubscribe(self):
+        sub = find_subscription(self.region, self._get_param("SubscriptionArn") or "")
+        if sub is not None:
+            match = CREDENTIAL.search(self.headers.get("Authorization") or "")
+            caller = caller_arn(self.current_account, ASSUMED_KEYS.get(match.group(1)) if match else None)
+            refusal = unsubscribe_refusal(self.current_account, caller, sub)
+            if refusal:
+                raise SNSException("AuthorizationError", refusal)
+        return orig_response_unsubscribe(self)
+
+    SNSBackend._get_topic_subscriptions = get_topic_subscriptions
+    SNSBackend.delete_topic_subscriptions = delete_topic_subscriptions
+    SNSBackend.unsubscribe = unsubscribe
+    SNSResponse.unsubscribe = response_unsubscribe
 
 
 # --------------------------------------------------------------------------- policy evaluation
@@ -1030,9 +1177,25 @@ def parse_time(value):
         return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
+def keep_alarm_tags(tagger, arn, tags):
+    """PutMetricAlarm on an existing alarm leaves its tags as they were.  The API reference
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html),
+    of `Tags`: "If you are using this operation to update an existing alarm, any tags you
+    specify in this parameter are ignored.  To change the tags of an existing alarm, use
+    TagResource or UntagResource."  moto merges them into the alarm's tags.  `tags` is what
+    moto's tagger held before the update (None: the alarm had none)."""
+    if tags is None:
+        tagger.delete_all_tags_for_resource(arn)
+    else:
+        tagger.tags[arn] = tags
+
+
 def patch_cloudwatch():
     """Alarm state, history and actions as CloudWatch has them (see the module docstring).
-    Hooked at moto's backend, so it runs whichever protocol the call arrived in."""
+    Hooked at moto's backend, so it runs whichever protocol the call arrived in.  Tags: an
+    update keeps the alarm's tags (keep_alarm_tags); a created alarm has exactly the Tags
+    it was created with - moto's tagger keeps a deleted alarm's tags under its ARN, which a
+    new alarm of the same name would inherit, so DeleteAlarms drops them."""
     from moto.cloudwatch.models import CloudWatchBackend
     from moto.cloudwatch.responses import CloudWatchResponse
     from moto.core.responses import ActionResult
@@ -1045,7 +1208,10 @@ def patch_cloudwatch():
         name = kwargs.get("name", args[0] if args else None)
         old = self.alarms.get(name)
         old_config = alarm_configuration(old) if old is not None else None
+        old_tags = copy.deepcopy(self.tagger.tags.get(old.alarm_arn)) if old is not None else None
         alarm = orig_put(self, *args, **kwargs)
+        if old is not None:
+            keep_alarm_tags(self.tagger, alarm.alarm_arn, old_tags)
         if old is None:
             # "When this operation creates an alarm, the alarm state is immediately set to
             # INSUFFICIENT_DATA." (PutMetricAlarm)
@@ -1070,7 +1236,8 @@ def patch_cloudwatch():
     def delete_alarms(self, alarm_names):
         doomed = [self.alarms[n] for n in alarm_names if n in self.alarms]
         orig_delete(self, alarm_names)
-        for alarm in doomed:  # the history outlives the alarm
+        for alarm in doomed:  # the history outlives the alarm; its tags do not
+            self.tagger.delete_all_tags_for_resource(alarm.alarm_arn)
             record_history(self.account_id, self.region_name, alarm, "ConfigurationUpdate",
                            f'Alarm "{alarm.name}" deleted',
                            {"version": "1.0", "type": "Delete", "deletedAlarm": alarm_configuration(alarm)})
@@ -1934,12 +2101,14 @@ class Emulator:
         from moto.sns.models import sns_backends
 
         arn, topic = data.get("subscription_arn"), data.get("topic_arn")
-        # Account and region default to those in the ARN (arn:aws:sns:REGION:ACCOUNT:...).
+        # The region defaults to the ARN's (arn:aws:sns:REGION:ACCOUNT:...); without an
+        # account, the subscriptions of every account (another account's subscription to a
+        # topic is kept in that account).
         parts = (arn or topic or "").split(":") + [""] * 6
-        account = account or parts[4] or DEFAULT_ACCOUNT_ID
-        backend = sns_backends[account][data.get("region") or parts[3] or "us-east-1"]
+        region = data.get("region") or parts[3] or "us-east-1"
+        backends = [sns_backends[account][region]] if account else sns_backends_in(region)
         with self.lock:
-            subs = [s for s in list(backend.subscriptions.values())
+            subs = [s for backend in backends for s in list(backend.subscriptions.values())
                     if (arn and s.arn == arn) or (topic and s.topic.arn == topic)]
             for sub in subs:
                 set_pending(sub, False)
@@ -2021,6 +2190,8 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     QuietHandler.verbose = args.verbose
     patch_sns()
+    patch_sns_create_topic()
+    patch_sns_cross_account()
     patch_logs()
     patch_kms()
     patch_cloudwatch()

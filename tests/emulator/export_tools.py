@@ -37,7 +37,8 @@ deploy creates, with boto3, exactly the resources the file declares, in dependen
 prints [{"type", "name", "id", "imported"}] (id: topic ARN, subscription ARN,
 "LOGGROUP:FILTER", alarm name - Terraform's import id). An import must name an existing object
 and that resource's id; an imported resource is deployed by the same calls, which update it in
-place as `terraform apply` after the import would.
+place as `terraform apply` after the import would (its tags by TagResource: CreateTopic and
+PutMetricAlarm do not retag an existing topic or alarm).
 Each resource's account is the single allowed_account_ids entry of its provider, used as the
 access key id: the emulator attributes calls by access key, so assume_role is ignored.
 """
@@ -315,8 +316,8 @@ def deploy(path, endpoint):
             if kind == "aws_sns_topic":
                 name, kms = _need(args, "name", address), args.get("kms_master_key_id")
                 if imported:
-                    # CreateTopic of an existing name returns it unchanged (moto ignores the
-                    # attributes and tags): update it the way `terraform apply` would.
+                    # CreateTopic of an existing name returns it unchanged (other tags are
+                    # refused, attributes ignored): update it the way `terraform apply` would.
                     rid = client["sns"].create_topic(Name=name)["TopicArn"]
                     if _tags(args):
                         client["sns"].tag_resource(ResourceArn=rid, Tags=_tags(args))
@@ -353,6 +354,11 @@ def deploy(path, endpoint):
                     params["Tags"] = _tags(args)
                 client["cloudwatch"].put_metric_alarm(**params)
                 rid = args["alarm_name"]
+                if imported and _tags(args):
+                    # PutMetricAlarm ignores Tags when it updates an alarm: tag it the way
+                    # `terraform apply` would (TagResource).
+                    [alarm] = client["cloudwatch"].describe_alarms(AlarmNames=[rid])["MetricAlarms"]
+                    client["cloudwatch"].tag_resource(ResourceARN=alarm["AlarmArn"], Tags=_tags(args))
             if imported and imports[address] != rid:
                 raise ExportError(f"import of {address} has id {imports[address]!r}, the resource is {rid!r}")
             created.append({"type": kind, "name": r["name"], "id": rid, "imported": imported})

@@ -954,6 +954,168 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual(updated["originalUpdatedFields"]["alarmDescription"], "v1")
         self.assertEqual((deleted["type"], deleted["deletedAlarm"]["alarmName"]), ("Delete", "a"))
 
+    def alarm_tags(self, acct, name):
+        arn = self.alarm_arn(acct, name)
+        status, _, _, out = self.cbor("ListTagsForResource", {"ResourceARN": arn}, acct)
+        self.assertEqual(status, 200, out)
+        return {t["Key"]: t["Value"] for t in out["Tags"]}
+
+    def test_alarm_update_ignores_tags(self):
+        """PutMetricAlarm takes Tags when it creates an alarm and ignores them when it updates
+        one (TagResource / UntagResource change an existing alarm's tags)."""
+        acct = new_account()
+        self.assertEqual(self.put_alarm(acct, "a", Tags=[{"Key": "owner", "Value": "team-a"}])[0], 200)
+        self.assertEqual(self.alarm_tags(acct, "a"), {"owner": "team-a"})
+        self.assertEqual(self.put_alarm(acct, "a", AlarmDescription="v2", Tags=[
+            {"Key": "owner", "Value": "team-b"}, {"Key": "extra", "Value": "x"}])[0], 200)
+        self.assertEqual(self.alarm_tags(acct, "a"), {"owner": "team-a"})
+        [alarm] = self.cbor("DescribeAlarms", {}, acct)[3]["MetricAlarms"]
+        self.assertEqual(alarm["AlarmDescription"], "v2")
+
+        # An untagged alarm stays untagged; tags set by TagResource stay exactly as they are.
+        self.put_alarm(acct, "u")
+        self.assertEqual(self.put_alarm(acct, "u", Tags=[{"Key": "k", "Value": "v"}])[0], 200)
+        self.assertEqual(self.alarm_tags(acct, "u"), {})
+        self.assertEqual(self.cbor("TagResource", {"ResourceARN": self.alarm_arn(acct, "u"),
+                                                   "Tags": [{"Key": "env", "Value": "prod"}]}, acct)[0], 200)
+        self.put_alarm(acct, "u", Tags=[{"Key": "env", "Value": "dev"}])
+        self.assertEqual(self.alarm_tags(acct, "u"), {"env": "prod"})
+
+        # A deleted alarm's tags go with it: a new alarm of that name has its own Tags only.
+        self.assertEqual(self.cbor("DeleteAlarms", {"AlarmNames": ["a", "u"]}, acct)[0], 200)
+        self.put_alarm(acct, "a", Tags=[{"Key": "new", "Value": "1"}])
+        self.put_alarm(acct, "u")
+        self.assertEqual((self.alarm_tags(acct, "a"), self.alarm_tags(acct, "u")), ({"new": "1"}, {}))
+
+    def test_create_topic_again_with_other_tags_is_refused(self):
+        acct = new_account()
+        sns = self.client("sns", acct)
+        tags = [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]
+        topic = sns.create_topic(Name="t", Tags=tags)["TopicArn"]
+        # Idempotent for the same tags, some of them, or none (as AWS answers).
+        for again in (tags, tags[::-1], [tags[0]], []):
+            self.assertEqual(sns.create_topic(Name="t", Tags=again)["TopicArn"], topic, again)
+        self.assertEqual(sns.create_topic(Name="t")["TopicArn"], topic)
+        for other in ([{"Key": "a", "Value": "9"}], [*tags, {"Key": "c", "Value": "3"}]):
+            with self.assertRaises(ClientError) as err:
+                sns.create_topic(Name="t", Tags=other)
+            reply = err.exception.response
+            self.assertEqual((reply["Error"]["Code"], reply["ResponseMetadata"]["HTTPStatusCode"]),
+                             ("InvalidParameter", 400))
+            self.assertEqual(reply["Error"]["Message"],
+                             "Invalid parameter: Tags Reason: Topic already exists with different tags")
+        self.assertEqual(sns.list_tags_for_resource(ResourceArn=topic)["Tags"], tags)
+        self.assertEqual([t["TopicArn"] for t in sns.list_topics()["Topics"]], [topic])
+
+        untagged = sns.create_topic(Name="u")["TopicArn"]
+        with self.assertRaises(ClientError) as err:
+            sns.create_topic(Name="u", Tags=[{"Key": "a", "Value": "1"}])
+        self.assertEqual(err.exception.response["Error"]["Code"], "InvalidParameter")
+        self.assertEqual(sns.list_tags_for_resource(ResourceArn=untagged)["Tags"], [])
+
+    def by_topic(self, account, topic):
+        return self.client("sns", account).list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+
+    def cross_account_topic(self):
+        """Account A's topic, whose policy lets account B subscribe (as AWS would need; moto
+        does not check), with a queue of A's and one of B's subscribed (B subscribing its own).
+        -> (a, b, topic, (a's queue url, arn), (b's queue url, arn), b's subscription ARN)."""
+        a, b = new_account(), new_account()
+        sns_a = self.client("sns", a)
+        topic = sns_a.create_topic(Name=f"t{next(_names)}")["TopicArn"]
+        policy = json.loads(sns_a.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+        policy["Statement"].append({"Sid": "b-subscribes", "Effect": "Allow",
+                                    "Principal": {"AWS": f"arn:aws:iam::{b}:root"},
+                                    "Action": "SNS:Subscribe", "Resource": topic})
+        sns_a.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(policy))
+        own = self.queue(a, topic)
+        theirs = self.queue(b, topic)
+        [sub_b] = [s["SubscriptionArn"] for s in self.client("sns", b).list_subscriptions()["Subscriptions"]]
+        self.assertTrue(sub_b.startswith(topic + ":"))
+        return a, b, topic, own, theirs, sub_b
+
+    def test_cross_account_subscription_is_the_topic_owners_to_see_and_remove(self):
+        a, b, topic, (own_url, own_arn), (their_url, their_arn), sub_b = self.cross_account_topic()
+        sns_a, sns_b = self.client("sns", a), self.client("sns", b)
+
+        by_topic = self.by_topic(a, topic)
+        self.assertEqual(sorted((s["Owner"], s["Endpoint"]) for s in by_topic),
+                         sorted([(a, own_arn), (b, their_arn)]))
+        self.assertIn(sub_b, [s["SubscriptionArn"] for s in by_topic])
+        # ListSubscriptions is the requester's own: B's subscription to A's topic is B's.
+        self.assertEqual([s["Endpoint"] for s in sns_a.list_subscriptions()["Subscriptions"]], [own_arn])
+        self.assertEqual([s["SubscriptionArn"] for s in sns_b.list_subscriptions()["Subscriptions"]], [sub_b])
+
+        # A Publish, and an alarm action, reach B's queue (its policy lets the topic send).
+        sns_a.publish(TopicArn=topic, Message="hello")
+        self.put_alarm(a, "alarm", AlarmActions=[topic])
+        self.set_state(a, "alarm")
+        for url, acct in ((own_url, a), (their_url, b)):
+            bodies = [json.loads(m["Body"]) for m in self.queued(acct, url)]
+            self.assertEqual([m["Message"] for m in bodies if not m.get("Subject")], ["hello"], acct)
+            self.assertEqual([json.loads(m["Message"])["AlarmName"] for m in bodies if m.get("Subject")],
+                             ["alarm"], acct)
+
+        # A third account owns neither the topic nor the subscription: refused.
+        with self.assertRaises(ClientError) as err:
+            self.client("sns", new_account()).unsubscribe(SubscriptionArn=sub_b)
+        reply = err.exception.response
+        self.assertEqual((reply["Error"]["Code"], reply["ResponseMetadata"]["HTTPStatusCode"]),
+                         ("AuthorizationError", 403))
+        self.assertIn("SNS:Unsubscribe", reply["Error"]["Message"])
+        self.assertEqual(len(self.by_topic(a, topic)), 2)
+
+        # The topic owner may remove it; then nothing more reaches B's queue.
+        sns_a.unsubscribe(SubscriptionArn=sub_b)
+        sns_a.unsubscribe(SubscriptionArn=sub_b)  # again: no error, as in AWS
+        self.assertEqual([s["Endpoint"] for s in self.by_topic(a, topic)], [own_arn])
+        self.assertEqual(sns_b.list_subscriptions()["Subscriptions"], [])
+        sns_a.publish(TopicArn=topic, Message="after")
+        self.assertEqual(self.queued(b, their_url), [])
+        self.assertEqual(len(self.queued(a, own_url)), 1)
+
+        # The subscriber may remove its own too; an email subscription needs no authentication
+        # to be removed (anyone with its ARN may); a pending one is confirmed through the
+        # control endpoint without naming the account it is kept in.
+        theirs_again = sns_b.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=their_arn)["SubscriptionArn"]
+        sns_b.unsubscribe(SubscriptionArn=theirs_again)
+        email = sns_b.subscribe(TopicArn=topic, Protocol="email", Endpoint="b@example.com",
+                                ReturnSubscriptionArn=True)["SubscriptionArn"]
+        self.assertIn("PendingConfirmation", [s["SubscriptionArn"] for s in self.by_topic(a, topic)])
+        status, out = self.control("POST", "confirm", {"subscription_arn": email})
+        self.assertEqual((status, out["confirmed"]), (200, [email]))
+        self.client("sns", new_account()).unsubscribe(SubscriptionArn=email)
+        self.assertEqual([s["Endpoint"] for s in self.by_topic(a, topic)], [own_arn])
+
+    def test_delete_topic_removes_every_accounts_subscriptions(self):
+        a, b, topic, _, (their_url, _), _ = self.cross_account_topic()
+        sns_a, sns_b = self.client("sns", a), self.client("sns", b)
+        sns_a.delete_topic(TopicArn=topic)
+        self.assertEqual(sns_b.list_subscriptions()["Subscriptions"], [])
+        self.assertEqual(sns_a.list_subscriptions()["Subscriptions"], [])
+        # A new topic of that name starts with no subscriptions.
+        self.assertEqual(sns_a.create_topic(Name=topic.split(":")[-1])["TopicArn"], topic)
+        self.assertEqual(self.by_topic(a, topic), [])
+        sns_a.publish(TopicArn=topic, Message="nobody")
+        self.assertEqual(self.queued(b, their_url), [])
+
+    def test_list_subscriptions_by_topic_pages_over_accounts(self):
+        """Pages of at most 100 (as documented), every account's subscriptions once."""
+        a, b = new_account(), new_account()
+        topic = self.client("sns", a).create_topic(Name="t")["TopicArn"]
+        made = set()
+        for acct, count in ((a, 70), (b, 60)):
+            sns = self.client("sns", acct)
+            for n in range(count):
+                made.add(sns.subscribe(TopicArn=topic, Protocol="sqs",
+                                       Endpoint=f"arn:aws:sqs:us-east-1:{acct}:q{n}")["SubscriptionArn"])
+        paginator = self.client("sns", a).get_paginator("list_subscriptions_by_topic")
+        pages = list(paginator.paginate(TopicArn=topic))
+        self.assertEqual([len(p["Subscriptions"]) for p in pages], [100, 30])
+        listed = [s["SubscriptionArn"] for p in pages for s in p["Subscriptions"]]
+        self.assertEqual((len(listed), set(listed)), (130, made))
+        self.assertEqual(len(self.client("sns", b).list_subscriptions()["Subscriptions"]), 60)
+
     def test_describe_alarm_history_over_cbor(self):
         acct, other = new_account(), new_account()
         topic = self.client("sns", acct).create_topic(Name="t")["TopicArn"]
