@@ -252,13 +252,25 @@ fn reference(logical_id: &str) -> Value {
     }))
 }
 
+/// The resource's tags, and the mark that the stack owns it (`cloudformation stack NAME`), so
+/// that `cis-fix backout` leaves it to the stack.
 fn tag_list(tags: &std::collections::BTreeMap<String, String>) -> Value {
+    let deployed_by = Value::Tagged(Box::new(TaggedValue {
+        tag: Tag::new("Sub"),
+        value: Value::String("cloudformation stack ${AWS::StackName}".into()),
+    }));
+    let mut all: Vec<(&str, Value)> = tags
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_str().into()))
+        .collect();
+    all.push((crate::ownership::TAG_DEPLOYED_BY, deployed_by));
+    all.sort_by(|a, b| a.0.cmp(b.0));
     Value::Sequence(
-        tags.iter()
+        all.into_iter()
             .map(|(key, value)| {
                 let mut tag = Mapping::new();
-                tag.insert("Key".into(), key.as_str().into());
-                tag.insert("Value".into(), value.as_str().into());
+                tag.insert("Key".into(), key.into());
+                tag.insert("Value".into(), value);
                 Value::Mapping(tag)
             })
             .collect(),

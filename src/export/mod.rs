@@ -123,8 +123,8 @@ impl Source {
             "Keep names, descriptions and tags as written: `cis-fix plan` and `cis-fix backout` \
              recognise cis-fix's resources by them."
                 .to_string(),
-            "Once deployed, the stack or state owns these resources: remove them with it, not with \
-             `cis-fix backout`."
+            "Once deployed, the stack or state owns these resources (their tag cis-fix:deployed-by \
+             says which): remove them with it; `cis-fix backout` leaves them to it unless --force."
                 .to_string(),
         ];
         for account in &self.accounts {

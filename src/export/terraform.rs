@@ -275,10 +275,18 @@ fn resource(out: &mut String, item: &Item<'_>, alias: Option<&str>, target: &Tar
     }
 }
 
+/// The resource's tags, and the mark that this Terraform state owns it (`terraform workspace
+/// NAME`), so that `cis-fix backout` leaves it to Terraform.
 fn tags_entry(tags: &std::collections::BTreeMap<String, String>) -> Entry {
+    let mut all: Vec<(&str, String)> = tags.iter().map(|(k, v)| (k.as_str(), string(v))).collect();
+    all.push((
+        crate::ownership::TAG_DEPLOYED_BY,
+        "\"terraform workspace ${terraform.workspace}\"".into(),
+    ));
+    all.sort_by(|a, b| a.0.cmp(b.0));
     Entry::Object(
         "tags".into(),
-        tags.iter().map(|(k, v)| (string(k), string(v))).collect(),
+        all.into_iter().map(|(k, v)| (string(k), v)).collect(),
     )
 }
 

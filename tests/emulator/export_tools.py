@@ -19,7 +19,9 @@ Value rules (python-hcl2 8.1.4, strip_string_quotes=True):
   * An expression comes back from python-hcl2 as a string "${...}". A raw value starting with
     `${` (not `$${`) and ending with `}` is therefore an expression; only references
     (a.b.c[0].d) are supported and become {"ref": "a.b.c[0].d"}. Anything else, and a
-    template ("a-${var.x}", %{ if }), is an error.
+    template ("a-${var.x}", %{ if }), is an error, but for the one template cis-fix writes:
+    `${terraform.workspace}` (in the cis-fix:deployed-by tag), which becomes the workspace
+    Terraform would apply in, `default`.
   * Numbers stay numbers, bools bools; lists and objects are converted recursively (so a map
     whose only key is "ref" would read as a reference: none of the supported ones has one).
   * A nested block (`metric_transformation { ... }`) is an object if it appears once, a list
@@ -87,7 +89,15 @@ def _escaped_token(match):
     return match.group(1)[0] + "{" + BACKSLASH.sub(_backslash, inner) + "}"
 
 
+# The one interpolation the export writes inside a string, and what `terraform apply` in a
+# fresh working directory makes of it.
+# (Not `$${terraform.workspace}`, a literal.)
+WORKSPACE = re.compile(r"(?<!\$)\$\{terraform\.workspace\}")
+
+
 def _string(raw):
+    if raw != "${terraform.workspace}":
+        raw = WORKSPACE.sub("default", raw)
     if raw.startswith("${") and raw.endswith("}"):
         if not REFERENCE.fullmatch(raw[2:-1]):
             raise ExportError(f"unsupported expression {raw!r} (only references are)")

@@ -178,6 +178,16 @@ import {
                 {"to": "aws_cloudwatch_metric_alarm.a", "id": "alarm", "provider": None}],
             "variables": {"external_id": {"type": "string", "sensitive": True}}})
 
+    def test_the_workspace_in_a_string_is_the_default_one(self):
+        # The one template cis-fix writes (its cis-fix:deployed-by tag), as `terraform apply`
+        # in a fresh directory makes it; its escaped form stays a literal.
+        self.assertEqual(self.args('x = "terraform workspace ${terraform.workspace}"'),
+                         {"x": "terraform workspace default"})
+        self.assertEqual(self.args('x = "a $${terraform.workspace}"'),
+                         {"x": "a ${terraform.workspace}"})
+        with self.assertRaisesRegex(ExportError, "unsupported template"):
+            self.args('x = "${terraform.workspace}-${var.x}"')
+
     def test_what_it_does_not_understand_is_an_error(self):
         for body, error in [
             ('x = "a-${var.x}-b"', "unsupported template"),

@@ -138,6 +138,14 @@ fn resources_as_calls(tf: &Value) -> Vec<Value> {
             other => panic!("unexpected reference {reference} ({other})"),
         }
     };
+    // The tags apply would give, once the deployment's own mark is checked and set aside.
+    let apply_tags = |mut tags: Value| -> Value {
+        let deployed_by = tags
+            .as_object_mut()
+            .and_then(|t| t.remove("cis-fix:deployed-by"));
+        assert_eq!(deployed_by, Some(json!("terraform workspace default")));
+        tags
+    };
     resources
         .iter()
         .map(|r| {
@@ -153,7 +161,7 @@ fn resources_as_calls(tf: &Value) -> Vec<Value> {
                     "action": "create_topic",
                     "topic_name": take("name"),
                     "topic_arn": resolve(&json!({"ref": format!("aws_sns_topic.{}.arn", r["name"].as_str().unwrap())})),
-                    "tags": take("tags"),
+                    "tags": apply_tags(take("tags")),
                 }),
                 "aws_sns_topic_subscription" => json!({
                     "action": "subscribe",
@@ -194,7 +202,7 @@ fn resources_as_calls(tf: &Value) -> Vec<Value> {
                         "comparison_operator": take("comparison_operator"),
                         "evaluation_periods": take("evaluation_periods"),
                         "alarm_actions": actions,
-                        "tags": take("tags"),
+                        "tags": apply_tags(take("tags")),
                     })
                 }
                 other => panic!("unexpected resource type {other}"),
@@ -272,10 +280,24 @@ async fn terraform_declares_exactly_the_plans_actions_and_deploys_to_compliance(
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 
-    // backout recognises every deployed resource as cis-fix's, removes exactly those, and
-    // the account is as it was.
+    // backout recognises every deployed resource as cis-fix's, and leaves it to the Terraform
+    // state that owns it, naming it; forced, it removes exactly those, and the account is as
+    // it was.
     account.reset_calls();
-    assert_ok(&account.run(&["backout", "--auto-approve"]));
+    let out = account.run(&["backout", "--auto-approve"]);
+    assert_ok(&out);
+    assert!(writes(&account).is_empty(), "{:?}", writes(&account));
+    // (Words, whatever the wrapping.)
+    let text = stdout(&out)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("owned by terraform workspace default") && text.contains("--force"),
+        "{text}"
+    );
+    account.reset_calls();
+    assert_ok(&account.run(&["backout", "--force", "--auto-approve"]));
     let removals = writes(&account)
         .iter()
         .filter(|op| !op.starts_with("Tag"))
