@@ -12,6 +12,7 @@ mod faults;
 mod harness;
 mod honest;
 mod org;
+mod ownership;
 mod prompt;
 mod selection;
 mod verdicts;

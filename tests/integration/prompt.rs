@@ -315,3 +315,83 @@ async fn a_second_ctrl_c_stops_at_once() {
         "{screen}"
     );
 }
+
+#[tokio::test]
+async fn a_name_taken_while_the_question_waits_is_never_written_to() {
+    // A colleague creates the alarm cis-fix is about to create, while cis-fix waits for `yes`.
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    let notify = queue(&account);
+    let args = ["apply", "--controls", "4.6", "--notify", notify.as_str()];
+    let mut terminal = Terminal::start(&account, &args);
+    terminal.wait_for_question();
+    let alarm = "cis-fix-console-authentication-failures";
+    account.alarm(alarm, "Logins", "Team", None, false).await;
+    account.reset_calls();
+    terminal.type_keys("yes\n");
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, Some(1), "{screen}");
+    let said = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        said.contains(&format!(
+            "refusing to create alarm {alarm}: an alarm named {alarm} exists now"
+        )) && said.contains("3 changes were made before it"),
+        "{screen}"
+    );
+    // The colleague's alarm is as they made it: their metric, actions off, no tags.
+    let found = account
+        .cloudwatch()
+        .describe_alarms()
+        .alarm_names(alarm)
+        .send()
+        .await
+        .unwrap();
+    let found = &found.metric_alarms()[0];
+    assert_eq!(found.metric_name(), Some("Logins"));
+    assert_eq!(found.actions_enabled(), Some(false));
+    let tags = account
+        .cloudwatch()
+        .list_tags_for_resource()
+        .resource_arn(found.alarm_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(tags.tags().is_empty(), "{tags:?}");
+    let written = writes(&account);
+    assert!(
+        !written.iter().any(|op| op == "PutMetricAlarm"),
+        "{written:?}"
+    );
+    assert_eq!(
+        written,
+        ["CreateTopic", "TagResource", "Subscribe", "PutMetricFilter"],
+        "the calls before the alarm, then none"
+    );
+
+    // The same for the topic: taken at the prompt, nothing at all is written.
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    let notify = queue(&account);
+    let args = ["apply", "--controls", "4.6", "--notify", notify.as_str()];
+    let mut terminal = Terminal::start(&account, &args);
+    terminal.wait_for_question();
+    let topic = account.topic("cis-fix-alerts").await;
+    account.reset_calls();
+    terminal.type_keys("yes\n");
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, Some(1), "{screen}");
+    let said = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        said.contains("refusing to create topic cis-fix-alerts") && said.contains("exists now"),
+        "{screen}"
+    );
+    assert!(writes(&account).is_empty(), "{:?}", writes(&account));
+    let tags = account
+        .sns()
+        .list_tags_for_resource()
+        .resource_arn(&topic)
+        .send()
+        .await
+        .unwrap();
+    assert!(tags.tags().is_empty(), "{tags:?}");
+}
