@@ -215,6 +215,9 @@ pub fn judge_removal(
             if !ownership::is_own_topic(topic, name) {
                 return Err(format!("topic {topic_arn} does not carry cis-fix's tags now"));
             }
+            if guard.force {
+                return Ok(());
+            }
             let foreign = subscriptions
                 .iter()
                 .filter(|s| !ownership::is_own_subscription(&topic.tags, &s.protocol, &s.endpoint))
@@ -296,5 +299,226 @@ fn what_removal(removal: &Removal) -> String {
             format!("unsubscribe an endpoint from {topic_arn}")
         }
         RemoveCall::DeleteTopic { topic_arn } => format!("delete topic {topic_arn}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::tests::{alarm, subscription, topic_arn, ACCOUNT, GROUP, REGION};
+    use crate::ownership::{alarm_description, alarm_tags, filter_name, topic_tags, AlarmRecord};
+
+    const GUARD: Guard<'static> = Guard {
+        account: ACCOUNT,
+        topic_name: Some("cis-fix-alerts"),
+        force: false,
+    };
+    const SLUG: &str = "root-account-usage";
+
+    fn action(mode: Mode, call: Call) -> Action {
+        Action {
+            mode,
+            control: Some("4.3".into()),
+            region: REGION.into(),
+            reason: String::new(),
+            changes: vec![],
+            call,
+        }
+    }
+
+    fn description() -> String {
+        alarm_description(
+            "4.3",
+            "t",
+            &AlarmRecord {
+                control: SLUG.into(),
+                filter: None,
+            },
+        )
+    }
+
+    fn put_alarm(mode: Mode, name: &str) -> Action {
+        action(
+            mode,
+            Call::PutMetricAlarm {
+                alarm_name: name.into(),
+                alarm_description: description(),
+                metric_name: "RootAccountUsage".into(),
+                namespace: "CISBenchmark".into(),
+                statistic: "Sum".into(),
+                period: 300,
+                threshold: 1.0,
+                comparison_operator: "GreaterThanOrEqualToThreshold".into(),
+                evaluation_periods: 1,
+                alarm_actions: vec![topic_arn("cis-fix-alerts")],
+                tags: alarm_tags(SLUG),
+            },
+        )
+    }
+
+    fn own_alarm(name: &str) -> Option<Box<Alarm>> {
+        let mut a = alarm(name, "RootAccountUsage", None);
+        a.description = Some(description());
+        a.tags = Some(alarm_tags(SLUG));
+        Some(Box::new(a))
+    }
+
+    fn topic(name: &str, tags: bool) -> Topic {
+        Topic {
+            arn: topic_arn(name),
+            exists: true,
+            tags: if tags {
+                topic_tags([("email", "sec@example.com")])
+            } else {
+                Default::default()
+            },
+            delivery: None,
+        }
+    }
+
+    fn judged(action: &Action, now: Now) -> std::result::Result<(), String> {
+        judge_action(&GUARD, action, &now)
+    }
+
+    #[test]
+    fn an_alarm_is_created_only_under_a_free_name_cis_fix_gives_it() {
+        let readable = "cis-fix-root-account-usage";
+        assert_eq!(
+            judged(&put_alarm(Mode::Create, readable), Now::Alarm(None)),
+            Ok(())
+        );
+        let taken = judged(
+            &put_alarm(Mode::Create, readable),
+            Now::Alarm(Some(Box::new(alarm(readable, "X", None)))),
+        );
+        assert!(taken.unwrap_err().contains("exists now"));
+        // A plan file that points the create at a user's alarm name.
+        let edited = judged(&put_alarm(Mode::Create, "team-root"), Now::Alarm(None));
+        assert!(edited
+            .unwrap_err()
+            .contains("is not an alarm cis-fix would put"));
+        // Tags for another control than the description records.
+        let mut mixed = put_alarm(Mode::Create, readable);
+        if let Call::PutMetricAlarm { tags, .. } = &mut mixed.call {
+            *tags = alarm_tags("unauthorized-api-calls");
+        }
+        assert!(judged(&mixed, Now::Alarm(None)).is_err());
+    }
+
+    #[test]
+    fn an_alarm_is_changed_only_when_its_marks_are_cis_fixs_now() {
+        let name = "cis-fix-root-account-usage";
+        assert_eq!(
+            judged(&put_alarm(Mode::Change, name), Now::Alarm(own_alarm(name))),
+            Ok(())
+        );
+        for tags in [None, Some(Default::default())] {
+            let mut forged = own_alarm(name).unwrap();
+            forged.tags = tags;
+            let refused = judged(&put_alarm(Mode::Change, name), Now::Alarm(Some(forged)));
+            assert!(refused
+                .unwrap_err()
+                .contains("does not carry cis-fix's marks"));
+        }
+        assert!(judged(&put_alarm(Mode::Change, name), Now::Alarm(None))
+            .unwrap_err()
+            .contains("is gone"));
+    }
+
+    #[test]
+    fn filters_topics_and_subscriptions_are_cis_fixs_by_name_and_mark() {
+        let own = filter_name(ACCOUNT, REGION, GROUP, SLUG);
+        let put = |mode, name: &str| {
+            action(
+                mode,
+                Call::PutMetricFilter {
+                    log_group_name: GROUP.into(),
+                    filter_name: name.into(),
+                    filter_pattern: "{ $.a = 1 }".into(),
+                    metric_name: "M".into(),
+                    metric_namespace: "CISBenchmark".into(),
+                    metric_value: "1".into(),
+                },
+            )
+        };
+        assert_eq!(judged(&put(Mode::Create, &own), Now::Filter(None)), Ok(()));
+        assert!(judged(&put(Mode::Create, "team-filter"), Now::NotRead).is_err());
+        let subscribe = |topic: &str| {
+            action(
+                Mode::Create,
+                Call::Subscribe {
+                    topic_arn: topic_arn(topic),
+                    protocol: "https".into(),
+                    endpoint: "https://example.com/hook".into(),
+                },
+            )
+        };
+        let own_topic = Now::Topic(topic("cis-fix-alerts", true), vec![]);
+        assert_eq!(judged(&subscribe("cis-fix-alerts"), own_topic), Ok(()));
+        // The team's topic, even with cis-fix's tags copied onto it.
+        let team = Now::Topic(topic("team-pager", true), vec![]);
+        assert!(judged(&subscribe("team-pager"), team).is_err());
+        let untagged = Now::Topic(topic("cis-fix-alerts", false), vec![]);
+        assert!(judged(&subscribe("cis-fix-alerts"), untagged).is_err());
+        let create = action(
+            Mode::Create,
+            Call::CreateTopic {
+                topic_name: "cis-fix-alerts".into(),
+                topic_arn: topic_arn("cis-fix-alerts"),
+                tags: topic_tags([]),
+                kms_master_key_id: None,
+            },
+        );
+        let taken = Now::Topic(topic("cis-fix-alerts", false), vec![]);
+        assert!(judged(&create, taken).unwrap_err().contains("exists now"));
+        let with_topic_arn = Guard {
+            topic_name: None,
+            ..GUARD
+        };
+        let mut free = topic("cis-fix-alerts", false);
+        free.exists = false;
+        assert!(judge_action(&with_topic_arn, &create, &Now::Topic(free, vec![])).is_err());
+    }
+
+    #[test]
+    fn a_topic_is_deleted_only_without_others_subscribers_unless_forced() {
+        let delete = Removal {
+            control: None,
+            region: REGION.into(),
+            call: RemoveCall::DeleteTopic {
+                topic_arn: topic_arn("cis-fix-alerts"),
+            },
+        };
+        let now = |subscribers| Now::Topic(topic("cis-fix-alerts", true), subscribers);
+        let own = subscription(
+            &topic_arn("cis-fix-alerts"),
+            "email",
+            "sec@example.com",
+            false,
+        );
+        let central = subscription(
+            &topic_arn("cis-fix-alerts"),
+            "sqs",
+            "arn:aws:sqs:us-east-1:999999999999:central",
+            true,
+        );
+        assert_eq!(
+            judge_removal(&GUARD, &delete, &now(vec![own.clone()])),
+            Ok(())
+        );
+        let refused = judge_removal(&GUARD, &delete, &now(vec![own, central.clone()]));
+        assert!(refused.unwrap_err().contains("--force"));
+        let forced = Guard {
+            force: true,
+            ..GUARD
+        };
+        assert_eq!(judge_removal(&forced, &delete, &now(vec![central])), Ok(()));
+        let gone = Removal {
+            call: RemoveCall::DeleteAlarm {
+                alarm_name: "cis-fix-root-account-usage".into(),
+            },
+            ..delete
+        };
+        assert_eq!(judge_removal(&GUARD, &gone, &Now::Alarm(None)), Ok(()));
     }
 }

@@ -819,6 +819,9 @@ pub async fn alarm_named(session: &Session, region: &str, name: &str) -> Result<
         .cloudwatch(region)
         .describe_alarms()
         .alarm_names(name)
+        // Without AlarmTypes, DescribeAlarms returns metric alarms only.
+        .alarm_types(AlarmType::MetricAlarm)
+        .alarm_types(AlarmType::CompositeAlarm)
         .send()
         .await
         .map_err(|e| aws_error("cloudwatch:DescribeAlarms", region, e))?;
