@@ -12,7 +12,9 @@
 //! - [`export`] writes what an apply would create as Terraform or CloudFormation;
 //! - [`apply`] is the only code that writes to AWS: it performs actions and removals;
 //! - [`ownership`] defines the marks cis-fix puts on what it creates;
-//! - [`events`] reads recorded log events (CloudTrail files, JSON lines) for `pattern test`.
+//! - [`events`] reads recorded log events (CloudTrail files, JSON lines) for `pattern test`;
+//! - [`redact`] masks what output must not show in clear (endpoints, URL credentials); it is
+//!   the bottom floor, importing nothing from the crate.
 
 // Nothing a user or AWS sends may panic cis-fix: outside tests, no unwrap, expect, panic or
 // indexing that could fail. (Tests may, and are compiled with `cfg(test)`.)
@@ -40,6 +42,7 @@ pub mod org;
 pub mod ownership;
 pub mod pattern;
 pub mod policy;
+pub mod redact;
 pub mod render;
 pub mod saved;
 pub mod schema;

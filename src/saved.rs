@@ -64,8 +64,8 @@ impl SavedPlan {
         write_atomic(path, self.to_json().as_bytes())
     }
 
-    /// The command that made this plan, as one shell line with endpoints masked (it is shown
-    /// in errors, which end up in logs).
+    /// The command that made this plan, as one shell line with endpoints and the external id
+    /// masked (it is shown in errors, which end up in logs).
     pub fn shown_command(&self) -> String {
         shown_command(&self.command)
     }
@@ -78,43 +78,57 @@ fn now() -> String {
         .unwrap_or_default()
 }
 
-/// `cis-fix ARGS` as one shell line, `--notify` endpoints masked.
+/// `cis-fix ARGS` as one shell line, secrets masked: `--notify` endpoints and the
+/// `--external-id`. A `--notify-file` is named, not read.
 fn shown_command(command: &[String]) -> String {
     let mut words = vec!["cis-fix".to_string()];
-    let mut after_notify = false;
-    for arg in command {
-        let shown = if after_notify {
-            masked_notify(arg)
-        } else if let Some(value) = arg.strip_prefix("--notify=") {
-            format!("--notify={}", masked_notify(value))
-        } else {
-            arg.clone()
-        };
-        after_notify = arg == "--notify";
-        words.push(shell_word(&shown));
-    }
+    words.extend(masked_words(command).iter().map(|word| shell_word(word)));
     if command.is_empty() {
         words.extend(["plan", "--out", "FILE"].map(String::from));
     }
     words.join(" ")
 }
 
-/// Whether [`shown_command`] masks something in `command`.
+/// The options whose values [`shown_command`] masks.
+const SECRET_OPTIONS: [&str; 2] = ["--notify", "--external-id"];
+
+/// `command`, each value of a [`SECRET_OPTIONS`] masked, given as the next word or after `=`.
+fn masked_words(command: &[String]) -> Vec<String> {
+    let mut value_of: Option<&str> = None;
+    command
+        .iter()
+        .map(|arg| {
+            let shown = match (value_of, arg.split_once('=')) {
+                (Some(option), _) => masked_value(option, arg),
+                (None, Some((option, value))) if SECRET_OPTIONS.contains(&option) => {
+                    format!("{option}={}", masked_value(option, value))
+                }
+                _ => arg.clone(),
+            };
+            value_of = SECRET_OPTIONS.into_iter().find(|o| *o == arg.as_str());
+            shown
+        })
+        .collect()
+}
+
+fn masked_value(option: &str, value: &str) -> String {
+    match option {
+        "--notify" => masked_notify(value),
+        _ => crate::redact::MASK.to_string(),
+    }
+}
+
+/// Whether [`shown_command`] masks something in `command` that the user must put back (an
+/// SQS queue's ARN, say, is shown whole).
 fn has_masked_endpoints(command: &[String]) -> bool {
-    let mut after_notify = false;
-    command.iter().any(|arg| {
-        let value = if after_notify {
-            Some(arg.as_str())
-        } else {
-            arg.strip_prefix("--notify=")
-        };
-        after_notify = arg == "--notify";
-        value.is_some_and(|v| masked_notify(v) != v)
-    })
+    masked_words(command)
+        .iter()
+        .zip(command)
+        .any(|(shown, arg)| shown != arg && shown.contains(crate::redact::MASK))
 }
 
 fn masked_notify(value: &str) -> String {
-    crate::audit::options::mask_notify(value)
+    crate::redact::mask_notify(value)
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
@@ -637,6 +651,57 @@ mod tests {
             .map(String::from)
         ));
         assert!(!saved.cis_fix_version.is_empty() && saved.created_at.ends_with('Z'));
+    }
+
+    #[test]
+    fn the_stale_command_masks_every_spelling_and_the_external_id() {
+        const TOKEN: &str = "XoXb5ecretT0ken";
+        let command: Vec<String> = [
+            "plan",
+            "--org",
+            "--notify",
+            &format!("HTTPS:https://hooks.example.com/{TOKEN}"),
+            &format!("--notify=Email:{TOKEN}@example.com"),
+            "--notify",
+            &format!(" email:{TOKEN}@example.com"),
+            "--notify",
+            &format!("https://user:{TOKEN}@hooks.example.com/x"),
+            "--external-id",
+            TOKEN,
+            &format!("--external-id={TOKEN}"),
+            "--notify-file",
+            "notify.txt",
+            "--out",
+            "org.json",
+        ]
+        .map(String::from)
+        .to_vec();
+        let shown = shown_command(&command);
+        assert!(!shown.contains(TOKEN), "{shown}");
+        assert!(
+            shown.contains("--notify https:https://hooks.example.com/****")
+                && shown.contains("--notify=email:X****@example.com")
+                && shown.contains("--external-id **** --external-id=****")
+                && shown.ends_with("--notify-file notify.txt --out org.json"),
+            "{shown}"
+        );
+        assert!(has_masked_endpoints(&command));
+        // The external id alone is enough to say that something must be put back.
+        let with_id = ["plan", "--org", "--external-id", "x"].map(String::from);
+        assert!(has_masked_endpoints(&with_id));
+        // A file of endpoints is named, and nothing in it needs putting back.
+        let with_file = ["plan", "--notify-file", "n.txt"].map(String::from);
+        assert_eq!(
+            shown_command(&with_file),
+            "cis-fix plan --notify-file n.txt"
+        );
+        assert!(!has_masked_endpoints(&with_file));
+        let queue = [
+            "plan",
+            "--notify",
+            "SQS:arn:aws:sqs:us-east-1:111122223333:q",
+        ];
+        assert!(!has_masked_endpoints(&queue.map(String::from)));
     }
 
     #[cfg(unix)]

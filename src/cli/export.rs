@@ -8,12 +8,12 @@ use clap::{Args, ValueEnum};
 use super::args::{Accounts, Selection};
 use super::output::{self, print};
 use super::ExitStatus;
-use crate::audit::options::mask_endpoint;
 use crate::audit::Call;
 use crate::error::{Error, Result};
 use crate::export::{self, cloudformation, terraform, AccountPart, KnownFilter, Source};
 use crate::inventory::aws::ReadMode;
 use crate::inventory::Snapshot;
+use crate::redact::mask_endpoint;
 use crate::session::Session;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

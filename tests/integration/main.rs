@@ -13,5 +13,6 @@ mod harness;
 mod honest;
 mod org;
 mod prompt;
+mod secrets;
 mod selection;
 mod verdicts;
