@@ -14,7 +14,9 @@
 //! - [`ownership`] defines the marks cis-fix puts on what it creates;
 //! - [`events`] reads recorded log events (CloudTrail files, JSON lines) for `pattern test`;
 //! - [`redact`] masks what output must not show in clear (endpoints, URL credentials); it is
-//!   the bottom floor, importing nothing from the crate.
+//!   the bottom floor, importing nothing from the crate;
+//! - [`outfile`] writes the files a user names with `--out`: checked, created privately and
+//!   exclusively, renamed into place.
 
 // Nothing a user or AWS sends may panic cis-fix: outside tests, no unwrap, expect, panic or
 // indexing that could fail. (Tests may, and are compiled with `cfg(test)`.)
@@ -39,6 +41,7 @@ pub mod events;
 pub mod export;
 pub mod inventory;
 pub mod org;
+pub mod outfile;
 pub mod ownership;
 pub mod pattern;
 pub mod policy;

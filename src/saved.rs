@@ -61,7 +61,11 @@ impl SavedPlan {
     /// Writes the plan to `path`, readable by its owner only (mode 0600): it holds the
     /// subscription endpoints, and a webhook URL carries its token.
     pub fn write(&self, path: &Path) -> Result<()> {
-        write_atomic(path, self.to_json().as_bytes())
+        crate::outfile::write_atomic(
+            path,
+            self.to_json().as_bytes(),
+            crate::outfile::Access::Private,
+        )
     }
 
     /// The command that made this plan, as one shell line with endpoints and the external id
@@ -142,93 +146,6 @@ fn shell_word(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', "'\\''"))
     }
-}
-
-/// Writes `bytes` to `path`, private (mode 0600), through a temporary file of its own in the
-/// same directory and a rename, so that a crash never leaves a truncated plan behind.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let fail = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    refuse_directory(path).map_err(fail)?;
-    // Dropped on failure, the temporary file goes away with it.
-    let mut tmp = create_temp(path).map_err(fail)?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
-}
-
-/// A directory (or a path that names none, like `dir/`) cannot take a plan: said before any
-/// AWS call, rather than after the whole plan was read.
-fn refuse_directory(path: &Path) -> std::io::Result<()> {
-    // `Path` ignores a trailing `/`: look at what was typed.
-    let typed_dir = path
-        .as_os_str()
-        .to_string_lossy()
-        .ends_with(std::path::is_separator);
-    if path.is_dir() || path.file_name().is_none() || typed_dir {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::IsADirectory,
-            "it is a directory; pass a file name, e.g. plan.json",
-        ));
-    }
-    Ok(())
-}
-
-/// A new, empty, private (mode 0600) file next to `path`, under a fresh random name
-/// (`.plan.json.cis-fix-XXXXXX.tmp`): `tempfile` never reuses an existing name, so a user's own
-/// `plan.tmp` (or anything else) is never truncated or deleted.
-fn create_temp(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    tempfile::Builder::new()
-        .prefix(&format!(".{name}.cis-fix-"))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-}
-
-/// Creates (or truncates) `path` with mode 0600 where the platform has modes.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    // An existing file keeps its mode on open: make it private too.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-/// Fails before any AWS call when `--out FILE` could not be written: a directory, or a
-/// directory that does not take new files. The probe is a temporary file of its own, removed
-/// again; nothing the user has is touched.
-pub fn check_writable(path: &Path) -> Result<()> {
-    refuse_directory(path)
-        .and_then(|()| create_temp(path))
-        .and_then(|probe| probe.close())
-        .map_err(|source| Error::Write {
-            path: path.to_path_buf(),
-            source,
-        })
 }
 
 impl SavedPlan {
@@ -394,7 +311,11 @@ impl SavedOrgPlan {
     }
 
     pub fn write(&self, path: &Path) -> Result<()> {
-        write_atomic(path, self.to_json().as_bytes())
+        crate::outfile::write_atomic(
+            path,
+            self.to_json().as_bytes(),
+            crate::outfile::Access::Private,
+        )
     }
 
     /// Reads a saved organization plan, or `None` when the file is a single-account one.
@@ -702,59 +623,6 @@ mod tests {
             "SQS:arn:aws:sqs:us-east-1:111122223333:q",
         ];
         assert!(!has_masked_endpoints(&queue.map(String::from)));
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn saved_plans_are_private_files() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("plan.json");
-        std::fs::write(&path, "old").unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        write_private(&path, b"{}").unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        assert!(check_writable(&dir.path().join("missing-dir/plan.json")).is_err());
-    }
-
-    #[test]
-    fn writing_a_plan_never_touches_the_users_other_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("plan.json");
-        // Files a naive `plan.tmp` probe or temporary file would delete or overwrite.
-        for name in ["plan.tmp", "plan.json.tmp", ".plan.json.tmp"] {
-            std::fs::write(dir.path().join(name), "mine").unwrap();
-        }
-        check_writable(&path).unwrap();
-        write_atomic(&path, b"{}").unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}");
-        let mut names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(
-            names,
-            [".plan.json.tmp", "plan.json", "plan.json.tmp", "plan.tmp"]
-        );
-        for name in ["plan.tmp", "plan.json.tmp", ".plan.json.tmp"] {
-            assert_eq!(
-                std::fs::read_to_string(dir.path().join(name)).unwrap(),
-                "mine"
-            );
-        }
-    }
-
-    #[test]
-    fn a_directory_is_no_place_for_a_plan() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = check_writable(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("is a directory"), "{err}");
-        let slash = format!("{}/new/", dir.path().display());
-        assert!(check_writable(Path::new(&slash)).is_err());
-        assert!(write_atomic(dir.path(), b"{}").is_err());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

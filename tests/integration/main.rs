@@ -12,6 +12,7 @@ mod faults;
 mod harness;
 mod honest;
 mod org;
+mod outfiles;
 mod prompt;
 mod secrets;
 mod selection;
