@@ -44,7 +44,7 @@ pub enum Error {
     #[error("`{region}` is not an AWS region name (such as us-east-1, eu-west-3 or us-gov-west-1): check --region, AWS_REGION and the region of your AWS profile")]
     BadRegion { region: String },
 
-    #[error("{setting}={shown:?}{place} is not a valid endpoint URL: {reason}", shown = crate::audit::options::mask_url_userinfo(.value))]
+    #[error("{setting}={shown:?}{place} is not a valid endpoint URL: {reason}", shown = crate::redact::mask_url_userinfo(.value))]
     BadEndpoint {
         /// The variable or profile key that holds it.
         setting: String,
@@ -76,13 +76,13 @@ pub enum Error {
     #[error("cannot use saved plan {}: {message}", path.display())]
     SavedPlan { path: PathBuf, message: String },
 
-    #[error("saved plan {} is stale: {message}; nothing was changed. Run `{command}` again and review the new plan.{}", path.display(), if *.masked { " The --notify endpoints in that command are masked (****) here: put the real ones back before you run it." } else { "" })]
+    #[error("saved plan {} is stale: {message}; nothing was changed. Run `{command}` again and review the new plan.{}", path.display(), if *.masked { " The --notify endpoints and --external-id in that command are masked (****) here: put the real ones back before you run it." } else { "" })]
     StalePlan {
         path: PathBuf,
         message: String,
-        /// The command that made the plan (endpoints masked), to make it again.
+        /// The command that made the plan (endpoints and external id masked), to make it again.
         command: String,
-        /// Whether `command` had endpoints masked: the user must fill them in.
+        /// Whether `command` had endpoints or an external id masked: the user must fill them in.
         masked: bool,
     },
 
@@ -144,6 +144,14 @@ pub enum Error {
 
     #[error("nothing to drill: no selected control has a whole chain to test (see above); run `cis-fix plan` to see what is missing")]
     NothingToDrill,
+
+    /// `--notify-file`: unreadable, or a line that is not PROTOCOL:ENDPOINT (shown masked).
+    #[error("--notify-file {}{}: {message}", path.display(), .line.map(|n| format!(", line {n}")).unwrap_or_default())]
+    NotifyFile {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
 
     #[error("cannot write {}: {source}", path.display())]
     Write {

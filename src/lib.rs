@@ -12,7 +12,11 @@
 //! - [`export`] writes what an apply would create as Terraform or CloudFormation;
 //! - [`apply`] is the only code that writes to AWS: it performs actions and removals;
 //! - [`ownership`] defines the marks cis-fix puts on what it creates;
-//! - [`events`] reads recorded log events (CloudTrail files, JSON lines) for `pattern test`.
+//! - [`events`] reads recorded log events (CloudTrail files, JSON lines) for `pattern test`;
+//! - [`redact`] masks what output must not show in clear (endpoints, URL credentials); it is
+//!   the bottom floor, importing nothing from the crate;
+//! - [`outfile`] writes the files a user names with `--out`: checked, created privately and
+//!   exclusively, renamed into place.
 
 // Nothing a user or AWS sends may panic cis-fix: outside tests, no unwrap, expect, panic or
 // indexing that could fail. (Tests may, and are compiled with `cfg(test)`.)
@@ -37,9 +41,11 @@ pub mod events;
 pub mod export;
 pub mod inventory;
 pub mod org;
+pub mod outfile;
 pub mod ownership;
 pub mod pattern;
 pub mod policy;
+pub mod redact;
 pub mod render;
 pub mod saved;
 pub mod schema;

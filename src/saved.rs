@@ -125,6 +125,12 @@ impl Source {
     }
 }
 
+/// Writes a plan file readable by its owner only; returns the SHA-256 of what was written.
+fn write_private(path: &Path, json: &str) -> Result<String> {
+    crate::outfile::write_atomic(path, json.as_bytes(), crate::outfile::Access::Private)?;
+    Ok(sha256_hex(json.as_bytes()))
+}
+
 /// SHA-256 of `bytes`, as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -173,13 +179,11 @@ impl SavedPlan {
     /// subscription endpoints, and a webhook URL carries its token. Returns the SHA-256 of
     /// what was written.
     pub fn write(&self, path: &Path) -> Result<String> {
-        let json = self.to_json();
-        write_atomic(path, json.as_bytes())?;
-        Ok(sha256_hex(json.as_bytes()))
+        write_private(path, &self.to_json())
     }
 
-    /// The command that made this plan, as one shell line with endpoints masked (it is shown
-    /// in errors, which end up in logs).
+    /// The command that made this plan, as one shell line with endpoints and the external id
+    /// masked (it is shown in errors, which end up in logs).
     pub fn shown_command(&self) -> String {
         shown_command(&self.command)
     }
@@ -192,43 +196,57 @@ fn now() -> String {
         .unwrap_or_default()
 }
 
-/// `cis-fix ARGS` as one shell line, `--notify` endpoints masked.
+/// `cis-fix ARGS` as one shell line, secrets masked: `--notify` endpoints and the
+/// `--external-id`. A `--notify-file` is named, not read.
 fn shown_command(command: &[String]) -> String {
     let mut words = vec!["cis-fix".to_string()];
-    let mut after_notify = false;
-    for arg in command {
-        let shown = if after_notify {
-            masked_notify(arg)
-        } else if let Some(value) = arg.strip_prefix("--notify=") {
-            format!("--notify={}", masked_notify(value))
-        } else {
-            arg.clone()
-        };
-        after_notify = arg == "--notify";
-        words.push(shell_word(&shown));
-    }
+    words.extend(masked_words(command).iter().map(|word| shell_word(word)));
     if command.is_empty() {
         words.extend(["plan", "--out", "FILE"].map(String::from));
     }
     words.join(" ")
 }
 
-/// Whether [`shown_command`] masks something in `command`.
+/// The options whose values [`shown_command`] masks.
+const SECRET_OPTIONS: [&str; 2] = ["--notify", "--external-id"];
+
+/// `command`, each value of a [`SECRET_OPTIONS`] masked, given as the next word or after `=`.
+fn masked_words(command: &[String]) -> Vec<String> {
+    let mut value_of: Option<&str> = None;
+    command
+        .iter()
+        .map(|arg| {
+            let shown = match (value_of, arg.split_once('=')) {
+                (Some(option), _) => masked_value(option, arg),
+                (None, Some((option, value))) if SECRET_OPTIONS.contains(&option) => {
+                    format!("{option}={}", masked_value(option, value))
+                }
+                _ => arg.clone(),
+            };
+            value_of = SECRET_OPTIONS.into_iter().find(|o| *o == arg.as_str());
+            shown
+        })
+        .collect()
+}
+
+fn masked_value(option: &str, value: &str) -> String {
+    match option {
+        "--notify" => masked_notify(value),
+        _ => crate::redact::MASK.to_string(),
+    }
+}
+
+/// Whether [`shown_command`] masks something in `command` that the user must put back (an
+/// SQS queue's ARN, say, is shown whole).
 fn has_masked_endpoints(command: &[String]) -> bool {
-    let mut after_notify = false;
-    command.iter().any(|arg| {
-        let value = if after_notify {
-            Some(arg.as_str())
-        } else {
-            arg.strip_prefix("--notify=")
-        };
-        after_notify = arg == "--notify";
-        value.is_some_and(|v| masked_notify(v) != v)
-    })
+    masked_words(command)
+        .iter()
+        .zip(command)
+        .any(|(shown, arg)| shown != arg && shown.contains(crate::redact::MASK))
 }
 
 fn masked_notify(value: &str) -> String {
-    crate::audit::options::mask_notify(value)
+    crate::redact::mask_notify(value)
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
@@ -242,93 +260,6 @@ fn shell_word(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', "'\\''"))
     }
-}
-
-/// Writes `bytes` to `path`, private (mode 0600), through a temporary file of its own in the
-/// same directory and a rename, so that a crash never leaves a truncated plan behind.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let fail = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    refuse_directory(path).map_err(fail)?;
-    // Dropped on failure, the temporary file goes away with it.
-    let mut tmp = create_temp(path).map_err(fail)?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
-}
-
-/// A directory (or a path that names none, like `dir/`) cannot take a plan: said before any
-/// AWS call, rather than after the whole plan was read.
-fn refuse_directory(path: &Path) -> std::io::Result<()> {
-    // `Path` ignores a trailing `/`: look at what was typed.
-    let typed_dir = path
-        .as_os_str()
-        .to_string_lossy()
-        .ends_with(std::path::is_separator);
-    if path.is_dir() || path.file_name().is_none() || typed_dir {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::IsADirectory,
-            "it is a directory; pass a file name, e.g. plan.json",
-        ));
-    }
-    Ok(())
-}
-
-/// A new, empty, private (mode 0600) file next to `path`, under a fresh random name
-/// (`.plan.json.cis-fix-XXXXXX.tmp`): `tempfile` never reuses an existing name, so a user's own
-/// `plan.tmp` (or anything else) is never truncated or deleted.
-fn create_temp(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    tempfile::Builder::new()
-        .prefix(&format!(".{name}.cis-fix-"))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-}
-
-/// Creates (or truncates) `path` with mode 0600 where the platform has modes.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    // An existing file keeps its mode on open: make it private too.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-/// Fails before any AWS call when `--out FILE` could not be written: a directory, or a
-/// directory that does not take new files. The probe is a temporary file of its own, removed
-/// again; nothing the user has is touched.
-pub fn check_writable(path: &Path) -> Result<()> {
-    refuse_directory(path)
-        .and_then(|()| create_temp(path))
-        .and_then(|probe| probe.close())
-        .map_err(|source| Error::Write {
-            path: path.to_path_buf(),
-            source,
-        })
 }
 
 impl SavedPlan {
@@ -595,9 +526,7 @@ impl SavedOrgPlan {
 
     /// Writes the plan privately; returns the SHA-256 of what was written.
     pub fn write(&self, path: &Path) -> Result<String> {
-        let json = self.to_json();
-        write_atomic(path, json.as_bytes())?;
-        Ok(sha256_hex(json.as_bytes()))
+        write_private(path, &self.to_json())
     }
 
     /// The accounts to read again, and how: as the plan was made.
@@ -900,57 +829,55 @@ mod tests {
         assert!(!saved.cis_fix_version.is_empty() && saved.created_at.ends_with('Z'));
     }
 
-    #[cfg(unix)]
     #[test]
-    fn saved_plans_are_private_files() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("plan.json");
-        std::fs::write(&path, "old").unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        write_private(&path, b"{}").unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        assert!(check_writable(&dir.path().join("missing-dir/plan.json")).is_err());
-    }
-
-    #[test]
-    fn writing_a_plan_never_touches_the_users_other_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("plan.json");
-        // Files a naive `plan.tmp` probe or temporary file would delete or overwrite.
-        for name in ["plan.tmp", "plan.json.tmp", ".plan.json.tmp"] {
-            std::fs::write(dir.path().join(name), "mine").unwrap();
-        }
-        check_writable(&path).unwrap();
-        write_atomic(&path, b"{}").unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}");
-        let mut names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(
-            names,
-            [".plan.json.tmp", "plan.json", "plan.json.tmp", "plan.tmp"]
+    fn the_stale_command_masks_every_spelling_and_the_external_id() {
+        const TOKEN: &str = "XoXb5ecretT0ken";
+        let command: Vec<String> = [
+            "plan",
+            "--org",
+            "--notify",
+            &format!("HTTPS:https://hooks.example.com/{TOKEN}"),
+            &format!("--notify=Email:{TOKEN}@example.com"),
+            "--notify",
+            &format!(" email:{TOKEN}@example.com"),
+            "--notify",
+            &format!("https://user:{TOKEN}@hooks.example.com/x"),
+            "--external-id",
+            TOKEN,
+            &format!("--external-id={TOKEN}"),
+            "--notify-file",
+            "notify.txt",
+            "--out",
+            "org.json",
+        ]
+        .map(String::from)
+        .to_vec();
+        let shown = shown_command(&command);
+        assert!(!shown.contains(TOKEN), "{shown}");
+        assert!(
+            shown.contains("--notify https:https://hooks.example.com/****")
+                && shown.contains("--notify=email:X****@example.com")
+                && shown.contains("--external-id **** --external-id=****")
+                && shown.ends_with("--notify-file notify.txt --out org.json"),
+            "{shown}"
         );
-        for name in ["plan.tmp", "plan.json.tmp", ".plan.json.tmp"] {
-            assert_eq!(
-                std::fs::read_to_string(dir.path().join(name)).unwrap(),
-                "mine"
-            );
-        }
-    }
-
-    #[test]
-    fn a_directory_is_no_place_for_a_plan() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = check_writable(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("is a directory"), "{err}");
-        let slash = format!("{}/new/", dir.path().display());
-        assert!(check_writable(Path::new(&slash)).is_err());
-        assert!(write_atomic(dir.path(), b"{}").is_err());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert!(has_masked_endpoints(&command));
+        // The external id alone is enough to say that something must be put back.
+        let with_id = ["plan", "--org", "--external-id", "x"].map(String::from);
+        assert!(has_masked_endpoints(&with_id));
+        // A file of endpoints is named, and nothing in it needs putting back.
+        let with_file = ["plan", "--notify-file", "n.txt"].map(String::from);
+        assert_eq!(
+            shown_command(&with_file),
+            "cis-fix plan --notify-file n.txt"
+        );
+        assert!(!has_masked_endpoints(&with_file));
+        let queue = [
+            "plan",
+            "--notify",
+            "SQS:arn:aws:sqs:us-east-1:111122223333:q",
+        ];
+        assert!(!has_masked_endpoints(&queue.map(String::from)));
     }
 
     #[test]

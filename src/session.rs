@@ -25,8 +25,8 @@ use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
-use crate::audit::options::mask_url_userinfo;
 use crate::error::{Error, Result};
+use crate::redact::mask_url_userinfo;
 
 /// Default attempts per call (`--max-attempts`, or `AWS_MAX_ATTEMPTS`).
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::Outcome;
 use crate::audit::backout::{Kept, Removal, RemovalPlan, RemoveCall};
-use crate::audit::options::mask_endpoint;
 use crate::audit::{Action, AfterApply, Call, Plan, Status, FORMAT_VERSION};
+use crate::redact::mask_endpoint;
 
 /// Version of the backout result's shape. (The apply result's is the plan's
 /// [`FORMAT_VERSION`]: its actions are the plan's actions.)

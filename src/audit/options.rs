@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::inventory::Arn;
+use crate::redact::{bare_url_scheme, mask_endpoint, mask_notify};
 
 /// The topic cis-fix creates when none is given.
 pub const DEFAULT_TOPIC_NAME: &str = "cis-fix-alerts";
@@ -75,7 +76,10 @@ impl FromStr for Endpoint {
         let (protocol, endpoint) = match bare_url_scheme(s) {
             Some(scheme) => (scheme, s.trim()),
             None => s.split_once(':').ok_or_else(|| {
-                format!("`{s}` is not PROTOCOL:ENDPOINT, e.g. email:security@example.com")
+                format!(
+                    "`{}` is not PROTOCOL:ENDPOINT, e.g. email:security@example.com",
+                    mask_notify(s)
+                )
             })?,
         };
         let protocol = protocol.trim().to_ascii_lowercase();
@@ -91,7 +95,8 @@ impl FromStr for Endpoint {
             "sms" => is_e164(&endpoint),
             _ => {
                 return Err(format!(
-                    "unknown protocol `{protocol}` in `{s}`; use one of {}",
+                    "unknown protocol in `{}`; use one of {}",
+                    mask_notify(s),
                     PROTOCOLS.join(", ")
                 ))
             }
@@ -190,109 +195,6 @@ fn is_topic_name(s: &str) -> bool {
     (1..=256).contains(&s.len())
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// Hides most of an endpoint for text output: endpoints can be personal or carry tokens.
-pub fn mask_endpoint(protocol: &str, endpoint: &str) -> String {
-    match protocol {
-        "email" | "email-json" => match endpoint.rsplit_once('@') {
-            Some((local, domain)) => {
-                let first: String = local.chars().take(1).collect();
-                format!("{first}****@{domain}")
-            }
-            None => "****".to_string(),
-        },
-        "http" | "https" => {
-            // `//host/…`: the rest of a bare URL split at its first `:`.
-            let (scheme, rest) = endpoint
-                .split_once("://")
-                .or_else(|| endpoint.strip_prefix("//").map(|rest| (protocol, rest)))
-                .unwrap_or(("https", endpoint));
-            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-            // `user:password@host`: credentials are as secret as a path token. Everything up
-            // to the last `@` is userinfo; what is left is shown only if it looks like a host
-            // (a password with a raw `/` would otherwise show its first half as the host).
-            let (userinfo, host) = match authority.rsplit_once('@') {
-                Some((_, host)) => ("****@", host),
-                None => ("", authority),
-            };
-            let host = if looks_like_host(host) { host } else { "****" };
-            format!("{scheme}://{userinfo}{host}/****")
-        }
-        "sms" => {
-            let tail: String = endpoint
-                .chars()
-                .rev()
-                .take(2)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            format!("+****{tail}")
-        }
-        // Queue and function ARNs identify resources, not people.
-        _ => endpoint.to_string(),
-    }
-}
-
-/// A URL with its user name and password masked, for any message that shows it:
-/// `http://user:pw@localhost:4566` is shown as `http://****@localhost:4566`. Everything up to
-/// the last `@` is taken as userinfo, so a password with a raw `@`, `/`, `?` or `#` is masked
-/// whole; a value without a scheme (`user:pw@localhost:4566`) is masked the same way. A URL
-/// without `@` is returned as it is.
-pub fn mask_url_userinfo(url: &str) -> String {
-    // Only a plain scheme word is shown: in `user:a://b@host` the `://` is in the password.
-    let (scheme, rest) = match url.split_once("://") {
-        Some((scheme, rest))
-            if !scheme.is_empty()
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
-        {
-            (format!("{scheme}://"), rest)
-        }
-        _ => (String::new(), url),
-    };
-    match rest.rsplit_once('@') {
-        Some((_, host)) => format!("{scheme}****@{host}"),
-        None => url.to_string(),
-    }
-}
-
-/// `host`, `host:port` or `[v6]:port`: nothing that could be part of a credential.
-fn looks_like_host(host: &str) -> bool {
-    let (name, port) = match host.rsplit_once(':') {
-        Some((name, port)) if !host.ends_with(']') => (name, Some(port)),
-        _ => (host, None),
-    };
-    let name_ok = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-.[]:".contains(c))
-        && (!name.contains(':') || name.starts_with('['));
-    name_ok && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-}
-
-/// A `--notify` value as typed, its endpoint masked: `email:s****@example.com`, or a bare
-/// URL `https://hooks.example.com/****`.
-pub fn mask_notify(value: &str) -> String {
-    if let Some(scheme) = bare_url_scheme(value) {
-        return mask_endpoint(scheme, value.trim());
-    }
-    match value.split_once(':') {
-        Some((protocol, endpoint)) => format!("{protocol}:{}", mask_endpoint(protocol, endpoint)),
-        None => value.to_string(),
-    }
-}
-
-/// `https` or `http` for a bare `https://…` or `http://…` URL given as a `--notify` value.
-fn bare_url_scheme(value: &str) -> Option<&'static str> {
-    let value = value.trim();
-    ["https", "http"].into_iter().find(|scheme| {
-        value
-            .get(..scheme.len() + 3)
-            .is_some_and(|head| head.eq_ignore_ascii_case(&format!("{scheme}://")))
-    })
 }
 
 /// `--topic-arn` must name a topic that exists, in a region the alarms live in, whether or
@@ -413,31 +315,6 @@ mod tests {
     }
 
     #[test]
-    fn notify_values_are_masked_as_typed() {
-        assert_eq!(
-            mask_notify("https://hooks.example.com/T0/secret-token"),
-            "https://hooks.example.com/****"
-        );
-        assert_eq!(
-            mask_notify("http://hooks.example.com/secret"),
-            "http://hooks.example.com/****"
-        );
-        assert_eq!(
-            mask_notify("https:https://hooks.example.com/T0/secret-token"),
-            "https:https://hooks.example.com/****"
-        );
-        assert_eq!(
-            mask_notify("email:alice@example.com"),
-            "email:a****@example.com"
-        );
-        // The rest of a bare URL split at its first `:` keeps its host.
-        assert_eq!(
-            mask_endpoint("https", "//hooks.example.com/secret"),
-            "https://hooks.example.com/****"
-        );
-    }
-
-    #[test]
     fn invalid_endpoints_say_what_is_expected() {
         for (bad, hint) in [
             ("security@example.com", "PROTOCOL:ENDPOINT"),
@@ -483,54 +360,6 @@ mod tests {
     }
 
     #[test]
-    fn credentials_in_a_url_are_masked_with_its_path() {
-        for (endpoint, shown) in [
-            (
-                "https://user:PASS@hooks.example.com/T0/secret",
-                "https://****@hooks.example.com/****",
-            ),
-            (
-                "https://PASS@hooks.example.com",
-                "https://****@hooks.example.com/****",
-            ),
-            // An `@` in the password too: everything up to the last one is userinfo.
-            (
-                "https://user:P@SS@hooks.example.com:8443/x",
-                "https://****@hooks.example.com:8443/****",
-            ),
-            // A raw `/` in the password: no host can be told apart, so none is shown.
-            (
-                "https://user:PA/SS@hooks.example.com/x",
-                "https://****/****",
-            ),
-            ("https://[::1]:8080/PASS", "https://[::1]:8080/****"),
-            (
-                "https://hooks.example.com?token=PASS",
-                "https://hooks.example.com/****",
-            ),
-            (
-                "https://hooks.example.com#PASS",
-                "https://hooks.example.com/****",
-            ),
-        ] {
-            let masked = mask_endpoint("https", endpoint);
-            assert_eq!(masked, shown, "{endpoint}");
-            assert!(
-                !masked.contains("PASS") && !masked.contains("SS"),
-                "{masked}"
-            );
-        }
-        assert_eq!(
-            mask_notify("https:https://user:PASS@hooks.example.com/x"),
-            "https:https://****@hooks.example.com/****"
-        );
-        assert_eq!(
-            mask_notify("http://user:PASS@hooks.example.com/x"),
-            "http://****@hooks.example.com/****"
-        );
-    }
-
-    #[test]
     fn a_url_needs_a_host_after_its_credentials() {
         for bad in [
             "https://bob:pw@/TOKEN",
@@ -555,44 +384,5 @@ mod tests {
         ] {
             assert!(good.parse::<Endpoint>().is_ok(), "{good}");
         }
-    }
-
-    #[test]
-    fn userinfo_is_masked_in_urls() {
-        for (url, shown) in [
-            (
-                "http://user:pw@localhost:4566",
-                "http://****@localhost:4566",
-            ),
-            ("user:pw@localhost:4566", "****@localhost:4566"),
-            ("ftp://user:pw@x", "ftp://****@x"),
-            ("http://user:pw@", "http://****@"),
-            // A raw `/` or `@` in the password, or `://` where no scheme is.
-            (
-                "http://user:p/w@localhost:4566",
-                "http://****@localhost:4566",
-            ),
-            ("http://user:p@w@localhost", "http://****@localhost"),
-            ("user:a://pw@localhost", "****@localhost"),
-            ("http://localhost:4566", "http://localhost:4566"),
-            ("localhost:4566", "localhost:4566"),
-        ] {
-            assert_eq!(mask_url_userinfo(url), shown, "{url}");
-        }
-    }
-
-    #[test]
-    fn endpoints_are_masked() {
-        assert_eq!(
-            mask_endpoint("email", "security@example.com"),
-            "s****@example.com"
-        );
-        assert_eq!(
-            mask_endpoint("https", "https://hooks.example.com/T0/secret-token"),
-            "https://hooks.example.com/****"
-        );
-        assert_eq!(mask_endpoint("sms", "+15555550123"), "+****23");
-        let queue = "arn:aws:sqs:us-east-1:111122223333:alerts";
-        assert_eq!(mask_endpoint("sqs", queue), queue);
     }
 }

@@ -22,7 +22,7 @@ pub struct ApplyArgs {
     /// A saved plan from `cis-fix plan --out FILE`. The saved plan is the approval: it is
     /// applied without asking, if the account has not changed since it was made. Options that
     /// would change the plan cannot be given with it.
-    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["benchmark", "catalog", "controls", "notify", "topic_arn", "topic_name", "topic_kms_key", "role", "external_id", "concurrency", "org", "accounts"])]
+    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["benchmark", "catalog", "controls", "notify", "notify_file", "topic_arn", "topic_name", "topic_kms_key", "role", "external_id", "concurrency", "org", "accounts"])]
     pub plan_file: Option<PathBuf>,
 
     #[command(flatten)]

@@ -1,14 +1,15 @@
 //! Option groups shared by the commands, each declared once.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
 use crate::audit::options::{parse_kms_key, parse_topic_arn, parse_topic_name, DEFAULT_TOPIC_NAME};
 use crate::audit::{Endpoint, Options, TopicChoice};
 use crate::catalog::{self, Catalog};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::redact::{is_plain_word, mask_notify};
 use crate::render::{TextOptions, Verbosity};
 
 /// Text display options shared by every command.
@@ -122,9 +123,16 @@ pub struct Selection {
     #[arg(long, value_name = "PROTOCOL:ENDPOINT", value_parser = NotifyParser)]
     pub notify: Vec<Endpoint>,
 
+    /// Subscribe the endpoints listed in FILE, with any --notify ones: one PROTOCOL:ENDPOINT
+    /// per line, as --notify takes it; blank lines and lines starting with # are ignored.
+    /// Unlike --notify, it keeps a webhook's token out of the process list (`ps`) and the
+    /// shell history.
+    #[arg(long, value_name = "FILE")]
+    pub notify_file: Option<PathBuf>,
+
     /// Notify this existing topic, used as it is (cis-fix only subscribes endpoints to topics
-    /// it creates, so this excludes --notify).
-    #[arg(long, value_name = "ARN", value_parser = parse_topic_arn, conflicts_with_all = ["notify", "topic_name"])]
+    /// it creates, so this excludes --notify and --notify-file).
+    #[arg(long, value_name = "ARN", value_parser = parse_topic_arn, conflicts_with_all = ["notify", "notify_file", "topic_name"])]
     pub topic_arn: Option<String>,
 
     /// Name of the topic cis-fix creates for --notify.
@@ -253,7 +261,7 @@ impl clap::builder::TypedValueParser for NotifyParser {
         text.parse::<Endpoint>().map_err(|_| {
             let message = format!(
                 "invalid value '{}' for '--notify <PROTOCOL:ENDPOINT>' (masked): {}",
-                mask_invalid_notify(&text),
+                mask_notify(&text),
                 notify_problem(&text)
             );
             clap::Error::raw(clap::error::ErrorKind::ValueValidation, message)
@@ -262,22 +270,62 @@ impl clap::builder::TypedValueParser for NotifyParser {
     }
 }
 
-/// A `--notify` value that did not parse, masked: what `mask_notify` shows for a known
-/// protocol, and for anything else only a short, plain protocol word.
-fn mask_invalid_notify(value: &str) -> String {
-    let value = value.trim();
-    match value.split_once(':') {
-        // Only where the mask knows the shape: a URL's host, an address's domain. An invalid
-        // ARN or number is shown as nothing at all.
-        Some((protocol, endpoint))
-            if (is_known_protocol(protocol) && endpoint.contains("://"))
-                || protocol.trim().eq_ignore_ascii_case("email") =>
-        {
-            crate::audit::options::mask_notify(value)
-        }
-        Some((protocol, _)) if is_plain_word(protocol) => format!("{protocol}:****"),
-        _ => "****".to_string(),
+impl Selection {
+    /// Adds the endpoints of `--notify-file` to those of `--notify`. Called before any AWS
+    /// call: an unreadable file or a bad line stops the run in one line.
+    pub fn read_notify_file(&mut self) -> Result<()> {
+        let Some(path) = &self.notify_file else {
+            return Ok(());
+        };
+        let fail = |line, message| Error::NotifyFile {
+            path: path.clone(),
+            line,
+            message,
+        };
+        let text = read_bounded(path).map_err(|message| fail(None, message))?;
+        let endpoints = parse_notify_lines(&text).map_err(|(line, e)| fail(line, e))?;
+        self.notify.extend(endpoints);
+        Ok(())
     }
+}
+
+/// A `--notify-file` is a short list: more than this is not one.
+const NOTIFY_FILE_LIMIT: u64 = 1 << 20;
+
+fn read_bounded(path: &Path) -> std::result::Result<String, String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(NOTIFY_FILE_LIMIT + 1).read_to_string(&mut text))
+        .map_err(|e| format!("cannot read it ({e}): pass a file of PROTOCOL:ENDPOINT lines"))?;
+    if text.len() as u64 > NOTIFY_FILE_LIMIT {
+        return Err("it is larger than 1 MiB: pass a file of PROTOCOL:ENDPOINT lines".into());
+    }
+    Ok(text)
+}
+
+/// The endpoints of a `--notify-file`, each line parsed as `--notify` parses its value; the
+/// first bad line's number and its problem, the value masked, otherwise.
+fn parse_notify_lines(text: &str) -> std::result::Result<Vec<Endpoint>, (Option<usize>, String)> {
+    let mut endpoints = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let endpoint = line.parse::<Endpoint>().map_err(|_| {
+            let problem = format!("'{}' (masked): {}", mask_notify(line), notify_problem(line));
+            (Some(index + 1), problem)
+        })?;
+        endpoints.push(endpoint);
+    }
+    if endpoints.is_empty() {
+        return Err((
+            None,
+            "it lists no endpoint: write one PROTOCOL:ENDPOINT per line (lines starting with # are comments)".into(),
+        ));
+    }
+    Ok(endpoints)
 }
 
 /// Why a `--notify` value did not parse, without repeating it.
@@ -287,10 +335,11 @@ fn notify_problem(value: &str) -> String {
         return "not PROTOCOL:ENDPOINT, e.g. email:security@example.com or https://hooks.example.com/cis".into();
     };
     if !is_known_protocol(protocol) {
-        let shown = if is_plain_word(protocol) {
-            protocol
+        let protocol = protocol.trim().to_ascii_lowercase();
+        let shown = if is_plain_word(&protocol) {
+            protocol.as_str()
         } else {
-            "****"
+            crate::redact::MASK
         };
         return format!(
             "unknown protocol `{shown}`; use one of {protocols}, or a bare https:// URL"
@@ -305,11 +354,6 @@ fn notify_problem(value: &str) -> String {
 
 fn is_known_protocol(protocol: &str) -> bool {
     crate::audit::options::PROTOCOLS.contains(&protocol.trim().to_ascii_lowercase().as_str())
-}
-
-/// A short word of letters: safe to show (a token is longer, or has digits).
-fn is_plain_word(word: &str) -> bool {
-    (1..=10).contains(&word.len()) && word.chars().all(|c| c.is_ascii_alphabetic())
 }
 
 #[cfg(test)]
@@ -328,13 +372,10 @@ mod tests {
             TOKEN.to_string(),
             format!("{TOKEN}:x"),
         ] {
-            let shown = format!("{} {}", mask_invalid_notify(&value), notify_problem(&value));
+            let shown = format!("{} {}", mask_notify(&value), notify_problem(&value));
             assert!(!shown.contains(TOKEN), "{value}: {shown}");
         }
-        assert_eq!(
-            mask_invalid_notify("htps://hooks.example.com/x"),
-            "htps:****"
-        );
+        assert_eq!(mask_notify("htps://hooks.example.com/x"), "htps:****");
         let cmd = clap::Command::new("cis-fix");
         let error = clap::builder::TypedValueParser::parse_ref(
             &NotifyParser,
@@ -346,6 +387,123 @@ mod tests {
         .to_string();
         assert!(
             !error.contains(TOKEN) && error.contains("https:****"),
+            "{error}"
+        );
+    }
+
+    /// The error of `--notify VALUE`, as clap prints it.
+    fn notify_error(value: &str) -> String {
+        let cmd = clap::Command::new("cis-fix");
+        let value = std::ffi::OsStr::new(value);
+        clap::builder::TypedValueParser::parse_ref(&NotifyParser, &cmd, None, value)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn an_upper_case_protocol_is_no_reason_to_show_the_value() {
+        const TOKEN: &str = "XoXb5ecretT0ken";
+        for value in [
+            format!("HTTPS:http://hooks.example.com/{TOKEN}"),
+            format!("Https:http://hooks.example.com/{TOKEN}"),
+            format!(" HTTPS : ftp://user:{TOKEN}@hooks.example.com/x"),
+            format!("Email:{TOKEN}"),
+            format!(" EMAIL:{TOKEN}@"),
+            format!("SQS:{TOKEN}"),
+            format!("SMS:+1{TOKEN}"),
+            format!("Pager:{TOKEN}"),
+        ] {
+            let error = notify_error(&value);
+            assert!(!error.contains(TOKEN), "{value}: {error}");
+            assert!(error.contains("(masked)"), "{value}: {error}");
+        }
+        // An https endpoint that is an http URL: the message says which it was.
+        let error = notify_error(&format!("HTTPS:http://hooks.example.com/{TOKEN}"));
+        assert!(
+            error.contains("'https:http://hooks.example.com/****'"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn notify_file_lines_parse_as_notify_values() {
+        let text = "# the team's pager\n\n  https://hooks.example.com/T0/secret  \n\
+                    Email:security@example.com\r\n\t# indented comment\n\
+                    sqs:arn:aws:sqs:us-east-1:111122223333:alerts\n";
+        let endpoints = parse_notify_lines(text).unwrap();
+        // Exactly what --notify makes of the same values.
+        let as_notify: Vec<Endpoint> = [
+            "https://hooks.example.com/T0/secret",
+            "Email:security@example.com",
+            "sqs:arn:aws:sqs:us-east-1:111122223333:alerts",
+        ]
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
+        assert_eq!(endpoints, as_notify);
+        assert_eq!(endpoints[1].to_string(), "email:security@example.com");
+    }
+
+    #[test]
+    fn a_bad_notify_file_line_is_named_by_number_and_masked() {
+        const TOKEN: &str = "XoXb5ecretT0ken";
+        for (text, line, hint) in [
+            (
+                format!("# ok\nemail:a@example.com\nhtps://hooks.example.com/{TOKEN}\n"),
+                3,
+                "'htps:****' (masked): unknown protocol `htps`",
+            ),
+            (
+                format!("\n\nHTTPS:https://user:{TOKEN}@/x"),
+                3,
+                "'https:https://****@****/****' (masked): not a valid https endpoint",
+            ),
+            (
+                TOKEN.to_string(),
+                1,
+                "'****' (masked): not PROTOCOL:ENDPOINT",
+            ),
+            (
+                format!("email:{TOKEN} # an inline comment"),
+                1,
+                "not a valid email endpoint",
+            ),
+        ] {
+            let (number, message) = parse_notify_lines(&text).unwrap_err();
+            assert_eq!(number, Some(line), "{text}: {message}");
+            assert!(message.contains(hint), "{text}: {message}");
+            assert!(!message.contains(TOKEN), "{text}: {message}");
+        }
+        let (number, message) = parse_notify_lines("# nothing yet\n\n").unwrap_err();
+        assert_eq!(number, None);
+        assert!(message.contains("lists no endpoint"), "{message}");
+    }
+
+    #[test]
+    fn a_notify_file_is_read_whole_or_refused_in_one_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify.txt");
+        std::fs::write(&path, "sqs:arn:aws:sqs:us-east-1:111122223333:q\n").unwrap();
+        assert_eq!(read_bounded(&path).unwrap().lines().count(), 1);
+        let missing = read_bounded(&dir.path().join("missing")).unwrap_err();
+        assert!(
+            missing.starts_with("cannot read it") && !missing.contains('\n'),
+            "{missing}"
+        );
+        std::fs::write(&path, vec![b'#'; 2 << 20]).unwrap();
+        let big = read_bounded(&path).unwrap_err();
+        assert!(big.contains("larger than 1 MiB"), "{big}");
+        let error = Error::NotifyFile {
+            path: path.clone(),
+            line: Some(3),
+            message: "'htps:****' (masked): unknown protocol".into(),
+        }
+        .to_string();
+        assert!(
+            error.starts_with(&format!(
+                "--notify-file {}, line 3: 'htps:****'",
+                path.display()
+            )),
             "{error}"
         );
     }

@@ -8,12 +8,13 @@ use clap::{Args, ValueEnum};
 use super::args::{Accounts, Selection};
 use super::output::{self, print};
 use super::ExitStatus;
-use crate::audit::options::mask_endpoint;
 use crate::audit::Call;
 use crate::error::{Error, Result};
 use crate::export::{self, cloudformation, terraform, AccountPart, KnownFilter, Source};
 use crate::inventory::aws::ReadMode;
 use crate::inventory::Snapshot;
+use crate::outfile;
+use crate::redact::mask_endpoint;
 use crate::session::Session;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -33,12 +34,13 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub selection: Selection,
 
-    /// Write to PATH instead of stdout. When PATH is a directory (or ends in `/`), Terraform
-    /// goes to PATH/cis-fix.tf and CloudFormation to one `<account>-<region>.yaml` per
-    /// (account, region); several CloudFormation templates need a directory. Like a saved
-    /// plan, the export holds the subscription endpoints in clear (it must, to subscribe
-    /// them): a file that holds one is written readable by you only (mode 0600), and a note
-    /// on stderr names it.
+    /// Write to PATH instead of stdout (`-`: stdout). When PATH is a directory (or ends in
+    /// `/`), Terraform goes to PATH/cis-fix.tf and CloudFormation to one
+    /// `<account>-<region>.yaml` per (account, region); several CloudFormation templates need
+    /// a directory. Each file is written new and renamed into place; a device, FIFO or
+    /// symbolic link at PATH is refused. Like a saved plan, the export holds the subscription
+    /// endpoints in clear (it must, to subscribe them): a file that holds one is written
+    /// readable by you only (mode 0600), and a note on stderr names it.
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
 
@@ -47,8 +49,9 @@ pub struct ExportArgs {
 }
 
 pub(super) async fn run(args: ExportArgs, connect: &crate::session::Connect) -> Result<ExitStatus> {
-    // Fail on a bad catalog or control list before touching AWS.
+    // Fail on a bad catalog, control list or --out path before touching AWS.
     let selected = args.selection.catalog()?;
+    check_out(&args)?;
     let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
     let controls: Vec<String> = selected.controls.iter().map(|c| c.id.clone()).collect();
     let (source, not_auditable) = match args.accounts.reach() {
@@ -134,6 +137,32 @@ async fn org_source(
     Ok((source, output::org_not_auditable(&plan).err()))
 }
 
+/// `--out` as a place to write: `None` for stdout (no `--out`, or `--out -`).
+fn out_path(args: &ExportArgs) -> Option<&Path> {
+    args.out.as_deref().filter(|path| path.as_os_str() != "-")
+}
+
+/// Refuses an `--out` that cannot be written (a device, a FIFO, a symbolic link, a directory
+/// that takes no files) before any AWS call; the files are checked again as they are written.
+fn check_out(args: &ExportArgs) -> Result<()> {
+    match out_path(args) {
+        Some(dir) if is_dir(dir) => {
+            outfile::check_dir(dir)?;
+            match args.format {
+                ExportFormat::Terraform if dir.is_dir() => {
+                    outfile::check_writable(&dir.join(TERRAFORM_FILE))
+                }
+                _ => Ok(()),
+            }
+        }
+        Some(path) => outfile::check_writable(path),
+        None => Ok(()),
+    }
+}
+
+/// The file Terraform goes to in `--out DIR/`.
+const TERRAFORM_FILE: &str = "cis-fix.tf";
+
 fn write(args: &ExportArgs, source: &Source) -> Result<()> {
     // Where the endpoints went in clear, for the one note at the end.
     let mut on_stdout = false;
@@ -148,10 +177,10 @@ fn write(args: &ExportArgs, source: &Source) -> Result<()> {
         ExportFormat::Terraform => {
             let text = terraform::render(source);
             let private = holds_endpoints(source, None);
-            match &args.out {
+            match out_path(args) {
                 Some(dir) if is_dir(dir) => {
-                    create_dir(dir)?;
-                    save(&dir.join("cis-fix.tf"), &text, private)?;
+                    outfile::create_dir(dir)?;
+                    save(&dir.join(TERRAFORM_FILE), &text, private)?;
                 }
                 Some(path) => save(path, &text, private)?,
                 None => {
@@ -167,7 +196,7 @@ fn write(args: &ExportArgs, source: &Source) -> Result<()> {
             let private = |template: &cloudformation::Template| {
                 holds_endpoints(source, Some((&template.account_id, &template.region)))
             };
-            match (&args.out, templates.as_slice()) {
+            match (out_path(args), templates.as_slice()) {
                 (None, [one]) => {
                     print(&one.text)?;
                     on_stdout = private(one);
@@ -180,7 +209,7 @@ fn write(args: &ExportArgs, source: &Source) -> Result<()> {
                 }
                 (Some(path), [one]) if !is_dir(path) => save(path, &one.text, private(one))?,
                 (Some(dir), _) => {
-                    create_dir(dir)?;
+                    outfile::create_dir(dir)?;
                     for template in &templates {
                         let path = dir.join(template.file_name());
                         save(&path, &template.text, private(template))?;
@@ -239,25 +268,15 @@ fn is_dir(path: &Path) -> bool {
     path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/')
 }
 
-fn create_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_path_buf(),
-        source,
-    })
-}
-
-/// Writes `text` to `path`; `private`: readable by its owner only (mode 0600, an existing
-/// file made so before anything is written), for a file that holds endpoints in clear.
+/// Writes `text` to `path` (see [`outfile`]); `private`: readable by its owner only (mode
+/// 0600), for a file that holds endpoints in clear.
 fn write_file(path: &Path, text: &str, private: bool) -> Result<()> {
-    let fail = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    if private {
-        crate::saved::write_private(path, text.as_bytes()).map_err(fail)
+    let access = if private {
+        outfile::Access::Private
     } else {
-        std::fs::write(path, text).map_err(fail)
-    }
+        outfile::Access::Shared
+    };
+    outfile::write_atomic(path, text.as_bytes(), access)
 }
 
 fn generator() -> String {

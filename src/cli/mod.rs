@@ -92,7 +92,8 @@ pub enum Command {
     #[command(after_help = "Examples:
   cis-fix plan --notify email:security@example.com
   cis-fix plan --controls 4.1,4.6 --format json --detailed-exitcode
-  cis-fix plan --org --notify https://hooks.example.com/cis --out org.json")]
+  cis-fix plan --org --notify https://hooks.example.com/cis --out org.json
+  cis-fix plan --notify-file notify.txt --out plan.json")]
     Plan(PlanArgs),
     /// Show the plan, ask for confirmation, then create what is missing. With PLAN_FILE
     /// (from `plan --out`), perform exactly that plan, without asking (the saved plan is the
@@ -101,7 +102,8 @@ pub enum Command {
   cis-fix apply --notify email:security@example.com
   cis-fix plan --notify https://hooks.example.com/cis --out plan.json
   cis-fix apply plan.json
-  cis-fix apply --topic-name cis-alerts --auto-approve --format json")]
+  cis-fix apply --topic-name cis-alerts --auto-approve --format json
+  cis-fix apply --notify-file notify.txt")]
     Apply(ApplyArgs),
     /// Remove what cis-fix created, and nothing else, after the same confirmation.
     #[command(after_help = "Examples:
@@ -123,7 +125,8 @@ pub enum Command {
     #[command(after_help = "Examples:
   cis-fix export terraform --notify email:security@example.com > cis.tf
   cis-fix export cloudformation --notify email:sec@example.com --out stacks/
-  cis-fix export terraform --org --notify email:sec@example.com --out org/")]
+  cis-fix export terraform --org --notify email:sec@example.com --out org/
+  cis-fix export terraform --notify-file notify.txt --out cis-fix.tf")]
     Export(ExportArgs),
     /// Check a hand-written filter pattern against a control, or backtest one on recorded
     /// events. No credentials, no AWS call.
@@ -159,7 +162,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> Result<ExitStatus> {
     // Offline commands need neither AWS nor an async runtime.
-    let cli = match cli.command {
+    let mut cli = match cli.command {
         Command::Pattern(args) => return pattern::run(args),
         Command::Controls(args) => return controls::run(args),
         Command::Schema(args) => return schema::run(args),
@@ -167,6 +170,13 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Man => return shell::man(),
         command => Cli { command, ..cli },
     };
+    // Before any AWS call: the endpoints of --notify-file join those of --notify.
+    match &mut cli.command {
+        Command::Plan(args) => args.selection.read_notify_file()?,
+        Command::Apply(args) => args.selection.read_notify_file()?,
+        Command::Export(args) => args.selection.read_notify_file()?,
+        _ => {}
+    }
     let display = match &cli.command {
         Command::Plan(args) => Some(&args.display),
         Command::Apply(args) => Some(&args.display),

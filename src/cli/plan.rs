@@ -23,8 +23,9 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
-    /// Also write the plan, with what it observed, to FILE for a later `apply FILE` (mode 0600:
-    /// it holds the subscription endpoints). `-` writes it to stdout, and the view to stderr.
+    /// Also write the plan, with what it observed, to FILE for a later `apply FILE` (a new file
+    /// of mode 0600, renamed into place: it holds the subscription endpoints; a device, FIFO or
+    /// symbolic link is refused). `-` writes it to stdout, and the view to stderr.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
@@ -47,7 +48,7 @@ pub(super) async fn run(args: PlanArgs, connect: &crate::session::Connect) -> Re
     let source = crate::saved::Source::new(&controls.benchmark, controls.catalog.as_deref())?;
     let to_stdout = args.out.as_deref().is_some_and(|p| p.as_os_str() == "-");
     if let Some(path) = args.out.as_deref().filter(|_| !to_stdout) {
-        crate::saved::check_writable(path)?;
+        crate::outfile::check_writable(path)?;
     }
     let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
     if let Some(reach) = args.accounts.reach() {

@@ -6,8 +6,8 @@ use anstyle::{AnsiColor, Style};
 
 use crate::audit::backout::{Removal, RemovalPlan, RemoveCall};
 use crate::audit::drill::{DrillTarget, Outcome, Skipped};
-use crate::audit::options::mask_endpoint;
 use crate::audit::{Action, AfterApply, Call, ControlReport, Finding, Mode, Plan, Status};
+use crate::redact::mask_endpoint;
 
 pub mod controls;
 pub mod layout;

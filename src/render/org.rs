@@ -12,9 +12,9 @@ use super::{
     control_suffix, describe_within, extra_reason, unplanned_reason, Painter, TextOptions,
     Verbosity, BOLD, DIM, GREEN, RED, YELLOW,
 };
-use crate::audit::options::mask_endpoint;
 use crate::audit::org::{AccountStatus, OrgPlan};
 use crate::audit::{AfterApply, Call, Finding, Mode, Status};
+use crate::redact::mask_endpoint;
 
 /// How many account ids a grouped line names before "… and N more".
 const SHOWN_ACCOUNTS: usize = 5;

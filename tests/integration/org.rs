@@ -7,7 +7,7 @@ use crate::harness::{
     actions_used, assert_allows, assert_ok, stderr, stdout, validate, writes, Account, TrailSpec,
 };
 
-const ORG_GROUP: &str = "aws-controltower/CloudTrailLogs";
+pub(crate) const ORG_GROUP: &str = "aws-controltower/CloudTrailLogs";
 const OWN_GROUP: &str = "cloudtrail/own";
 const AUTH_FAILURES: &str =
     "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }";
@@ -42,7 +42,7 @@ fn org_plan(account: &Account, args: &[&str]) -> (Option<i32>, Value) {
 }
 
 /// A management account with an organization trail, and one member relying on it.
-async fn organization_of_one() -> (Account, Account) {
+pub(crate) async fn organization_of_one() -> (Account, Account) {
     let management = Account::new().await;
     let member = Account::new().await;
     management.organization(&[&member]);
