@@ -212,30 +212,7 @@ async fn backout_org(
             if removals.len() == 1 { "" } else { "s" }
         );
         super::prompt::confirm(&question, args.auto_approve).await?;
-        let mut failed = Vec::new();
-        let mut removed = 0;
-        for (account, list) in &removals {
-            let Some(account_session) = reads.sessions.get(account.as_str()) else {
-                failed.push(format!("{account}: no session (it was not read in full)"));
-                continue;
-            };
-            print(&format!("\nAccount {account}:\n"))?;
-            let shown = apply::Records {
-                home: list.first().map(|r| (account.as_str(), r.region.as_str())),
-                quiet: args.display.quiet,
-                ..apply::Records::default()
-            };
-            let guard = guard(args, account);
-            let run =
-                apply::remove(account_session, &guard, list, shown, &mut std::io::stdout()).await;
-            // What was removed, not what was listed: an account may fail part-way.
-            removed += run.done();
-            match run.into_result() {
-                Ok(_) => {}
-                Err(e @ Error::Interrupted { .. }) => return Err(e),
-                Err(e) => failed.push(format!("{account}: {e}")),
-            }
-        }
+        let (removed, failed) = remove_per_account(args, &removals, &reads.sessions).await?;
         print(&format!(
             "\nBackout complete in {} of {} account{}: {removed} removed.\n",
             removals.len() - failed.len(),
@@ -261,6 +238,39 @@ async fn backout_org(
         });
     }
     Ok(ExitStatus::Success)
+}
+
+/// Removes each account's resources with that account's session; returns how many were removed
+/// and one line per account that failed part-way. Ctrl-C stops everything.
+async fn remove_per_account(
+    args: &BackoutArgs,
+    removals: &[(String, Vec<audit::backout::Removal>)],
+    sessions: &std::collections::BTreeMap<String, Session>,
+) -> Result<(usize, Vec<String>)> {
+    let mut failed = Vec::new();
+    let mut removed = 0;
+    for (account, list) in removals {
+        let Some(account_session) = sessions.get(account.as_str()) else {
+            failed.push(format!("{account}: no session (it was not read in full)"));
+            continue;
+        };
+        print(&format!("\nAccount {account}:\n"))?;
+        let shown = apply::Records {
+            home: list.first().map(|r| (account.as_str(), r.region.as_str())),
+            quiet: args.display.quiet,
+            ..apply::Records::default()
+        };
+        let guard = guard(args, account);
+        let run = apply::remove(account_session, &guard, list, shown, &mut std::io::stdout()).await;
+        // What was removed, not what was listed: an account may fail part-way.
+        removed += run.done();
+        match run.into_result() {
+            Ok(_) => {}
+            Err(e @ Error::Interrupted { .. }) => return Err(e),
+            Err(e) => failed.push(format!("{account}: {e}")),
+        }
+    }
+    Ok((removed, failed))
 }
 
 /// `--controls` as slugs (cis-fix's marks name controls by slug); `None` for all.

@@ -892,12 +892,11 @@ pub async fn topic_subscriptions(
     let mut subscriptions = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| aws_error("sns:ListSubscriptionsByTopic", region, e))?;
+        // Asked by topic: each is that topic's, whatever the reply leaves out.
         subscriptions.extend(page.subscriptions.unwrap_or_default().into_iter().map(|s| {
             Subscription {
-                arn: s.subscription_arn.unwrap_or_default(),
-                topic_arn: s.topic_arn.unwrap_or_else(|| arn.to_string()),
-                protocol: s.protocol.unwrap_or_default(),
-                endpoint: s.endpoint.unwrap_or_default(),
+                topic_arn: arn.to_string(),
+                ..subscription(s)
             }
         }));
     }
@@ -910,16 +909,23 @@ async fn subscriptions(session: &Session, region: &str) -> Result<Vec<Subscripti
     let mut subscriptions = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| aws_error("sns:ListSubscriptions", region, e))?;
-        for s in page.subscriptions.unwrap_or_default() {
-            subscriptions.push(Subscription {
-                arn: s.subscription_arn.unwrap_or_default(),
-                topic_arn: s.topic_arn.unwrap_or_default(),
-                protocol: s.protocol.unwrap_or_default(),
-                endpoint: s.endpoint.unwrap_or_default(),
-            });
-        }
+        subscriptions.extend(
+            page.subscriptions
+                .unwrap_or_default()
+                .into_iter()
+                .map(subscription),
+        );
     }
     Ok(subscriptions)
+}
+
+fn subscription(s: aws_sdk_sns::types::Subscription) -> Subscription {
+    Subscription {
+        arn: s.subscription_arn.unwrap_or_default(),
+        topic_arn: s.topic_arn.unwrap_or_default(),
+        protocol: s.protocol.unwrap_or_default(),
+        endpoint: s.endpoint.unwrap_or_default(),
+    }
 }
 
 /// Whether a topic exists, and its tags (cis-fix's ownership marks), in one call.
