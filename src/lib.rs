@@ -12,7 +12,8 @@
 //! - [`export`] writes what an apply would create as Terraform or CloudFormation;
 //! - [`apply`] is the only code that writes to AWS: it performs actions and removals;
 //! - [`ownership`] defines the marks cis-fix puts on what it creates;
-//! - [`events`] reads recorded log events (CloudTrail files, JSON lines) for `pattern test`.
+//! - [`events`] reads recorded log events (CloudTrail files, JSON lines) for `pattern test`;
+//! - [`term`] escapes what may not reach a terminal (control characters, bidi overrides).
 
 // Nothing a user or AWS sends may panic cis-fix: outside tests, no unwrap, expect, panic or
 // indexing that could fail. (Tests may, and are compiled with `cfg(test)`.)
@@ -44,3 +45,4 @@ pub mod render;
 pub mod saved;
 pub mod schema;
 pub mod session;
+pub mod term;

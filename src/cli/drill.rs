@@ -161,7 +161,7 @@ async fn drill_org(
             _ => unreadable.push(format!(
                 "account {} could not be read: {}",
                 report.account_id,
-                report.error.as_deref().unwrap_or("unknown error")
+                crate::term::escape(report.error.as_deref().unwrap_or("unknown error"))
             )),
         }
     }
@@ -256,6 +256,7 @@ async fn drill_org(
             }
             Err(e) => {
                 // Every alarm of the account counts as not delivered: nothing was proven.
+                let e = crate::term::escape(&e.to_string()).into_owned();
                 print(&format!("  the drill could not run: {e}\n"))?;
                 failed += d.targets.len();
             }

@@ -13,6 +13,7 @@ use crate::catalog::Control;
 use crate::error::{Error, Result};
 use crate::events;
 use crate::pattern::{self, Pattern, Relation};
+use crate::term::escape;
 
 #[derive(Debug, Args)]
 pub struct PatternArgs {
@@ -145,7 +146,9 @@ fn check(args: CheckArgs) -> Result<ExitStatus> {
         Format::Text => {
             let mut out = format!(
                 "pattern check: against {} {} ({})\n\n",
-                control.id, control.slug, control.title
+                escape(&control.id),
+                control.slug,
+                escape(&control.title)
             );
             for (reading, relation) in &comparison.per_reading {
                 out.push_str(&format!("  {:<11} {reading}\n", relation_name(*relation)));
@@ -154,7 +157,8 @@ fn check(args: CheckArgs) -> Result<ExitStatus> {
             for a in &comparison.ambiguous {
                 out.push_str(&format!(
                     "  pattern_ambiguous: `{}`: {}\n",
-                    a.term, a.reason
+                    escape(&a.term),
+                    escape(&a.reason)
                 ));
             }
             if let Some(event) = &comparison.counterexample {
@@ -162,6 +166,7 @@ fn check(args: CheckArgs) -> Result<ExitStatus> {
                     .counterexample_reading
                     .map(|r| format!(", when {r}"))
                     .unwrap_or_default();
+                let event = crate::term::escape_json(&event.to_string()).into_owned();
                 out.push_str(&format!(
                     "  counterexample: {event} (the control's pattern matches it, yours does not{reading})\n"
                 ));
@@ -267,11 +272,12 @@ fn test(args: TestArgs) -> Result<ExitStatus> {
         Format::Text => {
             let mut out = String::new();
             for (_, e) in &matches {
+                // The events come from a file: nothing in them may reach the terminal as it is.
                 out.push_str(&format!(
                     "{} {} {}\n",
-                    field(&e.value, "eventTime"),
-                    field(&e.value, "eventName"),
-                    field(&e.value, "eventID")
+                    escape(field(&e.value, "eventTime")),
+                    escape(field(&e.value, "eventName")),
+                    escape(field(&e.value, "eventID"))
                 ));
             }
             out.push_str(&format!(

@@ -14,4 +14,5 @@ mod honest;
 mod org;
 mod prompt;
 mod selection;
+mod terminal;
 mod verdicts;

@@ -320,7 +320,7 @@ async fn a_denied_test_metric_filter_leaves_the_proof_alone_and_says_so_once() {
 }
 
 /// `cis-fix` with no AWS configuration at all: the pattern commands need none.
-fn offline(args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
+pub(crate) fn offline(args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cis-fix"));
