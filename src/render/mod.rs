@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 
 use crate::audit::backout::{Removal, RemovalPlan, RemoveCall};
-use crate::audit::drill::{DrillTarget, Outcome, Skipped};
+use crate::audit::drill::{DrillTarget, Outcome, Skipped, Stuck};
 use crate::audit::options::mask_endpoint;
 use crate::audit::{Action, AfterApply, Call, ControlReport, Finding, Mode, Plan, Status};
 use crate::term::escape;
@@ -862,12 +862,13 @@ pub fn drill_intro(
     layout::wrap_painted(&out, options.width, p)
 }
 
-/// What became of each drilled control's notification, and the tally (`tally`: an
-/// organization's drill gives one across all its accounts instead).
+/// What became of each drilled control's notification, the alarms left in ALARM (`stuck`),
+/// and the tally (`tally`: an organization's drill gives one across all its accounts instead).
 pub fn drill_report(
     (account, region): (&str, &str),
     targets: &[DrillTarget],
     outcomes: &[Outcome],
+    stuck: &[Stuck],
     tally: bool,
     options: TextOptions,
 ) -> String {
@@ -904,23 +905,68 @@ pub fn drill_report(
         };
         let _ = writeln!(out, "{line}");
     }
-    if !tally {
-        return layout::wrap_painted(&out, options.width, p);
+    let mut text = layout::wrap_painted(&out, options.width, p);
+    text.push_str(&left_in_alarm(stuck, options));
+    if tally {
+        let delivered = outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::Delivered { .. }))
+            .count();
+        let mut page = Page::new(options.width, p);
+        page.blank();
+        page.line(
+            0,
+            4,
+            &format!(
+                "Drill complete: {delivered} of {} delivered{}.",
+                outcomes.len(),
+                stuck_note(stuck.len())
+            ),
+            Some(BOLD),
+        );
+        text.push_str(&page.finish());
     }
-    let delivered = outcomes
-        .iter()
-        .filter(|o| matches!(o, Outcome::Delivered { .. }))
-        .count();
-    out.push('\n');
-    let _ = writeln!(
-        out,
-        "{}",
-        p.bold(&format!(
-            "Drill complete: {delivered} of {} delivered.",
-            outcomes.len()
-        ))
+    text
+}
+
+/// `; 2 alarms left in ALARM` after a drill's tally, or nothing.
+pub fn stuck_note(stuck: usize) -> String {
+    match stuck {
+        0 => String::new(),
+        1 => "; 1 alarm left in ALARM".to_string(),
+        n => format!("; {n} alarms left in ALARM"),
+    }
+}
+
+/// The alarms a drill set to ALARM and could not set back to OK, each with the command that
+/// resets it (on one line, to copy). Said even with `--quiet`: until reset, they send nothing.
+fn left_in_alarm(stuck: &[Stuck], options: TextOptions) -> String {
+    if stuck.is_empty() {
+        return String::new();
+    }
+    let mut page = Page::new(options.width, Painter(options.color));
+    page.blank();
+    page.line(
+        0,
+        4,
+        "Left in ALARM: setting these alarms back to OK failed, and until they are reset they send nothing for a real event",
+        Some(BOLD),
     );
-    layout::wrap_painted(&out, options.width, p)
+    for s in stuck {
+        page.styled_prefix(
+            2,
+            4,
+            "!",
+            Some(RED),
+            &format!(
+                " {} alarm {} in account {}, {}: {}",
+                s.control, s.alarm, s.account, s.region, s.error
+            ),
+            None,
+        );
+        page.whole(6, &crate::audit::drill::reset_command(s));
+    }
+    page.finish()
 }
 
 #[cfg(test)]
