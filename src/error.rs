@@ -153,6 +153,13 @@ pub enum Error {
         message: String,
     },
 
+    #[error("the drill left {alarms} in ALARM: setting {} back to OK failed, and until {} reset {} nothing for a real event. Run the `aws cloudwatch set-alarm-state` command shown above for each, with credentials for its account, or wait for its next evaluation", if *.count == 1 { "it" } else { "them" }, if *.count == 1 { "it is" } else { "they are" }, if *.count == 1 { "it sends" } else { "they send" })]
+    DrillResetFailed {
+        count: usize,
+        /// "alarm `A` (account 123456789012, us-east-1)", joined.
+        alarms: String,
+    },
+
     #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,

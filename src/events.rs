@@ -1,8 +1,10 @@
 //! Recorded log events for `cis-fix pattern test`: a CloudTrail log file as S3 stores it
 //! (`{"Records": [...]}`, gzipped or not), or a file of JSON lines (one event per line).
 //!
-//! Pure: bytes in, events with their positions out; the caller reads the files.
+//! Pure: bytes in, events with their positions out; the caller reads the files, within
+//! [`MAX_INPUT`] through [`read_capped`].
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use serde_json::Value;
@@ -25,6 +27,75 @@ pub struct EventsError(pub String);
 /// gzip files start with these two bytes.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// The most one input may hold, read or decompressed: 1 GiB. CloudTrail delivers files of a
+/// few MB (tens of MB decompressed), and JSON-lines exports of a few hundred MB fit; an 18 MB
+/// gzip of newlines, which decompresses to some 18 GB, does not. (`pattern test` holds an
+/// input whole until it streams them.)
+pub const MAX_INPUT: usize = 1 << 30;
+
+/// How much [`read_capped`] reads at a time.
+const CHUNK: usize = 64 * 1024;
+
+/// Why [`read_capped`] stopped.
+#[derive(Debug)]
+pub enum CappedError {
+    /// There is more than the limit.
+    TooLarge,
+    Io(std::io::Error),
+}
+
+/// Reads `reader` to its end into `out`, refusing more than `limit` bytes in all. `out` never
+/// holds more than the limit, and its buffer never reserves more than that either (a `Vec`
+/// left to grow by doubling may reserve twice what it holds).
+pub fn read_capped(
+    reader: &mut impl Read,
+    limit: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), CappedError> {
+    let mut chunk = vec![0; CHUNK];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CappedError::Io(e)),
+        };
+        let wanted = out.len().saturating_add(n);
+        if wanted > limit {
+            return Err(CappedError::TooLarge);
+        }
+        if wanted > out.capacity() {
+            // Doubling, but never past the limit (nor short of what is wanted: it is within).
+            let grown = out
+                .capacity()
+                .saturating_mul(2)
+                .max(CHUNK)
+                .min(limit)
+                .max(wanted);
+            out.reserve_exact(grown.saturating_sub(out.len()));
+        }
+        out.extend_from_slice(chunk.get(..n).unwrap_or_default());
+    }
+}
+
+/// `limit` bytes as people count them: `1 GiB`, `64 KiB`, `1000 bytes`.
+pub fn size(limit: usize) -> String {
+    for (unit, name) in [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")] {
+        if limit >= unit && limit % unit == 0 {
+            return format!("{} {name}", limit / unit);
+        }
+    }
+    format!("{limit} bytes")
+}
+
+/// What to do about an input over the limit: said after what was refused.
+pub fn too_large_advice(limit: usize) -> String {
+    format!(
+        "{}, the most cis-fix reads from one input. Split it into smaller files and pass them all (each is read on its own)",
+        size(limit)
+    )
+}
+
 /// A reader that counts the bytes taken from it: where in a gzip file decoding failed.
 struct Counting<'a> {
     bytes: &'a [u8],
@@ -40,12 +111,20 @@ impl Read for Counting<'_> {
 }
 
 /// The text of a gzip file, or where and how it is broken (a copy cut short in transfer is
-/// the common case).
-fn gunzip(bytes: &[u8]) -> Result<String, EventsError> {
+/// the common case), or that it decompresses to more than `limit`.
+fn gunzip(bytes: &[u8], limit: usize) -> Result<String, EventsError> {
     let mut input = Counting { bytes, read: 0 };
     let mut decoded = Vec::new();
-    let result = flate2::read::MultiGzDecoder::new(&mut input).read_to_end(&mut decoded);
-    if let Err(e) = result {
+    let mut decoder = flate2::read::MultiGzDecoder::new(&mut input);
+    let result = read_capped(&mut decoder, limit, &mut decoded);
+    drop(decoder);
+    if let Err(CappedError::TooLarge) = result {
+        return Err(EventsError(format!(
+            "refused: it decompresses to more than {}",
+            too_large_advice(limit)
+        )));
+    }
+    if let Err(CappedError::Io(e)) = result {
         let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
             "truncated"
         } else {
@@ -66,17 +145,21 @@ fn gunzip(bytes: &[u8]) -> Result<String, EventsError> {
     })
 }
 
-/// Parses a file's bytes into events.
+/// Parses a file's bytes into events; a gzip file may decompress to [`MAX_INPUT`] at most.
 pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, EventsError> {
-    let text = if bytes.starts_with(&GZIP_MAGIC) {
-        gunzip(bytes)?
+    parse_within(bytes, MAX_INPUT)
+}
+
+/// [`parse`], with a gzip file decompressing to `limit` bytes at most.
+fn parse_within(bytes: &[u8], limit: usize) -> Result<Vec<Event>, EventsError> {
+    // Plain text is read where it lies: a copy would double what a large input costs.
+    let text: Cow<str> = if bytes.starts_with(&GZIP_MAGIC) {
+        Cow::Owned(gunzip(bytes, limit)?)
     } else {
-        String::from_utf8(bytes.to_vec()).map_err(|e| {
-            EventsError(format!(
-                "not UTF-8 text (byte {})",
-                e.utf8_error().valid_up_to()
-            ))
-        })?
+        Cow::Borrowed(
+            std::str::from_utf8(bytes)
+                .map_err(|e| EventsError(format!("not UTF-8 text (byte {})", e.valid_up_to())))?,
+        )
     };
     // Editors on Windows save UTF-8 with a byte order mark, which JSON does not allow.
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
@@ -253,6 +336,64 @@ mod tests {
         assert!(err.starts_with("Records[1]: not a JSON event"), "{err}");
         let err = parse(b"{\"eventName\": \"A\"}\n42\n").unwrap_err().0;
         assert!(err.starts_with("line 2: not a JSON event"), "{err}");
+    }
+
+    /// Gives `data` a few bytes at a time, as a slow pipe or a decoder does.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn the_capped_reader_takes_up_to_the_limit_and_never_reserves_past_it() {
+        let data = vec![b'\n'; 100_000];
+        for step in [1, 7, 4096, 100_000] {
+            let mut out = Vec::new();
+            let mut reader = Trickle { data: &data, step };
+            read_capped(&mut reader, 100_000, &mut out).unwrap();
+            assert_eq!(out, data);
+            assert!(out.capacity() <= 100_000, "{step}: {}", out.capacity());
+
+            let mut out = Vec::new();
+            let mut reader = Trickle { data: &data, step };
+            let err = read_capped(&mut reader, 99_999, &mut out).unwrap_err();
+            assert!(matches!(err, CappedError::TooLarge), "{err:?}");
+            assert!(out.len() <= 99_999 && out.capacity() <= 99_999, "{step}");
+        }
+        // A limit under one read's worth, and nothing at all.
+        let mut out = Vec::new();
+        read_capped(&mut &b"abc"[..], 3, &mut out).unwrap();
+        assert_eq!(out, b"abc");
+        assert!(matches!(
+            read_capped(&mut &b"abcd"[..], 3, &mut Vec::new()),
+            Err(CappedError::TooLarge)
+        ));
+        read_capped(&mut &b""[..], 0, &mut Vec::new()).unwrap();
+    }
+
+    #[test]
+    fn a_gzip_that_decompresses_past_the_limit_is_refused_in_one_line() {
+        let lines = vec![b'\n'; 64 * 1024 + 1];
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&lines).unwrap();
+        let gz = gz.finish().unwrap();
+        let err = parse_within(&gz, 64 * 1024).unwrap_err().0;
+        assert_eq!(
+            err,
+            "refused: it decompresses to more than 64 KiB, the most cis-fix reads from one input. Split it into smaller files and pass them all (each is read on its own)"
+        );
+        assert_eq!(parse_within(&gz, 64 * 1024 + 1).unwrap(), vec![]);
+        assert_eq!(size(MAX_INPUT), "1 GiB");
+        assert_eq!(size(1000), "1000 bytes");
     }
 
     #[test]

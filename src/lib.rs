@@ -17,6 +17,7 @@
 //!   the bottom floor, importing nothing from the crate;
 //! - [`outfile`] writes the files a user names with `--out`: checked, created privately and
 //!   exclusively, renamed into place.
+//! - [`term`] escapes what may not reach a terminal (control characters, bidi overrides).
 
 // Nothing a user or AWS sends may panic cis-fix: outside tests, no unwrap, expect, panic or
 // indexing that could fail. (Tests may, and are compiled with `cfg(test)`.)
@@ -50,3 +51,4 @@ pub mod render;
 pub mod saved;
 pub mod schema;
 pub mod session;
+pub mod term;

@@ -8,6 +8,7 @@
 use std::process::ExitCode;
 
 use cis_fix::error::Error;
+use cis_fix::term::escape_lines;
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -27,11 +28,12 @@ fn main() -> ExitCode {
         Err(
             e @ (Error::Cancelled(_) | Error::CancelledByInterrupt | Error::Interrupted { .. }),
         ) => {
-            eprintln!("{e}");
+            eprintln!("{}", escape_lines(&e.to_string()));
             ExitCode::from(code(&e))
         }
+        // A message may carry AWS's text or a file's: escaped, but for its own line ends.
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", escape_lines(&e.to_string()));
             ExitCode::from(code(&e))
         }
     }

@@ -806,6 +806,7 @@ impl Intercept for Watch {
                 String::new()
             };
             let line = format!("aws {operation} ({}): {took}{retry}{outcome}", self.region);
+            let line = crate::term::escape(&line);
             crate::apply::progress::suspend(|| eprintln!("{line}"));
         }
         let mut retry_line = None;
@@ -849,6 +850,7 @@ fn notice(last_notice: &Mutex<Option<Instant>>, line: &str) {
             *last = Some(Instant::now());
             // A notice, not output: a closed stderr is no reason to fail.
             use std::io::Write;
+            let line = crate::term::escape(line);
             crate::apply::progress::suspend(|| {
                 let _ = writeln!(std::io::stderr(), "{line}");
             });

@@ -2,7 +2,8 @@
 //! history for the result of the notification, and set it back to OK.
 //!
 //! It changes an alarm's state only, never its configuration. Whatever happens (an error on
-//! another alarm, Ctrl-C), every alarm it set to ALARM is set back to OK before it returns.
+//! another alarm, Ctrl-C), every alarm it set to ALARM is set back to OK before it returns;
+//! one that cannot be is returned by name, with the results obtained.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -11,7 +12,7 @@ use aws_sdk_cloudwatch::types::StateValue;
 
 use super::interrupt::Deferral;
 use super::progress::Progress;
-use crate::audit::drill::{self, DrillTarget, Outcome};
+use crate::audit::drill::{self, DrillTarget, Outcome, Stuck};
 use crate::error::{Error, Result};
 use crate::inventory::aws::{alarm_action_history, aws_error};
 use crate::session::Session;
@@ -29,24 +30,42 @@ const TO_FINISH: &str = "run `cis-fix drill` again to prove delivery";
 /// One account's alarms to drill, with that account's session.
 pub struct Job<'a> {
     pub session: &'a Session,
+    pub account: &'a str,
     pub targets: &'a [DrillTarget],
 }
 
+/// One account's drill: what became of each notification, in the order of its targets, or the
+/// error that stopped it; and every alarm left in ALARM because setting it back to OK failed.
+#[derive(Debug)]
+pub struct Drilled {
+    pub outcomes: Result<Vec<Outcome>>,
+    pub stuck: Vec<Stuck>,
+}
+
 /// Fires every target (concurrently) and returns what became of each notification, in the
-/// order of `targets`. Each alarm is set back to OK whatever happened.
+/// order of `targets`. Each alarm is set back to OK whatever happened, or named as stuck.
 pub async fn drill(
     session: &Session,
+    account: &str,
     targets: &[DrillTarget],
     wait: Duration,
-) -> Result<Vec<Outcome>> {
-    let mut per_job = drill_accounts(&[Job { session, targets }], wait).await?;
-    per_job.pop().unwrap_or_else(|| Ok(Vec::new()))
+) -> Result<Drilled> {
+    let job = Job {
+        session,
+        account,
+        targets,
+    };
+    let mut per_job = drill_accounts(&[job], wait).await?;
+    Ok(per_job.pop().unwrap_or(Drilled {
+        outcomes: Ok(Vec::new()),
+        stuck: Vec::new(),
+    }))
 }
 
 /// [`drill`] across accounts, all at once: per job, in order, its outcomes or the error that
-/// stopped it (one account's error does not stop the others). `Err` only for Ctrl-C, once
-/// every alarm that was set to ALARM is back to OK.
-pub async fn drill_accounts(jobs: &[Job<'_>], wait: Duration) -> Result<Vec<Result<Vec<Outcome>>>> {
+/// stopped it (one account's error does not stop the others), and its stuck alarms. `Err` only
+/// for Ctrl-C, once every alarm that was set to ALARM is back to OK or named.
+pub async fn drill_accounts(jobs: &[Job<'_>], wait: Duration) -> Result<Vec<Drilled>> {
     let total: usize = jobs.iter().map(|j| j.targets.len()).sum();
     // The first Ctrl-C stops the waits rather than the process, so that the alarms go back
     // to OK; a second one ends the process at once.
@@ -71,7 +90,7 @@ pub async fn drill_accounts(jobs: &[Job<'_>], wait: Duration) -> Result<Vec<Resu
     // futures half-way, which would leave their alarms in ALARM.
     let per_job = futures::future::join_all(jobs.iter().map(|job| {
         futures::future::join_all(job.targets.iter().map(|target| async {
-            let outcome = drill_one(job.session, target, wait, &interrupt).await;
+            let outcome = drill_one(job, target, wait, &interrupt).await;
             let mut pending = lock(&pending);
             if let Some(index) = pending.iter().position(|alarm| *alarm == target.alarm) {
                 pending.remove(index);
@@ -86,21 +105,29 @@ pub async fn drill_accounts(jobs: &[Job<'_>], wait: Duration) -> Result<Vec<Resu
     let unfinished = per_job
         .iter()
         .flatten()
-        .filter(|r| matches!(r, Ok(None)))
+        .filter(|(r, _)| matches!(r, Ok(None)))
         .count();
     if unfinished > 0 {
-        let reset_failed: Vec<String> = per_job
+        let stuck: Vec<String> = per_job
             .iter()
             .flatten()
-            .filter_map(|r| r.as_ref().err().map(ToString::to_string))
+            .filter_map(|(_, stuck)| stuck.as_ref())
+            .map(|s| {
+                let said = format!(
+                    "alarm `{}` in account {}, {}: {}; reset it with `{}`",
+                    s.alarm,
+                    s.account,
+                    s.region,
+                    s.error,
+                    drill::reset_command(s)
+                );
+                crate::term::escape(&said).into_owned()
+            })
             .collect();
-        let back = if reset_failed.is_empty() {
+        let back = if stuck.is_empty() {
             "every alarm it set to ALARM is back to OK".to_string()
         } else {
-            format!(
-                "some alarms may still be in ALARM ({})",
-                reset_failed.join("; ")
-            )
+            format!("these alarms are still in ALARM: {}", stuck.join("; "))
         };
         return Err(Error::Interrupted {
             progress: format!(
@@ -113,12 +140,16 @@ pub async fn drill_accounts(jobs: &[Job<'_>], wait: Duration) -> Result<Vec<Resu
     Ok(per_job
         .into_iter()
         .map(|results| {
-            results
-                .into_iter()
-                .map(|r| {
-                    r.map(|outcome| outcome.unwrap_or(Outcome::NoResult { waited_seconds: 0 }))
-                })
-                .collect::<Result<Vec<_>>>()
+            let (outcomes, stuck): (Vec<_>, Vec<_>) = results.into_iter().unzip();
+            Drilled {
+                outcomes: outcomes
+                    .into_iter()
+                    .map(|r| {
+                        r.map(|outcome| outcome.unwrap_or(Outcome::NoResult { waited_seconds: 0 }))
+                    })
+                    .collect(),
+                stuck: stuck.into_iter().flatten().collect(),
+            }
         })
         .collect())
 }
@@ -134,17 +165,18 @@ async fn interrupted(interrupt: &Deferral) {
     }
 }
 
-/// `Ok(None)` when Ctrl-C stopped it before its result was known (the alarm, if it was set,
-/// is back to OK).
+/// What became of the notification, `Ok(None)` when Ctrl-C stopped it before its result was
+/// known; and the alarm, when it was set to ALARM and could not be set back to OK.
 async fn drill_one(
-    session: &Session,
+    job: &Job<'_>,
     target: &DrillTarget,
     wait: Duration,
     interrupt: &Deferral,
-) -> Result<Option<Outcome>> {
+) -> (Result<Option<Outcome>>, Option<Stuck>) {
     if interrupt.requested() {
-        return Ok(None);
+        return (Ok(None), None);
     }
+    let session = job.session;
     let region = target.region.as_str();
     let client = session.cloudwatch(region);
     // A second of slack for clock skew between this machine and AWS.
@@ -152,14 +184,16 @@ async fn drill_one(
         .checked_sub(Duration::from_secs(1))
         .unwrap_or(SystemTime::UNIX_EPOCH);
     // Not raced with Ctrl-C: whether the alarm was set must be known, to set it back.
-    client
+    let set = client
         .set_alarm_state()
         .alarm_name(&target.alarm)
         .state_value(StateValue::Alarm)
         .state_reason(drill::reason(target))
         .send()
-        .await
-        .map_err(|e| aws_error("cloudwatch:SetAlarmState", region, e))?;
+        .await;
+    if let Err(e) = set {
+        return (Err(aws_error("cloudwatch:SetAlarmState", region, e)), None);
+    }
 
     let result = tokio::select! {
         result = wait_for_outcome(session, target, since, wait) => result.map(Some),
@@ -177,11 +211,16 @@ async fn drill_one(
             target.control
         ))
         .send()
-        .await
-        .map_err(|e| aws_error("cloudwatch:SetAlarmState", region, e));
-    let outcome = result?;
-    reset?;
-    Ok(outcome)
+        .await;
+    // The result stands whether or not the reset worked: the notification went out (or not).
+    let stuck = reset.err().map(|e| Stuck {
+        control: target.control.clone(),
+        account: job.account.to_string(),
+        region: region.to_string(),
+        alarm: target.alarm.clone(),
+        error: aws_error("cloudwatch:SetAlarmState", region, e).to_string(),
+    });
+    (result, stuck)
 }
 
 /// Reads the alarm's history until the action on the target's topic has a result, or `wait`

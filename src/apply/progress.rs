@@ -56,6 +56,7 @@ impl Progress {
     pub fn start(&self, index: usize, label: &str) {
         if let Some(bar) = &self.bar {
             bar.set_position(u64::try_from(index).unwrap_or(u64::MAX));
+            let label = crate::term::escape(label);
             bar.set_message(format!("{} of {}: {label}", index + 1, self.total));
         }
     }
@@ -64,7 +65,7 @@ impl Progress {
     pub fn set(&self, done: usize, message: &str) {
         if let Some(bar) = &self.bar {
             bar.set_position(u64::try_from(done).unwrap_or(u64::MAX));
-            bar.set_message(message.to_string());
+            bar.set_message(crate::term::escape(message).into_owned());
         }
     }
 

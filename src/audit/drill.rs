@@ -114,6 +114,32 @@ pub fn reason(target: &DrillTarget) -> String {
     )
 }
 
+/// An alarm the drill set to ALARM and could not set back to OK. Until it is reset (by hand,
+/// or at its next evaluation) it sends nothing: a real event finds it already in ALARM.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stuck {
+    pub control: String,
+    pub account: String,
+    pub region: String,
+    pub alarm: String,
+    /// Why `SetAlarmState` OK failed.
+    pub error: String,
+}
+
+/// The command that sets a stuck alarm back to OK, to run with credentials for its account.
+pub fn reset_command(stuck: &Stuck) -> String {
+    format!(
+        "aws cloudwatch set-alarm-state --alarm-name {} --state-value OK --state-reason 'cis-fix drill: reset by hand' --region {}",
+        shell_quoted(&stuck.alarm),
+        stuck.region
+    )
+}
+
+/// `text` as one shell word: alarm names may hold spaces, quotes and `$`.
+fn shell_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
 /// One `Action` item of an alarm's history (`DescribeAlarmHistory`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryItem {
@@ -225,6 +251,21 @@ mod tests {
             outcome(TOPIC, &[summary_only]),
             Some(Outcome::Failed { .. })
         ));
+    }
+
+    #[test]
+    fn a_stuck_alarm_gets_a_command_that_resets_it() {
+        let stuck = Stuck {
+            control: "4.6".into(),
+            account: "111122223333".into(),
+            region: "eu-west-1".into(),
+            alarm: "team's alarm $HOME".into(),
+            error: "denied".into(),
+        };
+        assert_eq!(
+            reset_command(&stuck),
+            r"aws cloudwatch set-alarm-state --alarm-name 'team'\''s alarm $HOME' --state-value OK --state-reason 'cis-fix drill: reset by hand' --region eu-west-1"
+        );
     }
 
     #[test]

@@ -201,7 +201,7 @@ async fn backout_org(
         }
     }
     for line in &unreadable {
-        eprintln!("not touched: {line}");
+        eprintln!("not touched: {}", crate::term::escape(line));
     }
     let count: usize = removals.iter().map(|(_, r)| r.len()).sum();
     if count > 0 {

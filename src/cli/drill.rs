@@ -72,20 +72,39 @@ pub(super) async fn run(args: DrillArgs, connect: &crate::session::Connect) -> R
     );
     print("\n")?;
     super::prompt::confirm(&question, args.auto_approve).await?;
-    let outcomes = apply::drill::drill(&session, &targets, Duration::from_secs(args.wait)).await?;
+    let wait = Duration::from_secs(args.wait);
+    let drilled = apply::drill::drill(&session, &snapshot.account_id, &targets, wait).await?;
     if !args.auto_approve {
         // A blank line after the answered question; without one, the line before it stands.
         print("\n")?;
     }
+    let home = (snapshot.account_id.as_str(), snapshot.region.as_str());
+    let outcomes = match drilled.outcomes {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            // Alarms left in ALARM are named, whatever stopped the drill.
+            print(&render::drill_report(
+                home,
+                &[],
+                &[],
+                &drilled.stuck,
+                false,
+                text,
+            ))?;
+            return Err(e);
+        }
+    };
     print(&render::drill_report(
-        (&snapshot.account_id, &snapshot.region),
+        home,
         &targets,
         &outcomes,
+        &drilled.stuck,
         true,
         text,
     ))?;
     let failed = undelivered(&outcomes);
     finish(&args.display, &session, started)?;
+    left_in_alarm(&drilled.stuck)?;
     if failed > 0 {
         return Err(Error::DrillFailed {
             failed,
@@ -101,6 +120,29 @@ fn notifications(count: usize) -> &'static str {
     } else {
         "test notifications"
     }
+}
+
+/// The error for alarms a drill could not set back to OK, naming them (the report above gives
+/// the command that resets each).
+fn left_in_alarm(stuck: &[drill::Stuck]) -> Result<()> {
+    if stuck.is_empty() {
+        return Ok(());
+    }
+    let alarms: Vec<String> = stuck
+        .iter()
+        .map(|s| {
+            format!(
+                "alarm `{}` (account {}, {})",
+                crate::term::escape(&s.alarm),
+                s.account,
+                s.region
+            )
+        })
+        .collect();
+    Err(Error::DrillResetFailed {
+        count: stuck.len(),
+        alarms: alarms.join(", "),
+    })
 }
 
 fn undelivered(outcomes: &[drill::Outcome]) -> usize {
@@ -161,7 +203,7 @@ async fn drill_org(
             _ => unreadable.push(format!(
                 "account {} could not be read: {}",
                 report.account_id,
-                report.error.as_deref().unwrap_or("unknown error")
+                crate::term::escape(report.error.as_deref().unwrap_or("unknown error"))
             )),
         }
     }
@@ -233,20 +275,24 @@ async fn drill_org(
         .iter()
         .map(|(d, session)| Job {
             session,
+            account: &d.account_id,
             targets: &d.targets,
         })
         .collect();
     let results = apply::drill::drill_accounts(&jobs, Duration::from_secs(args.wait)).await?;
 
     let (mut failed, mut delivered) = (0, 0);
-    for ((d, _), result) in with_targets.iter().zip(results) {
+    let mut stuck = Vec::new();
+    for ((d, _), drilled) in with_targets.iter().zip(results) {
         print(&format!("\nAccount {}\n", d.account_id))?;
-        match result {
+        let home = (d.account_id.as_str(), session.region.as_str());
+        match drilled.outcomes {
             Ok(outcomes) => {
                 print(&render::drill_report(
-                    (&d.account_id, &session.region),
+                    home,
                     &d.targets,
                     &outcomes,
+                    &drilled.stuck,
                     false,
                     text,
                 ))?;
@@ -256,18 +302,30 @@ async fn drill_org(
             }
             Err(e) => {
                 // Every alarm of the account counts as not delivered: nothing was proven.
+                let e = crate::term::escape(&e.to_string()).into_owned();
                 print(&format!("  the drill could not run: {e}\n"))?;
+                print(&render::drill_report(
+                    home,
+                    &[],
+                    &[],
+                    &drilled.stuck,
+                    false,
+                    text,
+                ))?;
                 failed += d.targets.len();
             }
         }
+        stuck.extend(drilled.stuck);
     }
     print(&format!(
-        "\nDrill complete across {accounts} account{}: {delivered} of {alarms} delivered.\n",
-        if accounts == 1 { "" } else { "s" }
+        "\nDrill complete across {accounts} account{}: {delivered} of {alarms} delivered{}.\n",
+        if accounts == 1 { "" } else { "s" },
+        render::stuck_note(stuck.len())
     ))?;
     if args.display.stats {
         report_stats(session, started);
     }
+    left_in_alarm(&stuck)?;
     if failed > 0 {
         return Err(Error::DrillFailed {
             failed,

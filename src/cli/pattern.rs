@@ -1,7 +1,6 @@
 //! `cis-fix pattern check|test`: for people writing filter patterns by hand. No credentials,
 //! no AWS call.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -14,6 +13,7 @@ use crate::catalog::Control;
 use crate::error::{Error, Result};
 use crate::events;
 use crate::pattern::{self, Pattern, Relation};
+use crate::term::escape;
 
 #[derive(Debug, Args)]
 pub struct PatternArgs {
@@ -146,7 +146,9 @@ fn check(args: CheckArgs) -> Result<ExitStatus> {
         Format::Text => {
             let mut out = format!(
                 "pattern check: against {} {} ({})\n\n",
-                control.id, control.slug, control.title
+                escape(&control.id),
+                control.slug,
+                escape(&control.title)
             );
             for (reading, relation) in &comparison.per_reading {
                 out.push_str(&format!("  {:<11} {reading}\n", relation_name(*relation)));
@@ -155,7 +157,8 @@ fn check(args: CheckArgs) -> Result<ExitStatus> {
             for a in &comparison.ambiguous {
                 out.push_str(&format!(
                     "  pattern_ambiguous: `{}`: {}\n",
-                    a.term, a.reason
+                    escape(&a.term),
+                    escape(&a.reason)
                 ));
             }
             if let Some(event) = &comparison.counterexample {
@@ -163,6 +166,7 @@ fn check(args: CheckArgs) -> Result<ExitStatus> {
                     .counterexample_reading
                     .map(|r| format!(", when {r}"))
                     .unwrap_or_default();
+                let event = crate::term::escape_json(&event.to_string()).into_owned();
                 out.push_str(&format!(
                     "  counterexample: {event} (the control's pattern matches it, yours does not{reading})\n"
                 ));
@@ -187,14 +191,39 @@ fn check(args: CheckArgs) -> Result<ExitStatus> {
     })
 }
 
+/// A file's bytes (`-`: standard input), at most [`events::MAX_INPUT`] of them.
 fn read_file(path: &PathBuf) -> Result<Vec<u8>> {
+    read_within(path, events::MAX_INPUT)
+}
+
+fn read_within(path: &PathBuf, limit: usize) -> Result<Vec<u8>> {
     let fail = |e: std::io::Error| Error::Usage(format!("cannot read {}: {e}", path.display()));
-    if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes).map_err(fail)?;
-        return Ok(bytes);
+    let too_large = || {
+        Error::Usage(format!(
+            "cannot read events from {}: refused: it holds more than {}",
+            path.display(),
+            events::too_large_advice(limit)
+        ))
+    };
+    let mut bytes = Vec::new();
+    let read = if path.as_os_str() == "-" {
+        events::read_capped(&mut std::io::stdin().lock(), limit, &mut bytes)
+    } else {
+        let mut file = std::fs::File::open(path).map_err(fail)?;
+        // A file's size is known: refused before it is read, else read into a buffer of that
+        // size (as `fs::read` does) rather than grown to it.
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        match usize::try_from(size) {
+            Ok(size) if size <= limit => bytes.reserve_exact(size),
+            _ => return Err(too_large()),
+        }
+        events::read_capped(&mut file, limit, &mut bytes)
+    };
+    match read {
+        Ok(()) => Ok(bytes),
+        Err(events::CappedError::TooLarge) => Err(too_large()),
+        Err(events::CappedError::Io(e)) => Err(fail(e)),
     }
-    std::fs::read(path).map_err(fail)
 }
 
 fn field<'a>(event: &'a Value, name: &str) -> &'a str {
@@ -243,11 +272,12 @@ fn test(args: TestArgs) -> Result<ExitStatus> {
         Format::Text => {
             let mut out = String::new();
             for (_, e) in &matches {
+                // The events come from a file: nothing in them may reach the terminal as it is.
                 out.push_str(&format!(
                     "{} {} {}\n",
-                    field(&e.value, "eventTime"),
-                    field(&e.value, "eventName"),
-                    field(&e.value, "eventID")
+                    escape(field(&e.value, "eventTime")),
+                    escape(field(&e.value, "eventName")),
+                    escape(field(&e.value, "eventID"))
                 ));
             }
             out.push_str(&format!(
@@ -260,4 +290,25 @@ fn test(args: TestArgs) -> Result<ExitStatus> {
     };
     print(&rendered)?;
     Ok(ExitStatus::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_file_over_the_limit_is_refused_and_one_within_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.json");
+        std::fs::write(&path, b"{\"a\": 1}\n\n").unwrap();
+        assert_eq!(read_within(&path, 10).unwrap(), b"{\"a\": 1}\n\n");
+        let err = read_within(&path, 9).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "cannot read events from {}: refused: it holds more than 9 bytes, the most cis-fix reads from one input. Split it into smaller files and pass them all (each is read on its own)",
+                path.display()
+            )
+        );
+    }
 }

@@ -29,6 +29,8 @@ pub async fn confirm(question: &str, auto_approve: bool) -> Result<()> {
     // Ctrl-C at the question cancels here, rather than ending the process with no word.
     let deferral = Deferral::new(None, None);
     let ctrl_c = interrupt::listen();
+    // The question names an account and region that AWS gave: nothing in it may hide it.
+    let question = crate::term::escape(question);
     ask(&format!("{question} Only '{APPROVE}' will be accepted: "));
     let line = read_line()?;
     let answer = match ctrl_c {

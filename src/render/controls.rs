@@ -78,15 +78,16 @@ pub fn json(catalog: &Catalog) -> String {
 }
 
 /// One block per control: what it is, what cis-fix creates for it, and its pattern one
-/// condition per line.
+/// condition per line. A `--catalog` file's strings are escaped ([`crate::term`]).
 pub fn text(catalog: &Catalog) -> String {
+    use crate::term::escape;
     let mut out = String::new();
     let count = catalog.controls.len();
     let _ = writeln!(
         out,
         "{}: {} ({count} control{})",
-        catalog.benchmark,
-        catalog.title,
+        escape(&catalog.benchmark),
+        escape(&catalog.title),
         if count == 1 { "" } else { "s" }
     );
     for control in &catalog.controls {
@@ -101,7 +102,7 @@ pub fn text(catalog: &Catalog) -> String {
             "{} {}  (level {}{security_hub})",
             control.id, control.slug, control.level
         );
-        let _ = writeln!(out, "  {}", control.title);
+        let _ = writeln!(out, "  {}", escape(&control.title));
         let _ = writeln!(
             out,
             "  metric   {}/{} (value {})",
@@ -127,7 +128,8 @@ pub fn text(catalog: &Catalog) -> String {
             let _ = writeln!(out, "  {label:<8} {line}");
         }
     }
-    out
+    // The other fields, escaped as a whole: the line ends are the view's own.
+    crate::term::escape_lines(&out).into_owned()
 }
 
 fn operator(name: &str) -> &str {

@@ -1,6 +1,10 @@
 //! Lines that fit: every text view wraps to the terminal's width (100 columns outside one),
 //! continuation lines indented under their first, and colour applied per physical line so that
 //! every line ends its colour before its newline (pagers show lines alone).
+//!
+//! Everything laid out here is escaped first ([`crate::term`]): a control character or bidi
+//! override from AWS or a file is shown as `\x1b` or `\u{202e}`, and only the colours painted
+//! afterwards, cis-fix's own, reach the terminal.
 
 use anstyle::Style;
 
@@ -67,6 +71,22 @@ impl Page {
         text: &str,
         style: Option<Style>,
     ) {
+        let prefix = crate::term::escape(prefix);
+        let text = crate::term::escape(text);
+        self.lay_out(indent, hang, &prefix, prefix_style, &text, style);
+    }
+
+    /// [`Page::styled_prefix`] for text already escaped (and perhaps painted: textwrap measures
+    /// without the colours).
+    fn lay_out(
+        &mut self,
+        indent: usize,
+        hang: usize,
+        prefix: &str,
+        prefix_style: Option<Style>,
+        text: &str,
+        style: Option<Style>,
+    ) {
         let first = " ".repeat(indent);
         let rest = " ".repeat(indent + hang);
         let whole = format!("{prefix}{text}");
@@ -110,6 +130,10 @@ impl Page {
     /// long even there, its spaces (all inside strings in compact JSON) are written `\u0020`,
     /// the same JSON value, so it is one unbreakable token that no later wrapping cuts.
     pub fn labelled_json(&mut self, indent: usize, hang: usize, label: &str, json: &str) {
+        let json = crate::term::escape_json(json);
+        let json = json.as_ref();
+        let label = crate::term::escape(label);
+        let label = label.as_ref();
         let whole = format!("{}{label} {json}", " ".repeat(indent));
         if textwrap::core::display_width(&whole) <= self.width {
             self.out.push_str(&whole);
@@ -128,9 +152,17 @@ impl Page {
         self.out.push('\n');
     }
 
+    /// `text` at `indent` on one physical line however long, escaped: a command to copy,
+    /// which a line break would cut.
+    pub fn whole(&mut self, indent: usize, text: &str) {
+        self.out.push_str(&" ".repeat(indent));
+        self.out.push_str(&crate::term::escape(text));
+        self.out.push('\n');
+    }
+
     /// A line kept to one physical line: cut at the width with `…` (table rows).
     pub fn row(&mut self, text: &str, painted: impl FnOnce(&str) -> String) {
-        let fitted = fit(text, self.width);
+        let fitted = fit(&crate::term::escape(text), self.width);
         self.out.push_str(&painted(&fitted));
         self.out.push('\n');
     }
@@ -141,9 +173,52 @@ impl Page {
 }
 
 /// Wraps every line of an already written `text` to `width`, each continuation indented four
-/// columns under its line. For views whose colours are on short tokens only (a cut never
-/// falls inside one), so every line still ends its colour before its newline.
+/// columns under its line. For text without colours: every control character but the line
+/// ends is escaped. (A view with colours uses [`wrap_painted`], or [`Page`].)
 pub fn wrap_lines(text: &str, width: usize) -> String {
+    wrap_escaped(&crate::term::escape_lines(text), width)
+}
+
+/// The escape sequences of the styles cis-fix paints (render's green, red, yellow, bold and
+/// dim) and of their reset: the only ones a painted text may carry.
+const OWN_SEQUENCES: [&str; 6] = [
+    "\u{1b}[0m",
+    "\u{1b}[1m",
+    "\u{1b}[2m",
+    "\u{1b}[31m",
+    "\u{1b}[32m",
+    "\u{1b}[33m",
+];
+
+/// [`wrap_lines`] for a text that `painter` coloured before it was laid out, on short tokens
+/// only (a cut never falls inside one), so every line still ends its colour before its
+/// newline. When it paints, the sequences of cis-fix's own styles are kept; every other
+/// control character but the line ends is escaped. Data written into such a text is escaped
+/// where it is formatted ([`crate::term::escape`]): here it could still carry one of these
+/// colours, though nothing that hides or moves text.
+pub fn wrap_painted(text: &str, width: usize, painter: Painter) -> String {
+    if !painter.0 {
+        return wrap_lines(text, width);
+    }
+    let mut kept = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\u{1b}') {
+        let (before, tail) = rest.split_at(at);
+        kept.push_str(&crate::term::escape_lines(before));
+        // ESC is one byte: what follows it, or an own sequence, starts on a boundary.
+        let (shown, taken) = match OWN_SEQUENCES.iter().find(|s| tail.starts_with(**s)) {
+            Some(own) => (*own, own.len()),
+            None => ("\\x1b", 1),
+        };
+        kept.push_str(shown);
+        rest = tail.get(taken..).unwrap_or_default();
+    }
+    kept.push_str(&crate::term::escape_lines(rest));
+    wrap_escaped(&kept, width)
+}
+
+/// The wrapping of [`wrap_lines`], for text already escaped.
+fn wrap_escaped(text: &str, width: usize) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         if textwrap::core::display_width(line) <= width {
@@ -153,7 +228,7 @@ pub fn wrap_lines(text: &str, width: usize) -> String {
         }
         let indent = line.len() - line.trim_start().len();
         let mut page = Page::new(width, Painter(false));
-        page.line(indent, 4, line.trim_start(), None);
+        page.lay_out(indent, 4, "", None, line.trim_start(), None);
         out.push_str(&page.finish());
     }
     out
@@ -248,6 +323,80 @@ mod tests {
         assert_eq!(lines[1].split_whitespace().count(), 1, "{text}");
         let event: serde_json::Value = serde_json::from_str(lines[1].trim()).unwrap();
         assert_eq!(event["errorMessage"], "Failed authentication");
+    }
+
+    /// `text` without cis-fix's own colour sequences.
+    fn unpainted(text: &str) -> String {
+        OWN_SEQUENCES
+            .iter()
+            .fold(text.to_string(), |t, own| t.replace(own, ""))
+    }
+
+    #[test]
+    fn own_sequences_are_those_the_painter_writes() {
+        use super::super::{BOLD, DIM, GREEN, RED, YELLOW};
+        for style in [GREEN, RED, YELLOW, BOLD, DIM] {
+            assert_eq!(
+                unpainted(&Painter(true).paint(style, "x")),
+                "x",
+                "{style:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn data_is_escaped_and_only_cis_fixs_colours_are_painted() {
+        let data = "filter \u{1b}[8mhidden\u{202e} \u{9b}2J\nforged line";
+        let mut page = Page::new(30, Painter(true));
+        page.styled_prefix(
+            2,
+            4,
+            "~",
+            Some(Style::new().bold()),
+            &format!(" {data}"),
+            None,
+        );
+        page.line(2, 4, data, Some(Style::new().dimmed()));
+        page.labelled_json(
+            2,
+            4,
+            "event:",
+            &serde_json::json!({ "name": data }).to_string(),
+        );
+        page.row(data, |t| Painter(true).paint(Style::new().bold(), t));
+        page.whole(2, data);
+        let text = page.finish();
+        let plain = unpainted(&text);
+        let unsafe_char = |c: char| c != '\n' && crate::term::is_unsafe(c);
+        assert!(!plain.chars().any(unsafe_char), "{text:?}");
+        assert!(plain.contains("\\x1b[8mhidden\\u{202e}"), "{text:?}");
+        // (The row is cut before it.)
+        assert_eq!(text.matches("forged line").count(), 3, "{text:?}");
+        assert!(!text.lines().any(|l| l.starts_with("forged")), "{text:?}");
+        // JSON stays JSON: the same value, written with JSON's escapes.
+        let json = plain
+            .lines()
+            .find(|l| l.trim_start().starts_with('{'))
+            .unwrap();
+        let value: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+        assert_eq!(value["name"], data);
+    }
+
+    #[test]
+    fn painted_text_keeps_its_own_colours_and_nothing_else() {
+        let painted = format!(
+            "{} alarm \u{1b}[8mhidden \u{1b}[31m\u{202e}\n",
+            Painter(true).paint(Style::new().bold(), "Drill")
+        );
+        let shown = wrap_painted(&painted, 100, Painter(true));
+        assert_eq!(
+            shown,
+            "\u{1b}[1mDrill\u{1b}[0m alarm \\x1b[8mhidden \u{1b}[31m\\u{202e}\n"
+        );
+        // Without colours, nothing passes: not even a sequence that looks like cis-fix's.
+        let shown = wrap_painted(&painted, 100, Painter(false));
+        assert!(!shown.contains('\u{1b}'), "{shown:?}");
+        assert!(!wrap_lines(&painted, 100).contains('\u{1b}'));
     }
 
     #[test]

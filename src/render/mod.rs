@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 
 use crate::audit::backout::{Removal, RemovalPlan, RemoveCall};
-use crate::audit::drill::{DrillTarget, Outcome, Skipped};
+use crate::audit::drill::{DrillTarget, Outcome, Skipped, Stuck};
 use crate::audit::{Action, AfterApply, Call, ControlReport, Finding, Mode, Plan, Status};
 use crate::redact::mask_endpoint;
+use crate::term::escape;
 
 pub mod controls;
 pub mod layout;
@@ -587,7 +588,7 @@ pub(crate) fn describe_within(
 ) -> String {
     let region = region_unless_home(home, &action.region);
     let topic = |arn: &str| topic_from(home, arn);
-    match &action.call {
+    let line = match &action.call {
         Call::CreateTopic {
             topic_name,
             kms_master_key_id,
@@ -626,6 +627,16 @@ pub(crate) fn describe_within(
                 topics.join(", ")
             )
         }
+    };
+    one_line(line)
+}
+
+/// `line`, made of names from AWS, with any control character or bidi override in them (a
+/// newline too) escaped: every view, record and progress line shows it as one line.
+fn one_line(line: String) -> String {
+    match escape(&line) {
+        std::borrow::Cow::Borrowed(_) => line,
+        std::borrow::Cow::Owned(escaped) => escaped,
     }
 }
 
@@ -640,12 +651,13 @@ fn region_unless_home(home: Option<(&str, &str)>, region: &str) -> String {
 /// A topic seen from `home`: by name in its own account and region (SNS names are unique
 /// there), by ARN anywhere else.
 fn topic_from(home: Option<(&str, &str)>, arn: &str) -> String {
-    match (home, crate::inventory::Arn::parse(arn)) {
+    let shown = match (home, crate::inventory::Arn::parse(arn)) {
         (Some((account, here)), Some(a)) if a.account == account && a.region == here => {
-            arn.rsplit(':').next().unwrap_or(arn).to_string()
+            arn.rsplit(':').next().unwrap_or(arn)
         }
-        _ => arn.to_string(),
-    }
+        _ => arn,
+    };
+    escape(shown).into_owned()
 }
 
 /// ` [4.1]` after an action that serves one control.
@@ -669,7 +681,7 @@ pub(crate) fn describe_removal_within(
     show_endpoints: bool,
 ) -> String {
     let region = region_unless_home(home, &removal.region);
-    match &removal.call {
+    let line = match &removal.call {
         RemoveCall::DeleteAlarm { alarm_name } => format!("delete_alarm {alarm_name}{region}"),
         RemoveCall::DeleteMetricFilter {
             log_group_name,
@@ -690,7 +702,8 @@ pub(crate) fn describe_removal_within(
         RemoveCall::DeleteTopic { topic_arn } => {
             format!("delete_topic {}", topic_from(home, topic_arn))
         }
-    }
+    };
+    one_line(line)
 }
 
 /// What a backout will remove and keep, terraform-style.
@@ -719,7 +732,7 @@ pub fn removal_text(
             "{}{kept}",
             p.bold(&format!("Plan: {} to destroy.", plan.removals.len()))
         );
-        return layout::wrap_lines(&out, options.width);
+        return layout::wrap_painted(&out, options.width, p);
     }
     if !plan.kept.is_empty() {
         let _ = writeln!(out, "{}", p.bold("Kept"));
@@ -727,12 +740,12 @@ pub fn removal_text(
             let _ = writeln!(
                 out,
                 "  {}: {}",
-                match k.resource.split_once(' ') {
+                one_line(match k.resource.split_once(' ') {
                     Some((kind, arn)) =>
                         format!("{kind} {}", topic_from(Some((account, region)), arn)),
                     None => k.resource.clone(),
-                },
-                k.reason
+                }),
+                escape(&k.reason)
             );
         }
         out.push('\n');
@@ -742,7 +755,7 @@ pub fn removal_text(
             out,
             "Nothing to remove: no resource created by cis-fix was found."
         );
-        return layout::wrap_lines(&out, options.width);
+        return layout::wrap_painted(&out, options.width, p);
     }
     let _ = writeln!(out, "{} ({} destroy)", p.bold("Actions"), p.red("-"));
     for r in &plan.removals {
@@ -760,7 +773,7 @@ pub fn removal_text(
         "{}",
         p.bold(&format!("Plan: {} to destroy.", plan.removals.len()))
     );
-    layout::wrap_lines(&out, options.width)
+    layout::wrap_painted(&out, options.width, p)
 }
 
 /// What a drill will do, before it asks.
@@ -797,7 +810,7 @@ pub fn drill_intro(
         if !targets.is_empty() {
             let _ = writeln!(out, "Each notification goes to every subscriber of its topic: real people may be paged.");
         }
-        return layout::wrap_lines(&out, options.width);
+        return layout::wrap_painted(&out, options.width, p);
     }
     if !skipped.is_empty() {
         let _ = writeln!(out, "{}", p.bold("Skipped"));
@@ -810,12 +823,12 @@ pub fn drill_intro(
             }
         }
         for (reason, ids) in reasons {
-            let _ = writeln!(out, "  {}: {reason}", ids.join(", "));
+            let _ = writeln!(out, "  {}: {}", escape(&ids.join(", ")), escape(reason));
         }
         out.push('\n');
     }
     if targets.is_empty() {
-        return layout::wrap_lines(&out, options.width);
+        return layout::wrap_painted(&out, options.width, p);
     }
     let _ = writeln!(
         out,
@@ -828,9 +841,9 @@ pub fn drill_intro(
             out,
             "  {} set_alarm_state {} ALARM -> OK{} [{}]",
             p.yellow("!"),
-            t.alarm,
+            escape(&t.alarm),
             region_unless_home(Some((account, region)), &t.region),
-            t.control
+            escape(&t.control)
         );
         let _ = writeln!(
             out,
@@ -846,15 +859,16 @@ pub fn drill_intro(
         out,
         "Each alarm's notification goes to every subscriber of its topic: real people may be paged. Setting it back to OK runs its OK actions, if it has any. No alarm's configuration is changed."
     );
-    layout::wrap_lines(&out, options.width)
+    layout::wrap_painted(&out, options.width, p)
 }
 
-/// What became of each drilled control's notification, and the tally (`tally`: an
-/// organization's drill gives one across all its accounts instead).
+/// What became of each drilled control's notification, the alarms left in ALARM (`stuck`),
+/// and the tally (`tally`: an organization's drill gives one across all its accounts instead).
 pub fn drill_report(
     (account, region): (&str, &str),
     targets: &[DrillTarget],
     outcomes: &[Outcome],
+    stuck: &[Stuck],
     tally: bool,
     options: TextOptions,
 ) -> String {
@@ -866,52 +880,93 @@ pub fn drill_report(
             continue;
         }
         let topic = topic_from(home, &t.topic_arn);
+        let (control, alarm) = (escape(&t.control), escape(&t.alarm));
         let line = match outcome {
             Outcome::Delivered { message_id } => format!(
-                "  {} {} delivered: alarm {} published to {}{}",
+                "  {} {control} delivered: alarm {alarm} published to {}{}",
                 p.green("ok"),
-                t.control,
-                t.alarm,
                 topic,
                 message_id
                     .as_deref()
-                    .map(|id| format!(" (message {id})"))
+                    .map(|id| format!(" (message {})", escape(id)))
                     .unwrap_or_default()
             ),
             Outcome::Failed { error } => format!(
-                "  {} {} not delivered: alarm {} could not notify {}. AWS says: {error}",
+                "  {} {control} not delivered: alarm {alarm} could not notify {}. AWS says: {}",
                 p.red("FAILED"),
-                t.control,
-                t.alarm,
-                topic
+                topic,
+                escape(error)
             ),
             Outcome::NoResult { waited_seconds } => format!(
-                "  {} {} no result: alarm {} showed no action for {} within {waited_seconds} s (raise --wait, or look at the alarm's history)",
+                "  {} {control} no result: alarm {alarm} showed no action for {} within {waited_seconds} s (raise --wait, or look at the alarm's history)",
                 p.red("FAILED"),
-                t.control,
-                t.alarm,
                 topic
             ),
         };
         let _ = writeln!(out, "{line}");
     }
-    if !tally {
-        return layout::wrap_lines(&out, options.width);
+    let mut text = layout::wrap_painted(&out, options.width, p);
+    text.push_str(&left_in_alarm(stuck, options));
+    if tally {
+        let delivered = outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::Delivered { .. }))
+            .count();
+        let mut page = Page::new(options.width, p);
+        page.blank();
+        page.line(
+            0,
+            4,
+            &format!(
+                "Drill complete: {delivered} of {} delivered{}.",
+                outcomes.len(),
+                stuck_note(stuck.len())
+            ),
+            Some(BOLD),
+        );
+        text.push_str(&page.finish());
     }
-    let delivered = outcomes
-        .iter()
-        .filter(|o| matches!(o, Outcome::Delivered { .. }))
-        .count();
-    out.push('\n');
-    let _ = writeln!(
-        out,
-        "{}",
-        p.bold(&format!(
-            "Drill complete: {delivered} of {} delivered.",
-            outcomes.len()
-        ))
+    text
+}
+
+/// `; 2 alarms left in ALARM` after a drill's tally, or nothing.
+pub fn stuck_note(stuck: usize) -> String {
+    match stuck {
+        0 => String::new(),
+        1 => "; 1 alarm left in ALARM".to_string(),
+        n => format!("; {n} alarms left in ALARM"),
+    }
+}
+
+/// The alarms a drill set to ALARM and could not set back to OK, each with the command that
+/// resets it (on one line, to copy). Said even with `--quiet`: until reset, they send nothing.
+fn left_in_alarm(stuck: &[Stuck], options: TextOptions) -> String {
+    if stuck.is_empty() {
+        return String::new();
+    }
+    let mut page = Page::new(options.width, Painter(options.color));
+    page.blank();
+    page.line(
+        0,
+        4,
+        "Left in ALARM: setting these alarms back to OK failed, and until they are reset they send nothing for a real event",
+        Some(BOLD),
     );
-    layout::wrap_lines(&out, options.width)
+    for s in stuck {
+        page.styled_prefix(
+            2,
+            4,
+            "!",
+            Some(RED),
+            &format!(
+                " {} alarm {} in account {}, {}: {}",
+                s.control, s.alarm, s.account, s.region, s.error
+            ),
+            None,
+        );
+        page.whole(6, &crate::audit::drill::reset_command(s));
+    }
+    page.finish()
 }
 
 #[cfg(test)]

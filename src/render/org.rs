@@ -57,7 +57,7 @@ pub fn org_text(plan: &OrgPlan, options: TextOptions) -> String {
         plan.accounts.len(),
         plural(plan.accounts.len()),
         plan.region,
-        plan.benchmark,
+        crate::term::escape(&plan.benchmark),
         controls.len(),
         plural(controls.len())
     );
@@ -69,7 +69,7 @@ pub fn org_text(plan: &OrgPlan, options: TextOptions) -> String {
     }
     out.push('\n');
     // The matrix is laid out to the width itself; wrapping would break its columns.
-    let mut text = super::layout::wrap_lines(&out, options.width);
+    let mut text = super::layout::wrap_painted(&out, options.width, p);
     matrix(&mut text, &p, plan, &controls, options.width);
 
     let mut tail = Page::new(options.width, p);
@@ -181,10 +181,15 @@ fn matrix(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], widt
         .map(|a| a.account_id.chars().count())
         .max()
         .unwrap_or(0);
-    let longest_name = plan
+    // Account names come from AWS Organizations: escaped before they are measured.
+    let names: Vec<String> = plan
         .accounts
         .iter()
-        .map(|a| a.name.chars().count().min(NAME_WIDTH))
+        .map(|a| crate::term::escape(&a.name).into_owned())
+        .collect();
+    let longest_name = names
+        .iter()
+        .map(|n| n.chars().count().min(NAME_WIDTH))
         .max()
         .unwrap_or(0);
     let widths: Vec<usize> = controls.iter().map(|c| c.len().max(3)).collect();
@@ -250,7 +255,7 @@ fn matrix(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], widt
             p.bold(&format!("{:<width$}", "Accounts", width = label_width + 2)),
             heads.join(&sep)
         );
-        for account in &plan.accounts {
+        for (account, name) in plan.accounts.iter().zip(&names) {
             let cells: Vec<String> = ids
                 .iter()
                 .zip(ws)
@@ -273,7 +278,7 @@ fn matrix(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], widt
             let label = format!(
                 "{:<id_width$} {:<name_width$}",
                 account.account_id,
-                short_name(&account.name, name_width)
+                short_name(name, name_width)
             );
             let _ = writeln!(out, "  {label}  {}", cells.join(&sep));
         }
@@ -747,6 +752,46 @@ mod tests {
         assert!(quiet.lines().any(|l| l.starts_with("Accounts")), "{quiet}");
         assert!(quiet.lines().any(|l| l.starts_with("Plan: ")), "{quiet}");
         assert!(quiet.lines().count() < org_text(&plan, TextOptions::default()).lines().count());
+    }
+
+    #[test]
+    fn account_names_and_errors_are_escaped_in_the_matrix_and_the_findings() {
+        let mut plan = organization();
+        for account in &mut plan.accounts {
+            account.name = format!("{}\u{1b}[8m\u{202e}", account.name);
+            if let Some(error) = account.error.as_mut() {
+                error.push_str("\u{1b}]0;title\u{7}");
+            }
+        }
+        plan.benchmark.push('\n');
+        for color in [false, true] {
+            let out = org_text(
+                &plan,
+                TextOptions {
+                    color,
+                    ..TextOptions::default()
+                },
+            );
+            let unpainted = [
+                "\u{1b}[0m",
+                "\u{1b}[1m",
+                "\u{1b}[2m",
+                "\u{1b}[31m",
+                "\u{1b}[32m",
+                "\u{1b}[33m",
+            ]
+            .iter()
+            .fold(out.clone(), |t, own| t.replace(own, ""));
+            assert!(
+                !unpainted.contains('\u{1b}') && !out.contains('\u{202e}'),
+                "{out:?}"
+            );
+            assert!(out.contains("legacy\\x1b[8m\\u{202e}"), "{out}");
+            assert!(out.contains("\\x1b]0;title\\x07"), "{out}");
+            let first = unpainted.lines().next().unwrap();
+            assert!(first.starts_with("cis-fix plan --org:"), "{out}");
+            assert!(first.contains("cis-5.0\\n (2 controls)"), "{out}");
+        }
     }
 
     #[test]

@@ -218,3 +218,124 @@ fn a_change_lists_each_attribute_before_and_after_and_diffs_a_pattern() {
     assert!(out.contains("        - { $.a = 1 }"), "{out}");
     assert!(out.contains("        + { $.a = 2 }"), "{out}");
 }
+
+fn drilled() -> (Vec<DrillTarget>, Vec<Outcome>) {
+    let target = |control: &str, alarm: &str| DrillTarget {
+        control: control.into(),
+        slug: "slug".into(),
+        region: "us-east-1".into(),
+        alarm: alarm.into(),
+        topic_arn: topic_arn("ops"),
+    };
+    (
+        vec![
+            target("4.6", "failures\u{1b}[8m\nok 4.1 delivered"),
+            target("4.3", "root"),
+        ],
+        vec![
+            Outcome::Delivered {
+                message_id: Some("m-1\u{202e}".into()),
+            },
+            Outcome::Failed {
+                error: "denied \u{1b}[2J".into(),
+            },
+        ],
+    )
+}
+
+fn stuck(alarm: &str) -> Stuck {
+    Stuck {
+        control: "4.6".into(),
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+        alarm: alarm.into(),
+        error: "AWS call cloudwatch:SetAlarmState failed in us-east-1: AccessDenied".into(),
+    }
+}
+
+#[test]
+fn drill_views_show_names_from_aws_escaped() {
+    let (targets, outcomes) = drilled();
+    let skipped = vec![crate::audit::drill::Skipped {
+        control: "4.1".into(),
+        reason: "alarm `x\u{1b}[8m` is already in ALARM".into(),
+    }];
+    let options = TextOptions::default();
+    let intro = drill_intro("123456789012", "us-east-1", &targets, &skipped, options);
+    let report = drill_report(
+        ("123456789012", "us-east-1"),
+        &targets,
+        &outcomes,
+        &[stuck("failures\u{1b}[8m")],
+        true,
+        options,
+    );
+    for text in [&intro, &report] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+            "{text:?}"
+        );
+        // A newline in a name does not start a line of its own.
+        assert!(!text.lines().any(|l| l.starts_with("ok 4.1")), "{text}");
+    }
+    assert!(
+        intro.contains("set_alarm_state failures\\x1b[8m\\nok 4.1 delivered"),
+        "{intro}"
+    );
+    assert!(report.contains("(message m-1\\u{202e})"), "{report}");
+    let words = report.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("AWS says: denied \\x1b[2J"), "{report}");
+}
+
+#[test]
+fn a_drill_report_names_each_alarm_left_in_alarm_with_the_command_to_reset_it() {
+    let (targets, outcomes) = drilled();
+    let left = [stuck("team's failures")];
+    for verbosity in [Verbosity::Normal, Verbosity::Quiet] {
+        let options = TextOptions {
+            width: 60,
+            verbosity,
+            ..TextOptions::default()
+        };
+        let report = drill_report(
+            ("123456789012", "us-east-1"),
+            &targets,
+            &outcomes,
+            &left,
+            true,
+            options,
+        );
+        let words = report.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            words.contains("! 4.6 alarm team's failures in account 123456789012, us-east-1: AWS call cloudwatch:SetAlarmState failed"),
+            "{report}"
+        );
+        // Whole on one line, however narrow the terminal: it is to be copied.
+        assert!(
+            report
+                .lines()
+                .any(|l| l.trim() == crate::audit::drill::reset_command(&left[0])),
+            "{report}"
+        );
+        assert!(
+            words.ends_with("Drill complete: 1 of 2 delivered; 1 alarm left in ALARM."),
+            "{report}"
+        );
+    }
+    // Nothing left in ALARM: nothing said about it.
+    let report = drill_report(
+        ("123456789012", "us-east-1"),
+        &targets,
+        &outcomes,
+        &[],
+        true,
+        TextOptions::default(),
+    );
+    assert!(!report.contains("Left in ALARM"), "{report}");
+    assert!(
+        report
+            .trim_end()
+            .ends_with("Drill complete: 1 of 2 delivered."),
+        "{report}"
+    );
+}

@@ -71,9 +71,10 @@ Why a middleware and not plain ``moto_server``:
                                          temporary credentials), role_arn (AssumeRole only)
   POST /_emulator/calls/reset[?account=A]
   POST /_emulator/faults {"account": A, "kinds": [...], "operations": [...], "rate": 1.0,
-                          "seed": n, "delay_ms": n, "target_account": B or [B, ...]}
+                          "seed": n, "delay_ms": n, "skip": n, "target_account": B or [B, ...]}
         one plan per account (a POST replaces it); kinds throttle, unavailable, lost_reply,
-        access_denied, delay, no_matches.  With target_account the plan is for
+        access_denied, delay, no_matches.  The first "skip" calls the plan matches pass
+        untouched (a fault on the second SetAlarmState only, say).  With target_account the plan is for
         AssumeRole calls made in A into roles of those accounts only (operations may be
         omitted or ["AssumeRole"]); access_denied then says what STS says: AccessDenied,
         403, "User: <caller> is not authorized to perform: sts:AssumeRole on resource:
@@ -2021,6 +2022,9 @@ class Emulator:
                 return None
             if plan["targets"] and role_account not in plan["targets"]:
                 return None  # a plan for AssumeRole into some accounts only
+            if plan["skip"] > 0:
+                plan["skip"] -= 1
+                return None
             if plan["rng"].random() >= plan["rate"]:
                 return None
             kind = plan["rng"].choice(plan["kinds"])
@@ -2091,6 +2095,7 @@ class Emulator:
                         "rate": float(data.get("rate", 1.0)), "kinds": kinds,
                         "operations": operations, "targets": targets,
                         "delay_ms": int(data.get("delay_ms", 1000)),
+                        "skip": int(data.get("skip", 0)),
                         "rng": random.Random(seed), "injected": {}}
                 elif method == "DELETE":
                     self.faults.pop(account, None)

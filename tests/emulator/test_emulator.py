@@ -619,6 +619,23 @@ class EmulatorTest(unittest.TestCase):
         self.assertGreaterEqual(time.monotonic() - started, 0.4)
         self.assertEqual(len(sns.list_topics()["Topics"]), 1)
 
+    def test_skip_lets_the_first_matching_calls_through(self):
+        acct = new_account()
+        status, out = self.control("POST", "faults", {
+            "account": acct, "kinds": ["access_denied"], "operations": ["SetAlarmState"],
+            "skip": 1})
+        self.assertEqual(status, 200, out)
+        self.addCleanup(self.control, "DELETE", f"faults?account={acct}")
+        self.put_alarm(acct, "drilled")
+        # Not counted: calls the plan does not match.
+        self.assertEqual(self.cbor("DescribeAlarms", {}, acct)[0], 200)
+        statuses = [self.cbor("SetAlarmState", {"AlarmName": "drilled", "StateValue": value,
+                                                "StateReason": "test"}, acct)[0]
+                    for value in ("ALARM", "OK", "OK")]
+        self.assertEqual(statuses, [200, 403, 403])
+        self.assertEqual(self.control("GET", f"faults?account={acct}")[1]["injected"],
+                         {"access_denied": 2})
+
     def test_fault_rate_is_deterministic_per_account(self):
         def pattern(acct):
             self.faults(acct, ["throttle"], [], rate=0.5)

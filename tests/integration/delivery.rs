@@ -588,6 +588,95 @@ async fn ctrl_c_during_a_drill_sets_the_alarm_back_to_ok_and_exits_130() {
     assert_eq!(writes(&account), ["SetAlarmState", "SetAlarmState"]);
 }
 
+/// A fault on the second `SetAlarmState` only: the reset back to OK.
+fn fail_the_reset(account: &Account) {
+    account.faults_with(json!({
+        "kinds": ["access_denied"], "operations": ["SetAlarmState"], "rate": 1.0, "skip": 1
+    }));
+}
+
+/// The drill says the notification went out, names the alarm left in ALARM with the command
+/// that resets it, and exits 1.
+fn assert_left_in_alarm(out: &std::process::Output, account: &Account) {
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+    let text = words(&stdout(out));
+    assert!(
+        text.contains("4.6 delivered: alarm auth-failures published to alerts"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "! 4.6 alarm auth-failures in account {}, us-east-1: AWS call cloudwatch:SetAlarmState failed",
+            account.id
+        )),
+        "{text}"
+    );
+    // The command, whole on one line, to copy.
+    assert!(
+        stdout(out).lines().any(|l| l.trim()
+            == "aws cloudwatch set-alarm-state --alarm-name 'auth-failures' --state-value OK --state-reason 'cis-fix drill: reset by hand' --region us-east-1"),
+        "{}",
+        stdout(out)
+    );
+    let err = stderr(out);
+    assert!(
+        err.starts_with(&format!(
+            "error: the drill left alarm `auth-failures` (account {}, us-east-1) in ALARM: setting it back to OK failed",
+            account.id
+        )),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[tokio::test]
+async fn a_drill_that_cannot_set_the_alarm_back_names_it_and_keeps_the_result() {
+    let account = Account::new().await;
+    let topic = account.topic("alerts").await;
+    let queue_url = chain_46(&account, &topic).await;
+    fail_the_reset(&account);
+    account.reset_calls();
+    let out = account.run(&["drill", "--controls", "4.6", "--auto-approve"]);
+    account.clear_faults();
+    assert_left_in_alarm(&out, &account);
+    assert!(
+        words(&stdout(&out)).contains("Drill complete: 1 of 1 delivered; 1 alarm left in ALARM."),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(writes(&account), ["SetAlarmState", "SetAlarmState"]);
+    assert_eq!(alarm_state(&account, "auth-failures").await, "ALARM");
+    assert_eq!(account.receive(&queue_url).await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_organization_drill_names_the_alarm_it_could_not_set_back() {
+    let management = Account::new().await;
+    let member = Account::new().await;
+    management.organization(&[&member]);
+    let topic = member.topic("alerts").await;
+    chain_46(&member, &topic).await;
+    // The member's calls are made with its role's credentials: its own fault plan.
+    fail_the_reset(&member);
+    let out = management.run(&[
+        "drill",
+        "--accounts",
+        &member.id,
+        "--controls",
+        "4.6",
+        "--auto-approve",
+    ]);
+    member.clear_faults();
+    assert_left_in_alarm(&out, &member);
+    assert!(
+        words(&stdout(&out))
+            .contains("Drill complete across 1 account: 1 of 1 delivered; 1 alarm left in ALARM."),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(alarm_state(&member, "auth-failures").await, "ALARM");
+}
+
 #[tokio::test]
 async fn drill_refuses_without_a_terminal_and_changes_nothing() {
     let account = Account::new().await;

@@ -17,4 +17,5 @@ mod ownership;
 mod prompt;
 mod secrets;
 mod selection;
+mod terminal;
 mod verdicts;

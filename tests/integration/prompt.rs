@@ -14,7 +14,7 @@ const CANCELLED: &str = "cancelled; nothing was changed";
 
 /// cis-fix running on a pseudo-terminal: what it shows (stdout and stderr together, as on a
 /// screen), and a keyboard.
-struct Terminal {
+pub(crate) struct Terminal {
     child: Child,
     keyboard: ChildStdin,
     screen: Arc<Mutex<Vec<u8>>>,
@@ -23,7 +23,7 @@ struct Terminal {
 }
 
 impl Terminal {
-    fn start(account: &Account, args: &[&str]) -> Terminal {
+    pub(crate) fn start(account: &Account, args: &[&str]) -> Terminal {
         let mut inner = vec![env!("CARGO_BIN_EXE_cis-fix").to_string()];
         inner.extend(args.iter().map(|a| a.to_string()));
         let mut cmd = Command::new("script");
@@ -61,12 +61,12 @@ impl Terminal {
         }
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         String::from_utf8_lossy(&self.screen.lock().unwrap()).into_owned()
     }
 
     /// Waits until the screen shows `text`.
-    fn wait_for(&self, text: &str) {
+    pub(crate) fn wait_for(&self, text: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while !self.screen().contains(text) {
             assert!(
@@ -78,17 +78,17 @@ impl Terminal {
         }
     }
 
-    fn wait_for_question(&self) {
+    pub(crate) fn wait_for_question(&self) {
         self.wait_for("Only 'yes' will be accepted: ");
     }
 
-    fn type_keys(&mut self, keys: &str) {
+    pub(crate) fn type_keys(&mut self, keys: &str) {
         self.keyboard.write_all(keys.as_bytes()).expect("type");
         self.keyboard.flush().expect("type");
     }
 
     /// Waits for cis-fix to end: its exit code and the whole screen.
-    fn finish(mut self) -> (Option<i32>, String) {
+    pub(crate) fn finish(mut self) -> (Option<i32>, String) {
         let deadline = Instant::now() + Duration::from_secs(120);
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("wait for script(1)") {

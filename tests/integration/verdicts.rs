@@ -320,7 +320,7 @@ async fn a_denied_test_metric_filter_leaves_the_proof_alone_and_says_so_once() {
 }
 
 /// `cis-fix` with no AWS configuration at all: the pattern commands need none.
-fn offline(args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
+pub(crate) fn offline(args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cis-fix"));
@@ -818,6 +818,49 @@ fn pattern_test_places_errors_in_broken_files() {
         crate::harness::stderr(&out)
     );
     assert!(crate::harness::stdout(&out).contains("1 of 1 event match"));
+}
+
+#[test]
+fn a_gzip_bomb_is_refused_in_one_line_once_it_passes_the_cap() {
+    use std::io::Write;
+    // 1 MiB of newlines, gzipped (about 1 KB); 1024 such members, then one more byte: gzip
+    // readers take concatenated members as one stream, so this decompresses to 1 GiB + 1.
+    let mut member = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    member.write_all(&vec![b'\n'; 1 << 20]).unwrap();
+    let member = member.finish().unwrap();
+    let mut last = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    last.write_all(b"\n").unwrap();
+    let mut bomb = member.repeat(1024);
+    bomb.extend_from_slice(&last.finish().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bomb.json.gz");
+    std::fs::write(&file, &bomb).unwrap();
+
+    let out = offline(
+        &[
+            "pattern",
+            "test",
+            "--control",
+            "4.6",
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        crate::harness::stderr(&out)
+    );
+    let err = crate::harness::stderr(&out);
+    assert_eq!(
+        err,
+        format!(
+            "error: cannot read events from {}: refused: it decompresses to more than 1 GiB, the most cis-fix reads from one input. Split it into smaller files and pass them all (each is read on its own)\n",
+            file.display()
+        )
+    );
+    assert!(out.stdout.is_empty());
 }
 
 /// The finding of a control with this code.
