@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # AWS API calls of a whole round trip against the test emulator, on the small (demo) account
-# and the large one (see bench.sh): plan, apply of all 15 controls of cis-5.0, plan again
+# and the large one (see bench.sh): plan, apply of all 15 controls of cis-7.0, plan again
 # (now with cis-fix's own alarms and topic to verify), and backout. Prints one line per step
 # and account, with the calls that check ownership counted apart: the tags of the alarms that
 # claim to be cis-fix's (cloudwatch:ListTagsForResource), every subscription of cis-fix's own

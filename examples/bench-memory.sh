@@ -74,7 +74,7 @@ peak() {
 bench() {
     local name="$1" file="$2" start end rss code
     start=$(date +%s%N)
-    read -r rss code < <(peak "$bin" pattern test --control 4.6 "$file")
+    read -r rss code < <(peak "$bin" pattern test --control 5.6 "$file")
     end=$(date +%s%N)
     printf '%-46s peak RSS %5d MiB, %5d ms, exit %s: %s\n' "$name ($(size "$file") gzip)" \
         "$(( rss / 1024 ))" "$(( (end - start) / 1000000 ))" "$code" "$(tail -1 "$work/out" | cut -c1-60)…"

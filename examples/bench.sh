@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark `cis-fix plan` against the test emulator: wall time and AWS API calls for all
-# controls of cis-5.0, on a small account and on a large one (hundreds of filters, a
+# controls of cis-7.0, on a small account and on a large one (hundreds of filters, a
 # thousand alarms, 50 topics with 200 subscriptions). Prints one line per account.
 # Usage: bash examples/bench.sh [RUNS]   (default 5 runs per account; release build)
 set -euo pipefail

@@ -4,8 +4,9 @@
 Usage: seed_account.py ENDPOINT ACCOUNT_ID {demo|small|large}
 
   demo   half-compliant: a qualifying trail and a single-region one; one good chain
-         (4.6), one reordered filter with a good chain (4.1, recognised as equivalent),
-         one alarm whose topic has no subscriber (4.3), one near-miss filter (4.4).
+         (5.6), one reordered filter with a good chain (5.1, recognised as equivalent),
+         one alarm whose topic has no subscriber (5.3), one near-miss filter (5.4);
+         numbered as cis-7.0, the default, does.
   small  the demo account: what one plan sees on a typical account.
   large  the demo account plus noise: hundreds of filters, a thousand alarms, topics
          and subscriptions, to measure how plan scales.
@@ -20,7 +21,7 @@ GROUP = "aws-cloudtrail-logs-management"
 NS = "CISBenchmark"
 
 FAILURES = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }'
-# CIS v5.0 4.1, reordered, re-quoted and re-spaced the way people actually write it.
+# CIS 5.1 (v5.0 numbered it 4.1), reordered, re-quoted and re-spaced the way people actually write it.
 UNAUTHORIZED_REORDERED = (
     '{ ($.errorCode = "*UnauthorizedOperation") ||\n'
     '  ($.eventName != "HeadBucket" && $.sourceIPAddress != "delivery.logs.amazonaws.com"\n'

@@ -34,9 +34,20 @@ const BUILTIN: &[(&str, &str, &str)] = &[
         "plans/cis-5.0.toml",
         include_str!("../plans/cis-5.0.toml"),
     ),
+    (
+        "cis-6.0",
+        "plans/cis-6.0.toml",
+        include_str!("../plans/cis-6.0.toml"),
+    ),
+    (
+        "cis-7.0",
+        "plans/cis-7.0.toml",
+        include_str!("../plans/cis-7.0.toml"),
+    ),
 ];
 
-pub const DEFAULT_BENCHMARK: &str = "cis-5.0";
+/// The newest built-in benchmark.
+pub const DEFAULT_BENCHMARK: &str = "cis-7.0";
 const FORMAT_VERSION: u32 = 1;
 const STATISTICS: &[&str] = &["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
 const COMPARISON_OPERATORS: &[&str] = &[
@@ -51,6 +62,10 @@ pub struct Catalog {
     /// The benchmark name, e.g. `cis-5.0`.
     pub benchmark: String,
     pub title: String,
+    /// Whether, and in which standard, AWS Security Hub evaluates these controls: its ids
+    /// (`security_hub`) are shown with it, so nobody expects Security Hub to agree where it
+    /// does not check.
+    pub security_hub_note: Option<String>,
     /// The selected controls: all of them, unless narrowed by [`Catalog::select`].
     pub controls: Vec<Control>,
     /// Every control of the benchmark, whatever [`Catalog::select`] kept: the audit looks at
@@ -168,6 +183,8 @@ struct FileSchema {
     format_version: Spanned<u32>,
     benchmark: String,
     title: String,
+    #[serde(default)]
+    security_hub_note: Option<String>,
     defaults: Settings,
     #[serde(rename = "control")]
     controls: Vec<Spanned<ControlSchema>>,
@@ -438,6 +455,7 @@ pub fn parse(source: &str, origin: &str) -> Result<Catalog> {
     Ok(Catalog {
         benchmark: file.benchmark,
         title: file.title,
+        security_hub_note: file.security_hub_note,
         all: controls.clone(),
         controls,
     })
@@ -457,10 +475,22 @@ impl Catalog {
         if wanted.is_empty() {
             return Ok(self);
         }
-        let unknown: Vec<String> = wanted
+        let missing: Vec<&str> = wanted
             .iter()
             .map(|w| w.trim())
             .filter(|w| !self.controls.iter().any(|c| c.id == *w || c.slug == *w))
+            .collect();
+        // Another version's numbering (`4.1` under cis-7.0): say which control it is here.
+        let renumbered: Option<Vec<String>> =
+            missing.iter().map(|w| self.other_numbering(w)).collect();
+        if let Some(said) = renumbered.filter(|s| !s.is_empty()) {
+            return Err(Error::OtherNumbering {
+                said: said.join("; "),
+                benchmark: self.benchmark.clone(),
+            });
+        }
+        let unknown: Vec<String> = missing
+            .into_iter()
             .map(|w| {
                 if w.is_empty() {
                     return "\"\" (an empty control id: a stray comma?)".to_string();
@@ -491,6 +521,31 @@ impl Catalog {
                 .any(|w| c.id == w.trim() || c.slug == w.trim())
         });
         Ok(self)
+    }
+}
+
+impl Catalog {
+    /// `4.1 is cis-5.0's numbering; in cis-7.0 it is 5.1 (unauthorized-api-calls)`, when `id`
+    /// is no control of this catalog but one of another built-in benchmark (the newest such).
+    fn other_numbering(&self, id: &str) -> Option<String> {
+        BUILTIN
+            .iter()
+            .rev()
+            .filter(|(name, _, _)| *name != self.benchmark)
+            .find_map(|(name, file, source)| {
+                let other = parse(source, file).ok()?;
+                let control = other.all.iter().find(|c| c.id == id)?;
+                Some(match self.all.iter().find(|c| c.slug == control.slug) {
+                    Some(here) => format!(
+                        "{id} is {name}'s numbering; in {} it is {} ({})",
+                        self.benchmark, here.id, here.slug
+                    ),
+                    None => format!(
+                        "{id} is {name}'s numbering ({}), a control {} does not have",
+                        control.slug, self.benchmark
+                    ),
+                })
+            })
     }
 }
 
@@ -857,6 +912,8 @@ mod tests {
             ("1.2", "cis-1.2"),
             ("cis-50", "cis-5.0"),
             ("cis-5.O", "cis-5.0"),
+            ("7", "cis-7.0"),
+            ("v6.0", "cis-6.0"),
         ] {
             assert_eq!(suggest_benchmark(typed), Some(meant), "{typed}");
         }
@@ -867,11 +924,11 @@ mod tests {
         assert_eq!(parse_benchmark("cis-1.4"), Ok("cis-1.4".into()));
         assert_eq!(
             parse_benchmark("5.0"),
-            Err("unknown benchmark `5.0`; did you mean cis-5.0? available: cis-1.2, cis-1.4, cis-3.0, cis-5.0".into())
+            Err("unknown benchmark `5.0`; did you mean cis-5.0? available: cis-1.2, cis-1.4, cis-3.0, cis-5.0, cis-6.0, cis-7.0".into())
         );
         assert_eq!(
             parse_benchmark("nist"),
-            Err("unknown benchmark `nist`; available: cis-1.2, cis-1.4, cis-3.0, cis-5.0".into())
+            Err("unknown benchmark `nist`; available: cis-1.2, cis-1.4, cis-3.0, cis-5.0, cis-6.0, cis-7.0".into())
         );
     }
 
@@ -1006,5 +1063,58 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
         ] {
             assert!(parse(text, "x.toml").is_err());
         }
+    }
+
+    #[test]
+    fn v6_and_v7_are_v5_renumbered_to_section_5() {
+        let v5 = load_builtin("cis-5.0").unwrap();
+        for name in ["cis-6.0", "cis-7.0"] {
+            let newer = load_builtin(name).unwrap();
+            assert_eq!(newer.controls.len(), 15, "{name}");
+            for (old, new) in v5.controls.iter().zip(&newer.controls) {
+                assert_eq!(new.id, old.id.replacen("4.", "5.", 1), "{name}");
+                assert_eq!(
+                    (&new.slug, &new.title, new.level, &new.security_hub),
+                    (&old.slug, &old.title, old.level, &old.security_hub),
+                    "{name} {}",
+                    new.id
+                );
+                assert_eq!(new.pattern_text, old.pattern_text, "{name} {}", new.id);
+                assert_eq!(new.also_accept_text, old.also_accept_text, "{name} {}", new.id);
+                assert_eq!(
+                    (&new.metric, &new.alarm),
+                    (&old.metric, &old.alarm),
+                    "{name} {}",
+                    new.id
+                );
+            }
+        }
+        assert_eq!(DEFAULT_BENCHMARK, *builtin_names().last().unwrap());
+    }
+
+    #[test]
+    fn another_versions_ids_point_to_this_ones() {
+        let v7 = load_builtin("cis-7.0").unwrap();
+        let err = v7.clone().select(&["4.1".into()]).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "4.1 is cis-5.0's numbering; in cis-7.0 it is 5.1 (unauthorized-api-calls): "
+            ),
+            "{err}"
+        );
+        // Slugs work under every version; v1.2's numbering is recognised too.
+        let by_slug = v7.clone().select(&["root-account-usage".into()]).unwrap();
+        assert_eq!(by_slug.controls[0].id, "5.3");
+        let err = v7.clone().select(&["3.3".into()]).unwrap_err().to_string();
+        assert!(err.starts_with("3.3 is cis-1.2's numbering; in cis-7.0 it is 5.3"), "{err}");
+        let v12 = load_builtin("cis-1.2").unwrap();
+        let err = v12.select(&["5.15".into()]).unwrap_err().to_string();
+        assert!(
+            err.starts_with("5.15 is cis-7.0's numbering (organizations-changes), a control cis-1.2 does not have"),
+            "{err}"
+        );
+        // A typo is still a typo.
+        let err = v7.select(&["9.9".into()]).unwrap_err().to_string();
+        assert!(err.starts_with("unknown control 9.9; valid for cis-7.0"), "{err}");
     }
 }

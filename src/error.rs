@@ -22,6 +22,10 @@ pub enum Error {
         valid: String,
     },
 
+    /// `--controls` ids of another benchmark version: each with the id it has here.
+    #[error("{said}: pass {benchmark}'s ids, or the slugs, which every version shares (or choose that version with --benchmark)")]
+    OtherNumbering { said: String, benchmark: String },
+
     #[error("cannot read catalog {}: {source}", path.display())]
     CatalogRead {
         path: PathBuf,

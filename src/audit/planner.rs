@@ -504,15 +504,25 @@ fn alarm_drift(existing: &Alarm, desired: &Call) -> Vec<Change> {
                     Some("missing".into()),
                 )
             }),
-        changed(
-            "description",
-            existing.description.clone(),
-            Some(alarm_description.clone()),
-        ),
+        description_drift(existing.description.as_deref(), alarm_description),
     ]
     .into_iter()
     .flatten()
     .collect()
+}
+
+/// The description counts only by its record (the control's slug and cis-fix's filter): its
+/// readable part names the control by the number of the benchmark version it was applied
+/// under (`CIS 4.3: …`), which another version numbers differently (`5.3`), and that is no
+/// reason to rewrite the alarm.
+fn description_drift(existing: Option<&str>, desired: &str) -> Option<Change> {
+    let same = ownership::alarm_record(existing).is_some()
+        && ownership::alarm_record(existing) == ownership::alarm_record(Some(desired));
+    (!same).then(|| Change {
+        attribute: "description".into(),
+        before: existing.unwrap_or(UNSET).to_string(),
+        after: desired.to_string(),
+    })
 }
 
 /// How cis-fix's existing filter differs from the catalog, attribute by attribute. A pattern

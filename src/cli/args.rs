@@ -59,7 +59,8 @@ impl Display {
 /// Which controls: shared by every command, including the offline ones.
 #[derive(Debug, Args)]
 pub struct Controls {
-    /// Built-in benchmark version: cis-1.2, cis-1.4, cis-3.0 or cis-5.0.
+    /// Built-in benchmark version: cis-1.2, cis-1.4, cis-3.0, cis-5.0, cis-6.0 or cis-7.0 (the
+    /// newest, and the default).
     #[arg(long, value_name = "NAME", default_value = catalog::DEFAULT_BENCHMARK, value_parser = catalog::parse_benchmark)]
     pub benchmark: String,
 
@@ -67,7 +68,7 @@ pub struct Controls {
     #[arg(long, value_name = "FILE", conflicts_with = "benchmark")]
     pub catalog: Option<PathBuf>,
 
-    /// Only these controls: ids or slugs, comma-separated (e.g. 4.1,4.6 or
+    /// Only these controls: ids or slugs, comma-separated (e.g. 5.1,5.6 or
     /// unauthorized-api-calls).
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     pub controls: Vec<String>,

@@ -91,7 +91,7 @@ pub enum Command {
     /// would do. Read-only.
     #[command(after_help = "Examples:
   cis-fix plan --notify email:security@example.com
-  cis-fix plan --controls 4.1,4.6 --format json --detailed-exitcode
+  cis-fix plan --controls 5.1,5.6 --format json --detailed-exitcode
   cis-fix plan --org --notify https://hooks.example.com/cis --out org.json
   cis-fix plan --notify-file notify.txt --out plan.json")]
     Plan(PlanArgs),
@@ -108,7 +108,7 @@ pub enum Command {
     /// Remove what cis-fix created, and nothing else, after the same confirmation.
     #[command(after_help = "Examples:
   cis-fix backout
-  cis-fix backout --controls 4.3 --auto-approve
+  cis-fix backout --controls 5.3 --auto-approve
   cis-fix backout --format json --auto-approve
   cis-fix backout --org --role OrganizationAccountAccessRole")]
     Backout(BackoutArgs),
@@ -117,7 +117,7 @@ pub enum Command {
     /// OK. Changes no configuration.
     #[command(after_help = "Examples:
   cis-fix drill
-  cis-fix drill --controls 4.1,4.6 --auto-approve")]
+  cis-fix drill --controls 5.1,5.6 --auto-approve")]
     Drill(DrillArgs),
     /// Write what `apply` would create as Terraform or CloudFormation, for a reviewed
     /// deployment, instead of creating it. Reads the account as `plan` does; never writes to
@@ -131,14 +131,14 @@ pub enum Command {
     /// Check a hand-written filter pattern against a control, or backtest one on recorded
     /// events. No credentials, no AWS call.
     #[command(after_help = "Examples:
-  cis-fix pattern check --control 4.3 '{ $.userIdentity.type = \"Root\" }'
+  cis-fix pattern check --control 5.3 '{ $.userIdentity.type = \"Root\" }'
   cis-fix pattern test --control 4.1 cloudtrail/*.json.gz")]
     Pattern(PatternArgs),
     /// List the catalog: each control's id, slug, level, title, Security Hub id, metric,
     /// alarm settings and filter pattern. No credentials, no AWS call.
     #[command(after_help = "Examples:
   cis-fix controls
-  cis-fix controls --benchmark cis-1.4 --controls 3.1,3.3
+  cis-fix controls --benchmark cis-1.4 --controls 4.1,4.3
   cis-fix controls --format json | jq -r '.controls[].pattern'")]
     Controls(ControlsArgs),
     /// Print the JSON Schema (2020-12) of a JSON document cis-fix writes.

@@ -12,6 +12,9 @@ use crate::catalog::{Catalog, Control};
 pub struct ControlsDocument<'a> {
     pub benchmark: &'a str,
     pub title: &'a str,
+    /// Whether, and where, AWS Security Hub evaluates these controls (the `security_hub` ids).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_hub_note: Option<&'a str>,
     pub controls: Vec<ControlView<'a>>,
 }
 
@@ -71,6 +74,7 @@ pub fn json(catalog: &Catalog) -> String {
     let document = ControlsDocument {
         benchmark: &catalog.benchmark,
         title: &catalog.title,
+        security_hub_note: catalog.security_hub_note.as_deref(),
         controls: catalog.controls.iter().map(view).collect(),
     };
     // Strings, numbers and lists only: serialising cannot fail.
@@ -90,6 +94,9 @@ pub fn text(catalog: &Catalog) -> String {
         escape(&catalog.title),
         if count == 1 { "" } else { "s" }
     );
+    if let Some(note) = &catalog.security_hub_note {
+        let _ = write!(out, "{}", crate::render::layout::wrap_lines(&escape(note), 100));
+    }
     for control in &catalog.controls {
         let _ = writeln!(out);
         let security_hub = control

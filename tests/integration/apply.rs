@@ -97,7 +97,7 @@ async fn apply_reuses_a_users_filter_and_backout_leaves_it() {
     let out = account.run(&[
         "apply",
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         &queue(&account),
         "--auto-approve",
@@ -109,7 +109,7 @@ async fn apply_reuses_a_users_filter_and_backout_leaves_it() {
         stdout(&out)
     );
     assert_eq!(
-        status(&account.plan(&["--controls", "4.6"]), "4.6"),
+        status(&account.plan(&["--controls", "5.6"]), "5.6"),
         "compliant"
     );
 
@@ -122,7 +122,7 @@ async fn apply_reuses_a_users_filter_and_backout_leaves_it() {
     );
     // The same control tag as plan and apply give it, in the list and in the record.
     assert!(
-        stdout(&out).contains("- delete_alarm cis-fix-console-authentication-failures [4.6]: done"),
+        stdout(&out).contains("- delete_alarm cis-fix-console-authentication-failures [5.6]: done"),
         "{}",
         stdout(&out)
     );
@@ -192,7 +192,7 @@ async fn backout_keeps_a_topic_someone_else_subscribed_to_unless_forced() {
     assert_ok(&account.run(&[
         "apply",
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         &queue(&account),
         "--auto-approve",
@@ -238,7 +238,7 @@ async fn a_stale_saved_plan_is_refused_without_writes_and_a_fresh_one_applies() 
         assert_ok(&account.run(&[
             "plan",
             "--controls",
-            "4.1,4.6",
+            "5.1,5.6",
             "--notify",
             &notify,
             "--out",
@@ -279,7 +279,7 @@ async fn a_stale_saved_plan_is_refused_without_writes_and_a_fresh_one_applies() 
     save_plan();
     let out = account.run(&["apply", file, "--auto-approve"]);
     assert_ok(&out);
-    let out = account.run(&["plan", "--controls", "4.1,4.6", "--detailed-exitcode"]);
+    let out = account.run(&["plan", "--controls", "5.1,5.6", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
 
@@ -297,7 +297,7 @@ async fn without_a_terminal_and_without_auto_approve_nothing_is_written() {
     assert_ok(&account.run(&[
         "apply",
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         &queue(&account),
         "--auto-approve",
@@ -340,7 +340,7 @@ async fn on_a_terminal_no_refuses_and_yes_applies() {
     let account = Account::new().await;
     account.trail(TrailSpec::good("main", GROUP)).await;
     let notify = queue(&account);
-    let args = ["apply", "--controls", "4.6", "--notify", notify.as_str()];
+    let args = ["apply", "--controls", "5.6", "--notify", notify.as_str()];
     account.reset_calls();
     let out = on_terminal(&account, &args, "no\n");
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
@@ -358,7 +358,7 @@ async fn on_a_terminal_no_refuses_and_yes_applies() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("Apply complete"), "{}", stdout(&out));
     assert_eq!(
-        status(&account.plan(&["--controls", "4.6"]), "4.6"),
+        status(&account.plan(&["--controls", "5.6"]), "5.6"),
         "compliant"
     );
 }
@@ -429,7 +429,7 @@ async fn the_documented_iam_policies_cover_every_call() {
     assert_policy_covers(&account, "examples/iam-plan.json", &[]);
 
     account.reset_calls();
-    assert_ok(&account.run(&["drill", "--controls", "4.6", "--auto-approve"]));
+    assert_ok(&account.run(&["drill", "--controls", "5.6", "--auto-approve"]));
     assert_policy_covers(&account, "examples/iam-drill.json", &[]);
 
     account.reset_calls();
@@ -485,7 +485,7 @@ async fn apply_and_backout_print_their_results_as_json() {
     let apply = [
         "apply",
         "--controls",
-        "4.1,4.6",
+        "5.1,5.6",
         "--notify",
         notify.as_str(),
         "--notify",
@@ -547,8 +547,8 @@ async fn apply_and_backout_print_their_results_as_json() {
     assert_eq!(
         after(&doc),
         [
-            ("4.1".to_string(), "compliant".to_string()),
-            ("4.6".to_string(), "compliant".to_string())
+            ("5.1".to_string(), "compliant".to_string()),
+            ("5.6".to_string(), "compliant".to_string())
         ]
     );
     assert!(doc["controls"]
@@ -562,8 +562,8 @@ async fn apply_and_backout_print_their_results_as_json() {
     assert!(err.contains("+ create_topic cis-fix-alerts: done"), "{err}");
     assert!(err.contains("Apply complete: 7 created"), "{err}");
     assert!(!err.contains('\r') && !err.contains("\x1b["), "{err:?}");
-    let plan = account.plan(&["--controls", "4.1,4.6"]);
-    assert_eq!(status(&plan, "4.6"), "compliant");
+    let plan = account.plan(&["--controls", "5.1,5.6"]);
+    assert_eq!(status(&plan, "5.6"), "compliant");
     // Its actions are the plan's: it follows the plan's format version.
     assert_eq!(doc["format_version"], plan["format_version"]);
 
@@ -639,7 +639,7 @@ async fn apply_and_backout_print_their_results_as_json() {
     let out = account.run(&[
         "backout",
         "--controls",
-        "4.6",
+        "5.6",
         "--format",
         "json",
         "--auto-approve",
@@ -649,7 +649,7 @@ async fn apply_and_backout_print_their_results_as_json() {
     assert_eq!(doc["actions"], serde_json::json!([]));
     assert_eq!(
         after(&doc),
-        [("4.6".to_string(), "non_compliant".to_string())]
+        [("5.6".to_string(), "non_compliant".to_string())]
     );
 }
 
@@ -663,7 +663,7 @@ async fn a_failed_call_is_failed_in_the_json_result_and_the_rest_not_attempted()
     let out = account.run(&[
         "apply",
         "--controls",
-        "4.1,4.6",
+        "5.1,5.6",
         "--notify",
         &notify,
         "--format",
@@ -767,7 +767,7 @@ async fn on_a_terminal_a_progress_line_shows_under_the_records_and_is_cleared() 
     let notify = queue(&account);
     let out = on_terminal(
         &account,
-        &["apply", "--controls", "4.6", "--notify", notify.as_str()],
+        &["apply", "--controls", "5.6", "--notify", notify.as_str()],
         "yes\n",
     );
     account.clear_faults();
@@ -804,7 +804,7 @@ async fn ctrl_c_during_a_json_apply_leaves_the_rest_not_attempted_and_exits_130(
         .command(&[
             "apply",
             "--controls",
-            "4.1,4.6",
+            "5.1,5.6",
             "--notify",
             &notify,
             "--format",

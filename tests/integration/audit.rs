@@ -8,7 +8,7 @@ use crate::harness::{actions, codes, control, first_action, status, Account, Tra
 const GROUP: &str = "cloudtrail/management";
 const NS: &str = "CISBenchmark";
 
-/// CIS v5.0 4.1, as the benchmark prints it.
+/// CIS v5.0 5.1, as the benchmark prints it.
 const UNAUTHORIZED_V5: &str = "{ ($.errorCode =*UnauthorizedOperation) || ($.errorCode =AccessDenied*) && ($.sourceIPAddress!=delivery.logs.amazonaws.com) && ($.eventName!=HeadBucket) }";
 /// The same, reordered, re-quoted, re-spaced and re-parenthesised.
 const UNAUTHORIZED_REORDERED: &str = "{\n  ($.eventName != \"HeadBucket\" && $.errorCode = \"AccessDenied*\"\n   && $.sourceIPAddress != \"delivery.logs.amazonaws.com\")\n  || $.errorCode = \"*UnauthorizedOperation\"\n}";
@@ -19,7 +19,7 @@ const AUTH_FAILURES: &str =
     "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }";
 
 /// A qualifying trail, a covering filter, an alarm with actions and a topic with a confirmed
-/// (sqs) subscription: the full chain for 4.1. Returns the topic ARN.
+/// (sqs) subscription: the full chain for 5.1. Returns the topic ARN.
 async fn good_chain(account: &Account, pattern: &str) -> String {
     account.trail(TrailSpec::good("main", GROUP)).await;
     account
@@ -50,16 +50,16 @@ fn relation(plan: &Value, id: &str) -> String {
 async fn a_full_chain_is_compliant_and_needs_no_action() {
     let account = Account::new().await;
     let topic = good_chain(&account, UNAUTHORIZED_V5).await;
-    let plan = account.plan(&["--controls", "4.1"]);
+    let plan = account.plan(&["--controls", "5.1"]);
     assert_eq!(plan["format_version"], 2);
     assert_eq!(plan["account_id"], account.id.as_str());
-    assert_eq!(status(&plan, "4.1"), "compliant", "{plan:#}");
-    assert_eq!(relation(&plan, "4.1"), "equivalent");
-    assert_eq!(control(&plan, "4.1")["chain"]["topic_arn"], topic.as_str());
-    assert_eq!(control(&plan, "4.1")["chain"]["confirmed_subscriptions"], 1);
+    assert_eq!(status(&plan, "5.1"), "compliant", "{plan:#}");
+    assert_eq!(relation(&plan, "5.1"), "equivalent");
+    assert_eq!(control(&plan, "5.1")["chain"]["topic_arn"], topic.as_str());
+    assert_eq!(control(&plan, "5.1")["chain"]["confirmed_subscriptions"], 1);
     assert!(plan["actions"].as_array().unwrap().is_empty(), "{plan:#}");
 
-    let out = account.run(&["plan", "--controls", "4.1", "--detailed-exitcode"]);
+    let out = account.run(&["plan", "--controls", "5.1", "--detailed-exitcode"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -68,7 +68,7 @@ async fn a_full_chain_is_compliant_and_needs_no_action() {
     );
     let text = crate::harness::stdout(&out);
     assert!(
-        text.contains("4.1 unauthorized-api-calls") && text.contains("compliant"),
+        text.contains("5.1 unauthorized-api-calls") && text.contains("compliant"),
         "{text}"
     );
     assert!(text.contains("No changes."), "{text}");
@@ -78,18 +78,18 @@ async fn a_full_chain_is_compliant_and_needs_no_action() {
 async fn a_reordered_requoted_filter_is_recognised_as_equivalent() {
     let account = Account::new().await;
     good_chain(&account, UNAUTHORIZED_REORDERED).await;
-    let plan = account.plan(&["--controls", "4.1"]);
-    assert_eq!(status(&plan, "4.1"), "compliant", "{plan:#}");
-    assert_eq!(relation(&plan, "4.1"), "equivalent");
+    let plan = account.plan(&["--controls", "5.1"]);
+    assert_eq!(status(&plan, "5.1"), "compliant", "{plan:#}");
+    assert_eq!(relation(&plan, "5.1"), "equivalent");
 }
 
 #[tokio::test]
 async fn a_broader_filter_covers_and_a_narrower_one_does_not() {
     let account = Account::new().await;
     good_chain(&account, UNAUTHORIZED_V12).await;
-    let plan = account.plan(&["--controls", "4.1"]);
-    assert_eq!(status(&plan, "4.1"), "compliant", "{plan:#}");
-    assert_eq!(relation(&plan, "4.1"), "covers");
+    let plan = account.plan(&["--controls", "5.1"]);
+    assert_eq!(status(&plan, "5.1"), "compliant", "{plan:#}");
+    assert_eq!(relation(&plan, "5.1"), "covers");
 
     // The other way round: a v5.0 filter does not satisfy v1.2's broader 3.1.
     let narrow = Account::new().await;
@@ -136,7 +136,7 @@ async fn no_trail_at_all_blocks_every_control() {
     for c in controls {
         assert_eq!(c["status"], "blocked", "{c:#}");
     }
-    assert_eq!(codes(&plan, "4.6"), ["no_trail"]);
+    assert_eq!(codes(&plan, "5.6"), ["no_trail"]);
     assert!(plan["actions"].as_array().unwrap().is_empty());
 }
 
@@ -158,13 +158,13 @@ async fn a_chain_through_a_non_qualifying_trail_does_not_count() {
     account
         .alarm("unauthorized", "Unauthorized", NS, Some(&topic), true)
         .await;
-    let plan = account.plan(&["--controls", "4.1"]);
-    assert_eq!(status(&plan, "4.1"), "blocked", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.1"]);
+    assert_eq!(status(&plan, "5.1"), "blocked", "{plan:#}");
     assert_eq!(
-        codes(&plan, "4.1"),
+        codes(&plan, "5.1"),
         ["trail_not_qualifying", "no_qualifying_trail"]
     );
-    let finding = control(&plan, "4.1")["findings"][0]["message"]
+    let finding = control(&plan, "5.1")["findings"][0]["message"]
         .as_str()
         .unwrap()
         .to_string();
@@ -183,9 +183,9 @@ async fn a_chain_through_a_non_qualifying_trail_does_not_count() {
     for (spec, why) in [(stopped, "not logging"), (s3_only, "CloudWatch Logs")] {
         let account = Account::new().await;
         account.trail(spec).await;
-        let plan = account.plan(&["--controls", "4.1"]);
-        assert_eq!(status(&plan, "4.1"), "blocked");
-        let message = &control(&plan, "4.1")["findings"][0]["message"];
+        let plan = account.plan(&["--controls", "5.1"]);
+        assert_eq!(status(&plan, "5.1"), "blocked");
+        let message = &control(&plan, "5.1")["findings"][0]["message"];
         assert!(message.as_str().unwrap().contains(why), "{message}");
     }
 }
@@ -210,8 +210,8 @@ async fn write_only_trails_do_not_qualify_but_advanced_management_selectors_do()
         .send()
         .await
         .unwrap();
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "blocked", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "blocked", "{plan:#}");
     assert!(plan["trails"][0]["problems"][0]
         .as_str()
         .unwrap()
@@ -237,8 +237,8 @@ async fn write_only_trails_do_not_qualify_but_advanced_management_selectors_do()
         .send()
         .await
         .unwrap();
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "non_compliant", "{plan:#}");
     assert_eq!(plan["trails"][0]["qualifies"], true);
 }
 
@@ -261,9 +261,9 @@ async fn a_filter_on_a_log_group_no_qualifying_trail_writes_to_does_not_count() 
         .alarm("failures", "Failures", NS, Some(&topic), true)
         .await;
 
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
-    let codes = codes(&plan, "4.6");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "non_compliant", "{plan:#}");
+    let codes = codes(&plan, "5.6");
     assert!(
         codes.contains(&"no_covering_filter".to_string()),
         "{codes:?}"
@@ -291,11 +291,11 @@ async fn alarm_links_that_break_the_chain() {
     account
         .alarm("wrong-namespace", "Failures", "Other", Some(&topic), true)
         .await;
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "non_compliant", "{plan:#}");
     // The topic of an alarm on another metric is no subscriber source for this control.
-    assert_eq!(codes(&plan, "4.6"), ["no_alarm", "needs_subscriber"]);
-    assert!(control(&plan, "4.6")["findings"][0]["message"]
+    assert_eq!(codes(&plan, "5.6"), ["no_alarm", "needs_subscriber"]);
+    assert!(control(&plan, "5.6")["findings"][0]["message"]
         .as_str()
         .unwrap()
         .contains("another namespace"));
@@ -304,10 +304,10 @@ async fn alarm_links_that_break_the_chain() {
     account
         .alarm("disabled", "Failures", NS, Some(&topic), false)
         .await;
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "non_compliant");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "non_compliant");
     assert!(
-        codes(&plan, "4.6").contains(&"alarm_actions_disabled".to_string()),
+        codes(&plan, "5.6").contains(&"alarm_actions_disabled".to_string()),
         "{plan:#}"
     );
     // cis-fix does not enable the user's alarm: it adds its own on the same metric, notifying
@@ -315,7 +315,7 @@ async fn alarm_links_that_break_the_chain() {
     let alarm = first_action(&plan, "put_metric_alarm");
     assert_eq!(alarm["metric_name"], "Failures");
     assert_eq!(alarm["alarm_actions"], serde_json::json!([topic]));
-    assert_eq!(actions(&plan, Some("4.6")), ["put_metric_alarm"]);
+    assert_eq!(actions(&plan, Some("5.6")), ["put_metric_alarm"]);
 
     // No SNS action.
     let no_action = Account::new().await;
@@ -324,9 +324,9 @@ async fn alarm_links_that_break_the_chain() {
         .filter(GROUP, "failures", AUTH_FAILURES, "Failures", NS)
         .await;
     no_action.alarm("silent", "Failures", NS, None, true).await;
-    let plan = no_action.plan(&["--controls", "4.6"]);
+    let plan = no_action.plan(&["--controls", "5.6"]);
     assert!(
-        codes(&plan, "4.6").contains(&"alarm_without_sns_action".to_string()),
+        codes(&plan, "5.6").contains(&"alarm_without_sns_action".to_string()),
         "{plan:#}"
     );
 
@@ -334,8 +334,8 @@ async fn alarm_links_that_break_the_chain() {
     account
         .alarm("disabled", "Failures", NS, Some(&topic), true)
         .await;
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "compliant", "{plan:#}");
 }
 
 #[tokio::test]
@@ -349,43 +349,43 @@ async fn a_topic_without_a_confirmed_subscription_breaks_the_chain() {
     account
         .alarm("failures", "Failures", NS, Some(&topic), true)
         .await;
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "non_compliant");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "non_compliant");
     assert!(
-        codes(&plan, "4.6").contains(&"topic_not_subscribed".to_string()),
+        codes(&plan, "5.6").contains(&"topic_not_subscribed".to_string()),
         "{plan:#}"
     );
 
     // A pending (unconfirmed) email subscription does not count either.
     account.subscribe(&topic, "email", "sec@example.com").await;
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "non_compliant");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "non_compliant");
     assert!(
-        codes(&plan, "4.6").contains(&"subscription_pending".to_string()),
+        codes(&plan, "5.6").contains(&"subscription_pending".to_string()),
         "{plan:#}"
     );
 
     // Once confirmed, it does.
     account.confirm_topic(&topic);
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "compliant", "{plan:#}");
 }
 
 #[tokio::test]
 async fn the_plan_reuses_what_exists_and_creates_only_what_is_missing() {
     let account = Account::new().await;
     account.trail(TrailSpec::good("main", GROUP)).await;
-    // 4.6 has a covering filter but no alarm; 4.1 has nothing.
+    // 5.6 has a covering filter but no alarm; 5.1 has nothing.
     account
         .filter(GROUP, "failures", AUTH_FAILURES, "Failures", NS)
         .await;
-    let plan = account.plan(&["--controls", "4.1,4.6", "--notify", "email:sec@example.com"]);
+    let plan = account.plan(&["--controls", "5.1,5.6", "--notify", "email:sec@example.com"]);
     assert_eq!(actions(&plan, None), ["create_topic", "subscribe"]);
     assert_eq!(
-        actions(&plan, Some("4.1")),
+        actions(&plan, Some("5.1")),
         ["put_metric_filter", "put_metric_alarm"]
     );
-    assert_eq!(actions(&plan, Some("4.6")), ["put_metric_alarm"]);
+    assert_eq!(actions(&plan, Some("5.6")), ["put_metric_alarm"]);
     let all = plan["actions"].as_array().unwrap();
     // Ordered: topic, subscription, filters, alarms.
     let order: Vec<&str> = all.iter().map(|a| a["action"].as_str().unwrap()).collect();
@@ -405,8 +405,8 @@ async fn the_plan_reuses_what_exists_and_creates_only_what_is_missing() {
     assert_eq!(all[1]["protocol"], "email");
     // Endpoints are masked in JSON too (a webhook URL carries its token).
     assert_eq!(all[1]["endpoint"], "s****@example.com");
-    // 4.6's alarm watches the existing filter's metric.
-    let alarm_46 = all.iter().find(|a| a["control"] == "4.6").unwrap();
+    // 5.6's alarm watches the existing filter's metric.
+    let alarm_46 = all.iter().find(|a| a["control"] == "5.6").unwrap();
     assert_eq!(alarm_46["metric_name"], "Failures");
     assert_eq!(alarm_46["namespace"], NS);
     assert_eq!(alarm_46["alarm_actions"], serde_json::json!([topic_arn]));
@@ -424,8 +424,8 @@ async fn the_plan_reuses_what_exists_and_creates_only_what_is_missing() {
     // An alarm already delivering for a compliant control lends its topic to the others.
     let compliant = Account::new().await;
     let topic = good_chain(&compliant, UNAUTHORIZED_V5).await;
-    let plan = compliant.plan(&["--controls", "4.1,4.6"]);
-    assert_eq!(status(&plan, "4.1"), "compliant");
+    let plan = compliant.plan(&["--controls", "5.1,5.6"]);
+    assert_eq!(status(&plan, "5.1"), "compliant");
     assert_eq!(actions(&plan, None), Vec::<String>::new());
     let alarm = first_action(&plan, "put_metric_alarm");
     assert_eq!(alarm["alarm_actions"], serde_json::json!([topic]));
@@ -435,9 +435,9 @@ async fn the_plan_reuses_what_exists_and_creates_only_what_is_missing() {
 async fn without_a_subscriber_source_the_plan_asks_for_notify() {
     let account = Account::new().await;
     account.trail(TrailSpec::good("main", GROUP)).await;
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "non_compliant");
-    let findings = control(&plan, "4.6")["findings"]
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "non_compliant");
+    let findings = control(&plan, "5.6")["findings"]
         .as_array()
         .unwrap()
         .clone();
@@ -469,7 +469,7 @@ async fn resources_cis_fix_did_not_create_are_never_planned_for_change() {
     let out = account.run(&[
         "plan",
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         "email:sec@example.com",
     ]);
@@ -483,7 +483,7 @@ async fn resources_cis_fix_did_not_create_are_never_planned_for_change() {
     // With another topic name, the alarm gets a name that does not collide with the user's.
     let plan = account.plan(&[
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         "email:sec@example.com",
         "--topic-name",
@@ -511,13 +511,13 @@ async fn topic_arn_is_used_as_it_is() {
     account.trail(TrailSpec::good("main", GROUP)).await;
     let topic = account.topic("ops").await;
     account.subscribe(&topic, "sms", "+15555550100").await;
-    let plan = account.plan(&["--controls", "4.6", "--topic-arn", &topic]);
+    let plan = account.plan(&["--controls", "5.6", "--topic-arn", &topic]);
     assert_eq!(actions(&plan, None), Vec::<String>::new());
     let alarm = first_action(&plan, "put_metric_alarm");
     assert_eq!(alarm["alarm_actions"], serde_json::json!([topic]));
 
     let missing = account.topic_arn("does-not-exist");
-    let out = account.run(&["plan", "--controls", "4.6", "--topic-arn", &missing]);
+    let out = account.run(&["plan", "--controls", "5.6", "--topic-arn", &missing]);
     assert_eq!(out.status.code(), Some(1));
     let err = crate::harness::stderr(&out);
     assert!(
@@ -537,7 +537,7 @@ async fn one_plan_of_all_controls_makes_few_calls_whatever_the_number_of_control
     assert!(all.len() <= 12, "{} calls: {all:?}", all.len());
 
     account.reset_calls();
-    account.plan(&["--controls", "4.1", "--notify", "email:sec@example.com"]);
+    account.plan(&["--controls", "5.1", "--notify", "email:sec@example.com"]);
     assert_eq!(
         account.calls().len(),
         all.len(),
@@ -569,7 +569,7 @@ async fn text_output_lists_actions_like_terraform_and_masks_endpoints() {
     let out = account.run(&[
         "plan",
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         "email:security@example.com",
         "--detailed-exitcode",
@@ -596,7 +596,7 @@ async fn text_output_lists_actions_like_terraform_and_masks_endpoints() {
     let out = account.run(&[
         "plan",
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         "email:security@example.com",
         "--show-endpoints",
@@ -613,7 +613,7 @@ async fn out_writes_a_saved_plan_with_what_it_observed() {
     let out = account.run(&[
         "plan",
         "--controls",
-        "4.1,4.6",
+        "5.1,5.6",
         "--out",
         path.to_str().unwrap(),
     ]);
@@ -623,8 +623,8 @@ async fn out_writes_a_saved_plan_with_what_it_observed() {
     crate::harness::validate(&saved, "saved-plan");
     assert_eq!(saved["kind"], "cis-fix-saved-plan");
     assert_eq!(saved["format_version"], 3);
-    assert_eq!(saved["benchmark"], "cis-5.0");
-    assert_eq!(saved["controls"], serde_json::json!(["4.1", "4.6"]));
+    assert_eq!(saved["benchmark"], "cis-7.0");
+    assert_eq!(saved["controls"], serde_json::json!(["5.1", "5.6"]));
     assert_eq!(saved["plan"]["account_id"], account.id.as_str());
     let observed = saved["observed"].as_object().unwrap();
     assert!(
@@ -687,12 +687,12 @@ async fn actions_go_to_the_region_of_the_trails_log_group() {
         "--region",
         home,
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         "email:sec@example.com",
     ]);
     assert_eq!(plan["region"], home);
-    assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
+    assert_eq!(status(&plan, "5.6"), "non_compliant", "{plan:#}");
     let actions = plan["actions"].as_array().unwrap();
     assert_eq!(actions.len(), 4, "{plan:#}");
     for a in actions {

@@ -26,7 +26,7 @@ fn bad_arguments_exit_1_with_a_clear_message() {
         (&["plan", "--format", "yaml"], "invalid value 'yaml'"),
         (&["plan", "--topic-arn", "alerts"], "not an SNS topic ARN"),
         (&["plan", "--benchmark", "cis-9"], "invalid value 'cis-9'"),
-        (&["plan", "--controls", "4.1,9.9"], "unknown control"),
+        (&["plan", "--controls", "5.1,9.9"], "unknown control"),
         (
             &["plan", "--catalog", "/nonexistent/catalog.toml"],
             "cannot read catalog /nonexistent/catalog.toml",
@@ -56,7 +56,7 @@ fn bad_arguments_exit_1_with_a_clear_message() {
     // The unknown-controls error lists the valid ones.
     let out = cis_fix(&["plan", "--controls", "9.9"]);
     assert!(
-        stderr(&out).contains("4.6 (console-authentication-failures)"),
+        stderr(&out).contains("5.6 (console-authentication-failures)"),
         "{}",
         stderr(&out)
     );
@@ -86,7 +86,7 @@ fn help_and_version_exit_0() {
 fn a_malformed_catalog_names_file_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mine.toml");
-    let text = std::fs::read_to_string(crate::harness::path_in_repo("plans/cis-5.0.toml"))
+    let text = std::fs::read_to_string(crate::harness::path_in_repo("plans/cis-7.0.toml"))
         .unwrap()
         .replacen("metric_name =", "metric_nam =", 1);
     std::fs::write(&path, text).unwrap();
@@ -287,9 +287,9 @@ fn shell_integration_catalog_and_schemas_need_no_aws() {
         .as_str()
         .unwrap()
         .starts_with('{'));
-    let out = cis_fix(&["controls", "--controls", "4.6"]);
+    let out = cis_fix(&["controls", "--controls", "5.6"]);
     assert!(
-        stdout(&out).contains("4.6 console-authentication-failures"),
+        stdout(&out).contains("5.6 console-authentication-failures"),
         "{}",
         stdout(&out)
     );
@@ -312,7 +312,7 @@ fn shell_integration_catalog_and_schemas_need_no_aws() {
     let out = cis_fix(&["--version"]);
     assert!(out.status.success());
     assert!(
-        stdout(&out).contains("benchmarks: cis-1.2, cis-1.4, cis-3.0, cis-5.0 (default)"),
+        stdout(&out).contains("benchmarks: cis-1.2, cis-1.4, cis-3.0, cis-5.0, cis-6.0, cis-7.0 (default)"),
         "{}",
         stdout(&out)
     );
@@ -325,7 +325,7 @@ async fn clicolor_force_colours_a_pipe_unless_no_color_and_colour_ends_every_lin
         .trail(crate::harness::TrailSpec::good("main", "cloudtrail/main"))
         .await;
     let run = |vars: &[(&str, &str)]| {
-        let mut cmd = account.command(&["plan", "--controls", "4.1,4.6"]);
+        let mut cmd = account.command(&["plan", "--controls", "5.1,5.6"]);
         // The harness turns colour off for every other test.
         cmd.env_remove("NO_COLOR");
         for (k, v) in vars {

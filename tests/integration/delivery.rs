@@ -31,7 +31,7 @@ fn key_policy(account: &Account, extra: &[Value]) -> String {
     json!({"Version": "2012-10-17", "Statement": statements}).to_string()
 }
 
-/// 4.6 wired to `topic`, which gets a real SQS subscriber; returns the queue's URL.
+/// 5.6 wired to `topic`, which gets a real SQS subscriber; returns the queue's URL.
 async fn chain_46(account: &Account, topic: &str) -> String {
     account.trail(TrailSpec::good("main", GROUP)).await;
     account
@@ -62,13 +62,13 @@ async fn a_topic_under_the_aws_managed_key_is_not_compliant() {
     let account = Account::new().await;
     let topic = account.encrypted_topic("alerts", "alias/aws/sns").await;
     chain_46(&account, &topic).await;
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "non_compliant", "{plan:#}");
     assert!(
-        codes(&plan, "4.6").contains(&"topic_key_denies_cloudwatch".to_string()),
+        codes(&plan, "5.6").contains(&"topic_key_denies_cloudwatch".to_string()),
         "{plan:#}"
     );
-    let text = messages(&plan, "4.6");
+    let text = messages(&plan, "5.6");
     assert!(text.contains("AWS managed key"), "{text}");
     assert!(text.contains("cloudwatch.amazonaws.com"), "{text}");
 }
@@ -81,22 +81,22 @@ async fn a_customer_key_decides_by_its_policy() {
         .await;
     let topic = account.encrypted_topic("alerts", &allows).await;
     chain_46(&account, &topic).await;
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "compliant", "{plan:#}");
 
     let other = Account::new().await;
     let default_policy = other.key(None).await;
     let topic = other.encrypted_topic("alerts", &default_policy).await;
     chain_46(&other, &topic).await;
-    let plan = other.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
+    let plan = other.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "non_compliant", "{plan:#}");
     assert!(
-        codes(&plan, "4.6").contains(&"topic_key_denies_cloudwatch".to_string()),
+        codes(&plan, "5.6").contains(&"topic_key_denies_cloudwatch".to_string()),
         "{plan:#}"
     );
     // The finding shows the statement to add.
     assert!(
-        messages(&plan, "4.6").contains("\"kms:GenerateDataKey*\""),
+        messages(&plan, "5.6").contains("\"kms:GenerateDataKey*\""),
         "{plan:#}"
     );
 }
@@ -113,10 +113,10 @@ async fn the_topic_policy_must_let_the_alarm_publish() {
     account
         .set_topic_policy(&topic, &role_only.to_string())
         .await;
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "non_compliant", "{plan:#}");
     assert!(
-        codes(&plan, "4.6").contains(&"topic_policy_denies_cloudwatch".to_string()),
+        codes(&plan, "5.6").contains(&"topic_policy_denies_cloudwatch".to_string()),
         "{plan:#}"
     );
 
@@ -131,8 +131,8 @@ async fn the_topic_policy_must_let_the_alarm_publish() {
     account
         .set_topic_policy(&topic, &by_source_arn.to_string())
         .await;
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "compliant", "{plan:#}");
 
     // A condition cis-fix cannot evaluate leaves the link unproven, never compliant.
     let by_org = json!({"Version": "2012-10-17", "Statement": [{
@@ -140,15 +140,15 @@ async fn the_topic_policy_must_let_the_alarm_publish() {
         "Action": "sns:Publish", "Resource": topic,
         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}]});
     account.set_topic_policy(&topic, &by_org.to_string()).await;
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "non_compliant", "{plan:#}");
     assert!(
-        codes(&plan, "4.6").contains(&"topic_delivery_unverified".to_string()),
+        codes(&plan, "5.6").contains(&"topic_delivery_unverified".to_string()),
         "{plan:#}"
     );
-    assert!(messages(&plan, "4.6").contains("OrgOnly"), "{plan:#}");
+    assert!(messages(&plan, "5.6").contains("OrgOnly"), "{plan:#}");
     assert_eq!(
-        control(&plan, "4.6")["delivery_unproven"]["alarm"],
+        control(&plan, "5.6")["delivery_unproven"]["alarm"],
         "auth-failures"
     );
 }
@@ -160,7 +160,7 @@ async fn apply_with_a_broken_user_topic_creates_its_own_and_becomes_compliant() 
     chain_46(&account, &topic).await;
     let (_, queue) = account.queue("cis-fix-inbox").await;
     let notify = format!("sqs:{queue}");
-    let plan = account.plan(&["--controls", "4.6", "--notify", &notify]);
+    let plan = account.plan(&["--controls", "5.6", "--notify", &notify]);
     let calls: Vec<&str> = plan["actions"]
         .as_array()
         .unwrap()
@@ -175,14 +175,14 @@ async fn apply_with_a_broken_user_topic_creates_its_own_and_becomes_compliant() 
     assert_ok(&account.run(&[
         "apply",
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         &notify,
         "--auto-approve",
     ]));
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "compliant", "{plan:#}");
-    assert_ne!(control(&plan, "4.6")["chain"]["topic_arn"], topic.as_str());
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "compliant", "{plan:#}");
+    assert_ne!(control(&plan, "5.6")["chain"]["topic_arn"], topic.as_str());
     // The user's topic and its key are untouched.
     let attributes = account
         .sns()
@@ -210,7 +210,7 @@ async fn topic_kms_key_is_checked_before_it_is_used() {
         let out = account.run(&[
             "plan",
             "--controls",
-            "4.6",
+            "5.6",
             "--notify",
             &notify,
             "--topic-kms-key",
@@ -238,7 +238,7 @@ async fn topic_kms_key_is_checked_before_it_is_used() {
         .await;
     let args = [
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         &notify,
         "--topic-kms-key",
@@ -251,8 +251,8 @@ async fn topic_kms_key_is_checked_before_it_is_used() {
     let mut apply = vec!["apply", "--auto-approve"];
     apply.extend_from_slice(&args);
     assert_ok(&account.run(&apply));
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "compliant", "{plan:#}");
 }
 
 #[tokio::test]
@@ -261,17 +261,17 @@ async fn drill_proves_delivery_to_a_real_subscriber() {
     let topic = account.topic("alerts").await;
     let queue_url = chain_46(&account, &topic).await;
     account.reset_calls();
-    let out = account.run(&["drill", "--controls", "4.6,4.1", "--auto-approve"]);
+    let out = account.run(&["drill", "--controls", "5.6,5.1", "--auto-approve"]);
     assert_ok(&out);
     // The drill changed alarm states only.
     let changed = writes(&account);
     assert_eq!(changed, ["SetAlarmState", "SetAlarmState"], "{changed:?}");
     let text = stdout(&out);
-    assert!(text.contains("4.6 delivered"), "{text}");
+    assert!(text.contains("5.6 delivered"), "{text}");
     // The skipped control, and why.
     assert!(
         text.lines().any(|l| l
-            == "  4.1: not compliant: no whole chain to test (run `cis-fix plan` to see what is missing)"),
+            == "  5.1: not compliant: no whole chain to test (run `cis-fix plan` to see what is missing)"),
         "{text}"
     );
     assert!(text.contains("Drill complete: 1 of 1 delivered."), "{text}");
@@ -287,7 +287,7 @@ async fn drill_proves_delivery_to_a_real_subscriber() {
         alarm["NewStateReason"]
             .as_str()
             .unwrap()
-            .contains("cis-fix drill for CIS control 4.6"),
+            .contains("cis-fix drill for CIS control 5.6"),
         "{alarm:#}"
     );
 
@@ -315,13 +315,13 @@ async fn drill_shows_awss_failure_when_the_key_policy_cannot_be_read() {
     let queue_url = chain_46(&account, &topic).await;
     account.faults(&["access_denied"], &["GetKeyPolicy"], 1.0);
 
-    let out = account.run(&["plan", "--controls", "4.6", "--format", "json"]);
+    let out = account.run(&["plan", "--controls", "5.6", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     crate::harness::validate(&plan, "plan");
-    assert_eq!(status(&plan, "4.6"), "not_auditable", "{plan:#}");
+    assert_eq!(status(&plan, "5.6"), "not_auditable", "{plan:#}");
     assert!(
-        messages(&plan, "4.6").contains("kms:GetKeyPolicy"),
+        messages(&plan, "5.6").contains("kms:GetKeyPolicy"),
         "{plan:#}"
     );
     assert!(
@@ -333,11 +333,11 @@ async fn drill_shows_awss_failure_when_the_key_policy_cannot_be_read() {
     drill_fails_with_awss_key_text(&account, &queue_url).await;
 }
 
-/// Drills 4.6, whose topic's key blocks CloudWatch: AWS's failure text, exit 1, nothing in
+/// Drills 5.6, whose topic's key blocks CloudWatch: AWS's failure text, exit 1, nothing in
 /// the queue, the alarm back to OK, and no write but the alarm's state.
 async fn drill_fails_with_awss_key_text(account: &Account, queue_url: &str) {
     account.reset_calls();
-    let out = account.run(&["drill", "--controls", "4.6", "--auto-approve"]);
+    let out = account.run(&["drill", "--controls", "5.6", "--auto-approve"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(
         words(&stdout(&out)).contains(
@@ -382,22 +382,22 @@ async fn a_denied_describe_key_is_unproven_not_missing_and_the_drill_proves_it()
     let queue_url = chain_46(&account, &topic).await;
     account.faults(&["access_denied"], &["DescribeKey"], 1.0);
 
-    let out = account.run(&["plan", "--controls", "4.6", "--format", "json"]);
+    let out = account.run(&["plan", "--controls", "5.6", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     crate::harness::validate(&plan, "plan");
-    assert_eq!(status(&plan, "4.6"), "not_auditable", "{plan:#}");
+    assert_eq!(status(&plan, "5.6"), "not_auditable", "{plan:#}");
     assert!(
-        messages(&plan, "4.6").contains("kms:DescribeKey"),
+        messages(&plan, "5.6").contains("kms:DescribeKey"),
         "{plan:#}"
     );
     // Not taken for a key that does not exist: the chain is kept for a drill.
     assert!(
-        !messages(&plan, "4.6").contains("does not exist"),
+        !messages(&plan, "5.6").contains("does not exist"),
         "{plan:#}"
     );
     assert_eq!(
-        control(&plan, "4.6")["delivery_unproven"]["alarm"],
+        control(&plan, "5.6")["delivery_unproven"]["alarm"],
         "auth-failures",
         "{plan:#}"
     );
@@ -420,9 +420,9 @@ async fn an_allow_for_the_account_alone_is_unverified_and_the_drill_settles_it()
         account
             .set_topic_policy(&topic, &root_only.to_string())
             .await;
-        let plan = account.plan(&["--controls", "4.6"]);
-        assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
-        let codes = codes(&plan, "4.6");
+        let plan = account.plan(&["--controls", "5.6"]);
+        assert_eq!(status(&plan, "5.6"), "non_compliant", "{plan:#}");
+        let codes = codes(&plan, "5.6");
         assert!(
             codes.contains(&"topic_delivery_unverified".to_string()),
             "{plan:#}"
@@ -432,13 +432,13 @@ async fn an_allow_for_the_account_alone_is_unverified_and_the_drill_settles_it()
             !codes.contains(&"topic_policy_denies_cloudwatch".to_string()),
             "{plan:#}"
         );
-        let text = messages(&plan, "4.6");
+        let text = messages(&plan, "5.6");
         assert!(
             text.contains("AccountOnly") && text.contains("drill"),
             "{text}"
         );
         assert_eq!(
-            control(&plan, "4.6")["delivery_unproven"]["alarm"],
+            control(&plan, "5.6")["delivery_unproven"]["alarm"],
             "auth-failures"
         );
     }
@@ -446,10 +446,10 @@ async fn an_allow_for_the_account_alone_is_unverified_and_the_drill_settles_it()
     // The emulator reads such a statement as AWS's service-principal rule does (it does not let
     // CloudWatch publish): the drill shows the failure rather than guessing.
     account.reset_calls();
-    let out = account.run(&["drill", "--controls", "4.6", "--auto-approve"]);
+    let out = account.run(&["drill", "--controls", "5.6", "--auto-approve"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(
-        words(&stdout(&out)).contains("4.6 not delivered"),
+        words(&stdout(&out)).contains("5.6 not delivered"),
         "{}",
         stdout(&out)
     );
@@ -468,7 +468,7 @@ async fn topic_kms_key_is_refused_when_cis_fixs_topic_exists_with_another_key() 
     assert_ok(&account.run(&[
         "apply",
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         &notify,
         "--auto-approve",
@@ -481,7 +481,7 @@ async fn topic_kms_key_is_refused_when_cis_fixs_topic_exists_with_another_key() 
         let mut all = command.to_vec();
         all.extend([
             "--controls",
-            "4.1,4.6",
+            "5.1,5.6",
             "--notify",
             &notify,
             "--topic-kms-key",
@@ -507,7 +507,7 @@ async fn topic_kms_key_is_refused_when_cis_fixs_topic_exists_with_another_key() 
     let args = |key: &str| {
         vec![
             "--controls".to_string(),
-            "4.6".into(),
+            "5.6".into(),
             "--notify".into(),
             notify.clone(),
             "--topic-kms-key".into(),
@@ -551,7 +551,7 @@ async fn ctrl_c_during_a_drill_sets_the_alarm_back_to_ok_and_exits_130() {
     }));
     account.reset_calls();
     let child = account
-        .command(&["drill", "--controls", "4.6", "--auto-approve"])
+        .command(&["drill", "--controls", "5.6", "--auto-approve"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -601,12 +601,12 @@ fn assert_left_in_alarm(out: &std::process::Output, account: &Account) {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
     let text = words(&stdout(out));
     assert!(
-        text.contains("4.6 delivered: alarm auth-failures published to alerts"),
+        text.contains("5.6 delivered: alarm auth-failures published to alerts"),
         "{text}"
     );
     assert!(
         text.contains(&format!(
-            "! 4.6 alarm auth-failures in account {}, us-east-1: AWS call cloudwatch:SetAlarmState failed",
+            "! 5.6 alarm auth-failures in account {}, us-east-1: AWS call cloudwatch:SetAlarmState failed",
             account.id
         )),
         "{text}"
@@ -636,7 +636,7 @@ async fn a_drill_that_cannot_set_the_alarm_back_names_it_and_keeps_the_result() 
     let queue_url = chain_46(&account, &topic).await;
     fail_the_reset(&account);
     account.reset_calls();
-    let out = account.run(&["drill", "--controls", "4.6", "--auto-approve"]);
+    let out = account.run(&["drill", "--controls", "5.6", "--auto-approve"]);
     account.clear_faults();
     assert_left_in_alarm(&out, &account);
     assert!(
@@ -663,7 +663,7 @@ async fn an_organization_drill_names_the_alarm_it_could_not_set_back() {
         "--accounts",
         &member.id,
         "--controls",
-        "4.6",
+        "5.6",
         "--auto-approve",
     ]);
     member.clear_faults();
@@ -683,7 +683,7 @@ async fn drill_refuses_without_a_terminal_and_changes_nothing() {
     let topic = account.topic("alerts").await;
     chain_46(&account, &topic).await;
     account.reset_calls();
-    let out = account.run(&["drill", "--controls", "4.6"]);
+    let out = account.run(&["drill", "--controls", "5.6"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("--auto-approve"), "{}", stderr(&out));
     assert!(writes(&account).is_empty(), "{:?}", writes(&account));
@@ -729,15 +729,15 @@ async fn delivery_reads_grow_with_topics_and_keys_not_with_controls() {
 
     account.reset_calls();
     let plan = account.plan(&[]);
-    assert_eq!(status(&plan, "4.1"), "compliant", "{plan:#}");
-    assert_eq!(status(&plan, "4.6"), "compliant", "{plan:#}");
+    assert_eq!(status(&plan, "5.1"), "compliant", "{plan:#}");
+    assert_eq!(status(&plan, "5.6"), "compliant", "{plan:#}");
     let all = account.calls().len();
     assert_eq!(count(&account, "GetTopicAttributes"), 1);
     assert_eq!(count(&account, "DescribeKey"), 1);
     assert_eq!(count(&account, "GetKeyPolicy"), 1);
 
     account.reset_calls();
-    account.plan(&["--controls", "4.6"]);
+    account.plan(&["--controls", "5.6"]);
     assert_eq!(
         account.calls().len(),
         all,
@@ -762,7 +762,7 @@ const ORG_GROUP: &str = "aws-controltower/CloudTrailLogs";
 
 #[tokio::test]
 async fn drill_org_drills_each_alarm_once_in_the_account_that_owns_it() {
-    // The management account's organization trail carries 4.6 for itself and for `relies`;
+    // The management account's organization trail carries 5.6 for itself and for `relies`;
     // `own` has a chain of its own; `denied` cannot be reached.
     let management = Account::new().await;
     let relies = Account::new().await;
@@ -799,7 +799,7 @@ async fn drill_org_drills_each_alarm_once_in_the_account_that_owns_it() {
         "--accounts",
         &accounts,
         "--controls",
-        "4.6",
+        "5.6",
         "--auto-approve",
     ]);
     assert_ok(&out);
@@ -817,7 +817,7 @@ async fn drill_org_drills_each_alarm_once_in_the_account_that_owns_it() {
     let text = words(&stdout(&out));
     assert!(
         text.contains(&format!(
-            "4.6: its chain is account {}'s (the organization trail's): alarm `auth-failures` is drilled once, in account {}",
+            "5.6: its chain is account {}'s (the organization trail's): alarm `auth-failures` is drilled once, in account {}",
             management.id, management.id
         )),
         "{text}"
@@ -844,7 +844,7 @@ async fn drill_org_drills_each_alarm_once_in_the_account_that_owns_it() {
         "kinds": ["access_denied"], "operations": ["AssumeRole"], "target_account": denied.id,
         "rate": 1.0
     }));
-    let out = management.run(&["drill", "--org", "--controls", "4.6", "--auto-approve"]);
+    let out = management.run(&["drill", "--org", "--controls", "5.6", "--auto-approve"]);
     management.clear_faults();
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let text = words(&stdout(&out));
@@ -861,7 +861,7 @@ async fn drill_org_drills_each_alarm_once_in_the_account_that_owns_it() {
 
     // Without a terminal and without --auto-approve: refused, nothing set.
     management.reset_calls();
-    let out = management.run(&["drill", "--accounts", &accounts, "--controls", "4.6"]);
+    let out = management.run(&["drill", "--accounts", &accounts, "--controls", "5.6"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("--auto-approve"), "{}", stderr(&out));
     assert!(writes(&management).is_empty(), "{:?}", writes(&management));

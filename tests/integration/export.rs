@@ -344,7 +344,7 @@ async fn cloudformation_passes_cfn_lint_with_one_template_per_account_and_region
             "--accounts",
             &accounts,
             "--controls",
-            "4.1,4.6",
+            "5.1,5.6",
             "--notify",
             &notify,
         ],
@@ -400,7 +400,7 @@ async fn terraform_for_several_accounts_has_a_provider_each_with_the_assumed_rol
             "--accounts",
             &accounts,
             "--controls",
-            "4.6",
+            "5.6",
             "--notify",
             &notify,
             "--external-id",
@@ -446,7 +446,7 @@ async fn terraform_for_several_accounts_has_a_provider_each_with_the_assumed_rol
         &account.emulator.url(),
     ]);
     for a in [&account, &other] {
-        let out = a.run(&["plan", "--detailed-exitcode", "--controls", "4.6"]);
+        let out = a.run(&["plan", "--detailed-exitcode", "--controls", "5.6"]);
         assert_eq!(out.status.code(), Some(0), "{}: {}", a.id, stdout(&out));
     }
 }
@@ -469,13 +469,13 @@ async fn export_refuses_input_errors_and_says_when_nothing_is_to_create() {
     assert_ok(&account.run(&[
         "apply",
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         &notify,
         "--auto-approve",
     ]));
     for format in ["terraform", "cloudformation"] {
-        let out = account.run(&["export", format, "--controls", "4.6"]);
+        let out = account.run(&["export", format, "--controls", "5.6"]);
         assert_ok(&out);
         let text = stdout(&out);
         assert!(text.lines().all(|l| l.starts_with('#')), "{text}");

@@ -157,7 +157,7 @@ async fn a_denied_read_makes_controls_not_auditable_and_names_the_permission() {
             controls.iter().all(|c| c["status"] == "not_auditable"),
             "{operation}: {plan:#}"
         );
-        assert!(control(&plan, "4.1")["findings"][0]["message"]
+        assert!(control(&plan, "5.1")["findings"][0]["message"]
             .as_str()
             .unwrap()
             .contains(permission));
@@ -183,7 +183,7 @@ async fn a_denied_read_makes_controls_not_auditable_and_names_the_permission() {
     assert_ok(&account.run(&[
         "apply",
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         &queue(&account),
         "--auto-approve",
@@ -207,7 +207,7 @@ async fn a_forged_alarm_with_cis_fix_name_and_description_is_never_written() {
     account.trail(TrailSpec::good("main", GROUP)).await;
     // Someone copies the name and even the description record of a cis-fix alarm, but
     // not its tags.
-    let record = "CIS 4.6: copied. Managed by cis-fix. cis-fix-record:{\"control\":\"console-authentication-failures\"}";
+    let record = "CIS 5.6: copied. Managed by cis-fix. cis-fix-record:{\"control\":\"console-authentication-failures\"}";
     account
         .cloudwatch()
         .put_metric_alarm()
@@ -234,7 +234,7 @@ async fn a_forged_alarm_with_cis_fix_name_and_description_is_never_written() {
     assert_ok(&account.run(&[
         "apply",
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         &queue(&account),
         "--auto-approve",

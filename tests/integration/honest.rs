@@ -116,7 +116,7 @@ async fn no_changes_only_when_all_is_compliant_and_apply_says_what_it_leaves_und
     let out = account.run(&[
         "apply",
         "--controls",
-        "4.1,4.6",
+        "5.1,5.6",
         "--notify",
         "email:security@example.com",
         "--auto-approve",
@@ -134,15 +134,15 @@ async fn no_changes_only_when_all_is_compliant_and_apply_says_what_it_leaves_und
     let out = sqs.run(&[
         "apply",
         "--controls",
-        "4.1",
+        "5.1",
         "--notify",
         &format!("sqs:{queue}"),
         "--auto-approve",
     ]);
     assert_ok(&out);
-    let plan = sqs.plan(&["--controls", "4.1"]);
-    assert_eq!(status(&plan, "4.1"), "compliant");
-    let out = sqs.run(&["plan", "--controls", "4.1"]);
+    let plan = sqs.plan(&["--controls", "5.1"]);
+    assert_eq!(status(&plan, "5.1"), "compliant");
+    let out = sqs.run(&["plan", "--controls", "5.1"]);
     assert!(stdout(&out).contains("No changes."), "{}", stdout(&out));
 }
 
@@ -278,7 +278,7 @@ async fn saved_plans_a_team_can_use() {
         assert_ok(&account.run(&[
             "plan",
             "--controls",
-            "4.1,4.6",
+            "5.1,5.6",
             "--notify",
             &notify,
             "--out",
@@ -384,7 +384,7 @@ async fn saved_plans_a_team_can_use() {
     assert!(!err.contains("masked"), "{err}");
     assert!(
         err.contains(&format!(
-            "cis-fix plan --controls 4.1,4.6 --notify {notify} --out {file}"
+            "cis-fix plan --controls 5.1,5.6 --notify {notify} --out {file}"
         )),
         "{err}"
     );
@@ -393,7 +393,7 @@ async fn saved_plans_a_team_can_use() {
     let out = account.run(&[
         "plan",
         "--controls",
-        "4.1",
+        "5.1",
         "--notify",
         &notify,
         "--out",
@@ -404,7 +404,7 @@ async fn saved_plans_a_team_can_use() {
     crate::harness::validate(&piped, "saved-plan");
     assert_eq!(piped["kind"], "cis-fix-saved-plan");
     assert!(
-        stderr(&out).contains("4.1 unauthorized-api-calls"),
+        stderr(&out).contains("5.1 unauthorized-api-calls"),
         "{}",
         stderr(&out)
     );
@@ -442,7 +442,7 @@ async fn saved_plans_a_team_can_use() {
     let out = account.run(&[
         "plan",
         "--controls",
-        "4.1",
+        "5.1",
         "--notify",
         &notify,
         "--format",

@@ -55,7 +55,7 @@ async fn a_member_alone_prints_a_plan_names_the_management_account_and_exits_1()
     let (management, member) = organization_of_one().await;
 
     member.reset_calls();
-    let out = member.run(&["plan", "--controls", "4.1,4.6"]);
+    let out = member.run(&["plan", "--controls", "5.1,5.6"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
@@ -77,7 +77,7 @@ async fn a_member_alone_prints_a_plan_names_the_management_account_and_exits_1()
     // The organization trail is the member's only trail: no status is asked of it either.
     assert!(!ops.contains(&"GetTrailStatus".to_string()), "{ops:?}");
 
-    let out = member.run(&["plan", "--controls", "4.6", "--format", "json"]);
+    let out = member.run(&["plan", "--controls", "5.6", "--format", "json"]);
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     validate(&plan, "plan");
     assert_eq!(plan["controls"][0]["status"], "not_auditable", "{plan:#}");
@@ -92,7 +92,7 @@ async fn org_plan_fixes_the_organization_chain_once_and_apply_backout_round_trip
     let denied = Account::new().await;
     management.organization(&[&relies, &own, &denied]);
     management.organization_trail("org", ORG_GROUP).await;
-    // `own` has its own trail and a whole 4.6 chain of its own.
+    // `own` has its own trail and a whole 5.6 chain of its own.
     own.trail(TrailSpec::good("own", OWN_GROUP)).await;
     own.filter(
         OWN_GROUP,
@@ -117,7 +117,7 @@ async fn org_plan_fixes_the_organization_chain_once_and_apply_backout_round_trip
     let notify = format!("sqs:{inbox}");
     let (code, plan) = org_plan(
         &management,
-        &["--org", "--controls", "4.1,4.6", "--notify", &notify],
+        &["--org", "--controls", "5.1,5.6", "--notify", &notify],
     );
     assert_eq!(code, Some(1), "one account could not be read: {plan:#}");
     assert_eq!(plan["accounts"].as_array().unwrap().len(), 4, "{plan:#}");
@@ -126,8 +126,8 @@ async fn org_plan_fixes_the_organization_chain_once_and_apply_backout_round_trip
         .as_str()
         .unwrap()
         .contains("OrganizationAccountAccessRole"));
-    assert_eq!(status_in(&plan, &own.id, "4.6"), "compliant");
-    assert_eq!(status_in(&plan, &relies.id, "4.1"), "non_compliant");
+    assert_eq!(status_in(&plan, &own.id, "5.6"), "compliant");
+    assert_eq!(status_in(&plan, &relies.id, "5.1"), "non_compliant");
     // Every action is in the management account, where the organization trail's log group is.
     let actions = plan["actions"].as_array().unwrap();
     assert!(!actions.is_empty());
@@ -139,11 +139,11 @@ async fn org_plan_fixes_the_organization_chain_once_and_apply_backout_round_trip
     );
     let alarm = actions
         .iter()
-        .find(|a| a["action"] == "put_metric_alarm" && a["control"] == "4.1")
+        .find(|a| a["action"] == "put_metric_alarm" && a["control"] == "5.1")
         .unwrap();
     let fixes = alarm["fixes"].as_array().unwrap();
-    // The management account and the two members that rely on its trail for 4.1 (`own`'s
-    // chain covers 4.6 only); `denied` was not read, so nothing is said to fix it.
+    // The management account and the two members that rely on its trail for 5.1 (`own`'s
+    // chain covers 5.6 only); `denied` was not read, so nothing is said to fix it.
     let mut fixed: Vec<&str> = fixes.iter().filter_map(Value::as_str).collect();
     fixed.sort_unstable();
     let mut expected = vec![management.id.as_str(), relies.id.as_str(), own.id.as_str()];
@@ -155,7 +155,7 @@ async fn org_plan_fixes_the_organization_chain_once_and_apply_backout_round_trip
         "plan",
         "--org",
         "--controls",
-        "4.1,4.6",
+        "5.1,5.6",
         "--notify",
         &notify,
     ]);
@@ -181,7 +181,7 @@ async fn org_plan_fixes_the_organization_chain_once_and_apply_backout_round_trip
         "apply",
         "--org",
         "--controls",
-        "4.1,4.6",
+        "5.1,5.6",
         "--notify",
         &notify,
         "--auto-approve",
@@ -199,18 +199,18 @@ async fn org_plan_fixes_the_organization_chain_once_and_apply_backout_round_trip
         "the management account was applied"
     );
     // Members untouched: the one relying on the organization trail, and the one with its own
-    // chain (its 4.1 relies on the organization trail too); nothing reached the denied one.
+    // chain (its 5.1 relies on the organization trail too); nothing reached the denied one.
     for a in [&relies, &own, &denied] {
         assert!(writes(a).is_empty(), "{}: {:?}", a.id, writes(a));
     }
     let accounts = format!("{},{},{}", management.id, relies.id, own.id);
     let (code, plan) = org_plan(
         &management,
-        &["--accounts", &accounts, "--controls", "4.1,4.6"],
+        &["--accounts", &accounts, "--controls", "5.1,5.6"],
     );
     assert_eq!(code, Some(0), "{plan:#}");
     for account in [&management.id, &relies.id, &own.id] {
-        for control in ["4.1", "4.6"] {
+        for control in ["5.1", "5.6"] {
             assert_eq!(
                 status_in(&plan, account, control),
                 "compliant",
@@ -250,14 +250,14 @@ async fn org_plan_fixes_the_organization_chain_once_and_apply_backout_round_trip
     }
     let (_, plan) = org_plan(
         &management,
-        &["--accounts", &accounts, "--controls", "4.1,4.6"],
+        &["--accounts", &accounts, "--controls", "5.1,5.6"],
     );
     assert_eq!(
-        status_in(&plan, &own.id, "4.6"),
+        status_in(&plan, &own.id, "5.6"),
         "compliant",
         "the user's chain stays"
     );
-    assert_eq!(status_in(&plan, &management.id, "4.1"), "non_compliant");
+    assert_eq!(status_in(&plan, &management.id, "5.1"), "non_compliant");
 }
 
 /// How many of `account`'s calls since its last reset the emulator answered with an injected
@@ -284,7 +284,7 @@ fn injected(account: &Account, kind: &str) -> usize {
 }
 
 /// How the management account's organization trail fails its members, while a local trail of
-/// the management account (which logs only the management account's events) has a whole 4.6
+/// the management account (which logs only the management account's events) has a whole 5.6
 /// chain.
 #[derive(Clone, Copy, Debug)]
 enum OrgTrailGap {
@@ -292,7 +292,7 @@ enum OrgTrailGap {
     NoLogGroup,
 }
 
-/// A management account whose 4.6 chain runs on its local trail `local`, and whose
+/// A management account whose 5.6 chain runs on its local trail `local`, and whose
 /// organization trail `org` cannot serve (`gap`); members `bare` (no trail of its own) and
 /// `own` (its own qualifying trail, no chain yet).
 async fn organization_with_a_local_chain(gap: OrgTrailGap) -> (Account, Account, Account) {
@@ -363,11 +363,11 @@ async fn a_member_is_never_compliant_through_a_local_trail_of_the_management_acc
         let notify = format!("sqs:{inbox}");
         let (code, plan) = org_plan(
             &management,
-            &["--org", "--controls", "4.6", "--notify", &notify],
+            &["--org", "--controls", "5.6", "--notify", &notify],
         );
         assert_ne!(code, Some(1), "{gap:?}: every account was read: {plan:#}");
         assert_eq!(
-            status_in(&plan, &management.id, "4.6"),
+            status_in(&plan, &management.id, "5.6"),
             "compliant",
             "{gap:?}"
         );
@@ -400,7 +400,7 @@ async fn a_member_is_never_compliant_through_a_local_trail_of_the_management_acc
             "plan",
             "--org",
             "--controls",
-            "4.6",
+            "5.6",
             "--notify",
             &notify,
             "--detailed-exitcode",
@@ -439,11 +439,11 @@ async fn the_organization_chain_is_planned_when_the_management_account_is_compli
 
     let (_, plan) = org_plan(
         &management,
-        &["--org", "--controls", "4.6", "--notify", &notify],
+        &["--org", "--controls", "5.6", "--notify", &notify],
     );
-    assert_eq!(status_in(&plan, &management.id, "4.6"), "compliant");
+    assert_eq!(status_in(&plan, &management.id, "5.6"), "compliant");
     assert_eq!(
-        status_in(&plan, &member.id, "4.6"),
+        status_in(&plan, &member.id, "5.6"),
         "non_compliant",
         "{plan:#}"
     );
@@ -461,20 +461,20 @@ async fn the_organization_chain_is_planned_when_the_management_account_is_compli
         "apply",
         "--org",
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         &notify,
         "--auto-approve",
     ]));
     assert!(writes(&member).is_empty(), "{:?}", writes(&member));
-    let (code, plan) = org_plan(&management, &["--org", "--controls", "4.6"]);
+    let (code, plan) = org_plan(&management, &["--org", "--controls", "5.6"]);
     assert_eq!(code, Some(0), "{plan:#}");
     let chain = &account_json(&plan, &member.id)["controls"][0]["chain"];
     assert_eq!(chain["trail"], "org", "{chain:#}");
     assert_eq!(chain["account_id"], management.id.as_str(), "{chain:#}");
 }
 
-/// The management account has a partial 4.6 chain on its local trail (a covering filter, no
+/// The management account has a partial 5.6 chain on its local trail (a covering filter, no
 /// alarm) and the organization trail has none: the organization chain is planned in place of
 /// the local one, so one `apply --org` makes the management account and every member
 /// compliant, and the next plan has nothing to do.
@@ -502,7 +502,7 @@ async fn one_apply_fixes_the_organization_chain_when_the_management_account_has_
 
     let (_, plan) = org_plan(
         &management,
-        &["--org", "--controls", "4.6", "--notify", &notify],
+        &["--org", "--controls", "5.6", "--notify", &notify],
     );
     let actions = plan["actions"].as_array().unwrap();
     // One alarm of cis-fix's name, on the organization trail's log group, for every account.
@@ -537,7 +537,7 @@ async fn one_apply_fixes_the_organization_chain_when_the_management_account_has_
         "apply",
         "--org",
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         &notify,
         "--auto-approve",
@@ -546,12 +546,12 @@ async fn one_apply_fixes_the_organization_chain_when_the_management_account_has_
     assert!(writes(&own).is_empty(), "{:?}", writes(&own));
     let (code, plan) = org_plan(
         &management,
-        &["--org", "--controls", "4.6", "--notify", &notify],
+        &["--org", "--controls", "5.6", "--notify", &notify],
     );
     assert_eq!(code, Some(0), "{plan:#}");
     for account in [&management, &bare, &own] {
         assert_eq!(
-            status_in(&plan, &account.id, "4.6"),
+            status_in(&plan, &account.id, "5.6"),
             "compliant",
             "{plan:#}"
         );
@@ -576,7 +576,7 @@ async fn a_member_failing_part_way_does_not_stop_the_others() {
         "apply",
         "--org",
         "--controls",
-        "4.1,4.6",
+        "5.1,5.6",
         "--notify",
         &notify,
         "--auto-approve",
@@ -598,16 +598,16 @@ async fn a_member_failing_part_way_does_not_stop_the_others() {
     );
     let member_used = actions_used(&own);
     own.clear_faults();
-    // The management account was applied regardless: its 4.1 is whole now (on its local
+    // The management account was applied regardless: its 5.1 is whole now (on its local
     // trail, the only one that qualifies).
-    let (_, plan) = org_plan(&management, &["--org", "--controls", "4.1,4.6"]);
+    let (_, plan) = org_plan(&management, &["--org", "--controls", "5.1,5.6"]);
     assert_eq!(
-        status_in(&plan, &management.id, "4.1"),
+        status_in(&plan, &management.id, "5.1"),
         "compliant",
         "{plan:#}"
     );
     assert_eq!(
-        status_in(&plan, &own.id, "4.6"),
+        status_in(&plan, &own.id, "5.6"),
         "non_compliant",
         "{plan:#}"
     );
@@ -622,14 +622,14 @@ async fn a_member_failing_part_way_does_not_stop_the_others() {
         "--accounts",
         &accounts,
         "--controls",
-        "4.1,4.6",
+        "5.1,5.6",
         "--notify",
         &notify,
         "--auto-approve",
     ]));
     let mut member_used = [member_used, actions_used(&own)].concat();
-    let (_, plan) = org_plan(&management, &["--org", "--controls", "4.1,4.6"]);
-    for control in ["4.1", "4.6"] {
+    let (_, plan) = org_plan(&management, &["--org", "--controls", "5.1,5.6"]);
+    for control in ["5.1", "5.6"] {
         assert_eq!(status_in(&plan, &own.id, control), "compliant", "{plan:#}");
     }
     let chain = &account_json(&plan, &own.id)["controls"][1]["chain"];
@@ -655,7 +655,7 @@ async fn a_member_alone_plans_its_own_trail_when_the_organization_trail_has_no_l
     let out = own.run(&[
         "plan",
         "--controls",
-        "4.6",
+        "5.6",
         "--format",
         "json",
         "--notify",
@@ -714,7 +714,7 @@ async fn org_reads_every_page_of_list_accounts_and_only_active_accounts() {
     .unwrap();
     management.organization_trail("org", ORG_GROUP).await;
     management.reset_calls();
-    let (_, plan) = org_plan(&management, &["--org", "--controls", "4.6"]);
+    let (_, plan) = org_plan(&management, &["--org", "--controls", "5.6"]);
     let mut listed: Vec<&str> = plan["accounts"]
         .as_array()
         .unwrap()
@@ -734,10 +734,10 @@ async fn org_reads_every_page_of_list_accounts_and_only_active_accounts() {
     assert_eq!(pages, 3);
     // No topic and no --notify: the organization chain is blocked in the management account,
     // and every member, relying on it, is said to be so too.
-    let owners = status_in(&plan, &management.id, "4.6");
+    let owners = status_in(&plan, &management.id, "5.6");
     assert_ne!(owners, "compliant");
     for m in &members {
-        assert_eq!(status_in(&plan, &m.id, "4.6"), owners, "{plan:#}");
+        assert_eq!(status_in(&plan, &m.id, "5.6"), owners, "{plan:#}");
     }
 }
 
@@ -837,7 +837,7 @@ async fn a_saved_organization_plan_is_checked_per_account_and_applied_without_as
             "plan",
             "--org",
             "--controls",
-            "4.6",
+            "5.6",
             "--notify",
             &notify,
             "--out",
@@ -880,9 +880,9 @@ async fn a_saved_organization_plan_is_checked_per_account_and_applied_without_as
     // A fresh one applies, with no question (the saved plan is the approval).
     save();
     assert_ok(&management.run(&["apply", file]));
-    let (code, plan) = org_plan(&management, &["--org", "--controls", "4.6"]);
+    let (code, plan) = org_plan(&management, &["--org", "--controls", "5.6"]);
     assert_eq!(code, Some(0), "{plan:#}");
-    assert_eq!(status_in(&plan, &member.id, "4.6"), "compliant");
+    assert_eq!(status_in(&plan, &member.id, "5.6"), "compliant");
 }
 
 #[tokio::test]
@@ -941,7 +941,7 @@ async fn an_org_apply_exits_as_a_single_account_apply_does_and_counts_what_it_di
         "--accounts",
         &accounts,
         "--controls",
-        "4.1,4.6",
+        "5.1,5.6",
         "--auto-approve",
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -965,7 +965,7 @@ async fn an_org_apply_exits_as_a_single_account_apply_does_and_counts_what_it_di
         "--accounts",
         &accounts,
         "--controls",
-        "4.1,4.6",
+        "5.1,5.6",
         "--notify",
         &notify,
         "--auto-approve",
@@ -1011,7 +1011,7 @@ async fn an_org_apply_exits_as_a_single_account_apply_does_and_counts_what_it_di
         "--accounts",
         &accounts,
         "--controls",
-        "4.1,4.6",
+        "5.1,5.6",
         "--notify",
         &notify,
         "--auto-approve",
@@ -1071,7 +1071,7 @@ async fn a_saved_organization_plan_of_another_format_version_is_refused() {
         "plan",
         "--org",
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         &notify,
         "--out",

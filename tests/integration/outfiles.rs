@@ -127,7 +127,7 @@ async fn plan_out_onto_a_device_a_fifo_or_a_link_is_refused_and_left_as_it_was()
     let account = Account::new().await;
     account.trail(TrailSpec::good("main", GROUP)).await;
     let notify = queue(&account);
-    let plan = ["plan", "--controls", "4.1", "--notify", &notify];
+    let plan = ["plan", "--controls", "5.1", "--notify", &notify];
     let targets = targets();
     for (path, what) in &targets.all {
         assert_out_refused(&account, &plan, path, what);
@@ -145,7 +145,7 @@ async fn export_out_onto_a_device_a_fifo_or_a_link_is_refused_and_left_as_it_was
         "export",
         "terraform",
         "--controls",
-        "4.1",
+        "5.1",
         "--notify",
         &notify,
     ];
@@ -166,7 +166,7 @@ async fn export_out_onto_a_device_a_fifo_or_a_link_is_refused_and_left_as_it_was
         "export",
         "cloudformation",
         "--controls",
-        "4.1",
+        "5.1",
         "--notify",
         &notify,
     ];

@@ -15,7 +15,7 @@ const AUTH_FAILURES: &str =
     "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }";
 const COLLEAGUES: &str = "cis-fix-root-account-usage";
 
-/// A colleague's alarm under cis-fix's readable name for 4.3: untagged, threshold 5, its
+/// A colleague's alarm under cis-fix's readable name for 5.3: untagged, threshold 5, its
 /// description ending in a copy of cis-fix's record.
 async fn colleagues_alarm(account: &Account) {
     use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
@@ -115,7 +115,7 @@ async fn a_copied_record_never_makes_an_alarm_cis_fixs_in_one_account() {
     let notify = queue(&account);
 
     // The plan creates cis-fix's own alarm beside it, under the digest name.
-    let plan = account.plan(&["--controls", "4.3", "--notify", &notify]);
+    let plan = account.plan(&["--controls", "5.3", "--notify", &notify]);
     let alarms = alarm_actions(&plan);
     assert_eq!(alarms.len(), 1, "{plan:#}");
     assert!(
@@ -129,7 +129,7 @@ async fn a_copied_record_never_makes_an_alarm_cis_fixs_in_one_account() {
     assert_ok(&account.run(&[
         "plan",
         "--controls",
-        "4.3",
+        "5.3",
         "--notify",
         &notify,
         "--out",
@@ -159,7 +159,7 @@ async fn a_saved_organization_plan_and_an_org_backout_never_touch_a_colleagues_a
         "plan",
         "--org",
         "--controls",
-        "4.3",
+        "5.3",
         "--notify",
         &notify,
         "--out",
@@ -241,7 +241,7 @@ async fn an_edited_plan_file_is_refused_with_no_write() {
     assert_ok(&account.run(&[
         "plan",
         "--controls",
-        "4.1,4.3",
+        "5.1,5.3",
         "--notify",
         &notify,
         "--out",
@@ -324,7 +324,7 @@ async fn a_plan_made_with_a_catalog_is_refused_once_the_catalog_changed() {
     let dir = tempfile::tempdir().unwrap();
     let catalog = dir.path().join("catalog.toml");
     let original =
-        std::fs::read_to_string(crate::harness::path_in_repo("plans/cis-5.0.toml")).unwrap();
+        std::fs::read_to_string(crate::harness::path_in_repo("plans/cis-7.0.toml")).unwrap();
     std::fs::write(&catalog, &original).unwrap();
     let path = dir.path().join("plan.json");
     let notify = queue(&account);
@@ -333,7 +333,7 @@ async fn a_plan_made_with_a_catalog_is_refused_once_the_catalog_changed() {
         "--catalog",
         catalog.to_str().unwrap(),
         "--controls",
-        "4.3",
+        "5.3",
         "--notify",
         &notify,
         "--out",
@@ -397,7 +397,7 @@ async fn backout_keeps_a_topic_another_account_subscribed_to() {
     assert_ok(&account.run(&[
         "apply",
         "--controls",
-        "4.3",
+        "5.3",
         "--notify",
         &notify,
         "--auto-approve",
@@ -440,7 +440,7 @@ async fn backout_keeps_a_topic_another_account_subscribed_to() {
 async fn copied_tags_do_not_make_backout_touch_a_teams_topic() {
     let account = Account::new().await;
     account.trail(TrailSpec::good("main", GROUP)).await;
-    // The team's own whole chain for 4.6, on its topic with its pager's queue.
+    // The team's own whole chain for 5.6, on its topic with its pager's queue.
     account
         .filter(GROUP, "auth", AUTH_FAILURES, "AuthFailures", "CISBenchmark")
         .await;
@@ -456,8 +456,8 @@ async fn copied_tags_do_not_make_backout_touch_a_teams_topic() {
             true,
         )
         .await;
-    // cis-fix reuses the team's topic for 4.1.
-    let out = account.run(&["apply", "--controls", "4.1,4.6", "--auto-approve"]);
+    // cis-fix reuses the team's topic for 5.1.
+    let out = account.run(&["apply", "--controls", "5.1,5.6", "--auto-approve"]);
     assert_ok(&out);
     assert!(
         stdout(&out).contains("reusing topic team-pager"),
@@ -495,7 +495,7 @@ async fn copied_tags_do_not_make_backout_touch_a_teams_topic() {
         subscribers(&account, &team).await,
         [("sqs".to_string(), pager.clone())]
     );
-    // cis-fix's own alarm for 4.1 went; the team's stays.
+    // cis-fix's own alarm for 5.1 went; the team's stays.
     assert!(alarm_now(&account, "team-auth").await.is_some());
     assert_eq!(
         alarm_now(&account, "cis-fix-unauthorized-api-calls").await,
@@ -511,7 +511,7 @@ async fn backout_keeps_what_a_users_alarms_depend_on_unless_forced() {
     assert_ok(&account.run(&[
         "apply",
         "--controls",
-        "4.1",
+        "5.1",
         "--notify",
         &notify,
         "--auto-approve",

@@ -122,7 +122,7 @@ async fn only_a_typed_yes_line_approves() {
     let account = Account::new().await;
     account.trail(TrailSpec::good("main", GROUP)).await;
     let notify = queue(&account);
-    let args = ["apply", "--controls", "4.6", "--notify", notify.as_str()];
+    let args = ["apply", "--controls", "5.6", "--notify", notify.as_str()];
     let question = format!(
         "Apply 4 changes to account {} in us-east-1? Only 'yes' will be accepted: ",
         account.id
@@ -165,13 +165,13 @@ async fn only_a_typed_yes_line_approves() {
     assert!(screen.contains("Apply complete: 4 created"), "{screen}");
     assert_cursor_never_hidden(&screen);
     assert_eq!(
-        status(&account.plan(&["--controls", "4.6"]), "4.6"),
+        status(&account.plan(&["--controls", "5.6"]), "5.6"),
         "compliant"
     );
 
     // drill and backout ask the same way, naming what is at stake and where.
     account.reset_calls();
-    let mut terminal = Terminal::start(&account, &["drill", "--controls", "4.6"]);
+    let mut terminal = Terminal::start(&account, &["drill", "--controls", "5.6"]);
     terminal.wait_for_question();
     terminal.type_keys("y\n");
     let (code, screen) = terminal.finish();
@@ -210,7 +210,7 @@ async fn ctrl_c_at_the_question_cancels_with_130_and_writes_nothing() {
     account.reset_calls();
     let mut terminal = Terminal::start(
         &account,
-        &["apply", "--controls", "4.6", "--notify", notify.as_str()],
+        &["apply", "--controls", "5.6", "--notify", notify.as_str()],
     );
     terminal.wait_for_question();
     terminal.type_keys("ye\x03");
@@ -322,7 +322,7 @@ async fn a_name_taken_while_the_question_waits_is_never_written_to() {
     let account = Account::new().await;
     account.trail(TrailSpec::good("main", GROUP)).await;
     let notify = queue(&account);
-    let args = ["apply", "--controls", "4.6", "--notify", notify.as_str()];
+    let args = ["apply", "--controls", "5.6", "--notify", notify.as_str()];
     let mut terminal = Terminal::start(&account, &args);
     terminal.wait_for_question();
     let alarm = "cis-fix-console-authentication-failures";
@@ -372,7 +372,7 @@ async fn a_name_taken_while_the_question_waits_is_never_written_to() {
     let account = Account::new().await;
     account.trail(TrailSpec::good("main", GROUP)).await;
     let notify = queue(&account);
-    let args = ["apply", "--controls", "4.6", "--notify", notify.as_str()];
+    let args = ["apply", "--controls", "5.6", "--notify", notify.as_str()];
     let mut terminal = Terminal::start(&account, &args);
     terminal.wait_for_question();
     let topic = account.topic("cis-fix-alerts").await;

@@ -87,8 +87,8 @@ async fn no_secret_by_any_spelling_or_from_a_notify_file_reaches_any_output() {
     let file_plan = dir.path().join("file-plan.json");
     let (argv_plan, file_plan) = (argv_plan.to_str().unwrap(), file_plan.to_str().unwrap());
     let values = spelled_notify();
-    let argv = with_notify(&["plan", "--controls", "4.1"], &values);
-    let file = ["plan", "--controls", "4.1", "--notify-file", notify_file];
+    let argv = with_notify(&["plan", "--controls", "5.1"], &values);
+    let file = ["plan", "--controls", "5.1", "--notify-file", notify_file];
 
     for extra in [&[][..], &["--format", "json"][..], &["-v", "--stats"][..]] {
         let all = run_clean(&account, &[&argv[..], extra].concat(), 0);
@@ -119,7 +119,7 @@ async fn no_secret_by_any_spelling_or_from_a_notify_file_reaches_any_output() {
     export_with_a_notify_file(&account, dir.path(), notify_file);
 
     // The apply changes the account, so both saved plans are stale now.
-    let apply = ["apply", "--controls", "4.1", "--notify-file", notify_file];
+    let apply = ["apply", "--controls", "5.1", "--notify-file", notify_file];
     run_clean(&account, &[&apply[..], &["--auto-approve"]].concat(), 0);
     let stale = stale_error(&account, argv_plan);
     for masked in [
@@ -135,7 +135,7 @@ async fn no_secret_by_any_spelling_or_from_a_notify_file_reaches_any_output() {
     let stale = stale_error(&account, file_plan);
     assert!(
         stale.contains(&format!(
-            "cis-fix plan --controls 4.1 --notify-file {notify_file} --out {file_plan}"
+            "cis-fix plan --controls 5.1 --notify-file {notify_file} --out {file_plan}"
         )) && !stale.contains("masked"),
         "{stale}"
     );
@@ -223,7 +223,7 @@ fn export_with_a_notify_file(account: &Account, dir: &Path, notify_file: &str) {
         "export",
         "terraform",
         "--controls",
-        "4.1",
+        "5.1",
         "--notify-file",
         notify_file,
         "--out",
@@ -252,7 +252,7 @@ async fn a_stale_organization_plan_shows_neither_its_endpoints_nor_its_external_
         "plan",
         "--org",
         "--controls",
-        "4.6",
+        "5.6",
         "--external-id",
         EXTERNAL_ID,
     ];

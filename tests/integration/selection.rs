@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use crate::harness::{assert_ok, control, path_in_repo, python, queue, stderr, stdout, Account};
 
-/// The demo's half-compliant account (examples/seed_account.py): 4.1 and 4.6 deliver through
-/// the user's `security-alerts` topic, 4.3's alarm notifies a topic nobody subscribed to,
-/// 4.4's filter is a near miss.
+/// The demo's half-compliant account (examples/seed_account.py): 5.1 and 5.6 deliver through
+/// the user's `security-alerts` topic, 5.3's alarm notifies a topic nobody subscribed to,
+/// 5.4's filter is a near miss.
 async fn demo_account() -> Account {
     let account = Account::new().await;
     let out = Command::new(python())
@@ -59,7 +59,7 @@ fn ids(plan: &Value) -> Vec<String> {
 fn assert_one_answer_per_control(account: &Account, options: &[&str]) -> Value {
     let full = account.plan(options);
     let every = ids(&full);
-    assert_eq!(every.len(), 15, "cis-5.0 has 15 controls: {full:#}");
+    assert_eq!(every.len(), 15, "cis-7.0 has 15 controls: {full:#}");
     for id in &every {
         let mut args = vec!["--controls", id.as_str()];
         args.extend_from_slice(options);
@@ -92,17 +92,17 @@ async fn every_control_of_the_demo_gets_the_same_plan_alone_or_with_the_others()
     let account = demo_account().await;
     let security_alerts = account.topic_arn("security-alerts");
 
-    // Without --notify: the user's topic, which already delivers for 4.1 and 4.6, serves
+    // Without --notify: the user's topic, which already delivers for 5.1 and 5.6, serves
     // every control, and the plan says so once.
     let full = assert_one_answer_per_control(&account, &[]);
     assert_eq!(
         full["notifications"],
-        serde_json::json!({"topic_arn": security_alerts, "delivers_for": ["4.1", "4.6"]}),
+        serde_json::json!({"topic_arn": security_alerts, "delivers_for": ["5.1", "5.6"]}),
         "{full:#}"
     );
-    // The case that used to differ: 4.2 alone said "pass --notify".
-    let alone = account.plan(&["--controls", "4.2"]);
-    let (report, actions) = answer(&alone, "4.2");
+    // The case that used to differ: 5.2 alone said "pass --notify".
+    let alone = account.plan(&["--controls", "5.2"]);
+    let (report, actions) = answer(&alone, "5.2");
     assert!(
         !report["findings"]
             .as_array()
@@ -122,8 +122,8 @@ async fn every_control_of_the_demo_gets_the_same_plan_alone_or_with_the_others()
     let notify = queue(&account);
     let full = assert_one_answer_per_control(&account, &["--notify", &notify]);
     assert!(full.get("notifications").is_none(), "{full:#}");
-    let alone = account.plan(&["--controls", "4.2", "--notify", &notify]);
-    let (_, actions) = answer(&alone, "4.2");
+    let alone = account.plan(&["--controls", "5.2", "--notify", &notify]);
+    let (_, actions) = answer(&alone, "5.2");
     let kinds: Vec<&str> = actions
         .iter()
         .filter_map(|a| a["action"].as_str())
@@ -154,7 +154,7 @@ async fn the_demo_reads_at_a_glance_quietly_or_verbosely() {
         .iter()
         .position(|l| {
             l.starts_with(
-                "Notifications: reusing topic security-alerts (already delivers for 4.1, 4.6)",
+                "Notifications: reusing topic security-alerts (already delivers for 5.1, 5.6)",
             )
         })
         .unwrap_or_else(|| panic!("{text}"));
@@ -209,7 +209,7 @@ async fn the_demo_reads_at_a_glance_quietly_or_verbosely() {
     assert!(
         chains
             .lines()
-            .any(|l| l.contains("4.6 console-authentication-failures: trail ")),
+            .any(|l| l.contains("5.6 console-authentication-failures: trail ")),
         "{chains}"
     );
     let log = stderr(&out);

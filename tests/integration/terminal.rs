@@ -12,7 +12,7 @@ use crate::prompt::Terminal;
 const GROUP: &str = "cloudtrail/management";
 const CONCEAL: &str = "\u{1b}[8m";
 const OVERRIDE: char = '\u{202e}';
-/// A colleague's edit of cis-fix's own 4.6 filter: still a pattern, with a conceal sequence
+/// A colleague's edit of cis-fix's own 5.6 filter: still a pattern, with a conceal sequence
 /// and a right-to-left override in a value.
 const EDITED: &str = "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed\u{1b}[8m authentication\u{202e}\") }";
 /// A user's filter of their own, near the control's pattern, named with the same characters.
@@ -29,7 +29,7 @@ const OWN: [&str; 6] = [
     "\u{1b}[33m",
 ];
 
-/// An account whose 4.6 chain cis-fix made, then a colleague edited cis-fix's filter's pattern;
+/// An account whose 5.6 chain cis-fix made, then a colleague edited cis-fix's filter's pattern;
 /// and a near-miss filter of a user's own on the same log group.
 async fn tampered() -> Account {
     let account = Account::new().await;
@@ -38,7 +38,7 @@ async fn tampered() -> Account {
     assert_ok(&account.run(&[
         "apply",
         "--controls",
-        "4.6",
+        "5.6",
         "--notify",
         &notify,
         "--auto-approve",
@@ -104,7 +104,7 @@ fn assert_own_colours_only(what: &str, text: &str) {
 async fn control_characters_from_aws_are_shown_escaped_and_json_keeps_them() {
     let account = tampered().await;
 
-    let out = account.run(&["plan", "--controls", "4.6", "--color", "never"]);
+    let out = account.run(&["plan", "--controls", "5.6", "--color", "never"]);
     assert_ok(&out);
     let text = stdout(&out);
     assert_inert("plan", &text);
@@ -115,13 +115,13 @@ async fn control_characters_from_aws_are_shown_escaped_and_json_keeps_them() {
     assert!(text.contains("authentication\\u{202e}"), "{text:?}");
     assert!(text.contains("auth\\x1b[8m-failures\\u{202e}"), "{text:?}");
 
-    let out = account.run(&["plan", "--controls", "4.6", "--color", "always"]);
+    let out = account.run(&["plan", "--controls", "5.6", "--color", "always"]);
     assert_ok(&out);
     assert_own_colours_only("plan --color always", &stdout(&out));
     assert!(stdout(&out).contains("\u{1b}[31m"), "coloured after all");
 
     // The JSON plan carries the exact pattern (serde escapes the ESC as \u001b).
-    let out = account.run(&["plan", "--controls", "4.6", "--format", "json"]);
+    let out = account.run(&["plan", "--controls", "5.6", "--format", "json"]);
     assert_ok(&out);
     assert!(
         stdout(&out).contains("Failed\\u001b[8m authentication\u{202e}"),
@@ -147,7 +147,7 @@ async fn control_characters_from_aws_are_shown_escaped_and_json_keeps_them() {
     let out = account.run(&[
         "apply",
         "--controls",
-        "4.6",
+        "5.6",
         "--auto-approve",
         "--color",
         "never",
@@ -161,7 +161,7 @@ async fn control_characters_from_aws_are_shown_escaped_and_json_keeps_them() {
     let out = account.run(&[
         "apply",
         "--controls",
-        "4.6",
+        "5.6",
         "--auto-approve",
         "--color",
         "always",
@@ -178,7 +178,7 @@ async fn the_question_stays_visible_after_a_concealing_pattern() {
     // the conceal sequence and the override are looked for.
     let mut terminal = Terminal::start(
         &account,
-        &["apply", "--controls", "4.6", "--color", "always"],
+        &["apply", "--controls", "5.6", "--color", "always"],
     );
     terminal.wait_for_question();
     let asked = terminal.screen();
@@ -216,7 +216,7 @@ fn events_from_a_file_are_shown_escaped() {
             "pattern",
             "test",
             "--control",
-            "4.6",
+            "5.6",
             file.to_str().unwrap(),
         ],
         None,

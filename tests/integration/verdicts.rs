@@ -12,7 +12,7 @@ const NS: &str = "CISBenchmark";
 const AUTH_FAILURES: &str =
     "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }";
 
-/// A filter for 4.6 with this metric value and default value.
+/// A filter for 5.6 with this metric value and default value.
 async fn filter(account: &Account, value: &str, default: Option<f64>) {
     let mut transformation = MetricTransformation::builder()
         .metric_name("AuthFailures")
@@ -33,18 +33,18 @@ async fn filter(account: &Account, value: &str, default: Option<f64>) {
         .unwrap();
 }
 
-/// A 4.6 chain whose alarm `tune` adjusts; returns the plan's status and finding codes.
+/// A 5.6 chain whose alarm `tune` adjusts; returns the plan's status and finding codes.
 async fn verdict(
     value: &str,
     default: Option<f64>,
     tune: impl FnOnce(Put) -> Put,
 ) -> (String, Vec<String>) {
     let account = tuned_chain(value, default, tune).await;
-    let plan = account.plan(&["--controls", "4.6"]);
-    (status(&plan, "4.6").to_string(), codes(&plan, "4.6"))
+    let plan = account.plan(&["--controls", "5.6"]);
+    (status(&plan, "5.6").to_string(), codes(&plan, "5.6"))
 }
 
-/// An account with a 4.6 chain whose alarm `tune` adjusts.
+/// An account with a 5.6 chain whose alarm `tune` adjusts.
 async fn tuned_chain(value: &str, default: Option<f64>, tune: impl FnOnce(Put) -> Put) -> Account {
     let account = Account::new().await;
     account.trail(TrailSpec::good("main", GROUP)).await;
@@ -128,14 +128,14 @@ async fn cis_fixs_own_raised_threshold_is_a_change_with_before_and_after() {
     assert_ok(&account.run(&[
         "apply",
         "--controls",
-        "4.2",
+        "5.2",
         "--notify",
         &notify,
         "--auto-approve",
     ]));
-    let plan = account.plan(&["--controls", "4.2"]);
-    assert_eq!(status(&plan, "4.2"), "compliant", "{plan:#}");
-    let alarm = control(&plan, "4.2")["chain"]["alarm"]
+    let plan = account.plan(&["--controls", "5.2"]);
+    assert_eq!(status(&plan, "5.2"), "compliant", "{plan:#}");
+    let alarm = control(&plan, "5.2")["chain"]["alarm"]
         .as_str()
         .unwrap()
         .to_string();
@@ -168,21 +168,21 @@ async fn cis_fixs_own_raised_threshold_is_a_change_with_before_and_after() {
         .await
         .unwrap();
 
-    let plan = account.plan(&["--controls", "4.2"]);
-    assert_eq!(status(&plan, "4.2"), "non_compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.2"]);
+    assert_eq!(status(&plan, "5.2"), "non_compliant", "{plan:#}");
     assert!(
-        codes(&plan, "4.2").contains(&"alarm_threshold_unreachable".to_string()),
+        codes(&plan, "5.2").contains(&"alarm_threshold_unreachable".to_string()),
         "{plan:#}"
     );
     let change = &plan["actions"][0];
     assert_eq!(change["mode"], "change", "{plan:#}");
     assert_eq!(change["reason"], "cis-fix's alarm differs: threshold 5 → 1");
-    assert_ok(&account.run(&["apply", "--controls", "4.2", "--auto-approve"]));
-    let plan = account.plan(&["--controls", "4.2"]);
-    assert_eq!(status(&plan, "4.2"), "compliant", "{plan:#}");
+    assert_ok(&account.run(&["apply", "--controls", "5.2", "--auto-approve"]));
+    let plan = account.plan(&["--controls", "5.2"]);
+    assert_eq!(status(&plan, "5.2"), "compliant", "{plan:#}");
 }
 
-/// The catalog's 4.6 text, verbatim.
+/// The catalog's 5.6 text, verbatim.
 const AUTH_FAILURES_CATALOG: &str =
     "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }";
 /// The same, reordered and re-quoted: covers, but not verbatim.
@@ -215,17 +215,17 @@ fn test_calls(account: &Account) -> usize {
 async fn a_star_inside_a_value_is_literal_so_these_filters_do_not_cover() {
     let cases = [
         (
-            "4.6",
+            "5.6",
             "{ ($.eventName = Console*Login) && ($.errorMessage = \"Failed authentication\") }",
             "Console*Login",
         ),
         (
-            "4.1",
+            "5.1",
             "{ ($.errorCode = \"*Unauthorized*Operation\") || ($.errorCode = \"AccessDenied*\") }",
             "*Unauthorized*Operation",
         ),
         (
-            "4.4",
+            "5.4",
             &IAM_CATALOG.replace("($.eventName=CreatePolicy)", "($.eventName=Create*Policy)"),
             "Create*Policy",
         ),
@@ -265,23 +265,23 @@ async fn aws_checks_rewritten_filters_and_never_verbatim_ones() {
     chain(&verbatim, AUTH_FAILURES_CATALOG, "AuthFailures").await;
     verbatim.reset_calls();
     let plan = verbatim.plan(&[]);
-    assert_eq!(status(&plan, "4.6"), "compliant", "{plan:#}");
+    assert_eq!(status(&plan, "5.6"), "compliant", "{plan:#}");
     assert_eq!(test_calls(&verbatim), 0);
-    assert!(control(&plan, "4.6")["chain"].get("evidence").is_none());
+    assert!(control(&plan, "5.6")["chain"].get("evidence").is_none());
 
     let rewritten = Account::new().await;
     rewritten.trail(TrailSpec::good("main", GROUP)).await;
     chain(&rewritten, AUTH_FAILURES_REWRITTEN, "AuthFailures").await;
     rewritten.reset_calls();
     let plan = rewritten.plan(&[]);
-    assert_eq!(status(&plan, "4.6"), "compliant", "{plan:#}");
+    assert_eq!(status(&plan, "5.6"), "compliant", "{plan:#}");
     assert_eq!(test_calls(&rewritten), 1, "one call per distinct pattern");
-    let evidence = &control(&plan, "4.6")["chain"]["evidence"];
+    let evidence = &control(&plan, "5.6")["chain"]["evidence"];
     assert!(evidence["witnesses"].as_u64().unwrap() >= 1, "{plan:#}");
     assert_eq!(evidence["witnesses"], evidence["matched"], "{plan:#}");
     // The same calls whatever the selection.
     rewritten.reset_calls();
-    rewritten.plan(&["--controls", "4.1"]);
+    rewritten.plan(&["--controls", "5.1"]);
     assert_eq!(test_calls(&rewritten), 1);
 }
 
@@ -291,10 +291,10 @@ async fn when_aws_disagrees_the_filter_does_not_count() {
     account.trail(TrailSpec::good("main", GROUP)).await;
     chain(&account, AUTH_FAILURES_REWRITTEN, "AuthFailures").await;
     account.faults(&["no_matches"], &["TestMetricFilter"], 1.0);
-    let plan = account.plan(&["--controls", "4.6"]);
-    assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.6"]);
+    assert_eq!(status(&plan, "5.6"), "non_compliant", "{plan:#}");
     assert!(
-        codes(&plan, "4.6").contains(&"aws_test_refutes".to_string()),
+        codes(&plan, "5.6").contains(&"aws_test_refutes".to_string()),
         "{plan:#}"
     );
     assert!(
@@ -310,11 +310,11 @@ async fn a_denied_test_metric_filter_leaves_the_proof_alone_and_says_so_once() {
     chain(&account, AUTH_FAILURES_REWRITTEN, "AuthFailures").await;
     account.faults(&["access_denied"], &["TestMetricFilter"], 1.0);
     let plan = account.plan(&[]);
-    assert_eq!(status(&plan, "4.6"), "compliant", "{plan:#}");
+    assert_eq!(status(&plan, "5.6"), "compliant", "{plan:#}");
     let notes = plan["notes"].as_array().unwrap();
     assert_eq!(notes.len(), 1, "{plan:#}");
     assert!(notes[0].as_str().unwrap().contains("logs:TestMetricFilter"));
-    let out = account.run(&["plan", "--controls", "4.6"]);
+    let out = account.run(&["plan", "--controls", "5.6"]);
     let text = crate::harness::stdout(&out);
     assert_eq!(text.matches("logs:TestMetricFilter").count(), 1, "{text}");
 }
@@ -347,7 +347,7 @@ fn pattern_check_judges_a_hand_written_pattern_under_every_reading() {
             "pattern",
             "check",
             "--control",
-            "4.6",
+            "5.6",
             AUTH_FAILURES_REWRITTEN,
         ],
         None,
@@ -363,7 +363,7 @@ fn pattern_check_judges_a_hand_written_pattern_under_every_reading() {
 
     let ambiguous =
         "{ ($.eventName = Console*Login) && ($.errorMessage = \"Failed authentication\") }";
-    let out = offline(&["pattern", "check", "--control", "4.6", ambiguous], None);
+    let out = offline(&["pattern", "check", "--control", "5.6", ambiguous], None);
     assert_eq!(out.status.code(), Some(2));
     let text = crate::harness::stdout(&out);
     assert!(text.contains("pattern_ambiguous"), "{text}");
@@ -398,7 +398,7 @@ fn pattern_check_judges_a_hand_written_pattern_under_every_reading() {
     );
 
     let out = offline(
-        &["pattern", "check", "--control", "4.6", "{ $.eventName = "],
+        &["pattern", "check", "--control", "5.6", "{ $.eventName = "],
         None,
     );
     assert_eq!(out.status.code(), Some(1));
@@ -428,7 +428,7 @@ fn pattern_test_backtests_recorded_cloudtrail_events_offline() {
     encoder.finish().unwrap();
     let gz = gz.to_str().unwrap();
 
-    let out = offline(&["pattern", "test", "--control", "4.6", gz], None);
+    let out = offline(&["pattern", "test", "--control", "5.6", gz], None);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -471,7 +471,7 @@ fn pattern_test_backtests_recorded_cloudtrail_events_offline() {
     let bad = dir.path().join("bad.jsonl");
     std::fs::write(&bad, "{\"eventName\": \"x\"}\n{not json}\n").unwrap();
     let out = offline(
-        &["pattern", "test", "--control", "4.6", bad.to_str().unwrap()],
+        &["pattern", "test", "--control", "5.6", bad.to_str().unwrap()],
         None,
     );
     assert_eq!(out.status.code(), Some(1));
@@ -526,8 +526,8 @@ async fn the_two_evaluators_agree_on_witnesses_and_counterexamples() {
         }
     }
 
-    let catalog = cis_fix::catalog::load_builtin("cis-5.0").unwrap();
-    let auth = catalog.controls.iter().find(|c| c.id == "4.6").unwrap();
+    let catalog = cis_fix::catalog::load_builtin("cis-7.0").unwrap();
+    let auth = catalog.controls.iter().find(|c| c.id == "5.6").unwrap();
     for text in [
         "{ ($.eventName = Console*Login) && ($.errorMessage = \"Failed authentication\") }",
         "{ $.eventName = ConsoleLogin && $.errorMessage = \"Failed authentication\" && $.sourceIPAddress = \"10.*\" }",
@@ -542,10 +542,10 @@ async fn the_two_evaluators_agree_on_witnesses_and_counterexamples() {
     }
 }
 
-/// The catalog's 4.2 `also_accept` text (Security Hub CloudWatch.3's SSO-aware variant).
+/// The catalog's 5.2 `also_accept` text (Security Hub CloudWatch.3's SSO-aware variant).
 fn sso_variant() -> String {
-    let catalog = cis_fix::catalog::load_builtin("cis-5.0").unwrap();
-    let mfa = catalog.controls.iter().find(|c| c.id == "4.2").unwrap();
+    let catalog = cis_fix::catalog::load_builtin("cis-7.0").unwrap();
+    let mfa = catalog.controls.iter().find(|c| c.id == "5.2").unwrap();
     mfa.also_accept_text.first().unwrap().clone()
 }
 
@@ -556,8 +556,8 @@ async fn an_also_accept_text_is_verbatim_and_its_own_witnesses_are_tested() {
     verbatim.trail(TrailSpec::good("main", GROUP)).await;
     chain(&verbatim, &sso, "NoMfa").await;
     verbatim.reset_calls();
-    let plan = verbatim.plan(&["--controls", "4.2"]);
-    assert_eq!(status(&plan, "4.2"), "compliant", "{plan:#}");
+    let plan = verbatim.plan(&["--controls", "5.2"]);
+    assert_eq!(status(&plan, "5.2"), "compliant", "{plan:#}");
     assert_eq!(
         test_calls(&verbatim),
         0,
@@ -574,10 +574,10 @@ async fn an_also_accept_text_is_verbatim_and_its_own_witnesses_are_tested() {
     assert_ne!(text, sso);
     chain(&rewritten, &text, "NoMfa").await;
     rewritten.reset_calls();
-    let plan = rewritten.plan(&["--controls", "4.2"]);
-    assert_eq!(status(&plan, "4.2"), "compliant", "{plan:#}");
+    let plan = rewritten.plan(&["--controls", "5.2"]);
+    assert_eq!(status(&plan, "5.2"), "compliant", "{plan:#}");
     assert_eq!(test_calls(&rewritten), 1, "{plan:#}");
-    let evidence = &control(&plan, "4.2")["chain"]["evidence"];
+    let evidence = &control(&plan, "5.2")["chain"]["evidence"];
     assert_eq!(evidence["witnesses"], evidence["matched"], "{plan:#}");
 }
 
@@ -630,8 +630,8 @@ async fn a_covering_filter_that_publishes_zero_is_not_reused() {
         .alarm("auth-failures", "AuthFailures", NS, Some(&topic), true)
         .await;
     let notify = crate::harness::queue(&account);
-    let plan = account.plan(&["--controls", "4.6", "--notify", &notify]);
-    assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.6", "--notify", &notify]);
+    assert_eq!(status(&plan, "5.6"), "non_compliant", "{plan:#}");
     // cis-fix's own filter (publishing 1) and an alarm on its metric, not on `AuthFailures`.
     let put_filter = crate::harness::first_action(&plan, "put_metric_filter");
     assert_eq!(put_filter["metric_value"], "1", "{plan:#}");
@@ -641,7 +641,7 @@ async fn a_covering_filter_that_publishes_zero_is_not_reused() {
         put_alarm["metric_name"], put_filter["metric_name"],
         "{plan:#}"
     );
-    apply_and_replan(&account, "4.6");
+    apply_and_replan(&account, "5.6");
 }
 
 #[tokio::test]
@@ -652,13 +652,13 @@ async fn cis_fixs_own_drifted_filter_is_a_change_with_before_and_after() {
     assert_ok(&account.run(&[
         "apply",
         "--controls",
-        "4.2",
+        "5.2",
         "--notify",
         &notify,
         "--auto-approve",
     ]));
-    let plan = account.plan(&["--controls", "4.2"]);
-    assert_eq!(status(&plan, "4.2"), "compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.2"]);
+    assert_eq!(status(&plan, "5.2"), "compliant", "{plan:#}");
 
     // Someone makes cis-fix's own filter publish 0, with a default of 0.
     let own = account
@@ -691,8 +691,8 @@ async fn cis_fixs_own_drifted_filter_is_a_change_with_before_and_after() {
         .await
         .unwrap();
 
-    let plan = account.plan(&["--controls", "4.2"]);
-    assert_eq!(status(&plan, "4.2"), "non_compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.2"]);
+    assert_eq!(status(&plan, "5.2"), "non_compliant", "{plan:#}");
     let change = plan["actions"]
         .as_array()
         .unwrap()
@@ -704,13 +704,13 @@ async fn cis_fixs_own_drifted_filter_is_a_change_with_before_and_after() {
         change["reason"], "cis-fix's filter differs: metric_value 0 → 1, default_value 0 → (unset)",
         "{plan:#}"
     );
-    apply_and_replan(&account, "4.2");
+    apply_and_replan(&account, "5.2");
 }
 
 #[tokio::test]
 async fn an_ambiguous_disjunct_is_reported_even_when_the_filter_serves_another_control() {
-    let catalog = cis_fix::catalog::load_builtin("cis-5.0").unwrap();
-    let trail_changes = &catalog.controls.iter().find(|c| c.id == "4.5").unwrap();
+    let catalog = cis_fix::catalog::load_builtin("cis-7.0").unwrap();
+    let trail_changes = &catalog.controls.iter().find(|c| c.id == "5.5").unwrap();
     let inner = trail_changes
         .pattern_text
         .trim()
@@ -723,11 +723,11 @@ async fn an_ambiguous_disjunct_is_reported_even_when_the_filter_serves_another_c
     account.trail(TrailSpec::good("main", GROUP)).await;
     chain(&account, &pattern, "TrailAndLogins").await;
     let notify = crate::harness::queue(&account);
-    let plan = account.plan(&["--controls", "4.5,4.6", "--notify", &notify]);
-    assert_eq!(status(&plan, "4.5"), "compliant", "{plan:#}");
-    assert_eq!(status(&plan, "4.6"), "non_compliant", "{plan:#}");
+    let plan = account.plan(&["--controls", "5.5,5.6", "--notify", &notify]);
+    assert_eq!(status(&plan, "5.5"), "compliant", "{plan:#}");
+    assert_eq!(status(&plan, "5.6"), "non_compliant", "{plan:#}");
     assert!(
-        codes(&plan, "4.6").contains(&"pattern_ambiguous".to_string()),
+        codes(&plan, "5.6").contains(&"pattern_ambiguous".to_string()),
         "{plan:#}"
     );
 }
@@ -739,7 +739,7 @@ async fn the_counterexample_is_one_line_of_json_in_text() {
     let weaker = "{ $.eventName = ConsoleLogin && $.errorMessage = \"Failed authentication\" && $.sourceIPAddress = \"10.*\" }";
     chain(&account, weaker, "AuthFailures").await;
     let notify = crate::harness::queue(&account);
-    let out = account.run(&["plan", "--controls", "4.6", "--notify", &notify]);
+    let out = account.run(&["plan", "--controls", "5.6", "--notify", &notify]);
     let text = crate::harness::stdout(&out);
     let at = text
         .lines()
@@ -772,7 +772,7 @@ fn pattern_test_places_errors_in_broken_files() {
             "pattern",
             "test",
             "--control",
-            "4.6",
+            "5.6",
             pretty.to_str().unwrap(),
         ],
         None,
@@ -792,7 +792,7 @@ fn pattern_test_places_errors_in_broken_files() {
     let cut = dir.path().join("cut.json.gz");
     std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
     let out = offline(
-        &["pattern", "test", "--control", "4.6", cut.to_str().unwrap()],
+        &["pattern", "test", "--control", "5.6", cut.to_str().unwrap()],
         None,
     );
     assert_eq!(out.status.code(), Some(1));
@@ -808,7 +808,7 @@ fn pattern_test_places_errors_in_broken_files() {
     bytes.extend_from_slice(br#"{"Records": [{"eventName": "ConsoleLogin", "errorMessage": "Failed authentication", "eventID": "e-1"}]}"#);
     std::fs::write(&bom, bytes).unwrap();
     let out = offline(
-        &["pattern", "test", "--control", "4.6", bom.to_str().unwrap()],
+        &["pattern", "test", "--control", "5.6", bom.to_str().unwrap()],
         None,
     );
     assert_eq!(
@@ -841,7 +841,7 @@ fn a_gzip_bomb_is_refused_in_one_line_once_it_passes_the_cap() {
             "pattern",
             "test",
             "--control",
-            "4.6",
+            "5.6",
             file.to_str().unwrap(),
         ],
         None,
@@ -877,7 +877,7 @@ fn finding_message(plan: &serde_json::Value, id: &str, code: &str) -> String {
 async fn alarms_that_miss_several_events_or_never_leave_alarm_are_not_compliant_and_fixed() {
     type Tune = Box<dyn FnOnce(Put) -> Put>;
     let cases: Vec<(&str, Option<f64>, Tune, &str, &str)> = vec![
-        // 4.5 as reported: five events in a period give Sum 5 and no alarm.
+        // 5.5 as reported: five events in a period give Sum 5 and no alarm.
         (
             "1",
             None,
@@ -888,7 +888,7 @@ async fn alarms_that_miss_several_events_or_never_leave_alarm_are_not_compliant_
             "alarm_threshold_unreachable",
             "uses LessThanThreshold 5: 5 matching events in 300 s give Sum 5 and no alarm",
         ),
-        // 4.15 as reported: two events in a period and it stays silent.
+        // 5.15 as reported: two events in a period and it stays silent.
         (
             "1",
             None,
@@ -896,7 +896,7 @@ async fn alarms_that_miss_several_events_or_never_leave_alarm_are_not_compliant_
             "alarm_threshold_unreachable",
             "uses LessThanOrEqualToThreshold 1: 2 matching events in 300 s give Sum 2 and no alarm",
         ),
-        // 4.13 as reported: Average of a default of 1 is already ≥ 1 without any event.
+        // 5.13 as reported: Average of a default of 1 is already ≥ 1 without any event.
         (
             "2",
             Some(1.0),
@@ -908,9 +908,9 @@ async fn alarms_that_miss_several_events_or_never_leave_alarm_are_not_compliant_
     for (value, default, tune, code, arithmetic) in cases {
         let account = tuned_chain(value, default, tune).await;
         let notify = crate::harness::queue(&account);
-        let plan = account.plan(&["--controls", "4.6", "--notify", &notify]);
-        assert_eq!(status(&plan, "4.6"), "non_compliant", "{code}: {plan:#}");
-        let message = finding_message(&plan, "4.6", code);
+        let plan = account.plan(&["--controls", "5.6", "--notify", &notify]);
+        assert_eq!(status(&plan, "5.6"), "non_compliant", "{code}: {plan:#}");
+        let message = finding_message(&plan, "5.6", code);
         assert!(message.contains(arithmetic), "{message}");
         if default.is_some() {
             // A filter publishing 1 for every other event is not reused: cis-fix adds its own.
@@ -919,6 +919,6 @@ async fn alarms_that_miss_several_events_or_never_leave_alarm_are_not_compliant_
         }
         // cis-fix's own alarm (and, for the filter that publishes 1 for other events, its own
         // filter) makes the control compliant, with nothing left to do.
-        apply_and_replan(&account, "4.6");
+        apply_and_replan(&account, "5.6");
     }
 }
