@@ -1080,7 +1080,11 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
                     new.id
                 );
                 assert_eq!(new.pattern_text, old.pattern_text, "{name} {}", new.id);
-                assert_eq!(new.also_accept_text, old.also_accept_text, "{name} {}", new.id);
+                assert_eq!(
+                    new.also_accept_text, old.also_accept_text,
+                    "{name} {}",
+                    new.id
+                );
                 assert_eq!(
                     (&new.metric, &new.alarm),
                     (&old.metric, &old.alarm),
@@ -1106,7 +1110,10 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
         let by_slug = v7.clone().select(&["root-account-usage".into()]).unwrap();
         assert_eq!(by_slug.controls[0].id, "5.3");
         let err = v7.clone().select(&["3.3".into()]).unwrap_err().to_string();
-        assert!(err.starts_with("3.3 is cis-1.2's numbering; in cis-7.0 it is 5.3"), "{err}");
+        assert!(
+            err.starts_with("3.3 is cis-1.2's numbering; in cis-7.0 it is 5.3"),
+            "{err}"
+        );
         let v12 = load_builtin("cis-1.2").unwrap();
         let err = v12.select(&["5.15".into()]).unwrap_err().to_string();
         assert!(
@@ -1115,6 +1122,9 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
         );
         // A typo is still a typo.
         let err = v7.select(&["9.9".into()]).unwrap_err().to_string();
-        assert!(err.starts_with("unknown control 9.9; valid for cis-7.0"), "{err}");
+        assert!(
+            err.starts_with("unknown control 9.9; valid for cis-7.0"),
+            "{err}"
+        );
     }
 }

@@ -95,7 +95,11 @@ pub fn text(catalog: &Catalog) -> String {
         if count == 1 { "" } else { "s" }
     );
     if let Some(note) = &catalog.security_hub_note {
-        let _ = write!(out, "{}", crate::render::layout::wrap_lines(&escape(note), 100));
+        let _ = write!(
+            out,
+            "{}",
+            crate::render::layout::wrap_lines(&escape(note), 100)
+        );
     }
     for control in &catalog.controls {
         let _ = writeln!(out);

@@ -312,7 +312,8 @@ fn shell_integration_catalog_and_schemas_need_no_aws() {
     let out = cis_fix(&["--version"]);
     assert!(out.status.success());
     assert!(
-        stdout(&out).contains("benchmarks: cis-1.2, cis-1.4, cis-3.0, cis-5.0, cis-6.0, cis-7.0 (default)"),
+        stdout(&out)
+            .contains("benchmarks: cis-1.2, cis-1.4, cis-3.0, cis-5.0, cis-6.0, cis-7.0 (default)"),
         "{}",
         stdout(&out)
     );

@@ -3,6 +3,7 @@
 
 mod apply;
 mod audit;
+mod benchmarks;
 mod cli;
 mod connect;
 mod delivery;
