@@ -106,6 +106,7 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
             after_apply,
         });
     }
+    planner.honour_notify(&controls);
     let mut input_errors = std::mem::take(&mut planner.input_errors);
     if !input_errors.iter().any(|e| e.option == "--topic-arn") {
         input_errors.extend(options::check_topic_arn(options, snapshot));

@@ -22,6 +22,14 @@ pub struct Options {
     pub topic_kms_key: Option<String>,
 }
 
+impl Options {
+    /// Whether the user asked where notifications go (`--notify` or `--topic-arn`): only then
+    /// may the plan move an existing cis-fix alarm to another topic.
+    pub fn chooses_topic(&self) -> bool {
+        !self.notify.is_empty() || matches!(self.topic, TopicChoice::Arn(_))
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {

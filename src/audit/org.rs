@@ -669,12 +669,20 @@ pub fn audit_org(
         }
     }
     let summary = summarise(&accounts, &actions);
+    // `--notify` is honoured across the run when any account subscribes the endpoints (the
+    // organization chain's, or a member's own): an account whose controls are all compliant
+    // on a topic cis-fix did not create then simply needs none. Refused only when no account
+    // would subscribe them.
+    let subscribes = actions
+        .iter()
+        .any(|a| matches!(a.action.call, Call::Subscribe { .. }));
     let input_errors = plans
         .iter()
         .filter_map(|(read, plan)| Some((read, plan.as_ref()?)))
         .flat_map(|(read, plan)| {
             plan.input_errors
                 .iter()
+                .filter(|e| e.option != "--notify" || !subscribes)
                 .map(|e| (read.account_id.clone(), e.clone()))
         })
         .collect();

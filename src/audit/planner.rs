@@ -102,19 +102,14 @@ impl Planner<'_> {
             },
         };
         let region = target.log_group.region.clone();
-        let topic = match (self.topic_for(&region), candidate_topic) {
-            (Ok(topic), _) => topic,
-            (Err(why), Some(arn))
-                if why.code == "needs_subscriber"
-                    && Arn::parse(arn).is_some_and(|a| a.region == region) =>
-            {
-                TopicUse {
-                    arn: arn.to_string(),
-                    caveat: None,
-                    awaits_confirmation: false,
-                }
-            }
-            (Err(why), _) => {
+        let data = target.region;
+        let own_alarm = data.alarms.iter().find(|a| {
+            ownership::own_alarm_record(a, self.account, &region)
+                .is_some_and(|r| r.control == control.slug)
+        });
+        let topic = match self.alarm_topic(&region, own_alarm, candidate_topic) {
+            Ok(topic) => topic,
+            Err(why) => {
                 self.input_error(&why);
                 return (vec![why], stuck);
             }
@@ -123,11 +118,6 @@ impl Planner<'_> {
 
         // The alarm: cis-fix's own for this control, created or corrected. Named first, so
         // that nothing is planned for a topic the alarm could not publish to.
-        let data = target.region;
-        let own_alarm = data.alarms.iter().find(|a| {
-            ownership::own_alarm_record(a, self.account, &region)
-                .is_some_and(|r| r.control == control.slug)
-        });
         let alarm_name = match own_alarm {
             Some(a) => a.name.clone(),
             None => {
@@ -264,6 +254,65 @@ impl Planner<'_> {
             AfterApply::Compliant
         };
         (findings, after)
+    }
+
+    /// The topic a control's alarm will notify: the one cis-fix's own alarm notifies now, unless
+    /// the user chose another; else the region's (see [`Planner::topic_for`]); else, when no
+    /// topic has a subscriber, the one a user's alarm on the control's filter notifies.
+    fn alarm_topic(
+        &mut self,
+        region: &str,
+        own_alarm: Option<&Alarm>,
+        candidate_topic: Option<&str>,
+    ) -> Result<TopicUse, Finding> {
+        if let Some(kept) = self.kept_topic(region, own_alarm) {
+            return Ok(kept);
+        }
+        match (self.topic_for(region), candidate_topic) {
+            (Err(why), Some(arn))
+                if why.code == "needs_subscriber"
+                    && Arn::parse(arn).is_some_and(|a| a.region == region) =>
+            {
+                Ok(TopicUse {
+                    arn: arn.to_string(),
+                    caveat: None,
+                    awaits_confirmation: false,
+                })
+            }
+            (topic, _) => topic,
+        }
+    }
+
+    /// The topic cis-fix's own alarm for a control notifies now, kept when nothing asks where
+    /// notifications go (no `--notify`, no `--topic-arn`): who gets paged never changes unasked,
+    /// not even while cis-fix's topic waits for a confirmation or has lost its subscriber. Its
+    /// state is said instead, with what would change it.
+    fn kept_topic(&self, region: &str, own_alarm: Option<&Alarm>) -> Option<TopicUse> {
+        if self.options.chooses_topic() {
+            return None;
+        }
+        let arn = own_alarm?.alarm_actions.iter().find(|action| {
+            Arn::parse(action).is_some_and(|a| a.service == "sns" && a.region == region)
+        })?;
+        let data = self.snapshot.region(region)?;
+        let (ok, pending) = super::evaluate::confirmed(data, arn);
+        let name = ownership::topic_name_of(arn).unwrap_or(arn);
+        let caveat = match (ok, pending) {
+            (0, 0) => Some(finding(
+                "topic_not_subscribed",
+                format!("cis-fix's alarms notify topic {arn}, which has no subscription (any more): cis-fix keeps them on it; pass --notify PROTOCOL:ENDPOINT to subscribe one to it, or --topic-arn ARN to move them to another topic"),
+            )),
+            (0, _) => Some(finding(
+                "subscription_pending",
+                format!("cis-fix's alarms notify topic {name}, whose subscription is pending confirmation: confirm it (check the inbox or endpoint); cis-fix keeps the alarms on it (pass --topic-arn ARN to move them)"),
+            )),
+            _ => None,
+        };
+        Some(TopicUse {
+            arn: arn.clone(),
+            caveat,
+            awaits_confirmation: false,
+        })
     }
 
     /// Whether an alarm named `alarm_arn` will be able to publish to `topic_arn` once the plan

@@ -142,6 +142,49 @@ pub(super) fn check_topic_kms_key(
 const PENDING_PROTOCOLS: &[&str] = &["email", "email-json", "http", "https"];
 
 impl Planner<'_> {
+    /// `--notify` is a request of its own: in a region where nothing was planned (every
+    /// selected control compliant), it subscribes the endpoints to the topic the alarms notify
+    /// when cis-fix created that topic, and is otherwise refused (an input error), never
+    /// dropped without a word.
+    pub(super) fn honour_notify(&mut self, controls: &[super::plan::ControlReport]) {
+        let TopicChoice::Name(name) = &self.options.topic else {
+            return;
+        };
+        if self.options.notify.is_empty() {
+            return;
+        }
+        let mut by_region: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for chain in controls.iter().filter_map(|c| c.chain.as_ref()) {
+            let topics = by_region.entry(chain.region.as_str()).or_default();
+            if !topics.contains(&chain.topic_arn.as_str()) {
+                topics.push(&chain.topic_arn);
+            }
+        }
+        for (region, topics) in by_region {
+            if self.topics.contains_key(region) {
+                continue;
+            }
+            let own = inventory::topic_arn(region, self.account, name);
+            if topics.contains(&own.as_str()) {
+                // Plans the subscription of every endpoint not yet subscribed.
+                let _ = self.topic_for(region);
+                continue;
+            }
+            let shown: Vec<&str> = topics
+                .iter()
+                .map(|arn| ownership::topic_name_of(arn).unwrap_or(arn))
+                .collect();
+            self.input_errors.push(super::plan::InputError {
+                option: "--notify".into(),
+                message: format!(
+                    "--notify: every selected control in {region} is compliant, and its alarms notify {}, which cis-fix did not create; cis-fix subscribes endpoints only to the topic it creates ({name}). Subscribe the endpoint to {} yourself, or drop --notify",
+                    shown.join(", "),
+                    if shown.len() == 1 { "it" } else { "them" }
+                ),
+            });
+        }
+    }
+
     /// The topic alarms in `region` notify; plans its creation and subscriptions once.
     pub(super) fn topic_for(&mut self, region: &str) -> Result<TopicUse, Finding> {
         if let Some(known) = self.topics.get(region) {

@@ -160,7 +160,7 @@ async fn apply_fresh(
         "Apply {count} change{} to account {} in {}?",
         if count == 1 { "" } else { "s" },
         plan.account_id,
-        plan.region
+        output::regions(plan.actions.iter().map(|a| a.region.as_str()))
     );
     say(format, "\n")?;
     super::prompt::confirm(&question, approved).await?;
@@ -341,7 +341,7 @@ async fn apply_fresh_org(
         if count == 1 { "" } else { "s" },
         by_account.len(),
         if by_account.len() == 1 { "" } else { "s" },
-        plan.region
+        output::regions(plan.actions.iter().map(|a| a.action.region.as_str()))
     );
     print("\n")?;
     super::prompt::confirm(&question, approved).await?;

@@ -111,7 +111,7 @@ pub(super) async fn run(
         "Remove {count} resource{} created by cis-fix from account {} in {}?",
         if count == 1 { "" } else { "s" },
         snapshot.account_id,
-        snapshot.region
+        output::regions(removal.removals.iter().map(|r| r.region.as_str()))
     );
     say(format, "\n")?;
     super::prompt::confirm(&question, args.auto_approve).await?;
@@ -206,10 +206,15 @@ async fn backout_org(
     let count: usize = removals.iter().map(|(_, r)| r.len()).sum();
     if count > 0 {
         let question = format!(
-            "Remove {count} resource{} created by cis-fix from {} account{}?",
+            "Remove {count} resource{} created by cis-fix from {} account{} in {}?",
             if count == 1 { "" } else { "s" },
             removals.len(),
-            if removals.len() == 1 { "" } else { "s" }
+            if removals.len() == 1 { "" } else { "s" },
+            output::regions(
+                removals
+                    .iter()
+                    .flat_map(|(_, list)| list.iter().map(|r| r.region.as_str()))
+            )
         );
         super::prompt::confirm(&question, args.auto_approve).await?;
         let (removed, failed) = remove_per_account(args, &removals, &reads.sessions).await?;

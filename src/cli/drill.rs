@@ -68,7 +68,7 @@ pub(super) async fn run(args: DrillArgs, connect: &crate::session::Connect) -> R
         notifications(count),
         if count == 1 { "" } else { "s" },
         snapshot.account_id,
-        snapshot.region
+        super::output::regions(targets.iter().map(|t| t.region.as_str()))
     );
     print("\n")?;
     super::prompt::confirm(&question, args.auto_approve).await?;
@@ -260,7 +260,11 @@ async fn drill_org(
         notifications(alarms),
         if alarms == 1 { "" } else { "s" },
         if accounts == 1 { "" } else { "s" },
-        session.region
+        super::output::regions(
+            drills
+                .iter()
+                .flat_map(|d| d.targets.iter().map(|t| t.region.as_str()))
+        )
     );
     print("\n")?;
     super::prompt::confirm(&question, args.auto_approve).await?;

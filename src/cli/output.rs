@@ -281,3 +281,28 @@ pub(super) fn org_not_auditable(plan: &crate::audit::org::OrgPlan) -> Result<()>
 pub(super) fn wrapped(text: &str) -> String {
     crate::render::layout::wrap_lines(text, crate::render::layout::stdout_width())
 }
+
+/// The regions a question's calls go to, named in order: `us-east-1`, `eu-west-1 and
+/// us-east-1`. A question names where its writes go, not where the trails were read from.
+pub(super) fn regions<'a>(of: impl IntoIterator<Item = &'a str>) -> String {
+    let set: std::collections::BTreeSet<&str> = of.into_iter().collect();
+    let list: Vec<&str> = set.into_iter().collect();
+    match list.as_slice() {
+        [] => String::new(),
+        [init @ .., last] if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+        all => all.join(""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn regions_are_named_once_each_in_order() {
+        assert_eq!(super::regions(["us-east-1"]), "us-east-1");
+        assert_eq!(
+            super::regions(["us-east-1", "eu-west-1", "us-east-1"]),
+            "eu-west-1 and us-east-1"
+        );
+        assert_eq!(super::regions(["c", "a", "b"]), "a, b and c");
+    }
+}

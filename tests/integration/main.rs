@@ -15,6 +15,7 @@ mod honest;
 mod org;
 mod outfiles;
 mod ownership;
+mod paging;
 mod prompt;
 mod secrets;
 mod selection;
