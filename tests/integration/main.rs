@@ -11,6 +11,7 @@ mod export;
 mod faults;
 mod harness;
 mod honest;
+mod limits;
 mod org;
 mod outfiles;
 mod ownership;
