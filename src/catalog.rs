@@ -10,7 +10,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{Error, Result};
+use crate::limits;
 use crate::pattern::{self, Pattern};
+
+mod check;
 
 /// The catalogs shipped with cis-fix: (benchmark name, file name, TOML source).
 const BUILTIN: &[(&str, &str, &str)] = &[
@@ -49,13 +52,6 @@ const BUILTIN: &[(&str, &str, &str)] = &[
 /// The newest built-in benchmark.
 pub const DEFAULT_BENCHMARK: &str = "cis-7.0";
 const FORMAT_VERSION: u32 = 1;
-const STATISTICS: &[&str] = &["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
-const COMPARISON_OPERATORS: &[&str] = &[
-    "GreaterThanOrEqualToThreshold",
-    "GreaterThanThreshold",
-    "LessThanThreshold",
-    "LessThanOrEqualToThreshold",
-];
 
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -194,11 +190,11 @@ struct FileSchema {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct Settings {
-    namespace: Option<String>,
-    metric_value: Option<String>,
+    namespace: Option<Spanned<String>>,
+    metric_value: Option<Spanned<String>>,
     statistic: Option<Spanned<String>>,
     period: Option<Spanned<i32>>,
-    threshold: Option<f64>,
+    threshold: Option<Spanned<f64>>,
     comparison_operator: Option<Spanned<String>>,
     evaluation_periods: Option<Spanned<i32>>,
 }
@@ -217,11 +213,11 @@ struct ControlSchema {
     also_accept: Vec<Spanned<String>>,
     // Any [defaults] key may be overridden per control. (Listed out rather than
     // `#[serde(flatten)]`, which would lose both `deny_unknown_fields` and the spans.)
-    namespace: Option<String>,
-    metric_value: Option<String>,
+    namespace: Option<Spanned<String>>,
+    metric_value: Option<Spanned<String>>,
     statistic: Option<Spanned<String>>,
     period: Option<Spanned<i32>>,
-    threshold: Option<f64>,
+    threshold: Option<Spanned<f64>>,
     comparison_operator: Option<Spanned<String>>,
     evaluation_periods: Option<Spanned<i32>>,
 }
@@ -233,231 +229,263 @@ impl ControlSchema {
             metric_value: self.metric_value.clone(),
             statistic: self.statistic.clone(),
             period: self.period.clone(),
-            threshold: self.threshold,
+            threshold: self.threshold.clone(),
             comparison_operator: self.comparison_operator.clone(),
             evaluation_periods: self.evaluation_periods.clone(),
         }
     }
 }
 
-/// Parses catalog text; `origin` names the file in errors.
+/// Parses catalog text; `origin` names the file in errors. Each step reads and checks one
+/// part; every value cis-fix would send to AWS is also held to AWS's limits (`check.rs`), so
+/// that a catalog AWS would refuse stops here, before any call.
 pub fn parse(source: &str, origin: &str) -> Result<Catalog> {
-    let err = |offset: usize, message: String| Error::Catalog {
-        origin: format!("{origin}:{}", line_col(source, offset)),
-        message,
+    let src = Source {
+        text: source,
+        origin,
     };
-    let file: FileSchema = toml::from_str(source).map_err(|e| {
-        let offset = e.span().map(|s| s.start).unwrap_or(0);
-        let message = e.message().trim();
-        // Type errors do not name the key; the line they point at does.
-        match key_at(source, offset) {
-            Some(key) if !message.contains(&format!("`{key}`")) => {
-                err(offset, format!("field `{key}`: {message}"))
-            }
-            _ => err(offset, message.to_string()),
-        }
-    })?;
-
-    if *file.format_version.get_ref() != FORMAT_VERSION {
-        return Err(err(
-            file.format_version.span().start,
-            format!(
-                "field `format_version`: this cis-fix reads version {FORMAT_VERSION}, the file says {}",
-                file.format_version.get_ref()
-            ),
-        ));
-    }
-    if file.controls.is_empty() {
-        return Err(err(
-            0,
-            "the file has no [[control]] tables; add at least one".into(),
-        ));
-    }
-
+    let file = read_schema(&src)?;
+    check_header(&src, &file)?;
     let mut controls: Vec<Control> = Vec::with_capacity(file.controls.len());
     for spanned in &file.controls {
-        let c = spanned.get_ref();
-        let at = |field: &Spanned<String>| field.span().start;
-        let id = c.id.get_ref().trim().to_string();
-        let slug = c.slug.get_ref().trim().to_string();
-        if id.is_empty() {
-            return Err(err(at(&c.id), "field `id` must not be empty".into()));
-        }
-        if slug.is_empty()
-            || !slug
-                .chars()
-                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
-        {
-            return Err(err(
-                at(&c.slug),
-                format!("field `slug`: `{slug}` must be lowercase letters, digits and `-`"),
-            ));
-        }
-        if let Some(dup) = controls.iter().find(|o| o.id == id || o.slug == slug) {
-            return Err(err(
-                spanned.span().start,
-                format!(
-                    "control {id} ({slug}) repeats the id or slug of control {} ({})",
-                    dup.id, dup.slug
-                ),
-            ));
-        }
-        let metric_name = c.metric_name.get_ref().trim().to_string();
-        if metric_name.is_empty() || metric_name.len() > 255 {
-            return Err(err(
-                at(&c.metric_name),
-                format!("control {id}, field `metric_name`: must be 1 to 255 characters"),
-            ));
-        }
-        if !(1..=2).contains(&c.level) {
-            return Err(err(
-                spanned.span().start,
-                format!("control {id}, field `level`: must be 1 or 2"),
-            ));
-        }
-
-        let parse_pattern = |field: &Spanned<String>, name: &str| {
-            pattern::parse(field.get_ref()).map_err(|e| {
-                // Point at the line inside the string where the pattern went wrong.
-                err(
-                    field.span().start
-                        + string_body_offset(source, field.span().start)
-                        + e.position,
-                    format!("control {id}, field `{name}`: invalid filter pattern {e}"),
-                )
-            })
-        };
-        let pattern = parse_pattern(&c.pattern, "pattern")?;
-        let also_accept = c
-            .also_accept
-            .iter()
-            .map(|p| parse_pattern(p, "also_accept"))
-            .collect::<Result<Vec<_>>>()?;
-
-        let setting = |o: &Option<Spanned<String>>, d: &Option<Spanned<String>>| {
-            o.as_ref()
-                .or(d.as_ref())
-                .map(|s| (s.get_ref().clone(), s.span().start))
-        };
-        let missing = |field: &str| {
-            err(
-                spanned.span().start,
-                format!(
-                    "control {id}: field `{field}` is set neither on the control nor in [defaults]"
-                ),
-            )
-        };
-        let d = &file.defaults;
-        let o = &c.overrides();
-
-        let namespace = o
-            .namespace
-            .clone()
-            .or_else(|| d.namespace.clone())
-            .ok_or_else(|| missing("namespace"))?;
-        if namespace.is_empty() || namespace.starts_with("AWS/") || namespace.len() > 255 {
-            return Err(err(
-                spanned.span().start,
-                format!("control {id}, field `namespace`: `{namespace}` must be 1 to 255 characters and not start with `AWS/`"),
-            ));
-        }
-        let metric_value = o
-            .metric_value
-            .clone()
-            .or_else(|| d.metric_value.clone())
-            .ok_or_else(|| missing("metric_value"))?;
-
-        let (statistic, statistic_at) =
-            setting(&o.statistic, &d.statistic).ok_or_else(|| missing("statistic"))?;
-        if !STATISTICS.contains(&statistic.as_str()) {
-            return Err(err(
-                statistic_at,
-                format!(
-                    "control {id}, field `statistic`: `{statistic}` is not one of {}",
-                    STATISTICS.join(", ")
-                ),
-            ));
-        }
-        let (comparison_operator, op_at) = setting(&o.comparison_operator, &d.comparison_operator)
-            .ok_or_else(|| missing("comparison_operator"))?;
-        if !COMPARISON_OPERATORS.contains(&comparison_operator.as_str()) {
-            return Err(err(
-                op_at,
-                format!(
-                    "control {id}, field `comparison_operator`: `{comparison_operator}` is not one of {}",
-                    COMPARISON_OPERATORS.join(", ")
-                ),
-            ));
-        }
-        let period = o
-            .period
-            .as_ref()
-            .or(d.period.as_ref())
-            .ok_or_else(|| missing("period"))?;
-        let period_value = *period.get_ref();
-        if !(period_value == 10
-            || period_value == 20
-            || period_value == 30
-            || (period_value > 0 && period_value % 60 == 0))
-        {
-            return Err(err(
-                period.span().start,
-                format!("control {id}, field `period`: {period_value} must be 10, 20, 30 or a multiple of 60 seconds"),
-            ));
-        }
-        let evaluation_periods = o
-            .evaluation_periods
-            .as_ref()
-            .or(d.evaluation_periods.as_ref())
-            .ok_or_else(|| missing("evaluation_periods"))?;
-        if *evaluation_periods.get_ref() < 1 {
-            return Err(err(
-                evaluation_periods.span().start,
-                format!("control {id}, field `evaluation_periods`: must be at least 1"),
-            ));
-        }
-        let threshold = o
-            .threshold
-            .or(d.threshold)
-            .ok_or_else(|| missing("threshold"))?;
-        if !threshold.is_finite() {
-            return Err(err(
-                spanned.span().start,
-                format!("control {id}, field `threshold`: must be a finite number"),
-            ));
-        }
-
-        controls.push(Control {
-            id,
-            slug,
-            title: c.title.clone(),
-            level: c.level,
-            security_hub: c.security_hub.clone(),
-            pattern,
-            pattern_text: c.pattern.get_ref().clone(),
-            also_accept,
-            also_accept_text: c.also_accept.iter().map(|p| p.get_ref().clone()).collect(),
-            metric: MetricSpec {
-                name: metric_name,
-                namespace,
-                value: metric_value,
-            },
-            alarm: AlarmSpec {
-                statistic,
-                period: period_value,
-                threshold,
-                comparison_operator,
-                evaluation_periods: *evaluation_periods.get_ref(),
-            },
-        });
+        let control = read_control(&src, &file.defaults, spanned, &controls)?;
+        controls.push(control);
     }
-
     Ok(Catalog {
         benchmark: file.benchmark,
         title: file.title,
         security_hub_note: file.security_hub_note,
         all: controls.clone(),
         controls,
+    })
+}
+
+/// The catalog's text and name, for errors that point into it.
+struct Source<'a> {
+    text: &'a str,
+    origin: &'a str,
+}
+
+impl Source<'_> {
+    /// An error at byte `offset` of the text, named `FILE:line L, column C`.
+    fn err(&self, offset: usize, message: String) -> Error {
+        Error::Catalog {
+            origin: format!("{}:{}", self.origin, line_col(self.text, offset)),
+            message,
+        }
+    }
+}
+
+fn read_schema(src: &Source) -> Result<FileSchema> {
+    toml::from_str(src.text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        let message = e.message().trim();
+        // Type errors do not name the key; the line they point at does.
+        match key_at(src.text, offset) {
+            Some(key) if !message.contains(&format!("`{key}`")) => {
+                src.err(offset, format!("field `{key}`: {message}"))
+            }
+            _ => src.err(offset, message.to_string()),
+        }
+    })
+}
+
+fn check_header(src: &Source, file: &FileSchema) -> Result<()> {
+    let version = *file.format_version.get_ref();
+    if version != FORMAT_VERSION {
+        return Err(src.err(
+            file.format_version.span().start,
+            format!(
+                "field `format_version`: this cis-fix reads version {FORMAT_VERSION}, the file says {version}"
+            ),
+        ));
+    }
+    if file.controls.is_empty() {
+        return Err(src.err(
+            0,
+            "the file has no [[control]] tables; add at least one".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A control being read: where its errors point, and its settings beside `[defaults]`.
+struct ControlCtx<'a> {
+    src: &'a Source<'a>,
+    id: String,
+    /// The start of its `[[control]]` table, where an error about a missing key points.
+    start: usize,
+    own: Settings,
+    defaults: &'a Settings,
+}
+
+impl ControlCtx<'_> {
+    /// `control ID, field `FIELD`: PROBLEM`, at byte `offset`.
+    fn err(&self, offset: usize, field: &str, problem: impl std::fmt::Display) -> Error {
+        self.src.err(
+            offset,
+            format!("control {}, field `{field}`: {problem}", self.id),
+        )
+    }
+
+    /// The control's own setting, else `[defaults]`'s.
+    fn setting<T>(
+        &self,
+        field: &str,
+        pick: fn(&Settings) -> &Option<Spanned<T>>,
+    ) -> Result<&Spanned<T>> {
+        pick(&self.own)
+            .as_ref()
+            .or(pick(self.defaults).as_ref())
+            .ok_or_else(|| {
+                self.src.err(
+                    self.start,
+                    format!(
+                        "control {}: field `{field}` is set neither on the control nor in [defaults]",
+                        self.id
+                    ),
+                )
+            })
+    }
+}
+
+/// One `[[control]]` table, read and checked, its settings resolved against `[defaults]`.
+fn read_control(
+    src: &Source,
+    defaults: &Settings,
+    spanned: &Spanned<ControlSchema>,
+    earlier: &[Control],
+) -> Result<Control> {
+    let c = spanned.get_ref();
+    let (id, slug) = identity(src, spanned, earlier)?;
+    let ctx = ControlCtx {
+        src,
+        id,
+        start: spanned.span().start,
+        own: c.overrides(),
+        defaults,
+    };
+    if !(1..=2).contains(&c.level) {
+        return Err(ctx.err(ctx.start, "level", "must be 1 or 2"));
+    }
+    let (pattern, also_accept) = patterns(&ctx, c)?;
+    let metric = metric(&ctx, &c.metric_name)?;
+    let alarm = alarm(&ctx)?;
+    check::derived(&ctx, c.id.span().start, &slug, c.slug.span().start)?;
+    Ok(Control {
+        id: ctx.id,
+        slug,
+        title: c.title.clone(),
+        level: c.level,
+        security_hub: c.security_hub.clone(),
+        pattern,
+        pattern_text: c.pattern.get_ref().clone(),
+        also_accept,
+        also_accept_text: c.also_accept.iter().map(|p| p.get_ref().clone()).collect(),
+        metric,
+        alarm,
+    })
+}
+
+/// A control's id and slug: present, the slug one cis-fix can build names from, and neither
+/// taken by an earlier control.
+fn identity(
+    src: &Source,
+    spanned: &Spanned<ControlSchema>,
+    earlier: &[Control],
+) -> Result<(String, String)> {
+    let c = spanned.get_ref();
+    let id = c.id.get_ref().trim().to_string();
+    let slug = c.slug.get_ref().trim().to_string();
+    if id.is_empty() {
+        return Err(src.err(c.id.span().start, "field `id` must not be empty".into()));
+    }
+    if slug.is_empty()
+        || !slug
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+    {
+        return Err(src.err(
+            c.slug.span().start,
+            format!("field `slug`: `{slug}` must be lowercase letters, digits and `-`"),
+        ));
+    }
+    if let Some(dup) = earlier.iter().find(|o| o.id == id || o.slug == slug) {
+        return Err(src.err(
+            spanned.span().start,
+            format!(
+                "control {id} ({slug}) repeats the id or slug of control {} ({})",
+                dup.id, dup.slug
+            ),
+        ));
+    }
+    Ok((id, slug))
+}
+
+/// The pattern cis-fix creates, within what AWS takes, and the alternatives it accepts.
+fn patterns(ctx: &ControlCtx, c: &ControlSchema) -> Result<(Pattern, Vec<Pattern>)> {
+    let parse = |field: &Spanned<String>, name: &str| {
+        pattern::parse(field.get_ref()).map_err(|e| {
+            // Point at the line inside the string where the pattern went wrong.
+            let start = field.span().start;
+            let at = start + string_body_offset(ctx.src.text, start) + e.position;
+            ctx.err(at, name, format!("invalid filter pattern {e}"))
+        })
+    };
+    check::text(ctx, "pattern", &c.pattern, check::PATTERN)?;
+    let pattern = parse(&c.pattern, "pattern")?;
+    let also_accept = c
+        .also_accept
+        .iter()
+        .map(|p| parse(p, "also_accept"))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((pattern, also_accept))
+}
+
+/// The metric the filter publishes and the alarm watches.
+fn metric(ctx: &ControlCtx, name: &Spanned<String>) -> Result<MetricSpec> {
+    // Trimmed: the name is what both calls are sent, and what existing metrics are matched by.
+    let trimmed = Spanned::new(name.span(), name.get_ref().trim().to_string());
+    check::text(ctx, "metric_name", &trimmed, check::METRIC_NAME)?;
+    let namespace = ctx.setting("namespace", |s| &s.namespace)?;
+    check::namespace(ctx, namespace)?;
+    let value = ctx.setting("metric_value", |s| &s.metric_value)?;
+    check::text(ctx, "metric_value", value, check::METRIC_VALUE)?;
+    Ok(MetricSpec {
+        name: trimmed.into_inner(),
+        namespace: namespace.get_ref().clone(),
+        value: value.get_ref().clone(),
+    })
+}
+
+/// The alarm's settings.
+fn alarm(ctx: &ControlCtx) -> Result<AlarmSpec> {
+    let statistic = ctx.setting("statistic", |s| &s.statistic)?;
+    check::one_of(ctx, "statistic", statistic, limits::STATISTICS)?;
+    let operator = ctx.setting("comparison_operator", |s| &s.comparison_operator)?;
+    check::one_of(
+        ctx,
+        "comparison_operator",
+        operator,
+        limits::COMPARISON_OPERATORS,
+    )?;
+    let period = ctx.setting("period", |s| &s.period)?;
+    let evaluation_periods = ctx.setting("evaluation_periods", |s| &s.evaluation_periods)?;
+    check::evaluation(ctx, period, evaluation_periods)?;
+    let threshold = ctx.setting("threshold", |s| &s.threshold)?;
+    if !threshold.get_ref().is_finite() {
+        return Err(ctx.err(
+            threshold.span().start,
+            "threshold",
+            "must be a finite number",
+        ));
+    }
+    Ok(AlarmSpec {
+        statistic: statistic.get_ref().clone(),
+        period: *period.get_ref(),
+        threshold: *threshold.get_ref(),
+        comparison_operator: operator.get_ref().clone(),
+        evaluation_periods: *evaluation_periods.get_ref(),
     })
 }
 
@@ -745,6 +773,33 @@ mod tests {
                 // The stored text is what cis-fix creates; it must round-trip through our parser.
                 assert_eq!(pattern::parse(&c.pattern_text).unwrap(), c.pattern);
             }
+        }
+    }
+
+    /// Every built-in catalog, including any added later, within AWS's limits: loading runs
+    /// the same checks as a user's catalog, which the inflated pattern shows.
+    #[test]
+    fn every_builtin_catalog_is_within_aws_limits() {
+        for name in builtin_names() {
+            let catalog = load_builtin(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            for c in catalog.benchmark_controls() {
+                assert!(limits::length(&c.pattern_text) <= limits::FILTER_PATTERN.max);
+            }
+            let (_, file, source) = BUILTIN.iter().find(|(n, _, _)| *n == name).unwrap();
+            let first = &catalog.controls[0].pattern_text;
+            let inflated = format!(
+                "{} && ($.x = \"{}\") }}",
+                first.trim_end().trim_end_matches('}'),
+                "x".repeat(1024)
+            );
+            let err = parse(&source.replacen(first.as_str(), &inflated, 1), file)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("{file}:line "))
+                    && err.contains("filterPattern takes at most 1024"),
+                "{name}: {err}"
+            );
         }
     }
 

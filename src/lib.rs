@@ -18,6 +18,8 @@
 //! - [`outfile`] writes the files a user names with `--out`: checked, created privately and
 //!   exclusively, renamed into place.
 //! - [`term`] escapes what may not reach a terminal (control characters, bidi overrides).
+//! - [`limits`] holds the limits AWS documents for the values cis-fix sends, checked before
+//!   any call; like [`redact`], it imports nothing from the crate.
 
 // Nothing a user or AWS sends may panic cis-fix: outside tests, no unwrap, expect, panic or
 // indexing that could fail. (Tests may, and are compiled with `cfg(test)`.)
@@ -41,6 +43,7 @@ pub mod error;
 pub mod events;
 pub mod export;
 pub mod inventory;
+pub mod limits;
 pub mod org;
 pub mod outfile;
 pub mod ownership;

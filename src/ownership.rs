@@ -99,10 +99,13 @@ pub fn alarm_names(account: &str, region: &str, slug: &str) -> [String; 2] {
 pub fn alarm_description(control_id: &str, title: &str, record: &AlarmRecord) -> String {
     let json = serde_json::to_string(record).unwrap_or_default();
     let mut human = format!("CIS {control_id}: {title}. Managed by cis-fix.");
-    // CloudWatch caps descriptions at 1024 characters; the record must survive whole.
-    let budget = 1024usize.saturating_sub(json.len() + RECORD_MARKER.len() + 1);
-    if human.len() > budget {
-        human = human.chars().take(budget).collect();
+    // CloudWatch caps descriptions (`limits::ALARM_DESCRIPTION`); the record must survive
+    // whole, so the readable part gives way. The catalog loader checks that the record fits.
+    let budget = crate::limits::ALARM_DESCRIPTION
+        .max
+        .saturating_sub(crate::limits::length(&json) + RECORD_MARKER.len() + 1);
+    if crate::limits::length(&human) > budget {
+        human = crate::limits::truncate(&human, budget).to_string();
     }
     format!("{human} {RECORD_MARKER}{json}")
 }
@@ -245,7 +248,15 @@ mod tests {
         assert_eq!(alarm_record(None), None);
         let long = alarm_description("4.1", &"x".repeat(2000), &record);
         assert!(long.len() <= 1024, "{}", long.len());
-        assert_eq!(alarm_record(Some(&long)), Some(record));
+        assert_eq!(alarm_record(Some(&long)), Some(record.clone()));
+        // A title of characters that take more than one UTF-16 unit (as AWS may count them):
+        // still within the limit, counted in units as in characters.
+        for wide in ["é", "𝄞"] {
+            let text = alarm_description("4.1", &wide.repeat(2000), &record);
+            let units = crate::limits::length(&text);
+            assert!((1000..=1024).contains(&units), "{wide}: {units}");
+            assert_eq!(alarm_record(Some(&text)), Some(record.clone()));
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::inventory::Arn;
+use crate::limits;
 use crate::redact::{bare_url_scheme, mask_endpoint, mask_notify};
 
 /// The topic cis-fix creates when none is given.
@@ -40,21 +41,48 @@ impl Default for Options {
     }
 }
 
-/// `--topic-kms-key KEY`: a key id, key ARN, alias name (`alias/...`) or alias ARN.
+/// `--topic-kms-key KEY`: a key id, key ARN, alias name (`alias/...`) or alias ARN, in the
+/// forms KMS takes (`limits::KMS_KEY_ID`, `limits::KMS_ALIAS_NAME`): refused here rather
+/// than by `CreateTopic` half-way through an apply.
 pub fn parse_kms_key(s: &str) -> Result<String, String> {
     let key = s.trim();
-    let arn_ok = || Arn::parse(key).is_some_and(|a| a.service == "kms" && !a.resource.is_empty());
-    let alias_ok = key
-        .strip_prefix("alias/")
-        .is_some_and(|name| !name.is_empty() && !name.contains(char::is_whitespace));
-    let id_ok = !key.is_empty() && key.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-    if arn_ok() || alias_ok || id_ok {
+    let form_ok = match Arn::parse(key) {
+        Some(arn) => {
+            arn.service == "kms"
+                && (arn.resource.strip_prefix("key/").is_some_and(is_key_id)
+                    || is_alias_name(arn.resource))
+        }
+        None => is_key_id(key) || is_alias_name(key),
+    };
+    if form_ok && limits::KMS_KEY_ID.check(key).is_ok() {
         Ok(key.to_string())
     } else {
         Err(format!(
-            "`{s}` is not a KMS key: pass a key id, key ARN, alias/NAME or alias ARN"
+            "`{s}` is not a KMS key: pass a key id (1234abcd-12ab-34cd-56ef-1234567890ab, or mrk- and 32 hex digits), key ARN, alias/NAME or alias ARN"
         ))
     }
+}
+
+/// A KMS key id: `1234abcd-12ab-34cd-56ef-1234567890ab`, or a multi-Region key's `mrk-`
+/// followed by 32 hex digits.
+fn is_key_id(id: &str) -> bool {
+    let hex = |part: &str, digits: usize| {
+        part.len() == digits && part.chars().all(|c| c.is_ascii_hexdigit())
+    };
+    match id.strip_prefix("mrk-") {
+        Some(rest) => hex(rest, 32),
+        None => {
+            let parts: Vec<&str> = id.split('-').collect();
+            parts.len() == 5 && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| hex(p, n))
+        }
+    }
+}
+
+/// `alias/NAME`, as KMS names aliases.
+fn is_alias_name(name: &str) -> bool {
+    name.strip_prefix("alias/")
+        .is_some_and(|rest| !rest.is_empty())
+        && limits::KMS_ALIAS_NAME.check(name).is_ok()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -187,8 +215,8 @@ pub fn parse_topic_arn(s: &str) -> Result<String, String> {
     }
 }
 
-/// Validates `--topic-name` (SNS: 1 to 256 letters, digits, `-` and `_`; `.fifo` topics
-/// cannot take email or SMS subscriptions, so they are refused).
+/// Validates `--topic-name` (`limits::TOPIC_NAME`: 1 to 256 letters, digits, `-` and `_`;
+/// `.fifo` topics cannot take email or SMS subscriptions, so they are refused).
 pub fn parse_topic_name(s: &str) -> Result<String, String> {
     if is_topic_name(s) {
         Ok(s.to_string())
@@ -200,9 +228,32 @@ pub fn parse_topic_name(s: &str) -> Result<String, String> {
 }
 
 fn is_topic_name(s: &str) -> bool {
-    (1..=256).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    limits::TOPIC_NAME.check(s).is_ok()
+}
+
+/// The tags cis-fix's topic is created with for these `--notify` endpoints (its mark, and one
+/// per endpoint), within SNS's limits: refused before any call, not by `CreateTopic`.
+pub fn check_topic_tags(notify: &[Endpoint]) -> Result<(), String> {
+    let tags = crate::ownership::topic_tags(
+        notify
+            .iter()
+            .map(|e| (e.protocol.as_str(), e.endpoint.as_str())),
+    );
+    if tags.len() > limits::TOPIC_TAGS_MAX {
+        return Err(format!(
+            "--notify: {} endpoints, but cis-fix records each in a tag on its topic beside its own mark, and SNS takes at most {} tags on a topic: pass at most {}",
+            tags.len() - 1,
+            limits::TOPIC_TAGS_MAX,
+            limits::TOPIC_TAGS_MAX - 1
+        ));
+    }
+    for (key, value) in &tags {
+        let problem = limits::TOPIC_TAG_KEY
+            .check(key)
+            .and(limits::TOPIC_TAG_VALUE.check(value));
+        problem.map_err(|p| format!("--notify: the topic tag `{key}` {p}"))?;
+    }
+    Ok(())
 }
 
 /// `--topic-arn` must name a topic that exists, in a region the alarms live in, whether or
@@ -362,9 +413,62 @@ mod tests {
             assert!(parse_topic_arn(bad).is_err(), "{bad}");
         }
         assert!(parse_topic_name("cis-fix_alerts2").is_ok());
-        for bad in ["", "has space", "x.fifo", &"a".repeat(257)] {
-            assert!(parse_topic_name(bad).is_err(), "{bad}");
+        assert!(parse_topic_name(&"a".repeat(256)).is_ok());
+        for bad in ["", "has space", "x.fifo", "x:y", &"a".repeat(257)] {
+            let err = parse_topic_name(bad).unwrap_err();
+            assert!(err.contains("1 to 256 letters, digits"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn kms_keys_in_the_forms_kms_takes() {
+        for ok in [
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "mrk-1234abcd12ab34cd56ef1234567890ab",
+            "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-east-2:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+            "alias/aws/sns",
+            "alias/team_alerts-key",
+            "arn:aws:kms:us-east-2:111122223333:alias/team/alerts",
+            &format!("alias/{}", "a".repeat(250)),
+        ] {
+            assert_eq!(parse_kms_key(ok).as_deref(), Ok(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "abc",
+            "1234abcd-12ab-34cd-56ef",
+            "mrk-1234",
+            "alias/",
+            "alias/has space",
+            "alias/a.b",
+            &format!("alias/{}", "a".repeat(251)),
+            "arn:aws:kms:us-east-2:111122223333:1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:sns:us-east-2:111122223333:alias/x",
+        ] {
+            let err = parse_kms_key(bad).unwrap_err();
+            assert!(err.contains("is not a KMS key"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn notify_endpoints_fit_the_topics_tags() {
+        let endpoints = |n: usize| -> Vec<Endpoint> {
+            (0..n)
+                .map(|i| format!("email:sec{i}@example.com").parse().unwrap())
+                .collect()
+        };
+        assert!(check_topic_tags(&[]).is_ok());
+        assert!(check_topic_tags(&endpoints(49)).is_ok());
+        let err = check_topic_tags(&endpoints(50)).unwrap_err();
+        assert!(
+            err.starts_with("--notify: 50 endpoints,") && err.ends_with("pass at most 49"),
+            "{err}"
+        );
+        // The same endpoint twice is one tag.
+        let mut twice = endpoints(49);
+        twice.push(twice[0].clone());
+        assert!(check_topic_tags(&twice).is_ok());
     }
 
     #[test]

@@ -272,9 +272,15 @@ impl clap::builder::TypedValueParser for NotifyParser {
 }
 
 impl Selection {
-    /// Adds the endpoints of `--notify-file` to those of `--notify`. Called before any AWS
-    /// call: an unreadable file or a bad line stops the run in one line.
+    /// Adds the endpoints of `--notify-file` to those of `--notify`, and checks that the
+    /// topic's tags for them stay within SNS's limits. Called before any AWS call: an
+    /// unreadable file, a bad line or too many endpoints stops the run in one line.
     pub fn read_notify_file(&mut self) -> Result<()> {
+        self.add_notify_file()?;
+        crate::audit::options::check_topic_tags(&self.notify).map_err(Error::Usage)
+    }
+
+    fn add_notify_file(&mut self) -> Result<()> {
         let Some(path) = &self.notify_file else {
             return Ok(());
         };

@@ -12,6 +12,7 @@ mod export;
 mod faults;
 mod harness;
 mod honest;
+mod limits;
 mod org;
 mod outfiles;
 mod ownership;
