@@ -108,10 +108,7 @@ fn status_word(status: Status) -> &'static str {
 
 /// The reason the drill gives `SetAlarmState`: it shows in the notification and the history.
 pub fn reason(target: &DrillTarget) -> String {
-    format!(
-        "cis-fix drill for CIS control {} ({}): a test of the notification path, not a real event. cis-fix sets the alarm back to OK at once.",
-        target.control, target.slug
-    )
+    crate::ownership::drill_reason(&target.control, &target.slug)
 }
 
 /// An alarm the drill set to ALARM and could not set back to OK. Until it is reset (by hand,

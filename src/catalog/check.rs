@@ -137,15 +137,8 @@ pub(super) fn derived(ctx: &ControlCtx, id_at: usize, slug: &str, slug_at: usize
             )
         })?;
     }
-    let target = crate::audit::drill::DrillTarget {
-        control: ctx.id.clone(),
-        slug: slug.to_string(),
-        region: String::new(),
-        alarm: String::new(),
-        topic_arn: String::new(),
-    };
     limits::STATE_REASON
-        .check(&crate::audit::drill::reason(&target))
+        .check(&ownership::drill_reason(&ctx.id, slug))
         .map_err(|problem| {
             ctx.err(
                 id_at,
@@ -516,14 +509,7 @@ pattern = '{ $.userIdentity.type = "Root" }'
     fn the_id_fits_the_drills_state_reason() {
         let line = r#"id = "1""#;
         // The reason's own words and the slug leave this much of 1023 for the id.
-        let fixed = crate::audit::drill::reason(&crate::audit::drill::DrillTarget {
-            control: String::new(),
-            slug: "root-account-usage".into(),
-            region: String::new(),
-            alarm: String::new(),
-            topic_arn: String::new(),
-        })
-        .len();
+        let fixed = ownership::drill_reason("", "root-account-usage").len();
         let room = 1023 - fixed;
         accepted(&with(line, &format!(r#"id = "{}""#, "9".repeat(room))));
         refused(
