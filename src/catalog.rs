@@ -72,10 +72,10 @@ pub struct Control {
     /// The pattern as written in the catalog, which is what cis-fix creates.
     pub pattern_text: String,
     /// Other patterns the benchmark text itself accepts for this control.
-    pub also_accept: Vec<Pattern>,
-    /// The `also_accept` patterns as written in the catalog, in the same order: a filter
-    /// carrying one of these texts is as verbatim as one carrying `pattern_text`.
-    pub also_accept_text: Vec<String>,
+    pub also_accept: Vec<Alternative>,
+    /// Patterns others check for (Security Hub, for one) that this benchmark's text does not
+    /// offer: never accepted, but a filter written to one is told why it does not count.
+    pub not_accepted: Vec<Alternative>,
     pub metric: MetricSpec,
     pub alarm: AlarmSpec,
 }
@@ -96,16 +96,39 @@ pub struct AlarmSpec {
     pub evaluation_periods: i32,
 }
 
+/// A pattern beside a control's own, from `also_accept` or `not_accepted`.
+#[derive(Debug, Clone)]
+pub struct Alternative {
+    pub pattern: Pattern,
+    /// The pattern as written in the catalog: a filter carrying an `also_accept` text is as
+    /// verbatim as one carrying the control's `pattern_text`.
+    pub text: String,
+    /// What the catalog calls it (`SSO-aware alternative`); `None` for a plain string entry.
+    pub name: Option<String>,
+    /// What it leaves out, or why it is not accepted, in a few words from the catalog.
+    pub note: Option<String>,
+}
+
 impl Control {
     /// All patterns that satisfy this control: the catalog's own and the accepted alternatives.
     pub fn accepted_patterns(&self) -> impl Iterator<Item = &Pattern> {
-        std::iter::once(&self.pattern).chain(self.also_accept.iter())
+        std::iter::once(&self.pattern).chain(self.also_accept.iter().map(|a| &a.pattern))
     }
 
     /// The texts of [`Control::accepted_patterns`], in the same order.
     pub fn accepted_texts(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.pattern_text.as_str())
-            .chain(self.also_accept_text.iter().map(String::as_str))
+            .chain(self.also_accept.iter().map(|a| a.text.as_str()))
+    }
+}
+
+impl Alternative {
+    /// How views name the `index`-th (0-based) entry of its list: its `name`, else
+    /// `alternative N` (1-based), as a plain string entry has no name.
+    pub fn label(&self, index: usize) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("alternative {}", index + 1))
     }
 }
 
@@ -197,7 +220,9 @@ struct ControlSchema {
     metric_name: Spanned<String>,
     pattern: Spanned<String>,
     #[serde(default)]
-    also_accept: Vec<Spanned<String>>,
+    also_accept: Vec<Spanned<AlternativeSchema>>,
+    #[serde(default)]
+    not_accepted: Vec<Spanned<AlternativeSchema>>,
     // Any [defaults] key may be overridden per control. (Listed out rather than
     // `#[serde(flatten)]`, which would lose both `deny_unknown_fields` and the spans.)
     namespace: Option<String>,
@@ -207,6 +232,65 @@ struct ControlSchema {
     threshold: Option<f64>,
     comparison_operator: Option<Spanned<String>>,
     evaluation_periods: Option<Spanned<i32>>,
+}
+
+/// An `also_accept` or `not_accepted` entry: a plain pattern string (the form every catalog
+/// had at first, still read), or a table that names the pattern and says what it leaves out.
+enum AlternativeSchema {
+    Text(String),
+    Table(AlternativeTable),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlternativeTable {
+    pattern: Spanned<String>,
+    name: Option<String>,
+    note: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for AlternativeSchema {
+    // By hand rather than `#[serde(untagged)]`, which buffers the value and so loses the
+    // spans that point an error at the line of the pattern.
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = AlternativeSchema;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a pattern string, or a table with `pattern` and optional `name` and `note`",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(
+                self,
+                text: &str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(AlternativeSchema::Text(text.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                AlternativeTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(AlternativeSchema::Table)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl AlternativeSchema {
+    /// The pattern text and where it starts in the file (its opening quote).
+    fn pattern_at(entry: &Spanned<AlternativeSchema>) -> (&str, usize) {
+        match entry.get_ref() {
+            AlternativeSchema::Text(text) => (text, entry.span().start),
+            AlternativeSchema::Table(table) => {
+                (table.pattern.get_ref(), table.pattern.span().start)
+            }
+        }
+    }
 }
 
 impl ControlSchema {
@@ -299,23 +383,36 @@ pub fn parse(source: &str, origin: &str) -> Result<Catalog> {
             ));
         }
 
-        let parse_pattern = |field: &Spanned<String>, name: &str| {
-            pattern::parse(field.get_ref()).map_err(|e| {
+        let parse_at = |text: &str, start: usize, name: &str| {
+            pattern::parse(text).map_err(|e| {
                 // Point at the line inside the string where the pattern went wrong.
                 err(
-                    field.span().start
-                        + string_body_offset(source, field.span().start)
-                        + e.position,
+                    start + string_body_offset(source, start) + e.position,
                     format!("control {id}, field `{name}`: invalid filter pattern {e}"),
                 )
             })
         };
-        let pattern = parse_pattern(&c.pattern, "pattern")?;
-        let also_accept = c
-            .also_accept
-            .iter()
-            .map(|p| parse_pattern(p, "also_accept"))
-            .collect::<Result<Vec<_>>>()?;
+        let pattern = parse_at(c.pattern.get_ref(), c.pattern.span().start, "pattern")?;
+        let alternatives = |entries: &[Spanned<AlternativeSchema>], name: &str| {
+            entries
+                .iter()
+                .map(|entry| {
+                    let (text, start) = AlternativeSchema::pattern_at(entry);
+                    let (label, note) = match entry.get_ref() {
+                        AlternativeSchema::Text(_) => (None, None),
+                        AlternativeSchema::Table(t) => (t.name.clone(), t.note.clone()),
+                    };
+                    Ok(Alternative {
+                        pattern: parse_at(text, start, name)?,
+                        text: text.to_string(),
+                        name: label,
+                        note,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()
+        };
+        let also_accept = alternatives(&c.also_accept, "also_accept")?;
+        let not_accepted = alternatives(&c.not_accepted, "not_accepted")?;
 
         let setting = |o: &Option<Spanned<String>>, d: &Option<Spanned<String>>| {
             o.as_ref()
@@ -419,7 +516,7 @@ pub fn parse(source: &str, origin: &str) -> Result<Catalog> {
             pattern,
             pattern_text: c.pattern.get_ref().clone(),
             also_accept,
-            also_accept_text: c.also_accept.iter().map(|p| p.get_ref().clone()).collect(),
+            not_accepted,
             metric: MetricSpec {
                 name: metric_name,
                 namespace,
@@ -959,6 +1056,46 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
             assert!(err.contains(line), "expected {line} in: {err}");
             assert!(err.contains(field), "expected {field} in: {err}");
         }
+    }
+
+    #[test]
+    fn alternatives_are_plain_strings_or_tables_with_a_name_and_a_note() {
+        let plain = format!(
+            "{GOOD}also_accept = ['{{ $.eventName = ConsoleLogin }}']\nnot_accepted = ['{{ $.a = b }}']\n"
+        );
+        let c = &parse(&plain, "mine.toml").unwrap().controls[0];
+        assert_eq!(c.also_accept.len(), 1);
+        assert_eq!(c.also_accept[0].text, "{ $.eventName = ConsoleLogin }");
+        assert_eq!(c.also_accept[0].name, None);
+        assert_eq!(c.also_accept[0].label(0), "alternative 1");
+        assert_eq!(c.not_accepted[0].text, "{ $.a = b }");
+        assert_eq!(
+            c.accepted_texts().collect::<Vec<_>>(),
+            [c.pattern_text.as_str(), "{ $.eventName = ConsoleLogin }"]
+        );
+
+        let table = format!(
+            "{GOOD}\n[[control.also_accept]]\nname = \"any sign-in\"\nnote = \"counts successes too\"\npattern = '{{ $.eventName = ConsoleLogin }}'\n"
+        );
+        let c = &parse(&table, "mine.toml").unwrap().controls[0];
+        let a = &c.also_accept[0];
+        assert_eq!(
+            (a.label(0).as_str(), a.note.as_deref()),
+            ("any sign-in", Some("counts successes too"))
+        );
+        assert_eq!(a.pattern, pattern::parse(&a.text).unwrap());
+        assert!(c.not_accepted.is_empty());
+
+        // A bad pattern in a table points at its own line; an unknown key is named.
+        let bad = table.replace("ConsoleLogin }'", "}'");
+        let err = parse(&bad, "mine.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("mine.toml:line 25") && err.contains("also_accept"),
+            "{err}"
+        );
+        let unknown = table.replace("note =", "notes =");
+        let err = parse(&unknown, "mine.toml").unwrap_err().to_string();
+        assert!(err.contains("line 24") && err.contains("notes"), "{err}");
     }
 
     #[test]

@@ -1139,7 +1139,7 @@ mod tests {
     }
 
     /// Patterns of every `plans/*.toml` catalog: (file, control id, pattern
-    /// texts: the pattern, then any `also_accept`).
+    /// texts: the pattern, then any `also_accept`, then any `not_accepted`).
     fn catalogs() -> Vec<(String, String, Vec<String>)> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("plans");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -1155,8 +1155,16 @@ mod tests {
             let name = file.file_name().unwrap().to_string_lossy().to_string();
             for control in doc["control"].as_array().unwrap() {
                 let mut texts = vec![control["pattern"].as_str().unwrap().to_string()];
-                if let Some(more) = control.get("also_accept").and_then(|v| v.as_array()) {
-                    texts.extend(more.iter().map(|v| v.as_str().unwrap().to_string()));
+                // Plain strings, or tables with a `pattern`; `not_accepted` patterns parse too.
+                for list in ["also_accept", "not_accepted"] {
+                    if let Some(more) = control.get(list).and_then(|v| v.as_array()) {
+                        texts.extend(more.iter().map(|v| {
+                            v.as_str()
+                                .or_else(|| v.get("pattern").and_then(|p| p.as_str()))
+                                .unwrap()
+                                .to_string()
+                        }));
+                    }
                 }
                 out.push((
                     name.clone(),

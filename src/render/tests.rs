@@ -339,3 +339,43 @@ fn a_drill_report_names_each_alarm_left_in_alarm_with_the_command_to_reset_it() 
         "{report}"
     );
 }
+
+/// A 4.2 chain that counts only through the benchmark's SSO-aware alternative says so: in the
+/// table (cut to the width) and in the `-v` chain line, whole.
+#[test]
+fn a_chain_through_an_alternative_pattern_says_which() {
+    let mut s = account();
+    let ops = topic_arn("ops");
+    let r = s.regions.get_mut("us-east-1").unwrap();
+    r.metric_filters.push(filter(
+        GROUP,
+        "iam-users-without-mfa",
+        r#"{ $.eventName = ConsoleLogin && $.additionalEventData.MFAUsed != Yes && $.userIdentity.type = IAMUser && $.responseElements.ConsoleLogin = Success }"#,
+        "NoMfa",
+    ));
+    r.alarms.push(alarm("no-mfa", "NoMfa", Some(&ops)));
+    r.subscriptions
+        .push(subscription(&ops, "email", "oncall@example.com", true));
+    let plan = audit(&catalog(&["4.2"]), &s, &Options::default());
+    let normal = text(&plan, TextOptions::default());
+    let row = normal
+        .lines()
+        .find(|l| l.contains("4.2 console-signin-without-mfa"))
+        .unwrap_or_else(|| panic!("{normal}"));
+    assert!(
+        row.contains("compliant      via the SSO-aware alternative (misses root"),
+        "{row}"
+    );
+    let verbose = text(
+        &plan,
+        TextOptions {
+            verbosity: Verbosity::Verbose,
+            ..TextOptions::default()
+        },
+    );
+    let words = verbose.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("filter iam-users-without-mfa (equivalent to the benchmark's SSO-aware alternative for 4.2 (misses root and federated sign-ins without MFA, and failed ones)) -> alarm no-mfa"),
+        "{verbose}"
+    );
+}
