@@ -401,14 +401,69 @@ fn topic_name<'a>(plan: &Plan, arn: &'a str) -> &'a str {
 }
 
 /// `text` with the ARNs of topics in the plan's account and region replaced by the topics'
-/// names, as the action lines name them.
+/// names, as the action lines name them: in prose only. A JSON object in the text (a policy
+/// statement the user is to paste, which the JSON plan carries with the topic's ARN) keeps
+/// its ARNs whole, or the pasted statement would name no resource.
 fn name_topics(plan: &Plan, text: &str) -> String {
-    let mut named = text.to_string();
-    for partition in ["aws", "aws-cn", "aws-us-gov"] {
-        let prefix = format!("arn:{partition}:sns:{}:{}:", plan.region, plan.account_id);
-        named = named.replace(&prefix, "");
+    let prefixes: Vec<String> = ["aws", "aws-cn", "aws-us-gov"]
+        .iter()
+        .map(|partition| format!("arn:{partition}:sns:{}:{}:", plan.region, plan.account_id))
+        .collect();
+    json_objects(text)
+        .into_iter()
+        .map(|(object, part)| {
+            if object {
+                part.to_string()
+            } else {
+                prefixes
+                    .iter()
+                    .fold(part.to_string(), |named, prefix| named.replace(prefix, ""))
+            }
+        })
+        .collect()
+}
+
+/// `text` cut, in order, into prose (`false`) and JSON objects (`true`): each object from a
+/// `{` to its matching `}`, braces inside JSON strings ignored. An object left open runs to
+/// the end (kept whole, which is never wrong).
+fn json_objects(text: &str) -> Vec<(bool, &str)> {
+    let mut parts = Vec::new();
+    let (mut start, mut depth) = (0, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '{' => {
+                if depth == 0 && start < i {
+                    parts.push((false, text.get(start..i).unwrap_or_default()));
+                    start = i;
+                }
+                depth += 1;
+            }
+            '}' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    let end = i + c.len_utf8();
+                    parts.push((true, text.get(start..end).unwrap_or_default()));
+                    start = end;
+                }
+            }
+            '"' if depth > 0 => in_string = true,
+            _ => {}
+        }
     }
-    named
+    if start < text.len() {
+        parts.push((depth > 0, text.get(start..).unwrap_or_default()));
+    }
+    parts
 }
 
 /// The per-control verdicts, last: one line each, cut to the width.
