@@ -87,8 +87,9 @@ fn witness_events(
         return None;
     }
     let groups = pattern::witness_groups(covered(existing, control)?);
+    // In CloudTrail's field order: a witness AWS refutes is shown to the user as sent.
     let texts = |events: Vec<serde_json::Value>| -> Vec<String> {
-        events.iter().map(ToString::to_string).collect()
+        events.iter().map(pattern::record_text).collect()
     };
     Some((texts(groups.per_term), texts(groups.edges)))
 }

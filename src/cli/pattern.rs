@@ -179,7 +179,7 @@ fn check(args: CheckArgs) -> Result<ExitStatus> {
                     .counterexample_reading
                     .map(|r| format!(", when {r}"))
                     .unwrap_or_default();
-                let event = crate::term::escape_json(&event.to_string()).into_owned();
+                let event = crate::term::escape_json(&pattern::record_text(event)).into_owned();
                 out.push_str(&format!(
                     "  counterexample: {event} (the control's pattern matches it, yours does not{reading})\n"
                 ));

@@ -246,7 +246,7 @@ fn findings(page: &mut Page, plan: &Plan, verbose: bool) {
                 6,
                 4,
                 "counterexample (matched by the control, missed by the filter):",
-                &event.to_string(),
+                &crate::pattern::record_text(event),
             );
         }
         if let Some(diff) = &f.diff {

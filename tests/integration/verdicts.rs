@@ -527,15 +527,24 @@ async fn the_two_evaluators_agree_on_witnesses_and_counterexamples() {
     }
 
     let catalog = cis_fix::catalog::load_builtin("cis-5.0").unwrap();
-    let auth = catalog.controls.iter().find(|c| c.id == "4.6").unwrap();
-    for text in [
-        "{ ($.eventName = Console*Login) && ($.errorMessage = \"Failed authentication\") }",
-        "{ $.eventName = ConsoleLogin && $.errorMessage = \"Failed authentication\" && $.sourceIPAddress = \"10.*\" }",
+    let sso = sso_variant();
+    for (id, text) in [
+        ("4.6", "{ ($.eventName = Console*Login) && ($.errorMessage = \"Failed authentication\") }"),
+        ("4.6", "{ $.eventName = ConsoleLogin && $.errorMessage = \"Failed authentication\" && $.sourceIPAddress = \"10.*\" }"),
+        // The realistic record of a root sign-in without MFA, which the variant misses.
+        ("4.2", sso.as_str()),
+        ("4.4", "{ ($.eventName = DeleteGroupPolicy) || ($.eventName = AttachGroupPolicy) }"),
     ] {
+        let control = catalog.controls.iter().find(|c| c.id == id).unwrap();
         let user = cis_fix::pattern::parse(text).unwrap();
-        let comparison = cis_fix::pattern::compare_detailed(&user, &auth.pattern);
-        let event = comparison.counterexample.expect("a counterexample").to_string();
-        let both = test(auth.pattern_text.clone(), vec![event.clone()]).await;
+        let comparison = cis_fix::pattern::compare_detailed(&user, &control.pattern);
+        let event = comparison.counterexample.expect("a counterexample");
+        // A record, as CloudTrail writes one.
+        assert_eq!(event["eventVersion"], "1.08", "{event}");
+        assert!(event["eventSource"].as_str().is_some_and(|s| s.ends_with(".amazonaws.com")), "{event}");
+        assert!(event["userIdentity"]["arn"].is_string(), "{event}");
+        let event = cis_fix::pattern::record_text(&event);
+        let both = test(control.pattern_text.clone(), vec![event.clone()]).await;
         assert_eq!(both, [true], "the control's pattern matches {event}");
         let user_matches = test(text.to_string(), vec![event.clone()]).await;
         assert_eq!(user_matches, [false], "{text} misses {event}");
