@@ -83,10 +83,10 @@ pub struct Control {
     /// The pattern as written in the catalog, which is what cis-fix creates.
     pub pattern_text: String,
     /// Other patterns the benchmark text itself accepts for this control.
-    pub also_accept: Vec<Pattern>,
-    /// The `also_accept` patterns as written in the catalog, in the same order: a filter
-    /// carrying one of these texts is as verbatim as one carrying `pattern_text`.
-    pub also_accept_text: Vec<String>,
+    pub also_accept: Vec<Alternative>,
+    /// Patterns others check for (Security Hub, for one) that this benchmark's text does not
+    /// offer: never accepted, but a filter written to one is told why it does not count.
+    pub not_accepted: Vec<Alternative>,
     pub metric: MetricSpec,
     pub alarm: AlarmSpec,
 }
@@ -107,16 +107,39 @@ pub struct AlarmSpec {
     pub evaluation_periods: i32,
 }
 
+/// A pattern beside a control's own, from `also_accept` or `not_accepted`.
+#[derive(Debug, Clone)]
+pub struct Alternative {
+    pub pattern: Pattern,
+    /// The pattern as written in the catalog: a filter carrying an `also_accept` text is as
+    /// verbatim as one carrying the control's `pattern_text`.
+    pub text: String,
+    /// What the catalog calls it (`SSO-aware alternative`); `None` for a plain string entry.
+    pub name: Option<String>,
+    /// What it leaves out, or why it is not accepted, in a few words from the catalog.
+    pub note: Option<String>,
+}
+
 impl Control {
     /// All patterns that satisfy this control: the catalog's own and the accepted alternatives.
     pub fn accepted_patterns(&self) -> impl Iterator<Item = &Pattern> {
-        std::iter::once(&self.pattern).chain(self.also_accept.iter())
+        std::iter::once(&self.pattern).chain(self.also_accept.iter().map(|a| &a.pattern))
     }
 
     /// The texts of [`Control::accepted_patterns`], in the same order.
     pub fn accepted_texts(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.pattern_text.as_str())
-            .chain(self.also_accept_text.iter().map(String::as_str))
+            .chain(self.also_accept.iter().map(|a| a.text.as_str()))
+    }
+}
+
+impl Alternative {
+    /// How views name the `index`-th (0-based) entry of its list: its `name`, else
+    /// `alternative N` (1-based), as a plain string entry has no name.
+    pub fn label(&self, index: usize) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("alternative {}", index + 1))
     }
 }
 
@@ -210,7 +233,9 @@ struct ControlSchema {
     metric_name: Spanned<String>,
     pattern: Spanned<String>,
     #[serde(default)]
-    also_accept: Vec<Spanned<String>>,
+    also_accept: Vec<Spanned<AlternativeSchema>>,
+    #[serde(default)]
+    not_accepted: Vec<Spanned<AlternativeSchema>>,
     // Any [defaults] key may be overridden per control. (Listed out rather than
     // `#[serde(flatten)]`, which would lose both `deny_unknown_fields` and the spans.)
     namespace: Option<Spanned<String>>,
@@ -220,6 +245,65 @@ struct ControlSchema {
     threshold: Option<Spanned<f64>>,
     comparison_operator: Option<Spanned<String>>,
     evaluation_periods: Option<Spanned<i32>>,
+}
+
+/// An `also_accept` or `not_accepted` entry: a plain pattern string (the form every catalog
+/// had at first, still read), or a table that names the pattern and says what it leaves out.
+enum AlternativeSchema {
+    Text(String),
+    Table(AlternativeTable),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlternativeTable {
+    pattern: Spanned<String>,
+    name: Option<String>,
+    note: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for AlternativeSchema {
+    // By hand rather than `#[serde(untagged)]`, which buffers the value and so loses the
+    // spans that point an error at the line of the pattern.
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = AlternativeSchema;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a pattern string, or a table with `pattern` and optional `name` and `note`",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(
+                self,
+                text: &str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(AlternativeSchema::Text(text.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                AlternativeTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(AlternativeSchema::Table)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl AlternativeSchema {
+    /// The pattern text and where it starts in the file (its opening quote).
+    fn pattern_at(entry: &Spanned<AlternativeSchema>) -> (&str, usize) {
+        match entry.get_ref() {
+            AlternativeSchema::Text(text) => (text, entry.span().start),
+            AlternativeSchema::Table(table) => {
+                (table.pattern.get_ref(), table.pattern.span().start)
+            }
+        }
+    }
 }
 
 impl ControlSchema {
@@ -368,7 +452,7 @@ fn read_control(
     if !(1..=2).contains(&c.level) {
         return Err(ctx.err(ctx.start, "level", "must be 1 or 2"));
     }
-    let (pattern, also_accept) = patterns(&ctx, c)?;
+    let (pattern, also_accept, not_accepted) = patterns(&ctx, c)?;
     let metric = metric(&ctx, &c.metric_name)?;
     let alarm = alarm(&ctx)?;
     check::derived(&ctx, c.id.span().start, &slug, c.slug.span().start)?;
@@ -381,7 +465,7 @@ fn read_control(
         pattern,
         pattern_text: c.pattern.get_ref().clone(),
         also_accept,
-        also_accept_text: c.also_accept.iter().map(|p| p.get_ref().clone()).collect(),
+        not_accepted,
         metric,
         alarm,
     })
@@ -422,24 +506,42 @@ fn identity(
     Ok((id, slug))
 }
 
-/// The pattern cis-fix creates, within what AWS takes, and the alternatives it accepts.
-fn patterns(ctx: &ControlCtx, c: &ControlSchema) -> Result<(Pattern, Vec<Pattern>)> {
-    let parse = |field: &Spanned<String>, name: &str| {
-        pattern::parse(field.get_ref()).map_err(|e| {
+/// The pattern cis-fix creates, within what AWS takes; the alternatives it accepts; and the
+/// variants others check for that the benchmark does not offer.
+fn patterns(
+    ctx: &ControlCtx,
+    c: &ControlSchema,
+) -> Result<(Pattern, Vec<Alternative>, Vec<Alternative>)> {
+    let parse = |text: &str, start: usize, name: &str| {
+        pattern::parse(text).map_err(|e| {
             // Point at the line inside the string where the pattern went wrong.
-            let start = field.span().start;
             let at = start + string_body_offset(ctx.src.text, start) + e.position;
             ctx.err(at, name, format!("invalid filter pattern {e}"))
         })
     };
     check::text(ctx, "pattern", &c.pattern, check::PATTERN)?;
-    let pattern = parse(&c.pattern, "pattern")?;
-    let also_accept = c
-        .also_accept
-        .iter()
-        .map(|p| parse(p, "also_accept"))
-        .collect::<Result<Vec<_>>>()?;
-    Ok((pattern, also_accept))
+    let pattern = parse(c.pattern.get_ref(), c.pattern.span().start, "pattern")?;
+    let alternatives = |entries: &[Spanned<AlternativeSchema>], name: &str| {
+        entries
+            .iter()
+            .map(|entry| {
+                let (text, start) = AlternativeSchema::pattern_at(entry);
+                let (label, note) = match entry.get_ref() {
+                    AlternativeSchema::Text(_) => (None, None),
+                    AlternativeSchema::Table(t) => (t.name.clone(), t.note.clone()),
+                };
+                Ok(Alternative {
+                    pattern: parse(text, start, name)?,
+                    text: text.to_string(),
+                    name: label,
+                    note,
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+    };
+    let also_accept = alternatives(&c.also_accept, "also_accept")?;
+    let not_accepted = alternatives(&c.not_accepted, "not_accepted")?;
+    Ok((pattern, also_accept, not_accepted))
 }
 
 /// The metric the filter publishes and the alarm watches.
@@ -1074,6 +1176,46 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
     }
 
     #[test]
+    fn alternatives_are_plain_strings_or_tables_with_a_name_and_a_note() {
+        let plain = format!(
+            "{GOOD}also_accept = ['{{ $.eventName = ConsoleLogin }}']\nnot_accepted = ['{{ $.a = b }}']\n"
+        );
+        let c = &parse(&plain, "mine.toml").unwrap().controls[0];
+        assert_eq!(c.also_accept.len(), 1);
+        assert_eq!(c.also_accept[0].text, "{ $.eventName = ConsoleLogin }");
+        assert_eq!(c.also_accept[0].name, None);
+        assert_eq!(c.also_accept[0].label(0), "alternative 1");
+        assert_eq!(c.not_accepted[0].text, "{ $.a = b }");
+        assert_eq!(
+            c.accepted_texts().collect::<Vec<_>>(),
+            [c.pattern_text.as_str(), "{ $.eventName = ConsoleLogin }"]
+        );
+
+        let table = format!(
+            "{GOOD}\n[[control.also_accept]]\nname = \"any sign-in\"\nnote = \"counts successes too\"\npattern = '{{ $.eventName = ConsoleLogin }}'\n"
+        );
+        let c = &parse(&table, "mine.toml").unwrap().controls[0];
+        let a = &c.also_accept[0];
+        assert_eq!(
+            (a.label(0).as_str(), a.note.as_deref()),
+            ("any sign-in", Some("counts successes too"))
+        );
+        assert_eq!(a.pattern, pattern::parse(&a.text).unwrap());
+        assert!(c.not_accepted.is_empty());
+
+        // A bad pattern in a table points at its own line; an unknown key is named.
+        let bad = table.replace("ConsoleLogin }'", "}'");
+        let err = parse(&bad, "mine.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("mine.toml:line 25") && err.contains("also_accept"),
+            "{err}"
+        );
+        let unknown = table.replace("note =", "notes =");
+        let err = parse(&unknown, "mine.toml").unwrap_err().to_string();
+        assert!(err.contains("line 24") && err.contains("notes"), "{err}");
+    }
+
+    #[test]
     fn a_pattern_error_on_a_later_line_of_a_multiline_string_points_there() {
         let text = GOOD.replace(
             "pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }'",
@@ -1135,11 +1277,14 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
                     new.id
                 );
                 assert_eq!(new.pattern_text, old.pattern_text, "{name} {}", new.id);
-                assert_eq!(
-                    new.also_accept_text, old.also_accept_text,
-                    "{name} {}",
-                    new.id
-                );
+                let texts = |c: &Control| -> Vec<(String, Option<String>, Option<String>)> {
+                    c.also_accept
+                        .iter()
+                        .chain(&c.not_accepted)
+                        .map(|a| (a.text.clone(), a.name.clone(), a.note.clone()))
+                        .collect()
+                };
+                assert_eq!(texts(new), texts(old), "{name} {}", new.id);
                 assert_eq!(
                     (&new.metric, &new.alarm),
                     (&old.metric, &old.alarm),

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use super::accepted::{self, Judged};
 use super::delivery::{self, Link};
 use super::firing::{self, Firing};
 use super::near_miss::near_miss;
@@ -19,7 +20,7 @@ type FilterKey = (String, String, String);
 /// Existing filter patterns, parsed once, and their relation to each control, compared once.
 pub(super) struct Parsed {
     patterns: HashMap<FilterKey, Option<Pattern>>,
-    relations: RefCell<HashMap<(FilterKey, String), Option<Relation>>>,
+    relations: RefCell<HashMap<(FilterKey, String), Option<Judged>>>,
 }
 
 fn key(region: &str, f: &MetricFilter) -> FilterKey {
@@ -44,33 +45,34 @@ impl Parsed {
         self.patterns.get(&key(region, f)).and_then(Option::as_ref)
     }
 
-    /// How an existing filter relates to the control: the best verdict over every pattern
-    /// the control accepts. `None` when the existing pattern is not a JSON pattern we parse.
+    /// How an existing filter relates to the control: the verdict over every pattern the
+    /// control accepts ([`accepted::judge`]). `None` when the existing pattern is not a JSON
+    /// pattern we parse.
     pub(super) fn relation(
         &self,
         region: &str,
         f: &MetricFilter,
         control: &Control,
     ) -> Option<Relation> {
+        self.judged(region, f, control).map(|j| j.relation)
+    }
+
+    /// [`Parsed::relation`], and which of the control's patterns decided it.
+    pub(super) fn judged(
+        &self,
+        region: &str,
+        f: &MetricFilter,
+        control: &Control,
+    ) -> Option<Judged> {
         let memo_key = (key(region, f), control.slug.clone());
         if let Some(known) = self.relations.borrow().get(&memo_key) {
             return *known;
         }
-        let rank = |r: Relation| match r {
-            Relation::Equivalent => 4,
-            Relation::Covers => 3,
-            Relation::Unverified => 2,
-            Relation::Weaker => 1,
-            Relation::Different => 0,
-        };
-        let relation = self.get(region, f).and_then(|existing| {
-            control
-                .accepted_patterns()
-                .map(|accepted| pattern::compare(existing, accepted))
-                .max_by_key(|r| rank(*r))
-        });
-        self.relations.borrow_mut().insert(memo_key, relation);
-        relation
+        let judged = self
+            .get(region, f)
+            .map(|existing| accepted::judge(existing, control));
+        self.relations.borrow_mut().insert(memo_key, judged);
+        judged
     }
 }
 
@@ -285,7 +287,8 @@ pub(super) fn evaluate<'a>(
             .filter(|f| f.log_group == target.log_group.name);
         let mut any = false;
         for filter in on_group {
-            let relation = parsed.relation(region, filter, control);
+            let judged = parsed.judged(region, filter, control);
+            let relation = judged.map(|j| j.relation);
             if !relation.is_some_and(Relation::satisfies) {
                 // Ambiguous for this control whatever else the filter serves: the user may
                 // have meant it for this one too, and must hear why it does not count.
@@ -322,8 +325,8 @@ pub(super) fn evaluate<'a>(
                 ));
                 continue;
             }
+            let Some(judged) = judged else { continue };
             any = true;
-            let relation = relation.unwrap_or(Relation::Different);
             let alarms: Vec<AlarmCheck> = target
                 .region
                 .alarms
@@ -333,21 +336,11 @@ pub(super) fn evaluate<'a>(
                 .collect();
             if let Some(good) = alarms.iter().find(|a| a.is_good()) {
                 let (topic, count) = good.delivering.first().copied().unwrap_or(("", 0));
+                let to = (good.alarm.name.as_str(), topic, count);
                 return Evaluation {
                     status: Status::Compliant,
                     findings: vec![],
-                    chain: Some(Chain {
-                        account_id: snapshot.account_id.clone(),
-                        trail: target.trails.join(", "),
-                        region: region.clone(),
-                        log_group: target.log_group.name.clone(),
-                        filter: filter.name.clone(),
-                        relation,
-                        alarm: good.alarm.name.clone(),
-                        topic_arn: topic.to_string(),
-                        confirmed_subscriptions: count,
-                        evidence: witness::evidence(snapshot, region, filter, control),
-                    }),
+                    chain: Some(chain_through(snapshot, target, filter, control, judged, to)),
                     partial: None,
                     candidate_topic: None,
                     delivery_unproven: None,
@@ -360,18 +353,8 @@ pub(super) fn evaluate<'a>(
                         .find(|a| a.is_whole_but_unproven())
                         .and_then(|a| {
                             let (topic, count) = a.unproven.first().copied()?;
-                            Some(Chain {
-                                account_id: snapshot.account_id.clone(),
-                                trail: target.trails.join(", "),
-                                region: region.clone(),
-                                log_group: target.log_group.name.clone(),
-                                filter: filter.name.clone(),
-                                relation,
-                                alarm: a.alarm.name.clone(),
-                                topic_arn: topic.to_string(),
-                                confirmed_subscriptions: count,
-                                evidence: witness::evidence(snapshot, region, filter, control),
-                            })
+                            let to = (a.alarm.name.as_str(), topic, count);
+                            Some(chain_through(snapshot, target, filter, control, judged, to))
                         });
             }
             if candidate_topic.is_none() {
@@ -396,7 +379,7 @@ pub(super) fn evaluate<'a>(
                     "filter `{}` on log group `{}` matches the pattern ({}), but no alarm watches its metric {}/{}",
                     filter.name,
                     target.log_group.name,
-                    relation_word(relation),
+                    relation_phrase(control, judged),
                     filter.metric_namespace,
                     filter.metric_name
                 );
@@ -487,15 +470,48 @@ pub(super) fn evaluate<'a>(
     }
 }
 
+/// The chain through `filter` on `target`'s log group to (alarm, topic, confirmed
+/// subscriptions).
+fn chain_through(
+    snapshot: &Snapshot,
+    target: &Target<'_>,
+    filter: &MetricFilter,
+    control: &Control,
+    judged: Judged,
+    (alarm, topic, confirmed): (&str, &str, usize),
+) -> Chain {
+    let region = &target.log_group.region;
+    Chain {
+        account_id: snapshot.account_id.clone(),
+        trail: target.trails.join(", "),
+        region: region.clone(),
+        log_group: target.log_group.name.clone(),
+        filter: filter.name.clone(),
+        relation: judged.relation,
+        alarm: alarm.to_string(),
+        topic_arn: topic.to_string(),
+        confirmed_subscriptions: confirmed,
+        evidence: witness::evidence(snapshot, region, filter, control),
+        alternative: accepted::chain_alternative(control, judged.decider).map(Box::new),
+    }
+}
+
+/// How a satisfying filter relates to the control, for a message: `covers it`, or `covers the
+/// benchmark's SSO-aware alternative for 4.2 (misses …)` when only an alternative decided.
+fn relation_phrase(control: &Control, judged: Judged) -> String {
+    match accepted::chain_alternative(control, judged.decider) {
+        Some(alternative) => {
+            accepted::through_alternative(judged.relation, &control.id, &alternative)
+        }
+        None => relation_word(judged.relation).to_string(),
+    }
+}
+
 /// A filter that covers the control under some readings AWS's documentation leaves open, and
 /// not under others: it does not count, and the finding names the terms that decide.
 fn ambiguous(filter: &MetricFilter, existing: &Pattern, control: &Control) -> Finding {
-    // The comparison with whichever accepted pattern gave `unverified`.
-    let comparison = control
-        .accepted_patterns()
-        .map(|accepted| pattern::compare_detailed(existing, accepted))
-        .find(|c| c.relation == Relation::Unverified)
-        .unwrap_or_else(|| pattern::compare_detailed(existing, &control.pattern));
+    // The comparison with the accepted pattern that gave `unverified`.
+    let (comparison, _) = accepted::judge_detailed(existing, control);
     let terms: Vec<String> = comparison
         .ambiguous
         .iter()

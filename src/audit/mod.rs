@@ -6,6 +6,7 @@
 //! an alarm on that filter's metric (name and namespace), actions enabled, with an SNS topic
 //! in `AlarmActions` → that topic has a confirmed subscription.
 
+pub mod accepted;
 pub mod backout;
 pub mod delivery;
 pub mod drill;

@@ -1,5 +1,6 @@
 //! Near misses: an existing filter that almost covers a control, shown as a line diff.
 
+use super::accepted;
 use super::plan::Finding;
 use crate::catalog::Control;
 use crate::inventory::MetricFilter;
@@ -19,7 +20,9 @@ pub(super) fn near_miss(
     // Similar means most conditions in common: compared line by line, one condition a line.
     let ratio = similar::TextDiff::from_lines(old.as_str(), new.as_str()).ratio();
     let weaker = relation == Some(Relation::Weaker);
-    if !weaker && ratio <= 0.5 {
+    // A variant others check for that this benchmark does not accept: said whatever the diff.
+    let refused = existing.and_then(|p| accepted::not_accepted(p, control));
+    if !weaker && ratio <= 0.5 && refused.is_none() {
         return None;
     }
     let what = if weaker {
@@ -48,10 +51,13 @@ pub(super) fn near_miss(
         .join("\n");
     let counterexample =
         existing.and_then(|p| pattern::compare_detailed(p, &control.pattern).counterexample);
+    let why = refused
+        .map(|(index, variant)| format!("; {}", accepted::not_accepted_phrase(index, variant)))
+        .unwrap_or_default();
     Some(Finding {
         code: "near_miss_filter".into(),
         message: format!(
-            "filter `{}` on log group `{}` {what}",
+            "filter `{}` on log group `{}` {what}{why}",
             filter.name, filter.log_group
         ),
         diff: Some(diff),

@@ -137,6 +137,26 @@ pub struct Chain {
     /// filter is not the catalog's own text and AWS was asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<super::witness::Evidence>,
+    /// When the filter satisfies the control only through one of the benchmark's alternative
+    /// patterns (`also_accept`): that pattern, against which `relation` was judged. Absent
+    /// when the control's own pattern decided. (Boxed: rare, and a chain is moved often.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternative: Option<Box<AcceptedAlternative>>,
+}
+
+/// One of the alternative patterns a benchmark itself allows for a control (`also_accept`),
+/// narrower than the control's own: a chain through it misses what the note says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AcceptedAlternative {
+    /// Its place in the control's `also_accept` list, from 0.
+    pub index: usize,
+    /// What the catalog calls it (`SSO-aware alternative`), or `alternative N` (from 1).
+    pub name: String,
+    /// The pattern as the catalog writes it.
+    pub pattern: String,
+    /// What it leaves out, from the catalog (`misses root and federated sign-ins …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

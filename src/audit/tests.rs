@@ -1217,3 +1217,78 @@ fn the_topic_of_a_users_own_alarm_is_named_with_no_compliant_control() {
         })
     );
 }
+
+/// The SSO-aware variant of 4.2, rewritten (so it is no verbatim catalog text).
+const SSO_REWRITTEN: &str = r#"{ $.eventName = ConsoleLogin && $.additionalEventData.MFAUsed != Yes && $.userIdentity.type = IAMUser && $.responseElements.ConsoleLogin = Success }"#;
+
+/// A whole 4.2 chain (filter, alarm, confirmed subscriber) on `pattern`.
+fn chain_42(pattern: &str) -> Snapshot {
+    let mut s = account();
+    let topic = topic_arn("ops");
+    let r = region(&mut s);
+    r.metric_filters
+        .push(filter(GROUP, "no-mfa", pattern, "NoMfa"));
+    r.alarms.push(alarm("no-mfa", "NoMfa", Some(&topic)));
+    r.subscriptions
+        .push(subscription(&topic, "email", "oncall@example.com", true));
+    s
+}
+
+#[test]
+fn a_chain_through_an_alternative_pattern_names_it() {
+    let own = r#"{ $.eventName = ConsoleLogin && $.additionalEventData.MFAUsed != Yes }"#;
+    for (pattern, expected) in [
+        (
+            SSO_REWRITTEN,
+            Some(("SSO-aware alternative", Relation::Equivalent)),
+        ),
+        (own, None),
+    ] {
+        let plan = audit(&catalog(&["4.2"]), &chain_42(pattern), &Options::default());
+        let c = &plan.controls[0];
+        assert_eq!(c.status, Status::Compliant, "{pattern}");
+        let chain = c.chain.as_ref().unwrap();
+        let named = chain
+            .alternative
+            .as_ref()
+            .map(|a| (a.name.as_str(), chain.relation));
+        assert_eq!(named, expected, "{pattern}");
+        if let Some(a) = &chain.alternative {
+            assert_eq!(a.index, 0);
+            assert_eq!(
+                a.note.as_deref(),
+                Some("misses root and federated sign-ins without MFA, and failed ones")
+            );
+            let json = serde_json::to_value(chain).unwrap();
+            assert_eq!(json["alternative"]["name"], "SSO-aware alternative");
+        } else {
+            assert!(serde_json::to_value(chain)
+                .unwrap()
+                .get("alternative")
+                .is_none());
+        }
+    }
+}
+
+#[test]
+fn under_cis_1_2_the_sso_aware_variant_does_not_count_and_the_finding_says_why() {
+    let v12 = catalog::load_builtin("cis-1.2")
+        .unwrap()
+        .select(&["3.2".to_string()])
+        .unwrap();
+    let plan = audit(&v12, &chain_42(SSO_REWRITTEN), &Options::default());
+    let c = &plan.controls[0];
+    assert_eq!(c.status, Status::NonCompliant);
+    let near = c
+        .findings
+        .iter()
+        .find(|f| f.code == "near_miss_filter")
+        .unwrap_or_else(|| panic!("{:#?}", c.findings));
+    assert!(
+        near.message.contains("is weaker than the control's pattern")
+            && near.message.contains("; it covers Security Hub's SSO-aware variant, which this benchmark does not accept: Security Hub's CloudWatch.3 checks for it, but the CIS v1.2.0 text of 3.2 offers only the control's pattern"),
+        "{}",
+        near.message
+    );
+    assert!(near.counterexample.is_some());
+}

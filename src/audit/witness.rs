@@ -87,8 +87,9 @@ fn witness_events(
         return None;
     }
     let groups = pattern::witness_groups(covered(existing, control)?);
+    // In CloudTrail's field order: a witness AWS refutes is shown to the user as sent.
     let texts = |events: Vec<serde_json::Value>| -> Vec<String> {
-        events.iter().map(ToString::to_string).collect()
+        events.iter().map(pattern::record_text).collect()
     };
     Some((texts(groups.per_term), texts(groups.edges)))
 }
@@ -238,7 +239,7 @@ mod tests {
     fn any_accepted_text_is_verbatim_and_witnesses_come_from_the_covered_one() {
         let benchmark = catalog::load_builtin("cis-5.0").unwrap();
         let mfa = benchmark.controls.iter().find(|c| c.id == "4.2").unwrap();
-        let sso = mfa.also_accept_text.first().unwrap();
+        let sso = &mfa.also_accept.first().unwrap().text;
         assert!(is_verbatim(sso, mfa));
         assert!(is_verbatim(
             &format!("  {}\n", sso.replace(") && (", ")&&(")),
@@ -251,7 +252,7 @@ mod tests {
         assert_ne!(normalised(&rewritten), normalised(sso));
         let calls = requests(&benchmark, &snapshot(&[&rewritten]));
         assert_eq!(calls.len(), 1, "{calls:?}");
-        let covered = mfa.also_accept.first().unwrap();
+        let covered = &mfa.also_accept.first().unwrap().pattern;
         for event in &calls[0].events {
             let event: serde_json::Value = serde_json::from_str(event).unwrap();
             assert!(covered.matches(&event), "{event}");

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::args::{Controls, Format};
 use super::output::print;
 use super::ExitStatus;
+use crate::audit::accepted;
 use crate::catalog::Control;
 use crate::error::{Error, Result};
 use crate::events;
@@ -111,19 +112,13 @@ fn relation_name(relation: Relation) -> &'static str {
 fn check(args: CheckArgs) -> Result<ExitStatus> {
     let control = control(&args.scope, &args.control)?;
     let pattern = parse(&args.pattern, "the pattern")?;
-    // The best comparison over every pattern the control accepts.
-    let comparison = control
-        .accepted_patterns()
-        .map(|accepted| pattern::compare_detailed(&pattern, accepted))
-        .max_by_key(|c| match c.relation {
-            Relation::Equivalent => 4,
-            Relation::Covers => 3,
-            Relation::Unverified => 2,
-            Relation::Weaker => 1,
-            Relation::Different => 0,
-        })
-        .ok_or_else(|| Error::Usage("the control has no pattern".into()))?;
+    // Against the control's own pattern, or the alternative the pattern satisfies it through.
+    let (comparison, decider) = accepted::judge_detailed(&pattern, &control);
+    let alternative = accepted::chain_alternative(&control, decider);
     let covers = comparison.relation.satisfies();
+    let refused = (!covers)
+        .then(|| accepted::not_accepted(&pattern, &control))
+        .flatten();
     let rendered = match args.format {
         Format::Json => {
             let value = json!({
@@ -131,6 +126,11 @@ fn check(args: CheckArgs) -> Result<ExitStatus> {
                 "slug": control.slug,
                 "relation": relation_name(comparison.relation),
                 "covers": covers,
+                "compared_with": if alternative.is_some() { "alternative" } else { "control" },
+                "alternative": alternative,
+                "not_accepted": refused.map(|(i, a)| json!({
+                    "name": a.label(i), "note": a.note, "pattern": a.text,
+                })),
                 "readings": comparison.per_reading.iter().map(|(reading, relation)| json!({
                     "reading": reading.to_string(),
                     "relation": relation_name(*relation),
@@ -145,11 +145,18 @@ fn check(args: CheckArgs) -> Result<ExitStatus> {
         }
         Format::Text => {
             let mut out = format!(
-                "pattern check: against {} {} ({})\n\n",
+                "pattern check: against {} {} ({})\n",
                 escape(&control.id),
                 control.slug,
                 escape(&control.title)
             );
+            if let Some(alternative) = &alternative {
+                out.push_str(&format!(
+                    "compared with {}: yours does not cover the control's own pattern\n",
+                    escape(&accepted::alternative_phrase(&control.id, alternative))
+                ));
+            }
+            out.push('\n');
             for (reading, relation) in &comparison.per_reading {
                 out.push_str(&format!("  {:<11} {reading}\n", relation_name(*relation)));
             }
@@ -161,19 +168,29 @@ fn check(args: CheckArgs) -> Result<ExitStatus> {
                     escape(&a.reason)
                 ));
             }
+            if let Some((index, variant)) = refused {
+                out.push_str(&format!(
+                    "  not_accepted: {}\n",
+                    escape(&accepted::not_accepted_phrase(index, variant))
+                ));
+            }
             if let Some(event) = &comparison.counterexample {
                 let reading = comparison
                     .counterexample_reading
                     .map(|r| format!(", when {r}"))
                     .unwrap_or_default();
-                let event = crate::term::escape_json(&event.to_string()).into_owned();
+                let event = crate::term::escape_json(&pattern::record_text(event)).into_owned();
                 out.push_str(&format!(
                     "  counterexample: {event} (the control's pattern matches it, yours does not{reading})\n"
                 ));
             }
+            let relation = match &alternative {
+                Some(a) => accepted::through_alternative(comparison.relation, &control.id, a),
+                None => relation_name(comparison.relation).to_string(),
+            };
             out.push_str(&format!(
                 "Relation: {}{}\n",
-                relation_name(comparison.relation),
+                escape(&relation),
                 if covers {
                     " under every reading: this pattern satisfies the control."
                 } else {

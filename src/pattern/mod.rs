@@ -89,9 +89,12 @@
 //! reading (one per DNF term, then edge variants; at most 50, the limit of
 //! `logs:TestMetricFilter`), to let AWS confirm that an existing pattern
 //! matches every witness of the benchmark. A non-satisfying comparison
-//! carries, when one is found, a small event the benchmark matches and the
-//! existing pattern misses. Both are checked with the evaluator before they
-//! are returned.
+//! carries, when one is found, an event the benchmark matches and the
+//! existing pattern misses. Both read like CloudTrail records ([`record_text`]
+//! writes them in CloudTrail's field order): the values tried for a field are
+//! first those CloudTrail writes there, and the event is dressed with the
+//! fields every record carries. Both are checked with the evaluator, under the
+//! reading they are given for, after every field added.
 
 mod ast;
 mod compare;
@@ -101,6 +104,7 @@ mod parser;
 #[cfg(test)]
 mod proptests;
 mod reading;
+mod record;
 #[cfg(test)]
 mod testdata;
 mod witness;
@@ -111,4 +115,5 @@ pub use compare::{
 };
 pub use parser::{parse, ParseError};
 pub use reading::{MiddleStar, NotEqualOnMissing, Reading};
+pub use record::record_text;
 pub use witness::{witness_groups, witnesses, Witnesses, MAX_WITNESSES};

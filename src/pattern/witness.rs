@@ -6,7 +6,10 @@
 //! first candidate value that makes the term's atoms there true (and the
 //! clause's false), and nest the values by selector path. Selectors are not
 //! really independent (`$.a` and `$.a.b` share a field), so every event is
-//! checked with the evaluator before it is returned.
+//! checked with the evaluator before it is returned. Candidates start with the
+//! values CloudTrail writes, and the event is then dressed as a record
+//! ([`super::record`]), each added field checked the same way: what is
+//! returned reads like a CloudTrail record and is still decided as built.
 
 use serde_json::{Map, Value};
 
@@ -15,6 +18,7 @@ use super::compare::{normal_form, preds_on, selectors, MAX_PAIRS};
 use super::eval::pred_holds;
 use super::glob::{Glob, Place};
 use super::reading::Reading;
+use super::record;
 
 /// At most this many witnesses: the limit of events per call of CloudWatch
 /// Logs' `TestMetricFilter`, which they are meant for.
@@ -69,16 +73,16 @@ fn groups_under(pattern: &Pattern, reading: Reading) -> Witnesses {
     let Some(terms) = normal_form(&pattern.expr, true) else {
         return out;
     };
+    let matches = |event: &Value| pattern.matches_under(event, reading);
     let keep = |event: &Value, seen: &Witnesses| {
-        !seen.per_term.contains(event)
-            && !seen.edges.contains(event)
-            && pattern.matches_under(event, reading)
+        !seen.per_term.contains(event) && !seen.edges.contains(event) && matches(event)
     };
+    let dress = |event: Value| record::dress(event, &matches);
     let bases: Vec<Option<Assignment<'_>>> = terms
         .iter()
         .map(|term| assign(term, &[], reading))
         .collect();
-    for event in bases.iter().flatten().filter_map(build_event) {
+    for event in bases.iter().flatten().filter_map(build_event).map(dress) {
         if out.per_term.len() < MAX_WITNESSES && keep(&event, &out) {
             out.per_term.push(event);
         }
@@ -105,7 +109,7 @@ fn groups_under(pattern: &Pattern, reading: Reading) -> Witnesses {
                         (*s, v)
                     })
                     .collect();
-                if let Some(event) = build_event(&variant) {
+                if let Some(event) = build_event(&variant).map(dress) {
                     if keep(&event, &out) {
                         out.edges.push(event);
                     }
@@ -116,9 +120,23 @@ fn groups_under(pattern: &Pattern, reading: Reading) -> Witnesses {
     out
 }
 
-/// An event `benchmark` matches and `existing` misses under `reading`,
-/// checked with the evaluator; `None` if none was found.
+/// An event `benchmark` matches and `existing` misses under `reading`, dressed as a
+/// CloudTrail record ([`record::dress`]) and checked with the evaluator under that reading
+/// after every field; `None` if none was found.
 pub(super) fn counterexample(
+    existing: &Pattern,
+    benchmark: &Pattern,
+    reading: Reading,
+) -> Option<Value> {
+    let refutes = |event: &Value| {
+        benchmark.matches_under(event, reading) && !existing.matches_under(event, reading)
+    };
+    minimal_counterexample(existing, benchmark, reading).map(|e| record::dress(e, &refutes))
+}
+
+/// [`counterexample`] with only the fields the patterns test: what a regex refutation
+/// weighs (its strings), where the dress would only cost time.
+pub(super) fn minimal_counterexample(
     existing: &Pattern,
     benchmark: &Pattern,
     reading: Reading,
@@ -168,7 +186,7 @@ fn assign<'a>(term: &[&'a Atom], clause: &[&'a Atom], reading: Reading) -> Optio
         .map(|selector| {
             let pos = preds_on(term, selector);
             let neg = preds_on(clause, selector);
-            let value = candidates(pos.iter().chain(&neg).copied(), reading)
+            let value = candidates(selector, pos.iter().chain(&neg).copied(), reading)
                 .into_iter()
                 .find(|v| {
                     pos.iter().all(|p| pred_holds(p, v.as_ref(), reading))
@@ -191,14 +209,21 @@ fn natural_fill(place: Place) -> String {
 }
 
 /// Candidate values for a selector tested by `preds`, most natural first:
-/// absent, the values the predicates name, then one of each other kind.
+/// absent, the values the predicates name, the values CloudTrail writes there
+/// ([`record::usual_values`]), then one of each other kind. For a field every
+/// record has (`userIdentity.type`, `MFAUsed` on a sign-in), absent comes after
+/// the usual values: a sign-in that must not be an IAM user's is root's.
 fn candidates<'p>(
+    selector: &Selector,
     preds: impl Iterator<Item = &'p Pred> + Clone,
     reading: Reading,
 ) -> Vec<Option<Value>> {
-    let mut out: Vec<Option<Value>> = vec![None];
-    let mut add = |v: Value| {
-        let v = Some(v);
+    let (usual, always_there) = record::usual_values(selector);
+    let mut out: Vec<Option<Value>> = Vec::new();
+    if !always_there {
+        out.push(None);
+    }
+    let mut add = |v: Option<Value>| {
         if !out.contains(&v) {
             out.push(v);
         }
@@ -210,28 +235,32 @@ fn candidates<'p>(
                 let bare = g.instance(|_| String::new());
                 // An empty string is a poor first example of `*`.
                 if !bare.is_empty() {
-                    add(Value::String(bare));
+                    add(Some(Value::String(bare)));
                 }
-                add(Value::String(g.instance(natural_fill)));
+                add(Some(Value::String(g.instance(natural_fill))));
             }
             Pred::Num { value, .. } => {
                 for delta in [0.0, 1.0, -1.0, 0.5, -0.5] {
                     if let Some(n) = number(value.value + delta) {
-                        add(n);
+                        add(Some(n));
                     }
                 }
             }
-            Pred::Regex { regex, .. } => add(Value::String(regex_sample(&regex.source))),
+            Pred::Regex { regex, .. } => add(Some(Value::String(regex_sample(&regex.source)))),
             _ => {}
         }
     }
+    for value in usual {
+        add(Some(Value::String((*value).to_string())));
+    }
+    add(None);
     // Another value for `!=`: the named one with a prefix, or a suffix when
     // the glob has a leading wildcard.
     for pred in preds {
         if let Pred::Str { glob, .. } = pred {
             let bare = Glob::new(glob, reading).instance(|_| String::new());
-            add(Value::String(format!("not-{bare}")));
-            add(Value::String(format!("{bare}-not")));
+            add(Some(Value::String(format!("not-{bare}"))));
+            add(Some(Value::String(format!("{bare}-not"))));
         }
     }
     for v in [
@@ -242,7 +271,7 @@ fn candidates<'p>(
         Value::Bool(false),
         Value::Object(Map::new()),
     ] {
-        add(v);
+        add(Some(v));
     }
     out
 }
@@ -508,7 +537,36 @@ mod tests {
     use serde_json::json;
 
     fn w(pattern: &str) -> Vec<Value> {
-        witnesses(&parse(pattern).unwrap())
+        bare(witnesses(&parse(pattern).unwrap()), pattern)
+    }
+
+    /// The fields [`record::dress`] adds that `pattern` does not test, taken out again: the
+    /// events as built, before they were dressed.
+    pub(in crate::pattern) fn bare(events: Vec<Value>, pattern: &str) -> Vec<Value> {
+        const DRESS: &[&str] = &[
+            "eventVersion",
+            "userIdentity",
+            "eventTime",
+            "eventName",
+            "eventSource",
+            "awsRegion",
+            "sourceIPAddress",
+            "userAgent",
+            "eventType",
+        ];
+        events
+            .into_iter()
+            .map(|mut event| {
+                if let Value::Object(map) = &mut event {
+                    for key in DRESS {
+                        if !pattern.contains(&format!("$.{key}")) {
+                            map.remove(*key);
+                        }
+                    }
+                }
+                event
+            })
+            .collect()
     }
 
     #[test]
@@ -532,13 +590,24 @@ mod tests {
             w(r#"{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }"#);
         let mfa =
             |v: &str| json!({"eventName": "ConsoleLogin", "additionalEventData": {"MFAUsed": v}});
-        // Near values reach AWS; absent and null do not match under the documented reading.
+        // The value a sign-in record has, then near values, which reach AWS; absent and null
+        // do not match under the documented reading.
+        assert_eq!(got, vec![mfa("No"), mfa(""), mfa("yes"), mfa("Yes-not")]);
+        // Each a record of its kind.
+        let first = witnesses(
+            &parse(
+                r#"{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }"#,
+            )
+            .unwrap(),
+        );
         assert_eq!(
-            got,
-            vec![mfa("not-Yes"), mfa(""), mfa("yes"), mfa("Yes-not")]
+            first.first().map(record::record_text).as_deref(),
+            Some(
+                r#"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/alice","accountId":"123456789012"},"eventTime":"2026-03-14T09:26:53Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.44","userAgent":"signin.amazonaws.com","additionalEventData":{"MFAUsed":"No"},"eventType":"AwsConsoleSignIn"}"#
+            )
         );
         let p = parse(r#"{ $.a != "Yes" }"#).unwrap();
-        let lenient = witnesses_under(&p, Reading::ALL[1]);
+        let lenient = bare(witnesses_under(&p, Reading::ALL[1]), "$.a");
         assert_eq!(
             lenient.first(),
             Some(&json!({})),
@@ -555,6 +624,7 @@ mod tests {
         .unwrap();
         let got = witnesses(&p);
         assert!(got.iter().all(|e| p.matches(e)));
+        let got = bare(got, "");
         assert_eq!(
             got.get(..5),
             Some(
@@ -612,7 +682,7 @@ mod tests {
     fn events_nest_by_selector_path() {
         let p = parse("{ $.a.b = x && $.a.c[2] = 1 && $[0] NOT EXISTS }").unwrap();
         assert_eq!(
-            witnesses(&p),
+            bare(witnesses(&p), ""),
             vec![json!({"a": {"b": "x", "c": [null, null, 1]}})]
         );
     }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::catalog::{Catalog, Control};
+use crate::catalog::{Alternative, Catalog, Control};
 
 /// The catalog as JSON.
 #[derive(Debug, Clone, Serialize)]
@@ -27,8 +27,24 @@ pub struct ControlView<'a> {
     pub security_hub: Option<&'a str>,
     /// The filter pattern exactly as `apply` writes it.
     pub pattern: &'a str,
+    /// The other patterns the benchmark itself allows for the control (`also_accept`), each
+    /// narrower than `pattern`: a filter that covers one of them counts too.
+    pub also_accept: Vec<AlternativeView<'a>>,
+    /// Patterns others check for (Security Hub, for one) that this benchmark does not offer,
+    /// and why (`not_accepted`): a filter that covers only one of them does not count.
+    pub not_accepted: Vec<AlternativeView<'a>>,
     pub metric: MetricView<'a>,
     pub alarm: AlarmView<'a>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AlternativeView<'a> {
+    /// What the catalog calls it, or `alternative N` (from 1) when it does not say.
+    pub name: String,
+    /// What it leaves out, or why it is not accepted, from the catalog.
+    pub note: Option<&'a str>,
+    /// The pattern exactly as the catalog writes it.
+    pub pattern: &'a str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -47,6 +63,17 @@ pub struct AlarmView<'a> {
     pub evaluation_periods: i32,
 }
 
+fn alternatives(list: &[Alternative]) -> Vec<AlternativeView<'_>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, a)| AlternativeView {
+            name: a.label(i),
+            note: a.note.as_deref(),
+            pattern: &a.text,
+        })
+        .collect()
+}
+
 fn view(control: &Control) -> ControlView<'_> {
     ControlView {
         id: &control.id,
@@ -55,6 +82,8 @@ fn view(control: &Control) -> ControlView<'_> {
         title: &control.title,
         security_hub: control.security_hub.as_deref(),
         pattern: &control.pattern_text,
+        also_accept: alternatives(&control.also_accept),
+        not_accepted: alternatives(&control.not_accepted),
         metric: MetricView {
             name: &control.metric.name,
             namespace: &control.metric.namespace,
@@ -138,9 +167,27 @@ pub fn text(catalog: &Catalog) -> String {
             let label = if index == 0 { "pattern" } else { "" };
             let _ = writeln!(out, "  {label:<8} {line}");
         }
+        alternative_lines(&mut out, "also accepted", &control.also_accept);
+        alternative_lines(&mut out, "not accepted", &control.not_accepted);
     }
     // The other fields, escaped as a whole: the line ends are the view's own.
     crate::term::escape_lines(&out).into_owned()
+}
+
+/// Each alternative under its heading (`also accepted: SSO-aware alternative (misses …)`),
+/// then its pattern one condition per line, under the control's.
+fn alternative_lines(out: &mut String, heading: &str, list: &[Alternative]) {
+    for (index, alternative) in list.iter().enumerate() {
+        let note = alternative
+            .note
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {heading}: {}{note}", alternative.label(index));
+        for line in alternative.pattern.condition_lines() {
+            let _ = writeln!(out, "  {:<8} {line}", "");
+        }
+    }
 }
 
 fn operator(name: &str) -> &str {
@@ -186,6 +233,48 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_alternatives_of_a_control_are_listed_with_what_they_leave_out() {
+        let load = |benchmark: &str, id: &str| {
+            crate::catalog::load_builtin(benchmark)
+                .unwrap()
+                .select(&[id.to_string()])
+                .unwrap()
+        };
+        let v5 = load("cis-5.0", "4.2");
+        let shown = text(&v5);
+        assert!(
+            shown.contains("\n  also accepted: SSO-aware alternative (misses root and federated sign-ins without MFA, and failed ones)\n           ($.eventName = \"ConsoleLogin\")\n"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("&& ($.userIdentity.type = \"IAMUser\")"),
+            "{shown}"
+        );
+        let doc: serde_json::Value = serde_json::from_str(&json(&v5)).unwrap();
+        let mfa = &doc["controls"][0];
+        assert_eq!(mfa["also_accept"][0]["name"], "SSO-aware alternative");
+        assert_eq!(
+            mfa["also_accept"][0]["pattern"],
+            v5.controls[0].also_accept[0].text.as_str()
+        );
+        assert_eq!(mfa["not_accepted"], serde_json::json!([]));
+
+        let v12 = load("cis-1.2", "3.2");
+        let shown = text(&v12);
+        assert!(
+            shown.contains("\n  not accepted: Security Hub's SSO-aware variant (Security Hub's CloudWatch.3 checks for it, but the CIS v1.2.0 text of 3.2 offers only the control's pattern"),
+            "{shown}"
+        );
+        assert!(!shown.contains("also accepted"), "{shown}");
+        let doc: serde_json::Value = serde_json::from_str(&json(&v12)).unwrap();
+        assert_eq!(doc["controls"][0]["also_accept"], serde_json::json!([]));
+        assert_eq!(
+            doc["controls"][0]["not_accepted"][0]["name"],
+            "Security Hub's SSO-aware variant"
+        );
     }
 
     #[test]

@@ -246,7 +246,7 @@ fn findings(page: &mut Page, plan: &Plan, verbose: bool) {
                 6,
                 4,
                 "counterexample (matched by the control, missed by the filter):",
-                &event.to_string(),
+                &crate::pattern::record_text(event),
             );
         }
         if let Some(diff) = &f.diff {
@@ -272,7 +272,7 @@ fn findings(page: &mut Page, plan: &Plan, verbose: bool) {
                     chain.trail,
                     chain.log_group,
                     chain.filter,
-                    serde_json::to_value(chain.relation).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                    chain_relation(&c.id, chain),
                     chain.evidence.map(|e| format!("; AWS matched {} of {} witness events", e.matched, e.witnesses)).unwrap_or_default(),
                     chain.alarm,
                     topic_name(plan, &chain.topic_arn),
@@ -283,6 +283,39 @@ fn findings(page: &mut Page, plan: &Plan, verbose: bool) {
             );
         }
     }
+}
+
+/// How a chain's filter relates to the control: `covers`, or `covers the benchmark's SSO-aware
+/// alternative for 4.2 (misses …)` when only an alternative pattern decided.
+fn chain_relation(id: &str, chain: &crate::audit::Chain) -> String {
+    match &chain.alternative {
+        Some(alternative) => {
+            crate::audit::accepted::through_alternative(chain.relation, id, alternative)
+        }
+        None => serde_json::to_value(chain.relation)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+    }
+}
+
+/// The table's word on a compliant control: nothing, unless its chain counts only through one
+/// of the benchmark's alternative patterns, which is narrower than the control's own.
+fn compliant_reason(c: &ControlReport) -> String {
+    let Some(alternative) = c
+        .chain
+        .as_ref()
+        .and_then(|chain| chain.alternative.as_ref())
+    else {
+        return String::new();
+    };
+    let note = alternative
+        .note
+        .as_deref()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
+    // Short: the row is cut to the width, and `-v` gives the chain line in full.
+    format!("via the {}{note}", alternative.name)
 }
 
 /// A trail's problem as a control's finding: the Trails section already says it, once.
@@ -368,14 +401,69 @@ fn topic_name<'a>(plan: &Plan, arn: &'a str) -> &'a str {
 }
 
 /// `text` with the ARNs of topics in the plan's account and region replaced by the topics'
-/// names, as the action lines name them.
+/// names, as the action lines name them: in prose only. A JSON object in the text (a policy
+/// statement the user is to paste, which the JSON plan carries with the topic's ARN) keeps
+/// its ARNs whole, or the pasted statement would name no resource.
 fn name_topics(plan: &Plan, text: &str) -> String {
-    let mut named = text.to_string();
-    for partition in ["aws", "aws-cn", "aws-us-gov"] {
-        let prefix = format!("arn:{partition}:sns:{}:{}:", plan.region, plan.account_id);
-        named = named.replace(&prefix, "");
+    let prefixes: Vec<String> = ["aws", "aws-cn", "aws-us-gov"]
+        .iter()
+        .map(|partition| format!("arn:{partition}:sns:{}:{}:", plan.region, plan.account_id))
+        .collect();
+    json_objects(text)
+        .into_iter()
+        .map(|(object, part)| {
+            if object {
+                part.to_string()
+            } else {
+                prefixes
+                    .iter()
+                    .fold(part.to_string(), |named, prefix| named.replace(prefix, ""))
+            }
+        })
+        .collect()
+}
+
+/// `text` cut, in order, into prose (`false`) and JSON objects (`true`): each object from a
+/// `{` to its matching `}`, braces inside JSON strings ignored. An object left open runs to
+/// the end (kept whole, which is never wrong).
+fn json_objects(text: &str) -> Vec<(bool, &str)> {
+    let mut parts = Vec::new();
+    let (mut start, mut depth) = (0, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '{' => {
+                if depth == 0 && start < i {
+                    parts.push((false, text.get(start..i).unwrap_or_default()));
+                    start = i;
+                }
+                depth += 1;
+            }
+            '}' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    let end = i + c.len_utf8();
+                    parts.push((true, text.get(start..end).unwrap_or_default()));
+                    start = end;
+                }
+            }
+            '"' if depth > 0 => in_string = true,
+            _ => {}
+        }
     }
-    named
+    if start < text.len() {
+        parts.push((depth > 0, text.get(start..).unwrap_or_default()));
+    }
+    parts
 }
 
 /// The per-control verdicts, last: one line each, cut to the width.
@@ -388,7 +476,7 @@ fn control_table(page: &mut Page, plan: &Plan) {
             Status::NotAuditable => ("not auditable", YELLOW),
         };
         let reason = match (c.status, c.after_apply) {
-            (Status::Compliant, _) => String::new(),
+            (Status::Compliant, _) => compliant_reason(c),
             (_, Some(AfterApply::Compliant)) => "fixed by the plan".to_string(),
             (_, Some(AfterApply::AwaitsConfirmation)) => "fixed on confirmation".to_string(),
             _ => table_reason(plan, c),

@@ -358,7 +358,7 @@ fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], wi
                     let counterexample = f
                         .counterexample
                         .as_ref()
-                        .map(|e| mask_account(&e.to_string(), own));
+                        .map(|e| mask_account(&crate::pattern::record_text(e), own));
                     let same = groups.iter_mut().find(|g| {
                         g.control == id
                             && g.code == f.code
@@ -422,7 +422,10 @@ fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], wi
         };
         page.line(2, 4, &format!("{who}: {message}"), None);
         let counterexample = if alone {
-            g.first.counterexample.as_ref().map(ToString::to_string)
+            g.first
+                .counterexample
+                .as_ref()
+                .map(crate::pattern::record_text)
         } else {
             g.counterexample.clone()
         };

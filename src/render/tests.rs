@@ -339,3 +339,105 @@ fn a_drill_report_names_each_alarm_left_in_alarm_with_the_command_to_reset_it() 
         "{report}"
     );
 }
+
+/// A 4.2 chain that counts only through the benchmark's SSO-aware alternative says so: in the
+/// table (cut to the width) and in the `-v` chain line, whole.
+#[test]
+fn a_chain_through_an_alternative_pattern_says_which() {
+    let mut s = account();
+    let ops = topic_arn("ops");
+    let r = s.regions.get_mut("us-east-1").unwrap();
+    r.metric_filters.push(filter(
+        GROUP,
+        "iam-users-without-mfa",
+        r#"{ $.eventName = ConsoleLogin && $.additionalEventData.MFAUsed != Yes && $.userIdentity.type = IAMUser && $.responseElements.ConsoleLogin = Success }"#,
+        "NoMfa",
+    ));
+    r.alarms.push(alarm("no-mfa", "NoMfa", Some(&ops)));
+    r.subscriptions
+        .push(subscription(&ops, "email", "oncall@example.com", true));
+    let plan = audit(&catalog(&["4.2"]), &s, &Options::default());
+    let normal = text(&plan, TextOptions::default());
+    let row = normal
+        .lines()
+        .find(|l| l.contains("4.2 console-signin-without-mfa"))
+        .unwrap_or_else(|| panic!("{normal}"));
+    assert!(
+        row.contains("compliant      via the SSO-aware alternative (misses root"),
+        "{row}"
+    );
+    let verbose = text(
+        &plan,
+        TextOptions {
+            verbosity: Verbosity::Verbose,
+            ..TextOptions::default()
+        },
+    );
+    let words = verbose.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("filter iam-users-without-mfa (equivalent to the benchmark's SSO-aware alternative for 4.2 (misses root and federated sign-ins without MFA, and failed ones)) -> alarm no-mfa"),
+        "{verbose}"
+    );
+}
+
+/// A policy statement the user is to paste keeps the topic's full ARN in the text plan (the
+/// JSON plan has it too); the prose around it names the topic by its name.
+#[test]
+fn a_statement_to_paste_keeps_its_arns_and_the_prose_names_the_topic() {
+    use crate::audit::tests::ACCOUNT;
+    use crate::inventory::{Topic, TopicDelivery};
+    let mut s = account();
+    let ops = topic_arn("acct-only");
+    let r = s.regions.get_mut("us-east-1").unwrap();
+    r.metric_filters.push(filter(
+        GROUP,
+        "failures",
+        r#"{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }"#,
+        "Failures",
+    ));
+    r.alarms.push(alarm("failures", "Failures", Some(&ops)));
+    r.subscriptions
+        .push(subscription(&ops, "email", "oncall@example.com", true));
+    let role_only = format!(
+        r#"{{"Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::{ACCOUNT}:role/publisher"}}, "Action": "sns:Publish", "Resource": "{ops}"}}]}}"#
+    );
+    r.topics.push(Topic {
+        arn: ops.clone(),
+        exists: true,
+        delivery: Some(TopicDelivery {
+            policy: Some(role_only),
+            ..TopicDelivery::default()
+        }),
+        ..Default::default()
+    });
+    let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
+    let message = &plan.controls[0]
+        .findings
+        .iter()
+        .find(|f| f.code == "topic_policy_denies_cloudwatch")
+        .unwrap_or_else(|| panic!("{plan:#?}"))
+        .message;
+    let resource = format!(r#""Resource": "{ops}""#);
+    assert!(message.contains(&resource), "{message}");
+    let shown = text(&plan, TextOptions::default());
+    let words = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains(&resource), "{shown}");
+    assert!(!words.contains(r#""Resource": "acct-only""#), "{shown}");
+    // In prose, the name.
+    assert!(words.contains("topic acct-only's access policy"), "{shown}");
+}
+
+#[test]
+fn json_objects_are_cut_out_of_prose_with_nesting_and_strings() {
+    assert_eq!(
+        json_objects(r#"add {"a": {"b": "}{"}, "c": "\"}"} to x {open"#),
+        [
+            (false, "add "),
+            (true, r#"{"a": {"b": "}{"}, "c": "\"}"}"#),
+            (false, " to x "),
+            (true, "{open"),
+        ]
+    );
+    assert_eq!(json_objects("plain"), [(false, "plain")]);
+    assert_eq!(json_objects("{}"), [(true, "{}")]);
+}

@@ -119,6 +119,13 @@ async fn the_topic_policy_must_let_the_alarm_publish() {
         codes(&plan, "5.6").contains(&"topic_policy_denies_cloudwatch".to_string()),
         "{plan:#}"
     );
+    // The statement to paste names the topic by its full ARN, in JSON and in text, where the
+    // prose around it names the topic by its name.
+    let resource = format!("\"Resource\": \"{topic}\"");
+    assert!(messages(&plan, "5.6").contains(&resource), "{plan:#}");
+    let text = words(&stdout(&account.run(&["plan", "--controls", "5.6"])));
+    assert!(text.contains(&resource), "{text}");
+    assert!(text.contains("topic alerts's access policy"), "{text}");
 
     let alarm_arn = format!(
         "arn:aws:cloudwatch:us-east-1:{}:alarm:auth-failures",

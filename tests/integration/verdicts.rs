@@ -527,15 +527,24 @@ async fn the_two_evaluators_agree_on_witnesses_and_counterexamples() {
     }
 
     let catalog = cis_fix::catalog::load_builtin("cis-7.0").unwrap();
-    let auth = catalog.controls.iter().find(|c| c.id == "5.6").unwrap();
-    for text in [
-        "{ ($.eventName = Console*Login) && ($.errorMessage = \"Failed authentication\") }",
-        "{ $.eventName = ConsoleLogin && $.errorMessage = \"Failed authentication\" && $.sourceIPAddress = \"10.*\" }",
+    let sso = sso_variant();
+    for (id, text) in [
+        ("5.6", "{ ($.eventName = Console*Login) && ($.errorMessage = \"Failed authentication\") }"),
+        ("5.6", "{ $.eventName = ConsoleLogin && $.errorMessage = \"Failed authentication\" && $.sourceIPAddress = \"10.*\" }"),
+        // The realistic record of a root sign-in without MFA, which the variant misses.
+        ("5.2", sso.as_str()),
+        ("5.4", "{ ($.eventName = DeleteGroupPolicy) || ($.eventName = AttachGroupPolicy) }"),
     ] {
+        let control = catalog.controls.iter().find(|c| c.id == id).unwrap();
         let user = cis_fix::pattern::parse(text).unwrap();
-        let comparison = cis_fix::pattern::compare_detailed(&user, &auth.pattern);
-        let event = comparison.counterexample.expect("a counterexample").to_string();
-        let both = test(auth.pattern_text.clone(), vec![event.clone()]).await;
+        let comparison = cis_fix::pattern::compare_detailed(&user, &control.pattern);
+        let event = comparison.counterexample.expect("a counterexample");
+        // A record, as CloudTrail writes one.
+        assert_eq!(event["eventVersion"], "1.08", "{event}");
+        assert!(event["eventSource"].as_str().is_some_and(|s| s.ends_with(".amazonaws.com")), "{event}");
+        assert!(event["userIdentity"]["arn"].is_string(), "{event}");
+        let event = cis_fix::pattern::record_text(&event);
+        let both = test(control.pattern_text.clone(), vec![event.clone()]).await;
         assert_eq!(both, [true], "the control's pattern matches {event}");
         let user_matches = test(text.to_string(), vec![event.clone()]).await;
         assert_eq!(user_matches, [false], "{text} misses {event}");
@@ -546,7 +555,7 @@ async fn the_two_evaluators_agree_on_witnesses_and_counterexamples() {
 fn sso_variant() -> String {
     let catalog = cis_fix::catalog::load_builtin("cis-7.0").unwrap();
     let mfa = catalog.controls.iter().find(|c| c.id == "5.2").unwrap();
-    mfa.also_accept_text.first().unwrap().clone()
+    mfa.also_accept.first().unwrap().text.clone()
 }
 
 #[tokio::test]
@@ -579,6 +588,89 @@ async fn an_also_accept_text_is_verbatim_and_its_own_witnesses_are_tested() {
     assert_eq!(test_calls(&rewritten), 1, "{plan:#}");
     let evidence = &control(&plan, "5.2")["chain"]["evidence"];
     assert_eq!(evidence["witnesses"], evidence["matched"], "{plan:#}");
+    // The chain names the pattern that decided, and what it leaves out.
+    let alternative = &control(&plan, "5.2")["chain"]["alternative"];
+    assert_eq!(alternative["name"], "SSO-aware alternative", "{plan:#}");
+    assert_eq!(alternative["pattern"], sso.as_str(), "{plan:#}");
+    assert!(
+        alternative["note"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("misses root")),
+        "{plan:#}"
+    );
+}
+
+#[test]
+fn pattern_check_names_the_alternative_it_compared_with_and_the_variant_cis_1_2_refuses() {
+    let sso = sso_variant();
+    let out = offline(&["pattern", "check", "--control", "5.2", &sso], None);
+    assert_eq!(out.status.code(), Some(0));
+    let text = crate::harness::stdout(&out);
+    assert!(
+        text.contains("compared with the benchmark's SSO-aware alternative for 5.2 (misses root and federated sign-ins without MFA, and failed ones): yours does not cover the control's own pattern"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Relation: equivalent to the benchmark's SSO-aware alternative for 5.2"),
+        "{text}"
+    );
+    let out = offline(
+        &[
+            "pattern",
+            "check",
+            "--control",
+            "5.2",
+            "--format",
+            "json",
+            &sso,
+        ],
+        None,
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["compared_with"], "alternative", "{json:#}");
+    assert_eq!(
+        json["alternative"]["name"], "SSO-aware alternative",
+        "{json:#}"
+    );
+
+    // The control's own pattern: compared with it, nothing more said.
+    let own = "{ ($.eventName = \"ConsoleLogin\") && ($.additionalEventData.MFAUsed != \"Yes\") }";
+    let out = offline(
+        &[
+            "pattern",
+            "check",
+            "--control",
+            "5.2",
+            "--format",
+            "json",
+            own,
+        ],
+        None,
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["compared_with"], "control", "{json:#}");
+    assert_eq!(json["alternative"], serde_json::Value::Null, "{json:#}");
+
+    // CIS v1.2.0 does not offer the variant; Security Hub's CloudWatch.3 checks for it.
+    let out = offline(
+        &[
+            "pattern",
+            "check",
+            "--benchmark",
+            "cis-1.2",
+            "--control",
+            "3.2",
+            &sso,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let text = crate::harness::stdout(&out);
+    assert!(
+        text.contains("not_accepted: it covers Security Hub's SSO-aware variant, which this benchmark does not accept: Security Hub's CloudWatch.3 checks for it, but the CIS v1.2.0 text of 3.2 offers only the control's pattern"),
+        "{text}"
+    );
+    assert!(text.contains("Relation: weaker"), "{text}");
 }
 
 #[tokio::test]
