@@ -61,7 +61,7 @@ impl Display {
 pub struct Controls {
     /// Built-in benchmark version: cis-1.2, cis-1.4, cis-3.0, cis-5.0, cis-6.0 or cis-7.0 (the
     /// newest, and the default).
-    #[arg(long, value_name = "NAME", default_value = catalog::DEFAULT_BENCHMARK, value_parser = catalog::parse_benchmark)]
+    #[arg(long, value_name = "NAME", default_value = catalog::DEFAULT_BENCHMARK, value_parser = BenchmarkParser)]
     pub benchmark: String,
 
     /// Your own catalog file (same schema as plans/*.toml), instead of --benchmark.
@@ -86,6 +86,44 @@ impl Controls {
             Some(path) => catalog::load_file(path),
             None => catalog::load_builtin(&self.benchmark),
         }
+    }
+}
+
+/// `--benchmark`: a built-in name, with a suggestion for a near miss, and the names listed for
+/// shell completions (the default marked as the newest).
+#[derive(Debug, Clone, Copy)]
+struct BenchmarkParser;
+
+impl clap::builder::TypedValueParser for BenchmarkParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<String, clap::Error> {
+        let typed = value.to_string_lossy();
+        catalog::parse_benchmark(&typed).map_err(|message| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value '{typed}' for '--benchmark <NAME>': {message}"),
+            )
+            .format(&mut cmd.clone())
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(catalog::builtin_names().into_iter().map(|name| {
+            let value = clap::builder::PossibleValue::new(name);
+            if name == catalog::DEFAULT_BENCHMARK {
+                value.help("the newest (default)")
+            } else {
+                value
+            }
+        })))
     }
 }
 

@@ -266,6 +266,10 @@ fn shell_integration_catalog_and_schemas_need_no_aws() {
         let out = cis_fix(&["completions", shell]);
         assert!(out.status.success() && out.stdout.len() > 1000, "{shell}");
     }
+    // --benchmark completes to the built-in versions; fish says which is the default.
+    assert!(stdout(&out).contains("cis-7.0"), "bash");
+    let fish = stdout(&cis_fix(&["completions", "fish"]));
+    assert!(fish.contains(r"cis-7.0\t'the newest (default)'"), "{fish}");
     let man = cis_fix(&["man"]);
     assert!(man.status.success());
     assert!(stdout(&man).contains(".TH cis-fix 1"), "{}", stdout(&man));
