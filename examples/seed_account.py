@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Build a realistic account in the test emulator, with boto3 (installed with moto).
 
-Usage: seed_account.py ENDPOINT ACCOUNT_ID {demo|small|large}
+Usage: seed_account.py ENDPOINT ACCOUNT_ID {one-trail|demo|small|large}
+
+  one-trail  one qualifying trail and its log group, nothing else: the fewest calls a plan makes.
 
   demo   half-compliant: a qualifying trail and a single-region one; one good chain
          (5.6), one reordered filter with a good chain (5.1, recognised as equivalent),
@@ -128,10 +130,13 @@ def noise(c, account):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[3] not in ("demo", "small", "large"):
+    if len(sys.argv) != 4 or sys.argv[3] not in ("one-trail", "demo", "small", "large"):
         sys.exit(__doc__)
     endpoint, account, kind = sys.argv[1:]
     c = clients(endpoint, account)
+    if kind == "one-trail":
+        trail(c, account, "management-events", GROUP, multi_region=True)
+        return
     demo(c, account)
     if kind == "large":
         noise(c, account)
