@@ -9,6 +9,7 @@ mod delivery;
 mod emulator;
 mod export;
 mod faults;
+mod filter_fields;
 mod harness;
 mod honest;
 mod org;
