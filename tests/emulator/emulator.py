@@ -368,13 +368,28 @@ def logs_operation(handler):
     return answer
 
 
-def _required(request, field):
+POLICY_TYPES = ["DATA_PROTECTION_POLICY", "SUBSCRIPTION_FILTER_POLICY", "FIELD_INDEX_POLICY",
+                "TRANSFORMER_POLICY", "METRIC_EXTRACTION_POLICY", "RETENTION_POLICY"]  # PolicyType
+
+
+def _required(request, field, kind=str):
     value = request.get(field)
     if value is None:
         raise LogsError("InvalidParameterException",
                         f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
                         "Member must not be null")
+    if not isinstance(value, kind):
+        raise LogsError("SerializationException", f"Unexpected value for {field}")
     return value
+
+
+def _policy_type(request):
+    policy_type = _required(request, "policyType")
+    if policy_type not in POLICY_TYPES:
+        raise LogsError("InvalidParameterException",
+                        f"1 validation error detected: Value '{policy_type}' at 'policyType' failed to "
+                        f"satisfy constraint: Member must satisfy enum value set: [{', '.join(POLICY_TYPES)}]")
+    return policy_type
 
 
 def _log_group(request, account, region):
@@ -399,8 +414,8 @@ def put_transformer(request, account, region):
     """PutTransformer: creates or replaces the log group's transformer, a list of 1-20
     processors of which the first must be a parser."""
     name, _ = _log_group(request, account, region)
-    config = _required(request, "transformerConfig")
-    if not isinstance(config, list) or not 1 <= len(config) <= MAX_PROCESSORS:
+    config = _required(request, "transformerConfig", list)
+    if not 1 <= len(config) <= MAX_PROCESSORS:
         raise LogsError("InvalidParameterException", "1 validation error detected: Value at "
                         f"'transformerConfig' failed to satisfy constraint: Member must have length "
                         f"between 1 and {MAX_PROCESSORS}")
@@ -462,7 +477,7 @@ def _overlap(a, b):
 
 
 def _transformer_policy_type(request):
-    policy_type = _required(request, "policyType")
+    policy_type = _policy_type(request)
     if policy_type != "TRANSFORMER_POLICY":
         # Loud, never a silent success: the emulator keeps transformer policies only.
         raise LogsError("NotImplemented", f"The emulator does not keep {policy_type} account policies", 501)
@@ -506,7 +521,7 @@ def put_account_policy(request, account, region):
 def describe_account_policies(request, account, region):
     """DescribeAccountPolicies: this account's policies of the type asked for (the emulator
     keeps TRANSFORMER_POLICY ones only, so other types have none), optionally one by name."""
-    policy_type = _required(request, "policyType")
+    policy_type = _policy_type(request)
     name = request.get("policyName")
     with TRANSFORMER_LOCK:
         policies = list(ACCOUNT_POLICIES.get((account, region), {}).values())

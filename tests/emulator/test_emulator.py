@@ -547,6 +547,8 @@ class EmulatorTest(unittest.TestCase):
                           ("waf", 'LogGroupNamePrefix IN ["/aws/waf"]')])
         self.assertEqual([p["policyName"] for p in logs.describe_account_policies(
             policyType="TRANSFORMER_POLICY", policyName="waf")["accountPolicies"]], ["waf"])
+        self.assertEqual(code(logs.describe_account_policies, policyType="NO_SUCH_POLICY"),
+                         "InvalidParameterException")
         # Other types are not kept here (none to describe; a put is a loud 501).
         self.assertEqual(logs.describe_account_policies(policyType="FIELD_INDEX_POLICY")["accountPolicies"], [])
         self.assertEqual(code(logs.put_account_policy, policyName="x", policyType="FIELD_INDEX_POLICY",
