@@ -695,6 +695,9 @@ pub fn fingerprint(snapshot: &Snapshot) -> BTreeMap<String, String> {
         for k in &data.keys {
             observed.insert(format!("key {region} {}", k.reference), digest(k));
         }
+        if let Some(t) = &data.transformers {
+            observed.insert(format!("transformers {region}"), digest(t));
+        }
     }
     observed
 }

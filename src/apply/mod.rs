@@ -356,6 +356,10 @@ async fn perform(session: &Session, action: &Action) -> Result<()> {
                 .map_err(|e| {
                     Error::Usage(format!("invalid metric for filter {filter_name}: {e}"))
                 })?;
+            // PutMetricFilter "creates or updates" a filter; AWS does not document that an
+            // update without one of these fields clears it, so a change that removes one sends
+            // it cleared (the API model allows an empty string and an empty list).
+            let clears = |attribute: &str| action.changes.iter().any(|c| c.attribute == attribute);
             session
                 .logs(region)
                 .put_metric_filter()
@@ -363,6 +367,11 @@ async fn perform(session: &Session, action: &Action) -> Result<()> {
                 .filter_name(filter_name)
                 .filter_pattern(filter_pattern)
                 .metric_transformations(transformation)
+                .set_apply_on_transformed_logs(clears("apply_on_transformed_logs").then_some(false))
+                .set_field_selection_criteria(clears("field_selection_criteria").then(String::new))
+                .set_emit_system_field_dimensions(
+                    clears("emit_system_field_dimensions").then(Vec::new),
+                )
                 .send()
                 .await
                 .map_err(|e| aws_error("logs:PutMetricFilter", region, e))?;

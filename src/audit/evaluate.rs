@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use super::accepted::{self, Judged};
 use super::delivery::{self, Link};
+use super::fields;
 use super::firing::{self, Firing};
 use super::near_miss::near_miss;
 use super::plan::{finding, Chain, Finding, Status, TrailReport};
@@ -122,7 +123,9 @@ pub(super) fn check_alarm<'a>(
     let mut filter_dims = filter.dimensions.clone();
     alarm_dims.sort();
     filter_dims.sort();
-    if alarm_dims != filter_dims {
+    if !filter.emit_system_field_dimensions.is_empty() {
+        problems.push(fields::system_dimensions(alarm, filter));
+    } else if alarm_dims != filter_dims {
         problems.push(finding(
             "alarm_dimensions_mismatch",
             format!(
@@ -201,21 +204,23 @@ impl AlarmCheck<'_> {
             && self.fires
             && self.delivering.is_empty()
             && !self.unproven.is_empty()
-            && !self
-                .problems
-                .iter()
-                .any(|p| p.code == "alarm_dimensions_mismatch")
+            && !self.problems.iter().any(sees_no_series)
     }
 
     pub(super) fn is_good(&self) -> bool {
         self.alarm.actions_enabled
             && self.fires
             && !self.delivering.is_empty()
-            && !self
-                .problems
-                .iter()
-                .any(|p| p.code == "alarm_dimensions_mismatch")
+            && !self.problems.iter().any(sees_no_series)
     }
+}
+
+/// A problem that keeps the alarm from seeing the filter's series at all (or all of them).
+fn sees_no_series(problem: &Finding) -> bool {
+    matches!(
+        problem.code.as_str(),
+        "alarm_dimensions_mismatch" | fields::SYSTEM_DIMENSIONS
+    )
 }
 
 /// The result of looking for a control's chain, before planning.
@@ -323,6 +328,11 @@ pub(super) fn evaluate<'a>(
                         filter.name, target.log_group.name
                     ),
                 ));
+                continue;
+            }
+            // It sees only some log sources, or a transformer's output: it proves nothing.
+            if let Some(why) = fields::narrowed(filter, target.region) {
+                findings.push(why);
                 continue;
             }
             let Some(judged) = judged else { continue };

@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod drill;
 mod elsewhere;
 mod evaluate;
+mod fields;
 mod firing;
 mod near_miss;
 pub mod options;

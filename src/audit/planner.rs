@@ -168,8 +168,12 @@ impl Planner<'_> {
             .metric_filters
             .iter()
             .any(|f| f.log_group == target.log_group.name && f.name == own_name);
+        // cis-fix's alarm has no dimensions: it sees nothing of a filter that publishes with
+        // some, and nothing proves a filter that narrows or reshapes what it counts.
         let reusable = existing_filter.filter(|f| {
             !own_exists
+                && f.dimensions.is_empty()
+                && !f.uses_source_fields()
                 && own_slug(f).is_none_or(|slug| slug != control.slug)
                 && firing::check(f, &own_alarm_settings(control)) == Firing::Fires
         });
@@ -615,6 +619,20 @@ fn filter_drift(existing: &MetricFilter, desired: &Call, same_pattern: bool) -> 
             .unit
             .as_ref()
             .and_then(|u| changed("unit", Some(u.clone()), None)),
+        // cis-fix's filters never set these (apply clears each one listed here).
+        existing
+            .field_selection_criteria
+            .as_ref()
+            .and_then(|c| changed("field_selection_criteria", Some(c.clone()), None)),
+        (!existing.emit_system_field_dimensions.is_empty()).then(|| Change {
+            attribute: "emit_system_field_dimensions".into(),
+            before: existing.emit_system_field_dimensions.join(", "),
+            after: UNSET.into(),
+        }),
+        existing
+            .apply_on_transformed_logs
+            .then(|| changed("apply_on_transformed_logs", Some("true".into()), None))
+            .flatten(),
     ]
     .into_iter()
     .flatten()

@@ -91,6 +91,7 @@ pub(crate) fn filter(group: &str, name: &str, pattern: &str, metric: &str) -> Me
         default_value: None,
         unit: None,
         dimensions: vec![],
+        ..Default::default()
     }
 }
 

@@ -7,19 +7,21 @@
 //! distinct topics and keys in candidate chains, never with the number of controls: one
 //! `GetTopicAttributes` per topic an alarm on a filter's metric notifies (plus cis-fix's own
 //! topic), one `DescribeKey` per key those topics name, and one `GetKeyPolicy` per customer
-//! managed key among them.
+//! managed key among them. Transformer reads (`GetTransformer`, `DescribeAccountPolicies`)
+//! are made only for log groups with a filter on transformed logs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use aws_sdk_cloudwatch::types::AlarmType;
+use aws_sdk_cloudwatchlogs::types::PolicyType;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::try_join_all;
 
 use super::{
     AdvancedEventSelector, Alarm, Arn, EventSelector, FieldSelector, KeyMetadata, KmsKey,
     LogGroupRef, MetricFilter, PatternTest, ReadFailure, RegionSnapshot, Snapshot, Subscription,
-    Topic, TopicDelivery, Trail,
+    Topic, TopicDelivery, Trail, TransformerPolicy, Transformers,
 };
 use crate::error::{Error, Result};
 use crate::ownership;
@@ -384,6 +386,7 @@ async fn read_region(
         subscriptions,
         topics: topics.into_iter().flatten().collect(),
         keys: Vec::new(),
+        transformers: None,
     };
     // Every mode: what cis-fix would change or delete must be proven its own.
     claimed_alarm_tags(session, region, &mut snapshot, denied).await?;
@@ -395,8 +398,99 @@ async fn read_region(
     }
     if mode != ReadMode::Backout {
         delivery(session, region, key_of_interest, &mut snapshot, denied).await?;
+        snapshot.transformers =
+            transformers(session, region, &snapshot.metric_filters, denied).await?;
     }
     Ok(snapshot)
+}
+
+/// The transformers that decide what a filter on transformed logs sees. Read only for the log
+/// groups that have such a filter, so an account without one makes no extra call.
+async fn transformers(
+    session: &Session,
+    region: &str,
+    filters: &[MetricFilter],
+    denied: &Denied,
+) -> Result<Option<Transformers>> {
+    let groups: BTreeSet<&str> = filters
+        .iter()
+        .filter(|f| f.apply_on_transformed_logs)
+        .map(|f| f.log_group.as_str())
+        .collect();
+    if groups.is_empty() {
+        return Ok(None);
+    }
+    let (own, policies) = tokio::try_join!(
+        try_join_all(groups.iter().map(|group| async move {
+            tolerate(
+                own_transformer(session, region, group).await.map(Some),
+                denied,
+            )
+        })),
+        async {
+            tolerate(
+                transformer_policies(session, region).await.map(Some),
+                denied,
+            )
+        },
+    )?;
+    Ok(Some(Transformers {
+        own: groups
+            .into_iter()
+            .zip(own)
+            .filter_map(|(group, has)| Some((group.to_string(), has?)))
+            .collect(),
+        policies,
+    }))
+}
+
+/// `GetTransformer`: whether the log group has a transformer of its own. AWS answers
+/// ResourceNotFoundException for a group without one (and for a group that is gone).
+async fn own_transformer(session: &Session, region: &str, log_group: &str) -> Result<bool> {
+    match session
+        .logs(region)
+        .get_transformer()
+        .log_group_identifier(log_group)
+        .send()
+        .await
+    {
+        // A transformer has at least one processor: an empty one is none.
+        Ok(out) => Ok(!out.transformer_config.unwrap_or_default().is_empty()),
+        Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(false),
+        Err(e) => Err(aws_error("logs:GetTransformer", region, e)),
+    }
+}
+
+/// `DescribeAccountPolicies` for `TRANSFORMER_POLICY`: the account-level transformers, which
+/// apply to the log groups their selection criteria select that have none of their own.
+async fn transformer_policies(session: &Session, region: &str) -> Result<Vec<TransformerPolicy>> {
+    let client = session.logs(region);
+    let mut policies = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = client
+            .describe_account_policies()
+            .policy_type(PolicyType::TransformerPolicy)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| aws_error("logs:DescribeAccountPolicies", region, e))?;
+        policies.extend(
+            out.account_policies
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| TransformerPolicy {
+                    name: p.policy_name.unwrap_or_default(),
+                    selection_criteria: p.selection_criteria.filter(|c| !c.trim().is_empty()),
+                }),
+        );
+        // A token repeated would page forever.
+        match out.next_token.filter(|t| !t.is_empty()) {
+            Some(next) if token.as_ref() != Some(&next) => token = Some(next),
+            _ => break,
+        }
+    }
+    Ok(policies)
 }
 
 /// The SNS topics a chain in this region may rely on: those named by the alarms on any
@@ -744,6 +838,9 @@ fn metric_filter(
         .next()?;
     let mut dimensions: Vec<String> = t.dimensions.unwrap_or_default().into_keys().collect();
     dimensions.sort();
+    let mut emitted = f.emit_system_field_dimensions.unwrap_or_default();
+    emitted.sort();
+    emitted.dedup();
     Some(MetricFilter {
         log_group: f.log_group_name.unwrap_or_else(|| log_group.to_string()),
         name: f.filter_name.unwrap_or_default(),
@@ -754,6 +851,10 @@ fn metric_filter(
         default_value: t.default_value,
         unit: t.unit.map(|u| u.as_str().to_string()),
         dimensions,
+        // cis-fix clears the criteria with "" (see `apply::perform`): that selects nothing out.
+        field_selection_criteria: f.field_selection_criteria.filter(|c| !c.is_empty()),
+        emit_system_field_dimensions: emitted,
+        apply_on_transformed_logs: f.apply_on_transformed_logs,
     })
 }
 

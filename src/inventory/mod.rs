@@ -112,6 +112,10 @@ pub struct RegionSnapshot {
     /// `DescribeKey` AWS denied is not listed (the denial is in [`Snapshot::unreadable`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<KmsKey>,
+    /// Transformers of the log groups that have a filter on transformed logs; `None` when
+    /// no filter runs on transformed logs (nothing was read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transformers: Option<Transformers>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -131,6 +135,52 @@ pub struct MetricFilter {
     pub unit: Option<String>,
     /// Dimension keys the filter publishes its metric with.
     pub dimensions: Vec<String>,
+    /// `fieldSelectionCriteria`: only log events whose source (the account or region that
+    /// sent them to the log group) it selects reach the filter; `None` when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_selection_criteria: Option<String>,
+    /// `emitSystemFieldDimensions` (`@aws.account`, `@aws.region`): further dimensions, one
+    /// series per source account or region.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emit_system_field_dimensions: Vec<String>,
+    /// `applyOnTransformedLogs`: the pattern runs on the log transformer's output, if the log
+    /// group has a transformer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub apply_on_transformed_logs: bool,
+}
+
+impl MetricFilter {
+    /// Whether the filter uses a field that narrows or reshapes what it counts; cis-fix's own
+    /// filters never do.
+    pub fn uses_source_fields(&self) -> bool {
+        self.field_selection_criteria.is_some()
+            || !self.emit_system_field_dimensions.is_empty()
+            || self.apply_on_transformed_logs
+    }
+}
+
+/// What decides which transformer a log group's events pass through, read only for the log
+/// groups that have a filter on transformed logs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Transformers {
+    /// Per log group: whether it has a transformer of its own (`GetTransformer`). A group
+    /// whose read was denied is not listed (the denial is in [`Snapshot::unreadable`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub own: BTreeMap<String, bool>,
+    /// The account's transformer policies (`DescribeAccountPolicies`, `TRANSFORMER_POLICY`);
+    /// `None` when the read was denied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<TransformerPolicy>>,
+}
+
+/// An account-level transformer policy: it applies to every log group its selection
+/// criteria select, unless the group has a transformer of its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransformerPolicy {
+    pub name: String,
+    /// `selectionCriteria` (`LogGroupNamePrefix IN [...]`); `None` selects every log group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection_criteria: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

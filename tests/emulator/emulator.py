@@ -45,6 +45,13 @@ Why a middleware and not plain ``moto_server``:
   (``test_metric_filter``, before moto, after fault injection and with call logging like
   any call), with our own filter-pattern evaluator (``filter_patterns.py``, written from
   the CloudWatch Logs filter-pattern docs, independently of the product's engine).
+* moto drops PutMetricFilter's applyOnTransformedLogs, fieldSelectionCriteria and
+  emitSystemFieldDimensions; AWS keeps them and DescribeMetricFilters returns them.
+  ``patch_metric_filter_fields``.
+* moto has no log transformers or account policies.  The middleware answers PutTransformer,
+  GetTransformer (ResourceNotFoundException for a log group without a transformer of its own),
+  DeleteTransformer and, for TRANSFORMER_POLICY, PutAccountPolicy, DescribeAccountPolicies and
+  DeleteAccountPolicy itself (``put_transformer`` and the handlers beside it).
 * Organizations: moto answers a member's or an outsider's ListAccounts (and the other
   management-only reads) with an empty list, pages ListAccounts by 100 and cannot give an
   account a chosen id.  ``patch_organizations`` refuses them as AWS does
@@ -263,7 +270,7 @@ def _logs_validation(field, constraint, value=None):
         f"1 validation error detected: Value{shown} at '{field}' failed to satisfy constraint: {constraint}")
 
 
-def test_metric_filter(body, json_type):
+def test_metric_filter(body, json_type, account=None, region=None):
     """logs:TestMetricFilter (awsJson1.1), answered by filter_patterns.  An invalid request or
     pattern is InvalidParameterException (400), as the API reference lists; a pattern that
     AWS may accept but we do not emulate (space-delimited, say) is a loud 501 NotImplemented,
@@ -310,8 +317,239 @@ def test_metric_filter(body, json_type):
     return 200, headers, json.dumps({"matches": matches}).encode()
 
 
-# Operations the middleware answers itself instead of moto: X-Amz-Target -> handler(body, json_type).
-JSON_OPERATIONS = {f"{LOGS_TARGET_PREFIX}.TestMetricFilter": test_metric_filter}
+# --------------------------------------------------------------------------- CloudWatch Logs transformers
+
+# moto 5.2.5 has no log transformers and no account policies (its server answers 500
+# NotImplementedError).  We keep them here, per (account, region), and answer
+# PutTransformer / GetTransformer / DeleteTransformer and, for policyType TRANSFORMER_POLICY,
+# PutAccountPolicy / DescribeAccountPolicies / DeleteAccountPolicy as the CloudWatch Logs API
+# reference documents them (operations, shapes and error lists as in botocore's model of the API).
+TRANSFORMER_LOCK = threading.Lock()
+TRANSFORMERS = {}  # (account, region, log group name) -> {"transformerConfig", "creationTime", ...}
+ACCOUNT_POLICIES = {}  # (account, region) -> {policy name: AccountPolicy}, TRANSFORMER_POLICY only
+# PutTransformer: "the first processor in a transformer must be a parser" (Create and manage log
+# transformers); these are the parser-type processors that guide lists.
+PARSERS = {"parseCloudfront", "parseJSON", "parseKeyValue", "parseRoute53", "parseToOCSF",
+           "parsePostgres", "parseVPC", "parseWAF", "csv", "grok"}
+PROCESSORS = PARSERS | {"addKeys", "copyValue", "dateTimeConverter", "deleteKeys", "listToMap",
+                        "lowerCaseString", "moveKeys", "renameKeys", "splitString",
+                        "substituteString", "trimString", "typeConverter", "upperCaseString"}
+MAX_PROCESSORS = 20  # Processors: "min": 1, "max": 20
+MAX_TRANSFORMER_POLICIES = 20  # "as many as 20 account-level transformer policies" (PutAccountPolicy)
+PREFIX_CRITERIA = re.compile(r'^\s*LogGroupNamePrefix\s+IN\s*\[(.*)\]\s*$', re.S)
+LOG_GROUP_ARN = re.compile(r"^arn:[^:]+:logs:[^:]*:\d{12}:log-group:([^:]+)(?::\*)?$")
+NO_RESOURCE = "The specified resource does not exist."  # ResourceNotFoundException, as documented
+
+
+class LogsError(Exception):
+    def __init__(self, code, message, status=400):
+        super().__init__(message)
+        self.code, self.status = code, status
+
+
+def logs_operation(handler):
+    """An awsJson1.1 CloudWatch Logs operation answered here: the request body parsed, a
+    LogsError turned into its error reply, a dict into a 200 reply (None: an empty body, as
+    the API reference says of PutTransformer and the deletes)."""
+    def answer(body, json_type, account, region):
+        try:
+            request = json.loads(body) if body.strip() else {}
+            if not isinstance(request, dict):
+                raise ValueError
+        except ValueError:
+            return error_reply("json", 400, "SerializationException", "Request body is not a JSON object",
+                               json_type=json_type)
+        try:
+            reply = handler(request, account, region)
+        except LogsError as exc:
+            return error_reply("json", exc.status, exc.code, str(exc), json_type=json_type)
+        headers = [("x-amzn-RequestId", str(uuid.uuid4())), ("Content-Type", json_type)]
+        return 200, headers, b"" if reply is None else json.dumps(reply).encode()
+    return answer
+
+
+POLICY_TYPES = ["DATA_PROTECTION_POLICY", "SUBSCRIPTION_FILTER_POLICY", "FIELD_INDEX_POLICY",
+                "TRANSFORMER_POLICY", "METRIC_EXTRACTION_POLICY", "RETENTION_POLICY"]  # PolicyType
+
+
+def _required(request, field, kind=str):
+    value = request.get(field)
+    if value is None:
+        raise LogsError("InvalidParameterException",
+                        f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+                        "Member must not be null")
+    if not isinstance(value, kind):
+        raise LogsError("SerializationException", f"Unexpected value for {field}")
+    return value
+
+
+def _policy_type(request):
+    policy_type = _required(request, "policyType")
+    if policy_type not in POLICY_TYPES:
+        raise LogsError("InvalidParameterException",
+                        f"1 validation error detected: Value '{policy_type}' at 'policyType' failed to "
+                        f"satisfy constraint: Member must satisfy enum value set: [{', '.join(POLICY_TYPES)}]")
+    return policy_type
+
+
+def _log_group(request, account, region):
+    """The log group a logGroupIdentifier (name or ARN) names; ResourceNotFoundException when
+    it does not exist (GetTransformer, PutTransformer and DeleteTransformer list that error)."""
+    from moto.logs.models import logs_backends
+
+    identifier = _required(request, "logGroupIdentifier")
+    match = LOG_GROUP_ARN.match(identifier)
+    name = match.group(1) if match else identifier
+    if name not in logs_backends[account][region].groups:
+        raise LogsError("ResourceNotFoundException", "The specified log group does not exist.")
+    return name, f"arn:aws:logs:{region}:{account}:log-group:{name}"
+
+
+def _now_ms():
+    return int(time.time() * 1000)
+
+
+@logs_operation
+def put_transformer(request, account, region):
+    """PutTransformer: creates or replaces the log group's transformer, a list of 1-20
+    processors of which the first must be a parser."""
+    name, _ = _log_group(request, account, region)
+    config = _required(request, "transformerConfig", list)
+    if not 1 <= len(config) <= MAX_PROCESSORS:
+        raise LogsError("InvalidParameterException", "1 validation error detected: Value at "
+                        f"'transformerConfig' failed to satisfy constraint: Member must have length "
+                        f"between 1 and {MAX_PROCESSORS}")
+    kinds = [next(iter(p), None) if isinstance(p, dict) and len(p) == 1 else None for p in config]
+    if any(k not in PROCESSORS for k in kinds):
+        raise LogsError("InvalidParameterException", "Each processor must name exactly one processor type")
+    if kinds[0] not in PARSERS:
+        raise LogsError("InvalidParameterException", "The first processor in a transformer must be a parser")
+    with TRANSFORMER_LOCK:
+        before = TRANSFORMERS.get((account, region, name))
+        now = _now_ms()
+        TRANSFORMERS[(account, region, name)] = {
+            "transformerConfig": config, "lastModifiedTime": now,
+            "creationTime": before["creationTime"] if before else now}
+    return None
+
+
+@logs_operation
+def get_transformer(request, account, region):
+    """GetTransformer returns "data only for transformers created at the log group level" (an
+    account policy's are DescribeAccountPolicies'). A log group without a transformer of its
+    own has no such resource: ResourceNotFoundException, the documented error (and the one
+    the Terraform AWS provider's aws_cloudwatch_log_transformer reads as "no transformer")."""
+    name, arn = _log_group(request, account, region)
+    with TRANSFORMER_LOCK:
+        found = TRANSFORMERS.get((account, region, name))
+    if found is None:
+        raise LogsError("ResourceNotFoundException", NO_RESOURCE)
+    return {"logGroupIdentifier": arn, **found}
+
+
+@logs_operation
+def delete_transformer(request, account, region):
+    name, _ = _log_group(request, account, region)
+    with TRANSFORMER_LOCK:
+        if TRANSFORMERS.pop((account, region, name), None) is None:
+            raise LogsError("ResourceNotFoundException", NO_RESOURCE)
+    return None
+
+
+def transformer_prefixes(criteria):
+    """The prefixes of a TRANSFORMER_POLICY's selectionCriteria (`LogGroupNamePrefix IN
+    ["a", "b"]`, the only filter PutAccountPolicy supports for that type); None for none."""
+    if criteria is None or not criteria.strip():
+        return None
+    match = PREFIX_CRITERIA.match(criteria)
+    try:
+        prefixes = json.loads(f"[{match.group(1)}]") if match else None
+    except ValueError:
+        prefixes = None
+    if not prefixes or not all(isinstance(p, str) and p for p in prefixes):
+        raise LogsError("InvalidParameterException", "If policyType is TRANSFORMER_POLICY, the only "
+                        "supported selectionCriteria filter is LogGroupNamePrefix")
+    return prefixes
+
+
+def _overlap(a, b):
+    return any(x.startswith(y) or y.startswith(x) for x in a for y in b)
+
+
+def _transformer_policy_type(request):
+    policy_type = _policy_type(request)
+    if policy_type != "TRANSFORMER_POLICY":
+        # Loud, never a silent success: the emulator keeps transformer policies only.
+        raise LogsError("NotImplemented", f"The emulator does not keep {policy_type} account policies", 501)
+
+
+@logs_operation
+def put_account_policy(request, account, region):
+    """PutAccountPolicy, TRANSFORMER_POLICY: at most 20 per Region, "no two of them can use the
+    same or overlapping log group name prefixes", names may not start with aws/."""
+    _transformer_policy_type(request)
+    name = _required(request, "policyName")
+    document = _required(request, "policyDocument")
+    if name.startswith("aws/"):
+        raise LogsError("InvalidParameterException", "The policy name cannot start with aws/")
+    try:
+        json.loads(document)
+    except ValueError:
+        raise LogsError("InvalidParameterException", "The policy document is not valid JSON") from None
+    criteria = request.get("selectionCriteria")
+    prefixes = transformer_prefixes(criteria)
+    with TRANSFORMER_LOCK:
+        policies = ACCOUNT_POLICIES.setdefault((account, region), {})
+        others = [p for n, p in policies.items() if n != name]
+        if name not in policies and len(others) >= MAX_TRANSFORMER_POLICIES:
+            raise LogsError("LimitExceededException", "You have reached the maximum number of "
+                            "transformer policies")
+        if prefixes and any(_overlap(prefixes, transformer_prefixes(p.get("selectionCriteria")) or [])
+                            for p in others):
+            raise LogsError("InvalidParameterException", "The selection criteria overlap with those of "
+                            "another transformer policy")
+        policy = {"policyName": name, "policyDocument": document, "lastUpdatedTime": _now_ms(),
+                  "policyType": "TRANSFORMER_POLICY", "scope": request.get("scope") or "ALL",
+                  "accountId": account}
+        if criteria is not None:
+            policy["selectionCriteria"] = criteria
+        policies[name] = policy
+    return {"accountPolicy": policy}
+
+
+@logs_operation
+def describe_account_policies(request, account, region):
+    """DescribeAccountPolicies: this account's policies of the type asked for (the emulator
+    keeps TRANSFORMER_POLICY ones only, so other types have none), optionally one by name."""
+    policy_type = _policy_type(request)
+    name = request.get("policyName")
+    with TRANSFORMER_LOCK:
+        policies = list(ACCOUNT_POLICIES.get((account, region), {}).values())
+    found = [copy.deepcopy(p) for p in policies
+             if p["policyType"] == policy_type and name in (None, p["policyName"])]
+    return {"accountPolicies": sorted(found, key=lambda p: p["policyName"])}
+
+
+@logs_operation
+def delete_account_policy(request, account, region):
+    _transformer_policy_type(request)
+    name = _required(request, "policyName")
+    with TRANSFORMER_LOCK:
+        if ACCOUNT_POLICIES.get((account, region), {}).pop(name, None) is None:
+            raise LogsError("ResourceNotFoundException", NO_RESOURCE)
+    return None
+
+
+# Operations the middleware answers itself instead of moto:
+# X-Amz-Target -> handler(body, json_type, account, region).
+JSON_OPERATIONS = {
+    f"{LOGS_TARGET_PREFIX}.TestMetricFilter": test_metric_filter,
+    **{f"{LOGS_TARGET_PREFIX}.{op}": handler for op, handler in (
+        ("PutTransformer", put_transformer), ("GetTransformer", get_transformer),
+        ("DeleteTransformer", delete_transformer), ("PutAccountPolicy", put_account_policy),
+        ("DescribeAccountPolicies", describe_account_policies),
+        ("DeleteAccountPolicy", delete_account_policy))},
+}
 
 
 # --------------------------------------------------------------------------- SNS pending subscriptions
@@ -340,6 +578,65 @@ def patch_logs():
         original(self, filter_name, filter_pattern, log_group_name, metric_transformations)
 
     MetricFilters.add_filter = add_filter
+    patch_metric_filter_fields()
+
+
+# MetricFilter / PutMetricFilter (API reference): emitSystemFieldDimensions' "Valid values are
+# @aws.account and @aws.region", and they "count toward the total dimension limit for metric
+# filters", which is three ("One metric filter can include as many as three dimensions",
+# MetricTransformation.dimensions); fieldSelectionCriteria is at most 2000 characters.
+SYSTEM_FIELDS = {"@aws.account", "@aws.region"}
+MAX_FILTER_DIMENSIONS = 3
+MAX_FIELD_SELECTION_CRITERIA = 2000
+
+
+def system_field_refusal(request):
+    """Why PutMetricFilter refuses these fields (InvalidParameterException), or None."""
+    criteria = request.get("fieldSelectionCriteria")
+    emitted = request.get("emitSystemFieldDimensions")
+    if criteria is not None and (not isinstance(criteria, str)
+                                 or len(criteria) > MAX_FIELD_SELECTION_CRITERIA):
+        return ("1 validation error detected: Value at 'fieldSelectionCriteria' failed to satisfy "
+                f"constraint: Member must have length less than or equal to {MAX_FIELD_SELECTION_CRITERIA}")
+    if emitted is None:
+        return None
+    if not isinstance(emitted, list) or any(f not in SYSTEM_FIELDS for f in emitted):
+        return "emitSystemFieldDimensions: valid values are @aws.account and @aws.region"
+    transformations = request.get("metricTransformations") or [{}]
+    own = (transformations[0] or {}).get("dimensions") or {}
+    if len(own) + len(set(emitted)) > MAX_FILTER_DIMENSIONS:
+        return (f"A metric filter can have at most {MAX_FILTER_DIMENSIONS} dimensions, "
+                "emitSystemFieldDimensions included")
+    return None
+
+
+def patch_metric_filter_fields():
+    """moto 5.2.5 drops PutMetricFilter's applyOnTransformedLogs, fieldSelectionCriteria and
+    emitSystemFieldDimensions.  AWS keeps them with the filter and DescribeMetricFilters returns
+    them (MetricFilter: "Returns the fieldSelectionCriteria value if it was specified when the
+    metric filter was created", likewise emitSystemFieldDimensions; applyOnTransformedLogs is a
+    Boolean in every reply's syntax, false unless set).  A put under the same name replaces the
+    filter whole (patch_logs), these fields included."""
+    from moto.logs.exceptions import InvalidParameterException
+    from moto.logs.responses import LogsResponse
+
+    original = LogsResponse.put_metric_filter
+
+    def put_metric_filter(self):
+        request = json.loads(self.body or "{}")
+        refusal = system_field_refusal(request)
+        if refusal:
+            raise InvalidParameterException(refusal)
+        result = original(self)
+        for f in self.logs_backend.filters.metric_filters:
+            if (f["filterName"], f["logGroupName"]) == (request.get("filterName"), request.get("logGroupName")):
+                f["applyOnTransformedLogs"] = bool(request.get("applyOnTransformedLogs", False))
+                for field in ("fieldSelectionCriteria", "emitSystemFieldDimensions"):
+                    if request.get(field) is not None:
+                        f[field] = request[field]
+        return result
+
+    LogsResponse.put_metric_filter = put_metric_filter
 
 
 def patch_sns():
@@ -1954,7 +2251,7 @@ class Emulator:
             elif protocol == "cbor":
                 status, headers, out = self.cbor_call(environ, body, operation)
             elif protocol == "json" and target in JSON_OPERATIONS:
-                status, headers, out = JSON_OPERATIONS[target](body, json_type)
+                status, headers, out = JSON_OPERATIONS[target](body, json_type, account, region)
             else:
                 status, headers, out = self.call_moto(environ, body)
             if fault == "lost_reply":  # the change happened, but the caller never hears

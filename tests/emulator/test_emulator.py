@@ -436,6 +436,135 @@ class EmulatorTest(unittest.TestCase):
         filters = logs.describe_metric_filters(logGroupName="g")["metricFilters"]
         self.assertEqual([(f["filterName"], f["filterPattern"]) for f in filters], [("f", "{ $.a = 2 }")])
 
+    def test_metric_filter_keeps_its_system_field_settings(self):
+        """applyOnTransformedLogs, fieldSelectionCriteria and emitSystemFieldDimensions, which
+        moto drops, are kept and returned; a put without them replaces the filter whole."""
+        logs = self.client("logs", new_account())
+        logs.create_log_group(logGroupName="g")
+        transformation = {"metricName": "M", "metricNamespace": "N", "metricValue": "1"}
+        logs.put_metric_filter(
+            logGroupName="g", filterName="f", filterPattern="{ $.a = 1 }",
+            metricTransformations=[transformation], applyOnTransformedLogs=True,
+            fieldSelectionCriteria='@aws.account = "111122223333"',
+            emitSystemFieldDimensions=["@aws.account", "@aws.region"])
+        (f,) = logs.describe_metric_filters(logGroupName="g")["metricFilters"]
+        self.assertEqual((f["applyOnTransformedLogs"], f["fieldSelectionCriteria"], f["emitSystemFieldDimensions"]),
+                         (True, '@aws.account = "111122223333"', ["@aws.account", "@aws.region"]))
+
+        logs.put_metric_filter(logGroupName="g", filterName="f", filterPattern="{ $.a = 1 }",
+                               metricTransformations=[transformation])
+        (f,) = logs.describe_metric_filters(logGroupName="g")["metricFilters"]
+        self.assertIs(f["applyOnTransformedLogs"], False)
+        self.assertNotIn("fieldSelectionCriteria", f)
+        self.assertNotIn("emitSystemFieldDimensions", f)
+
+        def refused(**fields):
+            with self.assertRaises(ClientError) as err:
+                logs.put_metric_filter(logGroupName="g", filterName="bad", filterPattern="",
+                                       metricTransformations=[fields.pop("transformation", transformation)],
+                                       **fields)
+            return err.exception.response["Error"]["Code"]
+
+        self.assertEqual(refused(emitSystemFieldDimensions=["@aws.accountId"]), "InvalidParameterException")
+        self.assertEqual(refused(fieldSelectionCriteria="x" * 2001), "InvalidParameterException")
+        self.assertEqual(refused(emitSystemFieldDimensions=["@aws.account", "@aws.region"], transformation={
+            **transformation, "dimensions": {"a": "$.a", "b": "$.b"}}), "InvalidParameterException")
+        self.assertEqual([f["filterName"] for f in logs.describe_metric_filters(logGroupName="g")["metricFilters"]],
+                         ["f"])
+
+    def test_log_group_transformers(self):
+        """Put/Get/DeleteTransformer, which moto lacks: only a log group's own transformer is
+        GetTransformer's; without one, ResourceNotFoundException."""
+        acct = new_account()
+        logs = self.client("logs", acct)
+        logs.create_log_group(logGroupName="g")
+
+        def code(call, **kwargs):
+            with self.assertRaises(ClientError) as err:
+                call(**kwargs)
+            return err.exception.response["Error"]["Code"], err.exception.response["ResponseMetadata"]["HTTPStatusCode"]
+
+        self.assertEqual(code(logs.get_transformer, logGroupIdentifier="g"), ("ResourceNotFoundException", 400))
+        self.assertEqual(code(logs.get_transformer, logGroupIdentifier="missing"), ("ResourceNotFoundException", 400))
+        self.assertEqual(code(logs.put_transformer, logGroupIdentifier="missing",
+                              transformerConfig=[{"parseJSON": {}}]), ("ResourceNotFoundException", 400))
+        # The first processor must be a parser.
+        self.assertEqual(code(logs.put_transformer, logGroupIdentifier="g",
+                              transformerConfig=[{"lowerCaseString": {"withKeys": ["a"]}}]),
+                         ("InvalidParameterException", 400))
+
+        config = [{"parseJSON": {}}, {"lowerCaseString": {"withKeys": ["eventName"]}}]
+        logs.put_transformer(logGroupIdentifier="g", transformerConfig=config)
+        arn = f"arn:aws:logs:us-east-1:{acct}:log-group:g"
+        for identifier in ("g", arn):
+            out = logs.get_transformer(logGroupIdentifier=identifier)
+            self.assertEqual((out["logGroupIdentifier"], out["transformerConfig"]), (arn, config))
+        # Another account's log group of that name has none.
+        other = self.client("logs", new_account())
+        other.create_log_group(logGroupName="g")
+        self.assertEqual(code(other.get_transformer, logGroupIdentifier="g"), ("ResourceNotFoundException", 400))
+
+        logs.delete_transformer(logGroupIdentifier=arn)
+        self.assertEqual(code(logs.get_transformer, logGroupIdentifier="g"), ("ResourceNotFoundException", 400))
+        self.assertEqual(code(logs.delete_transformer, logGroupIdentifier="g"), ("ResourceNotFoundException", 400))
+        calls = self.control("GET", f"calls?account={acct}")[1]["calls"]
+        self.assertIn(("logs", "GetTransformer", 400), {(c["service"], c["operation"], c["status"]) for c in calls})
+
+    def test_transformer_account_policies(self):
+        acct = new_account()
+        logs = self.client("logs", acct)
+        document = json.dumps({"transformerConfig": [{"parseJSON": {}}]})
+
+        def code(call, **kwargs):
+            with self.assertRaises(ClientError) as err:
+                call(**kwargs)
+            return err.exception.response["Error"]["Code"]
+
+        self.assertEqual(logs.describe_account_policies(policyType="TRANSFORMER_POLICY")["accountPolicies"], [])
+        out = logs.put_account_policy(policyName="all", policyType="TRANSFORMER_POLICY", policyDocument=document)
+        self.assertEqual({k: out["accountPolicy"][k] for k in ("policyName", "policyType", "scope", "accountId")},
+                         {"policyName": "all", "policyType": "TRANSFORMER_POLICY", "scope": "ALL",
+                          "accountId": acct})
+        self.assertNotIn("selectionCriteria", out["accountPolicy"])
+        logs.delete_account_policy(policyName="all", policyType="TRANSFORMER_POLICY")
+
+        logs.put_account_policy(policyName="lambda", policyType="TRANSFORMER_POLICY", policyDocument=document,
+                                selectionCriteria='LogGroupNamePrefix IN ["/aws/lambda"]')
+        # Overlapping prefixes are refused, disjoint ones kept; only LogGroupNamePrefix is a filter.
+        self.assertEqual(code(logs.put_account_policy, policyName="aws", policyType="TRANSFORMER_POLICY",
+                              policyDocument=document, selectionCriteria='LogGroupNamePrefix IN ["/aws"]'),
+                         "InvalidParameterException")
+        self.assertEqual(code(logs.put_account_policy, policyName="named", policyType="TRANSFORMER_POLICY",
+                              policyDocument=document, selectionCriteria='LogGroupName NOT IN ["x"]'),
+                         "InvalidParameterException")
+        self.assertEqual(code(logs.put_account_policy, policyName="aws/mine", policyType="TRANSFORMER_POLICY",
+                              policyDocument=document), "InvalidParameterException")
+        logs.put_account_policy(policyName="waf", policyType="TRANSFORMER_POLICY", policyDocument=document,
+                                selectionCriteria='LogGroupNamePrefix IN ["/aws/waf"]')
+        policies = logs.describe_account_policies(policyType="TRANSFORMER_POLICY")["accountPolicies"]
+        self.assertEqual([(p["policyName"], p["selectionCriteria"]) for p in policies],
+                         [("lambda", 'LogGroupNamePrefix IN ["/aws/lambda"]'),
+                          ("waf", 'LogGroupNamePrefix IN ["/aws/waf"]')])
+        self.assertEqual([p["policyName"] for p in logs.describe_account_policies(
+            policyType="TRANSFORMER_POLICY", policyName="waf")["accountPolicies"]], ["waf"])
+        self.assertEqual(code(logs.describe_account_policies, policyType="NO_SUCH_POLICY"),
+                         "InvalidParameterException")
+        # Other types are not kept here (none to describe; a put is a loud 501).
+        self.assertEqual(logs.describe_account_policies(policyType="FIELD_INDEX_POLICY")["accountPolicies"], [])
+        self.assertEqual(code(logs.put_account_policy, policyName="x", policyType="FIELD_INDEX_POLICY",
+                              policyDocument="{}"), "NotImplemented")
+        # Per account.
+        other = self.client("logs", new_account())
+        self.assertEqual(other.describe_account_policies(policyType="TRANSFORMER_POLICY")["accountPolicies"], [])
+        self.assertEqual(code(other.delete_account_policy, policyName="waf", policyType="TRANSFORMER_POLICY"),
+                         "ResourceNotFoundException")
+
+        # A denied read, as AWS says it, through fault injection like any call.
+        self.faults(acct, ["access_denied"], ["GetTransformer", "DescribeAccountPolicies"])
+        self.assertEqual(code(logs.describe_account_policies, policyType="TRANSFORMER_POLICY"),
+                         "AccessDeniedException")
+        self.control("DELETE", f"faults?account={acct}")
+
     CIS_AUTH_FAILURES = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }'
     CIS_UNAUTHORIZED = ('{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") && '
                         '($.sourceIPAddress!="delivery.logs.amazonaws.com") && ($.eventName!="HeadBucket") }')

@@ -391,6 +391,25 @@ async fn the_documented_iam_policies_cover_every_call() {
             "CISBenchmark",
         )
         .await;
+    // A filter on transformed logs, so that plans read the log group's transformers too.
+    account
+        .logs()
+        .put_metric_filter()
+        .log_group_name(GROUP)
+        .filter_name("errors")
+        .filter_pattern("{ $.level = \"ERROR\" }")
+        .metric_transformations(
+            aws_sdk_cloudwatchlogs::types::MetricTransformation::builder()
+                .metric_name("Errors")
+                .metric_namespace("App")
+                .metric_value("1")
+                .build()
+                .unwrap(),
+        )
+        .apply_on_transformed_logs(true)
+        .send()
+        .await
+        .unwrap();
     let (_, queue_arn) = account.queue("policy-check").await;
     let notify = format!("sqs:{queue_arn}");
     let fix = ["--notify", notify.as_str(), "--topic-kms-key", key.as_str()];
@@ -420,6 +439,8 @@ async fn the_documented_iam_policies_cover_every_call() {
         "sns:GetTopicAttributes",
         "kms:DescribeKey",
         "kms:GetKeyPolicy",
+        "logs:GetTransformer",
+        "logs:DescribeAccountPolicies",
     ] {
         assert!(
             used.contains(&read.to_string()),

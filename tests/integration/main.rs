@@ -10,6 +10,7 @@ mod delivery;
 mod emulator;
 mod export;
 mod faults;
+mod filter_fields;
 mod harness;
 mod honest;
 mod limits;
