@@ -125,6 +125,8 @@ pub(super) fn check_alarm<'a>(
     filter_dims.sort();
     if !filter.emit_system_field_dimensions.is_empty() {
         problems.push(fields::system_dimensions(alarm, filter));
+    } else if !filter_dims.is_empty() {
+        problems.push(event_dimensions(alarm, filter, &alarm_dims, &filter_dims));
     } else if alarm_dims != filter_dims {
         problems.push(finding(
             "alarm_dimensions_mismatch",
@@ -215,11 +217,41 @@ impl AlarmCheck<'_> {
     }
 }
 
+/// A filter with dimensions publishes one series per value its dimension fields take in the
+/// events ("each different value found for a dimension is treated as a separate metric"),
+/// and an alarm watches one series, so it sees one value at most (none without dimensions):
+/// never every matching event. (cis-fix does not evaluate metric math.)
+fn event_dimensions(
+    alarm: &Alarm,
+    filter: &MetricFilter,
+    alarm_dims: &[String],
+    filter_dims: &[String],
+) -> Finding {
+    let sees = if alarm_dims.is_empty() {
+        "none of them".to_string()
+    } else {
+        format!("one of them ([{}], one value each)", alarm_dims.join(", "))
+    };
+    finding(
+        EVENT_DIMENSIONS,
+        format!(
+            "filter `{}` publishes {}/{} with dimensions [{}] taken from each event: one series per value, and alarm `{}` sees {sees}, so events with other values never reach it; remove the dimensions from the filter, or let cis-fix add its own filter",
+            filter.name,
+            filter.metric_namespace,
+            filter.metric_name,
+            filter_dims.join(", "),
+            alarm.name
+        ),
+    )
+}
+
+const EVENT_DIMENSIONS: &str = "filter_event_dimensions";
+
 /// A problem that keeps the alarm from seeing the filter's series at all (or all of them).
 fn sees_no_series(problem: &Finding) -> bool {
     matches!(
         problem.code.as_str(),
-        "alarm_dimensions_mismatch" | fields::SYSTEM_DIMENSIONS
+        "alarm_dimensions_mismatch" | EVENT_DIMENSIONS | fields::SYSTEM_DIMENSIONS
     )
 }
 

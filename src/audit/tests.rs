@@ -256,6 +256,20 @@ fn each_broken_link_is_named() {
             "alarm_dimensions_mismatch",
         ),
         (
+            // One series per event name: the alarm on one of them misses the others.
+            "dimensions taken from each event, the alarm on one value",
+            |s| {
+                region(s).metric_filters[0].dimensions = vec!["EventName".into()];
+                region(s).alarms[0].dimensions = vec!["EventName".into()];
+            },
+            "filter_event_dimensions",
+        ),
+        (
+            "dimensions taken from each event, the alarm on none",
+            |s| region(s).metric_filters[0].dimensions = vec!["EventName".into()],
+            "filter_event_dimensions",
+        ),
+        (
             "no subscription",
             |s| region(s).subscriptions.clear(),
             "topic_not_subscribed",

@@ -338,3 +338,67 @@ async fn cis_fixs_own_filter_with_these_fields_is_put_back() {
     assert_eq!(status(&plan, "5.6"), "compliant", "{plan:#}");
     assert_eq!(plan["actions"], serde_json::json!([]), "{plan:#}");
 }
+
+/// A filter whose metric takes dimensions from each event publishes one series per value
+/// ("each different value found for a dimension is treated as a separate metric"): an alarm
+/// on one value sees only those events, so the chain is not compliant, even when the alarm's
+/// dimension names are the filter's.
+#[tokio::test]
+async fn dimensions_taken_from_each_event_are_seen_by_no_alarm_whole() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    account
+        .logs()
+        .put_metric_filter()
+        .log_group_name(GROUP)
+        .filter_name("auth-failures")
+        .filter_pattern(AUTH_FAILURES)
+        .metric_transformations(
+            MetricTransformation::builder()
+                .metric_name("AuthFailures")
+                .metric_namespace(NS)
+                .metric_value("1")
+                .dimensions("EventName", "$.eventName")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let topic = account.topic("alerts").await;
+    let (_, inbox) = account.queue("oncall").await;
+    account.subscribe(&topic, "sqs", &inbox).await;
+    account
+        .cloudwatch()
+        .put_metric_alarm()
+        .alarm_name("auth-failures")
+        .metric_name("AuthFailures")
+        .namespace(NS)
+        .dimensions(
+            Dimension::builder()
+                .name("EventName")
+                .value("ConsoleLogin")
+                .build(),
+        )
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(300)
+        .threshold(1.0)
+        .comparison_operator(
+            aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold,
+        )
+        .evaluation_periods(1)
+        .alarm_actions(&topic)
+        .send()
+        .await
+        .unwrap();
+    let (status, codes) = verdict_46(&account);
+    assert_eq!(status, "non_compliant");
+    assert!(
+        codes.contains(&"filter_event_dimensions".to_string()),
+        "{codes:?}"
+    );
+    let plan = plan_46(&account);
+    let message = finding(&plan, "filter_event_dimensions");
+    assert!(message.contains("one series per value"), "{message}");
+    own_filter_then_compliant(&account, &plan);
+}
