@@ -13,14 +13,7 @@ use crate::harness::{
 
 /// The demo's half-compliant account (examples/seed_account.py).
 async fn demo_account() -> Account {
-    let account = Account::new().await;
-    let out = Command::new(python())
-        .arg(path_in_repo("examples/seed_account.py"))
-        .args([account.emulator.url(), account.id.clone(), "demo".into()])
-        .output()
-        .expect("run seed_account.py");
-    assert!(out.status.success(), "seed: {}", stderr(&out));
-    account
+    Account::demo().await
 }
 
 fn export_tools(args: &[&str]) -> Value {

@@ -417,6 +417,24 @@ impl Account {
         lines
     }
 
+    /// A new account seeded as `examples/demo.sh` seeds it (`seed_account.py demo`): a
+    /// qualifying trail and a single-region one, two good chains, a topic without subscriber,
+    /// a near-miss filter.
+    pub async fn demo() -> Account {
+        let account = Account::new().await;
+        let out = Command::new(python())
+            .arg(path_in_repo("examples/seed_account.py"))
+            .args([account.emulator.url(), account.id.clone(), "demo".into()])
+            .output()
+            .expect("run seed_account.py");
+        assert!(
+            out.status.success(),
+            "seed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        account
+    }
+
     /// Runs the real `cis-fix` binary against this account.
     pub fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("run cis-fix")

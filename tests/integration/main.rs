@@ -21,5 +21,6 @@ mod paging;
 mod prompt;
 mod secrets;
 mod selection;
+mod snapshots;
 mod terminal;
 mod verdicts;

@@ -2,24 +2,15 @@
 //! planned actions are the same whether it is planned alone (`--controls ID`) or with all the
 //! others, with and without `--notify`.
 
-use std::process::Command;
-
 use serde_json::Value;
 
-use crate::harness::{assert_ok, control, path_in_repo, python, queue, stderr, stdout, Account};
+use crate::harness::{assert_ok, control, queue, stderr, stdout, Account};
 
 /// The demo's half-compliant account (examples/seed_account.py): 5.1 and 5.6 deliver through
 /// the user's `security-alerts` topic, 5.3's alarm notifies a topic nobody subscribed to,
 /// 5.4's filter is a near miss.
 async fn demo_account() -> Account {
-    let account = Account::new().await;
-    let out = Command::new(python())
-        .arg(path_in_repo("examples/seed_account.py"))
-        .args([account.emulator.url(), account.id.clone(), "demo".into()])
-        .output()
-        .expect("run seed_account.py");
-    assert!(out.status.success(), "seed: {}", stderr(&out));
-    account
+    Account::demo().await
 }
 
 /// What a plan says and does for one control: its report (status, findings, chain, what it
