@@ -395,6 +395,42 @@ pub enum PlanFile {
     Organization(Box<SavedOrgPlan>),
 }
 
+impl PlanFile {
+    /// The plan file of an observed run: its plan, what it was made from (`source`,
+    /// `options`; for many accounts, how they were reached) and what it observed.
+    pub fn of(observed: &crate::run::Observed, source: Source, options: Options) -> PlanFile {
+        match observed {
+            crate::run::Observed::One(one) => PlanFile::Account(Box::new(SavedPlan::new(
+                one.plan.clone(),
+                source,
+                options,
+                &one.snapshot,
+            ))),
+            crate::run::Observed::Many(many) => {
+                PlanFile::Organization(Box::new(SavedOrgPlan::new(
+                    many.plan.clone(),
+                    source,
+                    options,
+                    &many.reach,
+                    &many.reads.reads,
+                )))
+            }
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        match self {
+            PlanFile::Account(saved) => saved.to_json(),
+            PlanFile::Organization(saved) => saved.to_json(),
+        }
+    }
+
+    /// Writes the file privately; returns the SHA-256 of what was written.
+    pub fn write(&self, path: &Path) -> Result<String> {
+        write_private(path, &self.to_json())
+    }
+}
+
 /// A plan file as read: what it holds, and the SHA-256 of its bytes, which `plan --out`
 /// printed when it wrote them.
 #[derive(Debug, Clone)]
@@ -487,7 +523,7 @@ impl SavedOrgPlan {
         plan: crate::audit::org::OrgPlan,
         source: Source,
         options: Options,
-        reach: &crate::org::Reach,
+        reach: &crate::run::accounts::Reach,
         reads: &[crate::audit::org::AccountRead],
     ) -> SavedOrgPlan {
         let controls = plan
@@ -530,13 +566,13 @@ impl SavedOrgPlan {
     }
 
     /// The accounts to read again, and how: as the plan was made.
-    pub fn reach(&self) -> crate::org::Reach {
-        crate::org::Reach {
+    pub fn reach(&self) -> crate::run::accounts::Reach {
+        crate::run::accounts::Reach {
             org: self.org,
             accounts: self.accounts.clone(),
             role: self.role.clone(),
             external_id: self.external_id.clone(),
-            concurrency: usize::from(crate::org::DEFAULT_CONCURRENCY),
+            concurrency: usize::from(crate::run::accounts::DEFAULT_CONCURRENCY),
         }
     }
 

@@ -91,6 +91,60 @@ pub fn targets_in(
 }
 
 /// Why a control whose chain is another account's is not drilled in this one.
+/// One account's part of a drill: the alarms it drills, and the controls it skips (why).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountDrill {
+    pub account_id: String,
+    /// The region trails were read from (the view's home).
+    pub region: String,
+    pub targets: Vec<DrillTarget>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Across an organization: a member skipping a control because the organization trail's
+/// chain is drilled in its owner's account is told so only where that account really drills
+/// the alarm; otherwise it is told the chain is not drilled here.
+pub fn across(plan: &crate::audit::org::OrgPlan, drills: &mut [AccountDrill]) {
+    let drilled: Vec<(String, String)> = drills
+        .iter()
+        .flat_map(|d| {
+            d.targets
+                .iter()
+                .map(|t| (d.account_id.clone(), t.alarm.clone()))
+        })
+        .collect();
+    for d in drills.iter_mut() {
+        for s in &mut d.skipped {
+            let Some(owner) = owner_of(plan, &d.account_id, &s.control) else {
+                continue;
+            };
+            if s.reason == elsewhere(&owner.0, &owner.1)
+                && !drilled
+                    .iter()
+                    .any(|(a, alarm)| *a == owner.0 && *alarm == owner.1)
+            {
+                s.reason = format!(
+                    "its chain is account {}'s (the organization trail's), which is not drilled here (see account {})",
+                    owner.0, owner.0
+                );
+            }
+        }
+    }
+}
+
+/// The account and alarm of the chain a member's control relies on, when it is another
+/// account's.
+fn owner_of(
+    plan: &crate::audit::org::OrgPlan,
+    account: &str,
+    control: &str,
+) -> Option<(String, String)> {
+    let report = plan.accounts.iter().find(|a| a.account_id == account)?;
+    let c = report.controls.iter().find(|c| c.id == control)?;
+    let chain = c.chain.as_ref().or(c.delivery_unproven.as_ref())?;
+    (chain.account_id != account).then(|| (chain.account_id.clone(), chain.alarm.clone()))
+}
+
 pub fn elsewhere(owner: &str, alarm: &str) -> String {
     format!(
         "its chain is account {owner}'s (the organization trail's): alarm `{alarm}` is drilled once, in account {owner}"

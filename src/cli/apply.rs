@@ -1,20 +1,23 @@
-//! `cis-fix apply [PLAN_FILE]`: show the plan, ask, then create what is missing.
+//! `cis-fix apply [PLAN_FILE]`: show the plan, ask, then create what is missing, in one account
+//! or many (`--org`, `--accounts`, or a saved organization plan): the same recipe.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
 
 use super::args::{Accounts, Display, Format, Selection};
-use super::output::{self, denied, finish, print};
-use super::ExitStatus;
-use crate::apply::{self, result};
-use crate::audit::Plan;
+use super::output::{after_apply, finish};
+use super::{view, ExitStatus};
+use crate::apply::{result, Records};
+use crate::audit::{Options, TopicChoice};
 use crate::error::{Error, Result};
 use crate::inventory::aws::ReadMode;
+use crate::printer::Printer;
 use crate::render;
-use crate::saved::{PlanFile, SavedPlan};
+use crate::run::apply::Applied;
+use crate::run::Observed;
+use crate::run::Step;
 use crate::session::Session;
 
 #[derive(Debug, Args)]
@@ -47,397 +50,174 @@ pub struct ApplyArgs {
 
 pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> Result<ExitStatus> {
     let started = Instant::now();
-    if let Some(path) = &args.plan_file {
-        let loaded = crate::saved::read(path)?;
-        say(
-            args.format,
-            &output::wrapped(&format!(
-                "Applying saved plan {} (SHA-256 {})\n\n",
-                path.display(),
-                loaded.sha256
-            )),
-        )?;
-        return match loaded.plan {
-            PlanFile::Account(saved) => apply_saved(&args, path, *saved, connect, started).await,
-            PlanFile::Organization(saved) => {
-                text_only(args.format)?;
-                apply_saved_org(&args, path, *saved, connect, started).await
-            }
-        };
+    let printer = Printer::new(args.format);
+    if args.accounts.reach().is_some() && args.format == Format::Json {
+        return Err(json_across_accounts());
     }
-    if let Some(reach) = args.accounts.reach() {
-        text_only(args.format)?;
-        return apply_org(&args, &reach, connect, started).await;
-    }
-    args.selection.catalog()?;
-    let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
-    let (options, snapshot, plan) =
-        output::observe(&args.selection, &session, ReadMode::Plan).await?;
-    output::refuse_input_errors(&plan)?;
-    let fresh = Fresh {
-        plan,
-        snapshot,
-        options,
-        session,
+    let (observed, options, approved) = match &args.plan_file {
+        Some(path) => {
+            let (observed, options) =
+                super::saved::recompute(path, &args.selection, &printer, connect).await?;
+            // The saved plan is the approval (Terraform's contract): reviewed when it was made.
+            (observed, options, true)
+        }
+        None => {
+            let input = args.selection.resolve()?;
+            let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
+            let reach = args.accounts.reach();
+            let observed = Observed::read(&input, reach.as_ref(), session, ReadMode::Plan).await?;
+            (observed, input.options, args.auto_approve)
+        }
     };
-    apply_fresh(&args, fresh, args.auto_approve, started).await
-}
-
-/// A plan made on a fresh read, with what it was made from.
-struct Fresh {
-    plan: Plan,
-    snapshot: crate::inventory::Snapshot,
-    options: crate::audit::Options,
-    session: Session,
-}
-
-/// `apply FILE`: the plan is made again from the file's options and selection on a fresh read,
-/// and applied, without asking, only if its actions are exactly the file's.
-async fn apply_saved(
-    args: &ApplyArgs,
-    path: &std::path::Path,
-    saved: SavedPlan,
-    connect: &crate::session::Connect,
-    started: Instant,
-) -> Result<ExitStatus> {
-    same_region(args, &saved.plan.region)?;
-    let (catalog, benchmark) = saved.catalogs(path)?;
-    let session = Session::connect(Some(&saved.plan.region), connect).await?;
-    let (snapshot, plan) = output::observe_with(
-        &catalog,
-        &benchmark,
-        &saved.options,
-        &session,
-        ReadMode::Plan,
-    )
-    .await?;
-    saved.check_same(path, &plan, &snapshot)?;
-    output::refuse_input_errors(&plan)?;
-    let fresh = Fresh {
-        plan,
-        snapshot,
-        options: saved.options,
-        session,
-    };
-    // The saved plan is the approval (Terraform's contract): it was reviewed when it was made.
-    apply_fresh(args, fresh, true, started).await
+    text_only(&observed, args.format)?;
+    apply(&args, &printer, &observed, &options, approved, started).await
 }
 
 /// Shows the plan, asks (unless `approved`), then makes its calls, each checked right before
-/// it is made (see [`apply::guard`]).
-async fn apply_fresh(
+/// it is made ([`crate::apply::guard`]), and says how it ended.
+async fn apply(
     args: &ApplyArgs,
-    fresh: Fresh,
+    printer: &Printer,
+    observed: &Observed,
+    options: &Options,
     approved: bool,
     started: Instant,
 ) -> Result<ExitStatus> {
-    let Fresh {
-        plan,
-        snapshot,
-        options,
-        session,
-    } = fresh;
-    let format = args.format;
-    say(format, &render::text(&plan, args.display.text_options()))?;
-    output::not_auditable(&plan, &snapshot)?;
-    if !snapshot.unreadable.is_empty() {
-        // The plan's actions were decided on full reads, but cis-fix cannot now verify what
-        // it would change.
-        return Err(Error::Unverifiable {
-            permissions: denied(&snapshot),
-        });
+    printer.say(&view::plan(observed, args.display.text_options()))?;
+    if let Observed::One(_) = observed {
+        observed.not_auditable()?;
+        observed.unverifiable()?;
     }
-    let show_endpoints = args.display.show_endpoints;
-    if plan.actions.is_empty() {
-        if format == Format::Json {
-            print(&result::apply_result(&plan, &[], false, show_endpoints).to_json())?;
+    let work = observed.work();
+    if work.is_empty() {
+        if let Observed::One(one) = observed {
+            if args.format == Format::Json {
+                let shown = args.display.show_endpoints;
+                printer.out(&result::apply_result(&one.plan, &[], false, shown).to_json())?;
+            }
         }
-        finish(&args.display, &session, started)?;
-        return after_apply(format, &plan);
+        finish(&args.display, printer, observed.session(), started)?;
+        return after_apply(observed, printer);
     }
-    let count = plan.actions.len();
-    let question = format!(
-        "Apply {count} change{} to account {} in {}?",
-        if count == 1 { "" } else { "s" },
-        plan.account_id,
-        output::regions(plan.actions.iter().map(|a| a.region.as_str()))
-    );
-    say(format, "\n")?;
-    super::prompt::confirm(&question, approved).await?;
-    let shown = apply::Records {
-        home: Some((&plan.account_id, &plan.region)),
-        quiet: args.display.quiet,
-        ..apply::Records::default()
+    printer.say("\n")?;
+    super::prompt::confirm(&view::apply_question(observed, &work), approved).await?;
+    let records = Records {
+        // (`--quiet` is one account's only, so far.)
+        quiet: args.display.quiet && matches!(observed, Observed::One(_)),
+        ..Records::default()
     };
-    let guard = apply::Guard {
-        account: &plan.account_id,
-        topic_name: own_topic_name(&options),
-        force: false,
+    let mut out = printer.records();
+    let mut step = |step: Step| {
+        let line = match step {
+            Step::Start(account) => view::account_start(observed, account),
+            Step::End(_, run) => view::account_end(observed, run),
+        };
+        if let Some(line) = line {
+            let _ = printer.say(&line);
+        }
     };
-    let run = apply::apply(&session, &guard, &plan.actions, shown, &mut records(format)).await;
-    if format == Format::Json {
-        let result = result::apply_result(&plan, &run.outcomes, run.interrupted(), show_endpoints);
-        print(&result.to_json())?;
+    let applied =
+        crate::run::apply::execute(work, own_topic_name(options), records, &mut out, &mut step)
+            .await;
+    drop(out);
+    match observed {
+        Observed::One(_) => end_one(args, printer, observed, applied, started),
+        Observed::Many(_) => end_many(args, printer, observed, applied, started),
     }
-    run.into_result()?;
+}
+
+/// How one account's apply ends: the result document, the verdicts after it, the summary.
+fn end_one(
+    args: &ApplyArgs,
+    printer: &Printer,
+    observed: &Observed,
+    applied: Applied,
+    started: Instant,
+) -> Result<ExitStatus> {
+    let Observed::One(one) = observed else {
+        return Ok(ExitStatus::Success);
+    };
+    if args.format == Format::Json {
+        let (outcomes, interrupted) = match applied.accounts.first().map(|a| &a.run) {
+            Some(Ok(run)) => (run.outcomes.as_slice(), run.interrupted()),
+            _ => (&[][..], false),
+        };
+        let shown = args.display.show_endpoints;
+        printer.out(&result::apply_result(&one.plan, outcomes, interrupted, shown).to_json())?;
+    }
+    if let Some((_, error)) = applied.into_errors().into_iter().next() {
+        return Err(error);
+    }
     if !args.display.quiet {
         // The verdicts last, once the calls have scrolled the plan's table away.
-        let table = render::after_apply_table(&plan, args.display.text_options());
-        say(format, &format!("\n{table}"))?;
+        let table = render::after_apply_table(&one.plan, args.display.text_options());
+        printer.say(&format!("\n{table}"))?;
     }
-    say(
-        format,
-        &format!(
-            "\nApply complete: {} created, {} changed.\n",
-            plan.summary.to_create, plan.summary.to_change
-        ),
-    )?;
-    finish(&args.display, &session, started)?;
-    after_apply(format, &plan)
+    printer.say(&format!(
+        "\nApply complete: {} created, {} changed.\n",
+        one.plan.summary.to_create, one.plan.summary.to_change
+    ))?;
+    finish(&args.display, printer, observed.session(), started)?;
+    after_apply(observed, printer)
 }
 
-/// The topic name cis-fix creates and subscribes to, for the guard: none with `--topic-arn`.
-fn own_topic_name(options: &crate::audit::Options) -> Option<&str> {
-    match &options.topic {
-        crate::audit::TopicChoice::Name(name) => Some(name),
-        crate::audit::TopicChoice::Arn(_) => None,
+/// How an apply across accounts ends: what was done (counted from the calls made, not from
+/// the plan), then as one account's; an account that failed part-way is an error (1).
+fn end_many(
+    args: &ApplyArgs,
+    printer: &Printer,
+    observed: &Observed,
+    applied: Applied,
+    started: Instant,
+) -> Result<ExitStatus> {
+    let accounts = applied.accounts.len();
+    let (created, changed) = applied.counts();
+    let mut errors = applied.into_errors();
+    // Ctrl-C stopped everything: said as it is, nothing more.
+    if let Some(i) = errors
+        .iter()
+        .position(|(_, e)| matches!(e, Error::Interrupted { .. }))
+    {
+        return Err(errors.swap_remove(i).1);
     }
+    finish(&args.display, printer, observed.session(), started)?;
+    printer.say(&format!(
+        "\nApply complete in {} of {accounts} account{}: {created} created, {changed} changed.\n",
+        accounts - errors.len(),
+        if accounts == 1 { "" } else { "s" },
+    ))?;
+    if !errors.is_empty() {
+        // Still say what stays undone elsewhere, then the failure decides the exit code.
+        let _ = after_apply(observed, printer);
+        let failed: Vec<String> = errors
+            .iter()
+            .map(|(account, e)| format!("{account}: {e}"))
+            .collect();
+        return Err(Error::OrgApplyFailed {
+            failed: failed.join("; "),
+        });
+    }
+    after_apply(observed, printer)
 }
 
-/// `--region` with a saved plan must be the plan's own: the plan was made for one region,
-/// and applying it elsewhere is a conflict, not a change in the account.
-fn same_region(args: &ApplyArgs, planned: &str) -> Result<()> {
-    match args.selection.scope.region.as_deref() {
-        Some(region) if region != planned => Err(Error::Usage(format!(
-            "--region {region} conflicts with the saved plan's region {planned}: a saved plan applies only where it was made; drop --region, or make a plan for {region}"
-        ))),
+/// `--format json` across accounts (or with a saved organization plan): not yet.
+fn text_only(observed: &Observed, format: Format) -> Result<()> {
+    match (observed, format) {
+        (Observed::Many(_), Format::Json) => Err(json_across_accounts()),
         _ => Ok(()),
     }
 }
 
-/// Human text: on stdout as text; on stderr with `--format json`, whose stdout is the result
-/// document alone.
-pub(super) fn say(format: Format, text: &str) -> Result<()> {
-    match format {
-        Format::Text => print(text),
-        Format::Json => {
-            // Said, not output: a closed stderr is no reason to stop.
-            let mut stderr = std::io::stderr().lock();
-            let _ = stderr.write_all(text.as_bytes());
-            let _ = stderr.flush();
-            Ok(())
-        }
-    }
-}
-
-/// Where the per-call records (`  + …: done`) go: with the rest of the human text.
-pub(super) fn records(format: Format) -> Box<dyn Write> {
-    match format {
-        Format::Text => Box::new(std::io::stdout()),
-        Format::Json => Box::new(std::io::stderr()),
-    }
-}
-
-/// `--format json` with `--org` or `--accounts` (or a saved organization plan).
-pub(super) fn text_only(format: Format) -> Result<()> {
-    match format {
-        Format::Text => Ok(()),
-        Format::Json => Err(Error::Usage(
-            "--format json is not supported with --org or --accounts yet (nor with a saved organization plan); run without --format, or per account".into(),
-        )),
-    }
-}
-
-/// How an apply ends (see [`output::after_apply`]).
-fn after_apply(format: Format, plan: &crate::audit::Plan) -> Result<ExitStatus> {
-    output::after_apply(plan, format == Format::Json)
-}
-
-/// `apply --org` / `--accounts`: one plan across the accounts, one question, then each
-/// account's actions with that account's own session. An account that fails part-way does
-/// not stop the others; the summary says, per account, what was done and what failed.
-async fn apply_org(
-    args: &ApplyArgs,
-    reach: &crate::org::Reach,
-    connect: &crate::session::Connect,
-    started: Instant,
-) -> Result<ExitStatus> {
-    let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
-    let (options, reads, plan) =
-        output::observe_org(&args.selection, &session, reach, ReadMode::Plan).await?;
-    let fresh = FreshOrg {
-        plan,
-        reads,
-        options,
-        session,
-    };
-    apply_fresh_org(args, fresh, args.auto_approve, started).await
-}
-
-/// An organization plan made on fresh reads, with what it was made from.
-struct FreshOrg {
-    plan: crate::audit::org::OrgPlan,
-    reads: crate::org::Reads,
-    options: crate::audit::Options,
-    session: Session,
-}
-
-/// `apply FILE` for a saved organization plan: the accounts are read again as the plan read
-/// them, the plan is made again, and it is applied without asking only if its actions are
-/// exactly the file's in every account.
-async fn apply_saved_org(
-    args: &ApplyArgs,
-    path: &std::path::Path,
-    saved: crate::saved::SavedOrgPlan,
-    connect: &crate::session::Connect,
-    started: Instant,
-) -> Result<ExitStatus> {
-    same_region(args, &saved.plan.region)?;
-    let (catalog, benchmark) = saved.catalogs(path)?;
-    let session = Session::connect(Some(&saved.plan.region), connect).await?;
-    let (reads, plan) = output::observe_org_with(
-        &catalog,
-        &benchmark,
-        &saved.options,
-        &session,
-        &saved.reach(),
-        ReadMode::Plan,
+pub(super) fn json_across_accounts() -> Error {
+    Error::Usage(
+        "--format json is not supported with --org or --accounts yet (nor with a saved organization plan); run without --format, or per account".into(),
     )
-    .await?;
-    saved.check_same(path, &plan, &reads.reads)?;
-    let fresh = FreshOrg {
-        plan,
-        reads,
-        options: saved.options,
-        session,
-    };
-    apply_fresh_org(args, fresh, true, started).await
 }
 
-/// Shows the organization plan, asks (unless `approved`), then applies each account's
-/// actions, each checked right before it is made.
-async fn apply_fresh_org(
-    args: &ApplyArgs,
-    fresh: FreshOrg,
-    approved: bool,
-    started: Instant,
-) -> Result<ExitStatus> {
-    let FreshOrg {
-        plan,
-        reads,
-        options,
-        session,
-    } = fresh;
-    print(&render::org::org_text(&plan, args.display.text_options()))?;
-    // No write in an account that was not read in full: its actions were never planned.
-    let by_account = crate::audit::org::actions_by_account(&plan);
-    if by_account.is_empty() {
-        finish(&args.display, &session, started)?;
-        return output::after_org_apply(&plan);
+/// The topic name cis-fix creates and subscribes to, for the guard: none with `--topic-arn`.
+fn own_topic_name(options: &Options) -> Option<&str> {
+    match &options.topic {
+        TopicChoice::Name(name) => Some(name),
+        TopicChoice::Arn(_) => None,
     }
-    let count = plan.actions.len();
-    let question = format!(
-        "Apply {count} change{} to {} account{} in {}?",
-        if count == 1 { "" } else { "s" },
-        by_account.len(),
-        if by_account.len() == 1 { "" } else { "s" },
-        output::regions(plan.actions.iter().map(|a| a.action.region.as_str()))
-    );
-    print("\n")?;
-    super::prompt::confirm(&question, approved).await?;
-    let done = apply_per_account(&by_account, &reads.sessions, own_topic_name(&options)).await?;
-    finish(&args.display, &session, started)?;
-    done.end(&plan)
-}
-
-/// What an apply across accounts did: counted from the calls made, not from the plan.
-struct OrgApplied {
-    accounts: usize,
-    created: usize,
-    changed: usize,
-    /// One line per account that failed part-way (or had no session).
-    failed: Vec<String>,
-}
-
-impl OrgApplied {
-    /// Says what was done, then ends as a single-account apply does (see
-    /// [`output::after_org_apply`]); an account that failed part-way is an error (1).
-    fn end(self, plan: &crate::audit::org::OrgPlan) -> Result<ExitStatus> {
-        print(&format!(
-            "\nApply complete in {} of {} account{}: {} created, {} changed.\n",
-            self.accounts - self.failed.len(),
-            self.accounts,
-            if self.accounts == 1 { "" } else { "s" },
-            self.created,
-            self.changed
-        ))?;
-        if !self.failed.is_empty() {
-            // Still say what stays undone elsewhere, then the failure decides the exit code.
-            let _ = output::after_org_apply(plan);
-            return Err(Error::OrgApplyFailed {
-                failed: self.failed.join("; "),
-            });
-        }
-        output::after_org_apply(plan)
-    }
-}
-
-/// Applies each account's actions with that account's session. An account that fails does not
-/// stop the others: its failure is returned, one line each; Ctrl-C stops everything.
-async fn apply_per_account(
-    by_account: &[(String, Vec<crate::audit::Action>)],
-    sessions: &std::collections::BTreeMap<String, Session>,
-    topic_name: Option<&str>,
-) -> Result<OrgApplied> {
-    let mut applied = OrgApplied {
-        accounts: by_account.len(),
-        created: 0,
-        changed: 0,
-        failed: Vec::new(),
-    };
-    for (account, actions) in by_account {
-        let Some(account_session) = sessions.get(account.as_str()) else {
-            applied
-                .failed
-                .push(format!("{account}: no session (it was not read in full)"));
-            continue;
-        };
-        print(&format!("\nAccount {account}:\n"))?;
-        let shown = apply::Records {
-            home: actions
-                .first()
-                .map(|a| (account.as_str(), a.region.as_str())),
-            ..apply::Records::default()
-        };
-        let guard = apply::Guard {
-            account,
-            topic_name,
-            force: false,
-        };
-        let run = apply::apply(
-            account_session,
-            &guard,
-            actions,
-            shown,
-            &mut std::io::stdout(),
-        )
-        .await;
-        for (action, outcome) in actions.iter().zip(&run.outcomes) {
-            if *outcome == apply::Outcome::Done {
-                match action.mode {
-                    crate::audit::Mode::Create => applied.created += 1,
-                    crate::audit::Mode::Change => applied.changed += 1,
-                }
-            }
-        }
-        match run.into_result() {
-            Ok(done) => print(&format!(
-                "  {done} change{} made\n",
-                if done == 1 { "" } else { "s" }
-            ))?,
-            Err(e @ Error::Interrupted { .. }) => return Err(e),
-            Err(e) => applied.failed.push(format!("{account}: {e}")),
-        }
-    }
-    Ok(applied)
 }

@@ -185,11 +185,7 @@ pub struct Selection {
     pub topic_kms_key: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
+pub use crate::printer::Format;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -217,6 +213,18 @@ impl ColorChoice {
 impl Selection {
     pub fn catalog(&self) -> Result<Catalog> {
         self.scope.catalog()
+    }
+
+    /// The catalog (parsed once), the selected controls and the options: what a run works
+    /// from.
+    pub fn resolve(&self) -> Result<crate::run::Input> {
+        let benchmark = self.scope.full_catalog()?;
+        let catalog = benchmark.clone().select(&self.scope.selected.controls)?;
+        Ok(crate::run::Input {
+            catalog,
+            benchmark,
+            options: self.options(),
+        })
     }
 
     pub fn options(&self) -> Options {
@@ -248,7 +256,7 @@ pub struct Accounts {
 
     /// The role assumed in each other account (the caller's own account is read with its own
     /// credentials).
-    #[arg(long, value_name = "NAME", default_value = crate::org::DEFAULT_ROLE)]
+    #[arg(long, value_name = "NAME", default_value = crate::run::accounts::DEFAULT_ROLE)]
     pub role: String,
 
     /// External id for the role, if its trust policy asks for one.
@@ -256,14 +264,14 @@ pub struct Accounts {
     pub external_id: Option<String>,
 
     /// Accounts read at once.
-    #[arg(long, value_name = "N", default_value_t = crate::org::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, value_name = "N", default_value_t = crate::run::accounts::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 }
 
 impl Accounts {
     /// `None` for a single-account run.
-    pub fn reach(&self) -> Option<crate::org::Reach> {
-        (self.org || !self.accounts.is_empty()).then(|| crate::org::Reach {
+    pub fn reach(&self) -> Option<crate::run::accounts::Reach> {
+        (self.org || !self.accounts.is_empty()).then(|| crate::run::accounts::Reach {
             org: self.org,
             accounts: self.accounts.clone(),
             role: self.role.clone(),

@@ -4,16 +4,17 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::apply::{records, say, text_only};
 use super::args::{Accounts, Display, Format, Scope};
-use super::output::{self, denied, finish, print};
+use super::output::{self, finish};
 use super::ExitStatus;
-use crate::apply::{self, result};
+use crate::apply::{self, result, Records};
 use crate::audit::options::{parse_topic_name, DEFAULT_TOPIC_NAME};
 use crate::audit::{self, Options, TopicChoice};
 use crate::error::{Error, Result};
 use crate::inventory::aws::ReadMode;
+use crate::printer::Printer;
 use crate::render;
+use crate::run::{self, backout::Ask, backout::Backout, backout::Removed, Step};
 use crate::session::Session;
 
 #[derive(Debug, Args)]
@@ -51,231 +52,235 @@ pub(super) async fn run(
     connect: &crate::session::Connect,
 ) -> Result<ExitStatus> {
     let started = Instant::now();
-    let format = args.format;
-    if let Some(reach) = args.accounts.reach() {
-        text_only(format)?;
-        return backout_org(&args, &reach, connect, started).await;
+    let printer = Printer::new(args.format);
+    let reach = args.accounts.reach();
+    if reach.is_some() && args.format == Format::Json {
+        return Err(super::apply::json_across_accounts());
     }
     let slugs = selected_slugs(&args)?;
-    // The result names the benchmark and audits its controls afterwards: a bad catalog is an
-    // input error, found before any AWS call.
-    let benchmark = match format {
-        Format::Json => args.scope.catalog()?.benchmark,
-        Format::Text => String::new(),
+    // The result names the benchmark and audits its controls afterwards; removals are tagged
+    // by its ids: a bad catalog is an input error, found before any AWS call.
+    let catalog = args.scope.full_catalog()?;
+    let ask = Ask {
+        slugs: slugs.as_deref(),
+        topic_name: &args.topic_name,
+        force: args.force,
+        catalog: &catalog,
     };
     let session = Session::connect(args.scope.region.as_deref(), connect).await?;
-    let options = read_options(&args);
-    let snapshot = output::read(&session, &options, ReadMode::Backout).await?;
-    if !snapshot.unreadable.is_empty() {
-        return Err(Error::Unverifiable {
-            permissions: denied(&snapshot),
+    let backout = run::backout::read(session, reach.as_ref(), &ask).await?;
+    show(&args, &printer, &backout)?;
+    let count = backout.count();
+    if count == 0 {
+        if backout.one && args.format == Format::Json {
+            let document = document(&args, &backout, None, controls_after(&args, &backout).await);
+            printer.out(&document.to_json())?;
+        }
+        finish(&args.display, &printer, &backout.session, started)?;
+        return unread(&backout);
+    }
+    printer.say(match backout.one {
+        true => "\n",
+        false => "",
+    })?;
+    super::prompt::confirm(&question(&backout, count), args.auto_approve).await?;
+    let records = Records {
+        quiet: args.display.quiet,
+        ..Records::default()
+    };
+    let mut out = printer.records();
+    let mut step = |step: Step| {
+        if let (Step::Start(account), false) = (step, backout.one) {
+            let _ = printer.say(&format!("\nAccount {account}:\n"));
+        }
+    };
+    let removed = backout.execute(&ask, records, &mut out, &mut step).await;
+    drop(out);
+    match backout.one {
+        true => end_one(&args, &printer, &backout, removed, started).await,
+        false => end_many(&args, &printer, &backout, removed, started),
+    }
+}
+
+/// Each account's list of what will be removed and kept; the accounts not touched.
+fn show(args: &BackoutArgs, printer: &Printer, backout: &Backout) -> Result<()> {
+    for account in &backout.accounts {
+        printer.say(&render::removal_text(
+            &account.account_id,
+            &account.region,
+            &account.removal,
+            args.display.text_options(),
+        ))?;
+        if !backout.one {
+            printer.say("\n")?;
+        }
+    }
+    for (account, why) in &backout.unreadable {
+        printer.note_raw(&format!(
+            "not touched: {}\n",
+            crate::term::escape(&format!("{account}: {why}"))
+        ));
+    }
+    Ok(())
+}
+
+/// `Remove 27 resources created by cis-fix from account A in us-east-1?`, or `… from N
+/// accounts in …`.
+fn question(backout: &Backout, count: usize) -> String {
+    let resources = format!("{count} resource{}", if count == 1 { "" } else { "s" });
+    let regions = output::regions(
+        backout
+            .work()
+            .flat_map(|a| a.removal.removals.iter().map(|r| r.region.as_str())),
+    );
+    match backout.one {
+        true => format!(
+            "Remove {resources} created by cis-fix from account {} in {regions}?",
+            backout
+                .accounts
+                .first()
+                .map_or("", |a| a.account_id.as_str())
+        ),
+        false => {
+            let accounts = backout.work().count();
+            format!(
+                "Remove {resources} created by cis-fix from {accounts} account{} in {regions}?",
+                if accounts == 1 { "" } else { "s" }
+            )
+        }
+    }
+}
+
+/// How one account's backout ends: the result document, then the summary.
+async fn end_one(
+    args: &BackoutArgs,
+    printer: &Printer,
+    backout: &Backout,
+    removed: Removed,
+    started: Instant,
+) -> Result<ExitStatus> {
+    let run = removed.accounts.first().and_then(|a| a.run.as_ref().ok());
+    if args.format == Format::Json {
+        let interrupted = run.is_some_and(apply::Run::interrupted);
+        let controls = match interrupted {
+            true => Err("not read again: Ctrl-C stopped the backout".to_string()),
+            false => controls_after(args, backout).await,
+        };
+        let document = document(args, backout, run, controls);
+        printer.out(&document.to_json())?;
+    }
+    if let Some((_, error)) = removed.into_errors().into_iter().next() {
+        return Err(error);
+    }
+    printer.say(&format!(
+        "\nBackout complete: {} removed.\n",
+        backout.count()
+    ))?;
+    finish(&args.display, printer, &backout.session, started)
+}
+
+/// How a backout across accounts ends: what was removed, then the accounts that failed
+/// part-way or could not be read.
+fn end_many(
+    args: &BackoutArgs,
+    printer: &Printer,
+    backout: &Backout,
+    removed: Removed,
+    started: Instant,
+) -> Result<ExitStatus> {
+    let accounts = removed.accounts.len();
+    let done = removed.done();
+    let mut errors = removed.into_errors();
+    if let Some(i) = errors
+        .iter()
+        .position(|(_, e)| matches!(e, Error::Interrupted { .. }))
+    {
+        return Err(errors.swap_remove(i).1);
+    }
+    printer.say(&format!(
+        "\nBackout complete in {} of {accounts} account{}: {done} removed.\n",
+        accounts - errors.len(),
+        if accounts == 1 { "" } else { "s" }
+    ))?;
+    if !errors.is_empty() {
+        let failed: Vec<String> = errors
+            .iter()
+            .map(|(account, e)| format!("{account}: {e}"))
+            .collect();
+        return Err(Error::OrgApplyFailed {
+            failed: failed.join("; "),
         });
     }
-    let removal = by_id(
-        audit::backout::plan(&snapshot, &scope(&args, slugs.as_deref())),
-        &args.scope.full_catalog()?,
-    );
-    say(
-        format,
-        &render::removal_text(
-            &snapshot.account_id,
-            &snapshot.region,
-            &removal,
-            args.display.text_options(),
-        ),
-    )?;
-    let document =
-        |outcomes: &[apply::Outcome], interrupted: bool, controls: result::ControlsAfter| {
-            result::backout_result(
-                result::Backout {
-                    account_id: &snapshot.account_id,
-                    region: &snapshot.region,
-                    benchmark: &benchmark,
-                    removal: &removal,
-                    outcomes,
-                    interrupted,
-                    controls,
-                },
-                args.display.show_endpoints,
-            )
-        };
-    if removal.removals.is_empty() {
-        if format == Format::Json {
-            let controls = controls_after(&args, &session).await;
-            print(&document(&[], false, controls).to_json())?;
-        }
-        return finish(&args.display, &session, started);
+    finish(&args.display, printer, &backout.session, started)?;
+    unread(backout)
+}
+
+/// Accounts that could not be read end the run in an error (each was said with its reason).
+fn unread(backout: &Backout) -> Result<ExitStatus> {
+    if backout.unreadable.is_empty() {
+        return Ok(ExitStatus::Success);
     }
-    let count = removal.removals.len();
-    let question = format!(
-        "Remove {count} resource{} created by cis-fix from account {} in {}?",
-        if count == 1 { "" } else { "s" },
-        snapshot.account_id,
-        output::regions(removal.removals.iter().map(|r| r.region.as_str()))
-    );
-    say(format, "\n")?;
-    super::prompt::confirm(&question, args.auto_approve).await?;
-    let shown = apply::Records {
-        home: Some((&snapshot.account_id, &snapshot.region)),
-        quiet: args.display.quiet,
-        ..apply::Records::default()
-    };
-    let guard = guard(&args, &snapshot.account_id);
-    let run = apply::remove(
-        &session,
-        &guard,
-        &removal.removals,
-        shown,
-        &mut records(format),
+    Err(Error::OrgBackoutUnread {
+        count: backout.unreadable.len(),
+        accounts: backout
+            .unreadable
+            .iter()
+            .map(|(account, _)| account.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// One account's result document.
+fn document(
+    args: &BackoutArgs,
+    backout: &Backout,
+    run: Option<&apply::Run>,
+    controls: result::ControlsAfter,
+) -> result::BackoutResult {
+    let empty = Default::default();
+    let account = backout.accounts.first();
+    result::backout_result(
+        result::Backout {
+            account_id: account.map_or("", |a| a.account_id.as_str()),
+            region: account.map_or("", |a| a.region.as_str()),
+            benchmark: &benchmark_name(args),
+            removal: account.map_or(&empty, |a| &a.removal),
+            outcomes: run.map_or(&[][..], |r| r.outcomes.as_slice()),
+            interrupted: run.is_some_and(apply::Run::interrupted),
+            controls,
+        },
+        args.display.show_endpoints,
     )
-    .await;
-    if format == Format::Json {
-        let controls = if run.interrupted() {
-            Err("not read again: Ctrl-C stopped the backout".to_string())
-        } else {
-            controls_after(&args, &session).await
-        };
-        print(&document(&run.outcomes, run.interrupted(), controls).to_json())?;
-    }
-    run.into_result()?;
-    say(format, &format!("\nBackout complete: {count} removed.\n"))?;
-    finish(&args.display, &session, started)
+}
+
+fn benchmark_name(args: &BackoutArgs) -> String {
+    args.scope
+        .full_catalog()
+        .map(|c| c.benchmark)
+        .unwrap_or_default()
 }
 
 /// The selected controls' status now, for the JSON result: the account read again and audited
 /// as `cis-fix plan` does (a plan's reads, whatever the number of controls).
-async fn controls_after(args: &BackoutArgs, session: &Session) -> result::ControlsAfter {
+async fn controls_after(args: &BackoutArgs, backout: &Backout) -> result::ControlsAfter {
     let read = async {
+        let account = backout.accounts.first().map(|a| a.account_id.as_str());
+        let session = account
+            .and_then(|a| backout.session_of(a))
+            .unwrap_or(&backout.session);
         let catalog = args.scope.catalog()?;
         let benchmark = args.scope.full_catalog()?;
         let options = read_options(args);
         let snapshot =
-            crate::org::read_account(session, &options, ReadMode::Plan, Some(&benchmark)).await?;
+            run::accounts::read_account(session, &options, ReadMode::Plan, Some(&benchmark))
+                .await?;
         Ok::<_, Error>(result::controls_now(&audit::audit(
             &catalog, &snapshot, &options,
         )))
     };
     read.await
         .map_err(|e| format!("the account could not be read again: {e}"))
-}
-
-/// `backout --org` / `--accounts`: what cis-fix created in every account, and nothing else.
-/// An account that was not read in full is not touched.
-async fn backout_org(
-    args: &BackoutArgs,
-    reach: &crate::org::Reach,
-    connect: &crate::session::Connect,
-    started: Instant,
-) -> Result<ExitStatus> {
-    let slugs = selected_slugs(args)?;
-    let session = Session::connect(args.scope.region.as_deref(), connect).await?;
-    let options = read_options(args);
-    let reads =
-        crate::org::read_accounts(&session, reach, &options, ReadMode::Backout, None).await?;
-    let mut removals = Vec::new();
-    let mut unreadable = Vec::new();
-    for read in &reads.reads {
-        match &read.snapshot {
-            Ok(snapshot) if snapshot.unreadable.is_empty() => {
-                let removal = by_id(
-                    audit::backout::plan(snapshot, &scope(args, slugs.as_deref())),
-                    &args.scope.full_catalog()?,
-                );
-                print(&render::removal_text(
-                    &snapshot.account_id,
-                    &snapshot.region,
-                    &removal,
-                    args.display.text_options(),
-                ))?;
-                print("\n")?;
-                if !removal.removals.is_empty() {
-                    removals.push((read.account_id.clone(), removal.removals));
-                }
-            }
-            Ok(snapshot) => unreadable.push(format!(
-                "{}: AWS denied {}",
-                read.account_id,
-                denied(snapshot)
-            )),
-            Err(e) => unreadable.push(format!("{}: {e}", read.account_id)),
-        }
-    }
-    for line in &unreadable {
-        eprintln!("not touched: {}", crate::term::escape(line));
-    }
-    let count: usize = removals.iter().map(|(_, r)| r.len()).sum();
-    if count > 0 {
-        let question = format!(
-            "Remove {count} resource{} created by cis-fix from {} account{} in {}?",
-            if count == 1 { "" } else { "s" },
-            removals.len(),
-            if removals.len() == 1 { "" } else { "s" },
-            output::regions(
-                removals
-                    .iter()
-                    .flat_map(|(_, list)| list.iter().map(|r| r.region.as_str()))
-            )
-        );
-        super::prompt::confirm(&question, args.auto_approve).await?;
-        let (removed, failed) = remove_per_account(args, &removals, &reads.sessions).await?;
-        print(&format!(
-            "\nBackout complete in {} of {} account{}: {removed} removed.\n",
-            removals.len() - failed.len(),
-            removals.len(),
-            if removals.len() == 1 { "" } else { "s" }
-        ))?;
-        if !failed.is_empty() {
-            return Err(Error::OrgApplyFailed {
-                failed: failed.join("; "),
-            });
-        }
-    }
-    finish(&args.display, &session, started)?;
-    if !unreadable.is_empty() {
-        return Err(Error::OrgBackoutUnread {
-            count: unreadable.len(),
-            // Each was said above with its reason (`not touched: …`): the ids are enough.
-            accounts: unreadable
-                .iter()
-                .filter_map(|line| line.split(':').next())
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
-    }
-    Ok(ExitStatus::Success)
-}
-
-/// Removes each account's resources with that account's session; returns how many were removed
-/// and one line per account that failed part-way. Ctrl-C stops everything.
-async fn remove_per_account(
-    args: &BackoutArgs,
-    removals: &[(String, Vec<audit::backout::Removal>)],
-    sessions: &std::collections::BTreeMap<String, Session>,
-) -> Result<(usize, Vec<String>)> {
-    let mut failed = Vec::new();
-    let mut removed = 0;
-    for (account, list) in removals {
-        let Some(account_session) = sessions.get(account.as_str()) else {
-            failed.push(format!("{account}: no session (it was not read in full)"));
-            continue;
-        };
-        print(&format!("\nAccount {account}:\n"))?;
-        let shown = apply::Records {
-            home: list.first().map(|r| (account.as_str(), r.region.as_str())),
-            quiet: args.display.quiet,
-            ..apply::Records::default()
-        };
-        let guard = guard(args, account);
-        let run = apply::remove(account_session, &guard, list, shown, &mut std::io::stdout()).await;
-        // What was removed, not what was listed: an account may fail part-way.
-        removed += run.done();
-        match run.into_result() {
-            Ok(_) => {}
-            Err(e @ Error::Interrupted { .. }) => return Err(e),
-            Err(e) => failed.push(format!("{account}: {e}")),
-        }
-    }
-    Ok((removed, failed))
 }
 
 /// `--controls` as slugs (cis-fix's marks name controls by slug); `None` for all.
@@ -287,24 +292,6 @@ fn selected_slugs(args: &BackoutArgs) -> Result<Option<Vec<String>>> {
     Ok(Some(selected.into_iter().map(|c| c.slug).collect()))
 }
 
-/// What of cis-fix's a backout removes.
-fn scope<'a>(args: &'a BackoutArgs, slugs: Option<&'a [String]>) -> audit::backout::Scope<'a> {
-    audit::backout::Scope {
-        slugs,
-        topic_name: &args.topic_name,
-        force: args.force,
-    }
-}
-
-/// The check right before each delete, in `account`.
-fn guard<'a>(args: &'a BackoutArgs, account: &'a str) -> apply::Guard<'a> {
-    apply::Guard {
-        account,
-        topic_name: Some(&args.topic_name),
-        force: args.force,
-    }
-}
-
 /// What backout reads: cis-fix's own topic by name, nothing else of the plan's options.
 fn read_options(args: &BackoutArgs) -> Options {
     Options {
@@ -312,23 +299,4 @@ fn read_options(args: &BackoutArgs) -> Options {
         topic: TopicChoice::Name(args.topic_name.clone()),
         topic_kms_key: None,
     }
-}
-
-/// The removals tagged by control id (`[4.1]`), as plan and apply tag their actions. cis-fix
-/// records the slug on what it creates (stable across benchmark versions); the id is the
-/// selected benchmark's. A slug it does not have stays a slug.
-fn by_id(
-    mut plan: audit::backout::RemovalPlan,
-    catalog: &crate::catalog::Catalog,
-) -> audit::backout::RemovalPlan {
-    for removal in &mut plan.removals {
-        if let Some(control) = removal
-            .control
-            .as_deref()
-            .and_then(|slug| catalog.controls.iter().find(|c| c.slug == slug))
-        {
-            removal.control = Some(control.id.clone());
-        }
-    }
-    plan
 }

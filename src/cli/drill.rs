@@ -6,15 +6,17 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use super::args::{Accounts, Display, Scope};
-use super::output::{finish, print, report_stats};
+use super::output::{self, finish};
 use super::ExitStatus;
-use crate::apply;
-use crate::apply::drill::Job;
-use crate::audit::org::AccountStatus;
-use crate::audit::{self, drill, Options};
+use crate::apply::drill::Drilled;
+use crate::audit::drill::{self, AccountDrill};
+use crate::audit::Options;
 use crate::error::{Error, Result};
 use crate::inventory::aws::ReadMode;
+use crate::printer::Printer;
 use crate::render;
+use crate::run::drill::Drill;
+use crate::run::{self, Input, Observed};
 use crate::session::Session;
 
 #[derive(Debug, Args)]
@@ -39,79 +41,179 @@ pub struct DrillArgs {
 
 pub(super) async fn run(args: DrillArgs, connect: &crate::session::Connect) -> Result<ExitStatus> {
     let started = Instant::now();
-    let catalog = args.scope.catalog()?;
-    let session = Session::connect(args.scope.region.as_deref(), connect).await?;
-    if let Some(reach) = args.accounts.reach() {
-        return drill_org(&args, &reach, &session, started).await;
-    }
+    let printer = output::text_printer();
     // The chains as they are: no --notify, no topic of cis-fix's to create.
-    let options = Options::default();
     let benchmark = args.scope.full_catalog()?;
-    let snapshot =
-        crate::org::read_account(&session, &options, ReadMode::Plan, Some(&benchmark)).await?;
-    let plan = audit::audit(&catalog, &snapshot, &options);
-    let (targets, skipped) = drill::targets(&plan, &snapshot);
+    let input = Input {
+        catalog: benchmark.clone().select(&args.scope.selected.controls)?,
+        benchmark,
+        options: Options::default(),
+    };
+    let session = Session::connect(args.scope.region.as_deref(), connect).await?;
+    let reach = args.accounts.reach();
+    let observed = Observed::read(&input, reach.as_ref(), session, ReadMode::Plan).await?;
+    let drill = run::drill::plan(&observed);
+    let one = matches!(observed, Observed::One(_));
     let text = args.display.text_options();
-    print(&render::drill_intro(
-        &snapshot.account_id,
-        &snapshot.region,
-        &targets,
-        &skipped,
-        text,
-    ))?;
-    if targets.is_empty() {
+    for (i, d) in drill.accounts.iter().enumerate() {
+        if i > 0 {
+            printer.out("\n")?;
+        }
+        printer.out(&render::drill_intro(
+            &d.account_id,
+            &d.region,
+            &d.targets,
+            &d.skipped,
+            text,
+        ))?;
+    }
+    if !drill.unreadable.is_empty() {
+        printer.out(&format!(
+            "\nNot drilled\n  {}\n",
+            drill.unreadable.join("\n  ")
+        ))?;
+    }
+    let alarms = drill.alarms();
+    if alarms == 0 {
         return Err(Error::NothingToDrill);
     }
-    let count = targets.len();
-    let question = format!(
-        "Send {} for {count} control{} in account {} in {}?",
-        notifications(count),
-        if count == 1 { "" } else { "s" },
-        snapshot.account_id,
-        super::output::regions(targets.iter().map(|t| t.region.as_str()))
-    );
-    print("\n")?;
-    super::prompt::confirm(&question, args.auto_approve).await?;
-    let wait = Duration::from_secs(args.wait);
-    let drilled = apply::drill::drill(&session, &snapshot.account_id, &targets, wait).await?;
-    if !args.auto_approve {
+    printer.out("\n")?;
+    super::prompt::confirm(&question(&drill, one), args.auto_approve).await?;
+    let drilled = drill
+        .execute(&observed, Duration::from_secs(args.wait))
+        .await?;
+    if one && !args.auto_approve {
         // A blank line after the answered question; without one, the line before it stands.
-        print("\n")?;
+        printer.out("\n")?;
     }
-    let home = (snapshot.account_id.as_str(), snapshot.region.as_str());
-    let outcomes = match drilled.outcomes {
-        Ok(outcomes) => outcomes,
-        Err(e) => {
-            // Alarms left in ALARM are named, whatever stopped the drill.
-            print(&render::drill_report(
-                home,
-                &[],
-                &[],
-                &drilled.stuck,
-                false,
-                text,
-            ))?;
-            return Err(e);
-        }
-    };
-    print(&render::drill_report(
-        home,
-        &targets,
-        &outcomes,
-        &drilled.stuck,
-        true,
-        text,
-    ))?;
-    let failed = undelivered(&outcomes);
-    finish(&args.display, &session, started)?;
-    left_in_alarm(&drilled.stuck)?;
-    if failed > 0 {
+    let tally = report(&printer, &drilled, one, text)?;
+    if !one {
+        printer.out(&format!(
+            "\nDrill complete across {} account{}: {} of {alarms} delivered{}.\n",
+            drill.drilling().count(),
+            if drill.drilling().count() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            tally.delivered,
+            render::stuck_note(tally.stuck.len())
+        ))?;
+    }
+    finish(&args.display, &printer, observed.session(), started)?;
+    left_in_alarm(&tally.stuck)?;
+    if let Some(error) = tally.error {
+        return Err(error);
+    }
+    if tally.failed > 0 {
         return Err(Error::DrillFailed {
-            failed,
-            drilled: count,
+            failed: tally.failed,
+            drilled: alarms,
+        });
+    }
+    if !drill.unreadable.is_empty() {
+        return Err(Error::OrgNotAuditable {
+            accounts: drill.unreadable.len(),
+            controls: drill.unreadable.len() * input.catalog.controls.len(),
         });
     }
     Ok(ExitStatus::Success)
+}
+
+/// `Send test notifications for 2 controls in account A in us-east-1?`, or `… for N alarms in
+/// M accounts in …`.
+fn question(drill: &Drill, one: bool) -> String {
+    let alarms = drill.alarms();
+    let regions = super::output::regions(
+        drill
+            .accounts
+            .iter()
+            .flat_map(|d| d.targets.iter().map(|t| t.region.as_str())),
+    );
+    match (one, drill.accounts.first()) {
+        (true, Some(d)) => format!(
+            "Send {} for {alarms} control{} in account {} in {regions}?",
+            notifications(alarms),
+            if alarms == 1 { "" } else { "s" },
+            d.account_id,
+        ),
+        _ => {
+            let accounts = drill.drilling().count();
+            format!(
+                "Send {} for {alarms} alarm{} in {accounts} account{} in {regions}?",
+                notifications(alarms),
+                if alarms == 1 { "" } else { "s" },
+                if accounts == 1 { "" } else { "s" },
+            )
+        }
+    }
+}
+
+/// What became of the notifications, counted across the accounts.
+struct Tally {
+    delivered: usize,
+    failed: usize,
+    stuck: Vec<drill::Stuck>,
+    /// What stopped one account's drill (said above its report), as an error.
+    error: Option<Error>,
+}
+
+/// Each account's report, and the tally. One account's report is the whole report (with its
+/// tally line); many say each account's under its heading, and the tally once after.
+fn report(
+    printer: &Printer,
+    drilled: &[(&AccountDrill, Drilled)],
+    one: bool,
+    text: crate::render::TextOptions,
+) -> Result<Tally> {
+    let mut tally = Tally {
+        delivered: 0,
+        failed: 0,
+        stuck: vec![],
+        error: None,
+    };
+    for (d, drilled) in drilled {
+        if !one {
+            printer.out(&format!("\nAccount {}\n", d.account_id))?;
+        }
+        let home = (d.account_id.as_str(), d.region.as_str());
+        match &drilled.outcomes {
+            Ok(outcomes) => {
+                printer.out(&render::drill_report(
+                    home,
+                    &d.targets,
+                    outcomes,
+                    &drilled.stuck,
+                    one,
+                    text,
+                ))?;
+                let missed = undelivered(outcomes);
+                tally.failed += missed;
+                tally.delivered += outcomes.len() - missed;
+            }
+            Err(e) => {
+                // Every alarm of the account counts as not delivered: nothing was proven.
+                if !one {
+                    let e = crate::term::escape(&e.to_string()).into_owned();
+                    printer.out(&format!("  the drill could not run: {e}\n"))?;
+                }
+                printer.out(&render::drill_report(
+                    home,
+                    &[],
+                    &[],
+                    &drilled.stuck,
+                    false,
+                    text,
+                ))?;
+                tally.failed += d.targets.len();
+                if one {
+                    tally.error = Some(Error::Usage(e.to_string()));
+                }
+            }
+        }
+        tally.stuck.extend(drilled.stuck.iter().cloned());
+    }
+    Ok(tally)
 }
 
 fn notifications(count: usize) -> &'static str {
@@ -150,206 +252,4 @@ fn undelivered(outcomes: &[drill::Outcome]) -> usize {
         .iter()
         .filter(|o| !matches!(o, drill::Outcome::Delivered { .. }))
         .count()
-}
-
-/// One account's part of an organization drill.
-struct AccountDrill {
-    account_id: String,
-    targets: Vec<drill::DrillTarget>,
-    skipped: Vec<drill::Skipped>,
-}
-
-/// `drill --org` / `--accounts`: every account read with its own session and audited across
-/// the organization; each alarm drilled once, in the account that owns it (a member relying on
-/// the organization trail is served by the drill in the trail's account); one question for all.
-async fn drill_org(
-    args: &DrillArgs,
-    reach: &crate::org::Reach,
-    session: &Session,
-    started: Instant,
-) -> Result<ExitStatus> {
-    let catalog = args.scope.catalog()?;
-    let benchmark = args.scope.full_catalog()?;
-    let options = Options::default();
-    let reads =
-        crate::org::read_accounts(session, reach, &options, ReadMode::Plan, Some(&benchmark))
-            .await?;
-    let plan = audit::org::audit_org(
-        &catalog,
-        &reads.caller.account,
-        &session.region,
-        &reads.reads,
-        &options,
-    );
-    let text = args.display.text_options();
-
-    let mut drills = Vec::new();
-    let mut unreadable = Vec::new();
-    for report in &plan.accounts {
-        let snapshot = reads
-            .reads
-            .iter()
-            .find(|r| r.account_id == report.account_id)
-            .and_then(|r| r.snapshot.as_ref().ok());
-        match (report.status, snapshot) {
-            (AccountStatus::Audited, Some(snapshot)) => {
-                let (targets, skipped) = drill::targets_in(&report.controls, snapshot);
-                drills.push(AccountDrill {
-                    account_id: report.account_id.clone(),
-                    targets,
-                    skipped,
-                });
-            }
-            _ => unreadable.push(format!(
-                "account {} could not be read: {}",
-                report.account_id,
-                crate::term::escape(report.error.as_deref().unwrap_or("unknown error"))
-            )),
-        }
-    }
-    // A member relying on the organization trail is drilled in the trail's account: say so
-    // only where that account really drills the alarm.
-    let drilled: Vec<(String, String)> = drills
-        .iter()
-        .flat_map(|d| {
-            d.targets
-                .iter()
-                .map(|t| (d.account_id.clone(), t.alarm.clone()))
-        })
-        .collect();
-    for d in &mut drills {
-        for s in &mut d.skipped {
-            let Some(owner) = owner_of(&plan, &d.account_id, &s.control) else {
-                continue;
-            };
-            if s.reason == drill::elsewhere(&owner.0, &owner.1)
-                && !drilled
-                    .iter()
-                    .any(|(a, alarm)| *a == owner.0 && *alarm == owner.1)
-            {
-                s.reason = format!(
-                    "its chain is account {}'s (the organization trail's), which is not drilled here (see account {})",
-                    owner.0, owner.0
-                );
-            }
-        }
-    }
-
-    for (i, d) in drills.iter().enumerate() {
-        if i > 0 {
-            print("\n")?;
-        }
-        print(&render::drill_intro(
-            &d.account_id,
-            &session.region,
-            &d.targets,
-            &d.skipped,
-            text,
-        ))?;
-    }
-    if !unreadable.is_empty() {
-        print(&format!("\nNot drilled\n  {}\n", unreadable.join("\n  ")))?;
-    }
-    let alarms: usize = drills.iter().map(|d| d.targets.len()).sum();
-    let accounts = drills.iter().filter(|d| !d.targets.is_empty()).count();
-    if alarms == 0 {
-        return Err(Error::NothingToDrill);
-    }
-    let question = format!(
-        "Send {} for {alarms} alarm{} in {accounts} account{} in {}?",
-        notifications(alarms),
-        if alarms == 1 { "" } else { "s" },
-        if accounts == 1 { "" } else { "s" },
-        super::output::regions(
-            drills
-                .iter()
-                .flat_map(|d| d.targets.iter().map(|t| t.region.as_str()))
-        )
-    );
-    print("\n")?;
-    super::prompt::confirm(&question, args.auto_approve).await?;
-
-    // Every account read in full has its session (`read_accounts` keeps one per snapshot).
-    let with_targets: Vec<(&AccountDrill, &Session)> = drills
-        .iter()
-        .filter(|d| !d.targets.is_empty())
-        .filter_map(|d| reads.sessions.get(&d.account_id).map(|s| (d, s)))
-        .collect();
-    let jobs: Vec<Job> = with_targets
-        .iter()
-        .map(|(d, session)| Job {
-            session,
-            account: &d.account_id,
-            targets: &d.targets,
-        })
-        .collect();
-    let results = apply::drill::drill_accounts(&jobs, Duration::from_secs(args.wait)).await?;
-
-    let (mut failed, mut delivered) = (0, 0);
-    let mut stuck = Vec::new();
-    for ((d, _), drilled) in with_targets.iter().zip(results) {
-        print(&format!("\nAccount {}\n", d.account_id))?;
-        let home = (d.account_id.as_str(), session.region.as_str());
-        match drilled.outcomes {
-            Ok(outcomes) => {
-                print(&render::drill_report(
-                    home,
-                    &d.targets,
-                    &outcomes,
-                    &drilled.stuck,
-                    false,
-                    text,
-                ))?;
-                let missed = undelivered(&outcomes);
-                failed += missed;
-                delivered += outcomes.len() - missed;
-            }
-            Err(e) => {
-                // Every alarm of the account counts as not delivered: nothing was proven.
-                let e = crate::term::escape(&e.to_string()).into_owned();
-                print(&format!("  the drill could not run: {e}\n"))?;
-                print(&render::drill_report(
-                    home,
-                    &[],
-                    &[],
-                    &drilled.stuck,
-                    false,
-                    text,
-                ))?;
-                failed += d.targets.len();
-            }
-        }
-        stuck.extend(drilled.stuck);
-    }
-    print(&format!(
-        "\nDrill complete across {accounts} account{}: {delivered} of {alarms} delivered{}.\n",
-        if accounts == 1 { "" } else { "s" },
-        render::stuck_note(stuck.len())
-    ))?;
-    if args.display.stats {
-        report_stats(session, started);
-    }
-    left_in_alarm(&stuck)?;
-    if failed > 0 {
-        return Err(Error::DrillFailed {
-            failed,
-            drilled: alarms,
-        });
-    }
-    if !unreadable.is_empty() {
-        return Err(Error::OrgNotAuditable {
-            accounts: unreadable.len(),
-            controls: unreadable.len() * catalog.controls.len(),
-        });
-    }
-    Ok(ExitStatus::Success)
-}
-
-/// The account and alarm of the chain a member's control relies on, when it is another
-/// account's.
-fn owner_of(plan: &audit::org::OrgPlan, account: &str, control: &str) -> Option<(String, String)> {
-    let report = plan.accounts.iter().find(|a| a.account_id == account)?;
-    let c = report.controls.iter().find(|c| c.id == control)?;
-    let chain = c.chain.as_ref().or(c.delivery_unproven.as_ref())?;
-    (chain.account_id != account).then(|| (chain.account_id.clone(), chain.alarm.clone()))
 }

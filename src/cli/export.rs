@@ -6,15 +6,15 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::args::{Accounts, Selection};
-use super::output::{self, print};
 use super::ExitStatus;
 use crate::audit::Call;
 use crate::error::{Error, Result};
-use crate::export::{self, cloudformation, terraform, AccountPart, KnownFilter, Source};
+use crate::export::{cloudformation, terraform, Source};
 use crate::inventory::aws::ReadMode;
-use crate::inventory::Snapshot;
 use crate::outfile;
+use crate::printer::Printer;
 use crate::redact::mask_endpoint;
+use crate::run::Observed;
 use crate::session::Session;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -50,91 +50,24 @@ pub struct ExportArgs {
 
 pub(super) async fn run(args: ExportArgs, connect: &crate::session::Connect) -> Result<ExitStatus> {
     // Fail on a bad catalog, control list or --out path before touching AWS.
-    let selected = args.selection.catalog()?;
+    let input = args.selection.resolve()?;
     check_out(&args)?;
     let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
-    let controls: Vec<String> = selected.controls.iter().map(|c| c.id.clone()).collect();
-    let (source, not_auditable) = match args.accounts.reach() {
-        Some(reach) => org_source(&args, &reach, &session, controls).await?,
-        None => {
-            // As plan and apply read: the export declares exactly what apply would send.
-            let (_, snapshot, plan) =
-                output::observe(&args.selection, &session, ReadMode::Plan).await?;
-            output::refuse_input_errors(&plan)?;
-            let source = Source {
-                generator: generator(),
-                generated_at: export::now_utc(),
-                benchmark: plan.benchmark.clone(),
-                controls,
-                caller_account: plan.account_id.clone(),
-                region: session.region.clone(),
-                partition: partition(&session.region),
-                role: None,
-                external_id: false,
-                accounts: vec![AccountPart {
-                    account_id: plan.account_id.clone(),
-                    actions: plan.actions.clone(),
-                    controls: plan.controls.clone(),
-                    filters: known_filters(&snapshot),
-                }],
-            };
-            let not_auditable = output::not_auditable(&plan, &snapshot).err();
-            (source, not_auditable)
-        }
-    };
+    let reach = args.accounts.reach();
+    // As plan and apply read: the export declares exactly what apply would send.
+    let observed = Observed::read(&input, reach.as_ref(), session, ReadMode::Plan).await?;
+    let controls = input
+        .catalog
+        .controls
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
+    let source = crate::run::export::source(&observed, controls, generator());
     write(&args, &source)?;
     // As for `plan`: controls that could not be audited end the run in an error, after the
     // export of the others was written.
-    match not_auditable {
-        Some(error) => Err(error),
-        None => Ok(ExitStatus::Success),
-    }
-}
-
-async fn org_source(
-    args: &ExportArgs,
-    reach: &crate::org::Reach,
-    session: &Session,
-    controls: Vec<String>,
-) -> Result<(Source, Option<Error>)> {
-    // As plan and apply read: the export declares exactly what apply would send.
-    let (_, reads, plan) =
-        output::observe_org(&args.selection, session, reach, ReadMode::Plan).await?;
-    let actions = crate::audit::org::actions_by_account(&plan);
-    let accounts = plan
-        .accounts
-        .iter()
-        .map(|report| {
-            let snapshot = reads
-                .reads
-                .iter()
-                .find(|r| r.account_id == report.account_id)
-                .and_then(|r| r.snapshot.as_ref().ok());
-            AccountPart {
-                account_id: report.account_id.clone(),
-                actions: actions
-                    .iter()
-                    .find(|(account, _)| *account == report.account_id)
-                    .map(|(_, actions)| actions.clone())
-                    .unwrap_or_default(),
-                controls: report.controls.clone(),
-                filters: snapshot.map(known_filters).unwrap_or_default(),
-            }
-        })
-        .collect();
-    let source = Source {
-        generator: generator(),
-        generated_at: export::now_utc(),
-        benchmark: plan.benchmark.clone(),
-        controls,
-        caller_account: reads.caller.account.clone(),
-        region: session.region.clone(),
-        partition: reads.caller.partition.clone(),
-        role: Some(reach.role.clone()),
-        external_id: reach.external_id.is_some(),
-        accounts,
-    };
-    Ok((source, output::org_not_auditable(&plan).err()))
+    observed.not_auditable()?;
+    Ok(ExitStatus::Success)
 }
 
 /// `--out` as a place to write: `None` for stdout (no `--out`, or `--out -`).
@@ -184,7 +117,7 @@ fn write(args: &ExportArgs, source: &Source) -> Result<()> {
                 }
                 Some(path) => save(path, &text, private)?,
                 None => {
-                    print(&text)?;
+                    Printer::new(crate::printer::Format::Text).out(&text)?;
                     on_stdout = private;
                 }
             }
@@ -198,7 +131,7 @@ fn write(args: &ExportArgs, source: &Source) -> Result<()> {
             };
             match (out_path(args), templates.as_slice()) {
                 (None, [one]) => {
-                    print(&one.text)?;
+                    Printer::new(crate::printer::Format::Text).out(&one.text)?;
                     on_stdout = private(one);
                 }
                 (None, _) => {
@@ -213,14 +146,15 @@ fn write(args: &ExportArgs, source: &Source) -> Result<()> {
                     for template in &templates {
                         let path = dir.join(template.file_name());
                         save(&path, &template.text, private(template))?;
-                        eprintln!("wrote {}", path.display());
+                        Printer::new(crate::printer::Format::Text)
+                            .note_raw(&format!("wrote {}\n", path.display()));
                     }
                 }
             }
         }
     }
     if let Some(note) = endpoints_note(on_stdout, &files) {
-        eprintln!("{note}");
+        Printer::new(crate::printer::Format::Text).note_raw(&format!("{note}\n"));
     }
     Ok(())
 }
@@ -281,32 +215,4 @@ fn write_file(path: &Path, text: &str, private: bool) -> Result<()> {
 
 fn generator() -> String {
     format!("cis-fix {}", env!("CARGO_PKG_VERSION"))
-}
-
-/// The partition of a region, for role ARNs.
-fn partition(region: &str) -> String {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-    .to_string()
-}
-
-fn known_filters(snapshot: &Snapshot) -> Vec<KnownFilter> {
-    snapshot
-        .regions
-        .iter()
-        .flat_map(|(region, data)| {
-            data.metric_filters.iter().map(move |f| KnownFilter {
-                region: region.clone(),
-                log_group: f.log_group.clone(),
-                name: f.name.clone(),
-                metric_namespace: f.metric_namespace.clone(),
-                metric_name: f.metric_name.clone(),
-            })
-        })
-        .collect()
 }

@@ -15,8 +15,10 @@ mod output;
 mod pattern;
 mod plan;
 mod prompt;
+mod saved;
 mod schema;
 pub mod shell;
+mod view;
 
 use clap::{Parser, Subcommand};
 

@@ -39,9 +39,15 @@ impl Names {
             ),
             (r"\b[0-9a-f]{64}\b", "[SHA256]"),
             // A filter's (or a second alarm's) name ends in a digest of its account.
-            (r"\b(cis-fix-[a-z0-9-]*[a-z0-9])-[0-9a-f]{8}\b", "$1-[DIGEST]"),
+            (
+                r"\b(cis-fix-[a-z0-9-]*[a-z0-9])-[0-9a-f]{8}\b",
+                "$1-[DIGEST]",
+            ),
             // So does the tag naming a subscription's endpoint.
-            (r"\bcis-fix:endpoint:[0-9a-f]{8}\b", "cis-fix:endpoint:[DIGEST]"),
+            (
+                r"\bcis-fix:endpoint:[0-9a-f]{8}\b",
+                "cis-fix:endpoint:[DIGEST]",
+            ),
             (r"/tmp/\.tmp\w+", "[TMP]"),
             (r"\d+\.\d\d s\b", "[SECONDS] s"),
         ];

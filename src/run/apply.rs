@@ -1,0 +1,71 @@
+//! apply's work, for the accounts of a run: each account's actions with that account's own
+//! session, each call checked right before it is made ([`crate::apply::guard`]).
+
+use std::io::Write;
+
+use super::{each_account, errors, AccountRun, Step, Work};
+use crate::apply::{self, Guard, Records};
+use crate::audit::{Action, Mode};
+use crate::error::Error;
+
+/// What an apply did, account by account, in the order they were applied.
+pub struct Applied {
+    pub accounts: Vec<AccountRun<Vec<Action>>>,
+}
+
+/// Makes each account's calls (see [`each_account`]), writing each call's record line to
+/// `out` as it completes.
+pub async fn execute(
+    work: Vec<Work<'_>>,
+    topic_name: Option<&str>,
+    records: Records<'_>,
+    out: &mut dyn Write,
+    step: &mut dyn FnMut(Step),
+) -> Applied {
+    let items = work
+        .into_iter()
+        .map(|w| (w.account, w.session, w.actions))
+        .collect();
+    let accounts = each_account(
+        items,
+        async |session, account, actions: &Vec<Action>| {
+            let guard = Guard {
+                account,
+                topic_name,
+                force: false,
+            };
+            let shown = Records {
+                home: actions.first().map(|a| (account, a.region.as_str())),
+                ..records
+            };
+            apply::apply(session, &guard, actions, shown, &mut *out).await
+        },
+        step,
+    )
+    .await;
+    Applied { accounts }
+}
+
+impl Applied {
+    /// (created, changed): the calls made, by the mode of their action.
+    pub fn counts(&self) -> (usize, usize) {
+        let mut counts = (0, 0);
+        for account in &self.accounts {
+            let Ok(run) = &account.run else { continue };
+            for (action, outcome) in account.of.iter().zip(&run.outcomes) {
+                if *outcome == apply::Outcome::Done {
+                    match action.mode {
+                        Mode::Create => counts.0 += 1,
+                        Mode::Change => counts.1 += 1,
+                    }
+                }
+            }
+        }
+        counts
+    }
+
+    /// What stopped each account that did not finish (see [`errors`]).
+    pub fn into_errors(self) -> Vec<(String, Error)> {
+        errors(self.accounts)
+    }
+}

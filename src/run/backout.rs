@@ -1,0 +1,226 @@
+//! backout's work, for the accounts of a run: what cis-fix created in each, and nothing else
+//! (see [`crate::audit::backout`]), removed with that account's session, each delete checked
+//! right before it is made. An account that was not read in full is not touched.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use super::accounts::{self, Reach};
+use super::{each_account, errors, AccountRun, Step};
+use crate::apply::{self, Guard, Records};
+use crate::audit::backout::{self, Removal, RemovalPlan, Scope};
+use crate::audit::{Options, TopicChoice};
+use crate::catalog::Catalog;
+use crate::error::{Error, Result};
+use crate::inventory::aws::ReadMode;
+use crate::session::Session;
+
+/// What a backout asks of the run.
+pub struct Ask<'a> {
+    /// The controls selected (by slug), or all.
+    pub slugs: Option<&'a [String]>,
+    pub topic_name: &'a str,
+    pub force: bool,
+    /// The benchmark whose ids tag the removals.
+    pub catalog: &'a Catalog,
+}
+
+/// One account's part: what it will remove and keep.
+pub struct AccountBackout {
+    pub account_id: String,
+    /// The region trails were read from (the view's home).
+    pub region: String,
+    pub removal: RemovalPlan,
+}
+
+/// The accounts of a backout, read: each one's removals, the accounts that could not be read
+/// in full (not touched), and a session for each account read.
+pub struct Backout {
+    /// The caller's session (the run's calls are counted on it and its members').
+    pub session: Session,
+    /// One account (its own view), or many.
+    pub one: bool,
+    pub accounts: Vec<AccountBackout>,
+    /// (account, why): not read in full, so not touched.
+    pub unreadable: Vec<(String, String)>,
+    sessions: BTreeMap<String, Session>,
+}
+
+/// Reads the accounts `reach` names (or this one) as backout needs them, and plans each
+/// one's removals. One account whose reads were denied stops the run (it cannot tell what
+/// cis-fix created); among many, such an account is left untouched and said.
+pub async fn read(session: Session, reach: Option<&Reach>, ask: &Ask<'_>) -> Result<Backout> {
+    let options = Options {
+        notify: Vec::new(),
+        topic: TopicChoice::Name(ask.topic_name.to_string()),
+        topic_kms_key: None,
+    };
+    let Some(reach) = reach else {
+        let snapshot = accounts::read_account(&session, &options, ReadMode::Backout, None).await?;
+        if !snapshot.unreadable.is_empty() {
+            return Err(Error::Unverifiable {
+                permissions: super::observed::denied(&snapshot),
+            });
+        }
+        let account = AccountBackout {
+            account_id: snapshot.account_id.clone(),
+            region: snapshot.region.clone(),
+            removal: plan(&snapshot, ask),
+        };
+        let sessions = BTreeMap::from([(snapshot.account_id.clone(), session.clone())]);
+        return Ok(Backout {
+            session,
+            one: true,
+            accounts: vec![account],
+            unreadable: vec![],
+            sessions,
+        });
+    };
+    let reads = accounts::read_accounts(&session, reach, &options, ReadMode::Backout, None).await?;
+    let mut backout = Backout {
+        session,
+        one: false,
+        accounts: vec![],
+        unreadable: vec![],
+        sessions: reads.sessions,
+    };
+    for read in &reads.reads {
+        match &read.snapshot {
+            Ok(snapshot) if snapshot.unreadable.is_empty() => {
+                backout.accounts.push(AccountBackout {
+                    account_id: snapshot.account_id.clone(),
+                    region: snapshot.region.clone(),
+                    removal: plan(snapshot, ask),
+                });
+            }
+            Ok(snapshot) => backout.unreadable.push((
+                read.account_id.clone(),
+                format!("AWS denied {}", super::observed::denied(snapshot)),
+            )),
+            Err(e) => backout
+                .unreadable
+                .push((read.account_id.clone(), e.to_string())),
+        }
+    }
+    Ok(backout)
+}
+
+/// What to remove in one account, tagged by the benchmark's control ids.
+fn plan(snapshot: &crate::inventory::Snapshot, ask: &Ask<'_>) -> RemovalPlan {
+    let scope = Scope {
+        slugs: ask.slugs,
+        topic_name: ask.topic_name,
+        force: ask.force,
+    };
+    by_id(backout::plan(snapshot, &scope), ask.catalog)
+}
+
+/// The removals tagged by control id (`[4.1]`), as plan and apply tag their actions. cis-fix
+/// records the slug on what it creates (stable across benchmark versions); the id is the
+/// selected benchmark's. A slug it does not have stays a slug.
+fn by_id(mut plan: RemovalPlan, catalog: &Catalog) -> RemovalPlan {
+    for removal in &mut plan.removals {
+        if let Some(control) = removal
+            .control
+            .as_deref()
+            .and_then(|slug| catalog.controls.iter().find(|c| c.slug == slug))
+        {
+            removal.control = Some(control.id.clone());
+        }
+    }
+    plan
+}
+
+/// What a backout did, account by account.
+pub struct Removed {
+    pub accounts: Vec<AccountRun<Vec<Removal>>>,
+}
+
+impl Backout {
+    /// The accounts with something to remove.
+    pub fn work(&self) -> impl Iterator<Item = &AccountBackout> {
+        self.accounts
+            .iter()
+            .filter(|a| !a.removal.removals.is_empty())
+    }
+
+    /// The number of removals across the accounts.
+    pub fn count(&self) -> usize {
+        self.work().map(|a| a.removal.removals.len()).sum()
+    }
+
+    /// Removes each account's resources (see [`each_account`]), writing each call's record
+    /// line to `out` as it completes.
+    pub async fn execute(
+        &self,
+        ask: &Ask<'_>,
+        records: Records<'_>,
+        out: &mut dyn Write,
+        step: &mut dyn FnMut(Step),
+    ) -> Removed {
+        let one = self.one;
+        let items = self
+            .work()
+            .map(|a| {
+                let session = self.sessions.get(&a.account_id);
+                (a.account_id.as_str(), session, a)
+            })
+            .collect();
+        let runs = each_account(
+            items,
+            async |session, account, part: &&AccountBackout| {
+                let guard = Guard {
+                    account,
+                    topic_name: Some(ask.topic_name),
+                    force: ask.force,
+                };
+                // One account's records are read from where its trails are; many, from
+                // where each account's first removal is.
+                let home = match one {
+                    true => Some((account, part.region.as_str())),
+                    false => part
+                        .removal
+                        .removals
+                        .first()
+                        .map(|r| (account, r.region.as_str())),
+                };
+                let shown = Records { home, ..records };
+                apply::remove(session, &guard, &part.removal.removals, shown, &mut *out).await
+            },
+            step,
+        )
+        .await;
+        Removed {
+            accounts: runs
+                .into_iter()
+                .map(|r| AccountRun {
+                    account: r.account,
+                    of: r.of.removal.removals.clone(),
+                    run: r.run,
+                })
+                .collect(),
+        }
+    }
+
+    /// The session of an account read in full.
+    pub fn session_of(&self, account: &str) -> Option<&Session> {
+        self.sessions.get(account)
+    }
+}
+
+impl Removed {
+    /// How many resources were removed (not how many were listed: an account may fail
+    /// part-way).
+    pub fn done(&self) -> usize {
+        self.accounts
+            .iter()
+            .filter_map(|a| a.run.as_ref().ok())
+            .map(apply::Run::done)
+            .sum()
+    }
+
+    /// What stopped each account that did not finish (see [`errors`]).
+    pub fn into_errors(self) -> Vec<(String, Error)> {
+        errors(self.accounts)
+    }
+}
