@@ -11,6 +11,7 @@
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema};
 
+use crate::apply::org_result::{OrgApplyResult, OrgBackoutResult};
 use crate::apply::result::{ApplyResult, BackoutResult};
 use crate::audit::org::OrgPlan;
 use crate::audit::Plan;
@@ -34,17 +35,23 @@ pub enum Document {
     ApplyResult,
     /// `backout --format json`.
     BackoutResult,
+    /// `apply --org --format json` (and `--accounts`, or a saved organization plan).
+    OrgApplyResult,
+    /// `backout --org --format json` (and `--accounts`).
+    OrgBackoutResult,
 }
 
 impl Document {
     /// Every document, in the order `cis-fix schema --help` lists them.
-    pub const ALL: [Document; 6] = [
+    pub const ALL: [Document; 8] = [
         Document::Plan,
         Document::SavedPlan,
         Document::OrgPlan,
         Document::SavedOrgPlan,
         Document::ApplyResult,
         Document::BackoutResult,
+        Document::OrgApplyResult,
+        Document::OrgBackoutResult,
     ];
 
     /// The document's name on the command line (`cis-fix schema NAME`) and in `schemas/`.
@@ -56,6 +63,8 @@ impl Document {
             Document::SavedOrgPlan => "saved-org-plan",
             Document::ApplyResult => "apply-result",
             Document::BackoutResult => "backout-result",
+            Document::OrgApplyResult => "org-apply-result",
+            Document::OrgBackoutResult => "org-backout-result",
         }
     }
 
@@ -72,6 +81,8 @@ impl Document {
             Document::SavedOrgPlan => "cis-fix saved organization plan",
             Document::ApplyResult => "cis-fix apply result",
             Document::BackoutResult => "cis-fix backout result",
+            Document::OrgApplyResult => "cis-fix organization apply result",
+            Document::OrgBackoutResult => "cis-fix organization backout result",
         }
     }
 
@@ -111,8 +122,8 @@ impl Document {
                  Printed once the apply is approved, or when there is nothing to do; a run \
                  refused or cancelled before any call prints none. The exit status is the \
                  text mode's: 0 when every control is `compliant` or `awaits_confirmation` \
-                 after, 2 when one stays otherwise, 1 when a call failed, 130 on Ctrl-C. Not \
-                 available with `--org` or `--accounts` yet. Subscription endpoints are masked \
+                 after, 2 when one stays otherwise, 1 when a call failed, 130 on Ctrl-C. \
+                 Across accounts, see `org-apply-result`. Subscription endpoints are masked \
                  unless `--show-endpoints`."
             }
             Document::BackoutResult => {
@@ -126,8 +137,32 @@ impl Document {
                  and `controls_unknown` says why. Printed once the backout is approved, or when \
                  there is nothing to remove; a run refused or cancelled before any call prints \
                  none. The exit status is the text mode's: 0 done, 1 when a call failed, 130 \
-                 on Ctrl-C. Not available with `--org` or `--accounts` yet. Subscription \
+                 on Ctrl-C. Across accounts, see `org-backout-result`. Subscription \
                  endpoints are masked unless `--show-endpoints`."
+            }
+            Document::OrgApplyResult => {
+                "What `cis-fix apply --format json` prints on stdout across accounts (`--org`, \
+                 `--accounts`, or a saved organization plan): each of the organization plan's \
+                 actions, written as that plan writes them (with its account and the accounts \
+                 it fixes), with its outcome; the counts; and every account with why its calls \
+                 stopped, if they did, and each selected control's status before and after, \
+                 computed from the plan and the outcomes. An account that fails part-way does \
+                 not stop the others; Ctrl-C stops the run (`interrupted`). Printed once the \
+                 apply is approved, or when there is nothing to do. The exit status is the \
+                 text mode's: 0 done, 1 when a call failed in some account, 130 on Ctrl-C. \
+                 Subscription endpoints are masked unless `--show-endpoints`."
+            }
+            Document::OrgBackoutResult => {
+                "What `cis-fix backout --format json` prints on stdout across accounts \
+                 (`--org`, `--accounts`): per account read in full, each removal with its \
+                 outcome, what is kept and why, the counts, why its removals stopped if they \
+                 did, and the selected controls' status from the accounts read again and \
+                 audited as `cis-fix plan --org` does (`controls_unknown` says why when they \
+                 were not); the removals' counts across the accounts; and the accounts not \
+                 read in full, so not touched, with why. Printed once the backout is \
+                 approved, or when there is nothing to remove. The exit status is the text \
+                 mode's: 0 done, 1 when a call failed or an account could not be read, 130 on \
+                 Ctrl-C. Subscription endpoints are masked unless `--show-endpoints`."
             }
         }
     }
@@ -154,6 +189,8 @@ pub fn schema(document: Document) -> serde_json::Value {
         Document::SavedOrgPlan => root::<SavedOrgPlan>(document),
         Document::ApplyResult => root::<ApplyResult>(document),
         Document::BackoutResult => root::<BackoutResult>(document),
+        Document::OrgApplyResult => root::<OrgApplyResult>(document),
+        Document::OrgBackoutResult => root::<OrgBackoutResult>(document),
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod drill;
 pub mod guard;
 pub mod interrupt;
+pub mod org_result;
 pub mod progress;
 pub mod result;
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::Outcome;
 use crate::audit::backout::{Kept, Removal, RemovalPlan, RemoveCall};
-use crate::audit::{Action, AfterApply, Call, Plan, Status, FORMAT_VERSION};
+use crate::audit::{Action, Call, ControlReport, Plan, Status, FORMAT_VERSION};
 use crate::redact::mask_endpoint;
 
 /// Version of the backout result's shape. (The apply result's is the plan's
@@ -168,14 +168,7 @@ pub fn apply_result(
         .enumerate()
         .map(|(index, action)| {
             let mut action = action.clone();
-            if let Call::Subscribe {
-                protocol, endpoint, ..
-            } = &mut action.call
-            {
-                if !show_endpoints {
-                    *endpoint = mask_endpoint(protocol, endpoint);
-                }
-            }
+            mask_action(&mut action, show_endpoints);
             let (outcome, error) = split(outcome(index));
             ActionResult {
                 action,
@@ -205,19 +198,15 @@ pub fn apply_result(
                 .enumerate()
                 .filter(|(_, a)| serves(a))
                 .all(|(index, _)| *outcome(index) == Outcome::Done);
-            let after = match (control.status, control.after_apply) {
-                (Status::NonCompliant, Some(after)) if own_done && shared_done => match after {
-                    AfterApply::Compliant => StatusAfter::Compliant,
-                    AfterApply::AwaitsConfirmation => StatusAfter::AwaitsConfirmation,
-                    AfterApply::NonCompliant => StatusAfter::NonCompliant,
-                },
-                (status, _) => status.into(),
-            };
             ControlResult {
                 id: control.id.clone(),
                 slug: control.slug.clone(),
                 before: Some(control.status),
-                after,
+                after: super::org_result::after(
+                    control.status,
+                    control.after_apply,
+                    own_done && shared_done,
+                ),
             }
         })
         .collect();
@@ -239,15 +228,17 @@ pub type ControlsAfter = std::result::Result<Vec<ControlResult>, String>;
 
 /// The selected controls' status in a fresh `plan` (after a backout).
 pub fn controls_now(plan: &Plan) -> Vec<ControlResult> {
-    plan.controls
-        .iter()
-        .map(|c| ControlResult {
-            id: c.id.clone(),
-            slug: c.slug.clone(),
-            before: None,
-            after: c.status.into(),
-        })
-        .collect()
+    plan.controls.iter().map(control_now).collect()
+}
+
+/// A control's status in a fresh audit (after a backout).
+pub fn control_now(control: &ControlReport) -> ControlResult {
+    ControlResult {
+        id: control.id.clone(),
+        slug: control.slug.clone(),
+        before: None,
+        after: control.status.into(),
+    }
 }
 
 /// What a backout of `removal` did.
@@ -263,28 +254,7 @@ pub struct Backout<'a> {
 
 /// The result of a backout.
 pub fn backout_result(backout: Backout<'_>, show_endpoints: bool) -> BackoutResult {
-    let outcome = |index: usize| {
-        backout
-            .outcomes
-            .get(index)
-            .unwrap_or(&Outcome::NotAttempted)
-    };
-    let actions = backout
-        .removal
-        .removals
-        .iter()
-        .enumerate()
-        .map(|(index, removal)| {
-            let (outcome, error) = split(outcome(index));
-            RemovalResult {
-                control: removal.control.clone(),
-                region: removal.region.clone(),
-                call: masked(removal, show_endpoints),
-                outcome,
-                error,
-            }
-        })
-        .collect();
+    let actions = removal_results(backout.removal, backout.outcomes, show_endpoints);
     let (controls, controls_unknown) = match backout.controls {
         Ok(controls) => (Some(controls), None),
         Err(why) => (None, Some(why)),
@@ -304,6 +274,41 @@ pub fn backout_result(backout: Backout<'_>, show_endpoints: bool) -> BackoutResu
     }
 }
 
+/// Each removal of `removal` with its outcome (`not_attempted` past the last outcome).
+pub(super) fn removal_results(
+    removal: &RemovalPlan,
+    outcomes: &[Outcome],
+    show_endpoints: bool,
+) -> Vec<RemovalResult> {
+    removal
+        .removals
+        .iter()
+        .enumerate()
+        .map(|(index, removal)| {
+            let (outcome, error) = split(outcomes.get(index).unwrap_or(&Outcome::NotAttempted));
+            RemovalResult {
+                control: removal.control.clone(),
+                region: removal.region.clone(),
+                call: masked(removal, show_endpoints),
+                outcome,
+                error,
+            }
+        })
+        .collect()
+}
+
+/// An action as the results write it: a subscription's endpoint masked unless shown.
+pub(super) fn mask_action(action: &mut Action, show_endpoints: bool) {
+    if let Call::Subscribe {
+        protocol, endpoint, ..
+    } = &mut action.call
+    {
+        if !show_endpoints {
+            *endpoint = mask_endpoint(protocol, endpoint);
+        }
+    }
+}
+
 /// A removal's call as backout writes it, with the endpoint masked unless shown.
 fn masked(removal: &Removal, show_endpoints: bool) -> RemoveCall {
     let mut call = removal.call.clone();
@@ -319,20 +324,24 @@ fn masked(removal: &Removal, show_endpoints: bool) -> RemoveCall {
 }
 
 impl Counts {
-    fn of(outcomes: &[Outcome]) -> Counts {
+    pub(super) fn of(outcomes: &[Outcome]) -> Counts {
+        Counts::of_calls(outcomes.iter().map(|o| split(o).0))
+    }
+
+    pub(super) fn of_calls(outcomes: impl Iterator<Item = CallOutcome>) -> Counts {
         let mut counts = Counts::default();
         for outcome in outcomes {
             match outcome {
-                Outcome::Done => counts.done += 1,
-                Outcome::Failed(_) => counts.failed += 1,
-                Outcome::NotAttempted => counts.not_attempted += 1,
+                CallOutcome::Done => counts.done += 1,
+                CallOutcome::Failed => counts.failed += 1,
+                CallOutcome::NotAttempted => counts.not_attempted += 1,
             }
         }
         counts
     }
 }
 
-fn split(outcome: &Outcome) -> (CallOutcome, Option<String>) {
+pub(super) fn split(outcome: &Outcome) -> (CallOutcome, Option<String>) {
     match outcome {
         Outcome::Done => (CallOutcome::Done, None),
         Outcome::Failed(error) => (CallOutcome::Failed, Some(error.clone())),

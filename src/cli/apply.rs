@@ -9,7 +9,7 @@ use clap::Args;
 use super::args::{Accounts, Display, Format, Selection};
 use super::output::{after_apply, finish};
 use super::{view, ExitStatus};
-use crate::apply::{result, Records};
+use crate::apply::{org_result, result, Records};
 use crate::audit::{Options, TopicChoice};
 use crate::error::{Error, Result};
 use crate::inventory::aws::ReadMode;
@@ -24,8 +24,9 @@ use crate::session::Session;
 pub struct ApplyArgs {
     /// A saved plan from `cis-fix plan --out FILE`. The saved plan is the approval: it is
     /// applied without asking, if the account has not changed since it was made. Options that
-    /// would change the plan cannot be given with it.
-    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["benchmark", "catalog", "controls", "notify", "notify_file", "topic_arn", "topic_name", "topic_kms_key", "role", "external_id", "concurrency", "org", "accounts"])]
+    /// would change the plan cannot be given with it; `--org` or `--accounts`, if given, must
+    /// name the accounts it was made for, and `--concurrency` is honoured.
+    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["benchmark", "catalog", "controls", "notify", "notify_file", "topic_arn", "topic_name", "topic_kms_key", "role", "external_id"])]
     pub plan_file: Option<PathBuf>,
 
     #[command(flatten)]
@@ -37,7 +38,8 @@ pub struct ApplyArgs {
 
     /// Output format. `json` prints on stdout only the result, once the apply has run: each
     /// action with its outcome, the counts and the controls' status afterwards (`cis-fix
-    /// schema apply-result`); the plan and the progress go to stderr.
+    /// schema apply-result`; across accounts, one document for all of them: `cis-fix schema
+    /// org-apply-result`); the plan and the progress go to stderr.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
@@ -51,13 +53,11 @@ pub struct ApplyArgs {
 pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> Result<ExitStatus> {
     let started = Instant::now();
     let printer = Printer::new(args.format);
-    if args.accounts.reach().is_some() && args.format == Format::Json {
-        return Err(json_across_accounts());
-    }
     let (observed, options, approved) = match &args.plan_file {
         Some(path) => {
             let (observed, options) =
-                super::saved::recompute(path, &args.selection, &printer, connect).await?;
+                super::saved::recompute(path, &args.selection, &args.accounts, &printer, connect)
+                    .await?;
             // The saved plan is the approval (Terraform's contract): reviewed when it was made.
             (observed, options, true)
         }
@@ -69,7 +69,6 @@ pub(super) async fn run(args: ApplyArgs, connect: &crate::session::Connect) -> R
             (observed, input.options, args.auto_approve)
         }
     };
-    text_only(&observed, args.format)?;
     apply(&args, &printer, &observed, &options, approved, started).await
 }
 
@@ -90,11 +89,8 @@ async fn apply(
     }
     let work = observed.work();
     if work.is_empty() {
-        if let Observed::One(one) = observed {
-            if args.format == Format::Json {
-                let shown = args.display.show_endpoints;
-                printer.out(&result::apply_result(&one.plan, &[], false, shown).to_json())?;
-            }
+        if args.format == Format::Json {
+            printer.out(&document(observed, None, args.display.show_endpoints))?;
         }
         finish(&args.display, printer, observed.session(), started)?;
         return after_apply(observed, printer);
@@ -102,12 +98,14 @@ async fn apply(
     printer.say("\n")?;
     super::prompt::confirm(&view::apply_question(observed, &work), approved).await?;
     let records = Records {
-        // (`--quiet` is one account's only, so far.)
-        quiet: args.display.quiet && matches!(observed, Observed::One(_)),
+        quiet: args.display.quiet,
         ..Records::default()
     };
     let mut out = printer.records();
     let mut step = |step: Step| {
+        if args.display.quiet {
+            return;
+        }
         let line = match step {
             Step::Start(account) => view::account_start(observed, account),
             Step::End(_, run) => view::account_end(observed, run),
@@ -138,12 +136,11 @@ fn end_one(
         return Ok(ExitStatus::Success);
     };
     if args.format == Format::Json {
-        let (outcomes, interrupted) = match applied.accounts.first().map(|a| &a.run) {
-            Some(Ok(run)) => (run.outcomes.as_slice(), run.interrupted()),
-            _ => (&[][..], false),
-        };
-        let shown = args.display.show_endpoints;
-        printer.out(&result::apply_result(&one.plan, outcomes, interrupted, shown).to_json())?;
+        printer.out(&document(
+            observed,
+            Some(&applied),
+            args.display.show_endpoints,
+        ))?;
     }
     if let Some((_, error)) = applied.into_errors().into_iter().next() {
         return Err(error);
@@ -170,6 +167,13 @@ fn end_many(
     applied: Applied,
     started: Instant,
 ) -> Result<ExitStatus> {
+    if args.format == Format::Json {
+        printer.out(&document(
+            observed,
+            Some(&applied),
+            args.display.show_endpoints,
+        ))?;
+    }
     let accounts = applied.accounts.len();
     let (created, changed) = applied.counts();
     let mut errors = applied.into_errors();
@@ -200,18 +204,23 @@ fn end_many(
     after_apply(observed, printer)
 }
 
-/// `--format json` across accounts (or with a saved organization plan): not yet.
-fn text_only(observed: &Observed, format: Format) -> Result<()> {
-    match (observed, format) {
-        (Observed::Many(_), Format::Json) => Err(json_across_accounts()),
-        _ => Ok(()),
+/// The result document (`--format json`) of an apply that ended as `applied` (`None`: nothing
+/// to do): one account's, or every account's.
+fn document(observed: &Observed, applied: Option<&Applied>, show_endpoints: bool) -> String {
+    let interrupted = applied.is_some_and(Applied::interrupted);
+    match observed {
+        Observed::One(one) => {
+            let outcomes = applied
+                .and_then(|a| a.accounts.first())
+                .and_then(|a| a.run.as_ref().ok())
+                .map_or(&[][..], |run| run.outcomes.as_slice());
+            result::apply_result(&one.plan, outcomes, interrupted, show_endpoints).to_json()
+        }
+        Observed::Many(many) => {
+            let calls = applied.map(Applied::calls).unwrap_or_default();
+            org_result::org_apply_result(&many.plan, &calls, interrupted, show_endpoints).to_json()
+        }
     }
-}
-
-pub(super) fn json_across_accounts() -> Error {
-    Error::Usage(
-        "--format json is not supported with --org or --accounts yet (nor with a saved organization plan); run without --format, or per account".into(),
-    )
 }
 
 /// The topic name cis-fix creates and subscribes to, for the guard: none with `--topic-arn`.

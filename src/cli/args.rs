@@ -247,25 +247,25 @@ impl Selection {
 pub struct Accounts {
     /// Every ACTIVE account of the organization (organizations:ListAccounts), from the
     /// management account or a delegated administrator.
-    #[arg(long, conflicts_with = "accounts")]
+    #[arg(long, group = "reach")]
     pub org: bool,
 
     /// Exactly these accounts (12-digit ids, comma-separated).
-    #[arg(long, value_name = "ID,ID", value_delimiter = ',', value_parser = parse_account_id)]
+    #[arg(long, value_name = "ID,ID", value_delimiter = ',', value_parser = parse_account_id, group = "reach")]
     pub accounts: Vec<String>,
 
     /// The role assumed in each other account (the caller's own account is read with its own
-    /// credentials).
-    #[arg(long, value_name = "NAME", default_value = crate::run::accounts::DEFAULT_ROLE)]
+    /// credentials). With --org or --accounts.
+    #[arg(long, value_name = "NAME", default_value = crate::run::accounts::DEFAULT_ROLE, requires = "reach")]
     pub role: String,
 
-    /// External id for the role, if its trust policy asks for one.
-    #[arg(long, value_name = "ID")]
+    /// External id for the role, if its trust policy asks for one. With --org or --accounts.
+    #[arg(long, value_name = "ID", requires = "reach")]
     pub external_id: Option<String>,
 
-    /// Accounts read at once.
-    #[arg(long, value_name = "N", default_value_t = crate::run::accounts::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub concurrency: u16,
+    /// Accounts read at once (default 16). With --org or --accounts.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256), requires = "reach")]
+    pub concurrency: Option<u16>,
 }
 
 impl Accounts {
@@ -276,7 +276,10 @@ impl Accounts {
             accounts: self.accounts.clone(),
             role: self.role.clone(),
             external_id: self.external_id.clone(),
-            concurrency: usize::from(self.concurrency),
+            concurrency: usize::from(
+                self.concurrency
+                    .unwrap_or(crate::run::accounts::DEFAULT_CONCURRENCY),
+            ),
         })
     }
 }

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::args::{Accounts, Display, Scope};
 use super::output::{self, finish};
-use super::ExitStatus;
+use super::{view, ExitStatus};
 use crate::apply::drill::Drilled;
 use crate::audit::drill::{self, AccountDrill};
 use crate::audit::Options;
@@ -55,18 +55,7 @@ pub(super) async fn run(args: DrillArgs, connect: &crate::session::Connect) -> R
     let drill = run::drill::plan(&observed);
     let one = matches!(observed, Observed::One(_));
     let text = args.display.text_options();
-    for (i, d) in drill.accounts.iter().enumerate() {
-        if i > 0 {
-            printer.out("\n")?;
-        }
-        printer.out(&render::drill_intro(
-            &d.account_id,
-            &d.region,
-            &d.targets,
-            &d.skipped,
-            text,
-        ))?;
-    }
+    printer.out(&view::drill(&drill, one, text))?;
     if !drill.unreadable.is_empty() {
         printer.out(&format!(
             "\nNot drilled\n  {}\n",

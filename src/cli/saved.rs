@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
-use super::args::{Format, Selection};
+use super::args::{Accounts, Selection};
 use crate::audit::Options;
 use crate::error::{Error, Result};
 use crate::inventory::aws::ReadMode;
 use crate::printer::{wrapped, Printer};
+use crate::run::accounts::Reach;
 use crate::run::{Input, Observed};
 use crate::saved::{self, PlanFile};
 use crate::session::{Connect, Session};
@@ -17,6 +18,7 @@ use crate::session::{Connect, Session};
 pub(super) async fn recompute(
     path: &Path,
     selection: &Selection,
+    accounts: &Accounts,
     printer: &Printer,
     connect: &Connect,
 ) -> Result<(Observed, Options)> {
@@ -29,6 +31,13 @@ pub(super) async fn recompute(
     match loaded.plan {
         PlanFile::Account(saved) => {
             same_region(selection, &saved.plan.region)?;
+            if accounts.reach().is_some() {
+                return Err(Error::Usage(format!(
+                    "{} was made for one account ({}): --org and --accounts apply only to a saved organization plan; drop them, or make one with `cis-fix plan --org --out FILE`",
+                    path.display(),
+                    saved.plan.account_id
+                )));
+            }
             let (catalog, benchmark) = saved.catalogs(path)?;
             let input = Input {
                 catalog,
@@ -43,9 +52,6 @@ pub(super) async fn recompute(
             Ok((observed, input.options))
         }
         PlanFile::Organization(saved) => {
-            if printer.format == Format::Json {
-                return Err(super::apply::json_across_accounts());
-            }
             same_region(selection, &saved.plan.region)?;
             let (catalog, benchmark) = saved.catalogs(path)?;
             let input = Input {
@@ -54,7 +60,11 @@ pub(super) async fn recompute(
                 options: saved.options.clone(),
             };
             let session = Session::connect(Some(&saved.plan.region), connect).await?;
-            let reach = saved.reach();
+            let mut reach = saved.reach();
+            same_accounts(path, accounts, &reach)?;
+            if let Some(concurrency) = accounts.concurrency {
+                reach.concurrency = usize::from(concurrency);
+            }
             let observed = Observed::read(&input, Some(&reach), session, ReadMode::Plan).await?;
             if let Observed::Many(many) = &observed {
                 saved.check_same(path, &many.plan, &many.reads.reads)?;
@@ -73,4 +83,29 @@ fn same_region(selection: &Selection, planned: &str) -> Result<()> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// `--org` or `--accounts` with a saved organization plan must name what the plan was made
+/// for: the file decides which accounts, and an option saying otherwise is a conflict.
+fn same_accounts(path: &Path, given: &Accounts, planned: &Reach) -> Result<()> {
+    let Some(given) = given.reach() else {
+        return Ok(());
+    };
+    let sorted = |ids: &[String]| {
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    if given.org == planned.org && sorted(&given.accounts) == sorted(&planned.accounts) {
+        return Ok(());
+    }
+    let made_for = match planned.org {
+        true => "--org".to_string(),
+        false => format!("--accounts {}", planned.accounts.join(",")),
+    };
+    Err(Error::Usage(format!(
+        "{} was made with {made_for}: a saved plan applies only to the accounts it was made for; drop --org and --accounts, or make a plan for those accounts",
+        path.display()
+    )))
 }

@@ -1,6 +1,5 @@
-//! `cis-fix schema [plan|saved-plan|org-plan|saved-org-plan|apply-result|backout-result]`:
-//! the JSON Schema of each JSON document cis-fix
-//! writes, generated from the Rust types so that it cannot drift from them.
+//! `cis-fix schema DOCUMENT`: the JSON Schema of each JSON document cis-fix writes, generated
+//! from the Rust types so that it cannot drift from them.
 
 use clap::Args;
 
@@ -13,7 +12,9 @@ use crate::schema::Document;
 pub struct SchemaArgs {
     /// The document: `plan --format json` (plan), `plan --out FILE` (saved-plan),
     /// `plan --org --format json` (org-plan), `plan --org --out FILE` (saved-org-plan),
-    /// `apply --format json` (apply-result) or `backout --format json` (backout-result).
+    /// `apply --format json` (apply-result), `backout --format json` (backout-result), and
+    /// across accounts `apply --org --format json` (org-apply-result) and `backout --org
+    /// --format json` (org-backout-result).
     #[arg(value_enum, default_value_t = Document::Plan)]
     pub document: Document,
 }

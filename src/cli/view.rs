@@ -3,7 +3,10 @@
 
 use super::output::regions;
 use crate::apply::Run;
+use crate::audit::backout::RemovalPlan;
 use crate::render::{self, TextOptions};
+use crate::run::backout::Backout;
+use crate::run::drill::Drill;
 use crate::run::{Observed, Work};
 
 /// The plan, as text.
@@ -61,4 +64,55 @@ pub(super) fn account_end(observed: &Observed, run: &Run) -> Option<String> {
         "  {done} change{} made\n",
         if done == 1 { "" } else { "s" }
     ))
+}
+
+/// What backout will remove and keep: one account's view, or the accounts' grouped.
+pub(super) fn removals(backout: &Backout, options: TextOptions) -> String {
+    if backout.one {
+        return backout
+            .accounts
+            .iter()
+            .map(|a| render::removal_text(&a.account_id, &a.region, &a.removal, options))
+            .collect();
+    }
+    let parts: Vec<(&str, &str, &RemovalPlan)> = backout
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.as_str(), a.region.as_str(), &a.removal))
+        .collect();
+    render::across::removals(&parts, options)
+}
+
+/// `Remove 27 resources created by cis-fix from account A in us-east-1?`, or `… from N
+/// accounts in …`.
+pub(super) fn removal_question(backout: &Backout, count: usize) -> String {
+    let resources = format!("{count} resource{}", if count == 1 { "" } else { "s" });
+    let regions = regions(
+        backout
+            .work()
+            .flat_map(|a| a.removal.removals.iter().map(|r| r.region.as_str())),
+    );
+    match (backout.one, backout.accounts.first()) {
+        (true, Some(a)) => format!(
+            "Remove {resources} created by cis-fix from account {} in {regions}?",
+            a.account_id
+        ),
+        _ => {
+            let accounts = backout.work().count();
+            format!(
+                "Remove {resources} created by cis-fix from {accounts} account{} in {regions}?",
+                if accounts == 1 { "" } else { "s" }
+            )
+        }
+    }
+}
+
+/// What a drill will do and skip: one account's view, or the accounts' grouped.
+pub(super) fn drill(drill: &Drill, one: bool, options: TextOptions) -> String {
+    match (one, drill.accounts.first()) {
+        (true, Some(d)) => {
+            render::drill_intro(&d.account_id, &d.region, &d.targets, &d.skipped, options)
+        }
+        _ => render::across::drills(&drill.accounts, options),
+    }
 }

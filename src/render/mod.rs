@@ -10,7 +10,9 @@ use crate::audit::{Action, AfterApply, Call, ControlReport, Finding, Mode, Plan,
 use crate::redact::mask_endpoint;
 use crate::term::escape;
 
+pub mod across;
 pub mod controls;
+pub mod group;
 pub mod layout;
 pub mod org;
 
@@ -801,14 +803,32 @@ pub fn removal_text(
     plan: &RemovalPlan,
     options: TextOptions,
 ) -> String {
+    heading(
+        "cis-fix backout:",
+        &format!("account {account}, region {region}"),
+        options,
+    ) + &removal_body(account, region, plan, options)
+}
+
+/// A command's heading line (`cis-fix backout: account A, region R`) and a blank line.
+pub fn heading(command: &str, subject: &str, options: TextOptions) -> String {
+    let p = Painter(options.color);
+    layout::wrap_painted(
+        &format!("{} {subject}\n\n", p.bold(command)),
+        options.width,
+        p,
+    )
+}
+
+/// What backout will remove from one account and keep, under its heading.
+pub fn removal_body(
+    account: &str,
+    region: &str,
+    plan: &RemovalPlan,
+    options: TextOptions,
+) -> String {
     let p = Painter(options.color);
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} account {account}, region {region}",
-        p.bold("cis-fix backout:")
-    );
-    out.push('\n');
     if options.verbosity == Verbosity::Quiet {
         // The summary alone; what is kept, and why, is the normal view's.
         let kept = match plan.kept.len() {
@@ -841,7 +861,11 @@ pub fn removal_text(
     if plan.removals.is_empty() {
         let _ = writeln!(
             out,
-            "Nothing to remove: no resource created by cis-fix was found."
+            "{}",
+            match plan.kept.is_empty() {
+                true => "Nothing to remove: no resource created by cis-fix was found.",
+                false => "Nothing to remove: what cis-fix created here is kept, as said above.",
+            }
         );
         return layout::wrap_painted(&out, options.width, p);
     }
@@ -872,14 +896,23 @@ pub fn drill_intro(
     skipped: &[Skipped],
     options: TextOptions,
 ) -> String {
+    heading(
+        "cis-fix drill:",
+        &format!("account {account}, region {region}"),
+        options,
+    ) + &drill_body(account, region, targets, skipped, options)
+}
+
+/// What a drill will do in one account, and skip, under its heading.
+pub fn drill_body(
+    account: &str,
+    region: &str,
+    targets: &[DrillTarget],
+    skipped: &[Skipped],
+    options: TextOptions,
+) -> String {
     let p = Painter(options.color);
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} account {account}, region {region}",
-        p.bold("cis-fix drill:")
-    );
-    out.push('\n');
     if options.verbosity == Verbosity::Quiet {
         // The counts, and the warning: a drill pages people, however quiet the output.
         let skips = match skipped.len() {

@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use super::{each_account, errors, AccountRun, Step, Work};
+use crate::apply::org_result::CallsByAccount;
 use crate::apply::{self, Guard, Records};
 use crate::audit::{Action, Mode};
 use crate::error::Error;
@@ -62,6 +63,18 @@ impl Applied {
             }
         }
         counts
+    }
+
+    /// Each account's outcomes and what stopped it, for the organization's result document.
+    pub fn calls(&self) -> CallsByAccount {
+        super::calls(&self.accounts)
+    }
+
+    /// Whether Ctrl-C stopped the run.
+    pub fn interrupted(&self) -> bool {
+        self.accounts
+            .iter()
+            .any(|a| a.run.as_ref().is_ok_and(apply::Run::interrupted))
     }
 
     /// What stopped each account that did not finish (see [`errors`]).

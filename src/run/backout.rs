@@ -6,9 +6,12 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::accounts::{self, Reach};
-use super::{each_account, errors, AccountRun, Step};
+use super::{each_account, errors, AccountRun, Input, Observed, Step};
+use crate::apply::org_result::{self, CallsByAccount};
+use crate::apply::result::{self, ControlsAfter};
 use crate::apply::{self, Guard, Records};
 use crate::audit::backout::{self, Removal, RemovalPlan, Scope};
+use crate::audit::org::AccountStatus;
 use crate::audit::{Options, TopicChoice};
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
@@ -38,6 +41,10 @@ pub struct AccountBackout {
 pub struct Backout {
     /// The caller's session (the run's calls are counted on it and its members').
     pub session: Session,
+    /// The caller's account.
+    pub caller: String,
+    /// Which accounts, when many: read again, for the controls after.
+    reach: Option<Reach>,
     /// One account (its own view), or many.
     pub one: bool,
     pub accounts: Vec<AccountBackout>,
@@ -70,6 +77,8 @@ pub async fn read(session: Session, reach: Option<&Reach>, ask: &Ask<'_>) -> Res
         let sessions = BTreeMap::from([(snapshot.account_id.clone(), session.clone())]);
         return Ok(Backout {
             session,
+            caller: snapshot.account_id.clone(),
+            reach: None,
             one: true,
             accounts: vec![account],
             unreadable: vec![],
@@ -79,6 +88,8 @@ pub async fn read(session: Session, reach: Option<&Reach>, ask: &Ask<'_>) -> Res
     let reads = accounts::read_accounts(&session, reach, &options, ReadMode::Backout, None).await?;
     let mut backout = Backout {
         session,
+        caller: reads.caller.account.clone(),
+        reach: Some(reach.clone()),
         one: false,
         accounts: vec![],
         unreadable: vec![],
@@ -202,9 +213,117 @@ impl Backout {
         }
     }
 
-    /// The session of an account read in full.
-    pub fn session_of(&self, account: &str) -> Option<&Session> {
-        self.sessions.get(account)
+    /// The selected controls' status now, per account: the accounts read again and audited
+    /// as `cis-fix plan` does (a plan's reads: backout's own skip the topics' delivery). An
+    /// account that cannot be read says why.
+    pub async fn controls_after(&self, input: &Input) -> BTreeMap<String, ControlsAfter> {
+        let ids = self.accounts.iter().map(|a| a.account_id.clone());
+        let observed = Observed::read(
+            input,
+            self.reach.as_ref(),
+            self.session_for_reading(),
+            ReadMode::Plan,
+        )
+        .await;
+        let observed = match observed {
+            Ok(observed) => observed,
+            Err(e) => {
+                let why = format!("the account could not be read again: {e}");
+                return ids.map(|id| (id, Err(why.clone()))).collect();
+            }
+        };
+        match &observed {
+            Observed::One(one) => ids
+                .map(|id| (id, Ok(result::controls_now(&one.plan))))
+                .collect(),
+            Observed::Many(many) => ids
+                .map(|id| {
+                    let report = many.plan.accounts.iter().find(|a| a.account_id == id);
+                    let controls = match report {
+                        Some(a) if a.status == AccountStatus::Audited => {
+                            Ok(a.controls.iter().map(result::control_now).collect())
+                        }
+                        Some(a) => Err(format!(
+                            "the account could not be read again: {}",
+                            a.error.as_deref().unwrap_or("unknown error")
+                        )),
+                        None => Err("the account is no longer among those reached".into()),
+                    };
+                    (id, controls)
+                })
+                .collect(),
+        }
+    }
+
+    /// One account's own session (it was read with it), or the caller's for many.
+    fn session_for_reading(&self) -> Session {
+        match (self.one, self.accounts.first()) {
+            (true, Some(a)) => self
+                .sessions
+                .get(&a.account_id)
+                .unwrap_or(&self.session)
+                .clone(),
+            _ => self.session.clone(),
+        }
+    }
+
+    /// The result document (`--format json`) of a backout that ended as `removed` (`None`:
+    /// nothing to remove), with the controls after it.
+    pub fn document(
+        &self,
+        removed: Option<&Removed>,
+        mut controls: BTreeMap<String, ControlsAfter>,
+        benchmark: &str,
+        show_endpoints: bool,
+    ) -> String {
+        let calls = removed.map(Removed::calls).unwrap_or_default();
+        let interrupted = removed.is_some_and(Removed::interrupted);
+        let mut controls_of = |id: &str| {
+            controls
+                .remove(id)
+                .unwrap_or_else(|| Err("not read again".to_string()))
+        };
+        if self.one {
+            let empty = RemovalPlan::default();
+            let account = self.accounts.first();
+            let id = account.map_or("", |a| a.account_id.as_str());
+            let outcomes = calls.get(id).map_or(&[][..], |c| c.outcomes.as_slice());
+            return result::backout_result(
+                result::Backout {
+                    account_id: id,
+                    region: account.map_or("", |a| a.region.as_str()),
+                    benchmark,
+                    removal: account.map_or(&empty, |a| &a.removal),
+                    outcomes,
+                    interrupted,
+                    controls: controls_of(id),
+                },
+                show_endpoints,
+            )
+            .to_json();
+        }
+        let accounts = self
+            .accounts
+            .iter()
+            .map(|a| org_result::AccountBackout {
+                account_id: &a.account_id,
+                removal: &a.removal,
+                calls: calls.get(&a.account_id),
+                controls: controls_of(&a.account_id),
+            })
+            .collect();
+        org_result::org_backout_result(
+            org_result::OrgBackout {
+                caller_account_id: &self.caller,
+                region: &self.session.region,
+                benchmark,
+                interrupted,
+                accounts,
+                not_touched: &self.unreadable,
+            },
+            show_endpoints,
+        )
+        .to_json()
     }
 }
 
@@ -217,6 +336,18 @@ impl Removed {
             .filter_map(|a| a.run.as_ref().ok())
             .map(apply::Run::done)
             .sum()
+    }
+
+    /// Each account's outcomes and what stopped it.
+    pub fn calls(&self) -> CallsByAccount {
+        super::calls(&self.accounts)
+    }
+
+    /// Whether Ctrl-C stopped the run.
+    pub fn interrupted(&self) -> bool {
+        self.accounts
+            .iter()
+            .any(|a| a.run.as_ref().is_ok_and(apply::Run::interrupted))
     }
 
     /// What stopped each account that did not finish (see [`errors`]).

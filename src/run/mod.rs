@@ -17,6 +17,7 @@ pub mod observed;
 
 pub use observed::{Observed, Work};
 
+use crate::apply::org_result::{AccountCalls, CallsByAccount};
 use crate::apply::Run;
 use crate::audit::Options;
 use crate::catalog::Catalog;
@@ -92,6 +93,25 @@ pub fn errors<T>(runs: Vec<AccountRun<T>>) -> Vec<(String, crate::error::Error)>
                 Ok(run) => run.into_result().err()?,
             };
             Some((account.account, error))
+        })
+        .collect()
+}
+
+/// Each account's outcomes and what stopped it, for the result documents.
+pub fn calls<T>(runs: &[AccountRun<T>]) -> CallsByAccount {
+    runs.iter()
+        .map(|account| {
+            let calls = match &account.run {
+                Ok(run) => AccountCalls {
+                    outcomes: run.outcomes.clone(),
+                    stopped: run.stop.as_ref().map(ToString::to_string),
+                },
+                Err(why) => AccountCalls {
+                    outcomes: vec![],
+                    stopped: Some(why.clone()),
+                },
+            };
+            (account.account.clone(), calls)
         })
         .collect()
 }

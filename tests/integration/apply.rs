@@ -755,26 +755,37 @@ async fn a_failed_call_is_failed_in_the_json_result_and_the_rest_not_attempted()
     );
     assert_ok(&account.run(&["backout", "--auto-approve"]));
 
-    // Not for several accounts yet: said before any call.
-    account.reset_calls();
-    for command in ["apply", "backout"] {
-        let out = account.run(&[
-            command,
-            "--accounts",
-            &account.id,
-            "--format",
-            "json",
-            "--auto-approve",
-        ]);
-        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-        assert!(
-            stderr(&out).contains("--format json is not supported with --org or --accounts yet"),
-            "{}",
-            stderr(&out)
-        );
-        assert!(out.stdout.is_empty());
-    }
-    assert!(account.calls().is_empty(), "{:?}", account.calls());
+    // A run of one named with --accounts writes the organization's documents.
+    let notify = queue(&account);
+    let out = account.run(&[
+        "apply",
+        "--accounts",
+        &account.id,
+        "--controls",
+        "5.6",
+        "--notify",
+        &notify,
+        "--format",
+        "json",
+        "--auto-approve",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json_result(&out, "org-apply-result");
+    assert_eq!(doc["kind"], "cis-fix-org-apply-result");
+    assert_eq!(doc["counts"]["done"], 4, "{doc:#}");
+    assert_eq!(doc["accounts"][0]["controls"][0]["after"], "compliant");
+    let out = account.run(&[
+        "backout",
+        "--accounts",
+        &account.id,
+        "--format",
+        "json",
+        "--auto-approve",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json_result(&out, "org-backout-result");
+    assert_eq!(doc["counts"]["done"], 4, "{doc:#}");
+    assert_eq!(doc["accounts"][0]["account_id"], account.id.as_str());
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ mod org;
 mod outfiles;
 mod ownership;
 mod paging;
+mod parity;
 mod prompt;
 mod secrets;
 mod selection;
