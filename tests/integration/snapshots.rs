@@ -4,7 +4,8 @@
 //! change, to be reviewed as such (`cargo insta review`, or `INSTA_UPDATE=always`).
 //!
 //! What varies from run to run is replaced by names: each account id by its role, the
-//! emulator's port, subscription and message ids, times and SHA-256 digests.
+//! emulator's port, subscription and message ids, times, SHA-256 digests, and the short
+//! digests of account ids in filter names and endpoint tags.
 
 use std::process::Output;
 
@@ -26,7 +27,7 @@ impl Names {
         for (id, name) in &self.0 {
             out = out.replace(id.as_str(), &format!("[{name}]"));
         }
-        let rules: [(&str, &str); 6] = [
+        let rules: [(&str, &str); 8] = [
             (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
             (
                 r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
@@ -39,6 +40,12 @@ impl Names {
             (r"\b[0-9a-f]{64}\b", "[SHA256]"),
             (r"/tmp/\.tmp\w+", "[TMP]"),
             (r"\d+\.\d\d s\b", "[SECONDS] s"),
+            // Digests of the account id (in filter names and endpoint tags) vary with it.
+            (r"\b(cis-fix-[a-z0-9-]+)-[0-9a-f]{8}\b", "${1}-[DIGEST]"),
+            (
+                r"\bcis-fix:endpoint:[0-9a-f]{8}\b",
+                "cis-fix:endpoint:[DIGEST]",
+            ),
         ];
         for (pattern, to) in rules {
             out = regex::Regex::new(pattern)
