@@ -285,14 +285,7 @@ fn generator() -> String {
 
 /// The partition of a region, for role ARNs.
 fn partition(region: &str) -> String {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-    .to_string()
+    crate::inventory::partition_of(region).to_string()
 }
 
 fn known_filters(snapshot: &Snapshot) -> Vec<KnownFilter> {
