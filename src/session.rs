@@ -807,7 +807,7 @@ impl Intercept for Watch {
             };
             let line = format!("aws {operation} ({}): {took}{retry}{outcome}", self.region);
             let line = crate::term::escape(&line);
-            crate::apply::progress::suspend(|| eprintln!("{line}"));
+            crate::term::suspend(|| eprintln!("{line}"));
         }
         let mut retry_line = None;
         Watch::progress(cfg, |p| {
@@ -851,7 +851,7 @@ fn notice(last_notice: &Mutex<Option<Instant>>, line: &str) {
             // A notice, not output: a closed stderr is no reason to fail.
             use std::io::Write;
             let line = crate::term::escape(line);
-            crate::apply::progress::suspend(|| {
+            crate::term::suspend(|| {
                 let _ = writeln!(std::io::stderr(), "{line}");
             });
         }
