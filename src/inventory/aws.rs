@@ -19,9 +19,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::try_join_all;
 
 use super::{
-    AdvancedEventSelector, Alarm, Arn, EventSelector, FieldSelector, KeyMetadata, KmsKey,
-    LogGroupRef, MetricFilter, PatternTest, ReadFailure, RegionSnapshot, Snapshot, Subscription,
-    Topic, TopicDelivery, Trail, TransformerPolicy, Transformers,
+    AdvancedEventSelector, Alarm, Arn, EventSelector, FieldSelector, HistoryItem, KeyMetadata,
+    KmsKey, LogGroupRef, MetricFilter, PatternTest, ReadFailure, RegionSnapshot, Snapshot,
+    Subscription, Topic, TopicDelivery, Trail, TransformerPolicy, Transformers, WitnessRequest,
 };
 use crate::error::{Error, Result};
 use crate::ownership;
@@ -1072,7 +1072,7 @@ pub async fn alarm_action_history(
     region: &str,
     alarm_name: &str,
     since: std::time::SystemTime,
-) -> Result<Vec<crate::audit::drill::HistoryItem>> {
+) -> Result<Vec<HistoryItem>> {
     use aws_sdk_cloudwatch::types::{HistoryItemType, ScanBy};
     let client = session.cloudwatch(region);
     let mut pages = client
@@ -1087,7 +1087,7 @@ pub async fn alarm_action_history(
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| aws_error("cloudwatch:DescribeAlarmHistory", region, e))?;
         for item in page.alarm_history_items.unwrap_or_default() {
-            items.push(crate::audit::drill::HistoryItem {
+            items.push(HistoryItem {
                 summary: item.history_summary.unwrap_or_default(),
                 data: item.history_data.unwrap_or_default(),
             });
@@ -1101,7 +1101,7 @@ pub async fn alarm_action_history(
 /// verdicts then rest on cis-fix's proof alone; it does not make anything not auditable.
 pub async fn test_patterns(
     session: &Session,
-    requests: &[crate::audit::witness::WitnessRequest],
+    requests: &[WitnessRequest],
     snapshot: &mut Snapshot,
 ) -> Result<()> {
     let results = try_join_all(requests.iter().map(|request| async move {
