@@ -19,9 +19,10 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::try_join_all;
 
 use super::{
-    AdvancedEventSelector, Alarm, Arn, EventSelector, FieldSelector, HistoryItem, KeyMetadata,
-    KmsKey, LogGroupRef, MetricFilter, PatternTest, ReadFailure, RegionSnapshot, Snapshot,
-    Subscription, Topic, TopicDelivery, Trail, TransformerPolicy, Transformers, WitnessRequest,
+    AdvancedEventSelector, Alarm, Arn, CallerIdentity, EventSelector, FieldSelector, HistoryItem,
+    KeyMetadata, KmsKey, LogGroupRef, MetricFilter, PatternTest, ReadFailure, RegionSnapshot,
+    Snapshot, Subscription, Topic, TopicDelivery, Trail, TransformerPolicy, Transformers,
+    WitnessRequest,
 };
 use crate::error::{Error, Result};
 use crate::ownership;
@@ -190,17 +191,27 @@ async fn account_id(session: &Session) -> Result<String> {
     if let Some(account) = &session.known_account {
         return Ok(account.clone());
     }
+    Ok(caller_identity(session).await?.account)
+}
+
+/// Whom the session's credentials belong to (`sts:GetCallerIdentity`).
+pub async fn caller_identity(session: &Session) -> Result<CallerIdentity> {
     let out = session
         .sts()
         .get_caller_identity()
         .send()
         .await
         .map_err(|e| aws_error("sts:GetCallerIdentity", &session.region, e))?;
-    out.account.ok_or_else(|| Error::Aws {
+    let account = out.account.ok_or_else(|| Error::Aws {
         operation: "sts:GetCallerIdentity",
         region: Some(session.region.clone()),
         message: "the reply has no account id".into(),
-    })
+    })?;
+    // As AWS states it: `partition_of` guesses from the region, and knows only `aws-cn` and
+    // `aws-us-gov` (a `us-iso-` region is in `aws-iso`).
+    let arn = out.arn.unwrap_or_default();
+    let partition = Arn::parse(&arn).map_or("aws", |a| a.partition).to_string();
+    Ok(CallerIdentity { account, partition })
 }
 
 /// `DescribeTrails`, shadow trails included (an organization trail shows in every member).

@@ -346,6 +346,15 @@ pub struct HistoryItem {
     pub data: String,
 }
 
+/// Whom the credentials belong to (`sts:GetCallerIdentity`, read by [`aws::caller_identity`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    pub account: String,
+    /// From the caller's own ARN (`aws`, `aws-cn`, `aws-us-gov`): the partition of the roles
+    /// assumed from these credentials.
+    pub partition: String,
+}
+
 /// The parts of an ARN cis-fix needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arn<'a> {
