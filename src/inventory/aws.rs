@@ -26,7 +26,8 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::ownership;
-use crate::session::{first_line, Session};
+use crate::session::errors::{first_line, transport_error};
+use crate::session::Session;
 
 /// Topics to look at besides those the alarms name: cis-fix's own (`--topic-name`), or
 /// `--topic-arn`.
@@ -102,7 +103,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     // No connection or no reply: name the endpoint tried rather than the SDK's layers.
-    if let Some(unreachable) = crate::session::transport_error(operation, region, &error) {
+    if let Some(unreachable) = transport_error(operation, region, &error) {
         return unreachable;
     }
     let message = match (error.code(), error.message()) {
