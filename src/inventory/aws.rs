@@ -26,8 +26,12 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::ownership;
-use crate::session::errors::{first_line, transport_error};
+use crate::session::errors::is_denied;
 use crate::session::Session;
+
+// Its home is `session::errors`, beside the transport errors it wraps; this path stays for
+// the callers that still name it so (`org.rs`).
+pub(crate) use crate::session::errors::aws_error;
 
 /// Topics to look at besides those the alarms name: cis-fix's own (`--topic-name`), or
 /// `--topic-arn`.
@@ -60,22 +64,6 @@ impl TopicsOfInterest<'_> {
 /// Reads denied so far; shared by the concurrent reads of one snapshot.
 type Denied = Mutex<Vec<ReadFailure>>;
 
-/// Error codes AWS services use for a missing permission.
-const ACCESS_DENIED: &[&str] = &[
-    "AccessDenied",
-    "AccessDeniedException",
-    "AuthorizationError",
-    "UnauthorizedOperation",
-    "UnauthorizedAccess",
-];
-
-/// Whether an error message (`Code: message`) is one of AWS's access-denied codes.
-fn is_denied(message: &str) -> bool {
-    ACCESS_DENIED
-        .iter()
-        .any(|code| message == *code || message.starts_with(&format!("{code}:")))
-}
-
 /// A denied read is not fatal: it is recorded, and the audit marks what it would have
 /// decided as not auditable. Any other error stops the read.
 fn tolerate<T: Default>(result: Result<T>, denied: &Denied) -> Result<T> {
@@ -94,27 +82,6 @@ fn tolerate<T: Default>(result: Result<T>, denied: &Denied) -> Result<T> {
             Ok(T::default())
         }
         other => other,
-    }
-}
-
-/// Turns an SDK error into a one-line error naming the call.
-pub(crate) fn aws_error<E>(operation: &'static str, region: &str, error: E) -> Error
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    // No connection or no reply: name the endpoint tried rather than the SDK's layers.
-    if let Some(unreachable) = transport_error(operation, region, &error) {
-        return unreachable;
-    }
-    let message = match (error.code(), error.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_string(),
-        _ => first_line(&error),
-    };
-    Error::Aws {
-        operation,
-        region: Some(region.to_string()),
-        message,
     }
 }
 

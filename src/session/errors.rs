@@ -1,6 +1,8 @@
-//! How a failed call is worded. A call that never got an answer (no connection, or no reply
-//! in time) names the endpoint it tried and why: `cannot reach http://127.0.0.1:9: connection
-//! refused`, not the SDK's layers.
+//! How a failed call is worded, for the reader and the writer alike ([`aws_error`]). A call
+//! that never got an answer (no connection, or no reply in time) names the endpoint it tried
+//! and why: `cannot reach http://127.0.0.1:9: connection refused`, not the SDK's layers; an
+//! error reply from AWS is `Code: message`, and [`is_denied`] tells a missing permission from
+//! any other failure.
 //!
 //! The bound and the endpoints those sentences name are process-wide: errors are worded where
 //! no session is at hand, so `Session::connect` and the watch on each call leave them here.
@@ -12,6 +14,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::error::Error;
 
@@ -31,7 +34,7 @@ pub(super) fn set_timeout(timeout: Duration) {
 }
 
 /// The endpoint each `(operation, region)` last went to. Errors are turned into messages
-/// (`aws_error`) where no session is at hand, so the watch leaves the endpoint here
+/// ([`aws_error`]) where no session is at hand, so the watch leaves the endpoint here
 /// ([`record_endpoint`]).
 static ENDPOINTS: Mutex<BTreeMap<(String, String), String>> = Mutex::new(BTreeMap::new());
 
@@ -40,6 +43,43 @@ pub(super) fn record_endpoint(operation: String, region: String, endpoint: Strin
     if let Ok(mut endpoints) = ENDPOINTS.lock() {
         endpoints.insert((operation, region), endpoint);
     }
+}
+
+/// Turns an SDK error into a one-line error naming the call.
+pub(crate) fn aws_error<E>(operation: &'static str, region: &str, error: E) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    // No connection or no reply: name the endpoint tried rather than the SDK's layers.
+    if let Some(unreachable) = transport_error(operation, region, &error) {
+        return unreachable;
+    }
+    let message = match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_string(),
+        _ => first_line(&error),
+    };
+    Error::Aws {
+        operation,
+        region: Some(region.to_string()),
+        message,
+    }
+}
+
+/// Error codes AWS services use for a missing permission.
+const ACCESS_DENIED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthorizationError",
+    "UnauthorizedOperation",
+    "UnauthorizedAccess",
+];
+
+/// Whether an error message (`Code: message`) is one of AWS's access-denied codes.
+pub(crate) fn is_denied(message: &str) -> bool {
+    ACCESS_DENIED
+        .iter()
+        .any(|code| message == *code || message.starts_with(&format!("{code}:")))
 }
 
 /// The errors of `error`'s chain, itself first.

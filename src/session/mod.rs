@@ -215,8 +215,7 @@ impl Session {
         }
         let out = request.send().await.map_err(|e| Error::AssumeRole {
             role_arn: role_arn.clone(),
-            message: crate::inventory::aws::aws_error("sts:AssumeRole", &self.region, e)
-                .to_string(),
+            message: errors::aws_error("sts:AssumeRole", &self.region, e).to_string(),
         })?;
         let credentials = out.credentials.ok_or_else(|| Error::AssumeRole {
             role_arn: role_arn.clone(),
