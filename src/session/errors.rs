@@ -1,7 +1,7 @@
-//! How a failed call is worded, for the reader and the writer alike ([`aws_error`]). A call
+//! How a failed call is worded, for the reader and the writer alike (`aws_error`). A call
 //! that never got an answer (no connection, or no reply in time) names the endpoint it tried
 //! and why: `cannot reach http://127.0.0.1:9: connection refused`, not the SDK's layers; an
-//! error reply from AWS is `Code: message`, and [`is_denied`] tells a missing permission from
+//! error reply from AWS is `Code: message`, and `is_denied` tells a missing permission from
 //! any other failure.
 //!
 //! The bound and the endpoints those sentences name are process-wide: errors are worded where
