@@ -9,8 +9,6 @@ use std::io::Read;
 
 use serde_json::Value;
 
-use crate::policy::kind;
-
 /// One event and where it was found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -224,7 +222,7 @@ fn parse_within(bytes: &[u8], limit: usize) -> Result<Vec<Event>, EventsError> {
         if !value.is_object() {
             return Err(EventsError(format!(
                 "line {number}: not a JSON event (an event is a JSON object, this is {})",
-                kind(&value)
+                json_kind(&value)
             )));
         }
         events.push(Event {
@@ -254,11 +252,25 @@ fn events_of(
                 Err(EventsError(format!(
                     "{}: not a JSON event (an event is a JSON object, this is {})",
                     position(i),
-                    kind(&value)
+                    json_kind(&value)
                 )))
             }
         })
         .collect()
+}
+
+/// A JSON value's type, as messages name it (`an array`). The policy evaluator words its own
+/// errors alike, but keeps its own copy: it imports nothing from the crate, so that it can
+/// stand alone, and events must not lean on it for a sentence.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 #[cfg(test)]

@@ -1,25 +1,43 @@
-//! cis-fix: audit an AWS account against the CIS AWS Foundations Benchmark Monitoring
-//! controls, plan what is missing, and (later) fix and undo it.
+//! cis-fix: audit an AWS account, or every account of an organization, against the CIS AWS
+//! Foundations Benchmark Monitoring controls, plan what is missing, fix it and undo it.
 //!
-//! A functional core with I/O at the edges:
-//! - [`catalog`] loads the desired state (`plans/*.toml`) into typed controls;
+//! A functional core with I/O at the edges. The modules, from the floor up: each imports only
+//! modules listed before it, except that [`inventory`] and [`ownership`] use each other (the
+//! reader looks for cis-fix's marks; the marks are read off inventory types).
+//!
+//! The floor, importing nothing from the crate:
 //! - [`pattern`] is the CloudWatch Logs filter-pattern language: parser, evaluator and
 //!   semantic comparison;
 //! - [`policy`] judges SNS topic and KMS key policies: may CloudWatch provably deliver?
+//! - [`events`] reads recorded log events (CloudTrail files, JSON lines) for `pattern test`;
+//! - [`redact`] masks what output must not show in clear (endpoints, URL credentials);
+//! - [`term`] escapes what may not reach a terminal (control characters, bidi overrides), and
+//!   owns the one status line on stderr, which every notice prints above;
+//! - [`limits`] holds the limits AWS documents for the values cis-fix sends, checked before
+//!   any call.
+//!
+//! Connecting and reading:
+//! - [`error`] is the one error type, and the exit code each kind means;
+//! - [`outfile`] writes the files a user names with `--out`: checked, created privately and
+//!   exclusively, renamed into place;
+//! - [`session`] connects to AWS (the configuration checked locally first), counts and watches
+//!   every call, and words a failed one for reader and writer alike ([`session::errors`]);
 //! - [`inventory`] is the only code that reads AWS, into a plain [`inventory::Snapshot`];
+//! - [`ownership`] defines the marks cis-fix puts on what it creates;
+//! - [`catalog`] loads the desired state (`plans/*.toml`) into typed controls.
+//!
+//! The core and its views:
 //! - [`audit`] is pure: (catalog, snapshot, options) → findings and ordered actions;
 //! - [`render`] shows a plan as text or JSON;
 //! - [`export`] writes what an apply would create as Terraform or CloudFormation;
+//! - [`org`] is the multi-account layer: which accounts, a session and a read for each, and
+//!   per-account failures kept as data.
+//!
+//! The edges:
 //! - [`apply`] is the only code that writes to AWS: it performs actions and removals;
-//! - [`ownership`] defines the marks cis-fix puts on what it creates;
-//! - [`events`] reads recorded log events (CloudTrail files, JSON lines) for `pattern test`;
-//! - [`redact`] masks what output must not show in clear (endpoints, URL credentials); it is
-//!   the bottom floor, importing nothing from the crate;
-//! - [`outfile`] writes the files a user names with `--out`: checked, created privately and
-//!   exclusively, renamed into place.
-//! - [`term`] escapes what may not reach a terminal (control characters, bidi overrides).
-//! - [`limits`] holds the limits AWS documents for the values cis-fix sends, checked before
-//!   any call; like [`redact`], it imports nothing from the crate.
+//! - [`saved`] keeps a plan in a file (`plan --out`), applied only if it comes out the same;
+//! - [`schema`] generates the JSON Schemas of what cis-fix writes (committed in `schemas/`);
+//! - [`cli`] is the command tree, one file per command; `main` runs it.
 
 // Nothing a user or AWS sends may panic cis-fix: outside tests, no unwrap, expect, panic or
 // indexing that could fail. (Tests may, and are compiled with `cfg(test)`.)

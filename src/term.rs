@@ -4,11 +4,19 @@
 //! line read as something else. Text views write such characters as visible escapes (`\x1b`,
 //! `\u{202e}`), so that what is shown is what is there.
 //!
+//! It also owns the one status line on stderr (the progress bar of apply, backout and drill):
+//! whoever else prints on stderr while it may be up (a "still waiting" notice, a `-v` line, the
+//! Ctrl-C message) goes through [`suspend`], without knowing who drew the bar.
+//!
 //! A floor module: it imports nothing from the crate. Layout ([`crate::render::layout`])
 //! escapes what it is given before cis-fix paints its own colours.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use indicatif::ProgressBar;
 
 /// Whether `c` must not reach a terminal as it is: a C0 control (U+0000–U+001F), DEL, a C1
 /// control (U+0080–U+009F), or a bidi control that reorders what follows it (the embeddings,
@@ -81,6 +89,55 @@ fn escape_where(text: &str, unsafe_here: impl Fn(char) -> bool) -> Cow<'_, str> 
         }
     }
     Cow::Owned(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// The status line.
+
+/// The status line on the screen, if any, with the ticket it was shown with: process-wide,
+/// because the code that prints notices has no handle on the code that drew the bar.
+static STATUS: Mutex<Option<(u64, ProgressBar)>> = Mutex::new(None);
+static TICKETS: AtomicU64 = AtomicU64::new(0);
+
+fn status() -> MutexGuard<'static, Option<(u64, ProgressBar)>> {
+    STATUS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Makes `bar` the status line. The ticket lets its owner [`forget_status`] it, and only it:
+/// a newer bar shown meanwhile stays.
+pub fn show_status(bar: &ProgressBar) -> u64 {
+    let ticket = TICKETS.fetch_add(1, Ordering::Relaxed);
+    *status() = Some((ticket, bar.clone()));
+    ticket
+}
+
+/// Forgets the status line shown with `ticket` (its owner has cleared it), if it is still the
+/// one shown.
+pub fn forget_status(ticket: u64) {
+    let mut status = status();
+    if status.as_ref().is_some_and(|(shown, _)| *shown == ticket) {
+        *status = None;
+    }
+}
+
+/// Runs `f` (which prints on stderr or stdout) with the status line, if one is shown, off the
+/// screen, and draws it again under what `f` printed.
+pub fn suspend<R>(f: impl FnOnce() -> R) -> R {
+    // Released before drawing: the bar's own lock is taken inside.
+    let bar = status().as_ref().map(|(_, bar)| bar.clone());
+    match bar {
+        Some(bar) => bar.suspend(f),
+        None => f(),
+    }
+}
+
+/// Takes the status line off the screen for good: the process is about to end without
+/// unwinding.
+pub fn clear_status() {
+    let bar = status().take();
+    if let Some((_, bar)) = bar {
+        bar.finish_and_clear();
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use super::interrupt::Deferral;
 use super::progress::Progress;
 use crate::audit::drill::{self, DrillTarget, Outcome, Stuck};
 use crate::error::{Error, Result};
-use crate::inventory::aws::{alarm_action_history, aws_error};
+use crate::inventory::aws::alarm_action_history;
+use crate::session::errors::aws_error;
 use crate::session::Session;
 
 /// How often the history is read while waiting for the action's result.

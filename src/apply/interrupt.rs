@@ -118,14 +118,14 @@ async fn watch(mut listener: Listener) {
             };
             if stop_now {
                 // The process ends without unwinding: take the progress line off for good.
-                super::progress::clear();
+                crate::term::clear_status();
                 write();
             } else {
                 // Above the progress line, which is drawn again under it.
-                super::progress::suspend(write);
+                crate::term::suspend(write);
             }
         } else if stop_now {
-            super::progress::clear();
+            crate::term::clear_status();
         }
         match next {
             Some(next) if !stop_now => listener = next,

@@ -9,13 +9,11 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::result::{
-    self, CallOutcome, ControlResult, ControlsAfter, Counts, RemovalResult, StatusAfter,
-    BACKOUT_FORMAT_VERSION,
+    self, CallOutcome, ControlResult, ControlsAfter, Counts, RemovalResult, BACKOUT_FORMAT_VERSION,
 };
 use super::Outcome;
 use crate::audit::backout::{Kept, RemovalPlan};
 use crate::audit::org::{AccountStatus, OrgAction, OrgPlan, ORG_FORMAT_VERSION};
-use crate::audit::{AfterApply, Status};
 
 /// The `kind` of an organization apply result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -182,7 +180,7 @@ pub fn org_apply_result(
                     id: control.id.clone(),
                     slug: control.slug.clone(),
                     before: Some(control.status),
-                    after: after(
+                    after: result::after(
                         control.status,
                         control.after_apply,
                         served_and_done(plan, &outcomes, &account.account_id, control),
@@ -243,18 +241,6 @@ fn served_and_done(
                 .is_none_or(|c| c == control.id || c == control.slug)
         })
         .all(|(_, outcome)| *outcome == Outcome::Done)
-}
-
-/// A control's status after the run: the plan's promise when all that serves it was done.
-pub(super) fn after(status: Status, promise: Option<AfterApply>, done: bool) -> StatusAfter {
-    match (status, promise) {
-        (Status::NonCompliant, Some(after)) if done => match after {
-            AfterApply::Compliant => StatusAfter::Compliant,
-            AfterApply::AwaitsConfirmation => StatusAfter::AwaitsConfirmation,
-            AfterApply::NonCompliant => StatusAfter::NonCompliant,
-        },
-        (status, _) => status.into(),
-    }
 }
 
 /// One account's part of a backout across accounts, with its outcomes and the controls now.

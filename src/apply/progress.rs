@@ -2,41 +2,33 @@
 //!
 //! It sits under the per-call records (`  + create_topic …: done`), which stay the record of
 //! what was made: every line printed while the bar is up goes through [`Progress::record`] or
-//! [`suspend`], which take the bar off the screen, print, and draw it again, so that nothing
-//! is garbled. The bar is cleared when the run ends, and never hides the cursor (indicatif
-//! 0.17 draws with `\r`, line clears and cursor moves only), so nothing is left to restore
-//! whatever ends the process.
+//! [`crate::term::suspend`], which take the bar off the screen, print, and draw it again, so
+//! that nothing is garbled (the bar is the terminal's status line, [`crate::term::show_status`],
+//! so that code which does not hold it can print above it too). The bar is cleared when the run
+//! ends, and never hides the cursor (indicatif 0.17 draws with `\r`, line clears and cursor
+//! moves only), so nothing is left to restore whatever ends the process.
 
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::term;
+
 /// How often the spinner turns, so that a slow call does not look like a hang.
 const TICK: Duration = Duration::from_millis(120);
-
-/// The bar on the screen, if any, with its serial number: for the Ctrl-C watcher and other
-/// stderr notices.
-static ACTIVE: Mutex<Option<(u64, ProgressBar)>> = Mutex::new(None);
-static SERIAL: AtomicU64 = AtomicU64::new(0);
-
-fn active() -> MutexGuard<'static, Option<(u64, ProgressBar)>> {
-    ACTIVE.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// A progress line for `total` steps, shown while this value lives.
 pub struct Progress {
     bar: Option<ProgressBar>,
-    serial: u64,
+    /// The bar's ticket as the status line, while it is shown.
+    ticket: Option<u64>,
     total: usize,
 }
 
 impl Progress {
     /// Shown only when stderr is a terminal and there is something to do.
     pub fn new(total: usize) -> Progress {
-        let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
         let bar = (total > 0 && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(
                 Some(u64::try_from(total).unwrap_or(u64::MAX)),
@@ -46,17 +38,17 @@ impl Progress {
                 bar.set_style(style.progress_chars("=> "));
             }
             bar.enable_steady_tick(TICK);
-            *active() = Some((serial, bar.clone()));
             bar
         });
-        Progress { bar, serial, total }
+        let ticket = bar.as_ref().map(term::show_status);
+        Progress { bar, ticket, total }
     }
 
     /// Step `index` (from 0) has started: "3 of 27: put_metric_filter …".
     pub fn start(&self, index: usize, label: &str) {
         if let Some(bar) = &self.bar {
             bar.set_position(u64::try_from(index).unwrap_or(u64::MAX));
-            let label = crate::term::escape(label);
+            let label = term::escape(label);
             bar.set_message(format!("{} of {}: {label}", index + 1, self.total));
         }
     }
@@ -65,7 +57,7 @@ impl Progress {
     pub fn set(&self, done: usize, message: &str) {
         if let Some(bar) = &self.bar {
             bar.set_position(u64::try_from(done).unwrap_or(u64::MAX));
-            bar.set_message(crate::term::escape(message).into_owned());
+            bar.set_message(term::escape(message).into_owned());
         }
     }
 
@@ -88,31 +80,9 @@ impl Drop for Progress {
     fn drop(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
-            let mut active = active();
-            if active
-                .as_ref()
-                .is_some_and(|(serial, _)| *serial == self.serial)
-            {
-                *active = None;
+            if let Some(ticket) = self.ticket {
+                term::forget_status(ticket);
             }
         }
-    }
-}
-
-/// Runs `f` (which prints on stderr or stdout) with the bar, if one is shown, off the screen.
-pub fn suspend<R>(f: impl FnOnce() -> R) -> R {
-    // Released before drawing: the bar's own lock is taken inside.
-    let bar = active().as_ref().map(|(_, bar)| bar.clone());
-    match bar {
-        Some(bar) => bar.suspend(f),
-        None => f(),
-    }
-}
-
-/// Takes the bar off the screen for good: the process is about to end without unwinding.
-pub fn clear() {
-    let bar = active().take();
-    if let Some((_, bar)) = bar {
-        bar.finish_and_clear();
     }
 }

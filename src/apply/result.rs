@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::Outcome;
 use crate::audit::backout::{Kept, Removal, RemovalPlan, RemoveCall};
-use crate::audit::{Action, Call, ControlReport, Plan, Status, FORMAT_VERSION};
+use crate::audit::{Action, AfterApply, Call, ControlReport, Plan, Status, FORMAT_VERSION};
 use crate::redact::mask_endpoint;
 
 /// Version of the backout result's shape. (The apply result's is the plan's
@@ -202,11 +202,7 @@ pub fn apply_result(
                 id: control.id.clone(),
                 slug: control.slug.clone(),
                 before: Some(control.status),
-                after: super::org_result::after(
-                    control.status,
-                    control.after_apply,
-                    own_done && shared_done,
-                ),
+                after: after(control.status, control.after_apply, own_done && shared_done),
             }
         })
         .collect();
@@ -220,6 +216,18 @@ pub fn apply_result(
         counts: Counts::of(outcomes),
         actions,
         controls,
+    }
+}
+
+/// A control's status after the run: the plan's promise when all that serves it was done.
+pub(super) fn after(status: Status, promise: Option<AfterApply>, done: bool) -> StatusAfter {
+    match (status, promise) {
+        (Status::NonCompliant, Some(after)) if done => match after {
+            AfterApply::Compliant => StatusAfter::Compliant,
+            AfterApply::AwaitsConfirmation => StatusAfter::AwaitsConfirmation,
+            AfterApply::NonCompliant => StatusAfter::NonCompliant,
+        },
+        (status, _) => status.into(),
     }
 }
 

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::plan::{ControlReport, Plan, Status};
-use crate::inventory::Snapshot;
+use crate::inventory::{HistoryItem, Snapshot};
 
 /// One control the drill will fire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,14 +189,6 @@ pub fn reset_command(stuck: &Stuck) -> String {
 /// `text` as one shell word: alarm names may hold spaces, quotes and `$`.
 fn shell_quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
-}
-
-/// One `Action` item of an alarm's history (`DescribeAlarmHistory`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct HistoryItem {
-    pub summary: String,
-    /// `HistoryData`: a JSON document.
-    pub data: String,
 }
 
 /// What became of the notification to one topic.

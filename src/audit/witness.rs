@@ -10,19 +10,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, Control};
-use crate::inventory::{MetricFilter, Snapshot};
+use crate::inventory::{MetricFilter, Snapshot, WitnessRequest};
 use crate::pattern;
 
 /// AWS's `TestMetricFilter` takes at most this many events per call.
 pub const EVENTS_PER_CALL: usize = 50;
-
-/// One `logs:TestMetricFilter` call to make.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WitnessRequest {
-    pub region: String,
-    pub pattern: String,
-    pub events: Vec<String>,
-}
 
 /// How many of a control's witness events AWS tested against the chain's filter, and matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -19,13 +19,17 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::try_join_all;
 
 use super::{
-    AdvancedEventSelector, Alarm, Arn, EventSelector, FieldSelector, KeyMetadata, KmsKey,
-    LogGroupRef, MetricFilter, PatternTest, ReadFailure, RegionSnapshot, Snapshot, Subscription,
-    Topic, TopicDelivery, Trail, TransformerPolicy, Transformers,
+    AdvancedEventSelector, Alarm, Arn, CallerIdentity, EventSelector, FieldSelector, HistoryItem,
+    KeyMetadata, KmsKey, LogGroupRef, MetricFilter, PatternTest, ReadFailure, RegionSnapshot,
+    Snapshot, Subscription, Topic, TopicDelivery, Trail, TransformerPolicy, Transformers,
+    WitnessRequest,
 };
 use crate::error::{Error, Result};
 use crate::ownership;
-use crate::session::{first_line, Session};
+use crate::session::errors::is_denied;
+use crate::session::Session;
+
+use crate::session::errors::aws_error;
 
 /// Topics to look at besides those the alarms name: cis-fix's own (`--topic-name`), or
 /// `--topic-arn`.
@@ -58,22 +62,6 @@ impl TopicsOfInterest<'_> {
 /// Reads denied so far; shared by the concurrent reads of one snapshot.
 type Denied = Mutex<Vec<ReadFailure>>;
 
-/// Error codes AWS services use for a missing permission.
-const ACCESS_DENIED: &[&str] = &[
-    "AccessDenied",
-    "AccessDeniedException",
-    "AuthorizationError",
-    "UnauthorizedOperation",
-    "UnauthorizedAccess",
-];
-
-/// Whether an error message (`Code: message`) is one of AWS's access-denied codes.
-fn is_denied(message: &str) -> bool {
-    ACCESS_DENIED
-        .iter()
-        .any(|code| message == *code || message.starts_with(&format!("{code}:")))
-}
-
 /// A denied read is not fatal: it is recorded, and the audit marks what it would have
 /// decided as not auditable. Any other error stops the read.
 fn tolerate<T: Default>(result: Result<T>, denied: &Denied) -> Result<T> {
@@ -92,27 +80,6 @@ fn tolerate<T: Default>(result: Result<T>, denied: &Denied) -> Result<T> {
             Ok(T::default())
         }
         other => other,
-    }
-}
-
-/// Turns an SDK error into a one-line error naming the call.
-pub(crate) fn aws_error<E>(operation: &'static str, region: &str, error: E) -> Error
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    // No connection or no reply: name the endpoint tried rather than the SDK's layers.
-    if let Some(unreachable) = crate::session::transport_error(operation, region, &error) {
-        return unreachable;
-    }
-    let message = match (error.code(), error.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_string(),
-        _ => first_line(&error),
-    };
-    Error::Aws {
-        operation,
-        region: Some(region.to_string()),
-        message,
     }
 }
 
@@ -190,17 +157,27 @@ async fn account_id(session: &Session) -> Result<String> {
     if let Some(account) = &session.known_account {
         return Ok(account.clone());
     }
+    Ok(caller_identity(session).await?.account)
+}
+
+/// Whom the session's credentials belong to (`sts:GetCallerIdentity`).
+pub async fn caller_identity(session: &Session) -> Result<CallerIdentity> {
     let out = session
         .sts()
         .get_caller_identity()
         .send()
         .await
         .map_err(|e| aws_error("sts:GetCallerIdentity", &session.region, e))?;
-    out.account.ok_or_else(|| Error::Aws {
+    let account = out.account.ok_or_else(|| Error::Aws {
         operation: "sts:GetCallerIdentity",
         region: Some(session.region.clone()),
         message: "the reply has no account id".into(),
-    })
+    })?;
+    // As AWS states it: `partition_of` guesses from the region, and knows only `aws-cn` and
+    // `aws-us-gov` (a `us-iso-` region is in `aws-iso`).
+    let arn = out.arn.unwrap_or_default();
+    let partition = Arn::parse(&arn).map_or("aws", |a| a.partition).to_string();
+    Ok(CallerIdentity { account, partition })
 }
 
 /// `DescribeTrails`, shadow trails included (an organization trail shows in every member).
@@ -1072,7 +1049,7 @@ pub async fn alarm_action_history(
     region: &str,
     alarm_name: &str,
     since: std::time::SystemTime,
-) -> Result<Vec<crate::audit::drill::HistoryItem>> {
+) -> Result<Vec<HistoryItem>> {
     use aws_sdk_cloudwatch::types::{HistoryItemType, ScanBy};
     let client = session.cloudwatch(region);
     let mut pages = client
@@ -1087,7 +1064,7 @@ pub async fn alarm_action_history(
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| aws_error("cloudwatch:DescribeAlarmHistory", region, e))?;
         for item in page.alarm_history_items.unwrap_or_default() {
-            items.push(crate::audit::drill::HistoryItem {
+            items.push(HistoryItem {
                 summary: item.history_summary.unwrap_or_default(),
                 data: item.history_data.unwrap_or_default(),
             });
@@ -1101,7 +1078,7 @@ pub async fn alarm_action_history(
 /// verdicts then rest on cis-fix's proof alone; it does not make anything not auditable.
 pub async fn test_patterns(
     session: &Session,
-    requests: &[crate::audit::witness::WitnessRequest],
+    requests: &[WitnessRequest],
     snapshot: &mut Snapshot,
 ) -> Result<()> {
     let results = try_join_all(requests.iter().map(|request| async move {

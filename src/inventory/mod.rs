@@ -328,6 +328,33 @@ impl Snapshot {
     }
 }
 
+/// One `logs:TestMetricFilter` call to make: the audit says which (`audit::witness::requests`),
+/// the reader asks ([`aws::test_patterns`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WitnessRequest {
+    pub region: String,
+    pub pattern: String,
+    pub events: Vec<String>,
+}
+
+/// One `Action` item of an alarm's history (`DescribeAlarmHistory`), read for `cis-fix drill`
+/// ([`aws::alarm_action_history`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryItem {
+    pub summary: String,
+    /// `HistoryData`: a JSON document.
+    pub data: String,
+}
+
+/// Whom the credentials belong to (`sts:GetCallerIdentity`, read by [`aws::caller_identity`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    pub account: String,
+    /// From the caller's own ARN (`aws`, `aws-cn`, `aws-us-gov`): the partition of the roles
+    /// assumed from these credentials.
+    pub partition: String,
+}
+
 /// The parts of an ARN cis-fix needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arn<'a> {

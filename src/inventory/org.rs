@@ -3,8 +3,8 @@
 
 use futures::stream::{self, Stream, StreamExt};
 
-use super::aws::aws_error;
 use crate::error::{Error, Result};
+use crate::session::errors::aws_error;
 use crate::session::Session;
 
 /// An account of the organization, as `ListAccounts` gives it.

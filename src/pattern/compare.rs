@@ -25,17 +25,12 @@
 
 use serde_json::Value;
 
-use super::ast::{Atom, Expr, NumOp, Pattern, Pred, RegexValue, Selector};
+use super::ast::{Atom, Expr, NumOp, Pattern, Pred, RegexValue};
 use super::eval::{self, is_not_equal};
 use super::glob::Glob;
+use super::normal::{normal_form, preds_on, selectors, Group, MAX_PAIRS};
 use super::reading::{has_middle_star, Reading};
 use super::witness;
-
-/// Cap on DNF terms / CNF clauses; beyond it nothing is proven.
-const MAX_FORM_SIZE: usize = 4096;
-/// Cap on (term, clause) pairs checked for one implication (bounds the
-/// worst case to a fraction of a second).
-pub(super) const MAX_PAIRS: usize = 1 << 16;
 
 const MIDDLE_STAR_REASON: &str = "AWS documents a `*` inside a value as a literal character \
      (only a leading or trailing `*` is a wildcard); read as a wildcard, the verdict differs";
@@ -611,62 +606,6 @@ fn implies_forms(terms: Option<&[Group<'_>]>, clauses: Option<&[Group<'_>]>, mod
     })
 }
 
-/// A conjunction (DNF term) or disjunction (CNF clause) of atoms.
-pub(super) type Group<'a> = Vec<&'a Atom>;
-
-/// DNF (`dnf`) or CNF of `expr`, or `None` when it would exceed the cap.
-pub(super) fn normal_form(expr: &Expr, dnf: bool) -> Option<Vec<Group<'_>>> {
-    match expr {
-        Expr::Cmp(cmp) => Some(vec![vec![cmp]]),
-        // The outer operator of the form just concatenates groups...
-        Expr::Or(children) | Expr::And(children) if matches!(expr, Expr::Or(_)) == dnf => {
-            let mut groups = Vec::new();
-            for child in children {
-                groups.extend(normal_form(child, dnf)?);
-                if groups.len() > MAX_FORM_SIZE {
-                    return None;
-                }
-            }
-            Some(groups)
-        }
-        // ...the inner one distributes: the cross product of the children's groups.
-        Expr::Or(children) | Expr::And(children) => {
-            let mut acc: Vec<Group<'_>> = vec![Vec::new()];
-            for child in children {
-                let part = normal_form(child, dnf)?;
-                if acc.len().saturating_mul(part.len()) > MAX_FORM_SIZE {
-                    return None;
-                }
-                let mut next = Vec::with_capacity(acc.len() * part.len());
-                for left in &acc {
-                    for right in &part {
-                        let mut merged = left.clone();
-                        for atom in right {
-                            if !merged.contains(atom) {
-                                merged.push(atom);
-                            }
-                        }
-                        next.push(merged);
-                    }
-                }
-                acc = next;
-            }
-            Some(acc)
-        }
-    }
-}
-
-/// The distinct selectors of a group, in order of appearance.
-pub(super) fn selectors<'a>(group: &[&'a Atom]) -> Vec<&'a Selector> {
-    let mut out: Vec<&Selector> = Vec::new();
-    for atom in group {
-        if !out.contains(&&atom.selector) {
-            out.push(&atom.selector);
-        }
-    }
-    out
-}
-
 /// Whether `∧term ∧ ¬(∨clause)` is unsatisfiable. Only selectors of the term
 /// need checking: on a selector only the clause mentions, an object value
 /// falsifies every atom in every reading (and an opaque regex may be false),
@@ -677,14 +616,6 @@ fn term_implies_clause(term: &[&Atom], clause: &[&Atom], model: Model) -> bool {
         let neg = preds_on(clause, selector);
         !satisfiable(&pos, &neg, model)
     })
-}
-
-pub(super) fn preds_on<'a>(group: &[&'a Atom], selector: &Selector) -> Vec<&'a Pred> {
-    group
-        .iter()
-        .filter(|a| &a.selector == selector)
-        .map(|a| &a.pred)
-        .collect()
 }
 
 /// Whether one value can make every `pos` predicate true and every `neg`

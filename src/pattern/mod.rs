@@ -100,6 +100,7 @@ mod ast;
 mod compare;
 mod eval;
 mod glob;
+mod normal;
 mod parser;
 #[cfg(test)]
 mod proptests;

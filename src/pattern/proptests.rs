@@ -559,7 +559,7 @@ proptest! {
         prop_assert_eq!(&found, &witnesses(&p), "deterministic");
         // One per DNF term: every term that has a witness of its own (taken alone) is
         // satisfied by one of the pattern's first witnesses, one per term at most.
-        let Some(terms) = super::compare::normal_form(&p.expr, true) else {
+        let Some(terms) = super::normal::normal_form(&p.expr, true) else {
             return Ok(());
         };
         let per_term = super::witness_groups(&p).per_term;

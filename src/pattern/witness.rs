@@ -14,9 +14,9 @@
 use serde_json::{Map, Value};
 
 use super::ast::{Atom, NumOp, Pattern, Pred, RegexValue, Selector, Step};
-use super::compare::{normal_form, preds_on, selectors, MAX_PAIRS};
 use super::eval::pred_holds;
 use super::glob::{Glob, Place};
+use super::normal::{normal_form, preds_on, selectors, MAX_PAIRS};
 use super::reading::Reading;
 use super::record;
 

@@ -507,7 +507,7 @@ fn strings<'v>(value: &'v Value, at: &str) -> Result<Vec<&'v str>, PolicyError> 
 }
 
 /// "a string", "an array", …: what a JSON value is, for messages.
-pub(crate) fn kind(value: &Value) -> &'static str {
+fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

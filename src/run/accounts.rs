@@ -13,7 +13,7 @@ use crate::audit::org::AccountRead;
 use crate::audit::{self, Options, TopicChoice};
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
-use crate::inventory::aws::{aws_error, ReadMode};
+use crate::inventory::aws::ReadMode;
 use crate::inventory::{self, Snapshot};
 use crate::session::Session;
 
@@ -36,34 +36,14 @@ pub struct Reach {
     pub concurrency: usize,
 }
 
-/// The caller: its account and partition.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub account: String,
-    pub partition: String,
-}
+/// The caller: its account and partition (as STS states them).
+pub use crate::inventory::CallerIdentity as Caller;
 
 /// Everything read across the accounts, and a session per account that was read in full.
 pub struct Reads {
     pub caller: Caller,
     pub reads: Vec<AccountRead>,
     pub sessions: BTreeMap<String, Session>,
-}
-
-async fn caller(session: &Session) -> Result<Caller> {
-    let out = session
-        .sts()
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| aws_error("sts:GetCallerIdentity", &session.region, e))?;
-    let arn = out.arn.unwrap_or_default();
-    Ok(Caller {
-        account: out.account.unwrap_or_default(),
-        partition: inventory::Arn::parse(&arn)
-            .map_or("aws", |a| a.partition)
-            .to_string(),
-    })
 }
 
 /// Reads one account as `options` need it: the topics they name, plus `mode`'s extras, and
@@ -102,7 +82,7 @@ pub async fn read_accounts(
     mode: ReadMode,
     benchmark: Option<&Catalog>,
 ) -> Result<Reads> {
-    let caller = caller(session).await?;
+    let caller = inventory::aws::caller_identity(session).await?;
     // With --org, accounts are read as ListAccounts pages arrive, not once every page is in:
     // a thousand accounts are fifty pages, and their reads need not wait for the last one.
     let targets: BoxStream<'_, Result<(String, String)>> = if reach.org {
@@ -122,6 +102,8 @@ pub async fn read_accounts(
     };
     // The total is known only once the last page is in: the bar grows as pages arrive.
     let progress = progress_bar(if reach.org { 0 } else { reach.accounts.len() });
+    // The terminal's status line: notices (a slow endpoint, Ctrl-C) print above it.
+    let ticket = progress.as_ref().map(crate::term::show_status);
     let results: Vec<Result<(AccountRead, Option<Session>)>> = targets
         .map(|target| {
             let caller = &caller;
@@ -180,6 +162,9 @@ pub async fn read_accounts(
         .await;
     if let Some(bar) = progress {
         bar.finish_and_clear();
+    }
+    if let Some(ticket) = ticket {
+        crate::term::forget_status(ticket);
     }
     // A ListAccounts page that failed fails the run, as before any account was read: the
     // organization was not listed in full (nothing was written; reads only).
