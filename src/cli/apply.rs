@@ -9,15 +9,12 @@ use clap::Args;
 use super::args::{Accounts, Display, Format, Selection};
 use super::output::{after_apply, finish};
 use super::{view, ExitStatus};
-use crate::apply::{org_result, result, Records};
+use crate::apply::Records;
 use crate::audit::{Options, TopicChoice};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::inventory::aws::ReadMode;
 use crate::printer::Printer;
-use crate::render;
-use crate::run::apply::Applied;
-use crate::run::Observed;
-use crate::run::Step;
+use crate::run::{self, Ending, Observed, Step};
 use crate::session::Session;
 
 #[derive(Debug, Args)]
@@ -82,144 +79,47 @@ async fn apply(
     approved: bool,
     started: Instant,
 ) -> Result<ExitStatus> {
+    let shown = args.display.show_endpoints;
     printer.say(&view::plan(observed, args.display.text_options()))?;
-    if let Observed::One(_) = observed {
-        observed.not_auditable()?;
-        observed.unverifiable()?;
-    }
+    observed.refuse_apply()?;
     let work = observed.work();
     if work.is_empty() {
         if args.format == Format::Json {
-            printer.out(&document(observed, None, args.display.show_endpoints))?;
+            printer.out(&run::apply::document(observed, None, shown))?;
         }
         finish(&args.display, printer, observed.session(), started)?;
         return after_apply(observed, printer);
     }
     printer.say("\n")?;
     super::prompt::confirm(&view::apply_question(observed, &work), approved).await?;
+    let quiet = args.display.quiet;
     let records = Records {
-        quiet: args.display.quiet,
+        quiet,
         ..Records::default()
     };
     let mut out = printer.records();
     let mut step = |step: Step| {
-        if args.display.quiet {
-            return;
-        }
-        let line = match step {
-            Step::Start(account) => view::account_start(observed, account),
-            Step::End(_, run) => view::account_end(observed, run),
-        };
-        if let Some(line) = line {
+        if let Some(line) = view::account_step(observed, step).filter(|_| !quiet) {
             let _ = printer.say(&line);
         }
     };
-    let applied =
-        crate::run::apply::execute(work, own_topic_name(options), records, &mut out, &mut step)
-            .await;
+    let topic = own_topic_name(options);
+    let applied = run::apply::execute(work, topic, records, &mut out, &mut step).await;
     drop(out);
-    match observed {
-        Observed::One(_) => end_one(args, printer, observed, applied, started),
-        Observed::Many(_) => end_many(args, printer, observed, applied, started),
-    }
-}
-
-/// How one account's apply ends: the result document, the verdicts after it, the summary.
-fn end_one(
-    args: &ApplyArgs,
-    printer: &Printer,
-    observed: &Observed,
-    applied: Applied,
-    started: Instant,
-) -> Result<ExitStatus> {
-    let Observed::One(one) = observed else {
-        return Ok(ExitStatus::Success);
-    };
     if args.format == Format::Json {
-        printer.out(&document(
-            observed,
-            Some(&applied),
-            args.display.show_endpoints,
-        ))?;
+        printer.out(&run::apply::document(observed, Some(&applied), shown))?;
     }
-    if let Some((_, error)) = applied.into_errors().into_iter().next() {
+    let summary = view::applied(observed, &applied, args.display.text_options());
+    let ending = applied.ending(matches!(observed, Observed::One(_)));
+    if let Ending::Stopped(error) = ending {
         return Err(error);
     }
-    if !args.display.quiet {
-        // The verdicts last, once the calls have scrolled the plan's table away.
-        let table = render::after_apply_table(&one.plan, args.display.text_options());
-        printer.say(&format!("\n{table}"))?;
-    }
-    printer.say(&format!(
-        "\nApply complete: {} created, {} changed.\n",
-        one.plan.summary.to_create, one.plan.summary.to_change
-    ))?;
+    printer.say(&summary)?;
     finish(&args.display, printer, observed.session(), started)?;
-    after_apply(observed, printer)
-}
-
-/// How an apply across accounts ends: what was done (counted from the calls made, not from
-/// the plan), then as one account's; an account that failed part-way is an error (1).
-fn end_many(
-    args: &ApplyArgs,
-    printer: &Printer,
-    observed: &Observed,
-    applied: Applied,
-    started: Instant,
-) -> Result<ExitStatus> {
-    if args.format == Format::Json {
-        printer.out(&document(
-            observed,
-            Some(&applied),
-            args.display.show_endpoints,
-        ))?;
-    }
-    let accounts = applied.accounts.len();
-    let (created, changed) = applied.counts();
-    let mut errors = applied.into_errors();
-    // Ctrl-C stopped everything: said as it is, nothing more.
-    if let Some(i) = errors
-        .iter()
-        .position(|(_, e)| matches!(e, Error::Interrupted { .. }))
-    {
-        return Err(errors.swap_remove(i).1);
-    }
-    finish(&args.display, printer, observed.session(), started)?;
-    printer.say(&format!(
-        "\nApply complete in {} of {accounts} account{}: {created} created, {changed} changed.\n",
-        accounts - errors.len(),
-        if accounts == 1 { "" } else { "s" },
-    ))?;
-    if !errors.is_empty() {
-        // Still say what stays undone elsewhere, then the failure decides the exit code.
-        let _ = after_apply(observed, printer);
-        let failed: Vec<String> = errors
-            .iter()
-            .map(|(account, e)| format!("{account}: {e}"))
-            .collect();
-        return Err(Error::OrgApplyFailed {
-            failed: failed.join("; "),
-        });
-    }
-    after_apply(observed, printer)
-}
-
-/// The result document (`--format json`) of an apply that ended as `applied` (`None`: nothing
-/// to do): one account's, or every account's.
-fn document(observed: &Observed, applied: Option<&Applied>, show_endpoints: bool) -> String {
-    let interrupted = applied.is_some_and(Applied::interrupted);
-    match observed {
-        Observed::One(one) => {
-            let outcomes = applied
-                .and_then(|a| a.accounts.first())
-                .and_then(|a| a.run.as_ref().ok())
-                .map_or(&[][..], |run| run.outcomes.as_slice());
-            result::apply_result(&one.plan, outcomes, interrupted, show_endpoints).to_json()
-        }
-        Observed::Many(many) => {
-            let calls = applied.map(Applied::calls).unwrap_or_default();
-            org_result::org_apply_result(&many.plan, &calls, interrupted, show_endpoints).to_json()
-        }
+    let status = after_apply(observed, printer);
+    match ending {
+        Ending::Failed(error) => Err(error),
+        _ => status,
     }
 }
 

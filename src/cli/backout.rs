@@ -13,10 +13,10 @@ use crate::apply::result::ControlsAfter;
 use crate::apply::Records;
 use crate::audit::options::{parse_topic_name, DEFAULT_TOPIC_NAME};
 use crate::audit::{Options, TopicChoice};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::printer::Printer;
 use crate::run::backout::{Ask, Backout, Removed};
-use crate::run::{self, Input, Step};
+use crate::run::{self, Ending, Input, Step};
 use crate::session::Session;
 
 #[derive(Debug, Args)]
@@ -81,20 +81,19 @@ pub(super) async fn run(
             printer.out(&document(&args, &input, &backout, None, controls))?;
         }
         finish(&args.display, &printer, &backout.session, started)?;
-        return unread(&backout);
+        backout.unread()?;
+        return Ok(ExitStatus::Success);
     }
-    printer.say(match backout.one {
-        true => "\n",
-        false => "",
-    })?;
+    printer.say(if backout.one { "\n" } else { "" })?;
     super::prompt::confirm(&view::removal_question(&backout, count), args.auto_approve).await?;
+    let quiet = args.display.quiet;
     let records = Records {
-        quiet: args.display.quiet,
+        quiet,
         ..Records::default()
     };
     let mut out = printer.records();
     let mut step = |step: Step| {
-        if let (Step::Start(account), false, false) = (step, backout.one, args.display.quiet) {
+        if let (Step::Start(account), false, false) = (step, backout.one, quiet) {
             let _ = printer.say(&format!("\nAccount {account}:\n"));
         }
     };
@@ -102,12 +101,23 @@ pub(super) async fn run(
     drop(out);
     if args.format == Format::Json {
         let controls = match removed.interrupted() {
-            true => not_read_again(&backout),
+            true => backout.not_read_again(),
             false => backout.controls_after(&input).await,
         };
         printer.out(&document(&args, &input, &backout, Some(&removed), controls))?;
     }
-    end(&args, &printer, &backout, removed, started)
+    let summary = view::removed(&backout, &removed);
+    let ending = removed.ending(backout.one);
+    if let Ending::Stopped(error) = ending {
+        return Err(error);
+    }
+    printer.say(&summary)?;
+    finish(&args.display, &printer, &backout.session, started)?;
+    if let Ending::Failed(error) = ending {
+        return Err(error);
+    }
+    backout.unread()?;
+    Ok(ExitStatus::Success)
 }
 
 /// What backout works from: the whole benchmark (the result names it and audits its controls
@@ -140,16 +150,6 @@ fn selected_slugs(args: &BackoutArgs, input: &Input) -> Option<Vec<String>> {
     )
 }
 
-/// After Ctrl-C, the controls are not read again.
-fn not_read_again(backout: &Backout) -> BTreeMap<String, ControlsAfter> {
-    let why = "not read again: Ctrl-C stopped the backout".to_string();
-    backout
-        .accounts
-        .iter()
-        .map(|a| (a.account_id.clone(), Err(why.clone())))
-        .collect()
-}
-
 /// The result document, for one account or many.
 fn document(
     args: &BackoutArgs,
@@ -160,63 +160,4 @@ fn document(
 ) -> String {
     let benchmark = &input.benchmark.benchmark;
     backout.document(removed, controls, benchmark, args.display.show_endpoints)
-}
-
-/// How a backout ends: what was removed (counted from the calls made), then the accounts that
-/// failed part-way or could not be read. One account's failure is its own error.
-fn end(
-    args: &BackoutArgs,
-    printer: &Printer,
-    backout: &Backout,
-    removed: Removed,
-    started: Instant,
-) -> Result<ExitStatus> {
-    let accounts = removed.accounts.len();
-    let done = removed.done();
-    let mut errors = removed.into_errors();
-    if backout.one {
-        if let Some((_, error)) = errors.into_iter().next() {
-            return Err(error);
-        }
-        printer.say(&format!("\nBackout complete: {done} removed.\n"))?;
-        return finish(&args.display, printer, &backout.session, started);
-    }
-    if let Some(i) = errors
-        .iter()
-        .position(|(_, e)| matches!(e, Error::Interrupted { .. }))
-    {
-        return Err(errors.swap_remove(i).1);
-    }
-    printer.say(&format!(
-        "\nBackout complete in {} of {accounts} account{}: {done} removed.\n",
-        accounts - errors.len(),
-        if accounts == 1 { "" } else { "s" }
-    ))?;
-    if !errors.is_empty() {
-        let failed: Vec<String> = errors
-            .iter()
-            .map(|(account, e)| format!("{account}: {e}"))
-            .collect();
-        return Err(Error::OrgApplyFailed {
-            failed: failed.join("; "),
-        });
-    }
-    finish(&args.display, printer, &backout.session, started)?;
-    unread(backout)
-}
-
-/// Accounts that could not be read end the run in an error (each was said with its reason).
-fn unread(backout: &Backout) -> Result<ExitStatus> {
-    if backout.unreadable.is_empty() {
-        return Ok(ExitStatus::Success);
-    }
-    Err(Error::OrgBackoutUnread {
-        count: backout.unreadable.len(),
-        accounts: backout
-            .unreadable
-            .iter()
-            .map(|(account, _)| account.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-    })
 }

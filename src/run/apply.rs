@@ -3,11 +3,11 @@
 
 use std::io::Write;
 
-use super::{each_account, errors, AccountRun, Step, Work};
-use crate::apply::org_result::CallsByAccount;
+use super::{each_account, ending, AccountRun, Ending, Observed, Step, Work};
+use crate::apply::org_result::{self, CallsByAccount};
+use crate::apply::result;
 use crate::apply::{self, Guard, Records};
 use crate::audit::{Action, Mode};
-use crate::error::Error;
 
 /// What an apply did, account by account, in the order they were applied.
 pub struct Applied {
@@ -77,8 +77,32 @@ impl Applied {
             .any(|a| a.run.as_ref().is_ok_and(apply::Run::interrupted))
     }
 
-    /// What stopped each account that did not finish (see [`errors`]).
-    pub fn into_errors(self) -> Vec<(String, Error)> {
-        errors(self.accounts)
+    /// How many accounts did not finish.
+    pub fn unfinished(&self) -> usize {
+        super::unfinished(&self.accounts)
+    }
+
+    /// How the run ends (see [`ending`]).
+    pub fn ending(self, one: bool) -> Ending {
+        ending(self.accounts, one)
+    }
+}
+
+/// The result document (`--format json`) of an apply that ended as `applied` (`None`: nothing
+/// to do): one account's, or every account's.
+pub fn document(observed: &Observed, applied: Option<&Applied>, show_endpoints: bool) -> String {
+    let interrupted = applied.is_some_and(Applied::interrupted);
+    match observed {
+        Observed::One(one) => {
+            let outcomes = applied
+                .and_then(|a| a.accounts.first())
+                .and_then(|a| a.run.as_ref().ok())
+                .map_or(&[][..], |run| run.outcomes.as_slice());
+            result::apply_result(&one.plan, outcomes, interrupted, show_endpoints).to_json()
+        }
+        Observed::Many(many) => {
+            let calls = applied.map(Applied::calls).unwrap_or_default();
+            org_result::org_apply_result(&many.plan, &calls, interrupted, show_endpoints).to_json()
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::accounts::{self, Reach};
-use super::{each_account, errors, AccountRun, Input, Observed, Step};
+use super::{each_account, ending, AccountRun, Ending, Input, Observed, Step};
 use crate::apply::org_result::{self, CallsByAccount};
 use crate::apply::result::{self, ControlsAfter};
 use crate::apply::{self, Guard, Records};
@@ -255,6 +255,32 @@ impl Backout {
         }
     }
 
+    /// After Ctrl-C, the controls are not read again.
+    pub fn not_read_again(&self) -> BTreeMap<String, ControlsAfter> {
+        let why = "not read again: Ctrl-C stopped the backout".to_string();
+        self.accounts
+            .iter()
+            .map(|a| (a.account_id.clone(), Err(why.clone())))
+            .collect()
+    }
+
+    /// Accounts that could not be read end the run in an error (each was said with its
+    /// reason).
+    pub fn unread(&self) -> Result<()> {
+        if self.unreadable.is_empty() {
+            return Ok(());
+        }
+        Err(Error::OrgBackoutUnread {
+            count: self.unreadable.len(),
+            accounts: self
+                .unreadable
+                .iter()
+                .map(|(account, _)| account.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+    }
+
     /// One account's own session (it was read with it), or the caller's for many.
     fn session_for_reading(&self) -> Session {
         match (self.one, self.accounts.first()) {
@@ -350,8 +376,13 @@ impl Removed {
             .any(|a| a.run.as_ref().is_ok_and(apply::Run::interrupted))
     }
 
-    /// What stopped each account that did not finish (see [`errors`]).
-    pub fn into_errors(self) -> Vec<(String, Error)> {
-        errors(self.accounts)
+    /// How many accounts did not finish.
+    pub fn unfinished(&self) -> usize {
+        super::unfinished(&self.accounts)
+    }
+
+    /// How the run ends (see [`ending`]).
+    pub fn ending(self, one: bool) -> Ending {
+        ending(self.accounts, one)
     }
 }

@@ -9,7 +9,7 @@ use super::Observed;
 use crate::apply::drill::{self as drilling, Drilled, Job};
 use crate::audit::drill::{self, AccountDrill};
 use crate::audit::org::AccountStatus;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The accounts of a drill, and the accounts that could not be read (not drilled).
 pub struct Drill {
@@ -115,4 +115,96 @@ fn session_of<'a>(observed: &'a Observed, account: &str) -> Option<&'a crate::se
         Observed::One(one) => Some(&one.session),
         Observed::Many(many) => many.reads.sessions.get(account),
     }
+}
+
+/// What became of the notifications, counted across the accounts.
+pub struct Tally {
+    pub delivered: usize,
+    pub failed: usize,
+    pub stuck: Vec<drill::Stuck>,
+    /// What stopped one account's drill (said above its report), as an error.
+    pub error: Option<Error>,
+}
+
+impl Tally {
+    /// Counts each account's outcomes; an account whose drill could not run counts every
+    /// alarm of it as not delivered (nothing was proven).
+    pub fn of(drilled: &[(&AccountDrill, Drilled)], one: bool) -> Tally {
+        let mut tally = Tally {
+            delivered: 0,
+            failed: 0,
+            stuck: vec![],
+            error: None,
+        };
+        for (d, drilled) in drilled {
+            match &drilled.outcomes {
+                Ok(outcomes) => {
+                    let missed = undelivered(outcomes);
+                    tally.failed += missed;
+                    tally.delivered += outcomes.len() - missed;
+                }
+                Err(e) => {
+                    tally.failed += d.targets.len();
+                    if one {
+                        tally.error = Some(Error::Usage(e.to_string()));
+                    }
+                }
+            }
+            tally.stuck.extend(drilled.stuck.iter().cloned());
+        }
+        tally
+    }
+
+    /// How the drill ends: alarms left in ALARM first (until reset they send nothing), then
+    /// what stopped one account's drill, the notifications not delivered, and the accounts
+    /// that could not be read.
+    pub fn into_result(self, drill: &Drill, controls: usize) -> Result<()> {
+        left_in_alarm(&self.stuck)?;
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        if self.failed > 0 {
+            return Err(Error::DrillFailed {
+                failed: self.failed,
+                drilled: drill.alarms(),
+            });
+        }
+        if !drill.unreadable.is_empty() {
+            return Err(Error::OrgNotAuditable {
+                accounts: drill.unreadable.len(),
+                controls: drill.unreadable.len() * controls,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The error for alarms a drill could not set back to OK, naming them (the report above gives
+/// the command that resets each).
+fn left_in_alarm(stuck: &[drill::Stuck]) -> Result<()> {
+    if stuck.is_empty() {
+        return Ok(());
+    }
+    let alarms: Vec<String> = stuck
+        .iter()
+        .map(|s| {
+            format!(
+                "alarm `{}` (account {}, {})",
+                crate::term::escape(&s.alarm),
+                s.account,
+                s.region
+            )
+        })
+        .collect();
+    Err(Error::DrillResetFailed {
+        count: stuck.len(),
+        alarms: alarms.join(", "),
+    })
+}
+
+fn undelivered(outcomes: &[drill::Outcome]) -> usize {
+    outcomes
+        .iter()
+        .filter(|o| !matches!(o, drill::Outcome::Delivered { .. }))
+        .count()
 }

@@ -21,6 +21,7 @@ use crate::apply::org_result::{AccountCalls, CallsByAccount};
 use crate::apply::Run;
 use crate::audit::Options;
 use crate::catalog::Catalog;
+use crate::error::Error;
 use crate::session::Session;
 
 /// What a command works from, resolved once: the selected controls, the whole benchmark they
@@ -85,11 +86,11 @@ pub async fn each_account<'a, T>(
 
 /// What stopped each account that did not finish, in order: Ctrl-C, a failed call or a
 /// refusal, or no session.
-pub fn errors<T>(runs: Vec<AccountRun<T>>) -> Vec<(String, crate::error::Error)> {
+pub fn errors<T>(runs: Vec<AccountRun<T>>) -> Vec<(String, Error)> {
     runs.into_iter()
         .filter_map(|account| {
             let error = match account.run {
-                Err(why) => crate::error::Error::Usage(why),
+                Err(why) => Error::Usage(why),
                 Ok(run) => run.into_result().err()?,
             };
             Some((account.account, error))
@@ -114,4 +115,42 @@ pub fn calls<T>(runs: &[AccountRun<T>]) -> CallsByAccount {
             (account.account.clone(), calls)
         })
         .collect()
+}
+
+/// How a run of calls across accounts ends.
+pub enum Ending {
+    Done,
+    /// Before the summary: the one account's failure, or Ctrl-C.
+    Stopped(Error),
+    /// After the summary: the accounts that failed part-way (the others' work stands).
+    Failed(Error),
+}
+
+/// How `runs` end: one account's failure, or Ctrl-C, stops the run before its summary;
+/// accounts that failed part-way among many are said after it.
+pub fn ending<T>(runs: Vec<AccountRun<T>>, one: bool) -> Ending {
+    let mut errors = errors(runs);
+    if let Some(i) = errors
+        .iter()
+        .position(|(_, e)| one || matches!(e, Error::Interrupted { .. }))
+    {
+        return Ending::Stopped(errors.swap_remove(i).1);
+    }
+    if errors.is_empty() {
+        return Ending::Done;
+    }
+    let failed: Vec<String> = errors
+        .iter()
+        .map(|(account, e)| format!("{account}: {e}"))
+        .collect();
+    Ending::Failed(Error::OrgApplyFailed {
+        failed: failed.join("; "),
+    })
+}
+
+/// How many accounts did not finish.
+pub fn unfinished<T>(runs: &[AccountRun<T>]) -> usize {
+    runs.iter()
+        .filter(|a| a.run.as_ref().map_or(true, |run| run.stop.is_some()))
+        .count()
 }

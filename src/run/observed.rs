@@ -156,6 +156,20 @@ impl Observed {
         }
     }
 
+    /// Whether an apply may go ahead once the plan is shown: one account's plan with a
+    /// control it could not audit, or a read that was denied, is not applied (what it would
+    /// change cannot be verified); across accounts, those accounts have no actions and the
+    /// others' apply (the run ends in an error after).
+    pub fn refuse_apply(&self) -> Result<()> {
+        match self {
+            Observed::One(_) => {
+                self.not_auditable()?;
+                self.unverifiable()
+            }
+            Observed::Many(_) => Ok(()),
+        }
+    }
+
     /// No write on a snapshot some read of which was denied: the plan's actions were decided
     /// on full reads, but cis-fix cannot verify now what it would change.
     pub fn unverifiable(&self) -> Result<()> {
