@@ -946,10 +946,12 @@ pub fn drill_body(
         for (reason, ids) in reasons {
             let _ = writeln!(out, "  {}: {}", escape(&ids.join(", ")), escape(reason));
         }
-        out.push('\n');
     }
     if targets.is_empty() {
         return layout::wrap_painted(&out, options.width, p);
+    }
+    if !skipped.is_empty() {
+        out.push('\n');
     }
     let _ = writeln!(
         out,
