@@ -83,84 +83,25 @@ pub async fn read_accounts(
     benchmark: Option<&Catalog>,
 ) -> Result<Reads> {
     let caller = inventory::aws::caller_identity(session).await?;
-    // With --org, accounts are read as ListAccounts pages arrive, not once every page is in:
-    // a thousand accounts are fifty pages, and their reads need not wait for the last one.
-    let targets: BoxStream<'_, Result<(String, String)>> = if reach.org {
-        Box::pin(
-            inventory::org::accounts(session)
-                .filter(|a| std::future::ready(a.as_ref().map_or(true, |a| a.status == "ACTIVE")))
-                .map(|a| a.map(|a| (a.id, a.name))),
-        )
-    } else {
-        Box::pin(stream::iter(
-            reach
-                .accounts
-                .iter()
-                .map(|id| Ok((id.clone(), String::new())))
-                .collect::<Vec<_>>(),
-        ))
-    };
     // The total is known only once the last page is in: the bar grows as pages arrive.
     let progress = progress_bar(if reach.org { 0 } else { reach.accounts.len() });
     // The terminal's status line: notices (a slow endpoint, Ctrl-C) print above it.
     let ticket = progress.as_ref().map(crate::term::show_status);
-    let results: Vec<Result<(AccountRead, Option<Session>)>> = targets
-        .map(|target| {
-            let caller = &caller;
-            let progress = &progress;
-            async move {
-                let (account, name) = target?;
-                if let (Some(bar), true) = (progress, reach.org) {
-                    bar.inc_length(1);
-                }
-                let reached = if account == caller.account {
-                    // Its own account, with its own credentials; the id is already known.
-                    let mut own = session.clone();
-                    own.known_account = Some(account.clone());
-                    Ok(own)
-                } else {
-                    session
-                        .assume(
-                            &caller.partition,
-                            &account,
-                            &reach.role,
-                            reach.external_id.as_deref(),
-                        )
-                        .await
-                };
-                let read = match reached {
-                    Ok(s) => read_account(&s, options, mode, benchmark)
-                        .await
-                        .map(|snapshot| (snapshot, s)),
-                    Err(e) => Err(e),
-                };
-                if let Some(bar) = progress {
-                    bar.inc(1);
-                }
-                Ok(match read {
-                    Ok((snapshot, s)) => (
-                        AccountRead {
-                            account_id: account,
-                            name,
-                            snapshot: Ok(snapshot),
-                        },
-                        Some(s),
-                    ),
-                    Err(e) => (
-                        AccountRead {
-                            account_id: account,
-                            name,
-                            snapshot: Err(e.to_string()),
-                        },
-                        None,
-                    ),
-                })
-            }
-        })
+    let how = How {
+        session,
+        caller: &caller,
+        reach,
+        options,
+        mode,
+        benchmark,
+        progress: progress.as_ref(),
+    };
+    let results: Vec<Result<Reached>> = targets(session, reach)
+        .map(|target| read_target(&how, target))
         .buffer_unordered(reach.concurrency.max(1))
         .collect()
         .await;
-    if let Some(bar) = progress {
+    if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
     if let Some(ticket) = ticket {
@@ -168,8 +109,87 @@ pub async fn read_accounts(
     }
     // A ListAccounts page that failed fails the run, as before any account was read: the
     // organization was not listed in full (nothing was written; reads only).
-    let results: Vec<(AccountRead, Option<Session>)> =
-        results.into_iter().collect::<Result<_>>()?;
+    gather(caller, results.into_iter().collect::<Result<_>>()?)
+}
+
+/// An account read (or not), with its session when it was read in full.
+type Reached = (AccountRead, Option<Session>);
+
+/// What every account of a run is read with.
+struct How<'a> {
+    session: &'a Session,
+    caller: &'a Caller,
+    reach: &'a Reach,
+    options: &'a Options,
+    mode: ReadMode,
+    benchmark: Option<&'a Catalog>,
+    progress: Option<&'a indicatif::ProgressBar>,
+}
+
+/// The accounts to read, as (id, name). With --org, as ListAccounts pages arrive, not once
+/// every page is in: a thousand accounts are fifty pages, and their reads need not wait for
+/// the last one.
+fn targets<'a>(session: &'a Session, reach: &Reach) -> BoxStream<'a, Result<(String, String)>> {
+    if reach.org {
+        return Box::pin(
+            inventory::org::accounts(session)
+                .filter(|a| std::future::ready(a.as_ref().map_or(true, |a| a.status == "ACTIVE")))
+                .map(|a| a.map(|a| (a.id, a.name))),
+        );
+    }
+    Box::pin(stream::iter(
+        reach
+            .accounts
+            .iter()
+            .map(|id| Ok((id.clone(), String::new())))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Reaches one account (its own with the caller's credentials, another through the role) and
+/// reads it; a failure is the account's, not the run's.
+async fn read_target(how: &How<'_>, target: Result<(String, String)>) -> Result<Reached> {
+    let (account, name) = target?;
+    if let (Some(bar), true) = (how.progress, how.reach.org) {
+        bar.inc_length(1);
+    }
+    let reached = if account == how.caller.account {
+        // Its own account, with its own credentials; the id is already known.
+        let mut own = how.session.clone();
+        own.known_account = Some(account.clone());
+        Ok(own)
+    } else {
+        let reach = how.reach;
+        let external_id = reach.external_id.as_deref();
+        let partition = &how.caller.partition;
+        how.session
+            .assume(partition, &account, &reach.role, external_id)
+            .await
+    };
+    let read = match reached {
+        Ok(s) => read_account(&s, how.options, how.mode, how.benchmark)
+            .await
+            .map(|snapshot| (snapshot, s)),
+        Err(e) => Err(e),
+    };
+    if let Some(bar) = how.progress {
+        bar.inc(1);
+    }
+    let (snapshot, session) = match read {
+        Ok((snapshot, s)) => (Ok(snapshot), Some(s)),
+        Err(e) => (Err(e.to_string()), None),
+    };
+    let read = AccountRead {
+        account_id: account,
+        name,
+        snapshot,
+    };
+    Ok((read, session))
+}
+
+/// The reads in a stable order (the caller first, then by account id, whatever finished
+/// first), and the session of each account read in full.
+fn gather(caller: Caller, results: Vec<Reached>) -> Result<Reads> {
     if results.is_empty() {
         return Err(Error::Organization {
             message: "no ACTIVE account was found".into(),
@@ -183,7 +203,6 @@ pub async fn read_accounts(
         }
         reads.push(read);
     }
-    // The caller first, then by account id: the same order whatever finished first.
     reads.sort_by(|a, b| {
         (a.account_id != caller.account, &a.account_id)
             .cmp(&(b.account_id != caller.account, &b.account_id))
