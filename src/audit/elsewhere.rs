@@ -4,7 +4,7 @@
 //! member: it is `not_auditable`, naming the account that can decide it, and nothing is
 //! planned for it here (the fix, if any, belongs in the owner's account).
 
-use super::plan::{finding, Action, AfterApply, ControlReport, Status};
+use super::plan::{finding, Action, AfterApply, Code, ControlReport, Status};
 use crate::inventory::{Snapshot, Trail};
 
 /// The organization trail of another account that may satisfy this account's controls. One
@@ -39,7 +39,7 @@ pub(super) fn defer_to_owner(
         control.status = Status::NotAuditable;
         control.after_apply = Some(AfterApply::NonCompliant);
         control.findings = vec![finding(
-            DEFERRED,
+            Code::OrganizationTrailElsewhere,
             format!(
                 "cannot be audited from account {account}: organization trail `{}` of account {owner} may satisfy it, but only {owner} can read that trail's status and selectors, and its chain lives where its log group is; run `cis-fix plan --org` from the management account {owner} (or with credentials that reach it)",
                 trail.name
@@ -54,13 +54,10 @@ pub(super) fn defer_to_owner(
     }
 }
 
-/// The code of a control deferred to the organization trail's owner.
-pub(super) const DEFERRED: &str = "organization_trail_elsewhere";
-
 #[cfg(test)]
 mod tests {
     use crate::audit::tests::{account, audit, catalog, REGION};
-    use crate::audit::{Options, Status};
+    use crate::audit::{Code, Options, Status};
     use crate::inventory::Trail;
 
     /// The organization trail of account 999988887777 as a member's DescribeTrails lists it.
@@ -93,7 +90,10 @@ mod tests {
         let plan = audit(&catalog(&["4.1", "4.6"]), &s, &notify());
         for c in &plan.controls {
             assert_eq!(c.status, Status::NonCompliant, "{}: {:?}", c.id, c.findings);
-            assert!(c.findings.iter().all(|f| f.code != super::DEFERRED));
+            assert!(c
+                .findings
+                .iter()
+                .all(|f| f.code != Code::OrganizationTrailElsewhere));
         }
         // Planned on the member's own trail, as for any account.
         for id in ["4.1", "4.6"] {
@@ -115,7 +115,8 @@ mod tests {
         assert!(plan
             .controls
             .iter()
-            .all(|c| c.status == Status::NotAuditable && c.findings[0].code == super::DEFERRED));
+            .all(|c| c.status == Status::NotAuditable
+                && c.findings[0].code == Code::OrganizationTrailElsewhere));
         assert!(plan.actions.is_empty());
     }
 }

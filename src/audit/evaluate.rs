@@ -9,7 +9,7 @@ use super::delivery::{self, Link};
 use super::fields;
 use super::firing::{self, Firing};
 use super::near_miss::near_miss;
-use super::plan::{finding, Chain, Finding, Status, TrailReport};
+use super::plan::{finding, Chain, Code, Finding, Status, TrailReport};
 use super::trails::{Target, Unqualified};
 use super::witness;
 use crate::catalog::Control;
@@ -129,7 +129,7 @@ pub(super) fn check_alarm<'a>(
         problems.push(event_dimensions(alarm, filter, &alarm_dims, &filter_dims));
     } else if alarm_dims != filter_dims {
         problems.push(finding(
-            "alarm_dimensions_mismatch",
+            Code::AlarmDimensionsMismatch,
             format!(
                 "alarm `{}` watches {}/{} with dimensions [{}], but filter `{}` publishes it with [{}]: the alarm never sees the filter's data",
                 alarm.name, filter.metric_namespace, filter.metric_name, alarm_dims.join(", "), filter.name, filter_dims.join(", ")
@@ -145,7 +145,7 @@ pub(super) fn check_alarm<'a>(
     };
     if !alarm.actions_enabled {
         problems.push(finding(
-            "alarm_actions_disabled",
+            Code::AlarmActionsDisabled,
             format!(
                 "alarm `{}` has its actions disabled (ActionsEnabled is false)",
                 alarm.name
@@ -160,7 +160,7 @@ pub(super) fn check_alarm<'a>(
         .collect();
     if topics.is_empty() {
         problems.push(finding(
-            "alarm_without_sns_action",
+            Code::AlarmWithoutSnsAction,
             format!("alarm `{}` has no SNS topic in AlarmActions", alarm.name),
         ));
     }
@@ -177,12 +177,12 @@ pub(super) fn check_alarm<'a>(
             }
         } else if pending > 0 {
             problems.push(finding(
-                "subscription_pending",
+                Code::SubscriptionPending,
                 format!("alarm `{}` notifies topic {topic}, whose {pending} subscription(s) are pending confirmation: confirm them (check the inbox or endpoint)", alarm.name),
             ));
         } else {
             problems.push(finding(
-                "topic_not_subscribed",
+                Code::TopicNotSubscribed,
                 format!(
                     "alarm `{}` notifies topic {topic}, which has no confirmed subscription",
                     alarm.name
@@ -233,7 +233,7 @@ fn event_dimensions(
         format!("one of them ([{}], one value each)", alarm_dims.join(", "))
     };
     finding(
-        EVENT_DIMENSIONS,
+        Code::FilterEventDimensions,
         format!(
             "filter `{}` publishes {}/{} with dimensions [{}] taken from each event: one series per value, and alarm `{}` sees {sees}, so events with other values never reach it; remove the dimensions from the filter, or let cis-fix add its own filter",
             filter.name,
@@ -245,13 +245,11 @@ fn event_dimensions(
     )
 }
 
-const EVENT_DIMENSIONS: &str = "filter_event_dimensions";
-
 /// A problem that keeps the alarm from seeing the filter's series at all (or all of them).
 fn sees_no_series(problem: &Finding) -> bool {
     matches!(
-        problem.code.as_str(),
-        "alarm_dimensions_mismatch" | EVENT_DIMENSIONS | fields::SYSTEM_DIMENSIONS
+        problem.code,
+        Code::AlarmDimensionsMismatch | Code::FilterEventDimensions | Code::FilterSystemDimensions
     )
 }
 
@@ -285,18 +283,18 @@ pub(super) fn evaluate<'a>(
     if targets.is_empty() {
         if snapshot.trails.is_empty() {
             findings.push(finding(
-                "no_trail",
+                Code::NoTrail,
                 format!("no CloudTrail trail is visible from {}: create a multi-region trail that logs all management events to CloudWatch Logs (cis-fix does not create trails)", snapshot.region),
             ));
         } else {
             for t in trail_reports {
                 findings.push(finding(
-                    "trail_not_qualifying",
+                    Code::TrailNotQualifying,
                     format!("trail `{}` {}", t.name, t.problems.join("; ")),
                 ));
             }
             findings.push(finding(
-                "no_qualifying_trail",
+                Code::NoQualifyingTrail,
                 "no trail is multi-region, logging, recording all management events and sending to a CloudWatch Logs log group in this account; fix a trail (cis-fix does not change trails), then run cis-fix again",
             ));
         }
@@ -354,7 +352,7 @@ pub(super) fn evaluate<'a>(
             // AWS's own evaluator disagrees with the proof: the filter does not count.
             if let Some(event) = witness::refutation(snapshot, region, filter, control) {
                 findings.push(finding(
-                    "aws_test_refutes",
+                    Code::AwsTestRefutes,
                     format!(
                         "filter `{}` on log group `{}` seems to cover the pattern, but AWS's logs:TestMetricFilter says it does not match this event, which the control's pattern matches: {event}",
                         filter.name, target.log_group.name
@@ -444,7 +442,7 @@ pub(super) fn evaluate<'a>(
                         elsewhere.join(", ")
                     ));
                 }
-                findings.push(finding("no_alarm", message));
+                findings.push(finding(Code::NoAlarm, message));
             }
             for check in alarms {
                 findings.extend(check.problems);
@@ -452,7 +450,7 @@ pub(super) fn evaluate<'a>(
         }
         if !any {
             findings.push(finding(
-                "no_covering_filter",
+                Code::NoCoveringFilter,
                 format!(
                     "no metric filter on log group `{}` (written by trail {}) matches the pattern",
                     target.log_group.name,
@@ -492,7 +490,7 @@ pub(super) fn evaluate<'a>(
                         .and_then(|check| check.delivering.first().map(|(t, _)| t.to_string()));
                 }
                 findings.push(finding(
-                    "filter_on_unqualified_log_group",
+                    Code::FilterOnUnqualifiedLogGroup,
                     format!(
                         "filter `{}` on log group `{}` matches the pattern, but does not count: that log group is written by trail `{}`, which {}",
                         filter.name, u.log_group.name, u.trail, u.problems.join("; ")
@@ -560,7 +558,7 @@ fn ambiguous(filter: &MetricFilter, existing: &Pattern, control: &Control) -> Fi
         .map(|a| format!("`{}`: {}", a.term, a.reason))
         .collect();
     let mut f = finding(
-        "pattern_ambiguous",
+        Code::PatternAmbiguous,
         format!(
             "filter `{}` on log group `{}` covers the control's pattern under some readings of AWS's filter syntax and not under others, so it does not count: {}",
             filter.name,

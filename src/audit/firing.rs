@@ -21,7 +21,7 @@
 //! holds for all of them exactly when it holds at the first count and at the limit (where a
 //! limit the statistic only approaches needs the comparison's closure).
 
-use super::plan::{finding, Finding};
+use super::plan::{finding, Code, Finding};
 use crate::inventory::{Alarm, MetricFilter};
 
 /// What is known of whether an alarm fires on one matching event.
@@ -320,7 +320,7 @@ pub(super) fn check(filter: &MetricFilter, alarm: &Alarm) -> Firing {
     let name = &alarm.name;
     let unverified = |why: String| {
         Firing::Unverified(finding(
-            "alarm_firing_unverified",
+            Code::AlarmFiringUnverified,
             format!("alarm `{name}`: {why}, so cis-fix cannot tell whether one matching event makes it fire"),
         ))
     };
@@ -331,7 +331,7 @@ pub(super) fn check(filter: &MetricFilter, alarm: &Alarm) -> Firing {
     if let Some(unit) = alarm.unit.as_deref() {
         if unit != published {
             return Firing::Never(finding(
-                "alarm_unit_mismatch",
+                Code::AlarmUnitMismatch,
                 format!(
                     "alarm `{name}` watches datapoints with unit {unit}, but filter `{}` publishes its metric with unit {published}: the alarm never sees them",
                     filter.name
@@ -350,7 +350,7 @@ pub(super) fn check(filter: &MetricFilter, alarm: &Alarm) -> Firing {
             ));
         }
         return Firing::Never(finding(
-            "alarm_needs_several_datapoints",
+            Code::AlarmNeedsSeveralDatapoints,
             format!(
                 "alarm `{name}` needs {needed} of {periods} datapoints to breach (DatapointsToAlarm/EvaluationPeriods); one matching event gives one: set both to 1"
             ),
@@ -403,7 +403,7 @@ pub(super) fn check(filter: &MetricFilter, alarm: &Alarm) -> Firing {
     match model.missed() {
         Some(Miss::One) => {
             return Firing::Never(finding(
-                "alarm_threshold_unreachable",
+                Code::AlarmThresholdUnreachable,
                 format!(
                     "alarm `{name}` needs {stat} {symbol} {t} per {period} s; one matching event gives {}",
                     value_at(1.0, 0.0)
@@ -416,7 +416,7 @@ pub(super) fn check(filter: &MetricFilter, alarm: &Alarm) -> Firing {
                 None => format!("enough matching events in {period} s take {stat} past {t}"),
             };
             return Firing::Never(finding(
-                "alarm_threshold_unreachable",
+                Code::AlarmThresholdUnreachable,
                 format!("alarm `{name}` uses {operator} {t}: {how_many} and no alarm"),
             ));
         }
@@ -424,7 +424,7 @@ pub(super) fn check(filter: &MetricFilter, alarm: &Alarm) -> Firing {
             let n = n.unwrap_or(MANY);
             let others = if n >= MANY { "very many".to_string() } else { number(n) };
             return Firing::Never(finding(
-                "alarm_statistic_unreliable",
+                Code::AlarmStatisticUnreliable,
                 format!(
                     "alarm `{name}` uses {stat}, and filter `{}` publishes defaultValue {default} for every other log event: with one matching event among {others} others in a period, {stat} is {}, not {symbol} {t}{}",
                     filter.name,
@@ -447,7 +447,7 @@ pub(super) fn check(filter: &MetricFilter, alarm: &Alarm) -> Firing {
             _ => format!("with {} other log events in a period", number(n)),
         };
         return Firing::Never(finding(
-            "alarm_stuck_in_alarm",
+            Code::AlarmStuckInAlarm,
             format!(
                 "alarm `{name}` uses {stat} {symbol} {t}, and filter `{}` publishes defaultValue {default} for every other log event: with no matching event, {when}, {stat} is {} {symbol} {t}, so the alarm stays in ALARM and never notifies again{}",
                 filter.name,
@@ -469,7 +469,7 @@ pub(super) fn check(filter: &MetricFilter, alarm: &Alarm) -> Firing {
         };
         if let Some(stays) = stays {
             return Firing::Never(finding(
-                "alarm_stuck_in_alarm",
+                Code::AlarmStuckInAlarm,
                 format!(
                     "filter `{}` has no defaultValue, so it publishes nothing in a period without a matching event, and alarm `{name}` {stays}: set TreatMissingData to missing or notBreaching",
                     filter.name
@@ -578,7 +578,7 @@ mod tests {
     fn code(f: &Firing) -> &str {
         match f {
             Firing::Fires => "fires",
-            Firing::Never(x) | Firing::Unverified(x) => &x.code,
+            Firing::Never(x) | Firing::Unverified(x) => x.code.as_str(),
         }
     }
 

@@ -8,6 +8,7 @@
 
 pub mod accepted;
 pub mod backout;
+mod code;
 pub mod delivery;
 pub mod drill;
 mod elsewhere;
@@ -131,7 +132,7 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
             control.status = Status::NotAuditable;
             control.after_apply = Some(AfterApply::NonCompliant);
             control.findings = vec![finding(
-                "not_auditable",
+                Code::NotAuditable,
                 format!(
                     "cannot be audited: AWS denied {}; grant these read permissions (examples/iam-plan.json lists all that plan needs) and run again",
                     denied.join(", ")

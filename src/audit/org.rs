@@ -17,8 +17,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::plan::{
-    finding, Action, AfterApply, Call, Chain, ControlReport, InputError, Plan, Status, TopicReuse,
-    TrailReport,
+    finding, Action, AfterApply, Call, Chain, Code, ControlReport, InputError, Plan, Status,
+    TopicReuse, TrailReport,
 };
 use super::{audit, elsewhere, Options};
 use crate::catalog::Catalog;
@@ -476,7 +476,7 @@ pub fn audit_org(
                         continue;
                     };
                     control.findings = vec![finding(
-                        "not_auditable",
+                        Code::NotAuditable,
                         format!(
                             "account {account} depends on organization trail `{}` of account {owner}, whose chain for this control could not be audited there (see account {owner}'s findings)",
                             t.name
@@ -531,12 +531,12 @@ pub fn audit_org(
                     // The organization trail is said once, with why it does not serve.
                     let about = format!("trail `{}` ", t.name);
                     control.findings.retain(|f| {
-                        !(f.code == "trail_not_qualifying" && f.message.starts_with(&about))
+                        !(f.code == Code::TrailNotQualifying && f.message.starts_with(&about))
                     });
                     control.findings.insert(
                         0,
                         finding(
-                            "organization_trail_does_not_serve",
+                            Code::OrganizationTrailDoesNotServe,
                             format!(
                                 "organization trail `{}` of account {owner} {why}: it cannot serve this control, so this account's own trails decide it",
                                 t.name
@@ -699,7 +699,7 @@ pub fn audit_org(
 }
 
 /// The finding of a member whose control the organization chain's planned fix will serve.
-const RELIES: &str = "organization_chain_incomplete";
+const RELIES: Code = Code::OrganizationChainIncomplete;
 
 /// A control the member's own audit left to the organization trail's owner.
 fn deferred(control: &ControlReport) -> bool {
@@ -707,7 +707,7 @@ fn deferred(control: &ControlReport) -> bool {
         && control
             .findings
             .first()
-            .is_some_and(|f| f.code == elsewhere::DEFERRED)
+            .is_some_and(|f| f.code == Code::OrganizationTrailElsewhere)
 }
 
 /// An account that could not be read: every control not auditable, with why.
@@ -730,7 +730,7 @@ fn unreadable(catalog: &Catalog, read: &AccountRead) -> AccountReport {
                 level: c.level,
                 status: Status::NotAuditable,
                 findings: vec![finding(
-                    "not_auditable",
+                    Code::NotAuditable,
                     format!(
                         "account {} could not be read: {}",
                         read.account_id,
@@ -895,8 +895,8 @@ pub(crate) mod tests {
             .unwrap()
     }
 
-    fn codes(report: &ControlReport) -> Vec<&str> {
-        report.findings.iter().map(|f| f.code.as_str()).collect()
+    fn codes(report: &ControlReport) -> Vec<Code> {
+        report.findings.iter().map(|f| f.code).collect()
     }
 
     /// The audit's reproduction: the management account's 4.6 chain runs on a local trail,
@@ -940,7 +940,7 @@ pub(crate) mod tests {
             } else {
                 assert_eq!(
                     codes(report).first(),
-                    Some(&"organization_trail_does_not_serve"),
+                    Some(&Code::OrganizationTrailDoesNotServe),
                     "{case}"
                 );
                 assert!(report.findings[0].message.contains("not logging"), "{case}");
@@ -1055,9 +1055,9 @@ pub(crate) mod tests {
         }
         let report = control(&plan, MEMBER, "4.6");
         assert_eq!(report.status, Status::NonCompliant, "{report:#?}");
-        assert_eq!(codes(report)[0], "organization_trail_does_not_serve");
+        assert_eq!(codes(report)[0], Code::OrganizationTrailDoesNotServe);
         assert!(
-            !codes(report).contains(&"trail_not_qualifying"),
+            !codes(report).contains(&Code::TrailNotQualifying),
             "{report:#?}"
         );
         // The member's own trail is planned, in the member, for the member.
@@ -1186,7 +1186,7 @@ pub(crate) mod tests {
             let case = format!("notify {:?}", options.notify);
             let owners = control(&plan, MANAGEMENT, "4.6");
             assert!(
-                codes(owners).contains(&"topic_delivery_unverified"),
+                codes(owners).contains(&Code::TopicDeliveryUnverified),
                 "{case}: {owners:#?}"
             );
             let report = control(&plan, MEMBER, "4.6");
@@ -1240,7 +1240,7 @@ pub(crate) mod tests {
         );
         let report = control(&plan, MEMBER, "4.6");
         assert_eq!(report.status, Status::NotAuditable);
-        assert_eq!(codes(report), ["not_auditable"], "{report:#?}");
+        assert_eq!(codes(report), [Code::NotAuditable], "{report:#?}");
         let message = &report.findings[0].message;
         assert!(
             message.contains(&format!(

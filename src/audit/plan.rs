@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use super::code::Code;
 use crate::pattern::Relation;
 
 /// Version of the JSON plan schema (documented in the README). 2: `put_metric_filter` names
@@ -110,7 +111,7 @@ pub struct InputError {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
-    pub code: String,
+    pub code: Code,
     pub message: String,
     /// A line diff from an existing filter pattern (`-`) to the control's (`+`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -307,9 +308,9 @@ impl Summary {
     }
 }
 
-pub(super) fn finding(code: &str, message: impl Into<String>) -> Finding {
+pub(super) fn finding(code: Code, message: impl Into<String>) -> Finding {
     Finding {
-        code: code.to_string(),
+        code,
         message: message.into(),
         diff: None,
         counterexample: None,

@@ -7,7 +7,7 @@ use super::delivery::{self, Link};
 use super::evaluate::Parsed;
 use super::firing::{self, Firing};
 use super::options::Options;
-use super::plan::{finding, Action, AfterApply, Call, Change, Finding, InputError, Mode};
+use super::plan::{finding, Action, AfterApply, Call, Change, Code, Finding, InputError, Mode};
 use super::trails::Target;
 use crate::catalog::Control;
 use crate::inventory::{Alarm, Arn, MetricFilter, RegionSnapshot, Snapshot};
@@ -128,7 +128,7 @@ impl Planner<'_> {
                     Some(name) => name,
                     None => {
                         findings.push(finding(
-                            "alarm_name_taken",
+                            Code::AlarmNameTaken,
                             format!("alarms named `cis-fix-{}…` exist but were not created by cis-fix; cis-fix will not overwrite them: rename or delete them", control.slug),
                         ));
                         return (findings, stuck);
@@ -247,11 +247,11 @@ impl Planner<'_> {
         // a subscriber or a proof of delivery that the apply cannot give.
         let after = if findings
             .iter()
-            .any(|f| f.code == "topic_not_subscribed" || f.code == "topic_delivery_unverified")
+            .any(|f| f.code == Code::TopicNotSubscribed || f.code == Code::TopicDeliveryUnverified)
         {
             AfterApply::NonCompliant
         } else if topic.awaits_confirmation
-            || findings.iter().any(|f| f.code == "subscription_pending")
+            || findings.iter().any(|f| f.code == Code::SubscriptionPending)
         {
             AfterApply::AwaitsConfirmation
         } else {
@@ -274,7 +274,7 @@ impl Planner<'_> {
         }
         match (self.topic_for(region), candidate_topic) {
             (Err(why), Some(arn))
-                if why.code == "needs_subscriber"
+                if why.code == Code::NeedsSubscriber
                     && Arn::parse(arn).is_some_and(|a| a.region == region) =>
             {
                 Ok(TopicUse {
@@ -303,11 +303,11 @@ impl Planner<'_> {
         let name = ownership::topic_name_of(arn).unwrap_or(arn);
         let caveat = match (ok, pending) {
             (0, 0) => Some(finding(
-                "topic_not_subscribed",
+                Code::TopicNotSubscribed,
                 format!("cis-fix's alarms notify topic {arn}, which has no subscription (any more): cis-fix keeps them on it; pass --notify PROTOCOL:ENDPOINT to subscribe one to it, or --topic-arn ARN to move them to another topic"),
             )),
             (0, _) => Some(finding(
-                "subscription_pending",
+                Code::SubscriptionPending,
                 format!("cis-fix's alarms notify topic {name}, whose subscription is pending confirmation: confirm it (check the inbox or endpoint); cis-fix keeps the alarms on it (pass --topic-arn ARN to move them)"),
             )),
             _ => None,
@@ -341,10 +341,10 @@ impl Planner<'_> {
 
     /// Records an option that names something missing or unusable, once.
     fn input_error(&mut self, why: &Finding) {
-        let option = match why.code.as_str() {
-            "topic_not_found" | "topic_in_other_region" => "--topic-arn",
-            "topic_name_taken" => "--topic-name",
-            "topic_key_denies_cloudwatch" if self.options.topic_kms_key.is_some() => {
+        let option = match why.code {
+            Code::TopicNotFound | Code::TopicInOtherRegion => "--topic-arn",
+            Code::TopicNameTaken => "--topic-name",
+            Code::TopicKeyDeniesCloudwatch if self.options.topic_kms_key.is_some() => {
                 "--topic-kms-key"
             }
             _ => return,
@@ -403,7 +403,7 @@ impl Planner<'_> {
                     .count();
                 if count >= FILTERS_PER_LOG_GROUP {
                     return Err(finding(
-                        "log_group_filter_limit",
+                        Code::LogGroupFilterLimit,
                         format!("log group `{group}` already has {count} metric filters, the CloudWatch Logs limit; remove unused filters so cis-fix can add one"),
                     ));
                 }

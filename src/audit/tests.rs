@@ -156,14 +156,14 @@ fn notify() -> Options {
     }
 }
 
-fn codes(plan: &Plan, id: &str) -> Vec<String> {
+fn codes(plan: &Plan, id: &str) -> Vec<Code> {
     plan.controls
         .iter()
         .find(|c| c.id == id)
         .unwrap()
         .findings
         .iter()
-        .map(|f| f.code.clone())
+        .map(|f| f.code)
         .collect()
 }
 
@@ -208,21 +208,21 @@ fn a_reordered_filter_still_counts() {
 fn each_broken_link_is_named() {
     let topic = topic_arn("ops");
     type Break = fn(&mut Snapshot);
-    let cases: Vec<(&str, Break, &str)> = vec![
+    let cases: Vec<(&str, Break, Code)> = vec![
         (
             "single-region trail",
             |s| s.trails[0].is_multi_region = false,
-            "no_qualifying_trail",
+            Code::NoQualifyingTrail,
         ),
         (
             "stopped trail",
             |s| s.trails[0].is_logging = false,
-            "no_qualifying_trail",
+            Code::NoQualifyingTrail,
         ),
         (
             "no log group",
             |s| s.trails[0].log_group_arn = None,
-            "no_qualifying_trail",
+            Code::NoQualifyingTrail,
         ),
         (
             "other account's log group",
@@ -230,17 +230,17 @@ fn each_broken_link_is_named() {
                 s.trails[0].log_group_arn =
                     Some("arn:aws:logs:us-east-1:999999999999:log-group:ct-logs:*".into())
             },
-            "no_qualifying_trail",
+            Code::NoQualifyingTrail,
         ),
         (
             "namespace mismatch",
             |s| region(s).alarms[0].namespace = Some("Other".into()),
-            "no_alarm",
+            Code::NoAlarm,
         ),
         (
             "actions disabled",
             |s| region(s).alarms[0].actions_enabled = false,
-            "alarm_actions_disabled",
+            Code::AlarmActionsDisabled,
         ),
         (
             "no sns action",
@@ -248,12 +248,12 @@ fn each_broken_link_is_named() {
                 region(s).alarms[0].alarm_actions =
                     vec!["arn:aws:automate:us-east-1:ec2:stop".into()]
             },
-            "alarm_without_sns_action",
+            Code::AlarmWithoutSnsAction,
         ),
         (
             "dimension mismatch",
             |s| region(s).alarms[0].dimensions = vec!["InstanceId".into()],
-            "alarm_dimensions_mismatch",
+            Code::AlarmDimensionsMismatch,
         ),
         (
             // One series per event name: the alarm on one of them misses the others.
@@ -262,34 +262,34 @@ fn each_broken_link_is_named() {
                 region(s).metric_filters[0].dimensions = vec!["EventName".into()];
                 region(s).alarms[0].dimensions = vec!["EventName".into()];
             },
-            "filter_event_dimensions",
+            Code::FilterEventDimensions,
         ),
         (
             "dimensions taken from each event, the alarm on none",
             |s| region(s).metric_filters[0].dimensions = vec!["EventName".into()],
-            "filter_event_dimensions",
+            Code::FilterEventDimensions,
         ),
         (
             "no subscription",
             |s| region(s).subscriptions.clear(),
-            "topic_not_subscribed",
+            Code::TopicNotSubscribed,
         ),
         (
             "pending subscription",
             |s| region(s).subscriptions[0].arn = "PendingConfirmation".into(),
-            "subscription_pending",
+            Code::SubscriptionPending,
         ),
         (
             "filter on another log group",
             |s| region(s).metric_filters[0].log_group = "other".into(),
-            "no_covering_filter",
+            Code::NoCoveringFilter,
         ),
         (
             "weaker filter",
             |s| {
                 region(s).metric_filters[0].pattern = "{ $.eventName = ConsoleLogin && $.errorMessage = \"Failed authentication\" && $.awsRegion = \"us-east-1\" }".into()
             },
-            "near_miss_filter",
+            Code::NearMissFilter,
         ),
     ];
     for (what, break_it, code) in cases {
@@ -299,7 +299,7 @@ fn each_broken_link_is_named() {
         let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
         assert_ne!(status(&plan, "4.6"), Status::Compliant, "{what}");
         assert!(
-            codes(&plan, "4.6").contains(&code.to_string()),
+            codes(&plan, "4.6").contains(&code),
             "{what}: {:?}",
             codes(&plan, "4.6")
         );
@@ -324,7 +324,7 @@ fn without_a_qualifying_trail_controls_are_blocked_and_nothing_is_planned() {
     s.trails.clear();
     let plan = audit(&catalog(&[]), &s, &notify());
     assert!(plan.controls.iter().all(|c| c.status == Status::Blocked));
-    assert_eq!(codes(&plan, "4.1"), ["no_trail"]);
+    assert_eq!(codes(&plan, "4.1"), [Code::NoTrail]);
     assert!(plan.actions.is_empty());
     assert_eq!(plan.summary.blocked, 15);
 }
@@ -384,7 +384,7 @@ fn a_covering_filter_is_reused_and_only_the_alarm_is_added() {
         .metric_filters
         .push(filter(GROUP, "users-own", FAILURES, "Failures"));
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
-    assert_eq!(codes(&plan, "4.6"), ["no_alarm"]);
+    assert_eq!(codes(&plan, "4.6"), [Code::NoAlarm]);
     let alarm = plan
         .actions
         .iter()
@@ -587,7 +587,7 @@ fn a_foreign_topic_with_cis_fix_name_is_not_used() {
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
     assert_eq!(
         codes(&plan, "4.6"),
-        ["no_covering_filter", "topic_name_taken"]
+        [Code::NoCoveringFilter, Code::TopicNameTaken]
     );
     assert!(plan.actions.is_empty());
 }
@@ -629,7 +629,7 @@ fn no_subscriber_source_means_no_actions_and_a_hint() {
     let plan = audit(&catalog(&["4.6"]), &account(), &Options::default());
     assert_eq!(
         codes(&plan, "4.6"),
-        ["no_covering_filter", "needs_subscriber"]
+        [Code::NoCoveringFilter, Code::NeedsSubscriber]
     );
     assert!(plan.controls[0].findings[1].message.contains("--notify"));
     assert!(plan.actions.is_empty());
@@ -658,7 +658,7 @@ fn topic_arn_in_another_region_is_refused() {
         ..Options::default()
     };
     let plan = audit(&catalog(&["4.6"]), &account(), &options);
-    assert!(codes(&plan, "4.6").contains(&"topic_in_other_region".to_string()));
+    assert!(codes(&plan, "4.6").contains(&Code::TopicInOtherRegion));
     assert!(plan.actions.is_empty());
 }
 
@@ -696,7 +696,7 @@ fn a_full_log_group_is_reported_not_overfilled() {
         ));
     }
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
-    assert!(codes(&plan, "4.6").contains(&"log_group_filter_limit".to_string()));
+    assert!(codes(&plan, "4.6").contains(&Code::LogGroupFilterLimit));
     assert!(!plan
         .actions
         .iter()
@@ -758,7 +758,7 @@ fn a_denied_read_makes_undecided_controls_not_auditable_and_plans_nothing() {
     // What was proven stays proven; what was not cannot be decided.
     assert_eq!(status(&plan, "4.6"), Status::Compliant);
     assert_eq!(status(&plan, "4.1"), Status::NotAuditable);
-    assert_eq!(codes(&plan, "4.1"), ["not_auditable"]);
+    assert_eq!(codes(&plan, "4.1"), [Code::NotAuditable]);
     assert!(plan.controls[0].findings[0]
         .message
         .contains("sns:ListSubscriptions (us-east-1)"));
@@ -798,9 +798,9 @@ fn a_topic_under_the_aws_managed_key_breaks_the_chain_and_cis_fix_plans_its_own_
     });
     let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
     assert_eq!(status(&plan, "4.6"), Status::NonCompliant);
-    assert!(codes(&plan, "4.6").contains(&"topic_key_denies_cloudwatch".to_string()));
+    assert!(codes(&plan, "4.6").contains(&Code::TopicKeyDeniesCloudwatch));
     // Without --notify there is no topic to use: the broken one is never reused.
-    assert!(codes(&plan, "4.6").contains(&"needs_subscriber".to_string()));
+    assert!(codes(&plan, "4.6").contains(&Code::NeedsSubscriber));
     assert!(plan.actions.is_empty());
 
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
@@ -834,7 +834,7 @@ fn a_reused_topic_must_let_the_new_alarm_publish() {
     assert_eq!(status(&plan, "4.6"), Status::Compliant);
     assert_eq!(status(&plan, "4.1"), Status::NonCompliant);
     assert!(
-        codes(&plan, "4.1").contains(&"topic_policy_denies_cloudwatch".to_string()),
+        codes(&plan, "4.1").contains(&Code::TopicPolicyDeniesCloudwatch),
         "{:?}",
         codes(&plan, "4.1")
     );
@@ -855,7 +855,7 @@ fn an_unevaluable_topic_policy_keeps_the_chain_for_a_drill() {
     let report = &plan.controls[0];
     assert_eq!(report.status, Status::NonCompliant);
     assert!(report.chain.is_none());
-    assert!(codes(&plan, "4.6").contains(&"topic_delivery_unverified".to_string()));
+    assert!(codes(&plan, "4.6").contains(&Code::TopicDeliveryUnverified));
     let unproven = report.delivery_unproven.as_ref().unwrap();
     assert_eq!(unproven.alarm, "failures");
     assert_eq!(unproven.topic_arn, ops);
@@ -868,13 +868,13 @@ fn an_alarm_that_cannot_fire_on_one_event_breaks_the_chain() {
     region(&mut s).alarms[0].threshold = Some(5.0);
     let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
     assert_eq!(status(&plan, "4.6"), Status::NonCompliant);
-    assert!(codes(&plan, "4.6").contains(&"alarm_threshold_unreachable".to_string()));
+    assert!(codes(&plan, "4.6").contains(&Code::AlarmThresholdUnreachable));
 
     let mut s = account();
     compliant_46(&mut s, FAILURES);
     region(&mut s).alarms[0].evaluation_periods = Some(3);
     let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
-    assert!(codes(&plan, "4.6").contains(&"alarm_needs_several_datapoints".to_string()));
+    assert!(codes(&plan, "4.6").contains(&Code::AlarmNeedsSeveralDatapoints));
 }
 
 #[test]
@@ -1152,7 +1152,7 @@ fn a_control_alone_reuses_the_topic_that_delivers_for_the_most_controls() {
     for selection in [&["4.2"][..], &["4.2", "4.8"], &["4.8", "4.2", "4.1"]] {
         let plan = audit(&catalog(selection), &s, &Options::default());
         assert_eq!(status(&plan, "4.2"), Status::NonCompliant);
-        assert!(!codes(&plan, "4.2").contains(&"needs_subscriber".to_string()));
+        assert!(!codes(&plan, "4.2").contains(&Code::NeedsSubscriber));
         let alarm = plan
             .actions
             .iter()
@@ -1297,7 +1297,7 @@ fn under_cis_1_2_the_sso_aware_variant_does_not_count_and_the_finding_says_why()
     let near = c
         .findings
         .iter()
-        .find(|f| f.code == "near_miss_filter")
+        .find(|f| f.code == Code::NearMissFilter)
         .unwrap_or_else(|| panic!("{:#?}", c.findings));
     assert!(
         near.message.contains("is weaker than the control's pattern")

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::delivery;
 use super::evaluate::confirmed;
 use super::options::{Options, TopicChoice};
-use super::plan::{finding, Action, Call, Chain, Finding, Mode, TopicReuse};
+use super::plan::{finding, Action, Call, Chain, Code, Finding, Mode, TopicReuse};
 use super::planner::{Planner, TopicUse};
 use crate::inventory::{self, Arn, RegionSnapshot, Snapshot, Subscription};
 use crate::ownership;
@@ -204,19 +204,19 @@ impl Planner<'_> {
                 let topic_region = Arn::parse(arn).map(|a| a.region).unwrap_or("");
                 if topic_region != region {
                     return Err(finding(
-                        "topic_in_other_region",
+                        Code::TopicInOtherRegion,
                         format!("--topic-arn {arn} is in region {topic_region}, but the alarms belong in {region} with the trail's log group; alarms can only notify topics in their own region"),
                     ));
                 }
                 if !known(arn).is_some_and(|t| t.exists) {
                     return Err(finding(
-                        "topic_not_found",
+                        Code::TopicNotFound,
                         format!("--topic-arn {arn} does not exist (or cannot be read); create it or pass another"),
                     ));
                 }
                 let (ok, pending) = confirmed(data, arn);
                 let caveat = (ok == 0).then(|| finding(
-                    "topic_not_subscribed",
+                    Code::TopicNotSubscribed,
                     format!("topic {arn} has no confirmed subscription{}: alarms on it notify no one until you subscribe an endpoint to it (cis-fix only subscribes endpoints to topics it creates)",
                         if pending > 0 { format!(" ({pending} pending confirmation)") } else { String::new() }),
                 ));
@@ -232,7 +232,7 @@ impl Planner<'_> {
                 if let Some(t) = topic {
                     if !ownership::is_managed(&t.tags) {
                         return Err(finding(
-                            "topic_name_taken",
+                            Code::TopicNameTaken,
                             format!("a topic named `{name}` exists but was not created by cis-fix, which will not change it; pass --topic-arn {arn} to use it as it is, or --topic-name with another name"),
                         ));
                     }
@@ -262,14 +262,14 @@ impl Planner<'_> {
                         return Ok(TopicUse {
                             arn: arn.clone(),
                             caveat: Some(finding(
-                                "subscription_pending",
+                                Code::SubscriptionPending,
                                 format!("topic {arn}'s subscriptions are pending confirmation: confirm them (check the inbox or endpoint)"),
                             )),
                             awaits_confirmation: false,
                         });
                     }
                     return Err(finding(
-                        "needs_subscriber",
+                        Code::NeedsSubscriber,
                         "no topic with a confirmed subscription to notify: pass --notify PROTOCOL:ENDPOINT (e.g. --notify email:security@example.com) for cis-fix to create one, or --topic-arn ARN to use an existing topic",
                     ));
                 }
@@ -318,7 +318,7 @@ impl Planner<'_> {
                         Some(s) if s.is_confirmed() => any_confirmed = true,
                         Some(_) => {
                             caveat = Some(finding(
-                                "subscription_pending",
+                                Code::SubscriptionPending,
                                 format!("the {} subscription to {arn} is pending confirmation: confirm it (check the inbox or endpoint)", e.protocol),
                             ));
                         }

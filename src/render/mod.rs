@@ -6,7 +6,7 @@ use anstyle::{AnsiColor, Style};
 
 use crate::audit::backout::{Removal, RemovalPlan, RemoveCall};
 use crate::audit::drill::{DrillTarget, Outcome, Skipped, Stuck};
-use crate::audit::{Action, AfterApply, Call, ControlReport, Finding, Mode, Plan, Status};
+use crate::audit::{Action, AfterApply, Call, Code, ControlReport, Finding, Mode, Plan, Status};
 use crate::redact::mask_endpoint;
 use crate::term::escape;
 
@@ -320,7 +320,7 @@ fn compliant_reason(c: &ControlReport) -> String {
 
 /// A trail's problem as a control's finding: the Trails section already says it, once.
 fn repeats_trails(finding: &Finding) -> bool {
-    finding.code == "trail_not_qualifying"
+    finding.code == Code::TrailNotQualifying
 }
 
 /// The one prominent line about whose topic the alarms will notify.
@@ -512,9 +512,11 @@ fn table_reason(plan: &Plan, c: &ControlReport) -> String {
     c.findings
         .iter()
         .find(|f| !repeats_trails(f))
-        .map(|f| match f.code.as_str() {
+        .map(|f| match f.code {
             // The long reason is under Findings; the table points there.
-            "no_trail" | "no_qualifying_trail" => "no qualifying trail (see Trails)".to_string(),
+            Code::NoTrail | Code::NoQualifyingTrail => {
+                "no qualifying trail (see Trails)".to_string()
+            }
             _ => name_topics(plan, &f.message),
         })
         .unwrap_or_default()
@@ -568,7 +570,7 @@ pub fn unplanned(plan: &Plan) -> Vec<String> {
         let reason = c
             .findings
             .iter()
-            .find_map(|f| unplanned_reason(&f.code))
+            .find_map(|f| unplanned_reason(f.code))
             .unwrap_or("see each control's findings above");
         match reasons.iter_mut().find(|(r, _)| *r == reason) {
             Some((_, statuses)) => statuses.push(c.status),
@@ -610,33 +612,33 @@ pub fn awaiting_confirmation(plan: &Plan) -> usize {
         .count()
 }
 
-pub(super) fn unplanned_reason(code: &str) -> Option<&'static str> {
+pub(super) fn unplanned_reason(code: Code) -> Option<&'static str> {
     Some(match code {
-        "needs_subscriber" => {
+        Code::NeedsSubscriber => {
             "no topic to notify (pass --notify PROTOCOL:ENDPOINT or --topic-arn ARN)"
         }
-        "no_trail" | "no_qualifying_trail" => {
+        Code::NoTrail | Code::NoQualifyingTrail => {
             "no qualifying trail (fix a trail as its findings say; cis-fix does not change trails)"
         }
-        "not_auditable" => "AWS denied reads (grant the permissions named above)",
-        "organization_chain_incomplete" => {
+        Code::NotAuditable => "AWS denied reads (grant the permissions named above)",
+        Code::OrganizationChainIncomplete => {
             "they rely on the organization trail's chain, which cannot be completed (see the management account's reasons)"
         }
-        "organization_trail_elsewhere" => {
+        Code::OrganizationTrailElsewhere => {
             "an organization trail of another account may satisfy them (run `cis-fix plan --org` from the management account)"
         }
-        "topic_not_subscribed" => {
+        Code::TopicNotSubscribed => {
             "the topic has no confirmed subscription (subscribe an endpoint to it and confirm it)"
         }
-        "topic_delivery_unverified" => {
+        Code::TopicDeliveryUnverified => {
             "delivery to the topic cannot be proven (`cis-fix drill` proves it)"
         }
-        "topic_key_denies_cloudwatch" | "topic_policy_denies_cloudwatch" => {
+        Code::TopicKeyDeniesCloudwatch | Code::TopicPolicyDeniesCloudwatch => {
             "the topic's key or policy blocks CloudWatch (see the findings)"
         }
-        "alarm_name_taken" => "cis-fix's alarm names are taken by alarms it did not create",
-        "log_group_filter_limit" => "the log group has 100 metric filters, the limit",
-        "topic_not_found" | "topic_in_other_region" | "topic_name_taken" => {
+        Code::AlarmNameTaken => "cis-fix's alarm names are taken by alarms it did not create",
+        Code::LogGroupFilterLimit => "the log group has 100 metric filters, the limit",
+        Code::TopicNotFound | Code::TopicInOtherRegion | Code::TopicNameTaken => {
             "the topic option names a topic cis-fix cannot use (see the findings)"
         }
         _ => return None,

@@ -13,7 +13,7 @@ use super::{
     Verbosity, BOLD, DIM, GREEN, RED, YELLOW,
 };
 use crate::audit::org::{AccountStatus, OrgPlan};
-use crate::audit::{AfterApply, Call, Finding, Mode, Status};
+use crate::audit::{AfterApply, Call, Code, Finding, Mode, Status};
 use crate::redact::mask_endpoint;
 
 /// How many account ids a grouped line names before "… and N more".
@@ -318,7 +318,7 @@ fn short_name(name: &str, width: usize) -> String {
 /// One reason many accounts share: the finding with each account's own id masked.
 struct Group<'a> {
     control: &'a str,
-    code: &'a str,
+    code: Code,
     message: String,
     diff: Option<String>,
     counterexample: Option<String>,
@@ -370,7 +370,7 @@ fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], wi
                         Some(g) => g.accounts.push(own),
                         None => groups.push(Group {
                             control: id,
-                            code: &f.code,
+                            code: f.code,
                             message,
                             diff,
                             counterexample,
@@ -519,7 +519,7 @@ fn unplanned(plan: &OrgPlan, quiet: bool) -> Vec<String> {
             let reason = c
                 .findings
                 .iter()
-                .find_map(|f| unplanned_reason(&f.code))
+                .find_map(|f| unplanned_reason(f.code))
                 .unwrap_or(if quiet {
                     "run without --quiet to see the findings"
                 } else {

@@ -414,7 +414,7 @@ fn a_statement_to_paste_keeps_its_arns_and_the_prose_names_the_topic() {
     let message = &plan.controls[0]
         .findings
         .iter()
-        .find(|f| f.code == "topic_policy_denies_cloudwatch")
+        .find(|f| f.code == Code::TopicPolicyDeniesCloudwatch)
         .unwrap_or_else(|| panic!("{plan:#?}"))
         .message;
     let resource = format!(r#""Resource": "{ops}""#);
