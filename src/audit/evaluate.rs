@@ -543,7 +543,7 @@ fn relation_phrase(control: &Control, judged: Judged) -> String {
         Some(alternative) => {
             accepted::through_alternative(judged.relation, &control.id, &alternative)
         }
-        None => relation_word(judged.relation).to_string(),
+        None => accepted::relation_word(judged.relation).to_string(),
     }
 }
 
@@ -568,14 +568,4 @@ fn ambiguous(filter: &MetricFilter, existing: &Pattern, control: &Control) -> Fi
     );
     f.counterexample = comparison.counterexample;
     f
-}
-
-pub(super) fn relation_word(relation: Relation) -> &'static str {
-    match relation {
-        Relation::Equivalent => "equivalent",
-        Relation::Covers => "covers it",
-        Relation::Weaker => "weaker",
-        Relation::Different => "different",
-        Relation::Unverified => "unverified",
-    }
 }

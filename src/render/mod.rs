@@ -292,10 +292,7 @@ fn chain_relation(id: &str, chain: &crate::audit::Chain) -> String {
         Some(alternative) => {
             crate::audit::accepted::through_alternative(chain.relation, id, alternative)
         }
-        None => serde_json::to_value(chain.relation)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        None => crate::audit::accepted::relation_name(chain.relation).to_string(),
     }
 }
 
