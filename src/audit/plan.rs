@@ -316,3 +316,19 @@ pub(super) fn finding(code: Code, message: impl Into<String>) -> Finding {
         counterexample: None,
     }
 }
+
+/// Marks every control that is not compliant as not auditable, `why` its only finding; returns
+/// their ids. Nothing is decided for them, so whatever was planned for them is moot.
+pub(super) fn not_auditable(controls: &mut [ControlReport], why: &Finding) -> Vec<String> {
+    let mut marked = Vec::new();
+    for control in controls
+        .iter_mut()
+        .filter(|c| c.status != Status::Compliant)
+    {
+        control.status = Status::NotAuditable;
+        control.after_apply = Some(AfterApply::NonCompliant);
+        control.findings = vec![why.clone()];
+        marked.push(control.id.clone());
+    }
+    marked
+}

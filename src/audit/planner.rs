@@ -7,7 +7,9 @@ use super::delivery::{self, Link};
 use super::evaluate::Parsed;
 use super::firing::{self, Firing};
 use super::options::Options;
-use super::plan::{finding, Action, AfterApply, Call, Change, Code, Finding, InputError, Mode};
+use super::plan::{
+    finding, Action, AfterApply, Call, Change, Code, Finding, InputError, Mode, TopicReuse,
+};
 use super::trails::Target;
 use crate::catalog::Control;
 use crate::inventory::{Alarm, Arn, MetricFilter, RegionSnapshot, Snapshot};
@@ -39,6 +41,31 @@ pub(super) struct Planner<'a> {
     pub(super) reusable_topics: BTreeMap<String, String>,
     /// Options that name something missing or unusable.
     pub(super) input_errors: Vec<InputError>,
+}
+
+impl<'a> Planner<'a> {
+    /// A planner that has planned nothing yet. `reusable` holds, per region, the topic that
+    /// already delivers for a compliant control: it may serve the others too.
+    pub(super) fn new(
+        snapshot: &'a Snapshot,
+        options: &'a Options,
+        parsed: &'a Parsed,
+        reusable: BTreeMap<String, TopicReuse>,
+    ) -> Planner<'a> {
+        Planner {
+            account: &snapshot.account_id,
+            snapshot,
+            options,
+            parsed,
+            actions: Vec::new(),
+            topics: BTreeMap::new(),
+            reusable_topics: reusable
+                .into_iter()
+                .map(|(region, topic)| (region, topic.topic_arn))
+                .collect(),
+            input_errors: Vec::new(),
+        }
+    }
 }
 
 impl Planner<'_> {
