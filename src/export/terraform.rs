@@ -128,40 +128,62 @@ fn provider(out: &mut String, source: &Source, target: &Target<'_>, several: boo
 }
 
 fn resource(out: &mut String, item: &Item<'_>, alias: Option<&str>, target: &Target<'_>) {
-    let action = item.action;
     let name = local_name(&item.name, alias);
-    let reference = |item_name: &str| local_name(item_name, alias);
     let mut entries = Vec::new();
     if let Some(alias) = alias {
         entries.push(Entry::attr("provider", format!("aws.{alias}")));
     }
-    let kind = match &action.call {
+    let (kind, arguments) = arguments(item, alias);
+    entries.extend(arguments);
+    for line in &item.comments {
+        comment(out, "", line);
+    }
+    write_block(
+        out,
+        "",
+        &format!("resource \"{kind}\" \"{name}\""),
+        &entries,
+    );
+    if let Some(import) = &item.import {
+        import_block(out, import, &format!("{kind}.{name}"), alias, target);
+    }
+}
+
+/// The resource type and its arguments: the call's own values, with references to what the
+/// same export creates.
+fn arguments(item: &Item<'_>, alias: Option<&str>) -> (&'static str, Vec<Entry>) {
+    let reference = |item_name: &str| local_name(item_name, alias);
+    // A topic this export creates, by reference; any other, by its ARN.
+    let topic = |arn: &str, created: &Option<String>| match created {
+        Some(topic) => format!("aws_sns_topic.{}.arn", reference(topic)),
+        None => string(arn),
+    };
+    match &item.action.call {
         Call::CreateTopic {
             topic_name,
             tags,
             kms_master_key_id,
             ..
         } => {
-            entries.push(Entry::attr("name", string(topic_name)));
+            let mut entries = vec![Entry::attr("name", string(topic_name))];
             if let Some(key) = kms_master_key_id {
                 entries.push(Entry::attr("kms_master_key_id", string(key)));
             }
             entries.push(tags_entry(tags));
-            "aws_sns_topic"
+            ("aws_sns_topic", entries)
         }
         Call::Subscribe {
             topic_arn,
             protocol,
             endpoint,
         } => {
-            let topic = match item.topic_refs.first().cloned().flatten() {
-                Some(topic) => format!("aws_sns_topic.{}.arn", reference(&topic)),
-                None => string(topic_arn),
-            };
-            entries.push(Entry::attr("topic_arn", topic));
-            entries.push(Entry::attr("protocol", string(protocol)));
-            entries.push(Entry::attr("endpoint", string(endpoint)));
-            "aws_sns_topic_subscription"
+            let created = item.topic_refs.first().cloned().flatten();
+            let entries = vec![
+                Entry::attr("topic_arn", topic(topic_arn, &created)),
+                Entry::attr("protocol", string(protocol)),
+                Entry::attr("endpoint", string(endpoint)),
+            ];
+            ("aws_sns_topic_subscription", entries)
         }
         Call::PutMetricFilter {
             log_group_name,
@@ -171,18 +193,18 @@ fn resource(out: &mut String, item: &Item<'_>, alias: Option<&str>, target: &Tar
             metric_namespace,
             metric_value,
         } => {
-            entries.push(Entry::attr("name", string(filter_name)));
-            entries.push(Entry::attr("log_group_name", string(log_group_name)));
-            entries.push(Entry::attr("pattern", string(filter_pattern)));
-            entries.push(Entry::Block(
-                "metric_transformation".into(),
-                vec![
-                    Entry::attr("name", string(metric_name)),
-                    Entry::attr("namespace", string(metric_namespace)),
-                    Entry::attr("value", string(metric_value)),
-                ],
-            ));
-            "aws_cloudwatch_log_metric_filter"
+            let transformation = vec![
+                Entry::attr("name", string(metric_name)),
+                Entry::attr("namespace", string(metric_namespace)),
+                Entry::attr("value", string(metric_value)),
+            ];
+            let entries = vec![
+                Entry::attr("name", string(filter_name)),
+                Entry::attr("log_group_name", string(log_group_name)),
+                Entry::attr("pattern", string(filter_pattern)),
+                Entry::Block("metric_transformation".into(), transformation),
+            ];
+            ("aws_cloudwatch_log_metric_filter", entries)
         }
         Call::PutMetricAlarm {
             alarm_name,
@@ -197,6 +219,7 @@ fn resource(out: &mut String, item: &Item<'_>, alias: Option<&str>, target: &Tar
             alarm_actions,
             tags,
         } => {
+            // The metric of a filter this export creates, by reference.
             let (metric_name, namespace) = match &item.filter_ref {
                 Some(filter) => {
                     let filter = format!(
@@ -210,12 +233,9 @@ fn resource(out: &mut String, item: &Item<'_>, alias: Option<&str>, target: &Tar
             let actions: Vec<String> = alarm_actions
                 .iter()
                 .zip(item.topic_refs.iter())
-                .map(|(arn, topic)| match topic {
-                    Some(topic) => format!("aws_sns_topic.{}.arn", reference(topic)),
-                    None => string(arn),
-                })
+                .map(|(arn, created)| topic(arn, created))
                 .collect();
-            entries.extend([
+            let entries = vec![
                 Entry::attr("alarm_name", string(alarm_name)),
                 Entry::attr("alarm_description", string(alarm_description)),
                 Entry::attr("metric_name", metric_name),
@@ -229,50 +249,44 @@ fn resource(out: &mut String, item: &Item<'_>, alias: Option<&str>, target: &Tar
                 Entry::attr("actions_enabled", "true".into()),
                 Entry::attr("alarm_actions", format!("[{}]", actions.join(", "))),
                 tags_entry(tags),
-            ]);
-            "aws_cloudwatch_metric_alarm"
+            ];
+            ("aws_cloudwatch_metric_alarm", entries)
         }
-    };
-    for line in &item.comments {
-        comment(out, "", line);
     }
-    write_block(
+}
+
+/// The `import` block that adopts cis-fix's existing resource (`to` is `TYPE.NAME`).
+fn import_block(
+    out: &mut String,
+    import: &ImportId,
+    to: &str,
+    alias: Option<&str>,
+    target: &Target<'_>,
+) {
+    let (id, what) = match import {
+        ImportId::Alarm { alarm_name } => (alarm_name.clone(), "alarm"),
+        // The provider's import id for a metric filter: `log_group_name:name`.
+        ImportId::Filter {
+            log_group_name,
+            filter_name,
+        } => (format!("{log_group_name}:{filter_name}"), "metric filter"),
+    };
+    let mut entries = Vec::new();
+    if let Some(alias) = alias {
+        entries.push(Entry::attr("provider", format!("aws.{alias}")));
+    }
+    entries.push(Entry::attr("to", to.to_string()));
+    entries.push(Entry::attr("id", string(&id)));
+    out.push('\n');
+    comment(
         out,
         "",
-        &format!("resource \"{kind}\" \"{name}\""),
-        &entries,
+        &format!(
+            "Adopts cis-fix's existing {what} into the state (account {}, region {}).",
+            target.account_id, target.region
+        ),
     );
-    if let Some(import) = &item.import {
-        let id = match import {
-            ImportId::Alarm { alarm_name } => alarm_name.clone(),
-            // The provider's import id for a metric filter: `log_group_name:name`.
-            ImportId::Filter {
-                log_group_name,
-                filter_name,
-            } => format!("{log_group_name}:{filter_name}"),
-        };
-        let mut entries = Vec::new();
-        if let Some(alias) = alias {
-            entries.push(Entry::attr("provider", format!("aws.{alias}")));
-        }
-        entries.push(Entry::attr("to", format!("{kind}.{name}")));
-        entries.push(Entry::attr("id", string(&id)));
-        out.push('\n');
-        comment(
-            out,
-            "",
-            &format!(
-                "Adopts cis-fix's existing {} into the state (account {}, region {}).",
-                match import {
-                    ImportId::Alarm { .. } => "alarm",
-                    ImportId::Filter { .. } => "metric filter",
-                },
-                target.account_id,
-                target.region
-            ),
-        );
-        write_block(out, "", "import", &entries);
-    }
+    write_block(out, "", "import", &entries);
 }
 
 /// The resource's tags, and the mark that this Terraform state owns it (`terraform workspace
