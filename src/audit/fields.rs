@@ -508,7 +508,7 @@ mod audit_tests {
         let change = plan
             .actions
             .iter()
-            .find(|a| matches!(a.call, Call::PutMetricFilter { .. }))
+            .find(|a| matches!(a.call, Call::PutMetricFilter(_)))
             .unwrap();
         assert_eq!(change.mode, Mode::Change);
         let changes: Vec<String> = change.changes.iter().map(|c| c.summary()).collect();

@@ -178,21 +178,17 @@ enum Decision {
 /// through the filter of its metric (planned beside it, or existing).
 fn log_group_of(action: &Action, planned: &[Action], snapshot: &Snapshot) -> Option<String> {
     match &action.call {
-        Call::PutMetricFilter { log_group_name, .. } => Some(log_group_name.clone()),
-        Call::PutMetricAlarm {
-            metric_name,
-            namespace,
-            ..
-        } => planned
+        Call::PutMetricFilter(filter) => Some(filter.log_group_name.clone()),
+        Call::PutMetricAlarm(alarm) => planned
             .iter()
             .filter(|a| a.region == action.region)
             .find_map(|a| match &a.call {
-                Call::PutMetricFilter {
-                    log_group_name,
-                    metric_name: m,
-                    metric_namespace: n,
-                    ..
-                } if m == metric_name && n == namespace => Some(log_group_name.clone()),
+                Call::PutMetricFilter(f)
+                    if f.metric_name == alarm.metric_name
+                        && f.metric_namespace == alarm.namespace =>
+                {
+                    Some(f.log_group_name.clone())
+                }
                 _ => None,
             })
             .or_else(|| {
@@ -200,7 +196,9 @@ fn log_group_of(action: &Action, planned: &[Action], snapshot: &Snapshot) -> Opt
                     .region(&action.region)?
                     .metric_filters
                     .iter()
-                    .find(|f| &f.metric_name == metric_name && &f.metric_namespace == namespace)
+                    .find(|f| {
+                        f.metric_name == alarm.metric_name && f.metric_namespace == alarm.namespace
+                    })
                     .map(|f| f.log_group.clone())
             }),
         _ => None,
@@ -300,7 +298,7 @@ fn extra_for(view: &OrgView, owner: (&Snapshot, &Plan), control: &str) -> Vec<Ac
     let notified: Vec<&String> = own
         .iter()
         .filter_map(|a| match &a.call {
-            Call::PutMetricAlarm { alarm_actions, .. } => Some(alarm_actions),
+            Call::PutMetricAlarm(alarm) => Some(&alarm.alarm_actions),
             _ => None,
         })
         .flatten()
@@ -990,6 +988,7 @@ pub fn actions_by_account(plan: &OrgPlan) -> Vec<(String, Vec<Action>)> {
 pub(crate) mod tests {
     use super::*;
     use crate::audit::tests::{alarm, catalog, filter, subscription, REGION};
+    use crate::audit::{AlarmCall, FilterCall};
     use crate::inventory::{RegionSnapshot, Topic, TopicDelivery};
 
     pub(crate) const MANAGEMENT: &str = "999988887777";
@@ -1170,7 +1169,7 @@ pub(crate) mod tests {
             .iter()
             .find(|a| a.action.call.name() == "put_metric_filter")
             .unwrap();
-        let Call::PutMetricFilter { log_group_name, .. } = &filter.action.call else {
+        let Call::PutMetricFilter(FilterCall { log_group_name, .. }) = &filter.action.call else {
             panic!()
         };
         assert_eq!(log_group_name, ORG_GROUP);
@@ -1265,7 +1264,7 @@ pub(crate) mod tests {
             .collect();
         assert!(
             mine.iter()
-                .any(|a| matches!(&a.action.call, Call::PutMetricFilter { log_group_name, .. } if log_group_name == "member-logs")),
+                .any(|a| matches!(&a.action.call, Call::PutMetricFilter(FilterCall { log_group_name, .. }) if log_group_name == "member-logs")),
             "{mine:#?}"
         );
         assert!(mine.iter().all(|a| a.fixes == [MEMBER]));
@@ -1315,19 +1314,19 @@ pub(crate) mod tests {
             .filter(|a| a.action.call.name() == "put_metric_filter")
             .collect();
         assert_eq!(filters.len(), 1, "{filters:#?}");
-        let Call::PutMetricFilter {
+        let Call::PutMetricFilter(FilterCall {
             log_group_name,
             metric_name,
             ..
-        } = &filters[0].action.call
+        }) = &filters[0].action.call
         else {
             panic!()
         };
         assert_eq!(log_group_name, ORG_GROUP);
-        let Call::PutMetricAlarm {
+        let Call::PutMetricAlarm(AlarmCall {
             metric_name: watched,
             ..
-        } = &alarms[0].action.call
+        }) = &alarms[0].action.call
         else {
             panic!()
         };

@@ -8,7 +8,8 @@ use super::evaluate::Parsed;
 use super::firing::{self, Firing};
 use super::options::Options;
 use super::plan::{
-    finding, Action, AfterApply, Call, Change, Code, Finding, InputError, Mode, TopicReuse,
+    finding, Action, AfterApply, AlarmCall, Call, Change, Code, FilterCall, Finding, InputError,
+    Mode, TopicReuse,
 };
 use super::trails::Target;
 use crate::catalog::Control;
@@ -263,7 +264,13 @@ impl Planner<'_> {
         if let Some(existing) = own_alarm {
             let drift = alarm_drift(existing, &call);
             if !drift.is_empty() {
-                self.push_change(control, region, "cis-fix's alarm", drift, call);
+                self.push_change(
+                    control,
+                    region,
+                    "cis-fix's alarm",
+                    drift,
+                    Call::PutMetricAlarm(call),
+                );
             }
             return;
         }
@@ -285,7 +292,13 @@ impl Planner<'_> {
                 users.join(", ")
             ));
         }
-        self.push(Mode::Create, Some(control), region, reason, call);
+        self.push(
+            Mode::Create,
+            Some(control),
+            region,
+            reason,
+            Call::PutMetricAlarm(call),
+        );
     }
 
     /// The topic a control's alarm will notify: the one cis-fix's own alarm notifies now, unless
@@ -410,7 +423,7 @@ impl Planner<'_> {
             _ if foreign(&control.metric.name) => format!("{}-cis-fix", control.metric.name),
             _ => control.metric.name.clone(),
         };
-        let call = Call::PutMetricFilter {
+        let call = FilterCall {
             log_group_name: group.clone(),
             filter_name: name.clone(),
             filter_pattern: control.pattern_text.clone(),
@@ -439,7 +452,7 @@ impl Planner<'_> {
                         "metric filter on log group `{group}` (trail {})",
                         target.trails.join(", ")
                     ),
-                    call,
+                    Call::PutMetricFilter(call),
                 );
             }
             Some(f) => {
@@ -449,7 +462,13 @@ impl Planner<'_> {
                     .is_some_and(|p| pattern::compare(p, &control.pattern) == Relation::Equivalent);
                 let drift = filter_drift(f, &call, same_pattern);
                 if !drift.is_empty() {
-                    self.push_change(control, &region, "cis-fix's filter", drift, call);
+                    self.push_change(
+                        control,
+                        &region,
+                        "cis-fix's filter",
+                        drift,
+                        Call::PutMetricFilter(call),
+                    );
                 }
             }
         }
@@ -490,7 +509,7 @@ fn alarm_call(
     filter: &FilterUse,
     target: &Target,
     topic_arn: &str,
-) -> Call {
+) -> AlarmCall {
     let record = AlarmRecord {
         control: control.slug.clone(),
         filter: filter.owned.then(|| FilterRef {
@@ -498,7 +517,7 @@ fn alarm_call(
             name: filter.name.clone(),
         }),
     };
-    Call::PutMetricAlarm {
+    AlarmCall {
         alarm_name,
         alarm_description: ownership::alarm_description(&control.id, &control.title, &record),
         metric_name: filter.metric_name.clone(),
@@ -563,8 +582,8 @@ fn shown<T: ToString>(value: Option<&T>) -> Option<String> {
 /// How cis-fix's existing alarm differs from what it should be, attribute by attribute
 /// (`threshold 5 → 1`). PutMetricAlarm replaces the whole alarm, so settings cis-fix does not
 /// send (unit, extended statistic, datapoints to alarm) are reset too and listed.
-fn alarm_drift(existing: &Alarm, desired: &Call) -> Vec<Change> {
-    let Call::PutMetricAlarm {
+fn alarm_drift(existing: &Alarm, desired: &AlarmCall) -> Vec<Change> {
+    let AlarmCall {
         metric_name,
         namespace,
         statistic,
@@ -575,10 +594,7 @@ fn alarm_drift(existing: &Alarm, desired: &Call) -> Vec<Change> {
         alarm_actions,
         alarm_description,
         ..
-    } = desired
-    else {
-        return vec![];
-    };
+    } = desired;
     let metric = |ns: Option<&String>, name: Option<&String>| {
         Some(format!(
             "{}/{}",
@@ -677,17 +693,14 @@ fn description_drift(existing: Option<&str>, desired: &str) -> Option<Change> {
 
 /// How cis-fix's existing filter differs from the catalog, attribute by attribute. A pattern
 /// that differs only in layout (the same by meaning) is not a change.
-fn filter_drift(existing: &MetricFilter, desired: &Call, same_pattern: bool) -> Vec<Change> {
-    let Call::PutMetricFilter {
+fn filter_drift(existing: &MetricFilter, desired: &FilterCall, same_pattern: bool) -> Vec<Change> {
+    let FilterCall {
         filter_pattern,
         metric_name,
         metric_namespace,
         metric_value,
         ..
-    } = desired
-    else {
-        return vec![];
-    };
+    } = desired;
     [
         (!same_pattern).then(|| Change {
             attribute: "filter_pattern".into(),

@@ -344,13 +344,13 @@ fn a_bare_account_gets_topic_subscription_filter_and_alarm_in_that_order() {
         ]
     );
     assert_eq!(plan.summary.to_create, 6);
-    let Call::PutMetricFilter {
+    let Call::PutMetricFilter(FilterCall {
         filter_name,
         filter_pattern,
         log_group_name,
         metric_name,
         ..
-    } = &plan.actions[3].call
+    }) = &plan.actions[3].call
     else {
         panic!()
     };
@@ -361,12 +361,12 @@ fn a_bare_account_gets_topic_subscription_filter_and_alarm_in_that_order() {
         ownership::owned_filter_slug(ACCOUNT, REGION, GROUP, filter_name),
         Some("console-authentication-failures")
     );
-    let Call::PutMetricAlarm {
+    let Call::PutMetricAlarm(AlarmCall {
         alarm_actions,
         alarm_description,
         tags,
         ..
-    } = &plan.actions[5].call
+    }) = &plan.actions[5].call
     else {
         panic!()
     };
@@ -390,11 +390,11 @@ fn a_covering_filter_is_reused_and_only_the_alarm_is_added() {
         .iter()
         .find(|a| a.call.name() == "put_metric_alarm")
         .unwrap();
-    let Call::PutMetricAlarm {
+    let Call::PutMetricAlarm(AlarmCall {
         metric_name,
         alarm_description,
         ..
-    } = &alarm.call
+    }) = &alarm.call
     else {
         panic!()
     };
@@ -440,7 +440,9 @@ fn a_copied_record_without_cis_fixs_tags_gets_an_alarm_beside_it() {
             .actions
             .iter()
             .filter_map(|a| match &a.call {
-                Call::PutMetricAlarm { alarm_name, .. } => Some((alarm_name.as_str(), a.mode)),
+                Call::PutMetricAlarm(AlarmCall { alarm_name, .. }) => {
+                    Some((alarm_name.as_str(), a.mode))
+                }
                 _ => None,
             })
             .collect();
@@ -564,8 +566,8 @@ fn cis_fix_changes_only_its_own_resources() {
         .actions
         .iter()
         .filter_map(|a| match &a.call {
-            Call::PutMetricFilter { filter_name, .. } => Some(filter_name.clone()),
-            Call::PutMetricAlarm { alarm_name, .. } => Some(alarm_name.clone()),
+            Call::PutMetricFilter(FilterCall { filter_name, .. }) => Some(filter_name.clone()),
+            Call::PutMetricAlarm(AlarmCall { alarm_name, .. }) => Some(alarm_name.clone()),
             _ => None,
         })
         .collect();
@@ -640,7 +642,7 @@ fn a_compliant_controls_topic_serves_the_others() {
     let mut s = account();
     compliant_46(&mut s, FAILURES);
     let plan = audit(&catalog(&["4.1", "4.6"]), &s, &Options::default());
-    let Some(Call::PutMetricAlarm { alarm_actions, .. }) = plan
+    let Some(Call::PutMetricAlarm(AlarmCall { alarm_actions, .. })) = plan
         .actions
         .iter()
         .map(|a| &a.call)
@@ -673,7 +675,7 @@ fn a_metric_someone_else_publishes_is_not_shared() {
         "ConsoleAuthenticationFailures",
     ));
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
-    let Some(Call::PutMetricFilter { metric_name, .. }) = plan
+    let Some(Call::PutMetricFilter(FilterCall { metric_name, .. })) = plan
         .actions
         .iter()
         .map(|a| &a.call)
@@ -812,7 +814,7 @@ fn a_topic_under_the_aws_managed_key_breaks_the_chain_and_cis_fix_plans_its_own_
             ("put_metric_alarm", Mode::Create, Some("4.6")),
         ]
     );
-    let Call::PutMetricAlarm { alarm_actions, .. } = &plan.actions[2].call else {
+    let Call::PutMetricAlarm(AlarmCall { alarm_actions, .. }) = &plan.actions[2].call else {
         panic!()
     };
     assert_eq!(alarm_actions, &vec![topic_arn(DEFAULT_TOPIC)]);
@@ -885,14 +887,14 @@ fn cis_fixs_own_drifted_alarm_is_changed_attribute_by_attribute() {
     let r = region(&mut s);
     for action in &plan.actions {
         match &action.call {
-            Call::PutMetricFilter {
+            Call::PutMetricFilter(FilterCall {
                 log_group_name,
                 filter_name,
                 filter_pattern,
                 metric_name,
                 metric_namespace,
                 metric_value,
-            } => r.metric_filters.push(MetricFilter {
+            }) => r.metric_filters.push(MetricFilter {
                 log_group: log_group_name.clone(),
                 name: filter_name.clone(),
                 pattern: filter_pattern.clone(),
@@ -901,7 +903,7 @@ fn cis_fixs_own_drifted_alarm_is_changed_attribute_by_attribute() {
                 metric_value: metric_value.clone(),
                 ..Default::default()
             }),
-            Call::PutMetricAlarm {
+            Call::PutMetricAlarm(AlarmCall {
                 alarm_name,
                 alarm_description,
                 metric_name,
@@ -913,7 +915,7 @@ fn cis_fixs_own_drifted_alarm_is_changed_attribute_by_attribute() {
                 alarm_actions,
                 tags,
                 ..
-            } => r.alarms.push(Alarm {
+            }) => r.alarms.push(Alarm {
                 name: alarm_name.clone(),
                 arn: format!("arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{alarm_name}"),
                 metric_name: Some(metric_name.clone()),
@@ -1055,7 +1057,7 @@ fn answer_for(plan: &Plan, id: &str) -> (ControlReport, Vec<Action>) {
         .iter()
         .filter(|a| a.control.as_deref() == Some(id))
         .filter_map(|a| match &a.call {
-            Call::PutMetricAlarm { alarm_actions, .. } => Some(alarm_actions),
+            Call::PutMetricAlarm(AlarmCall { alarm_actions, .. }) => Some(alarm_actions),
             _ => None,
         })
         .flatten()
@@ -1158,7 +1160,7 @@ fn a_control_alone_reuses_the_topic_that_delivers_for_the_most_controls() {
             .iter()
             .find(|a| a.control.as_deref() == Some("4.2") && a.call.name() == "put_metric_alarm")
             .unwrap_or_else(|| panic!("{selection:?}: {:?}", calls(&plan)));
-        let Call::PutMetricAlarm { alarm_actions, .. } = &alarm.call else {
+        let Call::PutMetricAlarm(AlarmCall { alarm_actions, .. }) = &alarm.call else {
             panic!()
         };
         assert_eq!(alarm_actions, &[topic_arn("ops")], "{selection:?}");

@@ -70,7 +70,8 @@ pub(super) fn relied_on(
         TopicChoice::Arn(_) => false,
     };
     let topic_arn = actions.iter().find_map(|a| match &a.call {
-        Call::PutMetricAlarm { alarm_actions, .. } => alarm_actions
+        Call::PutMetricAlarm(alarm) => alarm
+            .alarm_actions
             .iter()
             .find(|arn| !created(arn) && !chosen_by_user(arn) && !cis_fixs(&a.region, arn))
             .cloned(),

@@ -116,8 +116,8 @@ pub fn logical_id(item: &Item<'_>) -> String {
     let kind = match item.action.call {
         Call::CreateTopic { .. } => "Topic",
         Call::Subscribe { .. } => "Subscription",
-        Call::PutMetricFilter { .. } => "Filter",
-        Call::PutMetricAlarm { .. } => "Alarm",
+        Call::PutMetricFilter(_) => "Filter",
+        Call::PutMetricAlarm(_) => "Alarm",
     };
     format!("{}{kind}", super::camel(&item.name))
 }
@@ -158,8 +158,8 @@ fn kind(item: &Item<'_>) -> &'static str {
     match item.action.call {
         Call::CreateTopic { .. } => "AWS::SNS::Topic",
         Call::Subscribe { .. } => "AWS::SNS::Subscription",
-        Call::PutMetricFilter { .. } => "AWS::Logs::MetricFilter",
-        Call::PutMetricAlarm { .. } => "AWS::CloudWatch::Alarm",
+        Call::PutMetricFilter(_) => "AWS::Logs::MetricFilter",
+        Call::PutMetricAlarm(_) => "AWS::CloudWatch::Alarm",
     }
 }
 
@@ -194,59 +194,53 @@ fn properties(item: &Item<'_>, target: &Target<'_>) -> Mapping {
             properties.insert("Protocol".into(), protocol.as_str().into());
             properties.insert("Endpoint".into(), endpoint.as_str().into());
         }
-        Call::PutMetricFilter {
-            log_group_name,
-            filter_name,
-            filter_pattern,
-            metric_name,
-            metric_namespace,
-            metric_value,
-        } => {
-            properties.insert("FilterName".into(), filter_name.as_str().into());
-            properties.insert("LogGroupName".into(), log_group_name.as_str().into());
-            properties.insert("FilterPattern".into(), filter_pattern.as_str().into());
+        Call::PutMetricFilter(filter) => {
+            properties.insert("FilterName".into(), filter.filter_name.as_str().into());
+            properties.insert("LogGroupName".into(), filter.log_group_name.as_str().into());
+            properties.insert(
+                "FilterPattern".into(),
+                filter.filter_pattern.as_str().into(),
+            );
             let mut transformation = Mapping::new();
-            transformation.insert("MetricName".into(), metric_name.as_str().into());
-            transformation.insert("MetricNamespace".into(), metric_namespace.as_str().into());
-            transformation.insert("MetricValue".into(), metric_value.as_str().into());
+            transformation.insert("MetricName".into(), filter.metric_name.as_str().into());
+            transformation.insert(
+                "MetricNamespace".into(),
+                filter.metric_namespace.as_str().into(),
+            );
+            transformation.insert("MetricValue".into(), filter.metric_value.as_str().into());
             properties.insert(
                 "MetricTransformations".into(),
                 Value::Sequence(vec![Value::Mapping(transformation)]),
             );
         }
-        Call::PutMetricAlarm {
-            alarm_name,
-            alarm_description,
-            metric_name,
-            namespace,
-            statistic,
-            period,
-            threshold,
-            comparison_operator,
-            evaluation_periods,
-            alarm_actions,
-            tags,
-        } => {
-            properties.insert("AlarmName".into(), alarm_name.as_str().into());
-            properties.insert("AlarmDescription".into(), alarm_description.as_str().into());
-            properties.insert("MetricName".into(), metric_name.as_str().into());
-            properties.insert("Namespace".into(), namespace.as_str().into());
-            properties.insert("Statistic".into(), statistic.as_str().into());
-            properties.insert("Period".into(), Value::from(*period));
-            properties.insert("Threshold".into(), Value::from(*threshold));
+        Call::PutMetricAlarm(alarm) => {
+            properties.insert("AlarmName".into(), alarm.alarm_name.as_str().into());
+            properties.insert(
+                "AlarmDescription".into(),
+                alarm.alarm_description.as_str().into(),
+            );
+            properties.insert("MetricName".into(), alarm.metric_name.as_str().into());
+            properties.insert("Namespace".into(), alarm.namespace.as_str().into());
+            properties.insert("Statistic".into(), alarm.statistic.as_str().into());
+            properties.insert("Period".into(), Value::from(alarm.period));
+            properties.insert("Threshold".into(), Value::from(alarm.threshold));
             properties.insert(
                 "ComparisonOperator".into(),
-                comparison_operator.as_str().into(),
+                alarm.comparison_operator.as_str().into(),
             );
-            properties.insert("EvaluationPeriods".into(), Value::from(*evaluation_periods));
+            properties.insert(
+                "EvaluationPeriods".into(),
+                Value::from(alarm.evaluation_periods),
+            );
             properties.insert("ActionsEnabled".into(), Value::Bool(true));
-            let actions = alarm_actions
+            let actions = alarm
+                .alarm_actions
                 .iter()
                 .zip(item.topic_refs.iter())
                 .map(|(arn, topic)| topic_ref(arn, topic))
                 .collect();
             properties.insert("AlarmActions".into(), Value::Sequence(actions));
-            properties.insert("Tags".into(), tag_list(tags));
+            properties.insert("Tags".into(), tag_list(&alarm.tags));
         }
     }
     properties

@@ -11,7 +11,7 @@ pub mod terraform;
 
 use std::collections::BTreeMap;
 
-use crate::audit::{Action, AfterApply, Call, ControlReport, Mode, Status};
+use crate::audit::{Action, AfterApply, AlarmCall, Call, ControlReport, FilterCall, Mode, Status};
 
 /// Everything an export is made from.
 #[derive(Debug, Clone)]
@@ -260,12 +260,8 @@ fn name_items(items: &mut [Item<'_>]) {
                 protocol,
                 ..
             } => format!("{}_{}", snake(arn_name(topic_arn)), snake(protocol)),
-            Call::PutMetricFilter { filter_name, .. } => {
-                snake(item.slug.unwrap_or(filter_name.as_str()))
-            }
-            Call::PutMetricAlarm { alarm_name, .. } => {
-                snake(item.slug.unwrap_or(alarm_name.as_str()))
-            }
+            Call::PutMetricFilter(filter) => snake(item.slug.unwrap_or(&filter.filter_name)),
+            Call::PutMetricAlarm(alarm) => snake(item.slug.unwrap_or(&alarm.alarm_name)),
         };
         let count = taken
             .entry((item.action.call.name(), base.clone()))
@@ -307,25 +303,8 @@ fn resolve(target: &mut Target<'_>, account: Option<&AccountPart>) {
                 protocol,
                 endpoint,
             } => subscription(item, &tag, &cx.created, topic_arn, protocol, endpoint),
-            Call::PutMetricFilter {
-                log_group_name,
-                filter_name,
-                ..
-            } => filter(item, &tag, log_group_name, filter_name),
-            Call::PutMetricAlarm {
-                alarm_name,
-                metric_name,
-                namespace,
-                alarm_actions,
-                ..
-            } => alarm(
-                item,
-                &tag,
-                &cx,
-                alarm_name,
-                (namespace, metric_name),
-                alarm_actions,
-            ),
+            Call::PutMetricFilter(call) => filter(item, &tag, call),
+            Call::PutMetricAlarm(call) => alarm(item, &tag, &cx, call),
         }
     }
 }
@@ -356,12 +335,8 @@ impl Created {
                 Call::CreateTopic { topic_arn, .. } => {
                     created.topics.insert(topic_arn.clone(), item.name.clone());
                 }
-                Call::PutMetricFilter {
-                    metric_name,
-                    metric_namespace,
-                    ..
-                } => {
-                    let metric = (metric_namespace.clone(), metric_name.clone());
+                Call::PutMetricFilter(filter) => {
+                    let metric = (filter.metric_namespace.clone(), filter.metric_name.clone());
                     created.metrics.insert(metric, item.name.clone());
                 }
                 _ => {}
@@ -397,7 +372,8 @@ fn subscription(
     item.topic_refs = vec![topic];
 }
 
-fn filter(item: &mut Item<'_>, tag: &str, log_group_name: &str, filter_name: &str) {
+fn filter(item: &mut Item<'_>, tag: &str, call: &FilterCall) {
+    let (log_group_name, filter_name) = (&call.log_group_name, &call.filter_name);
     item.comments.push(format!("{tag}{}.", item.action.reason));
     item.comments.push(format!(
         "The log group `{log_group_name}` exists (the trail writes to it): it is named, not declared."
@@ -406,22 +382,17 @@ fn filter(item: &mut Item<'_>, tag: &str, log_group_name: &str, filter_name: &st
         item.comments
             .push("cis-fix's filter exists and differs: it is imported and corrected.".to_string());
         item.import = Some(ImportId::Filter {
-            log_group_name: log_group_name.to_string(),
-            filter_name: filter_name.to_string(),
+            log_group_name: log_group_name.clone(),
+            filter_name: filter_name.clone(),
         });
     }
 }
 
 /// An alarm: on the filter this target creates for its metric, if any; notifying the topics
 /// this target creates by reference, and the others by ARN, saying why they are reused.
-fn alarm(
-    item: &mut Item<'_>,
-    tag: &str,
-    cx: &Context<'_>,
-    alarm_name: &str,
-    (namespace, metric_name): (&str, &str),
-    alarm_actions: &[String],
-) {
+fn alarm(item: &mut Item<'_>, tag: &str, cx: &Context<'_>, call: &AlarmCall) {
+    let (namespace, metric_name) = (call.namespace.as_str(), call.metric_name.as_str());
+    let alarm_actions = &call.alarm_actions;
     let action = item.action;
     item.comments
         .push(format!("{tag}{}.", first_clause(&action.reason)));
@@ -460,7 +431,7 @@ fn alarm(
             );
         }
         item.import = Some(ImportId::Alarm {
-            alarm_name: alarm_name.to_string(),
+            alarm_name: call.alarm_name.clone(),
         });
     }
 }

@@ -185,40 +185,21 @@ fn arguments(item: &Item<'_>, alias: Option<&str>) -> (&'static str, Vec<Entry>)
             ];
             ("aws_sns_topic_subscription", entries)
         }
-        Call::PutMetricFilter {
-            log_group_name,
-            filter_name,
-            filter_pattern,
-            metric_name,
-            metric_namespace,
-            metric_value,
-        } => {
+        Call::PutMetricFilter(filter) => {
             let transformation = vec![
-                Entry::attr("name", string(metric_name)),
-                Entry::attr("namespace", string(metric_namespace)),
-                Entry::attr("value", string(metric_value)),
+                Entry::attr("name", string(&filter.metric_name)),
+                Entry::attr("namespace", string(&filter.metric_namespace)),
+                Entry::attr("value", string(&filter.metric_value)),
             ];
             let entries = vec![
-                Entry::attr("name", string(filter_name)),
-                Entry::attr("log_group_name", string(log_group_name)),
-                Entry::attr("pattern", string(filter_pattern)),
+                Entry::attr("name", string(&filter.filter_name)),
+                Entry::attr("log_group_name", string(&filter.log_group_name)),
+                Entry::attr("pattern", string(&filter.filter_pattern)),
                 Entry::Block("metric_transformation".into(), transformation),
             ];
             ("aws_cloudwatch_log_metric_filter", entries)
         }
-        Call::PutMetricAlarm {
-            alarm_name,
-            alarm_description,
-            metric_name,
-            namespace,
-            statistic,
-            period,
-            threshold,
-            comparison_operator,
-            evaluation_periods,
-            alarm_actions,
-            tags,
-        } => {
+        Call::PutMetricAlarm(alarm) => {
             // The metric of a filter this export creates, by reference.
             let (metric_name, namespace) = match &item.filter_ref {
                 Some(filter) => {
@@ -228,27 +209,28 @@ fn arguments(item: &Item<'_>, alias: Option<&str>) -> (&'static str, Vec<Entry>)
                     );
                     (format!("{filter}.name"), format!("{filter}.namespace"))
                 }
-                None => (string(metric_name), string(namespace)),
+                None => (string(&alarm.metric_name), string(&alarm.namespace)),
             };
-            let actions: Vec<String> = alarm_actions
+            let actions: Vec<String> = alarm
+                .alarm_actions
                 .iter()
                 .zip(item.topic_refs.iter())
                 .map(|(arn, created)| topic(arn, created))
                 .collect();
             let entries = vec![
-                Entry::attr("alarm_name", string(alarm_name)),
-                Entry::attr("alarm_description", string(alarm_description)),
+                Entry::attr("alarm_name", string(&alarm.alarm_name)),
+                Entry::attr("alarm_description", string(&alarm.alarm_description)),
                 Entry::attr("metric_name", metric_name),
                 Entry::attr("namespace", namespace),
-                Entry::attr("statistic", string(statistic)),
-                Entry::attr("period", period.to_string()),
-                Entry::attr("threshold", number(*threshold)),
-                Entry::attr("comparison_operator", string(comparison_operator)),
-                Entry::attr("evaluation_periods", evaluation_periods.to_string()),
+                Entry::attr("statistic", string(&alarm.statistic)),
+                Entry::attr("period", alarm.period.to_string()),
+                Entry::attr("threshold", number(alarm.threshold)),
+                Entry::attr("comparison_operator", string(&alarm.comparison_operator)),
+                Entry::attr("evaluation_periods", alarm.evaluation_periods.to_string()),
                 // `apply` enables the actions explicitly; so does the export.
                 Entry::attr("actions_enabled", "true".into()),
                 Entry::attr("alarm_actions", format!("[{}]", actions.join(", "))),
-                tags_entry(tags),
+                tags_entry(&alarm.tags),
             ];
             ("aws_cloudwatch_metric_alarm", entries)
         }

@@ -6,7 +6,10 @@ use anstyle::{AnsiColor, Style};
 
 use crate::audit::backout::{Removal, RemovalPlan, RemoveCall};
 use crate::audit::drill::{DrillTarget, Outcome, Skipped, Stuck};
-use crate::audit::{Action, AfterApply, Call, Code, ControlReport, Finding, Mode, Plan, Status};
+use crate::audit::{
+    Action, AfterApply, AlarmCall, Call, Code, ControlReport, FilterCall, Finding, Mode, Plan,
+    Status,
+};
 use crate::redact::mask_endpoint;
 use crate::term::escape;
 
@@ -380,8 +383,8 @@ fn action_lines(page: &mut Page, plan: &Plan, a: &Action, options: TextOptions) 
 /// What the reason adds to the action line, if anything: most reasons repeat it.
 pub(super) fn extra_reason(a: &Action) -> Option<String> {
     match &a.call {
-        Call::CreateTopic { .. } | Call::Subscribe { .. } | Call::PutMetricFilter { .. } => None,
-        Call::PutMetricAlarm { .. } => a.reason.split_once("; ").map(|(_, rest)| rest.to_string()),
+        Call::CreateTopic { .. } | Call::Subscribe { .. } | Call::PutMetricFilter(_) => None,
+        Call::PutMetricAlarm(_) => a.reason.split_once("; ").map(|(_, rest)| rest.to_string()),
     }
     .or_else(|| (a.mode == Mode::Change).then(|| a.reason.clone()))
 }
@@ -692,22 +695,22 @@ pub(crate) fn describe_within(
             let shown = shown_endpoint(protocol, endpoint, show_endpoints);
             format!("subscribe {protocol} {shown} to {}", topic(topic_arn))
         }
-        Call::PutMetricFilter {
+        Call::PutMetricFilter(FilterCall {
             log_group_name,
             filter_name,
             metric_namespace,
             metric_name,
             ..
-        } => format!(
+        }) => format!(
             "put_metric_filter {filter_name} on log group {log_group_name} -> {metric_namespace}/{metric_name}{region}"
         ),
-        Call::PutMetricAlarm {
+        Call::PutMetricAlarm(AlarmCall {
             alarm_name,
             namespace,
             metric_name,
             alarm_actions,
             ..
-        } => {
+        }) => {
             let topics: Vec<String> = alarm_actions.iter().map(|t| topic(t)).collect();
             format!(
                 "put_metric_alarm {alarm_name} on {namespace}/{metric_name} -> {}{region}",

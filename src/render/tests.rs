@@ -197,7 +197,7 @@ fn a_change_lists_each_attribute_before_and_after_and_diffs_a_pattern() {
     let alarm = plan
         .actions
         .iter_mut()
-        .find(|a| matches!(a.call, Call::PutMetricAlarm { .. }))
+        .find(|a| matches!(a.call, Call::PutMetricAlarm(_)))
         .unwrap();
     alarm.mode = Mode::Change;
     alarm.changes = vec![
