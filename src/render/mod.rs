@@ -119,38 +119,7 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
     }
 
     if !quiet {
-        page.blank();
-        page.line(0, 0, "Trails", Some(BOLD));
-        if plan.trails.is_empty() {
-            page.line(2, 4, &format!("(none visible from {})", plan.region), None);
-        }
-        for t in &plan.trails {
-            let target = t
-                .log_group
-                .as_deref()
-                .map(|g| format!(" -> log group {g}"))
-                .unwrap_or_default();
-            let target = match &t.organization_owner {
-                Some(owner) => format!(" (organization trail of account {owner}){target}"),
-                None => target,
-            };
-            let (mark, style) = if t.qualifies {
-                ("ok  ", GREEN)
-            } else {
-                ("no  ", RED)
-            };
-            page.styled_prefix(
-                2,
-                7,
-                mark,
-                Some(style),
-                &format!(" {}{target}", t.name),
-                None,
-            );
-            for problem in &t.problems {
-                page.line(7, 2, problem, None);
-            }
-        }
+        trails(&mut page, plan);
         findings(&mut page, plan, verbose);
     }
     // Said even with --quiet: alarms attached to someone else's topic must never go unseen.
@@ -174,7 +143,52 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
     page.blank();
     control_table(&mut page, plan);
     page.blank();
-    let summary = if plan.actions.is_empty() {
+    page.line(0, 4, &summary(plan), Some(BOLD));
+    for line in unplanned(plan) {
+        page.line(0, 4, &line, None);
+    }
+    page.finish()
+}
+
+/// Each trail, whether it qualifies, and why not.
+fn trails(page: &mut Page, plan: &Plan) {
+    page.blank();
+    page.line(0, 0, "Trails", Some(BOLD));
+    if plan.trails.is_empty() {
+        page.line(2, 4, &format!("(none visible from {})", plan.region), None);
+    }
+    for t in &plan.trails {
+        let target = t
+            .log_group
+            .as_deref()
+            .map(|g| format!(" -> log group {g}"))
+            .unwrap_or_default();
+        let target = match &t.organization_owner {
+            Some(owner) => format!(" (organization trail of account {owner}){target}"),
+            None => target,
+        };
+        let (mark, style) = if t.qualifies {
+            ("ok  ", GREEN)
+        } else {
+            ("no  ", RED)
+        };
+        page.styled_prefix(
+            2,
+            7,
+            mark,
+            Some(style),
+            &format!(" {}{target}", t.name),
+            None,
+        );
+        for problem in &t.problems {
+            page.line(7, 2, problem, None);
+        }
+    }
+}
+
+/// The plan's last line: what it would do, and the controls' verdicts.
+fn summary(plan: &Plan) -> String {
+    if plan.actions.is_empty() {
         // "No changes" would read as "all is well": say it only when it is.
         let head = if plan.is_compliant() {
             "No changes."
@@ -189,12 +203,7 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
             plan.summary.to_change,
             summary_tail(plan)
         )
-    };
-    page.line(0, 4, &summary, Some(BOLD));
-    for line in unplanned(plan) {
-        page.line(0, 4, &line, None);
     }
-    page.finish()
 }
 
 /// What is wrong, control by control; a finding that several controls share (a blocked
