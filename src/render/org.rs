@@ -339,49 +339,72 @@ struct Said<'a> {
 /// controls when the same accounts fail the same way, so that 200 members missing 15 links
 /// read as a handful of lines.
 fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], width: usize) {
+    let said = across_controls(per_control(plan, controls));
+    if said.is_empty() {
+        return;
+    }
+    let mut page = Page::new(width, *p);
+    page.blank();
+    page.line(0, 0, "Findings", Some(BOLD));
+    for s in &said {
+        let who = if s.controls.len() > 1 && s.controls.len() == controls.len() {
+            format!("all {} controls", s.controls.len())
+        } else {
+            s.controls.join(", ")
+        };
+        say_group(&mut page, &who, &s.group);
+    }
+    out.push_str(&page.finish());
+}
+
+/// Each control's findings, grouped across the accounts that share them.
+fn per_control<'a>(plan: &'a OrgPlan, controls: &[&'a str]) -> Vec<Group<'a>> {
     let mut groups: Vec<Group> = Vec::new();
+    let audited = plan
+        .accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Audited);
     for &id in controls {
-        for account in plan
-            .accounts
-            .iter()
-            .filter(|a| a.status == AccountStatus::Audited)
-        {
+        for account in audited.clone() {
             let own = account.account_id.as_str();
-            for control in account
+            let failing = account
                 .controls
                 .iter()
-                .filter(|c| c.id == id && c.status != Status::Compliant)
-            {
-                for f in &control.findings {
-                    let message = mask_account(&f.message, own);
-                    let diff = f.diff.as_deref().map(|d| mask_account(d, own));
-                    let counterexample = f
-                        .counterexample
-                        .as_ref()
-                        .map(|e| mask_account(&crate::pattern::record_text(e), own));
-                    let same = groups.iter_mut().find(|g| {
-                        g.control == id
-                            && g.code == f.code
-                            && g.message == message
-                            && g.diff == diff
-                            && g.counterexample == counterexample
-                    });
-                    match same {
-                        Some(g) => g.accounts.push(own),
-                        None => groups.push(Group {
-                            control: id,
-                            code: f.code,
-                            message,
-                            diff,
-                            counterexample,
-                            first: f,
-                            accounts: vec![own],
-                        }),
-                    }
+                .filter(|c| c.id == id && c.status != Status::Compliant);
+            for f in failing.flat_map(|c| &c.findings) {
+                let message = mask_account(&f.message, own);
+                let diff = f.diff.as_deref().map(|d| mask_account(d, own));
+                let counterexample = f
+                    .counterexample
+                    .as_ref()
+                    .map(|e| mask_account(&crate::pattern::record_text(e), own));
+                let same = groups.iter_mut().find(|g| {
+                    g.control == id
+                        && g.code == f.code
+                        && g.message == message
+                        && g.diff == diff
+                        && g.counterexample == counterexample
+                });
+                match same {
+                    Some(g) => g.accounts.push(own),
+                    None => groups.push(Group {
+                        control: id,
+                        code: f.code,
+                        message,
+                        diff,
+                        counterexample,
+                        first: f,
+                        accounts: vec![own],
+                    }),
                 }
             }
         }
     }
+    groups
+}
+
+/// Groups that say the same thing for the same accounts, one per line naming their controls.
+fn across_controls(groups: Vec<Group<'_>>) -> Vec<Said<'_>> {
     let mut said: Vec<Said> = Vec::new();
     for g in groups {
         let same = said.iter_mut().find(|s| {
@@ -398,66 +421,57 @@ fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], wi
             }),
         }
     }
-    if said.is_empty() {
-        return;
-    }
-    let mut page = Page::new(width, *p);
-    page.blank();
-    page.line(0, 0, "Findings", Some(BOLD));
-    for s in &said {
-        let g = &s.group;
-        let alone = g.accounts.len() == 1;
-        let message = if alone {
-            g.first.message.clone()
-        } else {
-            // The masked id reads as "each account listed under it".
-            g.message
-                .replace(&format!("account {ACCOUNT_MASK}"), "each account below")
-                .replace(ACCOUNT_MASK, "each account below")
-        };
-        let who = if s.controls.len() > 1 && s.controls.len() == controls.len() {
-            format!("all {} controls", s.controls.len())
-        } else {
-            s.controls.join(", ")
-        };
-        page.line(2, 4, &format!("{who}: {message}"), None);
-        let counterexample = if alone {
-            g.first
-                .counterexample
-                .as_ref()
-                .map(crate::pattern::record_text)
-        } else {
-            g.counterexample.clone()
-        };
-        if let Some(event) = counterexample {
-            page.labelled_json(
-                6,
-                4,
-                "counterexample (matched by the control, missed by the filter):",
-                &event,
-            );
-        }
-        let diff = if alone {
-            g.first.diff.clone()
-        } else {
-            g.diff.clone()
-        };
-        for line in diff.as_deref().unwrap_or_default().lines() {
-            let style = match line.chars().next() {
-                Some('-') => Some(RED),
-                Some('+') => Some(GREEN),
-                _ => None,
-            };
-            page.line(10, 4, line, style);
-        }
-        page.line(
+    said
+}
+
+/// One grouped finding, for `who` (its controls): as the one account said it, or masked for
+/// many; its counterexample and diff; the accounts it concerns.
+fn say_group(page: &mut Page, who: &str, g: &Group<'_>) {
+    let alone = g.accounts.len() == 1;
+    let message = if alone {
+        g.first.message.clone()
+    } else {
+        // The masked id reads as "each account listed under it".
+        g.message
+            .replace(&format!("account {ACCOUNT_MASK}"), "each account below")
+            .replace(ACCOUNT_MASK, "each account below")
+    };
+    page.line(2, 4, &format!("{who}: {message}"), None);
+    let counterexample = if alone {
+        g.first
+            .counterexample
+            .as_ref()
+            .map(crate::pattern::record_text)
+    } else {
+        g.counterexample.clone()
+    };
+    if let Some(event) = counterexample {
+        page.labelled_json(
             6,
             4,
-            &format!("{}: {}", count(g.accounts.len()), list(&g.accounts)),
-            Some(DIM),
+            "counterexample (matched by the control, missed by the filter):",
+            &event,
         );
     }
-    out.push_str(&page.finish());
+    let diff = if alone {
+        g.first.diff.clone()
+    } else {
+        g.diff.clone()
+    };
+    for line in diff.as_deref().unwrap_or_default().lines() {
+        let style = match line.chars().next() {
+            Some('-') => Some(RED),
+            Some('+') => Some(GREEN),
+            _ => None,
+        };
+        page.line(10, 4, line, style);
+    }
+    page.line(
+        6,
+        4,
+        &format!("{}: {}", count(g.accounts.len()), list(&g.accounts)),
+        Some(DIM),
+    );
 }
 
 /// Accounts that could not be read, grouped by their error (own id masked).
