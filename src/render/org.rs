@@ -12,7 +12,7 @@ use super::{
     control_suffix, describe_within, extra_reason, unplanned_reason, Painter, TextOptions,
     Verbosity, BOLD, DIM, GREEN, RED, YELLOW,
 };
-use crate::audit::org::{AccountStatus, OrgPlan};
+use crate::audit::org::{AccountReport, AccountStatus, OrgPlan};
 use crate::audit::{AfterApply, Call, Code, Finding, Mode, Status};
 use crate::redact::mask_endpoint;
 
@@ -171,75 +171,25 @@ fn control_ids(plan: &OrgPlan) -> Vec<&str> {
 }
 
 /// One row per account, one column per control, padded before painting so colour codes do
-/// not break the alignment. Laid out to `width`: long names are cut first, and if the columns
-/// still do not fit they are shown in blocks of as many controls as fit, each under its own
-/// header, so that no row ever wraps.
+/// not break the alignment. Laid out to `width` ([`Layout::of`]), so that no row ever wraps.
 fn matrix(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], width: usize) {
-    let id_width = plan
-        .accounts
-        .iter()
-        .map(|a| a.account_id.chars().count())
-        .max()
-        .unwrap_or(0);
     // Account names come from AWS Organizations: escaped before they are measured.
     let names: Vec<String> = plan
         .accounts
         .iter()
         .map(|a| crate::term::escape(&a.name).into_owned())
         .collect();
-    let longest_name = names
-        .iter()
-        .map(|n| n.chars().count().min(NAME_WIDTH))
-        .max()
-        .unwrap_or(0);
-    let widths: Vec<usize> = controls.iter().map(|c| c.len().max(3)).collect();
-    let cells_width = |gap: usize| {
-        widths
-            .iter()
-            .map(|w| w + gap)
-            .sum::<usize>()
-            .saturating_sub(gap)
-    };
-    // Two spaces between columns, or one if that is what makes them fit on one row.
-    let fits = |gap: usize, name: usize| 2 + id_width + 1 + name + 2 + cells_width(gap) <= width;
-    let gap = if fits(2, longest_name.min(MIN_NAME_WIDTH)) {
-        2
-    } else {
-        1
-    };
-    // What the names may take when every column fits on one row.
-    let room_for_name = width.saturating_sub(2 + id_width + 1 + 2 + cells_width(gap));
-    let name_width = if room_for_name >= longest_name.min(MIN_NAME_WIDTH) {
-        longest_name.min(room_for_name)
-    } else {
-        longest_name.min(MIN_NAME_WIDTH)
-    };
-    let label_width = id_width + 1 + name_width;
-    let room_for_cells = width.saturating_sub(2 + label_width + 2);
-
-    // As few blocks as fit, of balanced size: never a lone column left over.
-    let count_blocks = |per_block: usize| widths.len().div_ceil(per_block.max(1));
-    let mut per_block = widths.len().max(1);
-    while per_block > 1
-        && widths
-            .chunks(per_block)
-            .any(|chunk| chunk.iter().map(|w| w + gap).sum::<usize>() - gap > room_for_cells)
-    {
-        per_block -= 1;
-    }
-    let blocks_needed = count_blocks(per_block);
-    let balanced = widths.len().div_ceil(blocks_needed.max(1)).max(1);
-    let blocks: Vec<std::ops::Range<usize>> = (0..widths.len())
-        .step_by(balanced)
-        .map(|start| start..(start + balanced).min(widths.len()))
-        .collect();
-    let sep = " ".repeat(gap);
-
-    for (b, block) in blocks.iter().enumerate() {
+    let layout = Layout::of(plan, &names, controls, width);
+    let sep = " ".repeat(layout.gap);
+    let label_width = layout.id_width + 1 + layout.name_width;
+    for (b, block) in layout.blocks.iter().enumerate() {
         if b > 0 {
             out.push('\n');
         }
-        let (Some(ids), Some(ws)) = (controls.get(block.clone()), widths.get(block.clone())) else {
+        let (Some(ids), Some(ws)) = (
+            controls.get(block.clone()),
+            layout.widths.get(block.clone()),
+        ) else {
             continue;
         };
         let last = ids.len().saturating_sub(1);
@@ -256,33 +206,121 @@ fn matrix(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], widt
             heads.join(&sep)
         );
         for (account, name) in plan.accounts.iter().zip(&names) {
-            let cells: Vec<String> = ids
-                .iter()
-                .zip(ws)
-                .enumerate()
-                .map(|(i, (id, w))| {
-                    let status = account
-                        .controls
-                        .iter()
-                        .find(|c| c.id == *id)
-                        .map(|c| c.status);
-                    let text = pad(cell(status), *w, i == last);
-                    match status {
-                        Some(Status::Compliant) => p.green(&text),
-                        Some(Status::NonCompliant) => p.red(&text),
-                        Some(Status::Blocked | Status::NotAuditable) => p.yellow(&text),
-                        None => text,
-                    }
-                })
-                .collect();
+            let cells = cells(p, account, ids, ws);
             let label = format!(
                 "{:<id_width$} {:<name_width$}",
                 account.account_id,
-                short_name(name, name_width)
+                short_name(name, layout.name_width),
+                id_width = layout.id_width,
+                name_width = layout.name_width,
             );
             let _ = writeln!(out, "  {label}  {}", cells.join(&sep));
         }
     }
+}
+
+/// One account's cells for the controls `ids`, each padded to its width, then painted.
+fn cells(p: &Painter, account: &AccountReport, ids: &[&str], widths: &[usize]) -> Vec<String> {
+    let last = ids.len().saturating_sub(1);
+    ids.iter()
+        .zip(widths)
+        .enumerate()
+        .map(|(i, (id, w))| {
+            let status = account
+                .controls
+                .iter()
+                .find(|c| c.id == *id)
+                .map(|c| c.status);
+            let text = pad(cell(status), *w, i == last);
+            match status {
+                Some(Status::Compliant) => p.green(&text),
+                Some(Status::NonCompliant) => p.red(&text),
+                Some(Status::Blocked | Status::NotAuditable) => p.yellow(&text),
+                None => text,
+            }
+        })
+        .collect()
+}
+
+/// How the matrix fits its width: long names are cut first, and if the columns still do not
+/// fit they are shown in blocks of as many controls as fit, each under its own header.
+struct Layout {
+    id_width: usize,
+    name_width: usize,
+    /// Each control column's width.
+    widths: Vec<usize>,
+    /// Blanks between columns.
+    gap: usize,
+    /// The control columns of each block, in order.
+    blocks: Vec<std::ops::Range<usize>>,
+}
+
+impl Layout {
+    fn of(plan: &OrgPlan, names: &[String], controls: &[&str], width: usize) -> Layout {
+        let id_width = plan
+            .accounts
+            .iter()
+            .map(|a| a.account_id.chars().count())
+            .max()
+            .unwrap_or(0);
+        let longest_name = names
+            .iter()
+            .map(|n| n.chars().count().min(NAME_WIDTH))
+            .max()
+            .unwrap_or(0);
+        let widths: Vec<usize> = controls.iter().map(|c| c.len().max(3)).collect();
+        let cells_width = |gap: usize| {
+            widths
+                .iter()
+                .map(|w| w + gap)
+                .sum::<usize>()
+                .saturating_sub(gap)
+        };
+        // Two spaces between columns, or one if that is what makes them fit on one row.
+        let fits =
+            |gap: usize, name: usize| 2 + id_width + 1 + name + 2 + cells_width(gap) <= width;
+        let gap = if fits(2, longest_name.min(MIN_NAME_WIDTH)) {
+            2
+        } else {
+            1
+        };
+        // What the names may take when every column fits on one row.
+        let room_for_name = width.saturating_sub(2 + id_width + 1 + 2 + cells_width(gap));
+        let name_width = if room_for_name >= longest_name.min(MIN_NAME_WIDTH) {
+            longest_name.min(room_for_name)
+        } else {
+            longest_name.min(MIN_NAME_WIDTH)
+        };
+        let room_for_cells = width.saturating_sub(2 + id_width + 1 + name_width + 2);
+        let blocks = blocks(&widths, gap, room_for_cells);
+        Layout {
+            id_width,
+            name_width,
+            widths,
+            gap,
+            blocks,
+        }
+    }
+}
+
+/// As few blocks of columns as fit in `room`, of balanced size: never a lone column left
+/// over.
+fn blocks(widths: &[usize], gap: usize, room: usize) -> Vec<std::ops::Range<usize>> {
+    let count_blocks = |per_block: usize| widths.len().div_ceil(per_block.max(1));
+    let mut per_block = widths.len().max(1);
+    while per_block > 1
+        && widths
+            .chunks(per_block)
+            .any(|chunk| chunk.iter().map(|w| w + gap).sum::<usize>() - gap > room)
+    {
+        per_block -= 1;
+    }
+    let blocks_needed = count_blocks(per_block);
+    let balanced = widths.len().div_ceil(blocks_needed.max(1)).max(1);
+    (0..widths.len())
+        .step_by(balanced)
+        .map(|start| start..(start + balanced).min(widths.len()))
+        .collect()
 }
 
 fn cell(status: Option<Status>) -> &'static str {
