@@ -53,7 +53,7 @@ codes! {
     // Filters.
     /// No metric filter on a qualifying trail's log group matches the control's pattern.
     NoCoveringFilter = "no_covering_filter",
-    /// A filter comes close to the control's pattern but misses events it matches (with a diff and a counterexample).
+    /// A filter that nearly matches the control's pattern but does not cover it, shown as a line diff.
     NearMissFilter = "near_miss_filter",
     /// A filter matches the pattern on a log group that no qualifying trail writes to: it does not count.
     FilterOnUnqualifiedLogGroup = "filter_on_unqualified_log_group",
@@ -69,6 +69,8 @@ codes! {
     AwsTestRefutes = "aws_test_refutes",
     /// A filter covers the pattern under some readings of AWS's filter syntax and not under others: it does not count.
     PatternAmbiguous = "pattern_ambiguous",
+    /// The log group already has as many metric filters as CloudWatch Logs allows.
+    LogGroupFilterLimit = "log_group_filter_limit",
 
     // Alarms.
     /// A covering filter's metric has no alarm watching it (name and namespace).
@@ -79,7 +81,7 @@ codes! {
     AlarmActionsDisabled = "alarm_actions_disabled",
     /// An alarm has no SNS topic in its AlarmActions.
     AlarmWithoutSnsAction = "alarm_without_sns_action",
-    /// One matching event never meets the alarm's threshold, or enough of them take it past.
+    /// The alarm's threshold is not met by one matching event, or is passed by many: it does not fire for every one.
     AlarmThresholdUnreachable = "alarm_threshold_unreachable",
     /// Whether the alarm fires depends on the other traffic (the statistic is diluted by the filter's defaultValue).
     AlarmStatisticUnreliable = "alarm_statistic_unreliable",
@@ -107,8 +109,6 @@ codes! {
     TopicNotFound = "topic_not_found",
     /// --topic-arn names a topic in another region than the alarms'.
     TopicInOtherRegion = "topic_in_other_region",
-    /// The log group already has as many metric filters as CloudWatch Logs allows.
-    LogGroupFilterLimit = "log_group_filter_limit",
     /// The topic's KMS key does not let CloudWatch publish to it (the AWS managed key, or a key policy without the grants).
     TopicKeyDeniesCloudwatch = "topic_key_denies_cloudwatch",
     /// The topic's access policy does not let CloudWatch Alarms publish this alarm.
