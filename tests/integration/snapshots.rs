@@ -4,7 +4,8 @@
 //! change, to be reviewed as such (`cargo insta review`, or `INSTA_UPDATE=always`).
 //!
 //! What varies from run to run is replaced by names: each account id by its role, the
-//! emulator's port, subscription and message ids, times and SHA-256 digests.
+//! emulator's port, subscription and message ids, times, SHA-256 digests, and the short
+//! digests of cis-fix's names and tags (which hash the account id).
 
 use std::process::Output;
 
@@ -26,8 +27,14 @@ impl Names {
         for (id, name) in &self.0 {
             out = out.replace(id.as_str(), &format!("[{name}]"));
         }
-        let rules: [(&str, &str); 6] = [
+        let rules: [(&str, &str); 8] = [
             (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+            // The digests in cis-fix's filter names and endpoint tags hash the account id.
+            (r"(cis-fix-[a-z0-9-]+)-[0-9a-f]{8}\b", "$1-[DIGEST]"),
+            (
+                r"cis-fix:endpoint:[0-9a-f]{8}\b",
+                "cis-fix:endpoint:[DIGEST]",
+            ),
             (
                 r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
                 "[UUID]",
