@@ -7,7 +7,7 @@
 //! read and the write: one round trip.
 
 use crate::audit::backout::{Removal, RemoveCall};
-use crate::audit::{Action, Call, Mode};
+use crate::audit::{Action, AlarmCall, Call, Mode};
 use crate::error::{Error, Result};
 use crate::inventory::{aws, Alarm, MetricFilter, Subscription, Topic};
 use crate::ownership;
@@ -62,20 +62,15 @@ async fn read_action_target(session: &Session, guard: &Guard<'_>, action: &Actio
             aws::topic(session, region, topic_arn.clone()).await?,
             vec![],
         ),
-        Call::PutMetricFilter {
-            log_group_name,
-            filter_name,
-            ..
-        } => {
-            if !own_filter_name(guard, region, log_group_name, filter_name) {
+        Call::PutMetricFilter(filter) => {
+            let (group, name) = (&filter.log_group_name, &filter.filter_name);
+            if !own_filter_name(guard, region, group, name) {
                 return Ok(Now::NotRead);
             }
-            Now::Filter(
-                aws::metric_filter_named(session, region, log_group_name, filter_name).await?,
-            )
+            Now::Filter(aws::metric_filter_named(session, region, group, name).await?)
         }
-        Call::PutMetricAlarm { alarm_name, .. } => Now::Alarm(
-            aws::alarm_named(session, region, alarm_name)
+        Call::PutMetricAlarm(alarm) => Now::Alarm(
+            aws::alarm_named(session, region, &alarm.alarm_name)
                 .await?
                 .map(Box::new),
         ),
@@ -134,14 +129,8 @@ pub fn judge_action(
             }
             Ok(())
         }
-        (
-            Call::PutMetricFilter {
-                log_group_name,
-                filter_name,
-                ..
-            },
-            now,
-        ) => {
+        (Call::PutMetricFilter(filter), now) => {
+            let (log_group_name, filter_name) = (&filter.log_group_name, &filter.filter_name);
             if !own_filter_name(guard, region, log_group_name, filter_name) {
                 return Err(format!("`{filter_name}` is not a name cis-fix gives a metric filter on log group {log_group_name} in account {} and {region}", guard.account));
             }
@@ -151,8 +140,9 @@ pub fn judge_action(
                 (false, _) => Err(format!("metric filter {filter_name} on log group {log_group_name} is gone since the plan was made")),
             }
         }
-        (call @ Call::PutMetricAlarm { alarm_name, .. }, Now::Alarm(existing)) => {
-            let slug = own_alarm_call(guard, region, call)?;
+        (Call::PutMetricAlarm(alarm), Now::Alarm(existing)) => {
+            let alarm_name = &alarm.alarm_name;
+            let slug = own_alarm_call(guard, region, alarm)?;
             match (creates, existing) {
                 (true, None) => Ok(()),
                 (true, Some(_)) => Err(format!("an alarm named {alarm_name} exists now; someone created it since the plan was made")),
@@ -249,17 +239,14 @@ fn own_filter_name(guard: &Guard<'_>, region: &str, log_group: &str, name: &str)
 fn own_alarm_call(
     guard: &Guard<'_>,
     region: &str,
-    call: &Call,
+    alarm: &AlarmCall,
 ) -> std::result::Result<String, String> {
-    let Call::PutMetricAlarm {
+    let AlarmCall {
         alarm_name,
         alarm_description,
         tags,
         ..
-    } = call
-    else {
-        return Err("not an alarm".into());
-    };
+    } = alarm;
     let refused = || {
         format!("`{alarm_name}` is not an alarm cis-fix would put: its name, tags and description must all be cis-fix's for one control")
     };
@@ -284,8 +271,8 @@ fn what_action(action: &Action) -> String {
     match &action.call {
         Call::CreateTopic { topic_name, .. } => format!("create topic {topic_name}"),
         Call::Subscribe { topic_arn, .. } => format!("subscribe an endpoint to {topic_arn}"),
-        Call::PutMetricFilter { filter_name, .. } => format!("{verb} metric filter {filter_name}"),
-        Call::PutMetricAlarm { alarm_name, .. } => format!("{verb} alarm {alarm_name}"),
+        Call::PutMetricFilter(filter) => format!("{verb} metric filter {}", filter.filter_name),
+        Call::PutMetricAlarm(alarm) => format!("{verb} alarm {}", alarm.alarm_name),
     }
 }
 
@@ -306,6 +293,7 @@ fn what_removal(removal: &Removal) -> String {
 mod tests {
     use super::*;
     use crate::audit::tests::{alarm, subscription, topic_arn, ACCOUNT, GROUP, REGION};
+    use crate::audit::FilterCall;
     use crate::ownership::{alarm_description, alarm_tags, filter_name, topic_tags, AlarmRecord};
 
     const GUARD: Guard<'static> = Guard {
@@ -340,7 +328,7 @@ mod tests {
     fn put_alarm(mode: Mode, name: &str) -> Action {
         action(
             mode,
-            Call::PutMetricAlarm {
+            Call::PutMetricAlarm(AlarmCall {
                 alarm_name: name.into(),
                 alarm_description: description(),
                 metric_name: "RootAccountUsage".into(),
@@ -352,7 +340,7 @@ mod tests {
                 evaluation_periods: 1,
                 alarm_actions: vec![topic_arn("cis-fix-alerts")],
                 tags: alarm_tags(SLUG),
-            },
+            }),
         )
     }
 
@@ -399,7 +387,7 @@ mod tests {
             .contains("is not an alarm cis-fix would put"));
         // Tags for another control than the description records.
         let mut mixed = put_alarm(Mode::Create, readable);
-        if let Call::PutMetricAlarm { tags, .. } = &mut mixed.call {
+        if let Call::PutMetricAlarm(AlarmCall { tags, .. }) = &mut mixed.call {
             *tags = alarm_tags("unauthorized-api-calls");
         }
         assert!(judged(&mixed, Now::Alarm(None)).is_err());
@@ -431,14 +419,14 @@ mod tests {
         let put = |mode, name: &str| {
             action(
                 mode,
-                Call::PutMetricFilter {
+                Call::PutMetricFilter(FilterCall {
                     log_group_name: GROUP.into(),
                     filter_name: name.into(),
                     filter_pattern: "{ $.a = 1 }".into(),
                     metric_name: "M".into(),
                     metric_namespace: "CISBenchmark".into(),
                     metric_value: "1".into(),
-                },
+                }),
             )
         };
         assert_eq!(judged(&put(Mode::Create, &own), Now::Filter(None)), Ok(()));

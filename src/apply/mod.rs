@@ -10,13 +10,14 @@ pub mod org_result;
 pub mod progress;
 pub mod result;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::audit::backout::{Removal, RemoveCall};
-use crate::audit::{Action, Call};
+use crate::audit::{Action, AlarmCall, Call, FilterCall};
 use crate::error::{Error, Result};
 use crate::ownership;
 use crate::pattern;
@@ -287,136 +288,142 @@ async fn perform(session: &Session, action: &Action) -> Result<()> {
             tags,
             kms_master_key_id,
         } => {
-            let mut create = session.sns(region).create_topic().name(topic_name);
-            if let Some(key) = kms_master_key_id {
-                create = create.attributes("KmsMasterKeyId", key);
-            }
-            for (key, value) in tags {
-                create = create.tags(sns_tag(key, value)?);
-            }
-            let out = create
-                .send()
-                .await
-                .map_err(|e| aws_error("sns:CreateTopic", region, e))?;
-            if out.topic_arn.as_deref() != Some(topic_arn.as_str()) {
-                return Err(Error::Aws {
-                    operation: "sns:CreateTopic",
-                    region: Some(region.to_string()),
-                    message: format!(
-                        "created {} where the plan expected {topic_arn}",
-                        out.topic_arn.unwrap_or_default()
-                    ),
-                });
-            }
+            let key = kms_master_key_id.as_deref();
+            create_topic(session, region, topic_name, topic_arn, tags, key).await
         }
         Call::Subscribe {
             topic_arn,
             protocol,
             endpoint,
-        } => {
-            let sns = session.sns(region);
-            // Record the endpoint on cis-fix's topic before subscribing, so that backout knows
-            // the subscription is cis-fix's even if this run stops right after it.
-            sns.tag_resource()
-                .resource_arn(topic_arn)
-                .tags(sns_tag(
-                    &ownership::endpoint_tag_key(protocol, endpoint),
-                    protocol,
-                )?)
-                .send()
-                .await
-                .map_err(|e| aws_error("sns:TagResource", region, e))?;
-            sns.subscribe()
-                .topic_arn(topic_arn)
-                .protocol(protocol)
-                .endpoint(endpoint)
-                .return_subscription_arn(true)
-                .send()
-                .await
-                .map_err(|e| aws_error("sns:Subscribe", region, e))?;
-        }
-        Call::PutMetricFilter {
-            log_group_name,
-            filter_name,
-            filter_pattern,
-            metric_name,
-            metric_namespace,
-            metric_value,
-        } => {
-            // Some emulators accept patterns AWS would reject; never write one we cannot read.
-            pattern::parse(filter_pattern).map_err(|e| {
-                Error::Usage(format!(
-                    "refusing to create filter {filter_name}: its pattern is invalid {e}"
-                ))
-            })?;
-            let transformation = aws_sdk_cloudwatchlogs::types::MetricTransformation::builder()
-                .metric_name(metric_name)
-                .metric_namespace(metric_namespace)
-                .metric_value(metric_value)
-                .build()
-                .map_err(|e| {
-                    Error::Usage(format!("invalid metric for filter {filter_name}: {e}"))
-                })?;
-            // PutMetricFilter "creates or updates" a filter; AWS does not document that an
-            // update without one of these fields clears it, so a change that removes one sends
-            // it cleared (the API model allows an empty string and an empty list).
-            let clears = |attribute: &str| action.changes.iter().any(|c| c.attribute == attribute);
-            session
-                .logs(region)
-                .put_metric_filter()
-                .log_group_name(log_group_name)
-                .filter_name(filter_name)
-                .filter_pattern(filter_pattern)
-                .metric_transformations(transformation)
-                .set_apply_on_transformed_logs(clears("apply_on_transformed_logs").then_some(false))
-                .set_field_selection_criteria(clears("field_selection_criteria").then(String::new))
-                .set_emit_system_field_dimensions(
-                    clears("emit_system_field_dimensions").then(Vec::new),
-                )
-                .send()
-                .await
-                .map_err(|e| aws_error("logs:PutMetricFilter", region, e))?;
-        }
-        Call::PutMetricAlarm {
-            alarm_name,
-            alarm_description,
-            metric_name,
-            namespace,
-            statistic,
-            period,
-            threshold,
-            comparison_operator,
-            evaluation_periods,
-            alarm_actions,
-            tags,
-        } => {
-            let mut put = session
-                .cloudwatch(region)
-                .put_metric_alarm()
-                .alarm_name(alarm_name)
-                .alarm_description(alarm_description)
-                .metric_name(metric_name)
-                .namespace(namespace)
-                .statistic(Statistic::from(statistic.as_str()))
-                .period(*period)
-                .threshold(*threshold)
-                .comparison_operator(ComparisonOperator::from(comparison_operator.as_str()))
-                .evaluation_periods(*evaluation_periods)
-                .actions_enabled(true)
-                .set_alarm_actions(Some(alarm_actions.clone()));
-            for (key, value) in tags {
-                put = put.tags(
-                    aws_sdk_cloudwatch::types::Tag::builder()
-                        .key(key)
-                        .value(value)
-                        .build(),
-                );
-            }
-            put.send()
-                .await
-                .map_err(|e| aws_error("cloudwatch:PutMetricAlarm", region, e))?;
-        }
+        } => subscribe(session, region, topic_arn, protocol, endpoint).await,
+        Call::PutMetricFilter(filter) => put_metric_filter(session, action, filter).await,
+        Call::PutMetricAlarm(alarm) => put_metric_alarm(session, region, alarm).await,
     }
+}
+
+async fn create_topic(
+    session: &Session,
+    region: &str,
+    topic_name: &str,
+    topic_arn: &str,
+    tags: &BTreeMap<String, String>,
+    kms_master_key_id: Option<&str>,
+) -> Result<()> {
+    let mut create = session.sns(region).create_topic().name(topic_name);
+    if let Some(key) = kms_master_key_id {
+        create = create.attributes("KmsMasterKeyId", key);
+    }
+    for (key, value) in tags {
+        create = create.tags(sns_tag(key, value)?);
+    }
+    let out = create
+        .send()
+        .await
+        .map_err(|e| aws_error("sns:CreateTopic", region, e))?;
+    if out.topic_arn.as_deref() != Some(topic_arn) {
+        return Err(Error::Aws {
+            operation: "sns:CreateTopic",
+            region: Some(region.to_string()),
+            message: format!(
+                "created {} where the plan expected {topic_arn}",
+                out.topic_arn.unwrap_or_default()
+            ),
+        });
+    }
+    Ok(())
+}
+
+async fn subscribe(
+    session: &Session,
+    region: &str,
+    topic_arn: &str,
+    protocol: &str,
+    endpoint: &str,
+) -> Result<()> {
+    let sns = session.sns(region);
+    // Record the endpoint on cis-fix's topic before subscribing, so that backout knows the
+    // subscription is cis-fix's even if this run stops right after it.
+    sns.tag_resource()
+        .resource_arn(topic_arn)
+        .tags(sns_tag(
+            &ownership::endpoint_tag_key(protocol, endpoint),
+            protocol,
+        )?)
+        .send()
+        .await
+        .map_err(|e| aws_error("sns:TagResource", region, e))?;
+    sns.subscribe()
+        .topic_arn(topic_arn)
+        .protocol(protocol)
+        .endpoint(endpoint)
+        .return_subscription_arn(true)
+        .send()
+        .await
+        .map_err(|e| aws_error("sns:Subscribe", region, e))?;
+    Ok(())
+}
+
+async fn put_metric_filter(session: &Session, action: &Action, filter: &FilterCall) -> Result<()> {
+    let region = action.region.as_str();
+    let name = &filter.filter_name;
+    // Some emulators accept patterns AWS would reject; never write one we cannot read.
+    pattern::parse(&filter.filter_pattern).map_err(|e| {
+        Error::Usage(format!(
+            "refusing to create filter {name}: its pattern is invalid {e}"
+        ))
+    })?;
+    let transformation = aws_sdk_cloudwatchlogs::types::MetricTransformation::builder()
+        .metric_name(&filter.metric_name)
+        .metric_namespace(&filter.metric_namespace)
+        .metric_value(&filter.metric_value)
+        .build()
+        .map_err(|e| Error::Usage(format!("invalid metric for filter {name}: {e}")))?;
+    // PutMetricFilter "creates or updates" a filter; AWS does not document that an update
+    // without one of these fields clears it, so a change that removes one sends it cleared
+    // (the API model allows an empty string and an empty list).
+    let clears = |attribute: &str| action.changes.iter().any(|c| c.attribute == attribute);
+    session
+        .logs(region)
+        .put_metric_filter()
+        .log_group_name(&filter.log_group_name)
+        .filter_name(name)
+        .filter_pattern(&filter.filter_pattern)
+        .metric_transformations(transformation)
+        .set_apply_on_transformed_logs(clears("apply_on_transformed_logs").then_some(false))
+        .set_field_selection_criteria(clears("field_selection_criteria").then(String::new))
+        .set_emit_system_field_dimensions(clears("emit_system_field_dimensions").then(Vec::new))
+        .send()
+        .await
+        .map_err(|e| aws_error("logs:PutMetricFilter", region, e))?;
+    Ok(())
+}
+
+async fn put_metric_alarm(session: &Session, region: &str, alarm: &AlarmCall) -> Result<()> {
+    let mut put = session
+        .cloudwatch(region)
+        .put_metric_alarm()
+        .alarm_name(&alarm.alarm_name)
+        .alarm_description(&alarm.alarm_description)
+        .metric_name(&alarm.metric_name)
+        .namespace(&alarm.namespace)
+        .statistic(Statistic::from(alarm.statistic.as_str()))
+        .period(alarm.period)
+        .threshold(alarm.threshold)
+        .comparison_operator(ComparisonOperator::from(alarm.comparison_operator.as_str()))
+        .evaluation_periods(alarm.evaluation_periods)
+        .actions_enabled(true)
+        .set_alarm_actions(Some(alarm.alarm_actions.clone()));
+    for (key, value) in &alarm.tags {
+        put = put.tags(
+            aws_sdk_cloudwatch::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build(),
+        );
+    }
+    put.send()
+        .await
+        .map_err(|e| aws_error("cloudwatch:PutMetricAlarm", region, e))?;
     Ok(())
 }
 

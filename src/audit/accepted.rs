@@ -35,6 +35,26 @@ fn rank(relation: Relation) -> u8 {
     }
 }
 
+/// A relation's name, as the JSON (its serde name) and `cis-fix pattern check` write it.
+pub fn relation_name(relation: Relation) -> &'static str {
+    match relation {
+        Relation::Equivalent => "equivalent",
+        Relation::Covers => "covers",
+        Relation::Weaker => "weaker",
+        Relation::Different => "different",
+        Relation::Unverified => "unverified",
+    }
+}
+
+/// A relation as a finding's sentence says it of a filter (`matches the pattern (covers it)`):
+/// its name, but for `covers`, which needs its object there.
+pub fn relation_word(relation: Relation) -> &'static str {
+    match relation {
+        Relation::Covers => "covers it",
+        other => relation_name(other),
+    }
+}
+
 /// The control's accepted patterns, its own first.
 fn accepted(control: &Control) -> impl Iterator<Item = (Decider, &Pattern)> {
     std::iter::once((Decider::Control, &control.pattern)).chain(
@@ -188,6 +208,24 @@ mod tests {
     }
 
     const IAM_USERS_ONLY: &str = r#"{ $.eventName = ConsoleLogin && $.additionalEventData.MFAUsed != Yes && $.userIdentity.type = IAMUser && $.responseElements.ConsoleLogin = Success }"#;
+
+    #[test]
+    fn a_relation_is_named_as_the_json_names_it() {
+        for relation in [
+            Relation::Equivalent,
+            Relation::Covers,
+            Relation::Weaker,
+            Relation::Different,
+            Relation::Unverified,
+        ] {
+            assert_eq!(
+                serde_json::to_value(relation).unwrap(),
+                relation_name(relation)
+            );
+        }
+        assert_eq!(relation_word(Relation::Covers), "covers it");
+        assert_eq!(relation_word(Relation::Weaker), "weaker");
+    }
 
     #[test]
     fn the_controls_own_pattern_decides_whenever_it_is_satisfied() {

@@ -7,7 +7,7 @@
 //! attributes, the key's metadata and both policies. What cannot be proven is unproven, and
 //! `cis-fix drill` is the proof that remains.
 
-use super::plan::{finding, Finding};
+use super::plan::{finding, Code, Finding};
 use crate::inventory::{Arn, RegionSnapshot};
 use crate::policy::{self, AccountIdentity, Verdict};
 
@@ -41,7 +41,7 @@ fn topic_statement(topic_arn: &str, account: &str) -> String {
 }
 
 fn unverified(message: String) -> Link {
-    Link::Unproven(finding("topic_delivery_unverified", message))
+    Link::Unproven(finding(Code::TopicDeliveryUnverified, message))
 }
 
 const DRILL: &str = "`cis-fix drill` proves delivery by sending a test notification";
@@ -60,7 +60,7 @@ pub(super) fn check(
     };
     if !topic.exists {
         return Link::Broken(finding(
-            "topic_not_found",
+            Code::TopicNotFound,
             format!("topic {topic_arn} does not exist: alarms that notify it notify no one"),
         ));
     }
@@ -103,7 +103,7 @@ pub(super) fn check(
     };
     let denies = |why: String| {
         Link::Broken(finding(
-            "topic_policy_denies_cloudwatch",
+            Code::TopicPolicyDeniesCloudwatch,
             format!(
                 "topic {topic_arn}'s access policy {why}, so every notification of alarm {alarm} fails (\"not authorized to perform: SNS:Publish\"); add this statement to the topic policy: {}",
                 topic_statement(topic_arn, account),
@@ -146,7 +146,7 @@ fn check_key(
     reference: &str,
     own: bool,
 ) -> Link {
-    const CODE: &str = "topic_key_denies_cloudwatch";
+    const CODE: Code = Code::TopicKeyDeniesCloudwatch;
     // `advice` is a sentence without its full stop.
     let broken = |why: String, advice: String| {
         let message = if own {
@@ -307,7 +307,7 @@ mod tests {
     fn code(link: &Link) -> &str {
         match link {
             Link::Proven => "proven",
-            Link::Broken(f) | Link::Unproven(f) => &f.code,
+            Link::Broken(f) | Link::Unproven(f) => f.code.as_str(),
         }
     }
 
@@ -360,7 +360,7 @@ mod tests {
         let Link::Unproven(f) = link else {
             panic!("{link:?}")
         };
-        assert_eq!(f.code, "topic_delivery_unverified");
+        assert_eq!(f.code, Code::TopicDeliveryUnverified);
         assert!(f.message.contains("kms:GetKeyPolicy"), "{}", f.message);
         assert!(f.message.contains("drill"), "{}", f.message);
         // Key not described (kms:DescribeKey denied: the inventory leaves it out): unproven,
@@ -369,7 +369,7 @@ mod tests {
         let Link::Unproven(f) = link else {
             panic!("{link:?}")
         };
-        assert_eq!(f.code, "topic_delivery_unverified");
+        assert_eq!(f.code, Code::TopicDeliveryUnverified);
         assert!(f.message.contains("kms:DescribeKey"), "{}", f.message);
         assert!(!f.message.contains("does not exist"), "{}", f.message);
         assert!(f.message.contains("drill"), "{}", f.message);
@@ -388,7 +388,7 @@ mod tests {
         let Link::Broken(f) = link else {
             panic!("{link:?}")
         };
-        assert_eq!(f.code, "topic_key_denies_cloudwatch");
+        assert_eq!(f.code, Code::TopicKeyDeniesCloudwatch);
         assert!(f.message.contains("does not exist"), "{}", f.message);
         // Disabled.
         let mut r = with_key(
@@ -408,7 +408,7 @@ mod tests {
     fn a_refused_own_key_names_its_code_in_one_sentence_line() {
         let r = with_key(region(Some("alias/aws/sns"), None), "AWS", None);
         let f = check_own_key(&r, ACCOUNT, TOPIC, ALARM, "alias/aws/sns").unwrap();
-        assert_eq!(f.code, "topic_key_denies_cloudwatch");
+        assert_eq!(f.code, Code::TopicKeyDeniesCloudwatch);
         assert!(
             f.message.starts_with("--topic-kms-key alias/aws/sns"),
             "{}",
@@ -483,7 +483,7 @@ mod tests {
             let Link::Unproven(f) = link else {
                 panic!("{link:?}")
             };
-            assert_eq!(f.code, "topic_delivery_unverified");
+            assert_eq!(f.code, Code::TopicDeliveryUnverified);
             assert!(
                 f.message.contains("`AccountOnly`") && f.message.contains("drill"),
                 "{}",

@@ -4,7 +4,7 @@
 //! member: it is `not_auditable`, naming the account that can decide it, and nothing is
 //! planned for it here (the fix, if any, belongs in the owner's account).
 
-use super::plan::{finding, Action, AfterApply, ControlReport, Status};
+use super::plan::{finding, not_auditable, Action, Code, ControlReport};
 use crate::inventory::{Snapshot, Trail};
 
 /// The organization trail of another account that may satisfy this account's controls. One
@@ -31,22 +31,14 @@ pub(super) fn defer_to_owner(
         return;
     };
     let owner = trail.owner().unwrap_or_default();
-    let mut deferred = Vec::new();
-    for control in controls
-        .iter_mut()
-        .filter(|c| c.status != Status::Compliant)
-    {
-        control.status = Status::NotAuditable;
-        control.after_apply = Some(AfterApply::NonCompliant);
-        control.findings = vec![finding(
-            DEFERRED,
-            format!(
-                "cannot be audited from account {account}: organization trail `{}` of account {owner} may satisfy it, but only {owner} can read that trail's status and selectors, and its chain lives where its log group is; run `cis-fix plan --org` from the management account {owner} (or with credentials that reach it)",
-                trail.name
-            ),
-        )];
-        deferred.push(control.id.clone());
-    }
+    let why = finding(
+        Code::OrganizationTrailElsewhere,
+        format!(
+            "cannot be audited from account {account}: organization trail `{}` of account {owner} may satisfy it, but only {owner} can read that trail's status and selectors, and its chain lives where its log group is; run `cis-fix plan --org` from the management account {owner} (or with credentials that reach it)",
+            trail.name
+        ),
+    );
+    let deferred = not_auditable(controls, &why);
     actions.retain(|a| a.control.as_ref().is_none_or(|c| !deferred.contains(c)));
     // A topic or subscriber is worth creating only for an alarm that is still planned.
     if !actions.iter().any(|a| a.control.is_some()) {
@@ -54,13 +46,10 @@ pub(super) fn defer_to_owner(
     }
 }
 
-/// The code of a control deferred to the organization trail's owner.
-pub(super) const DEFERRED: &str = "organization_trail_elsewhere";
-
 #[cfg(test)]
 mod tests {
     use crate::audit::tests::{account, audit, catalog, REGION};
-    use crate::audit::{Options, Status};
+    use crate::audit::{Code, Options, Status};
     use crate::inventory::Trail;
 
     /// The organization trail of account 999988887777 as a member's DescribeTrails lists it.
@@ -93,7 +82,10 @@ mod tests {
         let plan = audit(&catalog(&["4.1", "4.6"]), &s, &notify());
         for c in &plan.controls {
             assert_eq!(c.status, Status::NonCompliant, "{}: {:?}", c.id, c.findings);
-            assert!(c.findings.iter().all(|f| f.code != super::DEFERRED));
+            assert!(c
+                .findings
+                .iter()
+                .all(|f| f.code != Code::OrganizationTrailElsewhere));
         }
         // Planned on the member's own trail, as for any account.
         for id in ["4.1", "4.6"] {
@@ -115,7 +107,8 @@ mod tests {
         assert!(plan
             .controls
             .iter()
-            .all(|c| c.status == Status::NotAuditable && c.findings[0].code == super::DEFERRED));
+            .all(|c| c.status == Status::NotAuditable
+                && c.findings[0].code == Code::OrganizationTrailElsewhere));
         assert!(plan.actions.is_empty());
     }
 }

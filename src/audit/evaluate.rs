@@ -9,7 +9,7 @@ use super::delivery::{self, Link};
 use super::fields;
 use super::firing::{self, Firing};
 use super::near_miss::near_miss;
-use super::plan::{finding, Chain, Finding, Status, TrailReport};
+use super::plan::{finding, Chain, Code, Finding, Status, TrailReport};
 use super::trails::{Target, Unqualified};
 use super::witness;
 use crate::catalog::Control;
@@ -129,7 +129,7 @@ pub(super) fn check_alarm<'a>(
         problems.push(event_dimensions(alarm, filter, &alarm_dims, &filter_dims));
     } else if alarm_dims != filter_dims {
         problems.push(finding(
-            "alarm_dimensions_mismatch",
+            Code::AlarmDimensionsMismatch,
             format!(
                 "alarm `{}` watches {}/{} with dimensions [{}], but filter `{}` publishes it with [{}]: the alarm never sees the filter's data",
                 alarm.name, filter.metric_namespace, filter.metric_name, alarm_dims.join(", "), filter.name, filter_dims.join(", ")
@@ -145,7 +145,7 @@ pub(super) fn check_alarm<'a>(
     };
     if !alarm.actions_enabled {
         problems.push(finding(
-            "alarm_actions_disabled",
+            Code::AlarmActionsDisabled,
             format!(
                 "alarm `{}` has its actions disabled (ActionsEnabled is false)",
                 alarm.name
@@ -160,7 +160,7 @@ pub(super) fn check_alarm<'a>(
         .collect();
     if topics.is_empty() {
         problems.push(finding(
-            "alarm_without_sns_action",
+            Code::AlarmWithoutSnsAction,
             format!("alarm `{}` has no SNS topic in AlarmActions", alarm.name),
         ));
     }
@@ -177,12 +177,12 @@ pub(super) fn check_alarm<'a>(
             }
         } else if pending > 0 {
             problems.push(finding(
-                "subscription_pending",
+                Code::SubscriptionPending,
                 format!("alarm `{}` notifies topic {topic}, whose {pending} subscription(s) are pending confirmation: confirm them (check the inbox or endpoint)", alarm.name),
             ));
         } else {
             problems.push(finding(
-                "topic_not_subscribed",
+                Code::TopicNotSubscribed,
                 format!(
                     "alarm `{}` notifies topic {topic}, which has no confirmed subscription",
                     alarm.name
@@ -233,7 +233,7 @@ fn event_dimensions(
         format!("one of them ([{}], one value each)", alarm_dims.join(", "))
     };
     finding(
-        EVENT_DIMENSIONS,
+        Code::FilterEventDimensions,
         format!(
             "filter `{}` publishes {}/{} with dimensions [{}] taken from each event: one series per value, and alarm `{}` sees {sees}, so events with other values never reach it; remove the dimensions from the filter, or let cis-fix add its own filter",
             filter.name,
@@ -245,13 +245,11 @@ fn event_dimensions(
     )
 }
 
-const EVENT_DIMENSIONS: &str = "filter_event_dimensions";
-
 /// A problem that keeps the alarm from seeing the filter's series at all (or all of them).
 fn sees_no_series(problem: &Finding) -> bool {
     matches!(
-        problem.code.as_str(),
-        "alarm_dimensions_mismatch" | EVENT_DIMENSIONS | fields::SYSTEM_DIMENSIONS
+        problem.code,
+        Code::AlarmDimensionsMismatch | Code::FilterEventDimensions | Code::FilterSystemDimensions
     )
 }
 
@@ -270,6 +268,22 @@ pub(super) struct Evaluation<'a> {
     pub(super) delivery_unproven: Option<Chain>,
 }
 
+impl Evaluation<'_> {
+    fn compliant(chain: Chain) -> Self {
+        Evaluation {
+            status: Status::Compliant,
+            findings: vec![],
+            chain: Some(chain),
+            partial: None,
+            candidate_topic: None,
+            delivery_unproven: None,
+        }
+    }
+}
+
+/// Looks for the control's chain (the search, which finds data), then says what keeps it from
+/// being whole (the findings, which word it: [`Gap::finding`]).
+///
 /// `benchmark` is every control of the benchmark, whatever the selection: a filter that
 /// serves one of them is that control's, not a near miss of this one.
 pub(super) fn evaluate<'a>(
@@ -281,178 +295,355 @@ pub(super) fn evaluate<'a>(
     unqualified: &[Unqualified],
     parsed: &Parsed,
 ) -> Evaluation<'a> {
-    let mut findings = Vec::new();
     if targets.is_empty() {
-        if snapshot.trails.is_empty() {
-            findings.push(finding(
-                "no_trail",
-                format!("no CloudTrail trail is visible from {}: create a multi-region trail that logs all management events to CloudWatch Logs (cis-fix does not create trails)", snapshot.region),
-            ));
-        } else {
-            for t in trail_reports {
-                findings.push(finding(
-                    "trail_not_qualifying",
-                    format!("trail `{}` {}", t.name, t.problems.join("; ")),
-                ));
-            }
-            findings.push(finding(
-                "no_qualifying_trail",
-                "no trail is multi-region, logging, recording all management events and sending to a CloudWatch Logs log group in this account; fix a trail (cis-fix does not change trails), then run cis-fix again",
-            ));
+        return blocked(snapshot, trail_reports);
+    }
+    let look = Look {
+        control,
+        benchmark,
+        snapshot,
+        parsed,
+    };
+    let mut found = Found::default();
+    for (index, target) in targets.iter().enumerate() {
+        if let Some(chain) = found.target(&look, index, target) {
+            return Evaluation::compliant(chain);
         }
-        return Evaluation {
-            status: Status::Blocked,
-            findings,
-            chain: None,
-            partial: None,
-            candidate_topic: None,
-            delivery_unproven: None,
-        };
+    }
+    // What the findings say, in order: each target's gaps, the near misses, then the covering
+    // filters that do not count for their trail.
+    let mut gaps = found.gaps;
+    gaps.extend(found.near_misses.into_iter().map(Gap::Said));
+    gaps.extend(
+        look.unqualified_filters(unqualified)
+            .map(|(unqualified, filter, _)| Gap::Unqualified {
+                filter,
+                unqualified,
+            }),
+    );
+    Evaluation {
+        status: Status::NonCompliant,
+        findings: gaps.into_iter().map(|gap| gap.finding(control)).collect(),
+        chain: None,
+        partial: found.best.map(|(_, index, filter)| (index, filter)),
+        candidate_topic: found
+            .candidate_topic
+            .or_else(|| look.unqualified_topic(unqualified)),
+        delivery_unproven: found.delivery_unproven,
+    }
+}
+
+/// No qualifying trail: the control is blocked, and the findings say why.
+fn blocked<'a>(snapshot: &Snapshot, trail_reports: &[TrailReport]) -> Evaluation<'a> {
+    let findings = if snapshot.trails.is_empty() {
+        vec![finding(
+            Code::NoTrail,
+            format!("no CloudTrail trail is visible from {}: create a multi-region trail that logs all management events to CloudWatch Logs (cis-fix does not create trails)", snapshot.region),
+        )]
+    } else {
+        trail_reports
+            .iter()
+            .map(|t| {
+                finding(
+                    Code::TrailNotQualifying,
+                    format!("trail `{}` {}", t.name, t.problems.join("; ")),
+                )
+            })
+            .chain(std::iter::once(finding(
+                Code::NoQualifyingTrail,
+                "no trail is multi-region, logging, recording all management events and sending to a CloudWatch Logs log group in this account; fix a trail (cis-fix does not change trails), then run cis-fix again",
+            )))
+            .collect()
+    };
+    Evaluation {
+        status: Status::Blocked,
+        findings,
+        chain: None,
+        partial: None,
+        candidate_topic: None,
+        delivery_unproven: None,
+    }
+}
+
+/// What the search looks with.
+struct Look<'s> {
+    control: &'s Control,
+    benchmark: &'s [Control],
+    snapshot: &'s Snapshot,
+    parsed: &'s Parsed,
+}
+
+/// What one filter on a target's log group is to the control.
+enum Seen<'s> {
+    /// Nothing to say: another control's filter, or one too far from this control's pattern.
+    Nothing,
+    NearMiss(Finding),
+    /// It would cover the control, but does not count.
+    Gap(Gap<'s>),
+    /// It covers the control and counts: a chain may run through it.
+    Covers(Judged),
+}
+
+impl<'s> Look<'s> {
+    fn filter(&self, target: &'s Target<'_>, filter: &'s MetricFilter) -> Seen<'s> {
+        let region = &target.log_group.region;
+        let judged = self.parsed.judged(region, filter, self.control);
+        let relation = judged.map(|j| j.relation);
+        if !relation.is_some_and(Relation::satisfies) {
+            return self.not_covering(region, filter, relation);
+        }
+        // AWS's own evaluator disagrees with the proof: the filter does not count.
+        if let Some(event) = witness::refutation(self.snapshot, region, filter, self.control) {
+            return Seen::Gap(Gap::Refuted {
+                filter,
+                log_group: &target.log_group.name,
+                event,
+            });
+        }
+        // It sees only some log sources, or a transformer's output: it proves nothing.
+        if let Some(why) = fields::narrowed(filter, target.region) {
+            return Seen::Gap(Gap::Said(why));
+        }
+        judged.map_or(Seen::Nothing, Seen::Covers)
     }
 
-    let mut candidate_topic: Option<String> = None;
-    let mut delivery_unproven: Option<Chain> = None;
-    // Stage of the best partial chain: 1 = covering filter, 2 = alarm on it, 3 = alarm acting.
-    let mut best: Option<(u8, usize, &MetricFilter)> = None;
-    let mut near_misses = Vec::new();
-    for (index, target) in targets.iter().enumerate() {
-        let region = &target.log_group.region;
+    fn not_covering(
+        &self,
+        region: &str,
+        filter: &'s MetricFilter,
+        relation: Option<Relation>,
+    ) -> Seen<'s> {
+        // Ambiguous for this control whatever else the filter serves: the user may have meant
+        // it for this one too, and must hear why it does not count.
+        if relation == Some(Relation::Unverified) {
+            return match self.parsed.get(region, filter) {
+                Some(existing) => Seen::Gap(Gap::Ambiguous { filter, existing }),
+                None => Seen::Nothing,
+            };
+        }
+        // A filter that serves another control is that control's, not a near miss.
+        let serves_another = self.benchmark.iter().any(|other| {
+            other.slug != self.control.slug
+                && self
+                    .parsed
+                    .relation(region, filter, other)
+                    .is_some_and(Relation::satisfies)
+        });
+        if serves_another && relation != Some(Relation::Weaker) {
+            return Seen::Nothing;
+        }
+        near_miss(
+            filter,
+            relation,
+            self.control,
+            self.parsed.get(region, filter),
+        )
+        .map_or(Seen::Nothing, Seen::NearMiss)
+    }
+
+    /// The filters that cover the control on a log group no qualifying trail writes to (they
+    /// do not count), with that log group's trail and region.
+    fn unqualified_filters<'u>(
+        &'u self,
+        unqualified: &'u [Unqualified<'u>],
+    ) -> impl Iterator<Item = (&'u Unqualified<'u>, &'s MetricFilter, &'s RegionSnapshot)> + 'u
+    {
+        unqualified.iter().flat_map(move |u| {
+            let region = self.snapshot.region(&u.log_group.region);
+            region
+                .into_iter()
+                .flat_map(|r| r.metric_filters.iter().map(move |f| (r, f)))
+                .filter(move |(_, f)| {
+                    f.log_group == u.log_group.name
+                        && self
+                            .parsed
+                            .relation(&u.log_group.region, f, self.control)
+                            .is_some_and(Relation::satisfies)
+                })
+                .map(move |(r, f)| (u, f, r))
+        })
+    }
+
+    /// A topic that delivers for a good alarm on such a filter: the user meant it for this
+    /// control, so cis-fix's alarm may notify it.
+    fn unqualified_topic(&self, unqualified: &[Unqualified]) -> Option<String> {
+        self.unqualified_filters(unqualified)
+            .find_map(|(_, filter, region)| {
+                region
+                    .alarms
+                    .iter()
+                    .filter(|a| watches(a, filter))
+                    .map(|a| check_alarm(a, filter, region, &self.snapshot.account_id))
+                    .find(|check| check.is_good())
+                    .and_then(|check| check.delivering.first().map(|(t, _)| t.to_string()))
+            })
+    }
+}
+
+/// What the search found on the targets' log groups, short of a whole chain.
+#[derive(Default)]
+struct Found<'s, 'a> {
+    /// What keeps each target's chain from being whole, in the order the findings say it.
+    gaps: Vec<Gap<'s>>,
+    /// Filters close to the control's pattern: said after every target's gaps.
+    near_misses: Vec<Finding>,
+    /// The best partial chain, as (stage, target index, covering filter): stage 1 is a
+    /// covering filter, 2 an alarm on it, 3 an alarm acting.
+    best: Option<(u8, usize, &'a MetricFilter)>,
+    /// A delivering topic of an alarm on a covering filter (see [`Evaluation`]).
+    candidate_topic: Option<String>,
+    delivery_unproven: Option<Chain>,
+}
+
+impl<'s, 'a: 's> Found<'s, 'a> {
+    /// Looks at every filter on the target's log group; returns the chain as soon as one is
+    /// whole.
+    fn target(&mut self, look: &Look<'s>, index: usize, target: &'s Target<'a>) -> Option<Chain> {
         let on_group = target
             .region
             .metric_filters
             .iter()
             .filter(|f| f.log_group == target.log_group.name);
-        let mut any = false;
+        let mut covered = false;
         for filter in on_group {
-            let judged = parsed.judged(region, filter, control);
-            let relation = judged.map(|j| j.relation);
-            if !relation.is_some_and(Relation::satisfies) {
-                // Ambiguous for this control whatever else the filter serves: the user may
-                // have meant it for this one too, and must hear why it does not count.
-                if relation == Some(Relation::Unverified) {
-                    if let Some(existing) = parsed.get(region, filter) {
-                        findings.push(ambiguous(filter, existing, control));
+            match look.filter(target, filter) {
+                Seen::Nothing => {}
+                Seen::NearMiss(miss) => self.near_misses.push(miss),
+                Seen::Gap(gap) => self.gaps.push(gap),
+                Seen::Covers(judged) => {
+                    covered = true;
+                    let chain = self.covering(look, index, target, filter, judged);
+                    if chain.is_some() {
+                        return chain;
                     }
-                    continue;
                 }
-                // A filter that serves another control is that control's, not a near miss.
-                let serves_another = benchmark.iter().any(|other| {
-                    other.slug != control.slug
-                        && parsed
-                            .relation(region, filter, other)
-                            .is_some_and(Relation::satisfies)
-                });
-                if serves_another && relation != Some(Relation::Weaker) {
-                    continue;
-                }
-                if let Some(miss) = near_miss(filter, relation, control, parsed.get(region, filter))
-                {
-                    near_misses.push(miss);
-                }
-                continue;
             }
-            // AWS's own evaluator disagrees with the proof: the filter does not count.
-            if let Some(event) = witness::refutation(snapshot, region, filter, control) {
-                findings.push(finding(
-                    "aws_test_refutes",
-                    format!(
-                        "filter `{}` on log group `{}` seems to cover the pattern, but AWS's logs:TestMetricFilter says it does not match this event, which the control's pattern matches: {event}",
-                        filter.name, target.log_group.name
-                    ),
-                ));
-                continue;
-            }
-            // It sees only some log sources, or a transformer's output: it proves nothing.
-            if let Some(why) = fields::narrowed(filter, target.region) {
-                findings.push(why);
-                continue;
-            }
-            let Some(judged) = judged else { continue };
-            any = true;
-            let alarms: Vec<AlarmCheck> = target
+        }
+        if !covered {
+            self.gaps.push(Gap::Uncovered(target));
+        }
+        None
+    }
+
+    /// A covering filter: the chain through its first good alarm, or how far its alarms get.
+    fn covering(
+        &mut self,
+        look: &Look<'s>,
+        index: usize,
+        target: &'s Target<'a>,
+        filter: &'a MetricFilter,
+        judged: Judged,
+    ) -> Option<Chain> {
+        let alarms: Vec<AlarmCheck> = target
+            .region
+            .alarms
+            .iter()
+            .filter(|a| watches(a, filter))
+            .map(|a| check_alarm(a, filter, target.region, &look.snapshot.account_id))
+            .collect();
+        let chain_to = |check: &AlarmCheck, (topic, count): (&str, usize)| {
+            let to = (check.alarm.name.as_str(), topic, count);
+            chain_through(look.snapshot, target, filter, look.control, judged, to)
+        };
+        if let Some(good) = alarms.iter().find(|a| a.is_good()) {
+            let delivering = good.delivering.first().copied().unwrap_or(("", 0));
+            return Some(chain_to(good, delivering));
+        }
+        if self.delivery_unproven.is_none() {
+            self.delivery_unproven = alarms
+                .iter()
+                .find(|a| a.is_whole_but_unproven())
+                .and_then(|a| Some(chain_to(a, a.unproven.first().copied()?)));
+        }
+        if self.candidate_topic.is_none() {
+            self.candidate_topic = alarms
+                .iter()
+                .flat_map(|a| a.delivering.iter())
+                .map(|(topic, _)| topic.to_string())
+                .next();
+        }
+        let stage = if alarms.iter().any(|a| a.alarm.actions_enabled) {
+            3
+        } else if alarms.is_empty() {
+            1
+        } else {
+            2
+        };
+        if self.best.is_none_or(|(s, _, _)| stage > s) {
+            self.best = Some((stage, index, filter));
+        }
+        if alarms.is_empty() {
+            // Alarms on a metric of that name in another namespace, which do not count.
+            let elsewhere = target
                 .region
                 .alarms
                 .iter()
-                .filter(|a| watches(a, filter))
-                .map(|a| check_alarm(a, filter, target.region, &snapshot.account_id))
+                .filter(|a| a.metric_name.as_deref() == Some(filter.metric_name.as_str()))
                 .collect();
-            if let Some(good) = alarms.iter().find(|a| a.is_good()) {
-                let (topic, count) = good.delivering.first().copied().unwrap_or(("", 0));
-                let to = (good.alarm.name.as_str(), topic, count);
-                return Evaluation {
-                    status: Status::Compliant,
-                    findings: vec![],
-                    chain: Some(chain_through(snapshot, target, filter, control, judged, to)),
-                    partial: None,
-                    candidate_topic: None,
-                    delivery_unproven: None,
-                };
-            }
-            if delivery_unproven.is_none() {
-                delivery_unproven =
-                    alarms
-                        .iter()
-                        .find(|a| a.is_whole_but_unproven())
-                        .and_then(|a| {
-                            let (topic, count) = a.unproven.first().copied()?;
-                            let to = (a.alarm.name.as_str(), topic, count);
-                            Some(chain_through(snapshot, target, filter, control, judged, to))
-                        });
-            }
-            if candidate_topic.is_none() {
-                candidate_topic = alarms
-                    .iter()
-                    .flat_map(|a| a.delivering.iter())
-                    .map(|(topic, _)| topic.to_string())
-                    .next();
-            }
-            let stage = if alarms.iter().any(|a| a.alarm.actions_enabled) {
-                3
-            } else if alarms.is_empty() {
-                1
-            } else {
-                2
-            };
-            if best.is_none_or(|(s, _, _)| stage > s) {
-                best = Some((stage, index, filter));
-            }
-            if alarms.is_empty() {
-                let mut message = format!(
-                    "filter `{}` on log group `{}` matches the pattern ({}), but no alarm watches its metric {}/{}",
-                    filter.name,
-                    target.log_group.name,
-                    relation_phrase(control, judged),
-                    filter.metric_namespace,
-                    filter.metric_name
-                );
-                let elsewhere: Vec<String> = target
-                    .region
-                    .alarms
-                    .iter()
-                    .filter(|a| a.metric_name.as_deref() == Some(filter.metric_name.as_str()))
-                    .map(|a| {
-                        format!(
-                            "`{}` (namespace {})",
-                            a.name,
-                            a.namespace.as_deref().unwrap_or("none")
-                        )
-                    })
-                    .collect();
-                if !elsewhere.is_empty() {
-                    message.push_str(&format!(
-                        "; alarms on a metric of that name in another namespace do not count: {}",
-                        elsewhere.join(", ")
-                    ));
-                }
-                findings.push(finding("no_alarm", message));
-            }
-            for check in alarms {
-                findings.extend(check.problems);
-            }
+            self.gaps.push(Gap::Unwatched {
+                filter,
+                log_group: &target.log_group.name,
+                judged,
+                elsewhere,
+            });
         }
-        if !any {
-            findings.push(finding(
-                "no_covering_filter",
+        let problems = alarms.into_iter().flat_map(|check| check.problems);
+        self.gaps.extend(problems.map(Gap::Said));
+        None
+    }
+}
+
+/// What keeps a chain from being whole, as the search found it; [`Gap::finding`] says it.
+enum Gap<'s> {
+    /// A filter that covers the control under some readings only.
+    Ambiguous {
+        filter: &'s MetricFilter,
+        existing: &'s Pattern,
+    },
+    /// A covering filter that AWS's logs:TestMetricFilter refutes with this event.
+    Refuted {
+        filter: &'s MetricFilter,
+        log_group: &'s str,
+        event: String,
+    },
+    /// A covering filter whose metric no alarm watches.
+    Unwatched {
+        filter: &'s MetricFilter,
+        log_group: &'s str,
+        judged: Judged,
+        /// Alarms on a metric of that name in another namespace.
+        elsewhere: Vec<&'s Alarm>,
+    },
+    /// A target's log group without a covering filter.
+    Uncovered(&'s Target<'s>),
+    /// A covering filter on a log group that no qualifying trail writes to.
+    Unqualified {
+        filter: &'s MetricFilter,
+        unqualified: &'s Unqualified<'s>,
+    },
+    /// Worded where it was found: a filter that is narrowed, an alarm's problem, a near miss.
+    Said(Finding),
+}
+
+impl Gap<'_> {
+    fn finding(self, control: &Control) -> Finding {
+        match self {
+            Gap::Ambiguous { filter, existing } => ambiguous(filter, existing, control),
+            Gap::Refuted { filter, log_group, event } => finding(
+                Code::AwsTestRefutes,
+                format!(
+                    "filter `{}` on log group `{log_group}` seems to cover the pattern, but AWS's logs:TestMetricFilter says it does not match this event, which the control's pattern matches: {event}",
+                    filter.name
+                ),
+            ),
+            Gap::Unwatched {
+                filter,
+                log_group,
+                judged,
+                elsewhere,
+            } => unwatched(control, filter, log_group, judged, &elsewhere),
+            Gap::Uncovered(target) => finding(
+                Code::NoCoveringFilter,
                 format!(
                     "no metric filter on log group `{}` (written by trail {}) matches the pattern",
                     target.log_group.name,
@@ -463,53 +654,52 @@ pub(super) fn evaluate<'a>(
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            ));
+            ),
+            Gap::Unqualified { filter, unqualified: u } => finding(
+                Code::FilterOnUnqualifiedLogGroup,
+                format!(
+                    "filter `{}` on log group `{}` matches the pattern, but does not count: that log group is written by trail `{}`, which {}",
+                    filter.name, u.log_group.name, u.trail, u.problems.join("; ")
+                ),
+            ),
+            Gap::Said(finding) => finding,
         }
     }
-    findings.extend(near_misses);
+}
 
-    // A matching filter on a log group that no qualifying trail writes to does not count.
-    for u in unqualified {
-        let Some(region) = snapshot.region(&u.log_group.region) else {
-            continue;
-        };
-        for filter in region
-            .metric_filters
+/// A covering filter whose metric no alarm watches; alarms on a metric of that name in
+/// another namespace are named, since they look like they should count.
+fn unwatched(
+    control: &Control,
+    filter: &MetricFilter,
+    log_group: &str,
+    judged: Judged,
+    elsewhere: &[&Alarm],
+) -> Finding {
+    let mut message = format!(
+        "filter `{}` on log group `{log_group}` matches the pattern ({}), but no alarm watches its metric {}/{}",
+        filter.name,
+        relation_phrase(control, judged),
+        filter.metric_namespace,
+        filter.metric_name
+    );
+    if !elsewhere.is_empty() {
+        let named: Vec<String> = elsewhere
             .iter()
-            .filter(|f| f.log_group == u.log_group.name)
-        {
-            if parsed
-                .relation(&u.log_group.region, filter, control)
-                .is_some_and(Relation::satisfies)
-            {
-                if candidate_topic.is_none() {
-                    candidate_topic = region
-                        .alarms
-                        .iter()
-                        .filter(|a| watches(a, filter))
-                        .map(|a| check_alarm(a, filter, region, &snapshot.account_id))
-                        .find(|check| check.is_good())
-                        .and_then(|check| check.delivering.first().map(|(t, _)| t.to_string()));
-                }
-                findings.push(finding(
-                    "filter_on_unqualified_log_group",
-                    format!(
-                        "filter `{}` on log group `{}` matches the pattern, but does not count: that log group is written by trail `{}`, which {}",
-                        filter.name, u.log_group.name, u.trail, u.problems.join("; ")
-                    ),
-                ));
-            }
-        }
+            .map(|a| {
+                format!(
+                    "`{}` (namespace {})",
+                    a.name,
+                    a.namespace.as_deref().unwrap_or("none")
+                )
+            })
+            .collect();
+        message.push_str(&format!(
+            "; alarms on a metric of that name in another namespace do not count: {}",
+            named.join(", ")
+        ));
     }
-
-    Evaluation {
-        status: Status::NonCompliant,
-        findings,
-        chain: None,
-        partial: best.map(|(_, index, filter)| (index, filter)),
-        candidate_topic,
-        delivery_unproven,
-    }
+    finding(Code::NoAlarm, message)
 }
 
 /// The chain through `filter` on `target`'s log group to (alarm, topic, confirmed
@@ -545,7 +735,7 @@ fn relation_phrase(control: &Control, judged: Judged) -> String {
         Some(alternative) => {
             accepted::through_alternative(judged.relation, &control.id, &alternative)
         }
-        None => relation_word(judged.relation).to_string(),
+        None => accepted::relation_word(judged.relation).to_string(),
     }
 }
 
@@ -560,7 +750,7 @@ fn ambiguous(filter: &MetricFilter, existing: &Pattern, control: &Control) -> Fi
         .map(|a| format!("`{}`: {}", a.term, a.reason))
         .collect();
     let mut f = finding(
-        "pattern_ambiguous",
+        Code::PatternAmbiguous,
         format!(
             "filter `{}` on log group `{}` covers the control's pattern under some readings of AWS's filter syntax and not under others, so it does not count: {}",
             filter.name,
@@ -570,14 +760,4 @@ fn ambiguous(filter: &MetricFilter, existing: &Pattern, control: &Control) -> Fi
     );
     f.counterexample = comparison.counterexample;
     f
-}
-
-pub(super) fn relation_word(relation: Relation) -> &'static str {
-    match relation {
-        Relation::Equivalent => "equivalent",
-        Relation::Covers => "covers it",
-        Relation::Weaker => "weaker",
-        Relation::Different => "different",
-        Relation::Unverified => "unverified",
-    }
 }

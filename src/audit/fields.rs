@@ -14,12 +14,8 @@
 //!   neither its own (`GetTransformer`) nor one from an account policy whose selection criteria
 //!   may cover it (`DescribeAccountPolicies`, `TRANSFORMER_POLICY`).
 
-use super::plan::{finding, Finding};
+use super::plan::{finding, Code, Finding};
 use crate::inventory::{Alarm, MetricFilter, RegionSnapshot, TransformerPolicy};
-
-pub(super) const SELECTION_CRITERIA: &str = "filter_selection_criteria";
-pub(super) const SYSTEM_DIMENSIONS: &str = "filter_system_dimensions";
-pub(super) const TRANSFORMED_LOGS: &str = "filter_on_transformed_logs";
 
 /// Why a covering filter does not count whatever alarm watches it: it sees only some log
 /// sources, or a transformer's output. `None` when neither is so.
@@ -47,7 +43,7 @@ pub(super) fn narrowed(filter: &MetricFilter, region: &RegionSnapshot) -> Option
         ),
     };
     Some(finding(
-        TRANSFORMED_LOGS,
+        Code::FilterOnTransformedLogs,
         format!(
             "filter `{}` on log group `{}` runs on transformed logs (applyOnTransformedLogs), and {why}: its pattern sees the transformer's output, not the CloudTrail record, so cis-fix cannot prove that it matches the control's events and the filter does not count; set applyOnTransformedLogs to false, or let cis-fix add its own filter",
             filter.name, filter.log_group
@@ -65,7 +61,7 @@ fn selection_criteria(filter: &MetricFilter, criteria: &str) -> Finding {
         (false, false) => "from log sources",
     };
     finding(
-        SELECTION_CRITERIA,
+        Code::FilterSelectionCriteria,
         format!(
             "filter `{}` on log group `{}` has fieldSelectionCriteria `{criteria}`: only log events whose source (the account or region that sent them to the log group, not CloudTrail's recipientAccountId) it selects reach the filter, so it leaves out every event sent {left_out} it does not select, and cis-fix cannot tell which sources send this log group the trail's events; the filter does not count: remove the criteria, or let cis-fix add its own filter",
             filter.name, filter.log_group
@@ -115,7 +111,7 @@ pub(super) fn system_dimensions(alarm: &Alarm, filter: &MetricFilter) -> Finding
         )
     };
     finding(
-        SYSTEM_DIMENSIONS,
+        Code::FilterSystemDimensions,
         format!(
             "filter `{}` publishes {}/{} with emitSystemFieldDimensions [{}]: one series per source {} (dimensions [{}]); {sees}, and cis-fix cannot know every source that sends this log group events, so no alarm on one series is proven to see them all; remove emitSystemFieldDimensions from the filter, or let cis-fix add its own filter and alarm",
             filter.name,
@@ -212,14 +208,14 @@ mod tests {
         }
     }
 
-    fn code(filter: &MetricFilter, region: &RegionSnapshot) -> Option<String> {
+    fn code(filter: &MetricFilter, region: &RegionSnapshot) -> Option<Code> {
         narrowed(filter, region).map(|f| f.code)
     }
 
     #[test]
     fn transformed_logs_count_only_without_any_transformer() {
         let f = on_transformed("ct");
-        let none = Some(TRANSFORMED_LOGS.to_string());
+        let none = Some(Code::FilterOnTransformedLogs);
         // Provably no transformer: neither its own nor a policy that may select it.
         assert_eq!(code(&f, &region(&[("ct", false)], Some(&[]))), None);
         let elsewhere = [Some(r#"LogGroupNamePrefix IN ["/aws/lambda", "app-"]"#)];
@@ -258,7 +254,7 @@ mod tests {
             ..MetricFilter::default()
         };
         let why = narrowed(&f, &RegionSnapshot::default()).unwrap();
-        assert_eq!(why.code, SELECTION_CRITERIA);
+        assert_eq!(why.code, Code::FilterSelectionCriteria);
         assert!(why.message.contains(r#"`@aws.account = "111122223333"`"#));
         assert!(why
             .message
@@ -280,7 +276,7 @@ mod tests {
             ..Alarm::default()
         };
         let none = system_dimensions(&alarm, &f);
-        assert_eq!(none.code, SYSTEM_DIMENSIONS);
+        assert_eq!(none.code, Code::FilterSystemDimensions);
         assert!(
             none.message.contains("sees none of them"),
             "{}",
@@ -339,13 +335,10 @@ mod audit_tests {
         audit(&catalog(&["4.6"]), s, &options)
     }
 
-    fn verdict(s: &Snapshot) -> (Status, Vec<String>) {
+    fn verdict(s: &Snapshot) -> (Status, Vec<Code>) {
         let plan = plan_of(s);
         let c = &plan.controls[0];
-        (
-            c.status,
-            c.findings.iter().map(|f| f.code.clone()).collect(),
-        )
+        (c.status, c.findings.iter().map(|f| f.code).collect())
     }
 
     fn with_transformers(mut s: Snapshot, own: bool, policies: &[Option<&str>]) -> Snapshot {
@@ -377,7 +370,7 @@ mod audit_tests {
         };
         let (status, codes) = verdict(&chain(f, &[]));
         assert_eq!(status, Status::NonCompliant);
-        assert!(codes.contains(&SELECTION_CRITERIA.to_string()), "{codes:?}");
+        assert!(codes.contains(&Code::FilterSelectionCriteria), "{codes:?}");
     }
 
     #[test]
@@ -389,7 +382,7 @@ mod audit_tests {
         for dimensions in [&[][..], &["@aws.account"], &["@aws.region"]] {
             let (status, codes) = verdict(&chain(f.clone(), dimensions));
             assert_eq!(status, Status::NonCompliant, "{dimensions:?}");
-            assert!(codes.contains(&SYSTEM_DIMENSIONS.to_string()), "{codes:?}");
+            assert!(codes.contains(&Code::FilterSystemDimensions), "{codes:?}");
         }
     }
 
@@ -435,7 +428,7 @@ mod audit_tests {
             let (status, codes) = verdict(&s);
             assert_eq!(status, expected, "case {i}: {codes:?}");
             assert_eq!(
-                codes.contains(&TRANSFORMED_LOGS.to_string()),
+                codes.contains(&Code::FilterOnTransformedLogs),
                 expected != Status::Compliant,
                 "case {i}: {codes:?}"
             );
@@ -515,7 +508,7 @@ mod audit_tests {
         let change = plan
             .actions
             .iter()
-            .find(|a| matches!(a.call, Call::PutMetricFilter { .. }))
+            .find(|a| matches!(a.call, Call::PutMetricFilter(_)))
             .unwrap();
         assert_eq!(change.mode, Mode::Change);
         let changes: Vec<String> = change.changes.iter().map(|c| c.summary()).collect();

@@ -21,7 +21,7 @@
 //! holds for all of them exactly when it holds at the first count and at the limit (where a
 //! limit the statistic only approaches needs the comparison's closure).
 
-use super::plan::{finding, Finding};
+use super::plan::{finding, Code, Finding};
 use crate::inventory::{Alarm, MetricFilter};
 
 /// What is known of whether an alarm fires on one matching event.
@@ -316,168 +316,267 @@ fn first(from: f64, fails: impl Fn(f64) -> bool) -> Option<f64> {
     Some(hi)
 }
 
+/// One check of an alarm on a filter: `None` when it finds nothing wrong.
+type Rule = fn(&MetricFilter, &Alarm) -> Option<Firing>;
+
+/// The checks, in order: the first that finds something decides. An alarm none of them faults
+/// goes to `ALARM` for every matching event, and only then.
+const RULES: [Rule; 3] = [unit_mismatch, several_datapoints, arithmetic];
+
 pub(super) fn check(filter: &MetricFilter, alarm: &Alarm) -> Firing {
-    let name = &alarm.name;
-    let unverified = |why: String| {
-        Firing::Unverified(finding(
-            "alarm_firing_unverified",
-            format!("alarm `{name}`: {why}, so cis-fix cannot tell whether one matching event makes it fire"),
-        ))
-    };
+    RULES
+        .iter()
+        .find_map(|rule| rule(filter, alarm))
+        .unwrap_or(Firing::Fires)
+}
 
-    // Unit: an alarm with a unit sees only datapoints of that unit; a filter without one
-    // publishes with unit `None`.
+fn unverified(alarm: &Alarm, why: String) -> Firing {
+    Firing::Unverified(finding(
+        Code::AlarmFiringUnverified,
+        format!(
+            "alarm `{}`: {why}, so cis-fix cannot tell whether one matching event makes it fire",
+            alarm.name
+        ),
+    ))
+}
+
+/// An alarm with a unit sees only datapoints of that unit; a filter without one publishes
+/// with unit `None`.
+fn unit_mismatch(filter: &MetricFilter, alarm: &Alarm) -> Option<Firing> {
     let published = filter.unit.as_deref().unwrap_or("None");
-    if let Some(unit) = alarm.unit.as_deref() {
-        if unit != published {
-            return Firing::Never(finding(
-                "alarm_unit_mismatch",
-                format!(
-                    "alarm `{name}` watches datapoints with unit {unit}, but filter `{}` publishes its metric with unit {published}: the alarm never sees them",
-                    filter.name
-                ),
-            ));
-        }
-    }
+    let unit = alarm.unit.as_deref().filter(|unit| *unit != published)?;
+    Some(Firing::Never(finding(
+        Code::AlarmUnitMismatch,
+        format!(
+            "alarm `{}` watches datapoints with unit {unit}, but filter `{}` publishes its metric with unit {published}: the alarm never sees them",
+            alarm.name, filter.name
+        ),
+    )))
+}
 
-    // M of N: one event gives one breaching datapoint.
+/// M of N: one event gives one breaching datapoint.
+fn several_datapoints(_: &MetricFilter, alarm: &Alarm) -> Option<Firing> {
     let periods = alarm.evaluation_periods.unwrap_or(1);
     let needed = alarm.datapoints_to_alarm.unwrap_or(periods);
-    if needed > 1 {
-        if alarm.treat_missing_data.as_deref() == Some("breaching") {
-            return unverified(format!(
-                "it needs {needed} of {periods} breaching datapoints and treats missing data as breaching"
-            ));
-        }
-        return Firing::Never(finding(
-            "alarm_needs_several_datapoints",
+    if needed <= 1 {
+        return None;
+    }
+    if alarm.treat_missing_data.as_deref() == Some("breaching") {
+        return Some(unverified(
+            alarm,
             format!(
-                "alarm `{name}` needs {needed} of {periods} datapoints to breach (DatapointsToAlarm/EvaluationPeriods); one matching event gives one: set both to 1"
+                "it needs {needed} of {periods} breaching datapoints and treats missing data as breaching"
             ),
         ));
     }
+    Some(Firing::Never(finding(
+        Code::AlarmNeedsSeveralDatapoints,
+        format!(
+            "alarm `{}` needs {needed} of {periods} datapoints to breach (DatapointsToAlarm/EvaluationPeriods); one matching event gives one: set both to 1",
+            alarm.name
+        ),
+    )))
+}
 
-    if let Some(extended) = &alarm.extended_statistic {
-        return unverified(format!("it uses the extended statistic {extended}"));
-    }
-    let Some(statistic) = alarm.statistic.as_deref() else {
-        return unverified("it has no statistic".to_string());
-    };
-    let Some(threshold) = alarm.threshold else {
-        return unverified("it has no static threshold (an anomaly detection band?)".to_string());
-    };
-    let Some(operator) = alarm.comparison_operator.as_deref() else {
-        return unverified("it has no comparison operator".to_string());
-    };
-    let Some(comparison) = Comparison::parse(operator) else {
-        return unverified(format!(
-            "its comparison {operator} is not a static threshold"
-        ));
-    };
-    let Ok(value) = filter.metric_value.trim().parse::<f64>() else {
-        return unverified(format!(
-            "filter `{}` publishes `{}` for a matching event, a value taken from the event",
-            filter.name, filter.metric_value
-        ));
-    };
-    let Some(statistic) = Statistic::parse(statistic) else {
-        return unverified(format!(
-            "its statistic {statistic} is not one cis-fix knows"
-        ));
-    };
-    let model = Model {
-        statistic,
-        comparison,
-        threshold,
-        value,
-        default: filter.default_value,
-    };
-    let stat = statistic.name();
-    let symbol = comparison.symbol();
-    let t = number(threshold);
-    let period = alarm.period.unwrap_or(0);
-    let treat = alarm.treat_missing_data.as_deref();
-    let default = number(filter.default_value.unwrap_or(0.0));
-    let value_at = |k: f64, n: f64| number(model.stat(k, n).unwrap_or(0.0));
+/// One fault of the threshold arithmetic: `None` when it has none.
+type Fault = fn(&Case) -> Option<Finding>;
 
-    match model.missed() {
-        Some(Miss::One) => {
-            return Firing::Never(finding(
-                "alarm_threshold_unreachable",
-                format!(
-                    "alarm `{name}` needs {stat} {symbol} {t} per {period} s; one matching event gives {}",
-                    value_at(1.0, 0.0)
-                ),
-            ))
+/// The arithmetic's faults, in order: the first found decides.
+const FAULTS: [Fault; 3] = [misses_events, stuck_by_other_events, stuck_by_missing_data];
+
+/// The threshold arithmetic, on the settings it reads: unverified when one is missing or
+/// is not a static threshold cis-fix knows.
+fn arithmetic(filter: &MetricFilter, alarm: &Alarm) -> Option<Firing> {
+    let case = match Case::read(filter, alarm) {
+        Ok(case) => case,
+        Err(why) => return Some(unverified(alarm, why)),
+    };
+    FAULTS
+        .iter()
+        .find_map(|fault| fault(&case))
+        .map(Firing::Never)
+}
+
+/// An alarm whose settings the arithmetic can read, with its filter, and the words its
+/// findings use for them.
+struct Case<'a> {
+    filter: &'a MetricFilter,
+    alarm: &'a Alarm,
+    model: Model,
+    /// The comparison as AWS names it (`GreaterThanOrEqualToThreshold`).
+    operator: &'a str,
+}
+
+impl<'a> Case<'a> {
+    /// Reads the settings, in this order; the first missing or unknown one is why the
+    /// arithmetic cannot be done.
+    fn read(filter: &'a MetricFilter, alarm: &'a Alarm) -> Result<Case<'a>, String> {
+        if let Some(extended) = &alarm.extended_statistic {
+            return Err(format!("it uses the extended statistic {extended}"));
         }
-        Some(Miss::Matching(k)) => {
+        let Some(statistic) = alarm.statistic.as_deref() else {
+            return Err("it has no statistic".to_string());
+        };
+        let Some(threshold) = alarm.threshold else {
+            return Err("it has no static threshold (an anomaly detection band?)".to_string());
+        };
+        let Some(operator) = alarm.comparison_operator.as_deref() else {
+            return Err("it has no comparison operator".to_string());
+        };
+        let Some(comparison) = Comparison::parse(operator) else {
+            return Err(format!(
+                "its comparison {operator} is not a static threshold"
+            ));
+        };
+        let Ok(value) = filter.metric_value.trim().parse::<f64>() else {
+            return Err(format!(
+                "filter `{}` publishes `{}` for a matching event, a value taken from the event",
+                filter.name, filter.metric_value
+            ));
+        };
+        let Some(statistic) = Statistic::parse(statistic) else {
+            return Err(format!(
+                "its statistic {statistic} is not one cis-fix knows"
+            ));
+        };
+        let model = Model {
+            statistic,
+            comparison,
+            threshold,
+            value,
+            default: filter.default_value,
+        };
+        Ok(Case {
+            filter,
+            alarm,
+            model,
+            operator,
+        })
+    }
+
+    fn stat(&self) -> &'static str {
+        self.model.statistic.name()
+    }
+
+    fn symbol(&self) -> &'static str {
+        self.model.comparison.symbol()
+    }
+
+    fn threshold(&self) -> String {
+        number(self.model.threshold)
+    }
+
+    fn period(&self) -> i32 {
+        self.alarm.period.unwrap_or(0)
+    }
+
+    fn treat(&self) -> Option<&'a str> {
+        self.alarm.treat_missing_data.as_deref()
+    }
+
+    fn default(&self) -> String {
+        number(self.filter.default_value.unwrap_or(0.0))
+    }
+
+    /// The statistic of a period with `k` matching and `n` other events, as a finding says it.
+    fn value_at(&self, k: f64, n: f64) -> String {
+        number(self.model.stat(k, n).unwrap_or(0.0))
+    }
+}
+
+/// Matching events the alarm does not fire for: one alone, many, or one among other traffic.
+fn misses_events(case: &Case) -> Option<Finding> {
+    let name = &case.alarm.name;
+    let (stat, symbol, t, period) = (case.stat(), case.symbol(), case.threshold(), case.period());
+    Some(match case.model.missed()? {
+        Miss::One => finding(
+            Code::AlarmThresholdUnreachable,
+            format!(
+                "alarm `{name}` needs {stat} {symbol} {t} per {period} s; one matching event gives {}",
+                case.value_at(1.0, 0.0)
+            ),
+        ),
+        Miss::Matching(k) => {
             let how_many = match k {
-                Some(k) => format!("{} matching events in {period} s give {stat} {}", number(k), value_at(k, 0.0)),
+                Some(k) => format!(
+                    "{} matching events in {period} s give {stat} {}",
+                    number(k),
+                    case.value_at(k, 0.0)
+                ),
                 None => format!("enough matching events in {period} s take {stat} past {t}"),
             };
-            return Firing::Never(finding(
-                "alarm_threshold_unreachable",
-                format!("alarm `{name}` uses {operator} {t}: {how_many} and no alarm"),
-            ));
+            finding(
+                Code::AlarmThresholdUnreachable,
+                format!(
+                    "alarm `{name}` uses {} {t}: {how_many} and no alarm",
+                    case.operator
+                ),
+            )
         }
-        Some(Miss::Traffic(n)) => {
+        Miss::Traffic(n) => {
             let n = n.unwrap_or(MANY);
-            let others = if n >= MANY { "very many".to_string() } else { number(n) };
-            return Firing::Never(finding(
-                "alarm_statistic_unreliable",
+            let others = if n >= MANY {
+                "very many".to_string()
+            } else {
+                number(n)
+            };
+            finding(
+                Code::AlarmStatisticUnreliable,
                 format!(
-                    "alarm `{name}` uses {stat}, and filter `{}` publishes defaultValue {default} for every other log event: with one matching event among {others} others in a period, {stat} is {}, not {symbol} {t}{}",
-                    filter.name,
-                    value_at(1.0, n),
-                    advice(&model, treat)
+                    "alarm `{name}` uses {stat}, and filter `{}` publishes defaultValue {} for every other log event: with one matching event among {others} others in a period, {stat} is {}, not {symbol} {t}{}",
+                    case.filter.name,
+                    case.default(),
+                    case.value_at(1.0, n),
+                    advice(&case.model, case.treat())
                 ),
-            ));
+            )
         }
-        None => {}
-    }
+    })
+}
 
-    if let Some(n) = model.stuck() {
-        let n = n.unwrap_or(MANY);
-        let when = match statistic {
-            Statistic::Average | Statistic::Minimum | Statistic::Maximum => {
-                "in every period with other log events".to_string()
-            }
-            _ if n >= MANY => "with very many other log events in a period".to_string(),
-            _ if n == 1.0 => "with 1 other log event in a period".to_string(),
-            _ => format!("with {} other log events in a period", number(n)),
-        };
-        return Firing::Never(finding(
-            "alarm_stuck_in_alarm",
-            format!(
-                "alarm `{name}` uses {stat} {symbol} {t}, and filter `{}` publishes defaultValue {default} for every other log event: with no matching event, {when}, {stat} is {} {symbol} {t}, so the alarm stays in ALARM and never notifies again{}",
-                filter.name,
-                value_at(0.0, n),
-                advice(&model, treat)
-            ),
-        ));
-    }
-
-    if filter.default_value.is_none() {
-        let stays = match treat {
-            Some("breaching") => Some(
-                "treats missing data as breaching: every period without a matching event is in ALARM, so a new event makes no transition and the alarm never notifies",
-            ),
-            Some("ignore") => Some(
-                "treats missing data as ignore (keeps its state): after the first event it stays in ALARM and never notifies again",
-            ),
-            _ => None,
-        };
-        if let Some(stays) = stays {
-            return Firing::Never(finding(
-                "alarm_stuck_in_alarm",
-                format!(
-                    "filter `{}` has no defaultValue, so it publishes nothing in a period without a matching event, and alarm `{name}` {stays}: set TreatMissingData to missing or notBreaching",
-                    filter.name
-                ),
-            ));
+/// With a `defaultValue`, other log events alone put the alarm in `ALARM`.
+fn stuck_by_other_events(case: &Case) -> Option<Finding> {
+    let n = case.model.stuck()?.unwrap_or(MANY);
+    let when = match case.model.statistic {
+        Statistic::Average | Statistic::Minimum | Statistic::Maximum => {
+            "in every period with other log events".to_string()
         }
+        _ if n >= MANY => "with very many other log events in a period".to_string(),
+        _ if n == 1.0 => "with 1 other log event in a period".to_string(),
+        _ => format!("with {} other log events in a period", number(n)),
+    };
+    let (stat, symbol, t) = (case.stat(), case.symbol(), case.threshold());
+    Some(finding(
+        Code::AlarmStuckInAlarm,
+        format!(
+            "alarm `{}` uses {stat} {symbol} {t}, and filter `{}` publishes defaultValue {} for every other log event: with no matching event, {when}, {stat} is {} {symbol} {t}, so the alarm stays in ALARM and never notifies again{}",
+            case.alarm.name,
+            case.filter.name,
+            case.default(),
+            case.value_at(0.0, n),
+            advice(&case.model, case.treat())
+        ),
+    ))
+}
+
+/// Without a `defaultValue`, a period without a matching event is missing data: treated as
+/// breaching, or ignored, it keeps the alarm in `ALARM`.
+fn stuck_by_missing_data(case: &Case) -> Option<Finding> {
+    if case.filter.default_value.is_some() {
+        return None;
     }
-    Firing::Fires
+    let stays = match case.treat() {
+        Some("breaching") => "treats missing data as breaching: every period without a matching event is in ALARM, so a new event makes no transition and the alarm never notifies",
+        Some("ignore") => "treats missing data as ignore (keeps its state): after the first event it stays in ALARM and never notifies again",
+        _ => return None,
+    };
+    Some(finding(
+        Code::AlarmStuckInAlarm,
+        format!(
+            "filter `{}` has no defaultValue, so it publishes nothing in a period without a matching event, and alarm `{}` {stays}: set TreatMissingData to missing or notBreaching",
+            case.filter.name, case.alarm.name
+        ),
+    ))
 }
 
 /// `; <the smallest change that makes the alarm sound>`, or nothing when none of those
@@ -578,7 +677,7 @@ mod tests {
     fn code(f: &Firing) -> &str {
         match f {
             Firing::Fires => "fires",
-            Firing::Never(x) | Firing::Unverified(x) => &x.code,
+            Firing::Never(x) | Firing::Unverified(x) => x.code.as_str(),
         }
     }
 

@@ -8,6 +8,7 @@
 
 pub mod accepted;
 pub mod backout;
+mod code;
 pub mod delivery;
 pub mod drill;
 mod elsewhere;
@@ -23,20 +24,17 @@ mod topic;
 pub mod trails;
 pub mod witness;
 
-use std::collections::BTreeMap;
-
 use crate::catalog::{Catalog, Control};
 use crate::inventory::{RegionSnapshot, Snapshot};
 use evaluate::{evaluate, Evaluation, Parsed};
 pub use options::{Endpoint, Options, TopicChoice};
-use plan::finding;
 pub use plan::*;
+use plan::{finding, not_auditable};
 use planner::Planner;
+use trails::Target;
 
 pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan {
-    let account = snapshot.account_id.as_str();
     let empty = RegionSnapshot::default();
-
     let (trail_reports, targets, unqualified) = trails::targets(snapshot, &empty);
 
     let parsed = Parsed::new(snapshot);
@@ -53,61 +51,15 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
         )
     };
     let evaluations: Vec<Evaluation> = catalog.controls.iter().map(evaluate_one).collect();
-    // The compliant chains of every control of the benchmark, selected or not, in catalog
-    // order: what a control may reuse, and the plan says, must not depend on the selection.
-    let mut chains: Vec<(&str, Chain)> = Vec::new();
-    for control in benchmark {
-        let chain = match catalog.controls.iter().position(|c| c.id == control.id) {
-            Some(i) => evaluations.get(i).and_then(|e| e.chain.clone()),
-            None => evaluate_one(control).chain,
-        };
-        chains.extend(chain.map(|chain| (control.id.as_str(), chain)));
-    }
-    let reusable = topic::reusable(&chains);
+    let chains = compliant_chains(catalog, &evaluations, |c| evaluate_one(c).chain);
 
-    let mut planner = Planner {
-        account,
-        snapshot,
-        options,
-        parsed: &parsed,
-        actions: Vec::new(),
-        topics: BTreeMap::new(),
-        // Topics that already deliver for a compliant control may serve the others too.
-        reusable_topics: reusable
-            .into_iter()
-            .map(|(region, topic)| (region, topic.topic_arn))
-            .collect(),
-        input_errors: Vec::new(),
-    };
-
-    let mut controls = Vec::new();
-    for (control, mut evaluation) in catalog.controls.iter().zip(evaluations) {
-        let mut after_apply = match evaluation.status {
-            Status::Compliant => None,
-            _ => Some(AfterApply::NonCompliant),
-        };
-        if evaluation.status == Status::NonCompliant {
-            let (extra, after) = planner.plan_control(
-                control,
-                &targets,
-                evaluation.partial,
-                evaluation.candidate_topic.as_deref(),
-            );
-            evaluation.findings.extend(extra);
-            after_apply = Some(after);
-        }
-        controls.push(ControlReport {
-            id: control.id.clone(),
-            slug: control.slug.clone(),
-            title: control.title.clone(),
-            level: control.level,
-            status: evaluation.status,
-            findings: evaluation.findings,
-            chain: evaluation.chain,
-            delivery_unproven: evaluation.delivery_unproven,
-            after_apply,
-        });
-    }
+    let mut planner = Planner::new(snapshot, options, &parsed, topic::reusable(&chains));
+    let mut controls: Vec<ControlReport> = catalog
+        .controls
+        .iter()
+        .zip(evaluations)
+        .map(|(control, evaluation)| report(&mut planner, control, evaluation, &targets))
+        .collect();
     planner.honour_notify(&controls);
     let mut input_errors = std::mem::take(&mut planner.input_errors);
     if !input_errors.iter().any(|e| e.option == "--topic-arn") {
@@ -119,44 +71,17 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
     elsewhere::defer_to_owner(snapshot, &mut controls, &mut actions);
     // What could not be read may hold what the plan would create: decide nothing on it.
     if !snapshot.unreadable.is_empty() {
-        let denied: Vec<String> = snapshot
-            .unreadable
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        for control in controls
-            .iter_mut()
-            .filter(|c| c.status != Status::Compliant)
-        {
-            control.status = Status::NotAuditable;
-            control.after_apply = Some(AfterApply::NonCompliant);
-            control.findings = vec![finding(
-                "not_auditable",
-                format!(
-                    "cannot be audited: AWS denied {}; grant these read permissions (examples/iam-plan.json lists all that plan needs) and run again",
-                    denied.join(", ")
-                ),
-            )];
-        }
+        not_auditable(&mut controls, &denied(snapshot));
         actions.clear();
     }
     // Stable: within a kind, actions keep catalog order.
     actions.sort_by_key(|a| a.call.rank());
     let notifications = topic::relied_on(snapshot, options, &actions, &chains);
     let summary = Summary::count(&controls, &actions);
-    let notes = snapshot
-        .pattern_tests_denied
-        .iter()
-        .map(|denied| {
-            format!(
-                "AWS denied {denied}: verdicts on filters written differently from the catalog rest on cis-fix's proof alone, without AWS's own evaluator to confirm them; grant it (examples/iam-plan.json) to have AWS check them"
-            )
-        })
-        .collect();
     Plan {
         format_version: FORMAT_VERSION,
         input_errors,
-        notes,
+        notes: notes(snapshot),
         notifications,
         account_id: snapshot.account_id.clone(),
         region: snapshot.region.clone(),
@@ -166,6 +91,89 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
         actions,
         summary,
     }
+}
+
+/// The compliant chains of every control of the benchmark, selected or not, in catalog
+/// order: what a control may reuse, and the plan says, must not depend on the selection.
+/// (A control that is not selected is evaluated here only, by `chain_of`.)
+fn compliant_chains<'c>(
+    catalog: &'c Catalog,
+    evaluations: &[Evaluation],
+    chain_of: impl Fn(&Control) -> Option<Chain>,
+) -> Vec<(&'c str, Chain)> {
+    let mut chains = Vec::new();
+    for control in catalog.benchmark_controls() {
+        let chain = match catalog.controls.iter().position(|c| c.id == control.id) {
+            Some(i) => evaluations.get(i).and_then(|e| e.chain.clone()),
+            None => chain_of(control),
+        };
+        chains.extend(chain.map(|chain| (control.id.as_str(), chain)));
+    }
+    chains
+}
+
+/// A control's report: its evaluation, with the links planned for it when it is not
+/// compliant, and what it will be once they are made.
+fn report(
+    planner: &mut Planner,
+    control: &Control,
+    mut evaluation: Evaluation,
+    targets: &[Target],
+) -> ControlReport {
+    let mut after_apply = match evaluation.status {
+        Status::Compliant => None,
+        _ => Some(AfterApply::NonCompliant),
+    };
+    if evaluation.status == Status::NonCompliant {
+        let (extra, after) = planner.plan_control(
+            control,
+            targets,
+            evaluation.partial,
+            evaluation.candidate_topic.as_deref(),
+        );
+        evaluation.findings.extend(extra);
+        after_apply = Some(after);
+    }
+    ControlReport {
+        id: control.id.clone(),
+        slug: control.slug.clone(),
+        title: control.title.clone(),
+        level: control.level,
+        status: evaluation.status,
+        findings: evaluation.findings,
+        chain: evaluation.chain,
+        delivery_unproven: evaluation.delivery_unproven,
+        after_apply,
+    }
+}
+
+/// The finding of every control a denied read leaves undecided.
+fn denied(snapshot: &Snapshot) -> Finding {
+    let denied: Vec<String> = snapshot
+        .unreadable
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    finding(
+        Code::NotAuditable,
+        format!(
+            "cannot be audited: AWS denied {}; grant these read permissions (examples/iam-plan.json lists all that plan needs) and run again",
+            denied.join(", ")
+        ),
+    )
+}
+
+/// Said once about the whole plan: a denied `logs:TestMetricFilter`.
+fn notes(snapshot: &Snapshot) -> Vec<String> {
+    snapshot
+        .pattern_tests_denied
+        .iter()
+        .map(|denied| {
+            format!(
+                "AWS denied {denied}: verdicts on filters written differently from the catalog rest on cis-fix's proof alone, without AWS's own evaluator to confirm them; grant it (examples/iam-plan.json) to have AWS check them"
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

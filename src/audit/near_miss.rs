@@ -1,7 +1,7 @@
 //! Near misses: an existing filter that almost covers a control, shown as a line diff.
 
 use super::accepted;
-use super::plan::Finding;
+use super::plan::{Code, Finding};
 use crate::catalog::Control;
 use crate::inventory::MetricFilter;
 use crate::pattern::{self, Pattern, Relation};
@@ -55,7 +55,7 @@ pub(super) fn near_miss(
         .map(|(index, variant)| format!("; {}", accepted::not_accepted_phrase(index, variant)))
         .unwrap_or_default();
     Some(Finding {
-        code: "near_miss_filter".into(),
+        code: Code::NearMissFilter,
         message: format!(
             "filter `{}` on log group `{}` {what}{why}",
             filter.name, filter.log_group

@@ -17,8 +17,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::plan::{
-    finding, Action, AfterApply, Call, Chain, ControlReport, InputError, Plan, Status, TopicReuse,
-    TrailReport,
+    finding, Action, AfterApply, Call, Chain, Code, ControlReport, InputError, Plan, Status,
+    TopicReuse, TrailReport,
 };
 use super::{audit, elsewhere, Options};
 use crate::catalog::Catalog;
@@ -178,21 +178,17 @@ enum Decision {
 /// through the filter of its metric (planned beside it, or existing).
 fn log_group_of(action: &Action, planned: &[Action], snapshot: &Snapshot) -> Option<String> {
     match &action.call {
-        Call::PutMetricFilter { log_group_name, .. } => Some(log_group_name.clone()),
-        Call::PutMetricAlarm {
-            metric_name,
-            namespace,
-            ..
-        } => planned
+        Call::PutMetricFilter(filter) => Some(filter.log_group_name.clone()),
+        Call::PutMetricAlarm(alarm) => planned
             .iter()
             .filter(|a| a.region == action.region)
             .find_map(|a| match &a.call {
-                Call::PutMetricFilter {
-                    log_group_name,
-                    metric_name: m,
-                    metric_namespace: n,
-                    ..
-                } if m == metric_name && n == namespace => Some(log_group_name.clone()),
+                Call::PutMetricFilter(f)
+                    if f.metric_name == alarm.metric_name
+                        && f.metric_namespace == alarm.namespace =>
+                {
+                    Some(f.log_group_name.clone())
+                }
                 _ => None,
             })
             .or_else(|| {
@@ -200,7 +196,9 @@ fn log_group_of(action: &Action, planned: &[Action], snapshot: &Snapshot) -> Opt
                     .region(&action.region)?
                     .metric_filters
                     .iter()
-                    .find(|f| &f.metric_name == metric_name && &f.metric_namespace == namespace)
+                    .find(|f| {
+                        f.metric_name == alarm.metric_name && f.metric_namespace == alarm.namespace
+                    })
                     .map(|f| f.log_group.clone())
             }),
         _ => None,
@@ -300,7 +298,7 @@ fn extra_for(view: &OrgView, owner: (&Snapshot, &Plan), control: &str) -> Vec<Ac
     let notified: Vec<&String> = own
         .iter()
         .filter_map(|a| match &a.call {
-            Call::PutMetricAlarm { alarm_actions, .. } => Some(alarm_actions),
+            Call::PutMetricAlarm(alarm) => Some(&alarm.alarm_actions),
             _ => None,
         })
         .flatten()
@@ -330,7 +328,9 @@ fn local_plan(catalog: &Catalog, snapshot: &Snapshot, trail_arn: &str, options: 
     audit(catalog, &alone, options)
 }
 
-/// Audits every account read, resolving organization trails across them.
+/// Audits every account read, resolving organization trails across them: each account alone,
+/// then each member's deferred controls decided, each account's report and actions merged
+/// from those decisions, and last which accounts each action fixes.
 pub fn audit_org(
     catalog: &Catalog,
     caller: &str,
@@ -350,255 +350,157 @@ pub fn audit_org(
             (read, plan)
         })
         .collect();
-    let readable: BTreeMap<&str, (&Snapshot, &Plan)> = plans
-        .iter()
-        .filter_map(|(r, p)| match (&r.snapshot, p) {
-            (Ok(s), Some(p)) => Some((r.account_id.as_str(), (s, p))),
-            _ => None,
-        })
-        .collect();
-    let owner_of = |account: &str| readable.get(account).copied();
-    // Each organization trail judged once, in its owner's account, never per member.
-    let mut views: Vec<OrgView> = Vec::new();
-    for (read, _) in &plans {
-        let Some(trail) = read
-            .snapshot
-            .as_ref()
-            .ok()
-            .and_then(elsewhere::organization_trail)
-        else {
-            continue;
-        };
-        let Some((owner, _)) = trail.owner().and_then(owner_of) else {
-            continue;
-        };
-        if !views.iter().any(|v| v.trail_arn == trail.arn) {
-            views.push(OrgView::new(catalog, owner, trail, options));
-        }
+    let org = Org::new(catalog, options, &plans);
+    let decided = org.decide();
+    let (accounts, mut actions) = org.merge(&decided);
+    org.fan_out_fixes(&decided.decisions, &mut actions);
+    fan_out_shared(&mut actions);
+    let summary = summarise(&accounts, &actions);
+    let input_errors = input_errors(&plans, &actions);
+    OrgPlan {
+        format_version: ORG_FORMAT_VERSION,
+        caller_account_id: caller.to_string(),
+        region: region.to_string(),
+        benchmark: catalog.benchmark.clone(),
+        accounts,
+        actions,
+        summary,
+        input_errors,
     }
-    let view_of = |trail: &Trail| views.iter().find(|v| v.trail_arn == trail.arn);
+}
 
-    // Every member's deferred controls decided; the organization chain's own links planned in
-    // its owner's account when the owner's plan has none for a control members rely on.
-    // Keyed maps: a thousand members must not make this quadratic.
-    let mut extra: BTreeMap<String, Vec<Action>> = BTreeMap::new();
-    let mut extra_done: BTreeSet<(String, String)> = BTreeSet::new();
-    // (owner, control) whose own planned links, on another of its log groups, give way to the
-    // organization chain's: that trail logs the owner's events too, so it serves the owner as
-    // well, and both plans would put an alarm of the same name.
-    let mut replaced: BTreeMap<(String, String), Option<AfterApply>> = BTreeMap::new();
-    let mut decisions: BTreeMap<(String, String), Decision> = BTreeMap::new();
-    for (read, plan) in &plans {
-        let (Ok(snapshot), Some(plan)) = (&read.snapshot, plan) else {
-            continue;
-        };
-        let Some(trail) = elsewhere::organization_trail(snapshot) else {
-            continue;
-        };
-        let view = view_of(trail);
-        let owner = trail.owner().and_then(owner_of);
-        for control in plan.controls.iter().filter(|c| deferred(c)) {
-            if let (Some(view), Some((owner_snapshot, owner_plan))) = (view, owner) {
-                // Once per organization trail and control, whatever the number of members.
-                if extra_done.insert((view.trail_arn.clone(), control.id.clone())) {
-                    let added = extra_for(view, (owner_snapshot, owner_plan), &control.id);
-                    let replaces = !added.is_empty()
-                        && owner_plan
-                            .actions
-                            .iter()
-                            .any(|a| a.control.as_deref() == Some(&control.id));
-                    if replaces {
-                        let after_apply = view
-                            .plan
-                            .controls
-                            .iter()
-                            .find(|c| c.id == control.id)
-                            .and_then(|c| c.after_apply);
-                        replaced.insert((view.owner.clone(), control.id.clone()), after_apply);
-                    }
-                    let planned = extra.entry(view.owner.clone()).or_default();
-                    for action in added {
-                        // The owner's links for a replaced control are dropped: never "known".
-                        let known = owner_plan
-                            .actions
-                            .iter()
-                            .filter(|a| {
-                                !replaces || a.control.as_deref() != Some(control.id.as_str())
-                            })
-                            .chain(planned.iter())
-                            .any(|a| a.call == action.call);
-                        if !known {
-                            planned.push(action);
-                        }
-                    }
-                }
+/// The accounts of one organization audit, each with its own plan, and each organization
+/// trail judged once, in its owner's account, never per member.
+struct Org<'r> {
+    catalog: &'r Catalog,
+    options: &'r Options,
+    /// Every account read, with its own plan when it could be read.
+    plans: &'r [(&'r AccountRead, Option<Plan>)],
+    /// The accounts read, by id.
+    readable: BTreeMap<&'r str, (&'r Snapshot, &'r Plan)>,
+    views: Vec<OrgView>,
+}
+
+impl<'r> Org<'r> {
+    fn new(
+        catalog: &'r Catalog,
+        options: &'r Options,
+        plans: &'r [(&'r AccountRead, Option<Plan>)],
+    ) -> Org<'r> {
+        let readable: BTreeMap<&str, (&Snapshot, &Plan)> = plans
+            .iter()
+            .filter_map(|(r, p)| match (&r.snapshot, p) {
+                (Ok(s), Some(p)) => Some((r.account_id.as_str(), (s, p))),
+                _ => None,
+            })
+            .collect();
+        let mut views: Vec<OrgView> = Vec::new();
+        for (read, _) in plans {
+            let Some(trail) = read
+                .snapshot
+                .as_ref()
+                .ok()
+                .and_then(elsewhere::organization_trail)
+            else {
+                continue;
+            };
+            let Some((owner, _)) = trail.owner().and_then(|o| readable.get(o)) else {
+                continue;
+            };
+            if !views.iter().any(|v| v.trail_arn == trail.arn) {
+                views.push(OrgView::new(catalog, owner, trail, options));
             }
-            let owner_extra = trail
-                .owner()
-                .and_then(|o| extra.get(o))
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let decision = decide(view, owner, owner_extra, &control.id);
-            decisions.insert((read.account_id.clone(), control.id.clone()), decision);
+        }
+        Org {
+            catalog,
+            options,
+            plans,
+            readable,
+            views,
         }
     }
-    let decision_of =
-        |account: &str, control: &str| decisions.get(&(account.to_string(), control.to_string()));
 
-    let mut accounts = Vec::new();
-    let mut actions: Vec<OrgAction> = Vec::new();
-    for (read, plan) in &plans {
-        let (Ok(snapshot), Some(plan)) = (&read.snapshot, plan) else {
-            accounts.push(unreadable(catalog, read));
-            continue;
-        };
+    fn owner_of(&self, account: &str) -> Option<(&'r Snapshot, &'r Plan)> {
+        self.readable.get(account).copied()
+    }
+
+    fn view_of(&self, trail: &Trail) -> Option<&OrgView> {
+        self.views.iter().find(|v| v.trail_arn == trail.arn)
+    }
+
+    /// Every member's deferred controls decided; the organization chain's own links planned in
+    /// its owner's account when the owner's plan has none for a control members rely on.
+    fn decide(&self) -> Decided {
+        let mut decided = Decided::default();
+        for (read, plan) in self.plans {
+            let (Ok(snapshot), Some(plan)) = (&read.snapshot, plan) else {
+                continue;
+            };
+            let Some(trail) = elsewhere::organization_trail(snapshot) else {
+                continue;
+            };
+            let view = self.view_of(trail);
+            let owner = trail.owner().and_then(|o| self.owner_of(o));
+            for control in plan.controls.iter().filter(|c| deferred(c)) {
+                if let (Some(view), Some(owner)) = (view, owner) {
+                    decided.plan_extra(view, owner, &control.id);
+                }
+                let owner_extra = trail
+                    .owner()
+                    .and_then(|o| decided.extra.get(o))
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let decision = decide(view, owner, owner_extra, &control.id);
+                let key = (read.account_id.clone(), control.id.clone());
+                decided.decisions.insert(key, decision);
+            }
+        }
+        decided
+    }
+
+    /// Every account's report and actions: a member's deferred controls as decided, an
+    /// owner's actions with the organization chain's links in place of its own.
+    fn merge(&self, decided: &Decided) -> (Vec<AccountReport>, Vec<OrgAction>) {
+        let mut accounts = Vec::new();
+        let mut actions = Vec::new();
+        for (read, plan) in self.plans {
+            let (Ok(snapshot), Some(plan)) = (&read.snapshot, plan) else {
+                accounts.push(unreadable(self.catalog, read));
+                continue;
+            };
+            let (report, own) = self.merge_account(read, snapshot, plan, decided);
+            accounts.push(report);
+            actions.extend(own);
+        }
+        (accounts, actions)
+    }
+
+    fn merge_account(
+        &self,
+        read: &AccountRead,
+        snapshot: &Snapshot,
+        plan: &Plan,
+        decided: &Decided,
+    ) -> (AccountReport, Vec<OrgAction>) {
         let account = read.account_id.as_str();
-        let trail = elsewhere::organization_trail(snapshot);
         let mut controls = plan.controls.clone();
         let mut own_actions = plan.actions.clone();
         let mut notifications = plan.notifications.clone();
-        let mut local: Vec<String> = Vec::new();
-        let mut local_plan_of: Option<Plan> = None;
-        for control in controls.iter_mut().filter(|c| deferred(c)) {
-            let owner = trail.and_then(Trail::owner).unwrap_or_default();
-            // The organization chain whose only gap is proof of delivery: `cis-fix drill`
-            // proves it once, in the owner's account, for every member relying on it.
-            let unproven = trail
-                .and_then(view_of)
-                .and_then(|v| v.plan.controls.iter().find(|c| c.id == control.id))
-                .and_then(|c| c.delivery_unproven.clone());
-            match decision_of(account, &control.id) {
-                None => {}
-                Some(Decision::Undecided) => {
-                    // The owner was read in this very run, so "run `plan --org`" would be no
-                    // advice: what it could not read is among its own findings.
-                    let Some(t) = trail.filter(|t| t.owner().and_then(owner_of).is_some()) else {
-                        continue;
-                    };
-                    control.findings = vec![finding(
-                        "not_auditable",
-                        format!(
-                            "account {account} depends on organization trail `{}` of account {owner}, whose chain for this control could not be audited there (see account {owner}'s findings)",
-                            t.name
-                        ),
-                    )];
-                }
-                Some(Decision::Compliant(chain)) => {
-                    control.status = Status::Compliant;
-                    control.findings.clear();
-                    control.chain = chain.clone();
-                    control.after_apply = None;
-                }
-                Some(Decision::Relies(after_apply)) => {
-                    control.status = Status::NonCompliant;
-                    control.after_apply = *after_apply;
-                    control.delivery_unproven = unproven;
-                    control.findings = vec![finding(
-                        RELIES,
-                        format!(
-                            "account {account} relies on the organization trail of account {owner}, whose chain for this control is incomplete; it is fixed in account {owner}, once for every member"
-                        ),
-                    )];
-                }
-                Some(Decision::Local { why, stuck }) => {
-                    let Some(t) = trail else { continue };
-                    let own = local_plan_of
-                        .get_or_insert_with(|| local_plan(catalog, snapshot, &t.arn, options));
-                    let Some(mine) = own.controls.iter().find(|c| c.id == control.id) else {
-                        continue;
-                    };
-                    let completes = mine.status == Status::Compliant
-                        || matches!(
-                            mine.after_apply,
-                            Some(AfterApply::Compliant | AfterApply::AwaitsConfirmation)
-                        );
-                    if let (Some(status), false) = (stuck, completes) {
-                        // Its own trails cannot help: the organization chain is still the way,
-                        // and what blocks it is in the owner's account.
-                        control.status = *status;
-                        control.after_apply = Some(AfterApply::NonCompliant);
-                        control.delivery_unproven = unproven;
-                        control.findings = vec![finding(
-                            RELIES,
-                            format!(
-                                "account {account} relies on the organization trail `{}` of account {owner}, which {why}; fix it in account {owner}",
-                                t.name
-                            ),
-                        )];
-                        continue;
-                    }
-                    *control = mine.clone();
-                    // The organization trail is said once, with why it does not serve.
-                    let about = format!("trail `{}` ", t.name);
-                    control.findings.retain(|f| {
-                        !(f.code == "trail_not_qualifying" && f.message.starts_with(&about))
-                    });
-                    control.findings.insert(
-                        0,
-                        finding(
-                            "organization_trail_does_not_serve",
-                            format!(
-                                "organization trail `{}` of account {owner} {why}: it cannot serve this control, so this account's own trails decide it",
-                                t.name
-                            ),
-                        ),
-                    );
-                    local.push(control.id.clone());
+        if let Some(mut member) = self.member(account, snapshot) {
+            for control in controls.iter_mut().filter(|c| deferred(c)) {
+                let key = (account.to_string(), control.id.clone());
+                if let Some(decision) = decided.decisions.get(&key) {
+                    member.rewrite(control, decision);
                 }
             }
-        }
-        if let Some(own) = &local_plan_of {
-            // What the member's own trails need for the controls they decide.
-            let planned: Vec<Action> = own
-                .actions
-                .iter()
-                .filter(|a| a.control.as_ref().is_some_and(|c| local.contains(c)))
-                .cloned()
-                .collect();
-            if !planned.is_empty() {
+            if let Some((planned, local_notifications)) = member.local_actions() {
                 own_actions.extend(planned);
-                own_actions.extend(own.actions.iter().filter(|a| a.control.is_none()).cloned());
-                notifications = own.notifications.clone();
+                notifications = local_notifications;
             }
         }
-        // The organization chain's links planned here for the members that rely on it, in
-        // place of this account's own links for the same control on another log group.
-        let gives_way = |c: &str| replaced.contains_key(&(account.to_string(), c.to_string()));
-        own_actions.retain(|a| a.control.as_deref().is_none_or(|c| !gives_way(c)));
-        for control in controls.iter_mut() {
-            if let Some(after_apply) = replaced.get(&(account.to_string(), control.id.clone())) {
-                if control.status != Status::Compliant {
-                    control.after_apply = *after_apply;
-                }
-            }
-        }
-        own_actions.extend(extra.get(account).into_iter().flatten().cloned());
-        let mut seen: Vec<Call> = Vec::new();
-        own_actions.retain(|a| {
-            let fresh = !seen.contains(&a.call);
-            seen.push(a.call.clone());
-            fresh
-        });
-        // Stable: within a kind, actions keep their order; an alarm never precedes its topic.
-        own_actions.sort_by_key(|a| a.call.rank());
-        for action in &own_actions {
-            // An action serves its own account when that account's control is not compliant.
-            let serves_self = action.control.as_ref().is_none_or(|c| {
-                controls
-                    .iter()
-                    .any(|r| &r.id == c && r.status != Status::Compliant)
-            });
-            actions.push(OrgAction {
-                account_id: account.to_string(),
-                fixes: if serves_self {
-                    vec![account.to_string()]
-                } else {
-                    vec![]
-                },
-                action: action.clone(),
-            });
-        }
-        accounts.push(AccountReport {
+        decided.give_way(account, &mut controls, &mut own_actions);
+        let actions = org_actions(account, own_actions, &controls);
+        let report = AccountReport {
             account_id: account.to_string(),
             name: read.name.clone(),
             status: AccountStatus::Audited,
@@ -606,50 +508,348 @@ pub fn audit_org(
             notifications,
             trails: plan.trails.clone(),
             controls,
-        });
+        };
+        (report, actions)
     }
-    // A fix to an organization trail's chain serves the members that rely on that chain: only
-    // an action on that trail's own log group, never one on another trail of its owner.
-    let mut relying: BTreeMap<(&str, &str), Vec<(&str, &OrgView)>> = BTreeMap::new();
-    for ((member, control), decision) in &decisions {
-        let view = readable
-            .get(member.as_str())
-            .and_then(|(s, _)| elsewhere::organization_trail(s))
-            .and_then(view_of);
-        if let (Decision::Relies(_), Some(view)) = (decision, view) {
-            relying
-                .entry((view.owner.as_str(), control.as_str()))
-                .or_default()
-                .push((member.as_str(), view));
-        }
+
+    /// The account as a member of another account's organization trail, if it is one.
+    fn member<'m>(&'m self, account: &'m str, snapshot: &'m Snapshot) -> Option<Member<'m>> {
+        let trail = elsewhere::organization_trail(snapshot)?;
+        let owner = trail.owner().unwrap_or_default();
+        Some(Member {
+            catalog: self.catalog,
+            options: self.options,
+            account,
+            snapshot,
+            trail,
+            owner,
+            owner_read: self.owner_of(owner).is_some(),
+            view: self.view_of(trail),
+            local_plan: None,
+            local: Vec::new(),
+        })
     }
-    let planned_by: BTreeMap<String, Vec<Action>> =
-        actions_by_account_of(&actions).into_iter().collect();
-    for action in &mut actions {
-        let Some(control) = action.action.control.as_deref() else {
-            continue;
-        };
-        let Some(members) = relying.get(&(action.account_id.as_str(), control)) else {
-            continue;
-        };
-        let (Some((owner_snapshot, _)), Some(planned)) = (
-            owner_of(&action.account_id),
-            planned_by.get(&action.account_id),
-        ) else {
-            continue;
-        };
-        let Some(group) = log_group_of(&action.action, planned, owner_snapshot) else {
-            continue;
-        };
-        for (member, view) in members {
-            if view.is_on(&action.action.region, &group)
-                && !action.fixes.iter().any(|f| f == member)
-            {
-                action.fixes.push(member.to_string());
+
+    /// A fix to an organization trail's chain serves the members that rely on that chain: only
+    /// an action on that trail's own log group, never one on another trail of its owner.
+    fn fan_out_fixes(
+        &self,
+        decisions: &BTreeMap<(String, String), Decision>,
+        actions: &mut [OrgAction],
+    ) {
+        let relying = self.relying(decisions);
+        let planned_by: BTreeMap<String, Vec<Action>> =
+            actions_by_account_of(actions).into_iter().collect();
+        for action in actions.iter_mut() {
+            let Some(control) = action.action.control.as_deref() else {
+                continue;
+            };
+            let Some(members) = relying.get(&(action.account_id.as_str(), control)) else {
+                continue;
+            };
+            let (Some((owner_snapshot, _)), Some(planned)) = (
+                self.owner_of(&action.account_id),
+                planned_by.get(&action.account_id),
+            ) else {
+                continue;
+            };
+            let Some(group) = log_group_of(&action.action, planned, owner_snapshot) else {
+                continue;
+            };
+            for (member, view) in members {
+                if view.is_on(&action.action.region, &group)
+                    && !action.fixes.iter().any(|f| f == member)
+                {
+                    action.fixes.push(member.to_string());
+                }
             }
         }
     }
-    // A topic or subscriber serves every account its account's alarms serve.
+
+    /// Per (owner, control): the members relying on an organization chain of that owner for
+    /// the control, with the view of their organization trail.
+    fn relying<'d>(
+        &'d self,
+        decisions: &'d BTreeMap<(String, String), Decision>,
+    ) -> BTreeMap<(&'d str, &'d str), Vec<(&'d str, &'d OrgView)>> {
+        let mut relying: BTreeMap<(&str, &str), Vec<(&str, &OrgView)>> = BTreeMap::new();
+        for ((member, control), decision) in decisions {
+            let view = self
+                .readable
+                .get(member.as_str())
+                .and_then(|(s, _)| elsewhere::organization_trail(s))
+                .and_then(|trail| self.view_of(trail));
+            if let (Decision::Relies(_), Some(view)) = (decision, view) {
+                relying
+                    .entry((view.owner.as_str(), control.as_str()))
+                    .or_default()
+                    .push((member.as_str(), view));
+            }
+        }
+        relying
+    }
+}
+
+/// What the members' deferred controls come to, and what the organization chains need
+/// planned in their owners' accounts for it. Keyed maps: a thousand members must not make
+/// this quadratic.
+#[derive(Default)]
+struct Decided {
+    /// Per (member, control).
+    decisions: BTreeMap<(String, String), Decision>,
+    /// Per owner: the organization chain's own links, for controls its own plan has none on
+    /// the organization trail's log group.
+    extra: BTreeMap<String, Vec<Action>>,
+    /// (trail, control) whose links were looked for: once, whatever the number of members.
+    extra_done: BTreeSet<(String, String)>,
+    /// (owner, control) whose own planned links, on another of its log groups, give way to
+    /// the organization chain's (that trail logs the owner's events too, so it serves the
+    /// owner as well, and both plans would put an alarm of the same name); with what the
+    /// owner's control will be after the apply.
+    replaced: BTreeMap<(String, String), Option<AfterApply>>,
+}
+
+impl Decided {
+    /// Plans the organization chain's own links for `control` in its owner's account, once
+    /// per trail and control ([`extra_for`]); when they replace the owner's own links for the
+    /// control, says so.
+    fn plan_extra(&mut self, view: &OrgView, owner: (&Snapshot, &Plan), control: &str) {
+        if !self
+            .extra_done
+            .insert((view.trail_arn.clone(), control.to_string()))
+        {
+            return;
+        }
+        let (_, owner_plan) = owner;
+        let added = extra_for(view, owner, control);
+        let replaces = !added.is_empty()
+            && owner_plan
+                .actions
+                .iter()
+                .any(|a| a.control.as_deref() == Some(control));
+        if replaces {
+            let after_apply = view
+                .plan
+                .controls
+                .iter()
+                .find(|c| c.id == control)
+                .and_then(|c| c.after_apply);
+            self.replaced
+                .insert((view.owner.clone(), control.to_string()), after_apply);
+        }
+        let planned = self.extra.entry(view.owner.clone()).or_default();
+        for action in added {
+            // The owner's links for a replaced control are dropped: never "known".
+            let known = owner_plan
+                .actions
+                .iter()
+                .filter(|a| !replaces || a.control.as_deref() != Some(control))
+                .chain(planned.iter())
+                .any(|a| a.call == action.call);
+            if !known {
+                planned.push(action);
+            }
+        }
+    }
+
+    /// The organization chain's links planned in `account` for the members that rely on it,
+    /// in place of this account's own links for the same control on another log group.
+    fn give_way(&self, account: &str, controls: &mut [ControlReport], actions: &mut Vec<Action>) {
+        let replaced = |c: &str| self.replaced.get(&(account.to_string(), c.to_string()));
+        actions.retain(|a| a.control.as_deref().is_none_or(|c| replaced(c).is_none()));
+        for control in controls.iter_mut() {
+            if let Some(after_apply) = replaced(&control.id) {
+                if control.status != Status::Compliant {
+                    control.after_apply = *after_apply;
+                }
+            }
+        }
+        actions.extend(self.extra.get(account).into_iter().flatten().cloned());
+    }
+}
+
+/// A member of another account's organization trail, whose deferred controls are rewritten
+/// as decided.
+struct Member<'m> {
+    catalog: &'m Catalog,
+    options: &'m Options,
+    account: &'m str,
+    snapshot: &'m Snapshot,
+    trail: &'m Trail,
+    /// The account that owns the trail.
+    owner: &'m str,
+    /// Whether the owner was read in this run.
+    owner_read: bool,
+    /// The trail as its owner sees it, when the owner was read.
+    view: Option<&'m OrgView>,
+    /// The member's own plan with the organization trail known not to serve, made when a
+    /// control is first left to it.
+    local_plan: Option<Plan>,
+    /// The controls the member's own trails decide.
+    local: Vec<String>,
+}
+
+impl Member<'_> {
+    fn rewrite(&mut self, control: &mut ControlReport, decision: &Decision) {
+        let (account, owner) = (self.account, self.owner);
+        match decision {
+            Decision::Undecided => {
+                // The owner was read in this very run, so "run `plan --org`" would be no
+                // advice: what it could not read is among its own findings.
+                if self.owner_read {
+                    control.findings = vec![finding(
+                        Code::NotAuditable,
+                        format!(
+                            "account {account} depends on organization trail `{}` of account {owner}, whose chain for this control could not be audited there (see account {owner}'s findings)",
+                            self.trail.name
+                        ),
+                    )];
+                }
+            }
+            Decision::Compliant(chain) => {
+                control.status = Status::Compliant;
+                control.findings.clear();
+                control.chain = chain.clone();
+                control.after_apply = None;
+            }
+            Decision::Relies(after_apply) => {
+                control.status = Status::NonCompliant;
+                control.after_apply = *after_apply;
+                control.delivery_unproven = self.unproven(&control.id);
+                control.findings = vec![finding(
+                    Code::OrganizationChainIncomplete,
+                    format!(
+                        "account {account} relies on the organization trail of account {owner}, whose chain for this control is incomplete; it is fixed in account {owner}, once for every member"
+                    ),
+                )];
+            }
+            Decision::Local { why, stuck } => self.local(control, why, *stuck),
+        }
+    }
+
+    /// The organization chain whose only gap is proof of delivery: `cis-fix drill` proves it
+    /// once, in the owner's account, for every member relying on it.
+    fn unproven(&self, control: &str) -> Option<Chain> {
+        self.view?
+            .plan
+            .controls
+            .iter()
+            .find(|c| c.id == control)
+            .and_then(|c| c.delivery_unproven.clone())
+    }
+
+    /// A control the organization trail does not serve: the member's own trails decide it,
+    /// unless they cannot make it compliant either and the organization chain is `stuck`.
+    fn local(&mut self, control: &mut ControlReport, why: &str, stuck: Option<Status>) {
+        let (account, owner, trail) = (self.account, self.owner, self.trail);
+        let (catalog, snapshot, options) = (self.catalog, self.snapshot, self.options);
+        let own = self
+            .local_plan
+            .get_or_insert_with(|| local_plan(catalog, snapshot, &trail.arn, options));
+        let Some(mine) = own.controls.iter().find(|c| c.id == control.id).cloned() else {
+            return;
+        };
+        let completes = mine.status == Status::Compliant
+            || matches!(
+                mine.after_apply,
+                Some(AfterApply::Compliant | AfterApply::AwaitsConfirmation)
+            );
+        if let (Some(status), false) = (stuck, completes) {
+            // Its own trails cannot help: the organization chain is still the way, and what
+            // blocks it is in the owner's account.
+            control.status = status;
+            control.after_apply = Some(AfterApply::NonCompliant);
+            control.delivery_unproven = self.unproven(&control.id);
+            control.findings = vec![finding(
+                Code::OrganizationChainIncomplete,
+                format!(
+                    "account {account} relies on the organization trail `{}` of account {owner}, which {why}; fix it in account {owner}",
+                    trail.name
+                ),
+            )];
+            return;
+        }
+        *control = mine;
+        // The organization trail is said once, with why it does not serve.
+        let about = format!("trail `{}` ", trail.name);
+        control
+            .findings
+            .retain(|f| !(f.code == Code::TrailNotQualifying && f.message.starts_with(&about)));
+        control.findings.insert(
+            0,
+            finding(
+                Code::OrganizationTrailDoesNotServe,
+                format!(
+                    "organization trail `{}` of account {owner} {why}: it cannot serve this control, so this account's own trails decide it",
+                    trail.name
+                ),
+            ),
+        );
+        self.local.push(control.id.clone());
+    }
+
+    /// What the member's own trails need for the controls they decide, with the topic and
+    /// subscriber those need, and what their plan says of notifications; `None` when they need
+    /// nothing.
+    fn local_actions(&self) -> Option<(Vec<Action>, Option<TopicReuse>)> {
+        let own = self.local_plan.as_ref()?;
+        let planned: Vec<Action> = own
+            .actions
+            .iter()
+            .filter(|a| a.control.as_ref().is_some_and(|c| self.local.contains(c)))
+            .cloned()
+            .collect();
+        if planned.is_empty() {
+            return None;
+        }
+        let shared = own.actions.iter().filter(|a| a.control.is_none()).cloned();
+        Some((
+            planned.into_iter().chain(shared).collect(),
+            own.notifications.clone(),
+        ))
+    }
+}
+
+/// An account's actions as the organization plan lists them: each call once, in apply order,
+/// fixing the account itself when its control is not compliant (the members an action also
+/// fixes are added later).
+fn org_actions(
+    account: &str,
+    mut actions: Vec<Action>,
+    controls: &[ControlReport],
+) -> Vec<OrgAction> {
+    let mut seen: Vec<Call> = Vec::new();
+    actions.retain(|a| {
+        let fresh = !seen.contains(&a.call);
+        seen.push(a.call.clone());
+        fresh
+    });
+    // Stable: within a kind, actions keep their order; an alarm never precedes its topic.
+    actions.sort_by_key(|a| a.call.rank());
+    actions
+        .into_iter()
+        .map(|action| {
+            // An action serves its own account when that account's control is not compliant.
+            let serves_self = action.control.as_ref().is_none_or(|c| {
+                controls
+                    .iter()
+                    .any(|r| &r.id == c && r.status != Status::Compliant)
+            });
+            OrgAction {
+                account_id: account.to_string(),
+                fixes: if serves_self {
+                    vec![account.to_string()]
+                } else {
+                    vec![]
+                },
+                action,
+            }
+        })
+        .collect()
+}
+
+/// A topic or subscriber serves every account its account's alarms serve.
+fn fan_out_shared(actions: &mut [OrgAction]) {
     let mut served: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for a in actions.iter().filter(|a| a.action.control.is_some()) {
         served
@@ -668,15 +868,20 @@ pub fn audit_org(
             }
         }
     }
-    let summary = summarise(&accounts, &actions);
-    // `--notify` is honoured across the run when any account subscribes the endpoints (the
-    // organization chain's, or a member's own): an account whose controls are all compliant
-    // on a topic cis-fix did not create then simply needs none. Refused only when no account
-    // would subscribe them.
+}
+
+/// Each readable account's input errors, with the account. `--notify` is honoured across the
+/// run when any account subscribes the endpoints (the organization chain's, or a member's
+/// own): an account whose controls are all compliant on a topic cis-fix did not create then
+/// simply needs none. Refused only when no account would subscribe them.
+fn input_errors(
+    plans: &[(&AccountRead, Option<Plan>)],
+    actions: &[OrgAction],
+) -> Vec<(String, InputError)> {
     let subscribes = actions
         .iter()
         .any(|a| matches!(a.action.call, Call::Subscribe { .. }));
-    let input_errors = plans
+    plans
         .iter()
         .filter_map(|(read, plan)| Some((read, plan.as_ref()?)))
         .flat_map(|(read, plan)| {
@@ -685,21 +890,8 @@ pub fn audit_org(
                 .filter(|e| e.option != "--notify" || !subscribes)
                 .map(|e| (read.account_id.clone(), e.clone()))
         })
-        .collect();
-    OrgPlan {
-        format_version: ORG_FORMAT_VERSION,
-        caller_account_id: caller.to_string(),
-        region: region.to_string(),
-        benchmark: catalog.benchmark.clone(),
-        accounts,
-        actions,
-        summary,
-        input_errors,
-    }
+        .collect()
 }
-
-/// The finding of a member whose control the organization chain's planned fix will serve.
-const RELIES: &str = "organization_chain_incomplete";
 
 /// A control the member's own audit left to the organization trail's owner.
 fn deferred(control: &ControlReport) -> bool {
@@ -707,7 +899,7 @@ fn deferred(control: &ControlReport) -> bool {
         && control
             .findings
             .first()
-            .is_some_and(|f| f.code == elsewhere::DEFERRED)
+            .is_some_and(|f| f.code == Code::OrganizationTrailElsewhere)
 }
 
 /// An account that could not be read: every control not auditable, with why.
@@ -730,7 +922,7 @@ fn unreadable(catalog: &Catalog, read: &AccountRead) -> AccountReport {
                 level: c.level,
                 status: Status::NotAuditable,
                 findings: vec![finding(
-                    "not_auditable",
+                    Code::NotAuditable,
                     format!(
                         "account {} could not be read: {}",
                         read.account_id,
@@ -796,6 +988,7 @@ pub fn actions_by_account(plan: &OrgPlan) -> Vec<(String, Vec<Action>)> {
 pub(crate) mod tests {
     use super::*;
     use crate::audit::tests::{alarm, catalog, filter, subscription, REGION};
+    use crate::audit::{AlarmCall, FilterCall};
     use crate::inventory::{RegionSnapshot, Topic, TopicDelivery};
 
     pub(crate) const MANAGEMENT: &str = "999988887777";
@@ -895,8 +1088,8 @@ pub(crate) mod tests {
             .unwrap()
     }
 
-    fn codes(report: &ControlReport) -> Vec<&str> {
-        report.findings.iter().map(|f| f.code.as_str()).collect()
+    fn codes(report: &ControlReport) -> Vec<Code> {
+        report.findings.iter().map(|f| f.code).collect()
     }
 
     /// The audit's reproduction: the management account's 4.6 chain runs on a local trail,
@@ -936,11 +1129,14 @@ pub(crate) mod tests {
             );
             if logging {
                 // Without a log group the member never deferred: its own trails decided.
-                assert!(!codes(report).contains(&RELIES), "{case}");
+                assert!(
+                    !codes(report).contains(&Code::OrganizationChainIncomplete),
+                    "{case}"
+                );
             } else {
                 assert_eq!(
                     codes(report).first(),
-                    Some(&"organization_trail_does_not_serve"),
+                    Some(&Code::OrganizationTrailDoesNotServe),
                     "{case}"
                 );
                 assert!(report.findings[0].message.contains("not logging"), "{case}");
@@ -966,14 +1162,14 @@ pub(crate) mod tests {
         assert_eq!(control(&plan, MANAGEMENT, "4.6").status, Status::Compliant);
         let report = control(&plan, MEMBER, "4.6");
         assert_eq!(report.status, Status::NonCompliant);
-        assert_eq!(codes(report), [RELIES]);
+        assert_eq!(codes(report), [Code::OrganizationChainIncomplete]);
         assert_eq!(report.after_apply, Some(AfterApply::AwaitsConfirmation));
         let filter = plan
             .actions
             .iter()
             .find(|a| a.action.call.name() == "put_metric_filter")
             .unwrap();
-        let Call::PutMetricFilter { log_group_name, .. } = &filter.action.call else {
+        let Call::PutMetricFilter(FilterCall { log_group_name, .. }) = &filter.action.call else {
             panic!()
         };
         assert_eq!(log_group_name, ORG_GROUP);
@@ -1055,9 +1251,9 @@ pub(crate) mod tests {
         }
         let report = control(&plan, MEMBER, "4.6");
         assert_eq!(report.status, Status::NonCompliant, "{report:#?}");
-        assert_eq!(codes(report)[0], "organization_trail_does_not_serve");
+        assert_eq!(codes(report)[0], Code::OrganizationTrailDoesNotServe);
         assert!(
-            !codes(report).contains(&"trail_not_qualifying"),
+            !codes(report).contains(&Code::TrailNotQualifying),
             "{report:#?}"
         );
         // The member's own trail is planned, in the member, for the member.
@@ -1068,7 +1264,7 @@ pub(crate) mod tests {
             .collect();
         assert!(
             mine.iter()
-                .any(|a| matches!(&a.action.call, Call::PutMetricFilter { log_group_name, .. } if log_group_name == "member-logs")),
+                .any(|a| matches!(&a.action.call, Call::PutMetricFilter(FilterCall { log_group_name, .. }) if log_group_name == "member-logs")),
             "{mine:#?}"
         );
         assert!(mine.iter().all(|a| a.fixes == [MEMBER]));
@@ -1118,19 +1314,19 @@ pub(crate) mod tests {
             .filter(|a| a.action.call.name() == "put_metric_filter")
             .collect();
         assert_eq!(filters.len(), 1, "{filters:#?}");
-        let Call::PutMetricFilter {
+        let Call::PutMetricFilter(FilterCall {
             log_group_name,
             metric_name,
             ..
-        } = &filters[0].action.call
+        }) = &filters[0].action.call
         else {
             panic!()
         };
         assert_eq!(log_group_name, ORG_GROUP);
-        let Call::PutMetricAlarm {
+        let Call::PutMetricAlarm(AlarmCall {
             metric_name: watched,
             ..
-        } = &alarms[0].action.call
+        }) = &alarms[0].action.call
         else {
             panic!()
         };
@@ -1146,7 +1342,11 @@ pub(crate) mod tests {
         assert_eq!(owners.after_apply, Some(AfterApply::AwaitsConfirmation));
         for member in [MEMBER, OWN] {
             let report = control(&plan, member, "4.6");
-            assert_eq!(codes(report), [RELIES], "{member}: {report:#?}");
+            assert_eq!(
+                codes(report),
+                [Code::OrganizationChainIncomplete],
+                "{member}: {report:#?}"
+            );
             assert_eq!(report.after_apply, Some(AfterApply::AwaitsConfirmation));
         }
     }
@@ -1186,11 +1386,15 @@ pub(crate) mod tests {
             let case = format!("notify {:?}", options.notify);
             let owners = control(&plan, MANAGEMENT, "4.6");
             assert!(
-                codes(owners).contains(&"topic_delivery_unverified"),
+                codes(owners).contains(&Code::TopicDeliveryUnverified),
                 "{case}: {owners:#?}"
             );
             let report = control(&plan, MEMBER, "4.6");
-            assert_eq!(codes(report), [RELIES], "{case}: {report:#?}");
+            assert_eq!(
+                codes(report),
+                [Code::OrganizationChainIncomplete],
+                "{case}: {report:#?}"
+            );
             let unproven = report.delivery_unproven.as_ref().unwrap();
             assert_eq!(unproven.account_id, MANAGEMENT, "{case}");
             assert_eq!(Some(unproven), owners.delivery_unproven.as_ref(), "{case}");
@@ -1240,7 +1444,7 @@ pub(crate) mod tests {
         );
         let report = control(&plan, MEMBER, "4.6");
         assert_eq!(report.status, Status::NotAuditable);
-        assert_eq!(codes(report), ["not_auditable"], "{report:#?}");
+        assert_eq!(codes(report), [Code::NotAuditable], "{report:#?}");
         let message = &report.findings[0].message;
         assert!(
             message.contains(&format!(
@@ -1321,7 +1525,7 @@ pub(crate) mod tests {
         let report = control(&plan, MEMBER, "4.6");
         assert_ne!(owners.status, Status::Compliant);
         assert_eq!(report.status, owners.status);
-        assert_eq!(codes(report), [RELIES]);
+        assert_eq!(codes(report), [Code::OrganizationChainIncomplete]);
         assert!(report.findings[0]
             .message
             .contains(&format!("fix it in account {MANAGEMENT}")));

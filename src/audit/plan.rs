@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use super::code::Code;
 use crate::pattern::Relation;
 
 /// Version of the JSON plan schema (documented in the README). 2: `put_metric_filter` names
@@ -110,7 +111,7 @@ pub struct InputError {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
-    pub code: String,
+    pub code: Code,
     pub message: String,
     /// A line diff from an existing filter pattern (`-`) to the control's (`+`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -216,30 +217,42 @@ pub enum Call {
         protocol: String,
         endpoint: String,
     },
-    PutMetricFilter {
-        log_group_name: String,
-        filter_name: String,
-        filter_pattern: String,
-        metric_name: String,
-        /// The metric's namespace, named as in `put_metric_alarm` (format version 1 called
-        /// it `metric_namespace`).
-        #[serde(rename = "namespace", alias = "metric_namespace")]
-        metric_namespace: String,
-        metric_value: String,
-    },
-    PutMetricAlarm {
-        alarm_name: String,
-        alarm_description: String,
-        metric_name: String,
-        namespace: String,
-        statistic: String,
-        period: i32,
-        threshold: f64,
-        comparison_operator: String,
-        evaluation_periods: i32,
-        alarm_actions: Vec<String>,
-        tags: BTreeMap<String, String>,
-    },
+    PutMetricFilter(FilterCall),
+    PutMetricAlarm(AlarmCall),
+}
+
+// The two calls with many arguments are structs of their own, so that their consumers name
+// the argument they need (`alarm.threshold`) instead of destructuring every one. Without a
+// `///` doc, and inlined, their schema is the variant's as it was: the wire is the same.
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(inline)]
+pub struct FilterCall {
+    pub log_group_name: String,
+    pub filter_name: String,
+    pub filter_pattern: String,
+    pub metric_name: String,
+    /// The metric's namespace, named as in `put_metric_alarm` (format version 1 called
+    /// it `metric_namespace`).
+    #[serde(rename = "namespace", alias = "metric_namespace")]
+    pub metric_namespace: String,
+    pub metric_value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(inline)]
+pub struct AlarmCall {
+    pub alarm_name: String,
+    pub alarm_description: String,
+    pub metric_name: String,
+    pub namespace: String,
+    pub statistic: String,
+    pub period: i32,
+    pub threshold: f64,
+    pub comparison_operator: String,
+    pub evaluation_periods: i32,
+    pub alarm_actions: Vec<String>,
+    pub tags: BTreeMap<String, String>,
 }
 
 impl Call {
@@ -249,8 +262,8 @@ impl Call {
         match self {
             Call::CreateTopic { .. } => 0,
             Call::Subscribe { .. } => 1,
-            Call::PutMetricFilter { .. } => 2,
-            Call::PutMetricAlarm { .. } => 3,
+            Call::PutMetricFilter(_) => 2,
+            Call::PutMetricAlarm(_) => 3,
         }
     }
 
@@ -258,8 +271,8 @@ impl Call {
         match self {
             Call::CreateTopic { .. } => "create_topic",
             Call::Subscribe { .. } => "subscribe",
-            Call::PutMetricFilter { .. } => "put_metric_filter",
-            Call::PutMetricAlarm { .. } => "put_metric_alarm",
+            Call::PutMetricFilter(_) => "put_metric_filter",
+            Call::PutMetricAlarm(_) => "put_metric_alarm",
         }
     }
 }
@@ -307,11 +320,27 @@ impl Summary {
     }
 }
 
-pub(super) fn finding(code: &str, message: impl Into<String>) -> Finding {
+pub(super) fn finding(code: Code, message: impl Into<String>) -> Finding {
     Finding {
-        code: code.to_string(),
+        code,
         message: message.into(),
         diff: None,
         counterexample: None,
     }
+}
+
+/// Marks every control that is not compliant as not auditable, `why` its only finding; returns
+/// their ids. Nothing is decided for them, so whatever was planned for them is moot.
+pub(super) fn not_auditable(controls: &mut [ControlReport], why: &Finding) -> Vec<String> {
+    let mut marked = Vec::new();
+    for control in controls
+        .iter_mut()
+        .filter(|c| c.status != Status::Compliant)
+    {
+        control.status = Status::NotAuditable;
+        control.after_apply = Some(AfterApply::NonCompliant);
+        control.findings = vec![why.clone()];
+        marked.push(control.id.clone());
+    }
+    marked
 }

@@ -7,7 +7,10 @@ use super::delivery::{self, Link};
 use super::evaluate::Parsed;
 use super::firing::{self, Firing};
 use super::options::Options;
-use super::plan::{finding, Action, AfterApply, Call, Change, Finding, InputError, Mode};
+use super::plan::{
+    finding, Action, AfterApply, AlarmCall, Call, Change, Code, FilterCall, Finding, InputError,
+    Mode, TopicReuse,
+};
 use super::trails::Target;
 use crate::catalog::Control;
 use crate::inventory::{Alarm, Arn, MetricFilter, RegionSnapshot, Snapshot};
@@ -39,6 +42,31 @@ pub(super) struct Planner<'a> {
     pub(super) reusable_topics: BTreeMap<String, String>,
     /// Options that name something missing or unusable.
     pub(super) input_errors: Vec<InputError>,
+}
+
+impl<'a> Planner<'a> {
+    /// A planner that has planned nothing yet. `reusable` holds, per region, the topic that
+    /// already delivers for a compliant control: it may serve the others too.
+    pub(super) fn new(
+        snapshot: &'a Snapshot,
+        options: &'a Options,
+        parsed: &'a Parsed,
+        reusable: BTreeMap<String, TopicReuse>,
+    ) -> Planner<'a> {
+        Planner {
+            account: &snapshot.account_id,
+            snapshot,
+            options,
+            parsed,
+            actions: Vec::new(),
+            topics: BTreeMap::new(),
+            reusable_topics: reusable
+                .into_iter()
+                .map(|(region, topic)| (region, topic.topic_arn))
+                .collect(),
+            input_errors: Vec::new(),
+        }
+    }
 }
 
 impl Planner<'_> {
@@ -81,7 +109,8 @@ impl Planner<'_> {
         });
     }
 
-    /// Plans the missing links of one non-compliant control; returns findings about the plan.
+    /// Plans the missing links of one non-compliant control; returns findings about the plan,
+    /// and what the control will be once it is applied.
     pub(super) fn plan_control(
         &mut self,
         control: &Control,
@@ -89,80 +118,111 @@ impl Planner<'_> {
         partial: Option<(usize, &MetricFilter)>,
         candidate_topic: Option<&str>,
     ) -> (Vec<Finding>, AfterApply) {
-        // Every early return is a link cis-fix cannot plan: the control stays non-compliant.
-        let stuck = AfterApply::NonCompliant;
-        let (target, existing_filter) = match partial {
-            Some((index, filter)) => match targets.get(index) {
-                Some(t) => (t, Some(filter)),
-                None => return (vec![], stuck),
-            },
-            None => match targets.first() {
-                Some(t) => (t, None),
-                None => return (vec![], stuck),
-            },
+        let mut findings = Vec::new();
+        let after = match self.plan_links(control, targets, partial, candidate_topic, &mut findings)
+        {
+            Ok(after) => after,
+            // A link cis-fix cannot plan: the control stays non-compliant, and why is said.
+            Err(why) => {
+                findings.extend(why);
+                AfterApply::NonCompliant
+            }
         };
-        let region = target.log_group.region.clone();
-        let data = target.region;
-        let own_alarm = data.alarms.iter().find(|a| {
-            ownership::own_alarm_record(a, self.account, &region)
+        (findings, after)
+    }
+
+    /// The links in order: the topic, the alarm's name, the alarm's right to publish to the
+    /// topic, the filter, the alarm. Each step adds what it has to say to `findings`; the
+    /// first link that cannot be planned stops with why (when there is something to say).
+    fn plan_links(
+        &mut self,
+        control: &Control,
+        targets: &[Target],
+        partial: Option<(usize, &MetricFilter)>,
+        candidate_topic: Option<&str>,
+        findings: &mut Vec<Finding>,
+    ) -> Result<AfterApply, Option<Finding>> {
+        let (target, existing_filter) = chain_target(targets, partial).ok_or(None)?;
+        let region = target.log_group.region.as_str();
+        let own_alarm = target.region.alarms.iter().find(|a| {
+            ownership::own_alarm_record(a, self.account, region)
                 .is_some_and(|r| r.control == control.slug)
         });
-        let topic = match self.alarm_topic(&region, own_alarm, candidate_topic) {
-            Ok(topic) => topic,
-            Err(why) => {
-                self.input_error(&why);
-                return (vec![why], stuck);
-            }
-        };
-        let mut findings: Vec<Finding> = topic.caveat.iter().cloned().collect();
+        let topic = self
+            .alarm_topic(region, own_alarm, candidate_topic)
+            .inspect_err(|why| self.input_error(why))?;
+        findings.extend(topic.caveat.iter().cloned());
+        // Named first, so that nothing is planned for a topic the alarm could not publish to.
+        let alarm_name = self.alarm_name(control, target.region, region, own_alarm)?;
+        self.publishes(region, &topic.arn, &alarm_name, findings)?;
+        let filter = self.alarm_filter(control, target, existing_filter)?;
+        self.plan_alarm(control, target, own_alarm, alarm_name, &filter, &topic.arn);
+        Ok(after_apply(findings, &topic))
+    }
 
-        // The alarm: cis-fix's own for this control, created or corrected. Named first, so
-        // that nothing is planned for a topic the alarm could not publish to.
-        let alarm_name = match own_alarm {
-            Some(a) => a.name.clone(),
-            None => {
-                let free = ownership::alarm_names(self.account, &region, &control.slug)
-                    .into_iter()
-                    .find(|name| !data.alarms.iter().any(|a| &a.name == name));
-                match free {
-                    Some(name) => name,
-                    None => {
-                        findings.push(finding(
-                            "alarm_name_taken",
-                            format!("alarms named `cis-fix-{}…` exist but were not created by cis-fix; cis-fix will not overwrite them: rename or delete them", control.slug),
-                        ));
-                        return (findings, stuck);
-                    }
-                }
-            }
-        };
-        // The alarm must be able to publish to the topic it will notify.
+    /// The name of cis-fix's own alarm for the control: the one it has, or the first of its
+    /// names that no alarm has.
+    fn alarm_name(
+        &self,
+        control: &Control,
+        data: &RegionSnapshot,
+        region: &str,
+        own_alarm: Option<&Alarm>,
+    ) -> Result<String, Finding> {
+        if let Some(own) = own_alarm {
+            return Ok(own.name.clone());
+        }
+        ownership::alarm_names(self.account, region, &control.slug)
+            .into_iter()
+            .find(|name| !data.alarms.iter().any(|a| &a.name == name))
+            .ok_or_else(|| finding(
+                Code::AlarmNameTaken,
+                format!("alarms named `cis-fix-{}…` exist but were not created by cis-fix; cis-fix will not overwrite them: rename or delete them", control.slug),
+            ))
+    }
+
+    /// The alarm must be able to publish to the topic it will notify. Not disproven, it is
+    /// planned, and what is left to prove is said (`cis-fix drill`).
+    fn publishes(
+        &self,
+        region: &str,
+        topic_arn: &str,
+        alarm_name: &str,
+        findings: &mut Vec<Finding>,
+    ) -> Result<(), Finding> {
         let alarm_arn = format!(
             "arn:{}:cloudwatch:{region}:{}:alarm:{alarm_name}",
-            Arn::parse(&topic.arn).map_or("aws", |a| a.partition),
+            Arn::parse(topic_arn).map_or("aws", |a| a.partition),
             self.account
         );
-        match self.delivery_to(&region, &topic.arn, &alarm_arn) {
-            Link::Proven => {}
-            Link::Broken(why) => {
+        match self.delivery_to(region, topic_arn, &alarm_arn) {
+            Link::Proven => Ok(()),
+            Link::Broken(why) => Err(why),
+            Link::Unproven(why) => {
                 findings.push(why);
-                return (findings, stuck);
+                Ok(())
             }
-            // Not disproven: alarm it, and say what is left to prove (`cis-fix drill`).
-            Link::Unproven(why) => findings.push(why),
         }
+    }
 
-        // The filter: reuse a covering one whose metric cis-fix's alarm can fire on, or
-        // create (or correct, when it drifted) cis-fix's own. A user's filter that publishes
-        // 0 or `$.field` would leave cis-fix's alarm as unfireable as the user's.
+    /// The filter the alarm will watch: a covering one whose metric cis-fix's alarm can fire
+    /// on, or cis-fix's own, created (or corrected, when it drifted). A user's filter that
+    /// publishes 0 or `$.field` would leave cis-fix's alarm as unfireable as the user's.
+    fn alarm_filter(
+        &mut self,
+        control: &Control,
+        target: &Target,
+        existing_filter: Option<&MetricFilter>,
+    ) -> Result<FilterUse, Finding> {
+        let region = target.log_group.region.as_str();
         let own_slug = |f: &MetricFilter| {
-            ownership::owned_filter_slug(self.account, &region, &f.log_group, &f.name)
+            ownership::owned_filter_slug(self.account, region, &f.log_group, &f.name)
                 .map(|slug| slug.to_string())
         };
         // cis-fix's own filter for the control, where it exists, is corrected rather than
         // passed over: its drift is listed, and the alarm stays on it.
         let own_name =
-            ownership::filter_name(self.account, &region, &target.log_group.name, &control.slug);
+            ownership::filter_name(self.account, region, &target.log_group.name, &control.slug);
         let own_exists = target
             .region
             .metric_filters
@@ -177,87 +237,68 @@ impl Planner<'_> {
                 && own_slug(f).is_none_or(|slug| slug != control.slug)
                 && firing::check(f, &own_alarm_settings(control)) == Firing::Fires
         });
-        let (filter_name, metric_name, metric_namespace, owned_filter) = match reusable {
-            Some(f) => (
-                f.name.clone(),
-                f.metric_name.clone(),
-                f.metric_namespace.clone(),
-                own_slug(f).is_some(),
-            ),
-            None => match self.plan_filter(control, target) {
-                Ok(names) => names,
-                Err(why) => {
-                    findings.push(why);
-                    return (findings, stuck);
-                }
-            },
-        };
-
-        let record = AlarmRecord {
-            control: control.slug.clone(),
-            filter: owned_filter.then(|| FilterRef {
-                log_group: target.log_group.name.clone(),
-                name: filter_name.clone(),
+        match reusable {
+            Some(f) => Ok(FilterUse {
+                name: f.name.clone(),
+                metric_name: f.metric_name.clone(),
+                metric_namespace: f.metric_namespace.clone(),
+                owned: own_slug(f).is_some(),
             }),
-        };
-        let call = Call::PutMetricAlarm {
-            alarm_name: alarm_name.clone(),
-            alarm_description: ownership::alarm_description(&control.id, &control.title, &record),
-            metric_name: metric_name.clone(),
-            namespace: metric_namespace.clone(),
-            statistic: control.alarm.statistic.clone(),
-            period: control.alarm.period,
-            threshold: control.alarm.threshold,
-            comparison_operator: control.alarm.comparison_operator.clone(),
-            evaluation_periods: control.alarm.evaluation_periods,
-            alarm_actions: vec![topic.arn.clone()],
-            tags: ownership::alarm_tags(&control.slug),
-        };
-        match own_alarm {
-            None => {
-                let users: Vec<String> = data
-                    .alarms
-                    .iter()
-                    .filter(|a| {
-                        a.metric_name.as_deref() == Some(metric_name.as_str())
-                            && a.namespace.as_deref() == Some(metric_namespace.as_str())
-                    })
-                    .map(|a| format!("`{}`", a.name))
-                    .collect();
-                let mut reason = format!(
-                    "alarm on {metric_namespace}/{metric_name} notifying {}",
-                    topic.arn
-                );
-                if !users.is_empty() {
-                    reason.push_str(&format!(
-                        "; the existing alarm {} stays as it is (cis-fix does not change what it did not create)",
-                        users.join(", ")
-                    ));
-                }
-                self.push(Mode::Create, Some(control), &region, reason, call);
-            }
-            Some(existing) => {
-                let drift = alarm_drift(existing, &call);
-                if !drift.is_empty() {
-                    self.push_change(control, &region, "cis-fix's alarm", drift, call);
-                }
-            }
+            None => self.plan_filter(control, target),
         }
-        // After the apply: whole, whole once someone confirms a subscription, or still missing
-        // a subscriber or a proof of delivery that the apply cannot give.
-        let after = if findings
+    }
+
+    /// Plans cis-fix's own alarm for the control, on `filter`'s metric, notifying `topic_arn`:
+    /// created, or changed where the existing one drifted.
+    fn plan_alarm(
+        &mut self,
+        control: &Control,
+        target: &Target,
+        own_alarm: Option<&Alarm>,
+        alarm_name: String,
+        filter: &FilterUse,
+        topic_arn: &str,
+    ) {
+        let region = target.log_group.region.as_str();
+        let call = alarm_call(control, alarm_name, filter, target, topic_arn);
+        if let Some(existing) = own_alarm {
+            let drift = alarm_drift(existing, &call);
+            if !drift.is_empty() {
+                self.push_change(
+                    control,
+                    region,
+                    "cis-fix's alarm",
+                    drift,
+                    Call::PutMetricAlarm(call),
+                );
+            }
+            return;
+        }
+        let (metric_name, namespace) = (&filter.metric_name, &filter.metric_namespace);
+        let users: Vec<String> = target
+            .region
+            .alarms
             .iter()
-            .any(|f| f.code == "topic_not_subscribed" || f.code == "topic_delivery_unverified")
-        {
-            AfterApply::NonCompliant
-        } else if topic.awaits_confirmation
-            || findings.iter().any(|f| f.code == "subscription_pending")
-        {
-            AfterApply::AwaitsConfirmation
-        } else {
-            AfterApply::Compliant
-        };
-        (findings, after)
+            .filter(|a| {
+                a.metric_name.as_deref() == Some(metric_name.as_str())
+                    && a.namespace.as_deref() == Some(namespace.as_str())
+            })
+            .map(|a| format!("`{}`", a.name))
+            .collect();
+        let mut reason = format!("alarm on {namespace}/{metric_name} notifying {topic_arn}");
+        if !users.is_empty() {
+            reason.push_str(&format!(
+                "; the existing alarm {} stays as it is (cis-fix does not change what it did not create)",
+                users.join(", ")
+            ));
+        }
+        self.push(
+            Mode::Create,
+            Some(control),
+            region,
+            reason,
+            Call::PutMetricAlarm(call),
+        );
     }
 
     /// The topic a control's alarm will notify: the one cis-fix's own alarm notifies now, unless
@@ -274,7 +315,7 @@ impl Planner<'_> {
         }
         match (self.topic_for(region), candidate_topic) {
             (Err(why), Some(arn))
-                if why.code == "needs_subscriber"
+                if why.code == Code::NeedsSubscriber
                     && Arn::parse(arn).is_some_and(|a| a.region == region) =>
             {
                 Ok(TopicUse {
@@ -303,11 +344,11 @@ impl Planner<'_> {
         let name = ownership::topic_name_of(arn).unwrap_or(arn);
         let caveat = match (ok, pending) {
             (0, 0) => Some(finding(
-                "topic_not_subscribed",
+                Code::TopicNotSubscribed,
                 format!("cis-fix's alarms notify topic {arn}, which has no subscription (any more): cis-fix keeps them on it; pass --notify PROTOCOL:ENDPOINT to subscribe one to it, or --topic-arn ARN to move them to another topic"),
             )),
             (0, _) => Some(finding(
-                "subscription_pending",
+                Code::SubscriptionPending,
                 format!("cis-fix's alarms notify topic {name}, whose subscription is pending confirmation: confirm it (check the inbox or endpoint); cis-fix keeps the alarms on it (pass --topic-arn ARN to move them)"),
             )),
             _ => None,
@@ -341,10 +382,10 @@ impl Planner<'_> {
 
     /// Records an option that names something missing or unusable, once.
     fn input_error(&mut self, why: &Finding) {
-        let option = match why.code.as_str() {
-            "topic_not_found" | "topic_in_other_region" => "--topic-arn",
-            "topic_name_taken" => "--topic-name",
-            "topic_key_denies_cloudwatch" if self.options.topic_kms_key.is_some() => {
+        let option = match why.code {
+            Code::TopicNotFound | Code::TopicInOtherRegion => "--topic-arn",
+            Code::TopicNameTaken => "--topic-name",
+            Code::TopicKeyDeniesCloudwatch if self.options.topic_kms_key.is_some() => {
                 "--topic-kms-key"
             }
             _ => return,
@@ -357,12 +398,8 @@ impl Planner<'_> {
         }
     }
 
-    /// Plans cis-fix's own filter for the control; returns (name, metric, namespace, owned).
-    fn plan_filter(
-        &mut self,
-        control: &Control,
-        target: &Target,
-    ) -> Result<(String, String, String, bool), Finding> {
+    /// Plans cis-fix's own filter for the control.
+    fn plan_filter(&mut self, control: &Control, target: &Target) -> Result<FilterUse, Finding> {
         let region = target.log_group.region.clone();
         let group = &target.log_group.name;
         let name = ownership::filter_name(self.account, &region, group, &control.slug);
@@ -386,7 +423,7 @@ impl Planner<'_> {
             _ if foreign(&control.metric.name) => format!("{}-cis-fix", control.metric.name),
             _ => control.metric.name.clone(),
         };
-        let call = Call::PutMetricFilter {
+        let call = FilterCall {
             log_group_name: group.clone(),
             filter_name: name.clone(),
             filter_pattern: control.pattern_text.clone(),
@@ -403,7 +440,7 @@ impl Planner<'_> {
                     .count();
                 if count >= FILTERS_PER_LOG_GROUP {
                     return Err(finding(
-                        "log_group_filter_limit",
+                        Code::LogGroupFilterLimit,
                         format!("log group `{group}` already has {count} metric filters, the CloudWatch Logs limit; remove unused filters so cis-fix can add one"),
                     ));
                 }
@@ -415,7 +452,7 @@ impl Planner<'_> {
                         "metric filter on log group `{group}` (trail {})",
                         target.trails.join(", ")
                     ),
-                    call,
+                    Call::PutMetricFilter(call),
                 );
             }
             Some(f) => {
@@ -425,11 +462,90 @@ impl Planner<'_> {
                     .is_some_and(|p| pattern::compare(p, &control.pattern) == Relation::Equivalent);
                 let drift = filter_drift(f, &call, same_pattern);
                 if !drift.is_empty() {
-                    self.push_change(control, &region, "cis-fix's filter", drift, call);
+                    self.push_change(
+                        control,
+                        &region,
+                        "cis-fix's filter",
+                        drift,
+                        Call::PutMetricFilter(call),
+                    );
                 }
             }
         }
-        Ok((name, metric_name, control.metric.namespace.clone(), true))
+        Ok(FilterUse {
+            name,
+            metric_name,
+            metric_namespace: control.metric.namespace.clone(),
+            owned: true,
+        })
+    }
+}
+
+/// A filter an alarm of cis-fix's watches: its name and metric, and whether cis-fix owns it.
+struct FilterUse {
+    name: String,
+    metric_name: String,
+    metric_namespace: String,
+    owned: bool,
+}
+
+/// The target the control's chain will run through: the best partial chain's, with its
+/// covering filter, or else the first.
+fn chain_target<'t, 'a>(
+    targets: &'t [Target<'a>],
+    partial: Option<(usize, &'a MetricFilter)>,
+) -> Option<(&'t Target<'a>, Option<&'a MetricFilter>)> {
+    match partial {
+        Some((index, filter)) => targets.get(index).map(|t| (t, Some(filter))),
+        None => targets.first().map(|t| (t, None)),
+    }
+}
+
+/// cis-fix's alarm for the control, on `filter`'s metric, notifying `topic_arn`; its
+/// description records the control, and the filter when cis-fix owns it.
+fn alarm_call(
+    control: &Control,
+    alarm_name: String,
+    filter: &FilterUse,
+    target: &Target,
+    topic_arn: &str,
+) -> AlarmCall {
+    let record = AlarmRecord {
+        control: control.slug.clone(),
+        filter: filter.owned.then(|| FilterRef {
+            log_group: target.log_group.name.clone(),
+            name: filter.name.clone(),
+        }),
+    };
+    AlarmCall {
+        alarm_name,
+        alarm_description: ownership::alarm_description(&control.id, &control.title, &record),
+        metric_name: filter.metric_name.clone(),
+        namespace: filter.metric_namespace.clone(),
+        statistic: control.alarm.statistic.clone(),
+        period: control.alarm.period,
+        threshold: control.alarm.threshold,
+        comparison_operator: control.alarm.comparison_operator.clone(),
+        evaluation_periods: control.alarm.evaluation_periods,
+        alarm_actions: vec![topic_arn.to_string()],
+        tags: ownership::alarm_tags(&control.slug),
+    }
+}
+
+/// After the apply: whole, whole once someone confirms a subscription, or still missing a
+/// subscriber or a proof of delivery that the apply cannot give.
+fn after_apply(findings: &[Finding], topic: &TopicUse) -> AfterApply {
+    if findings
+        .iter()
+        .any(|f| f.code == Code::TopicNotSubscribed || f.code == Code::TopicDeliveryUnverified)
+    {
+        AfterApply::NonCompliant
+    } else if topic.awaits_confirmation
+        || findings.iter().any(|f| f.code == Code::SubscriptionPending)
+    {
+        AfterApply::AwaitsConfirmation
+    } else {
+        AfterApply::Compliant
     }
 }
 
@@ -466,8 +582,8 @@ fn shown<T: ToString>(value: Option<&T>) -> Option<String> {
 /// How cis-fix's existing alarm differs from what it should be, attribute by attribute
 /// (`threshold 5 → 1`). PutMetricAlarm replaces the whole alarm, so settings cis-fix does not
 /// send (unit, extended statistic, datapoints to alarm) are reset too and listed.
-fn alarm_drift(existing: &Alarm, desired: &Call) -> Vec<Change> {
-    let Call::PutMetricAlarm {
+fn alarm_drift(existing: &Alarm, desired: &AlarmCall) -> Vec<Change> {
+    let AlarmCall {
         metric_name,
         namespace,
         statistic,
@@ -478,10 +594,7 @@ fn alarm_drift(existing: &Alarm, desired: &Call) -> Vec<Change> {
         alarm_actions,
         alarm_description,
         ..
-    } = desired
-    else {
-        return vec![];
-    };
+    } = desired;
     let metric = |ns: Option<&String>, name: Option<&String>| {
         Some(format!(
             "{}/{}",
@@ -580,17 +693,14 @@ fn description_drift(existing: Option<&str>, desired: &str) -> Option<Change> {
 
 /// How cis-fix's existing filter differs from the catalog, attribute by attribute. A pattern
 /// that differs only in layout (the same by meaning) is not a change.
-fn filter_drift(existing: &MetricFilter, desired: &Call, same_pattern: bool) -> Vec<Change> {
-    let Call::PutMetricFilter {
+fn filter_drift(existing: &MetricFilter, desired: &FilterCall, same_pattern: bool) -> Vec<Change> {
+    let FilterCall {
         filter_pattern,
         metric_name,
         metric_namespace,
         metric_value,
         ..
-    } = desired
-    else {
-        return vec![];
-    };
+    } = desired;
     [
         (!same_pattern).then(|| Change {
             attribute: "filter_pattern".into(),

@@ -156,14 +156,14 @@ fn notify() -> Options {
     }
 }
 
-fn codes(plan: &Plan, id: &str) -> Vec<String> {
+fn codes(plan: &Plan, id: &str) -> Vec<Code> {
     plan.controls
         .iter()
         .find(|c| c.id == id)
         .unwrap()
         .findings
         .iter()
-        .map(|f| f.code.clone())
+        .map(|f| f.code)
         .collect()
 }
 
@@ -208,21 +208,21 @@ fn a_reordered_filter_still_counts() {
 fn each_broken_link_is_named() {
     let topic = topic_arn("ops");
     type Break = fn(&mut Snapshot);
-    let cases: Vec<(&str, Break, &str)> = vec![
+    let cases: Vec<(&str, Break, Code)> = vec![
         (
             "single-region trail",
             |s| s.trails[0].is_multi_region = false,
-            "no_qualifying_trail",
+            Code::NoQualifyingTrail,
         ),
         (
             "stopped trail",
             |s| s.trails[0].is_logging = false,
-            "no_qualifying_trail",
+            Code::NoQualifyingTrail,
         ),
         (
             "no log group",
             |s| s.trails[0].log_group_arn = None,
-            "no_qualifying_trail",
+            Code::NoQualifyingTrail,
         ),
         (
             "other account's log group",
@@ -230,17 +230,17 @@ fn each_broken_link_is_named() {
                 s.trails[0].log_group_arn =
                     Some("arn:aws:logs:us-east-1:999999999999:log-group:ct-logs:*".into())
             },
-            "no_qualifying_trail",
+            Code::NoQualifyingTrail,
         ),
         (
             "namespace mismatch",
             |s| region(s).alarms[0].namespace = Some("Other".into()),
-            "no_alarm",
+            Code::NoAlarm,
         ),
         (
             "actions disabled",
             |s| region(s).alarms[0].actions_enabled = false,
-            "alarm_actions_disabled",
+            Code::AlarmActionsDisabled,
         ),
         (
             "no sns action",
@@ -248,12 +248,12 @@ fn each_broken_link_is_named() {
                 region(s).alarms[0].alarm_actions =
                     vec!["arn:aws:automate:us-east-1:ec2:stop".into()]
             },
-            "alarm_without_sns_action",
+            Code::AlarmWithoutSnsAction,
         ),
         (
             "dimension mismatch",
             |s| region(s).alarms[0].dimensions = vec!["InstanceId".into()],
-            "alarm_dimensions_mismatch",
+            Code::AlarmDimensionsMismatch,
         ),
         (
             // One series per event name: the alarm on one of them misses the others.
@@ -262,34 +262,34 @@ fn each_broken_link_is_named() {
                 region(s).metric_filters[0].dimensions = vec!["EventName".into()];
                 region(s).alarms[0].dimensions = vec!["EventName".into()];
             },
-            "filter_event_dimensions",
+            Code::FilterEventDimensions,
         ),
         (
             "dimensions taken from each event, the alarm on none",
             |s| region(s).metric_filters[0].dimensions = vec!["EventName".into()],
-            "filter_event_dimensions",
+            Code::FilterEventDimensions,
         ),
         (
             "no subscription",
             |s| region(s).subscriptions.clear(),
-            "topic_not_subscribed",
+            Code::TopicNotSubscribed,
         ),
         (
             "pending subscription",
             |s| region(s).subscriptions[0].arn = "PendingConfirmation".into(),
-            "subscription_pending",
+            Code::SubscriptionPending,
         ),
         (
             "filter on another log group",
             |s| region(s).metric_filters[0].log_group = "other".into(),
-            "no_covering_filter",
+            Code::NoCoveringFilter,
         ),
         (
             "weaker filter",
             |s| {
                 region(s).metric_filters[0].pattern = "{ $.eventName = ConsoleLogin && $.errorMessage = \"Failed authentication\" && $.awsRegion = \"us-east-1\" }".into()
             },
-            "near_miss_filter",
+            Code::NearMissFilter,
         ),
     ];
     for (what, break_it, code) in cases {
@@ -299,7 +299,7 @@ fn each_broken_link_is_named() {
         let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
         assert_ne!(status(&plan, "4.6"), Status::Compliant, "{what}");
         assert!(
-            codes(&plan, "4.6").contains(&code.to_string()),
+            codes(&plan, "4.6").contains(&code),
             "{what}: {:?}",
             codes(&plan, "4.6")
         );
@@ -324,7 +324,7 @@ fn without_a_qualifying_trail_controls_are_blocked_and_nothing_is_planned() {
     s.trails.clear();
     let plan = audit(&catalog(&[]), &s, &notify());
     assert!(plan.controls.iter().all(|c| c.status == Status::Blocked));
-    assert_eq!(codes(&plan, "4.1"), ["no_trail"]);
+    assert_eq!(codes(&plan, "4.1"), [Code::NoTrail]);
     assert!(plan.actions.is_empty());
     assert_eq!(plan.summary.blocked, 15);
 }
@@ -344,13 +344,13 @@ fn a_bare_account_gets_topic_subscription_filter_and_alarm_in_that_order() {
         ]
     );
     assert_eq!(plan.summary.to_create, 6);
-    let Call::PutMetricFilter {
+    let Call::PutMetricFilter(FilterCall {
         filter_name,
         filter_pattern,
         log_group_name,
         metric_name,
         ..
-    } = &plan.actions[3].call
+    }) = &plan.actions[3].call
     else {
         panic!()
     };
@@ -361,12 +361,12 @@ fn a_bare_account_gets_topic_subscription_filter_and_alarm_in_that_order() {
         ownership::owned_filter_slug(ACCOUNT, REGION, GROUP, filter_name),
         Some("console-authentication-failures")
     );
-    let Call::PutMetricAlarm {
+    let Call::PutMetricAlarm(AlarmCall {
         alarm_actions,
         alarm_description,
         tags,
         ..
-    } = &plan.actions[5].call
+    }) = &plan.actions[5].call
     else {
         panic!()
     };
@@ -384,17 +384,17 @@ fn a_covering_filter_is_reused_and_only_the_alarm_is_added() {
         .metric_filters
         .push(filter(GROUP, "users-own", FAILURES, "Failures"));
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
-    assert_eq!(codes(&plan, "4.6"), ["no_alarm"]);
+    assert_eq!(codes(&plan, "4.6"), [Code::NoAlarm]);
     let alarm = plan
         .actions
         .iter()
         .find(|a| a.call.name() == "put_metric_alarm")
         .unwrap();
-    let Call::PutMetricAlarm {
+    let Call::PutMetricAlarm(AlarmCall {
         metric_name,
         alarm_description,
         ..
-    } = &alarm.call
+    }) = &alarm.call
     else {
         panic!()
     };
@@ -440,7 +440,9 @@ fn a_copied_record_without_cis_fixs_tags_gets_an_alarm_beside_it() {
             .actions
             .iter()
             .filter_map(|a| match &a.call {
-                Call::PutMetricAlarm { alarm_name, .. } => Some((alarm_name.as_str(), a.mode)),
+                Call::PutMetricAlarm(AlarmCall { alarm_name, .. }) => {
+                    Some((alarm_name.as_str(), a.mode))
+                }
                 _ => None,
             })
             .collect();
@@ -564,8 +566,8 @@ fn cis_fix_changes_only_its_own_resources() {
         .actions
         .iter()
         .filter_map(|a| match &a.call {
-            Call::PutMetricFilter { filter_name, .. } => Some(filter_name.clone()),
-            Call::PutMetricAlarm { alarm_name, .. } => Some(alarm_name.clone()),
+            Call::PutMetricFilter(FilterCall { filter_name, .. }) => Some(filter_name.clone()),
+            Call::PutMetricAlarm(AlarmCall { alarm_name, .. }) => Some(alarm_name.clone()),
             _ => None,
         })
         .collect();
@@ -587,7 +589,7 @@ fn a_foreign_topic_with_cis_fix_name_is_not_used() {
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
     assert_eq!(
         codes(&plan, "4.6"),
-        ["no_covering_filter", "topic_name_taken"]
+        [Code::NoCoveringFilter, Code::TopicNameTaken]
     );
     assert!(plan.actions.is_empty());
 }
@@ -629,7 +631,7 @@ fn no_subscriber_source_means_no_actions_and_a_hint() {
     let plan = audit(&catalog(&["4.6"]), &account(), &Options::default());
     assert_eq!(
         codes(&plan, "4.6"),
-        ["no_covering_filter", "needs_subscriber"]
+        [Code::NoCoveringFilter, Code::NeedsSubscriber]
     );
     assert!(plan.controls[0].findings[1].message.contains("--notify"));
     assert!(plan.actions.is_empty());
@@ -640,7 +642,7 @@ fn a_compliant_controls_topic_serves_the_others() {
     let mut s = account();
     compliant_46(&mut s, FAILURES);
     let plan = audit(&catalog(&["4.1", "4.6"]), &s, &Options::default());
-    let Some(Call::PutMetricAlarm { alarm_actions, .. }) = plan
+    let Some(Call::PutMetricAlarm(AlarmCall { alarm_actions, .. })) = plan
         .actions
         .iter()
         .map(|a| &a.call)
@@ -658,7 +660,7 @@ fn topic_arn_in_another_region_is_refused() {
         ..Options::default()
     };
     let plan = audit(&catalog(&["4.6"]), &account(), &options);
-    assert!(codes(&plan, "4.6").contains(&"topic_in_other_region".to_string()));
+    assert!(codes(&plan, "4.6").contains(&Code::TopicInOtherRegion));
     assert!(plan.actions.is_empty());
 }
 
@@ -673,7 +675,7 @@ fn a_metric_someone_else_publishes_is_not_shared() {
         "ConsoleAuthenticationFailures",
     ));
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
-    let Some(Call::PutMetricFilter { metric_name, .. }) = plan
+    let Some(Call::PutMetricFilter(FilterCall { metric_name, .. })) = plan
         .actions
         .iter()
         .map(|a| &a.call)
@@ -696,7 +698,7 @@ fn a_full_log_group_is_reported_not_overfilled() {
         ));
     }
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
-    assert!(codes(&plan, "4.6").contains(&"log_group_filter_limit".to_string()));
+    assert!(codes(&plan, "4.6").contains(&Code::LogGroupFilterLimit));
     assert!(!plan
         .actions
         .iter()
@@ -758,7 +760,7 @@ fn a_denied_read_makes_undecided_controls_not_auditable_and_plans_nothing() {
     // What was proven stays proven; what was not cannot be decided.
     assert_eq!(status(&plan, "4.6"), Status::Compliant);
     assert_eq!(status(&plan, "4.1"), Status::NotAuditable);
-    assert_eq!(codes(&plan, "4.1"), ["not_auditable"]);
+    assert_eq!(codes(&plan, "4.1"), [Code::NotAuditable]);
     assert!(plan.controls[0].findings[0]
         .message
         .contains("sns:ListSubscriptions (us-east-1)"));
@@ -798,9 +800,9 @@ fn a_topic_under_the_aws_managed_key_breaks_the_chain_and_cis_fix_plans_its_own_
     });
     let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
     assert_eq!(status(&plan, "4.6"), Status::NonCompliant);
-    assert!(codes(&plan, "4.6").contains(&"topic_key_denies_cloudwatch".to_string()));
+    assert!(codes(&plan, "4.6").contains(&Code::TopicKeyDeniesCloudwatch));
     // Without --notify there is no topic to use: the broken one is never reused.
-    assert!(codes(&plan, "4.6").contains(&"needs_subscriber".to_string()));
+    assert!(codes(&plan, "4.6").contains(&Code::NeedsSubscriber));
     assert!(plan.actions.is_empty());
 
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
@@ -812,7 +814,7 @@ fn a_topic_under_the_aws_managed_key_breaks_the_chain_and_cis_fix_plans_its_own_
             ("put_metric_alarm", Mode::Create, Some("4.6")),
         ]
     );
-    let Call::PutMetricAlarm { alarm_actions, .. } = &plan.actions[2].call else {
+    let Call::PutMetricAlarm(AlarmCall { alarm_actions, .. }) = &plan.actions[2].call else {
         panic!()
     };
     assert_eq!(alarm_actions, &vec![topic_arn(DEFAULT_TOPIC)]);
@@ -834,7 +836,7 @@ fn a_reused_topic_must_let_the_new_alarm_publish() {
     assert_eq!(status(&plan, "4.6"), Status::Compliant);
     assert_eq!(status(&plan, "4.1"), Status::NonCompliant);
     assert!(
-        codes(&plan, "4.1").contains(&"topic_policy_denies_cloudwatch".to_string()),
+        codes(&plan, "4.1").contains(&Code::TopicPolicyDeniesCloudwatch),
         "{:?}",
         codes(&plan, "4.1")
     );
@@ -855,7 +857,7 @@ fn an_unevaluable_topic_policy_keeps_the_chain_for_a_drill() {
     let report = &plan.controls[0];
     assert_eq!(report.status, Status::NonCompliant);
     assert!(report.chain.is_none());
-    assert!(codes(&plan, "4.6").contains(&"topic_delivery_unverified".to_string()));
+    assert!(codes(&plan, "4.6").contains(&Code::TopicDeliveryUnverified));
     let unproven = report.delivery_unproven.as_ref().unwrap();
     assert_eq!(unproven.alarm, "failures");
     assert_eq!(unproven.topic_arn, ops);
@@ -868,13 +870,13 @@ fn an_alarm_that_cannot_fire_on_one_event_breaks_the_chain() {
     region(&mut s).alarms[0].threshold = Some(5.0);
     let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
     assert_eq!(status(&plan, "4.6"), Status::NonCompliant);
-    assert!(codes(&plan, "4.6").contains(&"alarm_threshold_unreachable".to_string()));
+    assert!(codes(&plan, "4.6").contains(&Code::AlarmThresholdUnreachable));
 
     let mut s = account();
     compliant_46(&mut s, FAILURES);
     region(&mut s).alarms[0].evaluation_periods = Some(3);
     let plan = audit(&catalog(&["4.6"]), &s, &Options::default());
-    assert!(codes(&plan, "4.6").contains(&"alarm_needs_several_datapoints".to_string()));
+    assert!(codes(&plan, "4.6").contains(&Code::AlarmNeedsSeveralDatapoints));
 }
 
 #[test]
@@ -885,14 +887,14 @@ fn cis_fixs_own_drifted_alarm_is_changed_attribute_by_attribute() {
     let r = region(&mut s);
     for action in &plan.actions {
         match &action.call {
-            Call::PutMetricFilter {
+            Call::PutMetricFilter(FilterCall {
                 log_group_name,
                 filter_name,
                 filter_pattern,
                 metric_name,
                 metric_namespace,
                 metric_value,
-            } => r.metric_filters.push(MetricFilter {
+            }) => r.metric_filters.push(MetricFilter {
                 log_group: log_group_name.clone(),
                 name: filter_name.clone(),
                 pattern: filter_pattern.clone(),
@@ -901,7 +903,7 @@ fn cis_fixs_own_drifted_alarm_is_changed_attribute_by_attribute() {
                 metric_value: metric_value.clone(),
                 ..Default::default()
             }),
-            Call::PutMetricAlarm {
+            Call::PutMetricAlarm(AlarmCall {
                 alarm_name,
                 alarm_description,
                 metric_name,
@@ -913,7 +915,7 @@ fn cis_fixs_own_drifted_alarm_is_changed_attribute_by_attribute() {
                 alarm_actions,
                 tags,
                 ..
-            } => r.alarms.push(Alarm {
+            }) => r.alarms.push(Alarm {
                 name: alarm_name.clone(),
                 arn: format!("arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{alarm_name}"),
                 metric_name: Some(metric_name.clone()),
@@ -1055,7 +1057,7 @@ fn answer_for(plan: &Plan, id: &str) -> (ControlReport, Vec<Action>) {
         .iter()
         .filter(|a| a.control.as_deref() == Some(id))
         .filter_map(|a| match &a.call {
-            Call::PutMetricAlarm { alarm_actions, .. } => Some(alarm_actions),
+            Call::PutMetricAlarm(AlarmCall { alarm_actions, .. }) => Some(alarm_actions),
             _ => None,
         })
         .flatten()
@@ -1152,13 +1154,13 @@ fn a_control_alone_reuses_the_topic_that_delivers_for_the_most_controls() {
     for selection in [&["4.2"][..], &["4.2", "4.8"], &["4.8", "4.2", "4.1"]] {
         let plan = audit(&catalog(selection), &s, &Options::default());
         assert_eq!(status(&plan, "4.2"), Status::NonCompliant);
-        assert!(!codes(&plan, "4.2").contains(&"needs_subscriber".to_string()));
+        assert!(!codes(&plan, "4.2").contains(&Code::NeedsSubscriber));
         let alarm = plan
             .actions
             .iter()
             .find(|a| a.control.as_deref() == Some("4.2") && a.call.name() == "put_metric_alarm")
             .unwrap_or_else(|| panic!("{selection:?}: {:?}", calls(&plan)));
-        let Call::PutMetricAlarm { alarm_actions, .. } = &alarm.call else {
+        let Call::PutMetricAlarm(AlarmCall { alarm_actions, .. }) = &alarm.call else {
             panic!()
         };
         assert_eq!(alarm_actions, &[topic_arn("ops")], "{selection:?}");
@@ -1297,7 +1299,7 @@ fn under_cis_1_2_the_sso_aware_variant_does_not_count_and_the_finding_says_why()
     let near = c
         .findings
         .iter()
-        .find(|f| f.code == "near_miss_filter")
+        .find(|f| f.code == Code::NearMissFilter)
         .unwrap_or_else(|| panic!("{:#?}", c.findings));
     assert!(
         near.message.contains("is weaker than the control's pattern")

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::delivery;
 use super::evaluate::confirmed;
 use super::options::{Options, TopicChoice};
-use super::plan::{finding, Action, Call, Chain, Finding, Mode, TopicReuse};
+use super::plan::{finding, Action, Call, Chain, Code, Finding, Mode, TopicReuse};
 use super::planner::{Planner, TopicUse};
 use crate::inventory::{self, Arn, RegionSnapshot, Snapshot, Subscription};
 use crate::ownership;
@@ -70,7 +70,8 @@ pub(super) fn relied_on(
         TopicChoice::Arn(_) => false,
     };
     let topic_arn = actions.iter().find_map(|a| match &a.call {
-        Call::PutMetricAlarm { alarm_actions, .. } => alarm_actions
+        Call::PutMetricAlarm(alarm) => alarm
+            .alarm_actions
             .iter()
             .find(|arn| !created(arn) && !chosen_by_user(arn) && !cis_fixs(&a.region, arn))
             .cloned(),
@@ -198,162 +199,203 @@ impl Planner<'_> {
     fn resolve_topic(&mut self, region: &str) -> Result<TopicUse, Finding> {
         let empty = RegionSnapshot::default();
         let data = self.snapshot.region(region).unwrap_or(&empty);
-        let known = |arn: &str| data.topics.iter().find(|t| t.arn == arn);
         match &self.options.topic {
-            TopicChoice::Arn(arn) => {
-                let topic_region = Arn::parse(arn).map(|a| a.region).unwrap_or("");
-                if topic_region != region {
-                    return Err(finding(
-                        "topic_in_other_region",
-                        format!("--topic-arn {arn} is in region {topic_region}, but the alarms belong in {region} with the trail's log group; alarms can only notify topics in their own region"),
-                    ));
-                }
-                if !known(arn).is_some_and(|t| t.exists) {
-                    return Err(finding(
-                        "topic_not_found",
-                        format!("--topic-arn {arn} does not exist (or cannot be read); create it or pass another"),
-                    ));
-                }
-                let (ok, pending) = confirmed(data, arn);
-                let caveat = (ok == 0).then(|| finding(
-                    "topic_not_subscribed",
-                    format!("topic {arn} has no confirmed subscription{}: alarms on it notify no one until you subscribe an endpoint to it (cis-fix only subscribes endpoints to topics it creates)",
-                        if pending > 0 { format!(" ({pending} pending confirmation)") } else { String::new() }),
-                ));
-                Ok(TopicUse {
-                    arn: arn.clone(),
-                    caveat,
-                    awaits_confirmation: false,
-                })
-            }
-            TopicChoice::Name(name) => {
-                let arn = inventory::topic_arn(region, self.account, name);
-                let topic = known(&arn).filter(|t| t.exists);
-                if let Some(t) = topic {
-                    if !ownership::is_managed(&t.tags) {
-                        return Err(finding(
-                            "topic_name_taken",
-                            format!("a topic named `{name}` exists but was not created by cis-fix, which will not change it; pass --topic-arn {arn} to use it as it is, or --topic-name with another name"),
-                        ));
-                    }
-                }
-                let subscriptions: Vec<&Subscription> = data
-                    .subscriptions
-                    .iter()
-                    .filter(|s| s.topic_arn == arn)
-                    .collect();
-
-                if self.options.notify.is_empty() {
-                    if topic.is_some() && subscriptions.iter().any(|s| s.is_confirmed()) {
-                        return Ok(TopicUse {
-                            arn,
-                            caveat: None,
-                            awaits_confirmation: false,
-                        });
-                    }
-                    if let Some(reused) = self.reusable_topics.get(region) {
-                        return Ok(TopicUse {
-                            arn: reused.clone(),
-                            caveat: None,
-                            awaits_confirmation: false,
-                        });
-                    }
-                    if topic.is_some() && !subscriptions.is_empty() {
-                        return Ok(TopicUse {
-                            arn: arn.clone(),
-                            caveat: Some(finding(
-                                "subscription_pending",
-                                format!("topic {arn}'s subscriptions are pending confirmation: confirm them (check the inbox or endpoint)"),
-                            )),
-                            awaits_confirmation: false,
-                        });
-                    }
-                    return Err(finding(
-                        "needs_subscriber",
-                        "no topic with a confirmed subscription to notify: pass --notify PROTOCOL:ENDPOINT (e.g. --notify email:security@example.com) for cis-fix to create one, or --topic-arn ARN to use an existing topic",
-                    ));
-                }
-
-                if let (None, Some(key)) = (topic, &self.options.topic_kms_key) {
-                    // Refuse a key that would silently drop every alarm before planning the
-                    // topic. (Each alarm is checked again by its own ARN when it is planned.)
-                    let any_alarm = format!(
-                        "arn:{}:cloudwatch:{region}:{}:alarm:cis-fix-*",
-                        Arn::parse(&arn).map_or("aws", |a| a.partition),
-                        self.account
-                    );
-                    if let Some(why) =
-                        delivery::check_own_key(data, self.account, &arn, &any_alarm, key)
-                    {
-                        return Err(why);
-                    }
-                }
-                if topic.is_none() {
-                    let endpoints = self
-                        .options
-                        .notify
-                        .iter()
-                        .map(|e| (e.protocol.as_str(), e.endpoint.as_str()));
-                    let tags = ownership::topic_tags(endpoints);
-                    self.push(
-                        Mode::Create,
-                        None,
-                        region,
-                        "SNS topic for the alarms' notifications".into(),
-                        Call::CreateTopic {
-                            topic_name: name.clone(),
-                            topic_arn: arn.clone(),
-                            tags,
-                            kms_master_key_id: self.options.topic_kms_key.clone(),
-                        },
-                    );
-                }
-                let mut caveat = None;
-                let mut any_confirmed = false;
-                for e in &self.options.notify {
-                    let existing = subscriptions
-                        .iter()
-                        .find(|s| s.protocol == e.protocol && s.endpoint == e.endpoint);
-                    match existing {
-                        Some(s) if s.is_confirmed() => any_confirmed = true,
-                        Some(_) => {
-                            caveat = Some(finding(
-                                "subscription_pending",
-                                format!("the {} subscription to {arn} is pending confirmation: confirm it (check the inbox or endpoint)", e.protocol),
-                            ));
-                        }
-                        None => self.push(
-                            Mode::Create,
-                            None,
-                            region,
-                            "subscriber for the alarms' notifications".into(),
-                            Call::Subscribe {
-                                topic_arn: arn.clone(),
-                                protocol: e.protocol.clone(),
-                                endpoint: e.endpoint.clone(),
-                            },
-                        ),
-                    }
-                }
-                if any_confirmed {
-                    caveat = None;
-                }
-                // Email and https subscriptions stay pending until their owner confirms them;
-                // sqs, lambda and sms ones are confirmed at once.
-                let instant = self
-                    .options
-                    .notify
-                    .iter()
-                    .any(|e| !PENDING_PROTOCOLS.contains(&e.protocol.as_str()));
-                let awaits_confirmation = !any_confirmed && !instant;
-                Ok(TopicUse {
-                    arn,
-                    caveat,
-                    awaits_confirmation,
-                })
-            }
+            TopicChoice::Arn(arn) => given_topic(data, region, arn),
+            TopicChoice::Name(name) => self.own_topic(data, region, name),
         }
     }
+
+    /// cis-fix's own topic, `--topic-name`: reused as it is without `--notify`; with it,
+    /// created if need be, and each endpoint subscribed that is not yet.
+    fn own_topic(
+        &mut self,
+        data: &RegionSnapshot,
+        region: &str,
+        name: &str,
+    ) -> Result<TopicUse, Finding> {
+        let arn = inventory::topic_arn(region, self.account, name);
+        let topic = data.topic(&arn).filter(|t| t.exists);
+        if topic.is_some_and(|t| !ownership::is_managed(&t.tags)) {
+            return Err(finding(
+                Code::TopicNameTaken,
+                format!("a topic named `{name}` exists but was not created by cis-fix, which will not change it; pass --topic-arn {arn} to use it as it is, or --topic-name with another name"),
+            ));
+        }
+        let subscriptions: Vec<&Subscription> = data
+            .subscriptions
+            .iter()
+            .filter(|s| s.topic_arn == arn)
+            .collect();
+        if self.options.notify.is_empty() {
+            return self.without_notify(region, arn, topic.is_some(), &subscriptions);
+        }
+        if topic.is_none() {
+            self.check_new_topic_key(data, region, &arn)?;
+            self.plan_topic(region, name, &arn);
+        }
+        let (caveat, any_confirmed) = self.plan_subscriptions(region, &arn, &subscriptions);
+        // Email and https subscriptions stay pending until their owner confirms them; sqs,
+        // lambda and sms ones are confirmed at once.
+        let instant = self
+            .options
+            .notify
+            .iter()
+            .any(|e| !PENDING_PROTOCOLS.contains(&e.protocol.as_str()));
+        Ok(TopicUse {
+            arn,
+            caveat,
+            awaits_confirmation: !any_confirmed && !instant,
+        })
+    }
+
+    /// Without `--notify`: cis-fix's topic when it has a confirmed subscriber, else one that
+    /// already delivers for a compliant control, else cis-fix's topic while its subscriptions
+    /// wait for confirmation; else there is no one to notify.
+    fn without_notify(
+        &self,
+        region: &str,
+        arn: String,
+        exists: bool,
+        subscriptions: &[&Subscription],
+    ) -> Result<TopicUse, Finding> {
+        let quiet = |arn: String| TopicUse {
+            arn,
+            caveat: None,
+            awaits_confirmation: false,
+        };
+        if exists && subscriptions.iter().any(|s| s.is_confirmed()) {
+            return Ok(quiet(arn));
+        }
+        if let Some(reused) = self.reusable_topics.get(region) {
+            return Ok(quiet(reused.clone()));
+        }
+        if exists && !subscriptions.is_empty() {
+            return Ok(TopicUse {
+                caveat: Some(finding(
+                    Code::SubscriptionPending,
+                    format!("topic {arn}'s subscriptions are pending confirmation: confirm them (check the inbox or endpoint)"),
+                )),
+                ..quiet(arn)
+            });
+        }
+        Err(finding(
+            Code::NeedsSubscriber,
+            "no topic with a confirmed subscription to notify: pass --notify PROTOCOL:ENDPOINT (e.g. --notify email:security@example.com) for cis-fix to create one, or --topic-arn ARN to use an existing topic",
+        ))
+    }
+
+    /// Refuses a `--topic-kms-key` that would silently drop every alarm before planning the
+    /// topic. (Each alarm is checked again by its own ARN when it is planned.)
+    fn check_new_topic_key(
+        &self,
+        data: &RegionSnapshot,
+        region: &str,
+        arn: &str,
+    ) -> Result<(), Finding> {
+        let Some(key) = &self.options.topic_kms_key else {
+            return Ok(());
+        };
+        let any_alarm = format!(
+            "arn:{}:cloudwatch:{region}:{}:alarm:cis-fix-*",
+            Arn::parse(arn).map_or("aws", |a| a.partition),
+            self.account
+        );
+        match delivery::check_own_key(data, self.account, arn, &any_alarm, key) {
+            Some(why) => Err(why),
+            None => Ok(()),
+        }
+    }
+
+    /// Plans cis-fix's topic, tagged with the endpoints it will subscribe.
+    fn plan_topic(&mut self, region: &str, name: &str, arn: &str) {
+        let endpoints = self
+            .options
+            .notify
+            .iter()
+            .map(|e| (e.protocol.as_str(), e.endpoint.as_str()));
+        let tags = ownership::topic_tags(endpoints);
+        self.push(
+            Mode::Create,
+            None,
+            region,
+            "SNS topic for the alarms' notifications".into(),
+            Call::CreateTopic {
+                topic_name: name.to_string(),
+                topic_arn: arn.to_string(),
+                tags,
+                kms_master_key_id: self.options.topic_kms_key.clone(),
+            },
+        );
+    }
+
+    /// Plans a subscription for each `--notify` endpoint not yet subscribed; returns the
+    /// caveat when one waits for confirmation and none is confirmed, and whether one is.
+    fn plan_subscriptions(
+        &mut self,
+        region: &str,
+        arn: &str,
+        subscriptions: &[&Subscription],
+    ) -> (Option<Finding>, bool) {
+        let mut caveat = None;
+        let mut any_confirmed = false;
+        for e in &self.options.notify {
+            let existing = subscriptions
+                .iter()
+                .find(|s| s.protocol == e.protocol && s.endpoint == e.endpoint);
+            match existing {
+                Some(s) if s.is_confirmed() => any_confirmed = true,
+                Some(_) => {
+                    caveat = Some(finding(
+                        Code::SubscriptionPending,
+                        format!("the {} subscription to {arn} is pending confirmation: confirm it (check the inbox or endpoint)", e.protocol),
+                    ));
+                }
+                None => self.push(
+                    Mode::Create,
+                    None,
+                    region,
+                    "subscriber for the alarms' notifications".into(),
+                    Call::Subscribe {
+                        topic_arn: arn.to_string(),
+                        protocol: e.protocol.clone(),
+                        endpoint: e.endpoint.clone(),
+                    },
+                ),
+            }
+        }
+        (caveat.filter(|_| !any_confirmed), any_confirmed)
+    }
+}
+
+/// The user's topic, `--topic-arn`: it must exist in the alarms' region; used as it is, with
+/// a caveat when no one is subscribed to it.
+fn given_topic(data: &RegionSnapshot, region: &str, arn: &str) -> Result<TopicUse, Finding> {
+    let topic_region = Arn::parse(arn).map(|a| a.region).unwrap_or("");
+    if topic_region != region {
+        return Err(finding(
+            Code::TopicInOtherRegion,
+            format!("--topic-arn {arn} is in region {topic_region}, but the alarms belong in {region} with the trail's log group; alarms can only notify topics in their own region"),
+        ));
+    }
+    if !data.topic(arn).is_some_and(|t| t.exists) {
+        return Err(finding(
+            Code::TopicNotFound,
+            format!(
+                "--topic-arn {arn} does not exist (or cannot be read); create it or pass another"
+            ),
+        ));
+    }
+    let (ok, pending) = confirmed(data, arn);
+    let caveat = (ok == 0).then(|| finding(
+        Code::TopicNotSubscribed,
+        format!("topic {arn} has no confirmed subscription{}: alarms on it notify no one until you subscribe an endpoint to it (cis-fix only subscribes endpoints to topics it creates)",
+            if pending > 0 { format!(" ({pending} pending confirmation)") } else { String::new() }),
+    ));
+    Ok(TopicUse {
+        arn: arn.to_string(),
+        caveat,
+        awaits_confirmation: false,
+    })
 }
 
 #[cfg(test)]

@@ -116,8 +116,8 @@ pub fn logical_id(item: &Item<'_>) -> String {
     let kind = match item.action.call {
         Call::CreateTopic { .. } => "Topic",
         Call::Subscribe { .. } => "Subscription",
-        Call::PutMetricFilter { .. } => "Filter",
-        Call::PutMetricAlarm { .. } => "Alarm",
+        Call::PutMetricFilter(_) => "Filter",
+        Call::PutMetricAlarm(_) => "Alarm",
     };
     format!("{}{kind}", super::camel(&item.name))
 }
@@ -132,13 +132,46 @@ fn id_of(target: &Target<'_>, kind: &str, name: &str) -> String {
 }
 
 fn body(item: &Item<'_>, target: &Target<'_>) -> Value {
-    let mut resource = Mapping::new();
+    let mut ordered = Mapping::new();
+    ordered.insert("Type".into(), kind(item).into());
+    // A metric filter returns no attribute naming its metric: an alarm on one names it and
+    // waits for the filter.
+    if let Some(filter) = &item.filter_ref {
+        ordered.insert(
+            "DependsOn".into(),
+            id_of(target, "put_metric_filter", filter).into(),
+        );
+    }
+    if item.import.is_some() {
+        // A resource import requires a DeletionPolicy; once adopted, the stack owns it.
+        ordered.insert("DeletionPolicy".into(), "Delete".into());
+    }
+    ordered.insert(
+        "Properties".into(),
+        Value::Mapping(properties(item, target)),
+    );
+    Value::Mapping(ordered)
+}
+
+/// The resource type of an item's call.
+fn kind(item: &Item<'_>) -> &'static str {
+    match item.action.call {
+        Call::CreateTopic { .. } => "AWS::SNS::Topic",
+        Call::Subscribe { .. } => "AWS::SNS::Subscription",
+        Call::PutMetricFilter(_) => "AWS::Logs::MetricFilter",
+        Call::PutMetricAlarm(_) => "AWS::CloudWatch::Alarm",
+    }
+}
+
+/// The call's own values, with references to what the same template creates.
+fn properties(item: &Item<'_>, target: &Target<'_>) -> Mapping {
     let mut properties = Mapping::new();
+    // A topic this template creates, by reference; any other, by its ARN.
     let topic_ref = |arn: &str, topic: &Option<String>| match topic {
         Some(name) => reference(&id_of(target, "create_topic", name)),
         None => Value::String(arn.to_string()),
     };
-    let kind = match &item.action.call {
+    match &item.action.call {
         Call::CreateTopic {
             topic_name,
             tags,
@@ -150,7 +183,6 @@ fn body(item: &Item<'_>, target: &Target<'_>) -> Value {
                 properties.insert("KmsMasterKeyId".into(), key.as_str().into());
             }
             properties.insert("Tags".into(), tag_list(tags));
-            "AWS::SNS::Topic"
         }
         Call::Subscribe {
             topic_arn,
@@ -161,88 +193,57 @@ fn body(item: &Item<'_>, target: &Target<'_>) -> Value {
             properties.insert("TopicArn".into(), topic_ref(topic_arn, &topic));
             properties.insert("Protocol".into(), protocol.as_str().into());
             properties.insert("Endpoint".into(), endpoint.as_str().into());
-            "AWS::SNS::Subscription"
         }
-        Call::PutMetricFilter {
-            log_group_name,
-            filter_name,
-            filter_pattern,
-            metric_name,
-            metric_namespace,
-            metric_value,
-        } => {
-            properties.insert("FilterName".into(), filter_name.as_str().into());
-            properties.insert("LogGroupName".into(), log_group_name.as_str().into());
-            properties.insert("FilterPattern".into(), filter_pattern.as_str().into());
+        Call::PutMetricFilter(filter) => {
+            properties.insert("FilterName".into(), filter.filter_name.as_str().into());
+            properties.insert("LogGroupName".into(), filter.log_group_name.as_str().into());
+            properties.insert(
+                "FilterPattern".into(),
+                filter.filter_pattern.as_str().into(),
+            );
             let mut transformation = Mapping::new();
-            transformation.insert("MetricName".into(), metric_name.as_str().into());
-            transformation.insert("MetricNamespace".into(), metric_namespace.as_str().into());
-            transformation.insert("MetricValue".into(), metric_value.as_str().into());
+            transformation.insert("MetricName".into(), filter.metric_name.as_str().into());
+            transformation.insert(
+                "MetricNamespace".into(),
+                filter.metric_namespace.as_str().into(),
+            );
+            transformation.insert("MetricValue".into(), filter.metric_value.as_str().into());
             properties.insert(
                 "MetricTransformations".into(),
                 Value::Sequence(vec![Value::Mapping(transformation)]),
             );
-            "AWS::Logs::MetricFilter"
         }
-        Call::PutMetricAlarm {
-            alarm_name,
-            alarm_description,
-            metric_name,
-            namespace,
-            statistic,
-            period,
-            threshold,
-            comparison_operator,
-            evaluation_periods,
-            alarm_actions,
-            tags,
-        } => {
-            // A metric filter returns no attribute naming its metric: the alarm names it and
-            // waits for the filter.
-            if let Some(filter) = &item.filter_ref {
-                resource.insert(
-                    "DependsOn".into(),
-                    id_of(target, "put_metric_filter", filter).into(),
-                );
-            }
-            properties.insert("AlarmName".into(), alarm_name.as_str().into());
-            properties.insert("AlarmDescription".into(), alarm_description.as_str().into());
-            properties.insert("MetricName".into(), metric_name.as_str().into());
-            properties.insert("Namespace".into(), namespace.as_str().into());
-            properties.insert("Statistic".into(), statistic.as_str().into());
-            properties.insert("Period".into(), Value::from(*period));
-            properties.insert("Threshold".into(), Value::from(*threshold));
+        Call::PutMetricAlarm(alarm) => {
+            properties.insert("AlarmName".into(), alarm.alarm_name.as_str().into());
+            properties.insert(
+                "AlarmDescription".into(),
+                alarm.alarm_description.as_str().into(),
+            );
+            properties.insert("MetricName".into(), alarm.metric_name.as_str().into());
+            properties.insert("Namespace".into(), alarm.namespace.as_str().into());
+            properties.insert("Statistic".into(), alarm.statistic.as_str().into());
+            properties.insert("Period".into(), Value::from(alarm.period));
+            properties.insert("Threshold".into(), Value::from(alarm.threshold));
             properties.insert(
                 "ComparisonOperator".into(),
-                comparison_operator.as_str().into(),
+                alarm.comparison_operator.as_str().into(),
             );
-            properties.insert("EvaluationPeriods".into(), Value::from(*evaluation_periods));
-            properties.insert("ActionsEnabled".into(), Value::Bool(true));
             properties.insert(
-                "AlarmActions".into(),
-                Value::Sequence(
-                    alarm_actions
-                        .iter()
-                        .zip(item.topic_refs.iter())
-                        .map(|(arn, topic)| topic_ref(arn, topic))
-                        .collect(),
-                ),
+                "EvaluationPeriods".into(),
+                Value::from(alarm.evaluation_periods),
             );
-            properties.insert("Tags".into(), tag_list(tags));
-            "AWS::CloudWatch::Alarm"
+            properties.insert("ActionsEnabled".into(), Value::Bool(true));
+            let actions = alarm
+                .alarm_actions
+                .iter()
+                .zip(item.topic_refs.iter())
+                .map(|(arn, topic)| topic_ref(arn, topic))
+                .collect();
+            properties.insert("AlarmActions".into(), Value::Sequence(actions));
+            properties.insert("Tags".into(), tag_list(&alarm.tags));
         }
-    };
-    let mut ordered = Mapping::new();
-    ordered.insert("Type".into(), kind.into());
-    for (key, value) in resource {
-        ordered.insert(key, value);
     }
-    if item.import.is_some() {
-        // A resource import requires a DeletionPolicy; once adopted, the stack owns it.
-        ordered.insert("DeletionPolicy".into(), "Delete".into());
-    }
-    ordered.insert("Properties".into(), Value::Mapping(properties));
-    Value::Mapping(ordered)
+    properties
 }
 
 fn reference(logical_id: &str) -> Value {

@@ -11,7 +11,7 @@ pub mod terraform;
 
 use std::collections::BTreeMap;
 
-use crate::audit::{Action, AfterApply, Call, ControlReport, Mode, Status};
+use crate::audit::{Action, AfterApply, AlarmCall, Call, ControlReport, FilterCall, Mode, Status};
 
 /// Everything an export is made from.
 #[derive(Debug, Clone)]
@@ -260,12 +260,8 @@ fn name_items(items: &mut [Item<'_>]) {
                 protocol,
                 ..
             } => format!("{}_{}", snake(arn_name(topic_arn)), snake(protocol)),
-            Call::PutMetricFilter { filter_name, .. } => {
-                snake(item.slug.unwrap_or(filter_name.as_str()))
-            }
-            Call::PutMetricAlarm { alarm_name, .. } => {
-                snake(item.slug.unwrap_or(alarm_name.as_str()))
-            }
+            Call::PutMetricFilter(filter) => snake(item.slug.unwrap_or(&filter.filter_name)),
+            Call::PutMetricAlarm(alarm) => snake(item.slug.unwrap_or(&alarm.alarm_name)),
         };
         let count = taken
             .entry((item.action.call.name(), base.clone()))
@@ -281,30 +277,11 @@ fn name_items(items: &mut [Item<'_>]) {
 
 /// References, imports and comments, once every item of the target is named.
 fn resolve(target: &mut Target<'_>, account: Option<&AccountPart>) {
-    let created_topics: BTreeMap<String, String> = target
-        .items
-        .iter()
-        .filter_map(|i| match &i.action.call {
-            Call::CreateTopic { topic_arn, .. } => Some((topic_arn.clone(), i.name.clone())),
-            _ => None,
-        })
-        .collect();
-    let created_metrics: BTreeMap<(String, String), String> = target
-        .items
-        .iter()
-        .filter_map(|i| match &i.action.call {
-            Call::PutMetricFilter {
-                metric_name,
-                metric_namespace,
-                ..
-            } => Some((
-                (metric_namespace.clone(), metric_name.clone()),
-                i.name.clone(),
-            )),
-            _ => None,
-        })
-        .collect();
-    let region = target.region;
+    let cx = Context {
+        created: Created::of(&target.items),
+        account,
+        region: target.region,
+    };
     for item in &mut target.items {
         let action = item.action;
         let tag = match (&action.control, item.slug) {
@@ -312,7 +289,6 @@ fn resolve(target: &mut Target<'_>, account: Option<&AccountPart>) {
             (Some(id), None) => format!("CIS {id}: "),
             _ => String::new(),
         };
-        let changed = action.mode == Mode::Change;
         match &action.call {
             Call::CreateTopic { .. } => {
                 item.comments
@@ -326,104 +302,155 @@ fn resolve(target: &mut Target<'_>, account: Option<&AccountPart>) {
                 topic_arn,
                 protocol,
                 endpoint,
-            } => {
-                item.comments
-                    .push(format!("{tag}{}.", capitalise(&action.reason)));
-                let topic = created_topics.get(topic_arn).cloned();
-                if topic.is_none() {
-                    item.comments.push(format!(
-                        "The topic exists (cis-fix's own), so it is named, not declared. `cis-fix apply` would also tag it with {} = {protocol}, by which `cis-fix backout` knows this subscription; a tag on a resource this code does not own cannot be declared here.",
-                        crate::ownership::endpoint_tag_key(protocol, endpoint)
-                    ));
+            } => subscription(item, &tag, &cx.created, topic_arn, protocol, endpoint),
+            Call::PutMetricFilter(call) => filter(item, &tag, call),
+            Call::PutMetricAlarm(call) => alarm(item, &tag, &cx, call),
+        }
+    }
+}
+
+/// What a target's items are resolved against.
+struct Context<'c> {
+    created: Created,
+    account: Option<&'c AccountPart>,
+    region: &'c str,
+}
+
+/// What a target creates, by what its other resources refer to it by.
+struct Created {
+    /// Topic ARN → the item that creates the topic.
+    topics: BTreeMap<String, String>,
+    /// (namespace, metric name) → the item whose filter publishes the metric.
+    metrics: BTreeMap<(String, String), String>,
+}
+
+impl Created {
+    fn of(items: &[Item<'_>]) -> Created {
+        let mut created = Created {
+            topics: BTreeMap::new(),
+            metrics: BTreeMap::new(),
+        };
+        for item in items {
+            match &item.action.call {
+                Call::CreateTopic { topic_arn, .. } => {
+                    created.topics.insert(topic_arn.clone(), item.name.clone());
                 }
-                if matches!(protocol.as_str(), "email" | "email-json" | "https" | "http") {
-                    item.comments.push(
-                        "AWS sends this endpoint a confirmation: alarms reach it once it is confirmed."
-                            .to_string(),
-                    );
+                Call::PutMetricFilter(filter) => {
+                    let metric = (filter.metric_namespace.clone(), filter.metric_name.clone());
+                    created.metrics.insert(metric, item.name.clone());
                 }
-                item.topic_refs = vec![topic];
-            }
-            Call::PutMetricFilter {
-                log_group_name,
-                filter_name,
-                ..
-            } => {
-                item.comments.push(format!("{tag}{}.", action.reason));
-                item.comments.push(format!(
-                    "The log group `{log_group_name}` exists (the trail writes to it): it is named, not declared."
-                ));
-                if changed {
-                    item.comments.push(
-                        "cis-fix's filter exists and differs: it is imported and corrected."
-                            .to_string(),
-                    );
-                    item.import = Some(ImportId::Filter {
-                        log_group_name: log_group_name.clone(),
-                        filter_name: filter_name.clone(),
-                    });
-                }
-            }
-            Call::PutMetricAlarm {
-                alarm_name,
-                metric_name,
-                namespace,
-                alarm_actions,
-                ..
-            } => {
-                item.comments
-                    .push(format!("{tag}{}.", first_clause(&action.reason)));
-                item.filter_ref = created_metrics
-                    .get(&(namespace.clone(), metric_name.clone()))
-                    .cloned();
-                if item.filter_ref.is_none() {
-                    let publisher = account.and_then(|a| {
-                        a.filters.iter().find(|f| {
-                            f.region == region
-                                && f.metric_namespace == *namespace
-                                && f.metric_name == *metric_name
-                        })
-                    });
-                    item.comments.push(match publisher {
-                        Some(f) => format!(
-                            "Reuses metric {namespace}/{metric_name}: the existing filter `{}` on log group `{}` publishes it and covers the control.",
-                            f.name, f.log_group
-                        ),
-                        None => format!(
-                            "Reuses metric {namespace}/{metric_name}, which an existing filter publishes."
-                        ),
-                    });
-                }
-                item.topic_refs = alarm_actions
-                    .iter()
-                    .map(|arn| created_topics.get(arn).cloned())
-                    .collect();
-                for arn in alarm_actions
-                    .iter()
-                    .filter(|arn| !created_topics.contains_key(*arn))
-                {
-                    item.comments.push(reused_topic(arn, account));
-                }
-                if let Some((_, rest)) = action.reason.split_once("; ") {
-                    item.comments.push(format!("{}.", capitalise(rest)));
-                }
-                if changed {
-                    // The reason of a change is the drift, not what the alarm watches.
-                    let drift = action
-                        .reason
-                        .strip_prefix("cis-fix's alarm differs: ")
-                        .unwrap_or(&action.reason);
-                    if let Some(first) = item.comments.first_mut() {
-                        *first = format!(
-                            "{tag}cis-fix's alarm exists and differs ({drift}): it is imported and corrected."
-                        );
-                    }
-                    item.import = Some(ImportId::Alarm {
-                        alarm_name: alarm_name.clone(),
-                    });
-                }
+                _ => {}
             }
         }
+        created
+    }
+}
+
+fn subscription(
+    item: &mut Item<'_>,
+    tag: &str,
+    created: &Created,
+    topic_arn: &str,
+    protocol: &str,
+    endpoint: &str,
+) {
+    item.comments
+        .push(format!("{tag}{}.", capitalise(&item.action.reason)));
+    let topic = created.topics.get(topic_arn).cloned();
+    if topic.is_none() {
+        item.comments.push(format!(
+            "The topic exists (cis-fix's own), so it is named, not declared. `cis-fix apply` would also tag it with {} = {protocol}, by which `cis-fix backout` knows this subscription; a tag on a resource this code does not own cannot be declared here.",
+            crate::ownership::endpoint_tag_key(protocol, endpoint)
+        ));
+    }
+    if matches!(protocol, "email" | "email-json" | "https" | "http") {
+        item.comments.push(
+            "AWS sends this endpoint a confirmation: alarms reach it once it is confirmed."
+                .to_string(),
+        );
+    }
+    item.topic_refs = vec![topic];
+}
+
+fn filter(item: &mut Item<'_>, tag: &str, call: &FilterCall) {
+    let (log_group_name, filter_name) = (&call.log_group_name, &call.filter_name);
+    item.comments.push(format!("{tag}{}.", item.action.reason));
+    item.comments.push(format!(
+        "The log group `{log_group_name}` exists (the trail writes to it): it is named, not declared."
+    ));
+    if item.action.mode == Mode::Change {
+        item.comments
+            .push("cis-fix's filter exists and differs: it is imported and corrected.".to_string());
+        item.import = Some(ImportId::Filter {
+            log_group_name: log_group_name.clone(),
+            filter_name: filter_name.clone(),
+        });
+    }
+}
+
+/// An alarm: on the filter this target creates for its metric, if any; notifying the topics
+/// this target creates by reference, and the others by ARN, saying why they are reused.
+fn alarm(item: &mut Item<'_>, tag: &str, cx: &Context<'_>, call: &AlarmCall) {
+    let (namespace, metric_name) = (call.namespace.as_str(), call.metric_name.as_str());
+    let alarm_actions = &call.alarm_actions;
+    let action = item.action;
+    item.comments
+        .push(format!("{tag}{}.", first_clause(&action.reason)));
+    item.filter_ref = cx
+        .created
+        .metrics
+        .get(&(namespace.to_string(), metric_name.to_string()))
+        .cloned();
+    if item.filter_ref.is_none() {
+        item.comments
+            .push(reused_metric(cx, (namespace, metric_name)));
+    }
+    let topics = &cx.created.topics;
+    item.topic_refs = alarm_actions
+        .iter()
+        .map(|arn| topics.get(arn).cloned())
+        .collect();
+    for arn in alarm_actions
+        .iter()
+        .filter(|arn| !topics.contains_key(*arn))
+    {
+        item.comments.push(reused_topic(arn, cx.account));
+    }
+    if let Some((_, rest)) = action.reason.split_once("; ") {
+        item.comments.push(format!("{}.", capitalise(rest)));
+    }
+    if action.mode == Mode::Change {
+        // The reason of a change is the drift, not what the alarm watches.
+        let drift = action
+            .reason
+            .strip_prefix("cis-fix's alarm differs: ")
+            .unwrap_or(&action.reason);
+        if let Some(first) = item.comments.first_mut() {
+            *first = format!(
+                "{tag}cis-fix's alarm exists and differs ({drift}): it is imported and corrected."
+            );
+        }
+        item.import = Some(ImportId::Alarm {
+            alarm_name: call.alarm_name.clone(),
+        });
+    }
+}
+
+/// Why an alarm's metric is not declared here: an existing filter publishes it.
+fn reused_metric(cx: &Context<'_>, (namespace, metric_name): (&str, &str)) -> String {
+    let publisher = cx.account.and_then(|a| {
+        a.filters.iter().find(|f| {
+            f.region == cx.region && f.metric_namespace == namespace && f.metric_name == metric_name
+        })
+    });
+    match publisher {
+        Some(f) => format!(
+            "Reuses metric {namespace}/{metric_name}: the existing filter `{}` on log group `{}` publishes it and covers the control.",
+            f.name, f.log_group
+        ),
+        None => format!(
+            "Reuses metric {namespace}/{metric_name}, which an existing filter publishes."
+        ),
     }
 }
 

@@ -128,111 +128,13 @@ fn provider(out: &mut String, source: &Source, target: &Target<'_>, several: boo
 }
 
 fn resource(out: &mut String, item: &Item<'_>, alias: Option<&str>, target: &Target<'_>) {
-    let action = item.action;
     let name = local_name(&item.name, alias);
-    let reference = |item_name: &str| local_name(item_name, alias);
     let mut entries = Vec::new();
     if let Some(alias) = alias {
         entries.push(Entry::attr("provider", format!("aws.{alias}")));
     }
-    let kind = match &action.call {
-        Call::CreateTopic {
-            topic_name,
-            tags,
-            kms_master_key_id,
-            ..
-        } => {
-            entries.push(Entry::attr("name", string(topic_name)));
-            if let Some(key) = kms_master_key_id {
-                entries.push(Entry::attr("kms_master_key_id", string(key)));
-            }
-            entries.push(tags_entry(tags));
-            "aws_sns_topic"
-        }
-        Call::Subscribe {
-            topic_arn,
-            protocol,
-            endpoint,
-        } => {
-            let topic = match item.topic_refs.first().cloned().flatten() {
-                Some(topic) => format!("aws_sns_topic.{}.arn", reference(&topic)),
-                None => string(topic_arn),
-            };
-            entries.push(Entry::attr("topic_arn", topic));
-            entries.push(Entry::attr("protocol", string(protocol)));
-            entries.push(Entry::attr("endpoint", string(endpoint)));
-            "aws_sns_topic_subscription"
-        }
-        Call::PutMetricFilter {
-            log_group_name,
-            filter_name,
-            filter_pattern,
-            metric_name,
-            metric_namespace,
-            metric_value,
-        } => {
-            entries.push(Entry::attr("name", string(filter_name)));
-            entries.push(Entry::attr("log_group_name", string(log_group_name)));
-            entries.push(Entry::attr("pattern", string(filter_pattern)));
-            entries.push(Entry::Block(
-                "metric_transformation".into(),
-                vec![
-                    Entry::attr("name", string(metric_name)),
-                    Entry::attr("namespace", string(metric_namespace)),
-                    Entry::attr("value", string(metric_value)),
-                ],
-            ));
-            "aws_cloudwatch_log_metric_filter"
-        }
-        Call::PutMetricAlarm {
-            alarm_name,
-            alarm_description,
-            metric_name,
-            namespace,
-            statistic,
-            period,
-            threshold,
-            comparison_operator,
-            evaluation_periods,
-            alarm_actions,
-            tags,
-        } => {
-            let (metric_name, namespace) = match &item.filter_ref {
-                Some(filter) => {
-                    let filter = format!(
-                        "aws_cloudwatch_log_metric_filter.{}.metric_transformation[0]",
-                        reference(filter)
-                    );
-                    (format!("{filter}.name"), format!("{filter}.namespace"))
-                }
-                None => (string(metric_name), string(namespace)),
-            };
-            let actions: Vec<String> = alarm_actions
-                .iter()
-                .zip(item.topic_refs.iter())
-                .map(|(arn, topic)| match topic {
-                    Some(topic) => format!("aws_sns_topic.{}.arn", reference(topic)),
-                    None => string(arn),
-                })
-                .collect();
-            entries.extend([
-                Entry::attr("alarm_name", string(alarm_name)),
-                Entry::attr("alarm_description", string(alarm_description)),
-                Entry::attr("metric_name", metric_name),
-                Entry::attr("namespace", namespace),
-                Entry::attr("statistic", string(statistic)),
-                Entry::attr("period", period.to_string()),
-                Entry::attr("threshold", number(*threshold)),
-                Entry::attr("comparison_operator", string(comparison_operator)),
-                Entry::attr("evaluation_periods", evaluation_periods.to_string()),
-                // `apply` enables the actions explicitly; so does the export.
-                Entry::attr("actions_enabled", "true".into()),
-                Entry::attr("alarm_actions", format!("[{}]", actions.join(", "))),
-                tags_entry(tags),
-            ]);
-            "aws_cloudwatch_metric_alarm"
-        }
-    };
+    let (kind, arguments) = arguments(item, alias);
+    entries.extend(arguments);
     for line in &item.comments {
         comment(out, "", line);
     }
@@ -243,36 +145,130 @@ fn resource(out: &mut String, item: &Item<'_>, alias: Option<&str>, target: &Tar
         &entries,
     );
     if let Some(import) = &item.import {
-        let id = match import {
-            ImportId::Alarm { alarm_name } => alarm_name.clone(),
-            // The provider's import id for a metric filter: `log_group_name:name`.
-            ImportId::Filter {
-                log_group_name,
-                filter_name,
-            } => format!("{log_group_name}:{filter_name}"),
-        };
-        let mut entries = Vec::new();
-        if let Some(alias) = alias {
-            entries.push(Entry::attr("provider", format!("aws.{alias}")));
-        }
-        entries.push(Entry::attr("to", format!("{kind}.{name}")));
-        entries.push(Entry::attr("id", string(&id)));
-        out.push('\n');
-        comment(
-            out,
-            "",
-            &format!(
-                "Adopts cis-fix's existing {} into the state (account {}, region {}).",
-                match import {
-                    ImportId::Alarm { .. } => "alarm",
-                    ImportId::Filter { .. } => "metric filter",
-                },
-                target.account_id,
-                target.region
-            ),
-        );
-        write_block(out, "", "import", &entries);
+        import_block(out, import, &format!("{kind}.{name}"), alias, target);
     }
+}
+
+/// The resource type and its arguments: the call's own values, with references to what the
+/// same export creates.
+fn arguments(item: &Item<'_>, alias: Option<&str>) -> (&'static str, Vec<Entry>) {
+    let reference = |item_name: &str| local_name(item_name, alias);
+    // A topic this export creates, by reference; any other, by its ARN.
+    let topic = |arn: &str, created: &Option<String>| match created {
+        Some(topic) => format!("aws_sns_topic.{}.arn", reference(topic)),
+        None => string(arn),
+    };
+    match &item.action.call {
+        Call::CreateTopic {
+            topic_name,
+            tags,
+            kms_master_key_id,
+            ..
+        } => {
+            let mut entries = vec![Entry::attr("name", string(topic_name))];
+            if let Some(key) = kms_master_key_id {
+                entries.push(Entry::attr("kms_master_key_id", string(key)));
+            }
+            entries.push(tags_entry(tags));
+            ("aws_sns_topic", entries)
+        }
+        Call::Subscribe {
+            topic_arn,
+            protocol,
+            endpoint,
+        } => {
+            let created = item.topic_refs.first().cloned().flatten();
+            let entries = vec![
+                Entry::attr("topic_arn", topic(topic_arn, &created)),
+                Entry::attr("protocol", string(protocol)),
+                Entry::attr("endpoint", string(endpoint)),
+            ];
+            ("aws_sns_topic_subscription", entries)
+        }
+        Call::PutMetricFilter(filter) => {
+            let transformation = vec![
+                Entry::attr("name", string(&filter.metric_name)),
+                Entry::attr("namespace", string(&filter.metric_namespace)),
+                Entry::attr("value", string(&filter.metric_value)),
+            ];
+            let entries = vec![
+                Entry::attr("name", string(&filter.filter_name)),
+                Entry::attr("log_group_name", string(&filter.log_group_name)),
+                Entry::attr("pattern", string(&filter.filter_pattern)),
+                Entry::Block("metric_transformation".into(), transformation),
+            ];
+            ("aws_cloudwatch_log_metric_filter", entries)
+        }
+        Call::PutMetricAlarm(alarm) => {
+            // The metric of a filter this export creates, by reference.
+            let (metric_name, namespace) = match &item.filter_ref {
+                Some(filter) => {
+                    let filter = format!(
+                        "aws_cloudwatch_log_metric_filter.{}.metric_transformation[0]",
+                        reference(filter)
+                    );
+                    (format!("{filter}.name"), format!("{filter}.namespace"))
+                }
+                None => (string(&alarm.metric_name), string(&alarm.namespace)),
+            };
+            let actions: Vec<String> = alarm
+                .alarm_actions
+                .iter()
+                .zip(item.topic_refs.iter())
+                .map(|(arn, created)| topic(arn, created))
+                .collect();
+            let entries = vec![
+                Entry::attr("alarm_name", string(&alarm.alarm_name)),
+                Entry::attr("alarm_description", string(&alarm.alarm_description)),
+                Entry::attr("metric_name", metric_name),
+                Entry::attr("namespace", namespace),
+                Entry::attr("statistic", string(&alarm.statistic)),
+                Entry::attr("period", alarm.period.to_string()),
+                Entry::attr("threshold", number(alarm.threshold)),
+                Entry::attr("comparison_operator", string(&alarm.comparison_operator)),
+                Entry::attr("evaluation_periods", alarm.evaluation_periods.to_string()),
+                // `apply` enables the actions explicitly; so does the export.
+                Entry::attr("actions_enabled", "true".into()),
+                Entry::attr("alarm_actions", format!("[{}]", actions.join(", "))),
+                tags_entry(&alarm.tags),
+            ];
+            ("aws_cloudwatch_metric_alarm", entries)
+        }
+    }
+}
+
+/// The `import` block that adopts cis-fix's existing resource (`to` is `TYPE.NAME`).
+fn import_block(
+    out: &mut String,
+    import: &ImportId,
+    to: &str,
+    alias: Option<&str>,
+    target: &Target<'_>,
+) {
+    let (id, what) = match import {
+        ImportId::Alarm { alarm_name } => (alarm_name.clone(), "alarm"),
+        // The provider's import id for a metric filter: `log_group_name:name`.
+        ImportId::Filter {
+            log_group_name,
+            filter_name,
+        } => (format!("{log_group_name}:{filter_name}"), "metric filter"),
+    };
+    let mut entries = Vec::new();
+    if let Some(alias) = alias {
+        entries.push(Entry::attr("provider", format!("aws.{alias}")));
+    }
+    entries.push(Entry::attr("to", to.to_string()));
+    entries.push(Entry::attr("id", string(&id)));
+    out.push('\n');
+    comment(
+        out,
+        "",
+        &format!(
+            "Adopts cis-fix's existing {what} into the state (account {}, region {}).",
+            target.account_id, target.region
+        ),
+    );
+    write_block(out, "", "import", &entries);
 }
 
 /// The resource's tags, and the mark that this Terraform state owns it (`terraform workspace

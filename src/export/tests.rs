@@ -81,7 +81,7 @@ fn part(snapshot: &Snapshot, plan: &Plan) -> AccountPart {
 fn with_change(mut plan: Plan) -> Plan {
     for action in &mut plan.actions {
         if action.control.as_deref() == Some("4.4") {
-            if let Call::PutMetricAlarm { .. } = action.call {
+            if let Call::PutMetricAlarm(_) = action.call {
                 action.mode = Mode::Change;
                 action.reason = "cis-fix's alarm differs: threshold 5 → 1".into();
             }
@@ -139,7 +139,7 @@ fn references_what_the_export_creates_and_names_what_exists() {
             .iter()
             .find(|i| {
                 i.action.control.as_deref() == Some(id)
-                    && matches!(i.action.call, Call::PutMetricAlarm { .. })
+                    && matches!(i.action.call, Call::PutMetricAlarm(_))
             })
             .unwrap()
     };
@@ -156,7 +156,7 @@ fn references_what_the_export_creates_and_names_what_exists() {
     // Every alarm notifies the topic created here.
     assert!(items
         .iter()
-        .filter(|i| matches!(i.action.call, Call::PutMetricAlarm { .. }))
+        .filter(|i| matches!(i.action.call, Call::PutMetricAlarm(_)))
         .all(|i| i.topic_refs == [Some("cis_fix_alerts".to_string())]));
     // Names are unique per resource type, and filter and alarm of a control share theirs.
     assert_eq!(
@@ -284,9 +284,9 @@ fn pattern_text() -> impl Strategy<Value = String> {
 fn one_filter(pattern: &str) -> Source {
     let (s, mut plan) = half_compliant();
     plan.actions
-        .retain(|a| matches!(a.call, Call::PutMetricFilter { .. }));
+        .retain(|a| matches!(a.call, Call::PutMetricFilter(_)));
     plan.actions.truncate(1);
-    if let Call::PutMetricFilter { filter_pattern, .. } = &mut plan.actions[0].call {
+    if let Call::PutMetricFilter(FilterCall { filter_pattern, .. }) = &mut plan.actions[0].call {
         *filter_pattern = pattern.to_string();
     }
     source(&s, &plan)

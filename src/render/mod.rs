@@ -6,7 +6,10 @@ use anstyle::{AnsiColor, Style};
 
 use crate::audit::backout::{Removal, RemovalPlan, RemoveCall};
 use crate::audit::drill::{DrillTarget, Outcome, Skipped, Stuck};
-use crate::audit::{Action, AfterApply, Call, ControlReport, Finding, Mode, Plan, Status};
+use crate::audit::{
+    Action, AfterApply, AlarmCall, Call, Code, ControlReport, FilterCall, Finding, Mode, Plan,
+    Status,
+};
 use crate::redact::mask_endpoint;
 use crate::term::escape;
 
@@ -118,38 +121,7 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
     }
 
     if !quiet {
-        page.blank();
-        page.line(0, 0, "Trails", Some(BOLD));
-        if plan.trails.is_empty() {
-            page.line(2, 4, &format!("(none visible from {})", plan.region), None);
-        }
-        for t in &plan.trails {
-            let target = t
-                .log_group
-                .as_deref()
-                .map(|g| format!(" -> log group {g}"))
-                .unwrap_or_default();
-            let target = match &t.organization_owner {
-                Some(owner) => format!(" (organization trail of account {owner}){target}"),
-                None => target,
-            };
-            let (mark, style) = if t.qualifies {
-                ("ok  ", GREEN)
-            } else {
-                ("no  ", RED)
-            };
-            page.styled_prefix(
-                2,
-                7,
-                mark,
-                Some(style),
-                &format!(" {}{target}", t.name),
-                None,
-            );
-            for problem in &t.problems {
-                page.line(7, 2, problem, None);
-            }
-        }
+        trails(&mut page, plan);
         findings(&mut page, plan, verbose);
     }
     // Said even with --quiet: alarms attached to someone else's topic must never go unseen.
@@ -173,7 +145,52 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
     page.blank();
     control_table(&mut page, plan);
     page.blank();
-    let summary = if plan.actions.is_empty() {
+    page.line(0, 4, &summary(plan), Some(BOLD));
+    for line in unplanned(plan) {
+        page.line(0, 4, &line, None);
+    }
+    page.finish()
+}
+
+/// Each trail, whether it qualifies, and why not.
+fn trails(page: &mut Page, plan: &Plan) {
+    page.blank();
+    page.line(0, 0, "Trails", Some(BOLD));
+    if plan.trails.is_empty() {
+        page.line(2, 4, &format!("(none visible from {})", plan.region), None);
+    }
+    for t in &plan.trails {
+        let target = t
+            .log_group
+            .as_deref()
+            .map(|g| format!(" -> log group {g}"))
+            .unwrap_or_default();
+        let target = match &t.organization_owner {
+            Some(owner) => format!(" (organization trail of account {owner}){target}"),
+            None => target,
+        };
+        let (mark, style) = if t.qualifies {
+            ("ok  ", GREEN)
+        } else {
+            ("no  ", RED)
+        };
+        page.styled_prefix(
+            2,
+            7,
+            mark,
+            Some(style),
+            &format!(" {}{target}", t.name),
+            None,
+        );
+        for problem in &t.problems {
+            page.line(7, 2, problem, None);
+        }
+    }
+}
+
+/// The plan's last line: what it would do, and the controls' verdicts.
+fn summary(plan: &Plan) -> String {
+    if plan.actions.is_empty() {
         // "No changes" would read as "all is well": say it only when it is.
         let head = if plan.is_compliant() {
             "No changes."
@@ -188,12 +205,7 @@ pub fn text(plan: &Plan, options: TextOptions) -> String {
             plan.summary.to_change,
             summary_tail(plan)
         )
-    };
-    page.line(0, 4, &summary, Some(BOLD));
-    for line in unplanned(plan) {
-        page.line(0, 4, &line, None);
     }
-    page.finish()
 }
 
 /// What is wrong, control by control; a finding that several controls share (a blocked
@@ -294,10 +306,7 @@ fn chain_relation(id: &str, chain: &crate::audit::Chain) -> String {
         Some(alternative) => {
             crate::audit::accepted::through_alternative(chain.relation, id, alternative)
         }
-        None => serde_json::to_value(chain.relation)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        None => crate::audit::accepted::relation_name(chain.relation).to_string(),
     }
 }
 
@@ -322,7 +331,7 @@ fn compliant_reason(c: &ControlReport) -> String {
 
 /// A trail's problem as a control's finding: the Trails section already says it, once.
 fn repeats_trails(finding: &Finding) -> bool {
-    finding.code == "trail_not_qualifying"
+    finding.code == Code::TrailNotQualifying
 }
 
 /// The one prominent line about whose topic the alarms will notify.
@@ -385,8 +394,8 @@ fn action_lines(page: &mut Page, plan: &Plan, a: &Action, options: TextOptions) 
 /// What the reason adds to the action line, if anything: most reasons repeat it.
 pub(super) fn extra_reason(a: &Action) -> Option<String> {
     match &a.call {
-        Call::CreateTopic { .. } | Call::Subscribe { .. } | Call::PutMetricFilter { .. } => None,
-        Call::PutMetricAlarm { .. } => a.reason.split_once("; ").map(|(_, rest)| rest.to_string()),
+        Call::CreateTopic { .. } | Call::Subscribe { .. } | Call::PutMetricFilter(_) => None,
+        Call::PutMetricAlarm(_) => a.reason.split_once("; ").map(|(_, rest)| rest.to_string()),
     }
     .or_else(|| (a.mode == Mode::Change).then(|| a.reason.clone()))
 }
@@ -514,9 +523,11 @@ fn table_reason(plan: &Plan, c: &ControlReport) -> String {
     c.findings
         .iter()
         .find(|f| !repeats_trails(f))
-        .map(|f| match f.code.as_str() {
+        .map(|f| match f.code {
             // The long reason is under Findings; the table points there.
-            "no_trail" | "no_qualifying_trail" => "no qualifying trail (see Trails)".to_string(),
+            Code::NoTrail | Code::NoQualifyingTrail => {
+                "no qualifying trail (see Trails)".to_string()
+            }
             _ => name_topics(plan, &f.message),
         })
         .unwrap_or_default()
@@ -570,7 +581,7 @@ pub fn unplanned(plan: &Plan) -> Vec<String> {
         let reason = c
             .findings
             .iter()
-            .find_map(|f| unplanned_reason(&f.code))
+            .find_map(|f| unplanned_reason(f.code))
             .unwrap_or("see each control's findings above");
         match reasons.iter_mut().find(|(r, _)| *r == reason) {
             Some((_, statuses)) => statuses.push(c.status),
@@ -612,33 +623,33 @@ pub fn awaiting_confirmation(plan: &Plan) -> usize {
         .count()
 }
 
-pub(super) fn unplanned_reason(code: &str) -> Option<&'static str> {
+pub(super) fn unplanned_reason(code: Code) -> Option<&'static str> {
     Some(match code {
-        "needs_subscriber" => {
+        Code::NeedsSubscriber => {
             "no topic to notify (pass --notify PROTOCOL:ENDPOINT or --topic-arn ARN)"
         }
-        "no_trail" | "no_qualifying_trail" => {
+        Code::NoTrail | Code::NoQualifyingTrail => {
             "no qualifying trail (fix a trail as its findings say; cis-fix does not change trails)"
         }
-        "not_auditable" => "AWS denied reads (grant the permissions named above)",
-        "organization_chain_incomplete" => {
+        Code::NotAuditable => "AWS denied reads (grant the permissions named above)",
+        Code::OrganizationChainIncomplete => {
             "they rely on the organization trail's chain, which cannot be completed (see the management account's reasons)"
         }
-        "organization_trail_elsewhere" => {
+        Code::OrganizationTrailElsewhere => {
             "an organization trail of another account may satisfy them (run `cis-fix plan --org` from the management account)"
         }
-        "topic_not_subscribed" => {
+        Code::TopicNotSubscribed => {
             "the topic has no confirmed subscription (subscribe an endpoint to it and confirm it)"
         }
-        "topic_delivery_unverified" => {
+        Code::TopicDeliveryUnverified => {
             "delivery to the topic cannot be proven (`cis-fix drill` proves it)"
         }
-        "topic_key_denies_cloudwatch" | "topic_policy_denies_cloudwatch" => {
+        Code::TopicKeyDeniesCloudwatch | Code::TopicPolicyDeniesCloudwatch => {
             "the topic's key or policy blocks CloudWatch (see the findings)"
         }
-        "alarm_name_taken" => "cis-fix's alarm names are taken by alarms it did not create",
-        "log_group_filter_limit" => "the log group has 100 metric filters, the limit",
-        "topic_not_found" | "topic_in_other_region" | "topic_name_taken" => {
+        Code::AlarmNameTaken => "cis-fix's alarm names are taken by alarms it did not create",
+        Code::LogGroupFilterLimit => "the log group has 100 metric filters, the limit",
+        Code::TopicNotFound | Code::TopicInOtherRegion | Code::TopicNameTaken => {
             "the topic option names a topic cis-fix cannot use (see the findings)"
         }
         _ => return None,
@@ -695,22 +706,22 @@ pub(crate) fn describe_within(
             let shown = shown_endpoint(protocol, endpoint, show_endpoints);
             format!("subscribe {protocol} {shown} to {}", topic(topic_arn))
         }
-        Call::PutMetricFilter {
+        Call::PutMetricFilter(FilterCall {
             log_group_name,
             filter_name,
             metric_namespace,
             metric_name,
             ..
-        } => format!(
+        }) => format!(
             "put_metric_filter {filter_name} on log group {log_group_name} -> {metric_namespace}/{metric_name}{region}"
         ),
-        Call::PutMetricAlarm {
+        Call::PutMetricAlarm(AlarmCall {
             alarm_name,
             namespace,
             metric_name,
             alarm_actions,
             ..
-        } => {
+        }) => {
             let topics: Vec<String> = alarm_actions.iter().map(|t| topic(t)).collect();
             format!(
                 "put_metric_alarm {alarm_name} on {namespace}/{metric_name} -> {}{region}",

@@ -12,8 +12,8 @@ use super::{
     control_suffix, describe_within, extra_reason, unplanned_reason, Painter, TextOptions,
     Verbosity, BOLD, DIM, GREEN, RED, YELLOW,
 };
-use crate::audit::org::{AccountStatus, OrgPlan};
-use crate::audit::{AfterApply, Call, Finding, Mode, Status};
+use crate::audit::org::{AccountReport, AccountStatus, OrgPlan};
+use crate::audit::{AfterApply, Call, Code, Finding, Mode, Status};
 use crate::redact::mask_endpoint;
 
 /// How many account ids a grouped line names before "… and N more".
@@ -171,75 +171,25 @@ fn control_ids(plan: &OrgPlan) -> Vec<&str> {
 }
 
 /// One row per account, one column per control, padded before painting so colour codes do
-/// not break the alignment. Laid out to `width`: long names are cut first, and if the columns
-/// still do not fit they are shown in blocks of as many controls as fit, each under its own
-/// header, so that no row ever wraps.
+/// not break the alignment. Laid out to `width` ([`Layout::of`]), so that no row ever wraps.
 fn matrix(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], width: usize) {
-    let id_width = plan
-        .accounts
-        .iter()
-        .map(|a| a.account_id.chars().count())
-        .max()
-        .unwrap_or(0);
     // Account names come from AWS Organizations: escaped before they are measured.
     let names: Vec<String> = plan
         .accounts
         .iter()
         .map(|a| crate::term::escape(&a.name).into_owned())
         .collect();
-    let longest_name = names
-        .iter()
-        .map(|n| n.chars().count().min(NAME_WIDTH))
-        .max()
-        .unwrap_or(0);
-    let widths: Vec<usize> = controls.iter().map(|c| c.len().max(3)).collect();
-    let cells_width = |gap: usize| {
-        widths
-            .iter()
-            .map(|w| w + gap)
-            .sum::<usize>()
-            .saturating_sub(gap)
-    };
-    // Two spaces between columns, or one if that is what makes them fit on one row.
-    let fits = |gap: usize, name: usize| 2 + id_width + 1 + name + 2 + cells_width(gap) <= width;
-    let gap = if fits(2, longest_name.min(MIN_NAME_WIDTH)) {
-        2
-    } else {
-        1
-    };
-    // What the names may take when every column fits on one row.
-    let room_for_name = width.saturating_sub(2 + id_width + 1 + 2 + cells_width(gap));
-    let name_width = if room_for_name >= longest_name.min(MIN_NAME_WIDTH) {
-        longest_name.min(room_for_name)
-    } else {
-        longest_name.min(MIN_NAME_WIDTH)
-    };
-    let label_width = id_width + 1 + name_width;
-    let room_for_cells = width.saturating_sub(2 + label_width + 2);
-
-    // As few blocks as fit, of balanced size: never a lone column left over.
-    let count_blocks = |per_block: usize| widths.len().div_ceil(per_block.max(1));
-    let mut per_block = widths.len().max(1);
-    while per_block > 1
-        && widths
-            .chunks(per_block)
-            .any(|chunk| chunk.iter().map(|w| w + gap).sum::<usize>() - gap > room_for_cells)
-    {
-        per_block -= 1;
-    }
-    let blocks_needed = count_blocks(per_block);
-    let balanced = widths.len().div_ceil(blocks_needed.max(1)).max(1);
-    let blocks: Vec<std::ops::Range<usize>> = (0..widths.len())
-        .step_by(balanced)
-        .map(|start| start..(start + balanced).min(widths.len()))
-        .collect();
-    let sep = " ".repeat(gap);
-
-    for (b, block) in blocks.iter().enumerate() {
+    let layout = Layout::of(plan, &names, controls, width);
+    let sep = " ".repeat(layout.gap);
+    let label_width = layout.id_width + 1 + layout.name_width;
+    for (b, block) in layout.blocks.iter().enumerate() {
         if b > 0 {
             out.push('\n');
         }
-        let (Some(ids), Some(ws)) = (controls.get(block.clone()), widths.get(block.clone())) else {
+        let (Some(ids), Some(ws)) = (
+            controls.get(block.clone()),
+            layout.widths.get(block.clone()),
+        ) else {
             continue;
         };
         let last = ids.len().saturating_sub(1);
@@ -256,33 +206,121 @@ fn matrix(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], widt
             heads.join(&sep)
         );
         for (account, name) in plan.accounts.iter().zip(&names) {
-            let cells: Vec<String> = ids
-                .iter()
-                .zip(ws)
-                .enumerate()
-                .map(|(i, (id, w))| {
-                    let status = account
-                        .controls
-                        .iter()
-                        .find(|c| c.id == *id)
-                        .map(|c| c.status);
-                    let text = pad(cell(status), *w, i == last);
-                    match status {
-                        Some(Status::Compliant) => p.green(&text),
-                        Some(Status::NonCompliant) => p.red(&text),
-                        Some(Status::Blocked | Status::NotAuditable) => p.yellow(&text),
-                        None => text,
-                    }
-                })
-                .collect();
+            let cells = cells(p, account, ids, ws);
             let label = format!(
                 "{:<id_width$} {:<name_width$}",
                 account.account_id,
-                short_name(name, name_width)
+                short_name(name, layout.name_width),
+                id_width = layout.id_width,
+                name_width = layout.name_width,
             );
             let _ = writeln!(out, "  {label}  {}", cells.join(&sep));
         }
     }
+}
+
+/// One account's cells for the controls `ids`, each padded to its width, then painted.
+fn cells(p: &Painter, account: &AccountReport, ids: &[&str], widths: &[usize]) -> Vec<String> {
+    let last = ids.len().saturating_sub(1);
+    ids.iter()
+        .zip(widths)
+        .enumerate()
+        .map(|(i, (id, w))| {
+            let status = account
+                .controls
+                .iter()
+                .find(|c| c.id == *id)
+                .map(|c| c.status);
+            let text = pad(cell(status), *w, i == last);
+            match status {
+                Some(Status::Compliant) => p.green(&text),
+                Some(Status::NonCompliant) => p.red(&text),
+                Some(Status::Blocked | Status::NotAuditable) => p.yellow(&text),
+                None => text,
+            }
+        })
+        .collect()
+}
+
+/// How the matrix fits its width: long names are cut first, and if the columns still do not
+/// fit they are shown in blocks of as many controls as fit, each under its own header.
+struct Layout {
+    id_width: usize,
+    name_width: usize,
+    /// Each control column's width.
+    widths: Vec<usize>,
+    /// Blanks between columns.
+    gap: usize,
+    /// The control columns of each block, in order.
+    blocks: Vec<std::ops::Range<usize>>,
+}
+
+impl Layout {
+    fn of(plan: &OrgPlan, names: &[String], controls: &[&str], width: usize) -> Layout {
+        let id_width = plan
+            .accounts
+            .iter()
+            .map(|a| a.account_id.chars().count())
+            .max()
+            .unwrap_or(0);
+        let longest_name = names
+            .iter()
+            .map(|n| n.chars().count().min(NAME_WIDTH))
+            .max()
+            .unwrap_or(0);
+        let widths: Vec<usize> = controls.iter().map(|c| c.len().max(3)).collect();
+        let cells_width = |gap: usize| {
+            widths
+                .iter()
+                .map(|w| w + gap)
+                .sum::<usize>()
+                .saturating_sub(gap)
+        };
+        // Two spaces between columns, or one if that is what makes them fit on one row.
+        let fits =
+            |gap: usize, name: usize| 2 + id_width + 1 + name + 2 + cells_width(gap) <= width;
+        let gap = if fits(2, longest_name.min(MIN_NAME_WIDTH)) {
+            2
+        } else {
+            1
+        };
+        // What the names may take when every column fits on one row.
+        let room_for_name = width.saturating_sub(2 + id_width + 1 + 2 + cells_width(gap));
+        let name_width = if room_for_name >= longest_name.min(MIN_NAME_WIDTH) {
+            longest_name.min(room_for_name)
+        } else {
+            longest_name.min(MIN_NAME_WIDTH)
+        };
+        let room_for_cells = width.saturating_sub(2 + id_width + 1 + name_width + 2);
+        let blocks = blocks(&widths, gap, room_for_cells);
+        Layout {
+            id_width,
+            name_width,
+            widths,
+            gap,
+            blocks,
+        }
+    }
+}
+
+/// As few blocks of columns as fit in `room`, of balanced size: never a lone column left
+/// over.
+fn blocks(widths: &[usize], gap: usize, room: usize) -> Vec<std::ops::Range<usize>> {
+    let count_blocks = |per_block: usize| widths.len().div_ceil(per_block.max(1));
+    let mut per_block = widths.len().max(1);
+    while per_block > 1
+        && widths
+            .chunks(per_block)
+            .any(|chunk| chunk.iter().map(|w| w + gap).sum::<usize>() - gap > room)
+    {
+        per_block -= 1;
+    }
+    let blocks_needed = count_blocks(per_block);
+    let balanced = widths.len().div_ceil(blocks_needed.max(1)).max(1);
+    (0..widths.len())
+        .step_by(balanced)
+        .map(|start| start..(start + balanced).min(widths.len()))
+        .collect()
 }
 
 fn cell(status: Option<Status>) -> &'static str {
@@ -318,7 +356,7 @@ fn short_name(name: &str, width: usize) -> String {
 /// One reason many accounts share: the finding with each account's own id masked.
 struct Group<'a> {
     control: &'a str,
-    code: &'a str,
+    code: Code,
     message: String,
     diff: Option<String>,
     counterexample: Option<String>,
@@ -339,49 +377,72 @@ struct Said<'a> {
 /// controls when the same accounts fail the same way, so that 200 members missing 15 links
 /// read as a handful of lines.
 fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], width: usize) {
+    let said = across_controls(per_control(plan, controls));
+    if said.is_empty() {
+        return;
+    }
+    let mut page = Page::new(width, *p);
+    page.blank();
+    page.line(0, 0, "Findings", Some(BOLD));
+    for s in &said {
+        let who = if s.controls.len() > 1 && s.controls.len() == controls.len() {
+            format!("all {} controls", s.controls.len())
+        } else {
+            s.controls.join(", ")
+        };
+        say_group(&mut page, &who, &s.group);
+    }
+    out.push_str(&page.finish());
+}
+
+/// Each control's findings, grouped across the accounts that share them.
+fn per_control<'a>(plan: &'a OrgPlan, controls: &[&'a str]) -> Vec<Group<'a>> {
     let mut groups: Vec<Group> = Vec::new();
+    let audited = plan
+        .accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Audited);
     for &id in controls {
-        for account in plan
-            .accounts
-            .iter()
-            .filter(|a| a.status == AccountStatus::Audited)
-        {
+        for account in audited.clone() {
             let own = account.account_id.as_str();
-            for control in account
+            let failing = account
                 .controls
                 .iter()
-                .filter(|c| c.id == id && c.status != Status::Compliant)
-            {
-                for f in &control.findings {
-                    let message = mask_account(&f.message, own);
-                    let diff = f.diff.as_deref().map(|d| mask_account(d, own));
-                    let counterexample = f
-                        .counterexample
-                        .as_ref()
-                        .map(|e| mask_account(&crate::pattern::record_text(e), own));
-                    let same = groups.iter_mut().find(|g| {
-                        g.control == id
-                            && g.code == f.code
-                            && g.message == message
-                            && g.diff == diff
-                            && g.counterexample == counterexample
-                    });
-                    match same {
-                        Some(g) => g.accounts.push(own),
-                        None => groups.push(Group {
-                            control: id,
-                            code: &f.code,
-                            message,
-                            diff,
-                            counterexample,
-                            first: f,
-                            accounts: vec![own],
-                        }),
-                    }
+                .filter(|c| c.id == id && c.status != Status::Compliant);
+            for f in failing.flat_map(|c| &c.findings) {
+                let message = mask_account(&f.message, own);
+                let diff = f.diff.as_deref().map(|d| mask_account(d, own));
+                let counterexample = f
+                    .counterexample
+                    .as_ref()
+                    .map(|e| mask_account(&crate::pattern::record_text(e), own));
+                let same = groups.iter_mut().find(|g| {
+                    g.control == id
+                        && g.code == f.code
+                        && g.message == message
+                        && g.diff == diff
+                        && g.counterexample == counterexample
+                });
+                match same {
+                    Some(g) => g.accounts.push(own),
+                    None => groups.push(Group {
+                        control: id,
+                        code: f.code,
+                        message,
+                        diff,
+                        counterexample,
+                        first: f,
+                        accounts: vec![own],
+                    }),
                 }
             }
         }
     }
+    groups
+}
+
+/// Groups that say the same thing for the same accounts, one per line naming their controls.
+fn across_controls(groups: Vec<Group<'_>>) -> Vec<Said<'_>> {
     let mut said: Vec<Said> = Vec::new();
     for g in groups {
         let same = said.iter_mut().find(|s| {
@@ -398,66 +459,57 @@ fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], wi
             }),
         }
     }
-    if said.is_empty() {
-        return;
-    }
-    let mut page = Page::new(width, *p);
-    page.blank();
-    page.line(0, 0, "Findings", Some(BOLD));
-    for s in &said {
-        let g = &s.group;
-        let alone = g.accounts.len() == 1;
-        let message = if alone {
-            g.first.message.clone()
-        } else {
-            // The masked id reads as "each account listed under it".
-            g.message
-                .replace(&format!("account {ACCOUNT_MASK}"), "each account below")
-                .replace(ACCOUNT_MASK, "each account below")
-        };
-        let who = if s.controls.len() > 1 && s.controls.len() == controls.len() {
-            format!("all {} controls", s.controls.len())
-        } else {
-            s.controls.join(", ")
-        };
-        page.line(2, 4, &format!("{who}: {message}"), None);
-        let counterexample = if alone {
-            g.first
-                .counterexample
-                .as_ref()
-                .map(crate::pattern::record_text)
-        } else {
-            g.counterexample.clone()
-        };
-        if let Some(event) = counterexample {
-            page.labelled_json(
-                6,
-                4,
-                "counterexample (matched by the control, missed by the filter):",
-                &event,
-            );
-        }
-        let diff = if alone {
-            g.first.diff.clone()
-        } else {
-            g.diff.clone()
-        };
-        for line in diff.as_deref().unwrap_or_default().lines() {
-            let style = match line.chars().next() {
-                Some('-') => Some(RED),
-                Some('+') => Some(GREEN),
-                _ => None,
-            };
-            page.line(10, 4, line, style);
-        }
-        page.line(
+    said
+}
+
+/// One grouped finding, for `who` (its controls): as the one account said it, or masked for
+/// many; its counterexample and diff; the accounts it concerns.
+fn say_group(page: &mut Page, who: &str, g: &Group<'_>) {
+    let alone = g.accounts.len() == 1;
+    let message = if alone {
+        g.first.message.clone()
+    } else {
+        // The masked id reads as "each account listed under it".
+        g.message
+            .replace(&format!("account {ACCOUNT_MASK}"), "each account below")
+            .replace(ACCOUNT_MASK, "each account below")
+    };
+    page.line(2, 4, &format!("{who}: {message}"), None);
+    let counterexample = if alone {
+        g.first
+            .counterexample
+            .as_ref()
+            .map(crate::pattern::record_text)
+    } else {
+        g.counterexample.clone()
+    };
+    if let Some(event) = counterexample {
+        page.labelled_json(
             6,
             4,
-            &format!("{}: {}", count(g.accounts.len()), list(&g.accounts)),
-            Some(DIM),
+            "counterexample (matched by the control, missed by the filter):",
+            &event,
         );
     }
-    out.push_str(&page.finish());
+    let diff = if alone {
+        g.first.diff.clone()
+    } else {
+        g.diff.clone()
+    };
+    for line in diff.as_deref().unwrap_or_default().lines() {
+        let style = match line.chars().next() {
+            Some('-') => Some(RED),
+            Some('+') => Some(GREEN),
+            _ => None,
+        };
+        page.line(10, 4, line, style);
+    }
+    page.line(
+        6,
+        4,
+        &format!("{}: {}", count(g.accounts.len()), list(&g.accounts)),
+        Some(DIM),
+    );
 }
 
 /// Accounts that could not be read, grouped by their error (own id masked).
@@ -519,7 +571,7 @@ fn unplanned(plan: &OrgPlan, quiet: bool) -> Vec<String> {
             let reason = c
                 .findings
                 .iter()
-                .find_map(|f| unplanned_reason(&f.code))
+                .find_map(|f| unplanned_reason(f.code))
                 .unwrap_or(if quiet {
                     "run without --quiet to see the findings"
                 } else {

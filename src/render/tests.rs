@@ -197,7 +197,7 @@ fn a_change_lists_each_attribute_before_and_after_and_diffs_a_pattern() {
     let alarm = plan
         .actions
         .iter_mut()
-        .find(|a| matches!(a.call, Call::PutMetricAlarm { .. }))
+        .find(|a| matches!(a.call, Call::PutMetricAlarm(_)))
         .unwrap();
     alarm.mode = Mode::Change;
     alarm.changes = vec![
@@ -414,7 +414,7 @@ fn a_statement_to_paste_keeps_its_arns_and_the_prose_names_the_topic() {
     let message = &plan.controls[0]
         .findings
         .iter()
-        .find(|f| f.code == "topic_policy_denies_cloudwatch")
+        .find(|f| f.code == Code::TopicPolicyDeniesCloudwatch)
         .unwrap_or_else(|| panic!("{plan:#?}"))
         .message;
     let resource = format!(r#""Resource": "{ops}""#);
