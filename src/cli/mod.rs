@@ -65,7 +65,7 @@ all the accounts): 0 success; 1 error (including bad arguments, a question not a
 an account that could not be read or failed part-way, a drilled control that did not deliver); \
 2 not compliant: `plan --detailed-exitcode` when a selected control is not compliant, `apply` \
 when one stays non-compliant after it, `pattern check` when the pattern does not cover the \
-control; 130 interrupted (Ctrl-C). The README's exit-code table gives them per command."
+control; 130 interrupted (Ctrl-C). docs/exit-codes.md gives them per command."
 )]
 pub struct Cli {
     #[command(subcommand)]
