@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use super::args::{Controls, Format};
+use super::args::{Benchmark, Format};
 use super::output::print;
 use super::ExitStatus;
 use crate::audit::accepted;
@@ -36,7 +36,7 @@ pub enum PatternCommand {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
-    pub scope: Controls,
+    pub scope: Benchmark,
 
     /// The control to compare with (id or slug).
     #[arg(long, value_name = "ID")]
@@ -54,7 +54,7 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct TestArgs {
     #[command(flatten)]
-    pub scope: Controls,
+    pub scope: Benchmark,
 
     /// Test the pattern of this control (id or slug).
     #[arg(
@@ -86,7 +86,7 @@ pub(super) fn run(args: PatternArgs) -> Result<ExitStatus> {
     }
 }
 
-fn control(scope: &Controls, wanted: &str) -> Result<Control> {
+fn control(scope: &Benchmark, wanted: &str) -> Result<Control> {
     let catalog = scope.full_catalog()?.select(&[wanted.to_string()])?;
     catalog
         .controls

@@ -61,6 +61,82 @@ fn bad_arguments_exit_1_with_a_clear_message() {
     );
 }
 
+/// The commands that make no AWS call.
+const OFFLINE: [&[&str]; 6] = [
+    &["pattern", "check"],
+    &["pattern", "test"],
+    &["controls"],
+    &["schema"],
+    &["completions"],
+    &["man"],
+];
+
+#[test]
+fn offline_commands_show_and_take_only_their_own_options() {
+    for command in OFFLINE {
+        let help = stdout(&cis_fix(&[command, &["--help"]].concat()));
+        for aws in ["--profile", "--timeout", "--max-attempts", "AWS connection"] {
+            assert!(
+                !help.contains(aws),
+                "{command:?} --help lists {aws}:\n{help}"
+            );
+        }
+        // Given anyway, it is refused, not ignored.
+        let out = cis_fix(&[command, &["--profile", "audit"]].concat());
+        assert_eq!(out.status.code(), Some(1), "{command:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("error: unexpected argument '--profile' found"),
+            "{command:?}: {}",
+            stderr(&out)
+        );
+    }
+    // Nor does their environment reach them: a bad AWS_MAX_ATTEMPTS is no reason to fail.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cis-fix"));
+    isolate(&mut cmd);
+    let out = cmd
+        .args(["controls", "--controls", "5.1"])
+        .env("AWS_MAX_ATTEMPTS", "0")
+        .env("CIS_FIX_TIMEOUT", "soon")
+        .output()
+        .expect("run cis-fix");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn pattern_commands_refuse_controls_which_they_would_ignore() {
+    // They compare or test one control, named with --control: a list is refused, pointing at it.
+    for args in [
+        &[
+            "pattern",
+            "check",
+            "--control",
+            "5.3",
+            "--controls",
+            "5.1",
+            "{ $.a = 1 }",
+        ][..],
+        &[
+            "pattern",
+            "test",
+            "--controls",
+            "5.1",
+            "--control",
+            "5.3",
+            "-",
+        ],
+    ] {
+        let out = cis_fix(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        let said = stderr(&out);
+        assert!(
+            said.starts_with("error: unexpected argument '--controls' found")
+                && said.contains("a similar argument exists: '--control'"),
+            "{args:?}: {said}"
+        );
+        assert!(stdout(&out).is_empty(), "{args:?}");
+    }
+}
+
 #[test]
 fn help_and_version_exit_0() {
     for args in [&["--help"][..], &["--version"], &["plan", "--help"]] {
