@@ -2,13 +2,15 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr
 )]
 
 use std::process::ExitCode;
 
 use cis_fix::error::Error;
-use cis_fix::term::escape_lines;
+use cis_fix::term::{escape_lines, to_stderr};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -28,12 +30,12 @@ fn main() -> ExitCode {
         Err(
             e @ (Error::Cancelled(_) | Error::CancelledByInterrupt | Error::Interrupted { .. }),
         ) => {
-            eprintln!("{}", escape_lines(&e.to_string()));
+            to_stderr(&format!("{}\n", escape_lines(&e.to_string())));
             ExitCode::from(code(&e))
         }
         // A message may carry AWS's text or a file's: escaped, but for its own line ends.
         Err(e) => {
-            eprintln!("error: {}", escape_lines(&e.to_string()));
+            to_stderr(&format!("error: {}\n", escape_lines(&e.to_string())));
             ExitCode::from(code(&e))
         }
     }

@@ -430,3 +430,62 @@ async fn clicolor_force_colours_a_pipe_unless_no_color_and_colour_ends_every_lin
     assert!(!run(&[("CLICOLOR_FORCE", "0")]).contains('\u{1b}'));
     assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\u{1b}'));
 }
+
+/// `cis-fix ARGS` in a shell pipeline `SHELL_PIPE` (in which `"$@"` is cis-fix), against
+/// `account`: cis-fix's own exit status, and the pipeline's stderr.
+fn in_pipeline(account: &Account, pipe: &str, args: &[&str]) -> (Option<i32>, String) {
+    let cis_fix = account.command(args);
+    let mut shell = Command::new("bash");
+    shell
+        .args([
+            "-c",
+            &format!("{pipe}; exit \"${{PIPESTATUS[0]}}\""),
+            "bash",
+        ])
+        .arg(cis_fix.get_program())
+        .args(cis_fix.get_args());
+    for (name, value) in cis_fix.get_envs() {
+        match value {
+            Some(value) => shell.env(name, value),
+            None => shell.env_remove(name),
+        };
+    }
+    let out = shell.output().expect("run bash");
+    (out.status.code(), stderr(&out))
+}
+
+#[tokio::test]
+async fn a_closed_pipe_ends_the_output_quietly() {
+    let account = Account::new().await;
+    account
+        .trail(crate::harness::TrailSpec::good(
+            "main",
+            "cloudtrail/management",
+        ))
+        .await;
+    // `-v` logs dozens of calls after `head` has gone, on stdout's pipe, on stderr's, or on both.
+    for pipe in [
+        "\"$@\" 2>&1 | head -2",
+        "\"$@\" | head -1",
+        "\"$@\" 2>&1 >/dev/null | head -1 >&2",
+    ] {
+        for args in [&["plan", "-v"][..], &["plan", "-v", "--format", "json"]] {
+            let (code, said) = in_pipeline(&account, pipe, args);
+            assert!(!said.contains("panicked"), "{pipe} {args:?}: {said}");
+            assert_eq!(code, Some(0), "{pipe} {args:?}: {said}");
+        }
+    }
+    // An error with stderr closed still exits 1, its own code.
+    let (code, said) = in_pipeline(&account, "\"$@\" 2>&-", &["plan", "--controls", "9.9"]);
+    assert_eq!(code, Some(1), "{said}");
+    // Offline commands too.
+    for args in [
+        &["controls"][..],
+        &["man"],
+        &["schema"],
+        &["completions", "bash"],
+    ] {
+        let (code, said) = in_pipeline(&account, "\"$@\" | head -1 >/dev/null", args);
+        assert_eq!(code, Some(0), "{args:?}: {said}");
+    }
+}
