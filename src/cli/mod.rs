@@ -130,7 +130,7 @@ pub enum Command {
     /// events. No credentials, no AWS call.
     #[command(after_help = "Examples:
   cis-fix pattern check --control 5.3 '{ $.userIdentity.type = \"Root\" }'
-  cis-fix pattern test --control 4.1 cloudtrail/*.json.gz")]
+  cis-fix pattern test --control 5.1 cloudtrail/*.json.gz")]
     Pattern(PatternArgs),
     /// List the catalog: each control's id, slug, level, title, Security Hub id, metric,
     /// alarm settings and filter pattern. No credentials, no AWS call.

@@ -489,3 +489,129 @@ async fn a_closed_pipe_ends_the_output_quietly() {
         assert_eq!(code, Some(0), "{args:?}: {said}");
     }
 }
+
+/// The example lines of `cis-fix COMMAND --help`, as the binary prints them.
+fn help_examples(command: &str) -> Vec<String> {
+    let help = stdout(&cis_fix(&[command, "--help"]));
+    help.lines()
+        .skip_while(|line| *line != "Examples:")
+        .skip(1)
+        .map(|line| line.trim().to_string())
+        .filter(|line| line.starts_with("cis-fix "))
+        .collect()
+}
+
+/// A directory holding what the examples name (`notify.txt`, `cloudtrail/*.json.gz`), and a
+/// `bin/cis-fix` that is the binary under test.
+fn example_dir() -> tempfile::TempDir {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("notify.txt"),
+        "email:security@example.com\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("cloudtrail")).unwrap();
+    let events = r#"{"Records": [{"eventName": "ConsoleLogin", "errorCode": "AccessDenied"}]}"#;
+    let file = std::fs::File::create(dir.path().join("cloudtrail/events.json.gz")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+    gz.write_all(events.as_bytes()).unwrap();
+    gz.finish().unwrap();
+    std::fs::create_dir(dir.path().join("bin")).unwrap();
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_cis-fix"),
+        dir.path().join("bin/cis-fix"),
+    )
+    .unwrap();
+    dir
+}
+
+/// Runs one example line in `dir` with a shell, as a user would type it, against `account`;
+/// what follows a pipe or a redirection (`| jq …`, `> ~/.config/…`) is left out.
+fn run_example(account: &Account, dir: &std::path::Path, line: &str) -> std::process::Output {
+    let command_line = line.split(" | ").next().unwrap_or(line);
+    let command_line = command_line.split(" > ").next().unwrap_or(command_line);
+    let cmd = account.command(&[]);
+    let path = format!(
+        "{}:{}",
+        dir.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut shell = Command::new("bash");
+    shell.args(["-c", command_line]).current_dir(dir);
+    for (name, value) in cmd.get_envs() {
+        match value {
+            Some(value) => shell.env(name, value),
+            None => shell.env_remove(name),
+        };
+    }
+    shell.env("PATH", path).stdin(std::process::Stdio::null());
+    shell.output().expect("run bash")
+}
+
+#[tokio::test]
+async fn every_help_example_runs() {
+    let commands = [
+        "plan",
+        "apply",
+        "backout",
+        "drill",
+        "export",
+        "pattern",
+        "controls",
+        "schema",
+        "completions",
+        "man",
+    ];
+    let mut ran = 0;
+    for command in commands {
+        // Each command's examples in order, on an account of their own.
+        let account = Account::new().await;
+        account
+            .trail(crate::harness::TrailSpec::good(
+                "main",
+                "cloudtrail/management",
+            ))
+            .await;
+        // Something to remove, and alarms that deliver to drill.
+        if command == "backout" || command == "drill" {
+            let notify = crate::harness::queue(&account);
+            crate::harness::assert_ok(&account.run(&[
+                "apply",
+                "--notify",
+                &notify,
+                "--auto-approve",
+            ]));
+        }
+        let dir = example_dir();
+        let examples = help_examples(command);
+        assert!(examples.len() >= 2, "{command}: {examples:?}");
+        for line in examples {
+            // Organizations need one to be built: their examples are checked to parse
+            // (cli::shell's unit tests), and `--org` itself in tests/integration/org.rs.
+            if line.contains("--org") {
+                continue;
+            }
+            let out = run_example(&account, dir.path(), &line);
+            let said = format!("{line}\nstdout: {}\nstderr: {}", stdout(&out), stderr(&out));
+            let asks = ["apply", "backout", "drill"].contains(&command)
+                && !line.contains("--auto-approve")
+                && !line.contains(".json");
+            if asks {
+                // It got as far as the question, which needs a terminal.
+                assert_eq!(out.status.code(), Some(1), "{said}");
+                assert!(
+                    stderr(&out).contains("cannot ask for confirmation"),
+                    "{said}"
+                );
+            } else if line.contains("--detailed-exitcode") {
+                assert!(matches!(out.status.code(), Some(0 | 2)), "{said}");
+            } else {
+                assert_eq!(out.status.code(), Some(0), "{said}");
+            }
+            assert!(!stdout(&out).is_empty() || line.contains("--out"), "{said}");
+            ran += 1;
+        }
+    }
+    assert!(ran >= 20, "{ran}");
+}
