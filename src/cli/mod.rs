@@ -2,7 +2,8 @@
 //!
 //! - [`args`]: the option groups every command shares, each declared once;
 //! - [`plan`], [`apply`], [`backout`], [`drill`], [`export`], [`pattern`], [`controls`],
-//!   [`schema`], [`shell`] (completions, man): one file per subcommand, each a short recipe;
+//!   [`schema`], [`iam_policy`], [`shell`] (completions, man): one file per subcommand, each
+//!   a short recipe;
 //! - [`output`]: printing (a closed pipe is fine), the stats line, shared error checks.
 
 mod apply;
@@ -11,6 +12,7 @@ mod backout;
 mod controls;
 mod drill;
 mod export;
+mod iam_policy;
 mod output;
 mod pattern;
 mod plan;
@@ -29,6 +31,7 @@ pub use backout::BackoutArgs;
 pub use controls::ControlsArgs;
 pub use drill::DrillArgs;
 pub use export::{ExportArgs, ExportFormat};
+pub use iam_policy::IamPolicyArgs;
 pub use pattern::PatternArgs;
 pub use plan::PlanArgs;
 pub use schema::SchemaArgs;
@@ -144,6 +147,13 @@ pub enum Command {
   cis-fix schema plan > plan.schema.json
   cis-fix schema saved-plan")]
     Schema(SchemaArgs),
+    /// Print the minimal IAM policy (JSON) that a command needs: plan, apply, backout, drill,
+    /// export, or across an organization the caller (org-management) and each member's role
+    /// (org-member). The integration tests check each against every call its command makes.
+    #[command(after_help = "Examples:
+  cis-fix iam-policy plan > cis-fix-plan.json
+  cis-fix iam-policy org-member")]
+    IamPolicy(IamPolicyArgs),
     /// Print a shell completion script, e.g. `cis-fix completions bash >
     /// ~/.local/share/bash-completion/completions/cis-fix`.
     #[command(after_help = "Examples:
@@ -184,6 +194,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Pattern(args) => pattern::run(args),
         Command::Controls(args) => controls::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::IamPolicy(args) => iam_policy::run(args),
         Command::Completions(args) => shell::completions(args),
         Command::Man => shell::man(),
     }

@@ -62,13 +62,14 @@ fn bad_arguments_exit_1_with_a_clear_message() {
 }
 
 /// The commands that make no AWS call.
-const OFFLINE: [&[&str]; 6] = [
+const OFFLINE: [&[&str]; 7] = [
     &["pattern", "check"],
     &["pattern", "test"],
     &["controls"],
     &["schema"],
     &["completions"],
     &["man"],
+    &["iam-policy"],
 ];
 
 #[test]
@@ -560,6 +561,7 @@ async fn every_help_example_runs() {
         "pattern",
         "controls",
         "schema",
+        "iam-policy",
         "completions",
         "man",
     ];
