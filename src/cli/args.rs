@@ -20,10 +20,8 @@ pub struct Display {
     #[arg(long)]
     pub show_endpoints: bool,
 
-    /// When to colour text output. `auto` colours on a terminal, or anywhere with
-    /// CLICOLOR_FORCE set (not 0), unless NO_COLOR is set.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    #[command(flatten)]
+    pub color: Color,
 
     /// Print the number of AWS API calls and the wall time to stderr.
     #[arg(long)]
@@ -39,10 +37,31 @@ pub struct Display {
     pub verbose: bool,
 }
 
+/// `--color`: every command that prints text for people takes it.
+#[derive(Debug, Args)]
+pub struct Color {
+    /// When to colour text output. `auto` colours on a terminal, or anywhere with
+    /// CLICOLOR_FORCE set (not 0), unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+impl Color {
+    /// The painter of a text on stdout.
+    pub fn painter(&self) -> crate::render::layout::Painter {
+        crate::render::layout::Painter(self.color.enabled())
+    }
+
+    /// The painter of a note on stderr.
+    pub fn stderr_painter(&self) -> crate::render::layout::Painter {
+        crate::render::layout::Painter(self.color.enabled_on_stderr())
+    }
+}
+
 impl Display {
     pub fn text_options(&self) -> TextOptions {
         TextOptions {
-            color: self.color.enabled(),
+            color: self.color.color.enabled(),
             show_endpoints: self.show_endpoints,
             width: crate::render::layout::stdout_width(),
             verbosity: if self.quiet {
@@ -239,7 +258,17 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
+    /// Whether to colour what goes to stdout.
     pub fn enabled(self) -> bool {
+        self.enabled_on(std::io::stdout().is_terminal())
+    }
+
+    /// Whether to colour what goes to stderr.
+    pub fn enabled_on_stderr(self) -> bool {
+        self.enabled_on(std::io::stderr().is_terminal())
+    }
+
+    fn enabled_on(self, terminal: bool) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -247,8 +276,7 @@ impl ColorChoice {
             ColorChoice::Auto => {
                 let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
                 set("NO_COLOR").is_none()
-                    && (set("CLICOLOR_FORCE").is_some_and(|v| v != "0")
-                        || std::io::stdout().is_terminal())
+                    && (set("CLICOLOR_FORCE").is_some_and(|v| v != "0") || terminal)
             }
         }
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::args::{Accounts, Selection};
+use super::args::{Accounts, Color, Selection};
 use super::ExitStatus;
 use crate::audit::Call;
 use crate::error::{Error, Result};
@@ -46,6 +46,10 @@ pub struct ExportArgs {
 
     #[command(flatten)]
     pub accounts: Accounts,
+
+    /// (Colours the notes on stderr: the export itself is code, never coloured.)
+    #[command(flatten)]
+    pub color: Color,
 }
 
 pub(super) async fn run(args: ExportArgs, connect: &crate::session::Connect) -> Result<ExitStatus> {
@@ -154,6 +158,8 @@ fn write(args: &ExportArgs, source: &Source) -> Result<()> {
         }
     }
     if let Some(note) = endpoints_note(on_stdout, &files) {
+        let warning = anstyle::AnsiColor::Yellow.on_default();
+        let note = args.color.stderr_painter().paint(warning, &note);
         Printer::new(crate::printer::Format::Text).note_raw(&format!("{note}\n"));
     }
     Ok(())

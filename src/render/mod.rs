@@ -15,6 +15,7 @@ pub mod controls;
 pub mod group;
 pub mod layout;
 pub mod org;
+pub mod pattern;
 
 use layout::{Page, Painter};
 

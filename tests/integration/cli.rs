@@ -617,3 +617,66 @@ async fn every_help_example_runs() {
     }
     assert!(ran >= 20, "{ran}");
 }
+
+#[test]
+fn every_command_that_prints_text_takes_color() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.json");
+    let event =
+        r#"{"eventName":"ConsoleLogin","errorMessage":"Failed authentication","eventID":"e-1"}"#;
+    std::fs::write(&events, format!("{event}\n")).unwrap();
+    let events = events.to_str().unwrap();
+    let printing: [&[&str]; 3] = [
+        &["controls", "--controls", "5.6"],
+        &[
+            "pattern",
+            "check",
+            "--control",
+            "5.6",
+            "{ $.eventName = ConsoleLogin }",
+        ],
+        &["pattern", "test", "--control", "5.6", events],
+    ];
+    for command in printing {
+        let plain = cis_fix(&[command, &["--color", "never"]].concat());
+        assert_eq!(
+            plain.status.code(),
+            Some(0),
+            "{command:?}: {}",
+            stderr(&plain)
+        );
+        assert!(
+            !stdout(&plain).contains('\u{1b}'),
+            "{command:?}: {}",
+            stdout(&plain)
+        );
+        let painted = cis_fix(&[command, &["--color", "always"]].concat());
+        assert_eq!(
+            painted.status.code(),
+            Some(0),
+            "{command:?}: {}",
+            stderr(&painted)
+        );
+        let text = stdout(&painted);
+        assert!(
+            text.contains("\u{1b}["),
+            "{command:?} is not coloured: {text}"
+        );
+        // Colour adds sequences and nothing else.
+        let stripped = text
+            .split('\u{1b}')
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part
+                } else {
+                    &part[part.find('m').unwrap() + 1..]
+                }
+            })
+            .collect::<String>();
+        assert_eq!(stripped, stdout(&plain), "{command:?}");
+    }
+    // export writes code, never coloured; --color is for its notes on stderr.
+    let help = stdout(&cis_fix(&["export", "--help"]));
+    assert!(help.contains("--color"), "{help}");
+}
