@@ -23,3 +23,18 @@ use_account() {
     export AWS_ENDPOINT_URL="$endpoint" AWS_EC2_METADATA_DISABLED=true
     export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 }
+
+# find_cis_fix: sets $cis_fix to the binary to run. A release build is used when it is newer
+# than every source file (`cargo build --release` made it from this tree); otherwise the debug
+# build is brought up to date, in view: the first build takes a few minutes.
+find_cis_fix() {
+    local release="$root/target/release/cis-fix"
+    if [ -x "$release" ] && [ -z "$(find "$root/src" "$root/plans" "$root/Cargo.toml" "$root/Cargo.lock" -newer "$release" -print -quit)" ]; then
+        echo "using the release build $release" >&2
+        cis_fix="$release"
+        return
+    fi
+    echo "building cis-fix (a debug build: the first takes a few minutes; a release build newer than the sources is used instead)" >&2
+    cargo build --manifest-path "$root/Cargo.toml" >&2
+    cis_fix="$root/target/debug/cis-fix"
+}

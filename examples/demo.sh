@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_emulator.sh"
 
-cargo build --quiet --manifest-path "$root/Cargo.toml"
+find_cis_fix
 start_emulator
 use_account 123456789012
 "$python" "$root/examples/seed_account.py" "$endpoint" 123456789012 demo
@@ -13,5 +13,5 @@ use_account 123456789012
 echo "cis-fix plan --notify email:security@example.com $*" >&2
 echo >&2
 status=0
-"$root/target/debug/cis-fix" plan --notify email:security@example.com "$@" || status=$?
+"$cis_fix" plan --notify email:security@example.com "$@" || status=$?
 exit "$status"

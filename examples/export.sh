@@ -6,7 +6,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_emulator.sh"
 
-cargo build --quiet --manifest-path "$root/Cargo.toml"
+find_cis_fix
 start_emulator
 use_account 123456789012
 "$python" "$root/examples/seed_account.py" "$endpoint" 123456789012 demo
@@ -14,5 +14,5 @@ use_account 123456789012
 echo "cis-fix export $*" >&2
 echo >&2
 status=0
-"$root/target/debug/cis-fix" export "$@" || status=$?
+"$cis_fix" export "$@" || status=$?
 exit "$status"

@@ -5,13 +5,13 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_emulator.sh"
 
-cargo build --quiet --manifest-path "$root/Cargo.toml"
+find_cis_fix
 start_emulator
 account=123456789012
 use_account "$account"
 "$python" "$root/examples/seed_account.py" "$endpoint" "$account" demo
 
-cis_fix() { printf '\n$ cis-fix %s\n' "$*" >&2; "$root/target/debug/cis-fix" "$@"; }
+cis_fix() { printf '\n$ cis-fix %s\n' "$*" >&2; "$cis_fix" "$@"; }
 approve=()
 [ -t 0 ] || approve=(--auto-approve)
 plan_file="$(mktemp -d)/plan.json"

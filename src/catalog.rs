@@ -634,15 +634,16 @@ impl Catalog {
             })
             .collect();
         if !unknown.is_empty() {
+            let ids: Vec<&str> = self.controls.iter().map(|c| c.id.as_str()).collect();
             return Err(Error::UnknownControls {
                 unknown: unknown.join(", "),
                 benchmark: self.benchmark.clone(),
-                valid: self
-                    .controls
-                    .iter()
-                    .map(|c| format!("{} ({})", c.id, c.slug))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                valid: id_ranges(&ids),
+                lister: if self.benchmark == DEFAULT_BENCHMARK {
+                    "`cis-fix controls` lists them".into()
+                } else {
+                    "`cis-fix controls` with the same --benchmark or --catalog lists them".into()
+                },
             });
         }
         self.controls.retain(|c| {
@@ -677,6 +678,40 @@ impl Catalog {
                 })
             })
     }
+}
+
+/// Control ids said compactly, in catalog order: a run of three or more consecutive ids in one
+/// section as a range (`5.1–5.15`), others one by one (`3.1, 3.3, x`). A list of every id and
+/// slug of a benchmark is a line of 600 characters, which `cis-fix controls` shows better.
+pub fn id_ranges(ids: &[&str]) -> String {
+    // (section, number) of an id written `SECTION.NUMBER`.
+    let split = |id: &str| {
+        let (section, number) = id.rsplit_once('.')?;
+        Some((section.to_string(), number.parse::<u32>().ok()?))
+    };
+    let mut runs: Vec<(&str, &str, usize)> = Vec::new();
+    let mut previous: Option<(String, u32)> = None;
+    for id in ids {
+        let this = split(id);
+        let follows = matches!((&previous, &this), (Some((s, n)), Some((t, m))) if s == t && n.checked_add(1) == Some(*m));
+        match runs.last_mut() {
+            Some((_, last, length)) if follows => {
+                *last = id;
+                *length += 1;
+            }
+            _ => runs.push((id, id, 1)),
+        }
+        previous = this;
+    }
+    let said: Vec<String> = runs
+        .into_iter()
+        .map(|(first, last, length)| match length {
+            1 => first.to_string(),
+            2 => format!("{first}, {last}"),
+            _ => format!("{first}–{last}"),
+        })
+        .collect();
+    said.join(", ")
 }
 
 /// The ids or slugs of `controls` that an unknown name most likely meant: at most two, none
@@ -946,7 +981,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("9.9"), "{err}");
-        assert!(err.contains("4.15 (organizations-changes)"), "{err}");
+        assert!(err.contains("valid for cis-5.0: 4.1–4.15"), "{err}");
     }
 
     #[test]
@@ -981,6 +1016,27 @@ mod tests {
     }
 
     #[test]
+    fn control_ids_are_said_as_ranges() {
+        assert_eq!(id_ranges(&["5.1", "5.2", "5.3", "5.4"]), "5.1–5.4");
+        assert_eq!(id_ranges(&["3.1", "3.2", "3.4"]), "3.1, 3.2, 3.4");
+        assert_eq!(
+            id_ranges(&["4.1", "4.2", "4.3", "4.5", "x", "5.1", "5.2", "5.3"]),
+            "4.1–4.3, 4.5, x, 5.1–5.3"
+        );
+        // A run does not cross sections, nor ids that are not numbers.
+        assert_eq!(id_ranges(&["4.9", "5.10", "5.11"]), "4.9, 5.10, 5.11");
+        assert_eq!(id_ranges(&["a.1", "a.x", "a.2"]), "a.1, a.x, a.2");
+        assert_eq!(id_ranges(&[]), "");
+        // Every built-in benchmark: one range, a line anyone can read.
+        for name in builtin_names() {
+            let catalog = load_builtin(name).unwrap();
+            let ids: Vec<&str> = catalog.controls.iter().map(|c| c.id.as_str()).collect();
+            let said = id_ranges(&ids);
+            assert!(said.len() < 20 && said.contains('–'), "{name}: {said}");
+        }
+    }
+
+    #[test]
     fn an_empty_control_id_is_named_as_such() {
         let catalog = load_builtin("cis-5.0").unwrap();
         // `--controls 4.1,`
@@ -990,7 +1046,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with("unknown control \"\" (an empty control id: a stray comma?); valid for cis-5.0: 4.1 (unauthorized-api-calls)"),
+            err.starts_with("unknown control \"\" (an empty control id: a stray comma?); valid for cis-5.0: 4.1–4.15, or their slugs; `cis-fix controls` with the same --benchmark or --catalog lists them"),
             "{err}"
         );
         let err = catalog
@@ -1322,9 +1378,9 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
         );
         // A typo is still a typo.
         let err = v7.select(&["9.9".into()]).unwrap_err().to_string();
-        assert!(
-            err.starts_with("unknown control 9.9; valid for cis-7.0"),
-            "{err}"
+        assert_eq!(
+            err,
+            "unknown control 9.9; valid for cis-7.0: 5.1–5.15, or their slugs; `cis-fix controls` lists them"
         );
     }
 }

@@ -15,11 +15,14 @@ pub enum Error {
     )]
     UnknownBenchmark { name: String, available: String },
 
-    #[error("unknown control{plural} {unknown}; valid for {benchmark}: {valid}", plural = if .unknown.contains(',') { "s" } else { "" })]
+    #[error("unknown control{plural} {unknown}; valid for {benchmark}: {valid}, or their slugs; {lister}", plural = if .unknown.contains(',') { "s" } else { "" })]
     UnknownControls {
         unknown: String,
         benchmark: String,
+        /// The valid ids, as ranges (`5.1–5.15`).
         valid: String,
+        /// The command that lists them with their slugs.
+        lister: String,
     },
 
     /// `--controls` ids of another benchmark version: each with the id it has here.

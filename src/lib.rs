@@ -13,6 +13,7 @@
 //! - [`redact`] masks what output must not show in clear (endpoints, URL credentials);
 //! - [`term`] escapes what may not reach a terminal (control characters, bidi overrides), and
 //!   owns the one status line on stderr, which every notice prints above;
+//! - [`iam`] holds the minimal IAM policy of each command (`examples/iam-*.json`);
 //! - [`limits`] holds the limits AWS documents for the values cis-fix sends, checked before
 //!   any call.
 //!
@@ -49,7 +50,10 @@
         clippy::panic,
         clippy::indexing_slicing,
         clippy::unreachable,
-        clippy::todo
+        clippy::todo,
+        // A closed pipe makes these panic: output goes through printer and term instead.
+        clippy::print_stdout,
+        clippy::print_stderr
     )
 )]
 
@@ -60,6 +64,7 @@ pub mod cli;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod iam;
 pub mod inventory;
 pub mod limits;
 pub mod outfile;

@@ -2,13 +2,16 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr
 )]
 
 use std::process::ExitCode;
 
 use cis_fix::error::Error;
-use cis_fix::term::escape_lines;
+use cis_fix::render::layout::for_stderr;
+use cis_fix::term::to_stderr;
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -28,12 +31,13 @@ fn main() -> ExitCode {
         Err(
             e @ (Error::Cancelled(_) | Error::CancelledByInterrupt | Error::Interrupted { .. }),
         ) => {
-            eprintln!("{}", escape_lines(&e.to_string()));
+            to_stderr(&for_stderr(&format!("{e}\n")));
             ExitCode::from(code(&e))
         }
-        // A message may carry AWS's text or a file's: escaped, but for its own line ends.
+        // A message may carry AWS's text or a file's: escaped, but for its own line ends, and
+        // wrapped on a terminal.
         Err(e) => {
-            eprintln!("error: {}", escape_lines(&e.to_string()));
+            to_stderr(&for_stderr(&format!("error: {e}\n")));
             ExitCode::from(code(&e))
         }
     }

@@ -14,8 +14,8 @@
 //! anyone who may put an alarm can copy its description. So a resource is cis-fix's only when
 //! it also bears a name cis-fix gives (`--topic-name`'s topic; `cis-fix-SLUG` or its digest
 //! form for the control its record names), and an alarm only when its tags were read and
-//! agree with its description. What a copied mark can and cannot make cis-fix do is in the
-//! README ("How cis-fix marks what it creates").
+//! agree with its description. What a copied mark can and cannot make cis-fix do is in
+//! docs/security.md ("The threat model: what the marks can and cannot be made to do").
 
 use std::collections::BTreeMap;
 

@@ -101,9 +101,7 @@ fn write_stdout(text: &str) -> Result<()> {
 
 /// Said, not output: a closed stderr is no reason to stop.
 fn write_stderr(text: &str) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_all(text.as_bytes());
-    let _ = stderr.flush();
+    crate::term::to_stderr(text);
 }
 
 /// A stream whose closed pipe is quiet: record lines stop reaching it, the run goes on.

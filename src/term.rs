@@ -91,6 +91,15 @@ fn escape_where(text: &str, unsafe_here: impl Fn(char) -> bool) -> Cow<'_, str> 
     Cow::Owned(out)
 }
 
+/// Writes `text` to stderr, as it is. A note, not output: a closed stderr (`cis-fix plan -v
+/// 2>&1 | head`) is no reason to stop, let alone to panic as `eprintln!` does.
+pub fn to_stderr(text: &str) {
+    use std::io::Write as _;
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+    let _ = stderr.flush();
+}
+
 // ---------------------------------------------------------------------------------------
 // The status line.
 

@@ -7,7 +7,6 @@
 //! reports a process that Ctrl-C ended).
 
 use std::future::Future;
-use std::io::Write;
 use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard, Once, PoisonError};
 
@@ -114,7 +113,8 @@ async fn watch(mut listener: Listener) {
         };
         if let Some(text) = say {
             let write = || {
-                let _ = writeln!(std::io::stderr(), "\n{text}");
+                let text = crate::render::layout::for_stderr(text);
+                crate::term::to_stderr(&format!("\n{text}"));
             };
             if stop_now {
                 // The process ends without unwinding: take the progress line off for good.

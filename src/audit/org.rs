@@ -24,7 +24,7 @@ use super::{audit, elsewhere, Options};
 use crate::catalog::Catalog;
 use crate::inventory::{LogGroupRef, Snapshot, Trail};
 
-/// Version of the organization plan's JSON (documented in the README). 2: as the plan's
+/// Version of the organization plan's JSON (documented in docs/json.md). 2: as the plan's
 /// (`put_metric_filter` names its namespace `namespace`).
 pub const ORG_FORMAT_VERSION: u32 = 2;
 

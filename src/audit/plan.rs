@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub use super::code::Code;
 use crate::pattern::Relation;
 
-/// Version of the JSON plan schema (documented in the README). 2: `put_metric_filter` names
+/// Version of the JSON plan schema (documented in docs/json.md). 2: `put_metric_filter` names
 /// its namespace `namespace`, as `put_metric_alarm` does (1 said `metric_namespace`).
 pub const FORMAT_VERSION: u32 = 2;
 

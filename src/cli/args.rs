@@ -20,10 +20,8 @@ pub struct Display {
     #[arg(long)]
     pub show_endpoints: bool,
 
-    /// When to colour text output. `auto` colours on a terminal, or anywhere with
-    /// CLICOLOR_FORCE set (not 0), unless NO_COLOR is set.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    #[command(flatten)]
+    pub color: Color,
 
     /// Print the number of AWS API calls and the wall time to stderr.
     #[arg(long)]
@@ -39,10 +37,31 @@ pub struct Display {
     pub verbose: bool,
 }
 
+/// `--color`: every command that prints text for people takes it.
+#[derive(Debug, Args)]
+pub struct Color {
+    /// When to colour text output. `auto` colours on a terminal, or anywhere with
+    /// CLICOLOR_FORCE set (not 0), unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+impl Color {
+    /// The painter of a text on stdout.
+    pub fn painter(&self) -> crate::render::layout::Painter {
+        crate::render::layout::Painter(self.color.enabled())
+    }
+
+    /// The painter of a note on stderr.
+    pub fn stderr_painter(&self) -> crate::render::layout::Painter {
+        crate::render::layout::Painter(self.color.enabled_on_stderr())
+    }
+}
+
 impl Display {
     pub fn text_options(&self) -> TextOptions {
         TextOptions {
-            color: self.color.enabled(),
+            color: self.color.color.enabled(),
             show_endpoints: self.show_endpoints,
             width: crate::render::layout::stdout_width(),
             verbosity: if self.quiet {
@@ -56,9 +75,39 @@ impl Display {
     }
 }
 
-/// Which controls: shared by every command, including the offline ones.
+/// How to reach AWS: only the commands that call it take these.
 #[derive(Debug, Args)]
-pub struct Controls {
+#[command(next_help_heading = "AWS connection")]
+pub struct Connection {
+    /// Attempts per AWS call before giving up (retries back off exponentially; throttling,
+    /// 5xx and network errors are retried).
+    #[arg(long, value_name = "N", env = "AWS_MAX_ATTEMPTS", default_value_t = crate::session::DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub max_attempts: u32,
+
+    /// Seconds each AWS call may take, retries included, and resolving credentials too. A
+    /// call still waiting after 2 seconds says on stderr what it waits for.
+    #[arg(long, value_name = "SECS", env = "CIS_FIX_TIMEOUT", default_value_t = crate::session::DEFAULT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// AWS profile to use, from the AWS config and credentials files. Wins over AWS_PROFILE
+    /// and over credentials in the environment.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub profile: Option<String>,
+}
+
+impl Connection {
+    pub fn connect(self) -> crate::session::Connect {
+        crate::session::Connect {
+            profile: self.profile,
+            max_attempts: self.max_attempts,
+            timeout: std::time::Duration::from_secs(self.timeout),
+        }
+    }
+}
+
+/// The benchmark or catalog file: shared by every command, including the offline ones.
+#[derive(Debug, Args)]
+pub struct Benchmark {
     /// Built-in benchmark version: cis-1.2, cis-1.4, cis-3.0, cis-5.0, cis-6.0 or cis-7.0 (the
     /// newest, and the default).
     #[arg(long, value_name = "NAME", default_value = catalog::DEFAULT_BENCHMARK, value_parser = BenchmarkParser)]
@@ -67,6 +116,23 @@ pub struct Controls {
     /// Your own catalog file (same schema as plans/*.toml), instead of --benchmark.
     #[arg(long, value_name = "FILE", conflicts_with = "benchmark")]
     pub catalog: Option<PathBuf>,
+}
+
+impl Benchmark {
+    /// Every control of the benchmark or catalog.
+    pub fn full_catalog(&self) -> Result<Catalog> {
+        match &self.catalog {
+            Some(path) => catalog::load_file(path),
+            None => catalog::load_builtin(&self.benchmark),
+        }
+    }
+}
+
+/// Which controls: shared by every command that works on a selection of them.
+#[derive(Debug, Args)]
+pub struct Controls {
+    #[command(flatten)]
+    pub source: Benchmark,
 
     /// Only these controls: ids or slugs, comma-separated (e.g. 5.1,5.6 or
     /// unauthorized-api-calls).
@@ -82,10 +148,7 @@ impl Controls {
 
     /// Every control of the benchmark or catalog, whatever `--controls` selects.
     pub fn full_catalog(&self) -> Result<Catalog> {
-        match &self.catalog {
-            Some(path) => catalog::load_file(path),
-            None => catalog::load_builtin(&self.benchmark),
-        }
+        self.source.full_catalog()
     }
 }
 
@@ -195,7 +258,17 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
+    /// Whether to colour what goes to stdout.
     pub fn enabled(self) -> bool {
+        self.enabled_on(std::io::stdout().is_terminal())
+    }
+
+    /// Whether to colour what goes to stderr.
+    pub fn enabled_on_stderr(self) -> bool {
+        self.enabled_on(std::io::stderr().is_terminal())
+    }
+
+    fn enabled_on(self, terminal: bool) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -203,8 +276,7 @@ impl ColorChoice {
             ColorChoice::Auto => {
                 let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
                 set("NO_COLOR").is_none()
-                    && (set("CLICOLOR_FORCE").is_some_and(|v| v != "0")
-                        || std::io::stdout().is_terminal())
+                    && (set("CLICOLOR_FORCE").is_some_and(|v| v != "0") || terminal)
             }
         }
     }

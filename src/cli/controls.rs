@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use super::args::{Controls, Format};
+use super::args::{Color, Controls, Format};
 use super::output::print;
 use super::ExitStatus;
 use crate::error::Result;
@@ -17,12 +17,15 @@ pub struct ControlsArgs {
     /// Output format. JSON gives each pattern exactly as `apply` sends it.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    #[command(flatten)]
+    pub color: Color,
 }
 
 pub(super) fn run(args: ControlsArgs) -> Result<ExitStatus> {
     let catalog = args.selected.catalog()?;
     match args.format {
-        Format::Text => print(&controls::text(&catalog))?,
+        Format::Text => print(&controls::text(&catalog, args.color.painter()))?,
         Format::Json => print(&(controls::json(&catalog) + "\n"))?,
     }
     Ok(ExitStatus::Success)

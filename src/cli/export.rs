@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::{Accounts, Selection};
+use super::args::{Accounts, Color, Selection};
 use super::{output, ExitStatus};
 use crate::error::Result;
 use crate::inventory::aws::ReadMode;
@@ -34,6 +34,10 @@ pub struct ExportArgs {
 
     #[command(flatten)]
     pub accounts: Accounts,
+
+    /// (Colours the notes on stderr: the export itself is code, never coloured.)
+    #[command(flatten)]
+    pub color: Color,
 }
 
 pub(super) async fn run(args: ExportArgs, connect: &crate::session::Connect) -> Result<ExitStatus> {
@@ -56,7 +60,9 @@ pub(super) async fn run(args: ExportArgs, connect: &crate::session::Connect) -> 
     if let Some(text) = &written.stdout {
         printer.out(text)?;
     }
+    let warning = anstyle::AnsiColor::Yellow.on_default();
     for note in &written.notes {
+        let note = args.color.stderr_painter().paint(warning, note);
         printer.note_raw(&format!("{note}\n"));
     }
     // As for `plan`: controls that could not be audited end the run in an error, after the

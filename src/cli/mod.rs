@@ -2,7 +2,8 @@
 //!
 //! - [`args`]: the option groups every command shares, each declared once;
 //! - [`plan`], [`apply`], [`backout`], [`drill`], [`export`], [`pattern`], [`controls`],
-//!   [`schema`], [`shell`] (completions, man): one file per subcommand, each a short recipe;
+//!   [`schema`], [`iam_policy`], [`shell`] (completions, man): one file per subcommand, each
+//!   a short recipe;
 //! - [`output`]: printing (a closed pipe is fine), the stats line, shared error checks.
 
 mod apply;
@@ -11,6 +12,7 @@ mod backout;
 mod controls;
 mod drill;
 mod export;
+mod iam_policy;
 mod output;
 mod pattern;
 mod plan;
@@ -29,6 +31,7 @@ pub use backout::BackoutArgs;
 pub use controls::ControlsArgs;
 pub use drill::DrillArgs;
 pub use export::{ExportArgs, ExportFormat};
+pub use iam_policy::IamPolicyArgs;
 pub use pattern::PatternArgs;
 pub use plan::PlanArgs;
 pub use schema::SchemaArgs;
@@ -65,26 +68,22 @@ all the accounts): 0 success; 1 error (including bad arguments, a question not a
 an account that could not be read or failed part-way, a drilled control that did not deliver); \
 2 not compliant: `plan --detailed-exitcode` when a selected control is not compliant, `apply` \
 when one stays non-compliant after it, `pattern check` when the pattern does not cover the \
-control; 130 interrupted (Ctrl-C). The README's exit-code table gives them per command."
+control; 130 interrupted (Ctrl-C). docs/exit-codes.md gives them per command."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+}
 
-    /// Attempts per AWS call before giving up (retries back off exponentially; throttling,
-    /// 5xx and network errors are retried).
-    #[arg(long, global = true, value_name = "N", env = "AWS_MAX_ATTEMPTS", default_value_t = crate::session::DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..=50))]
-    pub max_attempts: u32,
+/// A command that calls AWS: its own options, then how to reach AWS. Offline commands take
+/// no such options, so their `--help` shows only their own.
+#[derive(Debug, clap::Args)]
+pub struct Online<A: clap::Args> {
+    #[command(flatten)]
+    pub args: A,
 
-    /// Seconds each AWS call may take, retries included, and resolving credentials too. A
-    /// call still waiting after 2 seconds says on stderr what it waits for.
-    #[arg(long, global = true, value_name = "SECS", env = "CIS_FIX_TIMEOUT", default_value_t = crate::session::DEFAULT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
-
-    /// AWS profile to use, from the AWS config and credentials files. Wins over AWS_PROFILE
-    /// and over credentials in the environment.
-    #[arg(long, global = true, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
-    pub profile: Option<String>,
+    #[command(flatten)]
+    pub connection: args::Connection,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,7 +95,7 @@ pub enum Command {
   cis-fix plan --controls 5.1,5.6 --format json --detailed-exitcode
   cis-fix plan --org --notify https://hooks.example.com/cis --out org.json
   cis-fix plan --notify-file notify.txt --out plan.json")]
-    Plan(PlanArgs),
+    Plan(Online<PlanArgs>),
     /// Show the plan, ask for confirmation, then create what is missing. With PLAN_FILE
     /// (from `plan --out`), perform exactly that plan, without asking (the saved plan is the
     /// approval), if the account has not changed since.
@@ -106,21 +105,21 @@ pub enum Command {
   cis-fix apply plan.json
   cis-fix apply --topic-name cis-alerts --auto-approve --format json
   cis-fix apply --notify-file notify.txt")]
-    Apply(ApplyArgs),
+    Apply(Online<ApplyArgs>),
     /// Remove what cis-fix created, and nothing else, after the same confirmation.
     #[command(after_help = "Examples:
   cis-fix backout
   cis-fix backout --controls 5.3 --auto-approve
   cis-fix backout --format json --auto-approve
   cis-fix backout --org --role OrganizationAccountAccessRole")]
-    Backout(BackoutArgs),
+    Backout(Online<BackoutArgs>),
     /// Prove that each compliant control's alarm really notifies someone: set its alarm to
     /// ALARM (a real notification), read the result from the alarm's history, set it back to
     /// OK. Changes no configuration.
     #[command(after_help = "Examples:
   cis-fix drill
   cis-fix drill --controls 5.1,5.6 --auto-approve")]
-    Drill(DrillArgs),
+    Drill(Online<DrillArgs>),
     /// Write what `apply` would create as Terraform or CloudFormation, for a reviewed
     /// deployment, instead of creating it. Reads the account as `plan` does; never writes to
     /// AWS.
@@ -129,12 +128,12 @@ pub enum Command {
   cis-fix export cloudformation --notify email:sec@example.com --out stacks/
   cis-fix export terraform --org --notify email:sec@example.com --out org/
   cis-fix export terraform --notify-file notify.txt --out cis-fix.tf")]
-    Export(ExportArgs),
+    Export(Online<ExportArgs>),
     /// Check a hand-written filter pattern against a control, or backtest one on recorded
     /// events. No credentials, no AWS call.
     #[command(after_help = "Examples:
   cis-fix pattern check --control 5.3 '{ $.userIdentity.type = \"Root\" }'
-  cis-fix pattern test --control 4.1 cloudtrail/*.json.gz")]
+  cis-fix pattern test --control 5.1 cloudtrail/*.json.gz")]
     Pattern(PatternArgs),
     /// List the catalog: each control's id, slug, level, title, Security Hub id, metric,
     /// alarm settings and filter pattern. No credentials, no AWS call.
@@ -148,6 +147,13 @@ pub enum Command {
   cis-fix schema plan > plan.schema.json
   cis-fix schema saved-plan")]
     Schema(SchemaArgs),
+    /// Print the minimal IAM policy (JSON) that a command needs: plan, apply, backout, drill,
+    /// export, or across an organization the caller (org-management) and each member's role
+    /// (org-member). The integration tests check each against every call its command makes.
+    #[command(after_help = "Examples:
+  cis-fix iam-policy plan > cis-fix-plan.json
+  cis-fix iam-policy org-member")]
+    IamPolicy(IamPolicyArgs),
     /// Print a shell completion script, e.g. `cis-fix completions bash >
     /// ~/.local/share/bash-completion/completions/cis-fix`.
     #[command(after_help = "Examples:
@@ -163,51 +169,105 @@ pub enum Command {
 }
 
 pub fn run(cli: Cli) -> Result<ExitStatus> {
-    // Offline commands need neither AWS nor an async runtime.
-    let mut cli = match cli.command {
-        Command::Pattern(args) => return pattern::run(args),
-        Command::Controls(args) => return controls::run(args),
-        Command::Schema(args) => return schema::run(args),
-        Command::Completions(args) => return shell::completions(args),
-        Command::Man => return shell::man(),
-        command => Cli { command, ..cli },
-    };
-    // Before any AWS call: the endpoints of --notify-file join those of --notify.
-    match &mut cli.command {
-        Command::Plan(args) => args.selection.read_notify_file()?,
-        Command::Apply(args) => args.selection.read_notify_file()?,
-        Command::Export(args) => args.selection.read_notify_file()?,
-        _ => {}
+    match cli.command {
+        Command::Plan(online) => {
+            let (args, aws) = start(online)?;
+            aws.runtime.block_on(plan::run(args, &aws.connect))
+        }
+        Command::Apply(online) => {
+            let (args, aws) = start(online)?;
+            aws.runtime.block_on(apply::run(args, &aws.connect))
+        }
+        Command::Backout(online) => {
+            let (args, aws) = start(online)?;
+            aws.runtime.block_on(backout::run(args, &aws.connect))
+        }
+        Command::Drill(online) => {
+            let (args, aws) = start(online)?;
+            aws.runtime.block_on(drill::run(args, &aws.connect))
+        }
+        Command::Export(online) => {
+            let (args, aws) = start(online)?;
+            aws.runtime.block_on(export::run(args, &aws.connect))
+        }
+        // Offline commands need neither AWS nor an async runtime.
+        Command::Pattern(args) => pattern::run(args),
+        Command::Controls(args) => controls::run(args),
+        Command::Schema(args) => schema::run(args),
+        Command::IamPolicy(args) => iam_policy::run(args),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man => shell::man(),
     }
-    let display = match &cli.command {
-        Command::Plan(args) => Some(&args.display),
-        Command::Apply(args) => Some(&args.display),
-        Command::Backout(args) => Some(&args.display),
-        Command::Drill(args) => Some(&args.display),
-        _ => None,
-    };
-    // Before the first call: `-v` logs every one.
-    crate::session::set_verbose(display.is_some_and(|d| d.verbose));
+}
+
+/// What an online command does before it connects: read its `--notify-file`, and say whether
+/// `-v` logs the calls.
+trait Prepare {
+    fn prepare(&mut self) -> Result<()> {
+        Ok(())
+    }
+    fn verbose(&self) -> bool;
+}
+
+impl Prepare for PlanArgs {
+    fn prepare(&mut self) -> Result<()> {
+        self.selection.read_notify_file()
+    }
+    fn verbose(&self) -> bool {
+        self.display.verbose
+    }
+}
+
+impl Prepare for ApplyArgs {
+    fn prepare(&mut self) -> Result<()> {
+        self.selection.read_notify_file()
+    }
+    fn verbose(&self) -> bool {
+        self.display.verbose
+    }
+}
+
+impl Prepare for ExportArgs {
+    fn prepare(&mut self) -> Result<()> {
+        self.selection.read_notify_file()
+    }
+    fn verbose(&self) -> bool {
+        false
+    }
+}
+
+impl Prepare for BackoutArgs {
+    fn verbose(&self) -> bool {
+        self.display.verbose
+    }
+}
+
+impl Prepare for DrillArgs {
+    fn verbose(&self) -> bool {
+        self.display.verbose
+    }
+}
+
+/// An online command's runtime and connection settings.
+struct Aws {
+    runtime: tokio::runtime::Runtime,
+    connect: crate::session::Connect,
+}
+
+/// Prepares an online command: before any AWS call, the endpoints of --notify-file join those
+/// of --notify, and `-v` is on before the first call, to log every one.
+fn start<A: clap::Args + Prepare>(online: Online<A>) -> Result<(A, Aws)> {
+    let Online {
+        mut args,
+        connection,
+    } = online;
+    args.prepare()?;
+    crate::session::set_verbose(args.verbose());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
-    let connect = crate::session::Connect {
-        profile: cli.profile,
-        max_attempts: cli.max_attempts,
-        timeout: std::time::Duration::from_secs(cli.timeout),
-    };
-    match cli.command {
-        Command::Plan(args) => runtime.block_on(plan::run(args, &connect)),
-        Command::Apply(args) => runtime.block_on(apply::run(args, &connect)),
-        Command::Backout(args) => runtime.block_on(backout::run(args, &connect)),
-        Command::Drill(args) => runtime.block_on(drill::run(args, &connect)),
-        Command::Export(args) => runtime.block_on(export::run(args, &connect)),
-        Command::Pattern(args) => pattern::run(args),
-        Command::Controls(args) => controls::run(args),
-        Command::Schema(args) => schema::run(args),
-        Command::Completions(args) => shell::completions(args),
-        Command::Man => shell::man(),
-    }
+    let connect = connection.connect();
+    Ok((args, Aws { runtime, connect }))
 }

@@ -4,17 +4,19 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::args::{Controls, Format};
+use super::args::{Benchmark, Color, Format};
 use super::output::print;
 use super::ExitStatus;
 use crate::audit::accepted;
+use crate::audit::accepted::relation_name;
 use crate::catalog::Control;
 use crate::error::{Error, Result};
 use crate::events;
-use crate::pattern::{self, Pattern, Relation};
-use crate::term::escape;
+use crate::pattern::{self, Pattern};
+use crate::render::layout::stdout_width;
+use crate::render::pattern::Matched;
 
 #[derive(Debug, Args)]
 pub struct PatternArgs {
@@ -36,7 +38,7 @@ pub enum PatternCommand {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
-    pub scope: Controls,
+    pub scope: Benchmark,
 
     /// The control to compare with (id or slug).
     #[arg(long, value_name = "ID")]
@@ -49,12 +51,15 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    #[command(flatten)]
+    pub color: Color,
 }
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
     #[command(flatten)]
-    pub scope: Controls,
+    pub scope: Benchmark,
 
     /// Test the pattern of this control (id or slug).
     #[arg(
@@ -77,6 +82,9 @@ pub struct TestArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    #[command(flatten)]
+    pub color: Color,
 }
 
 pub(super) fn run(args: PatternArgs) -> Result<ExitStatus> {
@@ -86,7 +94,7 @@ pub(super) fn run(args: PatternArgs) -> Result<ExitStatus> {
     }
 }
 
-fn control(scope: &Controls, wanted: &str) -> Result<Control> {
+fn control(scope: &Benchmark, wanted: &str) -> Result<Control> {
     let catalog = scope.full_catalog()?.select(&[wanted.to_string()])?;
     catalog
         .controls
@@ -97,16 +105,6 @@ fn control(scope: &Controls, wanted: &str) -> Result<Control> {
 
 fn parse(text: &str, what: &str) -> Result<Pattern> {
     pattern::parse(text).map_err(|e| Error::Usage(format!("{what} does not parse: {e}")))
-}
-
-fn relation_name(relation: Relation) -> &'static str {
-    match relation {
-        Relation::Equivalent => "equivalent",
-        Relation::Covers => "covers",
-        Relation::Weaker => "weaker",
-        Relation::Different => "different",
-        Relation::Unverified => "unverified",
-    }
 }
 
 fn check(args: CheckArgs) -> Result<ExitStatus> {
@@ -144,60 +142,13 @@ fn check(args: CheckArgs) -> Result<ExitStatus> {
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
         Format::Text => {
-            let mut out = format!(
-                "pattern check: against {} {} ({})\n",
-                escape(&control.id),
-                control.slug,
-                escape(&control.title)
-            );
-            if let Some(alternative) = &alternative {
-                out.push_str(&format!(
-                    "compared with {}: yours does not cover the control's own pattern\n",
-                    escape(&accepted::alternative_phrase(&control.id, alternative))
-                ));
-            }
-            out.push('\n');
-            for (reading, relation) in &comparison.per_reading {
-                out.push_str(&format!("  {:<11} {reading}\n", relation_name(*relation)));
-            }
-            out.push('\n');
-            for a in &comparison.ambiguous {
-                out.push_str(&format!(
-                    "  pattern_ambiguous: `{}`: {}\n",
-                    escape(&a.term),
-                    escape(&a.reason)
-                ));
-            }
-            if let Some((index, variant)) = refused {
-                out.push_str(&format!(
-                    "  not_accepted: {}\n",
-                    escape(&accepted::not_accepted_phrase(index, variant))
-                ));
-            }
-            if let Some(event) = &comparison.counterexample {
-                let reading = comparison
-                    .counterexample_reading
-                    .map(|r| format!(", when {r}"))
-                    .unwrap_or_default();
-                let event = crate::term::escape_json(&pattern::record_text(event)).into_owned();
-                out.push_str(&format!(
-                    "  counterexample: {event} (the control's pattern matches it, yours does not{reading})\n"
-                ));
-            }
-            let relation = match &alternative {
-                Some(a) => accepted::through_alternative(comparison.relation, &control.id, a),
-                None => relation_name(comparison.relation).to_string(),
+            let check = crate::render::pattern::Check {
+                control: &control,
+                comparison: &comparison,
+                alternative: alternative.as_ref(),
+                refused,
             };
-            out.push_str(&format!(
-                "Relation: {}{}\n",
-                escape(&relation),
-                if covers {
-                    " under every reading: this pattern satisfies the control."
-                } else {
-                    ": this pattern does not satisfy the control under every reading AWS's documentation allows."
-                }
-            ));
-            out
+            crate::render::pattern::check_text(&check, stdout_width(), args.color.painter())
         }
     };
     print(&rendered)?;
@@ -243,10 +194,6 @@ fn read_within(path: &PathBuf, limit: usize) -> Result<Vec<u8>> {
     }
 }
 
-fn field<'a>(event: &'a Value, name: &str) -> &'a str {
-    event.get(name).and_then(Value::as_str).unwrap_or("-")
-}
-
 fn test(args: TestArgs) -> Result<ExitStatus> {
     let pattern = match (&args.control, &args.pattern) {
         (Some(id), _) => control(&args.scope, id)?.pattern,
@@ -287,22 +234,11 @@ fn test(args: TestArgs) -> Result<ExitStatus> {
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
         Format::Text => {
-            let mut out = String::new();
-            for (_, e) in &matches {
-                // The events come from a file: nothing in them may reach the terminal as it is.
-                out.push_str(&format!(
-                    "{} {} {}\n",
-                    escape(field(&e.value, "eventTime")),
-                    escape(field(&e.value, "eventName")),
-                    escape(field(&e.value, "eventID"))
-                ));
-            }
-            out.push_str(&format!(
-                "{} of {total} event{} match (the documented reading: a `*` inside a value is literal).\n",
-                matches.len(),
-                if total == 1 { "" } else { "s" }
-            ));
-            out
+            let matched: Vec<Matched> = matches
+                .iter()
+                .map(|(_, e)| Matched { event: &e.value })
+                .collect();
+            crate::render::pattern::test_text(&matched, total, stdout_width(), args.color.painter())
         }
     };
     print(&rendered)?;

@@ -45,7 +45,7 @@ pub(super) async fn run(args: PlanArgs, connect: &crate::session::Connect) -> Re
     let printer = Printer::new(args.format);
     // Fail on a bad catalog, control list or --out path before touching AWS.
     let input = args.selection.resolve()?;
-    let controls = &args.selection.scope.selected;
+    let controls = &args.selection.scope.selected.source;
     let source = crate::saved::Source::new(&controls.benchmark, controls.catalog.as_deref())?;
     let to_stdout = args.out.as_deref().is_some_and(|p| p.as_os_str() == "-");
     if let Some(path) = args.out.as_deref().filter(|_| !to_stdout) {

@@ -31,7 +31,10 @@ pub async fn confirm(question: &str, auto_approve: bool) -> Result<()> {
     let ctrl_c = interrupt::listen();
     // The question names an account and region that AWS gave: nothing in it may hide it.
     let question = crate::term::escape(question);
-    ask(&format!("{question} Only '{APPROVE}' will be accepted: "));
+    // Wrapped as the rest of the screen is; the answer goes after the last line's space.
+    let question = format!("{question} Only '{APPROVE}' will be accepted:");
+    let shown = crate::render::layout::for_stderr(&question);
+    ask(&format!("{} ", shown.trim_end_matches('\n')));
     let line = read_line()?;
     let answer = match ctrl_c {
         Some(ctrl_c) => tokio::select! {

@@ -197,7 +197,15 @@ mod tests {
             String::from_utf8_lossy(&out.stderr)
         );
         let text = String::from_utf8(script).unwrap();
-        for sub in ["plan", "apply", "backout", "export", "controls", "schema"] {
+        for sub in [
+            "plan",
+            "apply",
+            "backout",
+            "export",
+            "controls",
+            "schema",
+            "iam-policy",
+        ] {
             assert!(text.contains(sub), "no {sub} in the bash completions");
         }
     }

@@ -5,6 +5,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use std::collections::BTreeSet;
+
+use super::layout::Painter;
 use crate::catalog::{Alternative, Catalog, Control};
 
 /// The catalog as JSON.
@@ -110,9 +113,47 @@ pub fn json(catalog: &Catalog) -> String {
     serde_json::to_string_pretty(&document).unwrap_or_default()
 }
 
+/// [`plain_text`], with the benchmark's line and each control's first line in bold when
+/// `painter` paints.
+pub fn text(catalog: &Catalog, painter: Painter) -> String {
+    let plain = plain_text(catalog);
+    if !painter.0 {
+        return plain;
+    }
+    // Painted once escaped, so that only cis-fix's own sequences reach the terminal.
+    let headers: BTreeSet<String> = catalog
+        .controls
+        .iter()
+        .map(|c| crate::term::escape_lines(&header(c)).into_owned())
+        .collect();
+    let mut out = String::with_capacity(plain.len() + 64);
+    for (index, line) in plain.lines().enumerate() {
+        if index == 0 || headers.contains(line) {
+            out.push_str(&painter.paint(super::BOLD, line));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A control's first line: `4.1 unauthorized-api-calls  (level 1, Security Hub CloudWatch.2)`.
+fn header(control: &Control) -> String {
+    let security_hub = control
+        .security_hub
+        .as_deref()
+        .map(|id| format!(", Security Hub {id}"))
+        .unwrap_or_default();
+    format!(
+        "{} {}  (level {}{security_hub})",
+        control.id, control.slug, control.level
+    )
+}
+
 /// One block per control: what it is, what cis-fix creates for it, and its pattern one
 /// condition per line. A `--catalog` file's strings are escaped ([`crate::term`]).
-pub fn text(catalog: &Catalog) -> String {
+pub fn plain_text(catalog: &Catalog) -> String {
     use crate::term::escape;
     let mut out = String::new();
     let count = catalog.controls.len();
@@ -132,16 +173,7 @@ pub fn text(catalog: &Catalog) -> String {
     }
     for control in &catalog.controls {
         let _ = writeln!(out);
-        let security_hub = control
-            .security_hub
-            .as_deref()
-            .map(|id| format!(", Security Hub {id}"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{} {}  (level {}{security_hub})",
-            control.id, control.slug, control.level
-        );
+        let _ = writeln!(out, "{}", header(control));
         let _ = writeln!(out, "  {}", escape(&control.title));
         let _ = writeln!(
             out,
@@ -216,7 +248,7 @@ mod tests {
     fn every_builtin_catalog_lists_every_control_with_its_pattern() {
         for name in crate::catalog::builtin_names() {
             let catalog = crate::catalog::load_builtin(name).unwrap();
-            let text = text(&catalog);
+            let text = plain_text(&catalog);
             let json: serde_json::Value = serde_json::from_str(&json(&catalog)).unwrap();
             for (control, shown) in catalog
                 .controls
@@ -244,7 +276,7 @@ mod tests {
                 .unwrap()
         };
         let v5 = load("cis-5.0", "4.2");
-        let shown = text(&v5);
+        let shown = plain_text(&v5);
         assert!(
             shown.contains("\n  also accepted: SSO-aware alternative (misses root and federated sign-ins without MFA, and failed ones)\n           ($.eventName = \"ConsoleLogin\")\n"),
             "{shown}"
@@ -263,7 +295,7 @@ mod tests {
         assert_eq!(mfa["not_accepted"], serde_json::json!([]));
 
         let v12 = load("cis-1.2", "3.2");
-        let shown = text(&v12);
+        let shown = plain_text(&v12);
         assert!(
             shown.contains("\n  not accepted: Security Hub's SSO-aware variant (Security Hub's CloudWatch.3 checks for it, but the CIS v1.2.0 text of 3.2 offers only the control's pattern"),
             "{shown}"
@@ -278,11 +310,28 @@ mod tests {
     }
 
     #[test]
+    fn the_benchmark_and_each_control_are_bold_when_painted() {
+        let catalog = crate::catalog::load_builtin("cis-7.0").unwrap();
+        assert_eq!(text(&catalog, Painter(false)), plain_text(&catalog));
+        let painted = text(&catalog, Painter(true));
+        let bold: Vec<&str> = painted
+            .lines()
+            .filter(|l| l.starts_with("\u{1b}[1m"))
+            .collect();
+        assert_eq!(bold.len(), 1 + catalog.controls.len(), "{painted}");
+        assert!(bold[1].starts_with("\u{1b}[1m5.1 unauthorized-api-calls  (level 2"));
+        assert!(bold.iter().all(|l| l.ends_with("\u{1b}[0m")), "{bold:?}");
+        // Nothing else changes.
+        let unpainted = painted.replace("\u{1b}[1m", "").replace("\u{1b}[0m", "");
+        assert_eq!(unpainted, plain_text(&catalog));
+    }
+
+    #[test]
     fn cis_5_0_as_text() {
         let catalog = crate::catalog::load_builtin("cis-5.0")
             .unwrap()
             .select(&["4.1".to_string(), "4.6".to_string()])
             .unwrap();
-        insta::assert_snapshot!(text(&catalog));
+        insta::assert_snapshot!(plain_text(&catalog));
     }
 }

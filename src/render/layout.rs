@@ -21,6 +21,24 @@ pub fn stdout_width() -> usize {
     }
 }
 
+/// The width to lay out a message on stderr for: the terminal's, when stderr is one. `None`
+/// off a terminal, where a message stays one line for a log or `grep`.
+pub fn stderr_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    std::io::stderr()
+        .is_terminal()
+        .then(|| textwrap::termwidth().max(40))
+}
+
+/// `text` as stderr shows it: escaped but for its line ends, and wrapped as [`wrap_lines`]
+/// does when stderr is a terminal ([`stderr_width`]).
+pub fn for_stderr(text: &str) -> String {
+    match stderr_width() {
+        Some(width) => wrap_lines(text, width),
+        None => crate::term::escape_lines(text).into_owned(),
+    }
+}
+
 /// Colours, or none.
 #[derive(Debug, Clone, Copy)]
 pub struct Painter(pub bool);

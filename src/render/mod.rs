@@ -18,10 +18,11 @@ pub mod controls;
 pub mod group;
 pub mod layout;
 pub mod org;
+pub mod pattern;
 
 use layout::{Page, Painter};
 
-/// The plan as pretty JSON (the schema is documented in the README), with subscription
+/// The plan as pretty JSON (the schema is documented in docs/json.md), with subscription
 /// endpoints masked unless `show_endpoints`: a webhook URL carries its token, and JSON ends up
 /// in CI logs and artifacts.
 pub fn json(plan: &Plan, show_endpoints: bool) -> String {

@@ -241,7 +241,7 @@ impl Intercept for Watch {
             };
             let line = format!("aws {operation} ({}): {took}{retry}{outcome}", self.region);
             let line = crate::term::escape(&line);
-            crate::term::suspend(|| eprintln!("{line}"));
+            crate::term::suspend(|| crate::term::to_stderr(&format!("{line}\n")));
         }
         let mut retry_line = None;
         Watch::progress(cfg, |p| {
@@ -283,11 +283,8 @@ fn notice(last_notice: &Mutex<Option<Instant>>, line: &str) {
         if last.is_none_or(|at| at.elapsed() >= NOTICE_EVERY) {
             *last = Some(Instant::now());
             // A notice, not output: a closed stderr is no reason to fail.
-            use std::io::Write;
             let line = crate::term::escape(line);
-            crate::term::suspend(|| {
-                let _ = writeln!(std::io::stderr(), "{line}");
-            });
+            crate::term::suspend(|| crate::term::to_stderr(&format!("{line}\n")));
         }
     }
 }

@@ -363,11 +363,20 @@ async fn on_a_terminal_no_refuses_and_yes_applies() {
     );
 }
 
-/// Asserts that `file` allows every call the emulator saw since the last reset.
-fn assert_policy_covers(account: &Account, file: &str, extra: &[&str]) {
+/// Asserts that the policy of `command` (`cis-fix iam-policy COMMAND`) allows every call the
+/// emulator saw since the last reset.
+fn assert_policy_covers(account: &Account, command: &str, extra: &[&str]) {
     let mut used = actions_used(account);
     used.extend(extra.iter().map(|a| a.to_string()));
-    assert_allows(file, &used);
+    assert_allows(command, &used);
+    // And no more: every action it adds to the reads was needed.
+    let reads = crate::harness::allowed("plan");
+    for action in crate::harness::allowed(command) {
+        assert!(
+            reads.contains(&action) || used.contains(&action),
+            "`cis-fix iam-policy {command}` allows {action}, which {command} did not use"
+        );
+    }
 }
 
 #[tokio::test]
@@ -418,18 +427,20 @@ async fn the_documented_iam_policies_cover_every_call() {
     let mut plan = vec!["plan"];
     plan.extend_from_slice(&fix);
     assert_ok(&account.run(&plan));
-    assert_policy_covers(&account, "examples/iam-plan.json", &[]);
+    assert_policy_covers(&account, "plan", &[]);
+
+    account.reset_calls();
+    let mut export = vec!["export", "terraform"];
+    export.extend_from_slice(&fix);
+    assert_ok(&account.run(&export));
+    assert_policy_covers(&account, "export", &[]);
 
     account.reset_calls();
     let mut apply = vec!["apply", "--auto-approve"];
     apply.extend_from_slice(&fix);
     assert_ok(&account.run(&apply));
     // Tags given to PutMetricAlarm need cloudwatch:TagResource as well.
-    assert_policy_covers(
-        &account,
-        "examples/iam-apply.json",
-        &["cloudwatch:TagResource"],
-    );
+    assert_policy_covers(&account, "apply", &["cloudwatch:TagResource"]);
 
     // A plan of the fixed account reads the topic's attributes, its key and the key policy.
     account.reset_calls();
@@ -447,15 +458,58 @@ async fn the_documented_iam_policies_cover_every_call() {
             "{read} not exercised: {used:?}"
         );
     }
-    assert_policy_covers(&account, "examples/iam-plan.json", &[]);
+    assert_policy_covers(&account, "plan", &[]);
 
     account.reset_calls();
     assert_ok(&account.run(&["drill", "--controls", "5.6", "--auto-approve"]));
-    assert_policy_covers(&account, "examples/iam-drill.json", &[]);
+    assert_policy_covers(&account, "drill", &[]);
 
     account.reset_calls();
     assert_ok(&account.run(&["backout", "--auto-approve"]));
-    assert_policy_covers(&account, "examples/iam-apply.json", &[]);
+    assert_policy_covers(&account, "backout", &[]);
+    assert!(
+        actions_used(&account).contains(&"cloudwatch:DeleteAlarms".to_string()),
+        "{:?}",
+        actions_used(&account)
+    );
+}
+
+#[test]
+fn iam_policy_prints_each_policy_file_as_it_is() {
+    for (command, file) in [
+        ("plan", "iam-plan"),
+        ("apply", "iam-apply"),
+        ("backout", "iam-backout"),
+        ("drill", "iam-drill"),
+        ("export", "iam-plan"),
+        ("org-management", "iam-org-management"),
+        ("org-member", "iam-org-member"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cis-fix"))
+            .args(["iam-policy", command])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{command}: {}", stderr(&out));
+        let path = crate::harness::path_in_repo(&format!("examples/{file}.json"));
+        assert_eq!(
+            stdout(&out),
+            std::fs::read_to_string(path).unwrap(),
+            "{command}"
+        );
+        let printed = crate::harness::iam_policy(command);
+        assert_eq!(printed["Version"], "2012-10-17", "{command}");
+    }
+    // Only commands that call AWS have one.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cis-fix"))
+        .args(["iam-policy", "controls"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("invalid value 'controls'"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Runs cis-fix with `--format json` and reads its stdout: one result document, checked

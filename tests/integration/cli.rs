@@ -53,13 +53,89 @@ fn bad_arguments_exit_1_with_a_clear_message() {
         );
         assert!(stdout(&out).is_empty(), "{args:?}");
     }
-    // The unknown-controls error lists the valid ones.
+    // The unknown-controls error says the valid ones in a few words, and where to see them.
     let out = cis_fix(&["plan", "--controls", "9.9"]);
-    assert!(
-        stderr(&out).contains("5.6 (console-authentication-failures)"),
-        "{}",
-        stderr(&out)
+    assert_eq!(
+        stderr(&out),
+        "error: unknown control 9.9; valid for cis-7.0: 5.1–5.15, or their slugs; `cis-fix controls` lists them\n"
     );
+}
+
+/// The commands that make no AWS call.
+const OFFLINE: [&[&str]; 7] = [
+    &["pattern", "check"],
+    &["pattern", "test"],
+    &["controls"],
+    &["schema"],
+    &["completions"],
+    &["man"],
+    &["iam-policy"],
+];
+
+#[test]
+fn offline_commands_show_and_take_only_their_own_options() {
+    for command in OFFLINE {
+        let help = stdout(&cis_fix(&[command, &["--help"]].concat()));
+        for aws in ["--profile", "--timeout", "--max-attempts", "AWS connection"] {
+            assert!(
+                !help.contains(aws),
+                "{command:?} --help lists {aws}:\n{help}"
+            );
+        }
+        // Given anyway, it is refused, not ignored.
+        let out = cis_fix(&[command, &["--profile", "audit"]].concat());
+        assert_eq!(out.status.code(), Some(1), "{command:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("error: unexpected argument '--profile' found"),
+            "{command:?}: {}",
+            stderr(&out)
+        );
+    }
+    // Nor does their environment reach them: a bad AWS_MAX_ATTEMPTS is no reason to fail.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cis-fix"));
+    isolate(&mut cmd);
+    let out = cmd
+        .args(["controls", "--controls", "5.1"])
+        .env("AWS_MAX_ATTEMPTS", "0")
+        .env("CIS_FIX_TIMEOUT", "soon")
+        .output()
+        .expect("run cis-fix");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn pattern_commands_refuse_controls_which_they_would_ignore() {
+    // They compare or test one control, named with --control: a list is refused, pointing at it.
+    for args in [
+        &[
+            "pattern",
+            "check",
+            "--control",
+            "5.3",
+            "--controls",
+            "5.1",
+            "{ $.a = 1 }",
+        ][..],
+        &[
+            "pattern",
+            "test",
+            "--controls",
+            "5.1",
+            "--control",
+            "5.3",
+            "-",
+        ],
+    ] {
+        let out = cis_fix(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        let said = stderr(&out);
+        assert!(
+            said.starts_with("error: unexpected argument '--controls' found")
+                && said.contains("a similar argument exists: '--control'"),
+            "{args:?}: {said}"
+        );
+        assert!(stdout(&out).is_empty(), "{args:?}");
+    }
 }
 
 #[test]
@@ -354,4 +430,253 @@ async fn clicolor_force_colours_a_pipe_unless_no_color_and_colour_ends_every_lin
     }
     assert!(!run(&[("CLICOLOR_FORCE", "0")]).contains('\u{1b}'));
     assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\u{1b}'));
+}
+
+/// `cis-fix ARGS` in a shell pipeline `SHELL_PIPE` (in which `"$@"` is cis-fix), against
+/// `account`: cis-fix's own exit status, and the pipeline's stderr.
+fn in_pipeline(account: &Account, pipe: &str, args: &[&str]) -> (Option<i32>, String) {
+    let cis_fix = account.command(args);
+    let mut shell = Command::new("bash");
+    shell
+        .args([
+            "-c",
+            &format!("{pipe}; exit \"${{PIPESTATUS[0]}}\""),
+            "bash",
+        ])
+        .arg(cis_fix.get_program())
+        .args(cis_fix.get_args());
+    for (name, value) in cis_fix.get_envs() {
+        match value {
+            Some(value) => shell.env(name, value),
+            None => shell.env_remove(name),
+        };
+    }
+    let out = shell.output().expect("run bash");
+    (out.status.code(), stderr(&out))
+}
+
+#[tokio::test]
+async fn a_closed_pipe_ends_the_output_quietly() {
+    let account = Account::new().await;
+    account
+        .trail(crate::harness::TrailSpec::good(
+            "main",
+            "cloudtrail/management",
+        ))
+        .await;
+    // `-v` logs dozens of calls after `head` has gone, on stdout's pipe, on stderr's, or on both.
+    for pipe in [
+        "\"$@\" 2>&1 | head -2",
+        "\"$@\" | head -1",
+        "\"$@\" 2>&1 >/dev/null | head -1 >&2",
+    ] {
+        for args in [&["plan", "-v"][..], &["plan", "-v", "--format", "json"]] {
+            let (code, said) = in_pipeline(&account, pipe, args);
+            assert!(!said.contains("panicked"), "{pipe} {args:?}: {said}");
+            assert_eq!(code, Some(0), "{pipe} {args:?}: {said}");
+        }
+    }
+    // An error with stderr closed still exits 1, its own code.
+    let (code, said) = in_pipeline(&account, "\"$@\" 2>&-", &["plan", "--controls", "9.9"]);
+    assert_eq!(code, Some(1), "{said}");
+    // Offline commands too.
+    for args in [
+        &["controls"][..],
+        &["man"],
+        &["schema"],
+        &["completions", "bash"],
+    ] {
+        let (code, said) = in_pipeline(&account, "\"$@\" | head -1 >/dev/null", args);
+        assert_eq!(code, Some(0), "{args:?}: {said}");
+    }
+}
+
+/// The example lines of `cis-fix COMMAND --help`, as the binary prints them.
+fn help_examples(command: &str) -> Vec<String> {
+    let help = stdout(&cis_fix(&[command, "--help"]));
+    help.lines()
+        .skip_while(|line| *line != "Examples:")
+        .skip(1)
+        .map(|line| line.trim().to_string())
+        .filter(|line| line.starts_with("cis-fix "))
+        .collect()
+}
+
+/// A directory holding what the examples name (`notify.txt`, `cloudtrail/*.json.gz`), and a
+/// `bin/cis-fix` that is the binary under test.
+fn example_dir() -> tempfile::TempDir {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("notify.txt"),
+        "email:security@example.com\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("cloudtrail")).unwrap();
+    let events = r#"{"Records": [{"eventName": "ConsoleLogin", "errorCode": "AccessDenied"}]}"#;
+    let file = std::fs::File::create(dir.path().join("cloudtrail/events.json.gz")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+    gz.write_all(events.as_bytes()).unwrap();
+    gz.finish().unwrap();
+    std::fs::create_dir(dir.path().join("bin")).unwrap();
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_cis-fix"),
+        dir.path().join("bin/cis-fix"),
+    )
+    .unwrap();
+    dir
+}
+
+/// Runs one example line in `dir` with a shell, as a user would type it, against `account`;
+/// what follows a pipe or a redirection (`| jq …`, `> ~/.config/…`) is left out.
+fn run_example(account: &Account, dir: &std::path::Path, line: &str) -> std::process::Output {
+    let command_line = line.split(" | ").next().unwrap_or(line);
+    let command_line = command_line.split(" > ").next().unwrap_or(command_line);
+    let cmd = account.command(&[]);
+    let path = format!(
+        "{}:{}",
+        dir.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut shell = Command::new("bash");
+    shell.args(["-c", command_line]).current_dir(dir);
+    for (name, value) in cmd.get_envs() {
+        match value {
+            Some(value) => shell.env(name, value),
+            None => shell.env_remove(name),
+        };
+    }
+    shell.env("PATH", path).stdin(std::process::Stdio::null());
+    shell.output().expect("run bash")
+}
+
+#[tokio::test]
+async fn every_help_example_runs() {
+    let commands = [
+        "plan",
+        "apply",
+        "backout",
+        "drill",
+        "export",
+        "pattern",
+        "controls",
+        "schema",
+        "iam-policy",
+        "completions",
+        "man",
+    ];
+    let mut ran = 0;
+    for command in commands {
+        // Each command's examples in order, on an account of their own.
+        let account = Account::new().await;
+        account
+            .trail(crate::harness::TrailSpec::good(
+                "main",
+                "cloudtrail/management",
+            ))
+            .await;
+        // Something to remove, and alarms that deliver to drill.
+        if command == "backout" || command == "drill" {
+            let notify = crate::harness::queue(&account);
+            crate::harness::assert_ok(&account.run(&[
+                "apply",
+                "--notify",
+                &notify,
+                "--auto-approve",
+            ]));
+        }
+        let dir = example_dir();
+        let examples = help_examples(command);
+        assert!(examples.len() >= 2, "{command}: {examples:?}");
+        for line in examples {
+            // Organizations need one to be built: their examples are checked to parse
+            // (cli::shell's unit tests), and `--org` itself in tests/integration/org.rs.
+            if line.contains("--org") {
+                continue;
+            }
+            let out = run_example(&account, dir.path(), &line);
+            let said = format!("{line}\nstdout: {}\nstderr: {}", stdout(&out), stderr(&out));
+            let asks = ["apply", "backout", "drill"].contains(&command)
+                && !line.contains("--auto-approve")
+                && !line.contains(".json");
+            if asks {
+                // It got as far as the question, which needs a terminal.
+                assert_eq!(out.status.code(), Some(1), "{said}");
+                assert!(
+                    stderr(&out).contains("cannot ask for confirmation"),
+                    "{said}"
+                );
+            } else if line.contains("--detailed-exitcode") {
+                assert!(matches!(out.status.code(), Some(0 | 2)), "{said}");
+            } else {
+                assert_eq!(out.status.code(), Some(0), "{said}");
+            }
+            assert!(!stdout(&out).is_empty() || line.contains("--out"), "{said}");
+            ran += 1;
+        }
+    }
+    assert!(ran >= 20, "{ran}");
+}
+
+#[test]
+fn every_command_that_prints_text_takes_color() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.json");
+    let event =
+        r#"{"eventName":"ConsoleLogin","errorMessage":"Failed authentication","eventID":"e-1"}"#;
+    std::fs::write(&events, format!("{event}\n")).unwrap();
+    let events = events.to_str().unwrap();
+    let printing: [&[&str]; 3] = [
+        &["controls", "--controls", "5.6"],
+        &[
+            "pattern",
+            "check",
+            "--control",
+            "5.6",
+            "{ $.eventName = ConsoleLogin }",
+        ],
+        &["pattern", "test", "--control", "5.6", events],
+    ];
+    for command in printing {
+        let plain = cis_fix(&[command, &["--color", "never"]].concat());
+        assert_eq!(
+            plain.status.code(),
+            Some(0),
+            "{command:?}: {}",
+            stderr(&plain)
+        );
+        assert!(
+            !stdout(&plain).contains('\u{1b}'),
+            "{command:?}: {}",
+            stdout(&plain)
+        );
+        let painted = cis_fix(&[command, &["--color", "always"]].concat());
+        assert_eq!(
+            painted.status.code(),
+            Some(0),
+            "{command:?}: {}",
+            stderr(&painted)
+        );
+        let text = stdout(&painted);
+        assert!(
+            text.contains("\u{1b}["),
+            "{command:?} is not coloured: {text}"
+        );
+        // Colour adds sequences and nothing else.
+        let stripped = text
+            .split('\u{1b}')
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part
+                } else {
+                    &part[part.find('m').unwrap() + 1..]
+                }
+            })
+            .collect::<String>();
+        assert_eq!(stripped, stdout(&plain), "{command:?}");
+    }
+    // export writes code, never coloured; --color is for its notes on stderr.
+    let help = stdout(&cis_fix(&["export", "--help"]));
+    assert!(help.contains("--color"), "{help}");
 }

@@ -278,11 +278,10 @@ fn a_missing_profile_names_the_profile_and_the_files_looked_in() {
             .env("AWS_SHARED_CREDENTIALS_FILE", &credentials);
     };
 
-    // --profile, after or before the command, on every command that talks to AWS; it wins
-    // over AWS_PROFILE.
+    // --profile, on every command that talks to AWS; it wins over AWS_PROFILE.
     for args in [
         &["plan", "--profile", "nope"][..],
-        &["--profile", "nope", "plan"],
+        &["export", "terraform", "--profile", "nope"],
         &["apply", "--profile", "nope", "--auto-approve"],
         &["backout", "--profile", "nope", "--auto-approve"],
         &["drill", "--profile", "nope", "--auto-approve"],
@@ -390,10 +389,18 @@ async fn a_malformed_region_is_refused_before_any_call() {
 }
 
 #[test]
-fn timeout_and_profile_are_global_options() {
-    let help = stdout(&cis_fix(&["plan", "--help"]).output().expect("run"));
-    for flag in ["--profile <NAME>", "--timeout <SECS>", "CIS_FIX_TIMEOUT"] {
-        assert!(help.contains(flag), "{flag} missing from help:\n{help}");
+fn timeout_and_profile_are_options_of_every_command_that_calls_aws() {
+    for command in ["plan", "apply", "backout", "drill", "export"] {
+        let help = stdout(&cis_fix(&[command, "--help"]).output().expect("run"));
+        for flag in [
+            "AWS connection:",
+            "--profile <NAME>",
+            "--timeout <SECS>",
+            "CIS_FIX_TIMEOUT",
+            "--max-attempts <N>",
+        ] {
+            assert!(help.contains(flag), "{command}: no {flag} in help:\n{help}");
+        }
     }
     for (args, env) in [
         (&["plan", "--timeout", "0"][..], None),

@@ -813,9 +813,9 @@ async fn drill_org_drills_each_alarm_once_in_the_account_that_owns_it() {
     // The documented organization policies allow every call the drill made in each account
     // (read before this test reads its queues, which logs calls too).
     for (account, file) in [
-        (&management, "examples/iam-org-management.json"),
-        (&relies, "examples/iam-org-member.json"),
-        (&own, "examples/iam-org-member.json"),
+        (&management, "org-management"),
+        (&relies, "org-member"),
+        (&own, "org-member"),
     ] {
         let used = crate::harness::actions_used(account);
         assert!(!used.is_empty(), "{}", account.id);

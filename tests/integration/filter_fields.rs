@@ -194,7 +194,7 @@ async fn transformed_logs_count_only_where_the_log_group_has_no_transformer() {
     for read in ["logs:GetTransformer", "logs:DescribeAccountPolicies"] {
         assert!(used.contains(&read.to_string()), "{used:?}");
     }
-    assert_allows("examples/iam-plan.json", &used);
+    assert_allows("plan", &used);
 
     // Its own transformer.
     logs.put_transformer()

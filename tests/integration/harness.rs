@@ -799,19 +799,33 @@ pub fn actions_used(account: &Account) -> Vec<String> {
     used
 }
 
-/// Asserts that the policy `file` allows every action in `used`.
-pub fn assert_allows(file: &str, used: &[String]) {
-    let policy = allowed(file);
+/// Asserts that the policy `cis-fix iam-policy COMMAND` prints allows every action in `used`.
+pub fn assert_allows(command: &str, used: &[String]) {
+    let policy = allowed(command);
     for action in used {
-        assert!(policy.contains(action), "{file} lacks {action}");
+        assert!(
+            policy.contains(action),
+            "`cis-fix iam-policy {command}` lacks {action}"
+        );
     }
 }
 
-/// The IAM actions a policy file allows.
-pub fn allowed(file: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(path_in_repo(file)).unwrap();
-    let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
-    policy["Statement"]
+/// The policy `cis-fix iam-policy COMMAND` prints, parsed.
+pub fn iam_policy(command: &str) -> Value {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cis-fix"));
+    isolate(&mut cmd);
+    let out = cmd
+        .args(["iam-policy", command])
+        .output()
+        .expect("run cis-fix iam-policy");
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("`cis-fix iam-policy {command}` is not JSON: {e}"))
+}
+
+/// The IAM actions the policy of `command` allows.
+pub fn allowed(command: &str) -> Vec<String> {
+    iam_policy(command)["Statement"]
         .as_array()
         .unwrap()
         .iter()

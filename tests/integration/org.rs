@@ -641,7 +641,7 @@ async fn a_member_failing_part_way_does_not_stop_the_others() {
     member_used.extend(actions_used(&own));
     assert_eq!(own.state().await, before);
     member_used.push("cloudwatch:TagResource".into());
-    assert_allows("examples/iam-org-member.json", &member_used);
+    assert_allows("org-member", &member_used);
 }
 
 /// A member alone whose organization trail has no CloudWatch Logs log group: that trail can
@@ -820,8 +820,8 @@ async fn an_org_apply_converges_under_throttling_and_the_org_policies_cover_its_
 
     // Tags given to PutMetricAlarm need cloudwatch:TagResource as well.
     management_used.push("cloudwatch:TagResource".into());
-    assert_allows("examples/iam-org-management.json", &management_used);
-    assert_allows("examples/iam-org-member.json", &member_used);
+    assert_allows("org-management", &management_used);
+    assert_allows("org-member", &member_used);
 }
 
 #[tokio::test]

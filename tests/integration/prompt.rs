@@ -23,8 +23,17 @@ pub(crate) struct Terminal {
 }
 
 impl Terminal {
+    /// On a terminal 200 columns wide: wide enough that no line the tests look for wraps.
     pub(crate) fn start(account: &Account, args: &[&str]) -> Terminal {
-        let mut inner = vec![env!("CARGO_BIN_EXE_cis-fix").to_string()];
+        Terminal::start_sized(account, args, 200)
+    }
+
+    /// On a terminal `columns` wide.
+    pub(crate) fn start_sized(account: &Account, args: &[&str], columns: u16) -> Terminal {
+        let mut inner = vec![
+            format!("stty cols {columns} rows 50;"),
+            env!("CARGO_BIN_EXE_cis-fix").to_string(),
+        ];
         inner.extend(args.iter().map(|a| a.to_string()));
         let mut cmd = Command::new("script");
         cmd.args(["-qec", &inner.join(" "), "/dev/null"]);
@@ -79,7 +88,7 @@ impl Terminal {
     }
 
     pub(crate) fn wait_for_question(&self) {
-        self.wait_for("Only 'yes' will be accepted: ");
+        self.wait_for("will be accepted: ");
     }
 
     pub(crate) fn type_keys(&mut self, keys: &str) {
@@ -224,12 +233,17 @@ async fn ctrl_c_at_the_question_cancels_with_130_and_writes_nothing() {
 /// Starts an apply of every control with each metric filter taking `delay_ms`, approves it,
 /// and waits until the filters are being written.
 async fn slow_apply(account: &Account, delay_ms: u64) -> Terminal {
+    slow_apply_sized(account, delay_ms, 200).await
+}
+
+async fn slow_apply_sized(account: &Account, delay_ms: u64, columns: u16) -> Terminal {
     account.trail(TrailSpec::good("main", GROUP)).await;
     account.faults_with(serde_json::json!({
         "kinds": ["delay"], "operations": ["PutMetricFilter"], "rate": 1.0, "delay_ms": delay_ms
     }));
     let notify = queue(account);
-    let mut terminal = Terminal::start(account, &["apply", "--notify", notify.as_str()]);
+    let args = ["apply", "--notify", notify.as_str()];
+    let mut terminal = Terminal::start_sized(account, &args, columns);
     terminal.wait_for_question();
     terminal.type_keys("yes\n");
     // The subscription precedes the filters; the first filter is then in flight.
@@ -394,4 +408,71 @@ async fn a_name_taken_while_the_question_waits_is_never_written_to() {
         .await
         .unwrap();
     assert!(tags.tags().is_empty(), "{tags:?}");
+}
+
+/// The lines a screen shows at the end: colours and line clears dropped, and of a line the
+/// progress bar drew over (`\r`), only what was drawn last.
+fn shown_lines(screen: &str) -> Vec<String> {
+    let controls = regex::Regex::new(r"\x1b\[[0-9;?]*[A-Za-z]").unwrap();
+    let plain = controls.replace_all(screen, "");
+    plain
+        .split('\n')
+        .map(|line| {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            line.rsplit('\r').next().unwrap_or(line).to_string()
+        })
+        .collect()
+}
+
+/// Every line of `screen` fits in `columns`, and `said` is there, wrapped or not.
+fn assert_wrapped(screen: &str, columns: usize, said: &str) {
+    let lines = shown_lines(screen);
+    for line in &lines {
+        assert!(
+            line.chars().count() <= columns,
+            "{line:?} is wider than {columns}:\n{screen}"
+        );
+    }
+    let words = lines
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(words.contains(said), "no {said:?} in:\n{screen}");
+}
+
+#[tokio::test]
+async fn the_question_errors_and_ctrl_c_lines_wrap_to_the_terminal() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    let notify = queue(&account);
+    // The question, on a terminal 60 columns wide, and Ctrl-C's word after it.
+    let args = ["apply", "--controls", "5.6", "--notify", notify.as_str()];
+    let mut terminal = Terminal::start_sized(&account, &args, 60);
+    terminal.wait_for_question();
+    terminal.type_keys("\x03");
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, Some(130), "{screen}");
+    let question = format!(
+        "Apply 4 changes to account {} in us-east-1? Only 'yes' will be accepted:",
+        account.id
+    );
+    assert_wrapped(&screen, 60, &question);
+    assert_wrapped(&screen, 60, CANCELLED);
+
+    // An error line.
+    let terminal = Terminal::start_sized(&account, &["plan", "--controls", "9.9"], 60);
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, Some(1), "{screen}");
+    assert_wrapped(&screen, 60, "error: unknown control 9.9; valid for cis-7.0: 5.1–5.15, or their slugs; `cis-fix controls` lists them");
+
+    // Ctrl-C during the writes: the notice and the count, under the progress line.
+    let account = Account::new().await;
+    let mut terminal = slow_apply_sized(&account, 1500, 60).await;
+    terminal.type_keys("\x03");
+    let (code, screen) = terminal.finish();
+    account.clear_faults();
+    assert_eq!(code, Some(130), "{screen}");
+    assert_wrapped(&screen, 60, "Interrupted: stopping once the call in flight completes (press Ctrl-C again to stop at once).");
+    assert_wrapped(&screen, 60, "changes were made; run the same command again to finish, or `cis-fix backout` to remove what cis-fix created");
 }
