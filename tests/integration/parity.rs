@@ -209,3 +209,41 @@ async fn apply_drill_and_backout_across_fourteen_members_say_each_situation_once
     assert_eq!(doc["counts"]["done"], 0);
     assert_eq!(doc["accounts"].as_array().unwrap().len(), MEMBERS + 1);
 }
+
+#[tokio::test]
+async fn the_export_header_across_fourteen_members_says_each_situation_once() {
+    let (management, members) = organization().await;
+    let out = management.run(&[
+        "export",
+        "terraform",
+        "--org",
+        "--notify",
+        "email:security@example.com",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let header: Vec<&str> = text.lines().take_while(|l| l.starts_with('#')).collect();
+    // Fifteen accounts × fifteen controls awaiting one confirmation: one line, not 225.
+    assert_eq!(header.len(), 5, "{text}");
+    assert!(
+        header[1].contains(&format!(
+            "from {} accounts ({}, {}, ",
+            MEMBERS + 1,
+            management.id,
+            members[0].id
+        )),
+        "{text}"
+    );
+    assert!(
+        header[1].contains(", … and 10 more), benchmark cis-7.0"),
+        "{text}"
+    );
+    assert_eq!(
+        header[4],
+        "# all 15 accounts, all 15 controls: compliant once the new subscription is confirmed (AWS sends the endpoint a confirmation)."
+    );
+    // The members rely on the organization trail: what is declared is the management
+    // account's, and the header names no more than the first few members.
+    assert!(!text.contains(&members[MEMBERS - 1].id), "{text}");
+    assert!(text.contains("resource \"aws_sns_topic\""), "{text}");
+}
