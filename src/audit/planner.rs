@@ -20,6 +20,11 @@ use crate::pattern::{self, Relation};
 /// CloudWatch Logs allows this many metric filters per log group.
 const FILTERS_PER_LOG_GROUP: usize = 100;
 
+/// Ends the metric name of cis-fix's filter when another filter already publishes the
+/// control's metric: an alarm on a shared metric would fire for the other filter's events
+/// too, and cis-fix's events would reach the other filter's alarms.
+const OWN_METRIC_SUFFIX: &str = "-cis-fix";
+
 /// What a region's notification topic will be, once the plan is applied.
 #[derive(Clone)]
 pub(super) struct TopicUse {
@@ -410,17 +415,24 @@ impl Planner<'_> {
             .find(|f| &f.log_group == group && f.name == name);
         // Keep clear of a metric that someone else's filter already publishes: an alarm on it
         // would fire for their events too, and our events would change their alarms.
-        let foreign = |metric: &str| {
-            data.metric_filters.iter().any(|f| {
-                f.metric_name == metric
-                    && f.metric_namespace == control.metric.namespace
-                    && ownership::owned_filter_slug(self.account, &region, &f.log_group, &f.name)
-                        .is_none()
-            })
-        };
-        let metric_name = match existing {
-            Some(f) if f.metric_namespace == control.metric.namespace => f.metric_name.clone(),
-            _ if foreign(&control.metric.name) => format!("{}-cis-fix", control.metric.name),
+        let foreign = data.metric_filters.iter().find(|f| {
+            f.metric_name == control.metric.name
+                && f.metric_namespace == control.metric.namespace
+                && ownership::owned_filter_slug(self.account, &region, &f.log_group, &f.name)
+                    .is_none()
+        });
+        // Said on the action line, so that the suffix is never a mystery.
+        let mut aside = None;
+        let metric_name = match (existing, foreign) {
+            (Some(f), _) if f.metric_namespace == control.metric.namespace => f.metric_name.clone(),
+            (_, Some(theirs)) => {
+                let ours = format!("{}{OWN_METRIC_SUFFIX}", control.metric.name);
+                aside = Some(format!(
+                    "; metric {ours}, not {}: the filter `{}` (not cis-fix's) publishes that one, and an alarm on it would fire for its events too",
+                    control.metric.name, theirs.name
+                ));
+                ours
+            }
             _ => control.metric.name.clone(),
         };
         let call = FilterCall {
@@ -449,8 +461,9 @@ impl Planner<'_> {
                     Some(control),
                     &region,
                     format!(
-                        "metric filter on log group `{group}` (trail {})",
-                        target.trails.join(", ")
+                        "metric filter on log group `{group}` (trail {}){}",
+                        target.trails.join(", "),
+                        aside.unwrap_or_default()
                     ),
                     Call::PutMetricFilter(call),
                 );

@@ -675,15 +675,24 @@ fn a_metric_someone_else_publishes_is_not_shared() {
         "ConsoleAuthenticationFailures",
     ));
     let plan = audit(&catalog(&["4.6"]), &s, &notify());
-    let Some(Call::PutMetricFilter(FilterCall { metric_name, .. })) = plan
+    let action = plan
         .actions
         .iter()
-        .map(|a| &a.call)
-        .find(|c| c.name() == "put_metric_filter")
-    else {
-        panic!()
+        .find(|a| a.call.name() == "put_metric_filter")
+        .unwrap();
+    let Call::PutMetricFilter(FilterCall { metric_name, .. }) = &action.call else {
+        panic!("{action:?}")
     };
     assert_eq!(metric_name, "ConsoleAuthenticationFailures-cis-fix");
+    // The action says why, and the text view shows it under the action line.
+    assert!(
+        action.reason.ends_with("; metric ConsoleAuthenticationFailures-cis-fix, not ConsoleAuthenticationFailures: the filter `logouts` (not cis-fix's) publishes that one, and an alarm on it would fire for its events too"),
+        "{}",
+        action.reason
+    );
+    assert!(crate::render::extra_reason(action).is_some_and(
+        |extra| extra.starts_with("metric ConsoleAuthenticationFailures-cis-fix, not")
+    ));
 }
 
 #[test]

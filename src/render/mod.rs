@@ -395,8 +395,10 @@ fn action_lines(page: &mut Page, plan: &Plan, a: &Action, options: TextOptions) 
 /// What the reason adds to the action line, if anything: most reasons repeat it.
 pub(super) fn extra_reason(a: &Action) -> Option<String> {
     match &a.call {
-        Call::CreateTopic { .. } | Call::Subscribe { .. } | Call::PutMetricFilter(_) => None,
-        Call::PutMetricAlarm(_) => a.reason.split_once("; ").map(|(_, rest)| rest.to_string()),
+        Call::CreateTopic { .. } | Call::Subscribe { .. } => None,
+        Call::PutMetricFilter(_) | Call::PutMetricAlarm(_) => {
+            a.reason.split_once("; ").map(|(_, rest)| rest.to_string())
+        }
     }
     .or_else(|| (a.mode == Mode::Change).then(|| a.reason.clone()))
 }
