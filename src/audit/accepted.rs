@@ -115,6 +115,43 @@ pub fn judge_detailed(existing: &Pattern, control: &Control) -> (Comparison, Dec
     }
 }
 
+/// What `cis-fix pattern check` finds for a hand-written pattern: the full comparison with
+/// the control's pattern (or the alternative it satisfies the control through), and the
+/// variant the benchmark refuses, when the pattern covers only that.
+#[derive(Debug, Clone)]
+pub struct PatternCheck<'c> {
+    pub control: &'c Control,
+    pub comparison: Comparison,
+    /// The benchmark's alternative the pattern was compared with, when it covers that and
+    /// not the control's own pattern.
+    pub alternative: Option<AcceptedAlternative>,
+    /// A variant the benchmark does not accept, which the pattern covers (only said when the
+    /// pattern does not satisfy the control).
+    pub refused: Option<(usize, &'c Alternative)>,
+}
+
+impl PatternCheck<'_> {
+    /// Whether the pattern satisfies the control under every reading.
+    pub fn covers(&self) -> bool {
+        self.comparison.relation.satisfies()
+    }
+}
+
+/// Compares `pattern` with `control` as `pattern check` does.
+pub fn check<'c>(pattern: &Pattern, control: &'c Control) -> PatternCheck<'c> {
+    let (comparison, decider) = judge_detailed(pattern, control);
+    let alternative = chain_alternative(control, decider);
+    let refused = (!comparison.relation.satisfies())
+        .then(|| not_accepted(pattern, control))
+        .flatten();
+    PatternCheck {
+        control,
+        comparison,
+        alternative,
+        refused,
+    }
+}
+
 /// The `also_accept` entry a decider names; `None` for the control's own pattern.
 pub fn alternative(control: &Control, decider: Decider) -> Option<(usize, &Alternative)> {
     match decider {

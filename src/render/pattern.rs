@@ -3,25 +3,16 @@
 //! an unverified one yellow).
 
 use anstyle::Style;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::layout::{Page, Painter};
 use super::{BOLD, GREEN, RED, YELLOW};
-use crate::audit::accepted::{self, relation_name};
-use crate::audit::AcceptedAlternative;
-use crate::catalog::{Alternative, Control};
-use crate::pattern::{Comparison, Relation};
+use crate::audit::accepted::{self, relation_name, PatternCheck};
+use crate::events::Event;
+use crate::pattern::Relation;
 
-/// What `pattern check` found: the comparison, and what it was made with.
-pub struct Check<'a> {
-    pub control: &'a Control,
-    pub comparison: &'a Comparison,
-    /// The benchmark's alternative the pattern was compared with, when it covers that and
-    /// not the control's own pattern.
-    pub alternative: Option<&'a AcceptedAlternative>,
-    /// A variant the benchmark does not accept, which the pattern covers.
-    pub refused: Option<(usize, &'a Alternative)>,
-}
+/// What `pattern check` found ([`accepted::check`]).
+pub type Check<'c> = PatternCheck<'c>;
 
 fn relation_style(relation: Relation) -> Style {
     match relation {
@@ -35,7 +26,7 @@ fn relation_style(relation: Relation) -> Style {
 /// verdict last.
 pub fn check_text(check: &Check, width: usize, painter: Painter) -> String {
     let control = check.control;
-    let comparison = check.comparison;
+    let comparison = &check.comparison;
     let mut page = Page::new(width, painter);
     page.line(
         0,
@@ -46,7 +37,7 @@ pub fn check_text(check: &Check, width: usize, painter: Painter) -> String {
         ),
         None,
     );
-    if let Some(alternative) = check.alternative {
+    if let Some(alternative) = &check.alternative {
         let compared = accepted::alternative_phrase(&control.id, alternative);
         let line =
             format!("compared with {compared}: yours does not cover the control's own pattern");
@@ -62,8 +53,8 @@ pub fn check_text(check: &Check, width: usize, painter: Painter) -> String {
     }
     page.blank();
     shortfalls(&mut page, check);
-    let covers = comparison.relation.satisfies();
-    let relation = match check.alternative {
+    let covers = check.covers();
+    let relation = match &check.alternative {
         Some(a) => accepted::through_alternative(comparison.relation, &control.id, a),
         None => relation_name(comparison.relation).to_string(),
     };
@@ -77,10 +68,36 @@ pub fn check_text(check: &Check, width: usize, painter: Painter) -> String {
     page.finish()
 }
 
+/// The check as one JSON document (`pattern check --format json`).
+pub fn check_json(check: &Check) -> String {
+    let comparison = &check.comparison;
+    let value = json!({
+        "control": check.control.id,
+        "slug": check.control.slug,
+        "relation": relation_name(comparison.relation),
+        "covers": check.covers(),
+        "compared_with": if check.alternative.is_some() { "alternative" } else { "control" },
+        "alternative": check.alternative,
+        "not_accepted": check.refused.map(|(i, a)| json!({
+            "name": a.label(i), "note": a.note, "pattern": a.text,
+        })),
+        "readings": comparison.per_reading.iter().map(|(reading, relation)| json!({
+            "reading": reading.to_string(),
+            "relation": relation_name(*relation),
+        })).collect::<Vec<_>>(),
+        "pattern_ambiguous": comparison.ambiguous.iter().map(|a| json!({
+            "term": a.term, "reason": a.reason,
+        })).collect::<Vec<_>>(),
+        "counterexample": comparison.counterexample,
+        "counterexample_reading": comparison.counterexample_reading.map(|r| r.to_string()),
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+}
+
 /// Why the pattern falls short, when it does: its ambiguous terms, a variant the benchmark
 /// refuses, and an event the control's pattern matches and it misses.
 fn shortfalls(page: &mut Page, check: &Check) {
-    let comparison = check.comparison;
+    let comparison = &check.comparison;
     for a in &comparison.ambiguous {
         page.line(
             2,
@@ -105,8 +122,9 @@ fn shortfalls(page: &mut Page, check: &Check) {
 }
 
 /// One event that `pattern test` matched: the file it came from, and the event.
-pub struct Matched<'a> {
-    pub event: &'a Value,
+pub struct Matched {
+    pub file: String,
+    pub event: Event,
 }
 
 /// The matched events, one line each (time, name, id), then how many of how many matched.
@@ -120,11 +138,12 @@ pub fn test_text(matched: &[Matched], total: usize, width: usize, painter: Paint
     };
     let mut page = Page::new(width, painter);
     for m in matched {
+        let event = &m.event.value;
         let line = format!(
             "{} {} {}",
-            field(m.event, "eventTime"),
-            field(m.event, "eventName"),
-            field(m.event, "eventID")
+            field(event, "eventTime"),
+            field(event, "eventName"),
+            field(event, "eventID")
         );
         page.line(0, 4, &line, None);
     }
@@ -135,6 +154,22 @@ pub fn test_text(matched: &[Matched], total: usize, width: usize, painter: Paint
     );
     page.line(0, 4, &summary, Some(BOLD));
     page.finish()
+}
+
+/// The matches as one JSON document (`pattern test --format json`).
+pub fn test_json(matched: &[Matched], total: usize) -> String {
+    let value = json!({
+        "events": total,
+        "matched": matched.len(),
+        "matches": matched.iter().map(|m| json!({
+            "file": m.file,
+            "position": m.event.position,
+            "event_id": m.event.value.get("eventID"),
+            "event_name": m.event.value.get("eventName"),
+            "event_time": m.event.value.get("eventTime"),
+        })).collect::<Vec<_>>(),
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }
 
 #[cfg(test)]
@@ -149,15 +184,7 @@ mod tests {
             .controls
             .remove(0);
         let pattern = crate::pattern::parse(pattern).unwrap();
-        let (comparison, decider) = accepted::judge_detailed(&pattern, &control);
-        let alternative = accepted::chain_alternative(&control, decider);
-        let refused = accepted::not_accepted(&pattern, &control);
-        let check = Check {
-            control: &control,
-            comparison: &comparison,
-            alternative: alternative.as_ref(),
-            refused,
-        };
+        let check = accepted::check(&pattern, &control);
         check_text(&check, width, painter)
     }
 
@@ -218,7 +245,13 @@ mod tests {
     #[test]
     fn test_lines_are_escaped_and_the_count_is_bold_when_coloured() {
         let event = serde_json::json!({"eventName": "Console\u{1b}[8mLogin", "eventID": "e-1"});
-        let matched = [Matched { event: &event }];
+        let matched = [Matched {
+            file: "events.json".into(),
+            event: Event {
+                position: "line 1".into(),
+                value: event,
+            },
+        }];
         let text = test_text(&matched, 2, 100, Painter(false));
         assert_eq!(
             text,
@@ -228,6 +261,14 @@ mod tests {
         assert!(
             painted.contains("\u{1b}[1m1 of 2 events match"),
             "{painted:?}"
+        );
+        // JSON keeps the name as it is, with where it came from.
+        let json: Value = serde_json::from_str(&test_json(&matched, 2)).unwrap();
+        assert_eq!(json["matches"][0]["event_name"], "Console\u{1b}[8mLogin");
+        assert_eq!(json["matches"][0]["position"], "line 1");
+        assert_eq!(
+            (json["events"].as_u64(), json["matched"].as_u64()),
+            (Some(2), Some(1))
         );
     }
 }

@@ -6,7 +6,8 @@
 //! - [`accounts`]: which accounts, a session each, bounded concurrency, failures as data;
 //! - [`observed`]: the accounts read and audited ([`Observed`]: one account, or many);
 //! - [`apply`], [`backout`], [`drill`]: each command's work per account, and its result;
-//! - [`export`]: the export's source, from an observed run.
+//! - [`export`]: the export's source, from an observed run;
+//! - [`pattern`]: `pattern test`'s events read and matched.
 
 pub mod accounts;
 pub mod apply;
@@ -14,6 +15,7 @@ pub mod backout;
 pub mod drill;
 pub mod export;
 pub mod observed;
+pub mod pattern;
 
 pub use observed::{Observed, Work};
 
