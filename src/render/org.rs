@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 
+use super::group::{count, list, mask, ACCOUNT_MASK};
 use super::layout::Page;
 use super::{
     control_suffix, describe_within, extra_reason, unplanned_reason, Painter, TextOptions,
@@ -16,14 +17,10 @@ use crate::audit::org::{AccountReport, AccountStatus, OrgPlan};
 use crate::audit::{AfterApply, Call, Code, Finding, Mode, Status};
 use crate::redact::mask_endpoint;
 
-/// How many account ids a grouped line names before "… and N more".
-const SHOWN_ACCOUNTS: usize = 5;
 /// Widest account name the matrix shows; longer names are cut with "…".
 const NAME_WIDTH: usize = 28;
 /// Names are cut down to this before the matrix is split into blocks of columns.
 const MIN_NAME_WIDTH: usize = 12;
-/// What stands for a member's own account id in a grouped message.
-const ACCOUNT_MASK: &str = "<account>";
 
 /// The organization plan as pretty JSON (the documented wire format), with subscription
 /// endpoints masked unless `show_endpoints`, as [`super::json`] does for one account.
@@ -410,12 +407,12 @@ fn per_control<'a>(plan: &'a OrgPlan, controls: &[&'a str]) -> Vec<Group<'a>> {
                 .iter()
                 .filter(|c| c.id == id && c.status != Status::Compliant);
             for f in failing.flat_map(|c| &c.findings) {
-                let message = mask_account(&f.message, own);
-                let diff = f.diff.as_deref().map(|d| mask_account(d, own));
+                let message = mask(&f.message, own);
+                let diff = f.diff.as_deref().map(|d| mask(d, own));
                 let counterexample = f
                     .counterexample
                     .as_ref()
-                    .map(|e| mask_account(&crate::pattern::record_text(e), own));
+                    .map(|e| mask(&crate::pattern::record_text(e), own));
                 let same = groups.iter_mut().find(|g| {
                     g.control == id
                         && g.code == f.code
@@ -522,7 +519,7 @@ fn unreadable(out: &mut String, p: &Painter, plan: &OrgPlan, width: usize) {
     {
         let error = account.error.as_deref().unwrap_or("unknown error");
         let own = account.account_id.as_str();
-        let masked = mask_account(error, own);
+        let masked = mask(error, own);
         match groups.iter_mut().find(|(m, _, _)| *m == masked) {
             Some((_, _, accounts)) => accounts.push(own),
             None => groups.push((masked, error, vec![own])),
@@ -621,29 +618,6 @@ fn labelled(plan: &OrgPlan, account_id: &str) -> String {
     {
         Some(name) => format!("{account_id} ({name})"),
         None => account_id.to_string(),
-    }
-}
-
-/// A member's own id stands for "this account", so members failing alike group together.
-fn mask_account(text: &str, account_id: &str) -> String {
-    if account_id.is_empty() {
-        return text.to_string();
-    }
-    text.replace(account_id, ACCOUNT_MASK)
-}
-
-fn count(n: usize) -> String {
-    format!("×{n} account{}", plural(n))
-}
-
-/// The first few ids, then how many more.
-fn list(accounts: &[&str]) -> String {
-    let shown: Vec<&str> = accounts.iter().take(SHOWN_ACCOUNTS).copied().collect();
-    let more = accounts.len().saturating_sub(SHOWN_ACCOUNTS);
-    if more == 0 {
-        shown.join(", ")
-    } else {
-        format!("{}, … and {more} more", shown.join(", "))
     }
 }
 
