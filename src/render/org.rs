@@ -7,11 +7,11 @@
 
 use std::fmt::Write as _;
 
-use super::group::{count, list, mask, ACCOUNT_MASK};
+use super::group::{self, count, list, mask, ACCOUNT_MASK};
 use super::layout::Page;
 use super::{
-    control_suffix, describe_within, extra_reason, unplanned_reason, Painter, TextOptions,
-    Verbosity, BOLD, DIM, GREEN, RED, YELLOW,
+    chain_line, control_suffix, describe_within, extra_reason, topic_name_in, unplanned_reason,
+    Painter, TextOptions, Verbosity, BOLD, DIM, GREEN, RED, YELLOW,
 };
 use crate::audit::org::{AccountReport, AccountStatus, OrgPlan};
 use crate::audit::{AfterApply, Call, Code, Finding, Mode, Status};
@@ -60,7 +60,8 @@ pub fn org_text(plan: &OrgPlan, options: TextOptions) -> String {
     );
 
     if options.verbosity != Verbosity::Quiet {
-        findings(&mut out, &p, plan, &controls, options.width);
+        let verbose = options.verbosity == Verbosity::Verbose;
+        findings(&mut out, &p, plan, &controls, options.width, verbose);
         unreadable(&mut out, &p, plan, options.width);
         actions(&mut out, &p, plan, options);
     }
@@ -372,10 +373,22 @@ struct Said<'a> {
 /// The findings of every audited account that is not compliant: grouped per control by
 /// (code, message, diff, counterexample) with the account's own id masked, then across
 /// controls when the same accounts fail the same way, so that 200 members missing 15 links
-/// read as a handful of lines.
-fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], width: usize) {
+/// read as a handful of lines. With `-v`, then each compliant control's chain, grouped alike.
+fn findings(
+    out: &mut String,
+    p: &Painter,
+    plan: &OrgPlan,
+    controls: &[&str],
+    width: usize,
+    verbose: bool,
+) {
     let said = across_controls(per_control(plan, controls));
-    if said.is_empty() {
+    let chains = if verbose {
+        chains(plan, controls)
+    } else {
+        Vec::new()
+    };
+    if said.is_empty() && chains.is_empty() {
         return;
     }
     let mut page = Page::new(width, *p);
@@ -389,7 +402,41 @@ fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], wi
         };
         say_group(&mut page, &who, &s.group);
     }
+    for g in &chains {
+        page.line(2, 4, g.text(), Some(DIM));
+        page.line(
+            6,
+            4,
+            &format!("{}: {}", count(g.accounts.len()), list(&g.accounts)),
+            Some(DIM),
+        );
+    }
     out.push_str(&page.finish());
+}
+
+/// Each compliant control's chain (`-v`), as each account's own plan words it, control by
+/// control: accounts whose lines read the same once their own id is masked share one, so
+/// that 200 members relying on the organization trail's chain read as one line a control.
+fn chains<'a>(plan: &'a OrgPlan, controls: &[&str]) -> Vec<group::Group<'a>> {
+    let mut groups = Vec::new();
+    for &id in controls {
+        let lines = plan.accounts.iter().flat_map(|account| {
+            let own = account.account_id.as_str();
+            account
+                .controls
+                .iter()
+                .filter(move |c| c.id == id)
+                .filter_map(move |c| {
+                    let chain = c.chain.as_ref()?;
+                    // A topic by name in the account's own region, by ARN elsewhere (a
+                    // member's line names the management account's topic in full).
+                    let topic = topic_name_in(own, &plan.region, &chain.topic_arn);
+                    Some((own, chain_line(c, chain, topic)))
+                })
+        });
+        groups.extend(group::sections(lines));
+    }
+    groups
 }
 
 /// Each control's findings, grouped across the accounts that share them.
@@ -962,5 +1009,105 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("Findings"), "{out}");
+    }
+
+    fn verbose() -> TextOptions {
+        TextOptions {
+            verbosity: Verbosity::Verbose,
+            // Wide enough that no line wraps: this is about grouping, not layout.
+            width: 1000,
+            ..TextOptions::default()
+        }
+    }
+
+    /// The chain lines of an organization view: those naming a trail's links.
+    fn chain_lines(out: &str) -> Vec<&str> {
+        out.lines().filter(|l| l.contains(" -> alarm ")).collect()
+    }
+
+    #[test]
+    fn verbose_shows_each_compliant_chain_as_the_account_would_and_only_then() {
+        let plan = organization();
+        let out = org_text(&plan, verbose());
+        // The management account names its own topic; the member relying on its chain names
+        // it in full; legacy has a chain of its own.
+        let own = "  4.6 console-authentication-failures: trail org -> log group aws-controltower/CloudTrailLogs -> filter failures (equivalent) -> alarm failures -> topic ops (1 confirmed subscription)";
+        let relies = "  4.6 console-authentication-failures: trail org -> log group aws-controltower/CloudTrailLogs -> filter failures (equivalent) -> alarm failures -> topic arn:aws:sns:us-east-1:999988887777:ops (1 confirmed subscription)";
+        let legacy = "  4.6 console-authentication-failures: trail main -> log group legacy-logs -> filter failures (equivalent) -> alarm failures -> topic ops (1 confirmed subscription)";
+        assert_eq!(chain_lines(&out), [own, relies, legacy], "{out}");
+        let lines: Vec<&str> = out.lines().collect();
+        let after = |line: &str| lines.iter().position(|l| *l == line).map(|i| lines[i + 1]);
+        assert_eq!(
+            after(relies),
+            Some("      ×1 account: 111111111111"),
+            "{out}"
+        );
+        // Under the findings, as one account's -v has them.
+        let findings = out.find("\nFindings\n").unwrap_or(usize::MAX);
+        assert!(findings < out.find(own).unwrap_or(0), "{out}");
+        for verbosity in [Verbosity::Normal, Verbosity::Quiet] {
+            let options = TextOptions {
+                verbosity,
+                width: 1000,
+                ..TextOptions::default()
+            };
+            assert!(chain_lines(&org_text(&plan, options)).is_empty());
+        }
+    }
+
+    /// A management account with 4.6 whole on the organization trail's log group, and
+    /// `members` members: those at even places rely on it, the others have a chain of their
+    /// own whose filter is named as cis-fix names it, with a digest of the member's id.
+    fn members_with_chains(members: u64) -> OrgPlan {
+        let mut management = snapshot(MANAGEMENT, vec![org_trail(false, true, true)]);
+        chain_46(&mut management, ORG_GROUP);
+        let mut reads = vec![read(MANAGEMENT, "management", Ok(management))];
+        for i in 0..members {
+            let id = format!("{:012}", 100_000_000_000 + i);
+            let mut s = snapshot(&id, vec![org_trail(true, true, true)]);
+            if i % 2 == 1 {
+                s.trails.push(own_trail(&id, "main", "logs"));
+                chain_46(&mut s, "logs");
+                for r in s.regions.values_mut() {
+                    for f in &mut r.metric_filters {
+                        f.name = format!("cis-fix-console-authentication-failures-{:08x}", i);
+                    }
+                }
+            }
+            reads.push(read(&id, &format!("member-{i}"), Ok(s)));
+        }
+        audit_org(&catalog(&["4.6"]), MANAGEMENT, REGION, &reads, &notify())
+    }
+
+    #[test]
+    fn a_chain_many_members_share_is_said_once_however_many_share_it() {
+        let twelve = org_text(&members_with_chains(12), verbose());
+        // One line for the management account, one for the six relying on it, one for the
+        // six with a chain of their own (their digests masked).
+        let lines = chain_lines(&twelve);
+        assert_eq!(lines.len(), 3, "{twelve}");
+        assert!(
+            lines[1].contains("topic arn:aws:sns:us-east-1:999988887777:ops"),
+            "{twelve}"
+        );
+        assert!(
+            lines[2]
+                .contains("filter cis-fix-console-authentication-failures-<digest> (equivalent)"),
+            "{twelve}"
+        );
+        assert!(
+            twelve.contains("\n      ×6 accounts: 100000000000, 100000000002, 100000000004, 100000000006, 100000000008, … and 1 more\n"),
+            "{twelve}"
+        );
+        // Two members more change the counts and the matrix, not the number of chain lines.
+        let fourteen = org_text(&members_with_chains(14), verbose());
+        assert_eq!(chain_lines(&fourteen).len(), 3, "{fourteen}");
+        let matrix_rows = 2;
+        assert_eq!(
+            fourteen.lines().count(),
+            twelve.lines().count() + matrix_rows,
+            "{twelve}\n{fourteen}"
+        );
+        assert!(fourteen.contains("      ×7 accounts: "), "{fourteen}");
     }
 }
