@@ -344,8 +344,13 @@ async fn on_a_terminal_no_refuses_and_yes_applies() {
     account.reset_calls();
     let out = on_terminal(&account, &args, "no\n");
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    // The question wraps to the terminal (80 columns under script(1)): compared unwrapped.
+    let said = stdout(&out)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(
-        stdout(&out).contains(&format!(
+        said.contains(&format!(
             "Apply 4 changes to account {} in us-east-1? Only 'yes' will be accepted:",
             account.id
         )),
