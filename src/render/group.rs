@@ -26,14 +26,18 @@ pub struct Group<'a> {
     /// The section with the account's id and digests masked (shown for several).
     pub masked: String,
     pub accounts: Vec<&'a str>,
+    /// Every account's section is `first` to the letter (members relying on the management
+    /// account's chain name its filter alike): nothing differs, so nothing is masked.
+    pub same: bool,
 }
 
 impl Group<'_> {
-    /// The section to show: the account's own, or the shared one.
+    /// The section to show: the accounts' own when they all read the same, or the shared one.
     pub fn text(&self) -> &str {
-        match self.accounts.len() {
-            1 => &self.first,
-            _ => &self.masked,
+        if self.same {
+            &self.first
+        } else {
+            &self.masked
         }
     }
 }
@@ -56,11 +60,15 @@ pub fn sections<'a>(items: impl IntoIterator<Item = (&'a str, String)>) -> Vec<G
     for (account, text) in items {
         let masked = mask(&text, account);
         match groups.iter_mut().find(|g| g.masked == masked) {
-            Some(group) => group.accounts.push(account),
+            Some(group) => {
+                group.same &= group.first == text;
+                group.accounts.push(account);
+            }
             None => groups.push(Group {
                 first: text,
                 masked,
                 accounts: vec![account],
+                same: true,
             }),
         }
     }
@@ -134,6 +142,15 @@ mod tests {
             groups[0].text(),
             format!("topic arn:aws:sns:us-east-1:{A}:t\n")
         );
+    }
+
+    #[test]
+    fn sections_the_same_to_the_letter_keep_their_digests() {
+        // The management account's filter, named alike in every member relying on it.
+        let line = "filter cis-fix-root-account-usage-0011aabb of account 999988887777\n";
+        let groups = sections([(A, line.to_string()), (B, line.to_string())]);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].text(), line);
     }
 
     #[test]

@@ -277,27 +277,29 @@ fn findings(page: &mut Page, plan: &Plan, verbose: bool) {
     }
     for c in chains {
         if let Some(chain) = &c.chain {
-            page.line(
-                2,
-                4,
-                &format!(
-                    "{} {}: trail {} -> log group {} -> filter {} ({}{}) -> alarm {} -> topic {} ({} confirmed subscription{})",
-                    c.id,
-                    c.slug,
-                    chain.trail,
-                    chain.log_group,
-                    chain.filter,
-                    chain_relation(&c.id, chain),
-                    chain.evidence.map(|e| format!("; AWS matched {} of {} witness events", e.matched, e.witnesses)).unwrap_or_default(),
-                    chain.alarm,
-                    topic_name(plan, &chain.topic_arn),
-                    chain.confirmed_subscriptions,
-                    if chain.confirmed_subscriptions == 1 { "" } else { "s" }
-                ),
-                Some(DIM),
-            );
+            let topic = topic_name(plan, &chain.topic_arn);
+            page.line(2, 4, &chain_line(c, chain, topic), Some(DIM));
         }
     }
+}
+
+/// A compliant control's chain, link by link (`-v`), its topic named `topic`: one account's
+/// plan and an organization's say it alike.
+pub(super) fn chain_line(c: &ControlReport, chain: &crate::audit::Chain, topic: &str) -> String {
+    format!(
+        "{} {}: trail {} -> log group {} -> filter {} ({}{}) -> alarm {} -> topic {} ({} confirmed subscription{})",
+        c.id,
+        c.slug,
+        chain.trail,
+        chain.log_group,
+        chain.filter,
+        chain_relation(&c.id, chain),
+        chain.evidence.map(|e| format!("; AWS matched {} of {} witness events", e.matched, e.witnesses)).unwrap_or_default(),
+        chain.alarm,
+        topic,
+        chain.confirmed_subscriptions,
+        if chain.confirmed_subscriptions == 1 { "" } else { "s" }
+    )
 }
 
 /// How a chain's filter relates to the control: `covers`, or `covers the benchmark's SSO-aware
@@ -406,8 +408,13 @@ pub(super) fn extra_reason(a: &Action) -> Option<String> {
 /// A topic by its name where that is unambiguous: in the plan's account and region (SNS
 /// names are unique there); its ARN anywhere else.
 fn topic_name<'a>(plan: &Plan, arn: &'a str) -> &'a str {
+    topic_name_in(&plan.account_id, &plan.region, arn)
+}
+
+/// [`topic_name`] seen from `account` and `region`.
+pub(super) fn topic_name_in<'a>(account: &str, region: &str, arn: &'a str) -> &'a str {
     match crate::inventory::Arn::parse(arn) {
-        Some(a) if a.account == plan.account_id && a.region == plan.region => {
+        Some(a) if a.account == account && a.region == region => {
             arn.rsplit(':').next().unwrap_or(arn)
         }
         _ => arn,

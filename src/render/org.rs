@@ -7,23 +7,20 @@
 
 use std::fmt::Write as _;
 
+use super::group::{self, count, list, mask, ACCOUNT_MASK};
 use super::layout::Page;
 use super::{
-    control_suffix, describe_within, extra_reason, unplanned_reason, Painter, TextOptions,
-    Verbosity, BOLD, DIM, GREEN, RED, YELLOW,
+    chain_line, control_suffix, describe_within, extra_reason, topic_name_in, unplanned_reason,
+    Painter, TextOptions, Verbosity, BOLD, DIM, GREEN, RED, YELLOW,
 };
 use crate::audit::org::{AccountReport, AccountStatus, OrgPlan};
 use crate::audit::{AfterApply, Call, Code, Finding, Mode, Status};
 use crate::redact::mask_endpoint;
 
-/// How many account ids a grouped line names before "… and N more".
-const SHOWN_ACCOUNTS: usize = 5;
 /// Widest account name the matrix shows; longer names are cut with "…".
 const NAME_WIDTH: usize = 28;
 /// Names are cut down to this before the matrix is split into blocks of columns.
 const MIN_NAME_WIDTH: usize = 12;
-/// What stands for a member's own account id in a grouped message.
-const ACCOUNT_MASK: &str = "<account>";
 
 /// The organization plan as pretty JSON (the documented wire format), with subscription
 /// endpoints masked unless `show_endpoints`, as [`super::json`] does for one account.
@@ -63,7 +60,8 @@ pub fn org_text(plan: &OrgPlan, options: TextOptions) -> String {
     );
 
     if options.verbosity != Verbosity::Quiet {
-        findings(&mut out, &p, plan, &controls, options.width);
+        let verbose = options.verbosity == Verbosity::Verbose;
+        findings(&mut out, &p, plan, &controls, options.width, verbose);
         unreadable(&mut out, &p, plan, options.width);
         actions(&mut out, &p, plan, options);
     }
@@ -375,10 +373,22 @@ struct Said<'a> {
 /// The findings of every audited account that is not compliant: grouped per control by
 /// (code, message, diff, counterexample) with the account's own id masked, then across
 /// controls when the same accounts fail the same way, so that 200 members missing 15 links
-/// read as a handful of lines.
-fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], width: usize) {
+/// read as a handful of lines. With `-v`, then each compliant control's chain, grouped alike.
+fn findings(
+    out: &mut String,
+    p: &Painter,
+    plan: &OrgPlan,
+    controls: &[&str],
+    width: usize,
+    verbose: bool,
+) {
     let said = across_controls(per_control(plan, controls));
-    if said.is_empty() {
+    let chains = if verbose {
+        chains(plan, controls)
+    } else {
+        Vec::new()
+    };
+    if said.is_empty() && chains.is_empty() {
         return;
     }
     let mut page = Page::new(width, *p);
@@ -392,7 +402,43 @@ fn findings(out: &mut String, p: &Painter, plan: &OrgPlan, controls: &[&str], wi
         };
         say_group(&mut page, &who, &s.group);
     }
+    for g in &chains {
+        page.line(2, 4, g.text(), Some(DIM));
+        page.line(
+            6,
+            4,
+            &format!("{}: {}", count(g.accounts.len()), list(&g.accounts)),
+            Some(DIM),
+        );
+    }
     out.push_str(&page.finish());
+}
+
+/// Each compliant control's chain (`-v`), as each account's own plan words it, control by
+/// control: accounts whose lines read the same once their own id is masked share one, so
+/// that 200 members relying on the organization trail's chain read as one line a control.
+fn chains<'a>(plan: &'a OrgPlan, controls: &[&str]) -> Vec<group::Group<'a>> {
+    let mut groups = Vec::new();
+    for &id in controls {
+        let lines = plan.accounts.iter().flat_map(|account| {
+            let own = account.account_id.as_str();
+            account
+                .controls
+                .iter()
+                .filter(move |c| c.id == id)
+                .filter_map(move |c| {
+                    let chain = c.chain.as_ref()?;
+                    // A topic by name in the caller's account and region, as the view's
+                    // actions name it, by ARN elsewhere: members relying on the management
+                    // account's chain then read as it does, and share its line.
+                    let topic =
+                        topic_name_in(&plan.caller_account_id, &plan.region, &chain.topic_arn);
+                    Some((own, chain_line(c, chain, topic)))
+                })
+        });
+        groups.extend(group::sections(lines));
+    }
+    groups
 }
 
 /// Each control's findings, grouped across the accounts that share them.
@@ -410,12 +456,12 @@ fn per_control<'a>(plan: &'a OrgPlan, controls: &[&'a str]) -> Vec<Group<'a>> {
                 .iter()
                 .filter(|c| c.id == id && c.status != Status::Compliant);
             for f in failing.flat_map(|c| &c.findings) {
-                let message = mask_account(&f.message, own);
-                let diff = f.diff.as_deref().map(|d| mask_account(d, own));
+                let message = mask(&f.message, own);
+                let diff = f.diff.as_deref().map(|d| mask(d, own));
                 let counterexample = f
                     .counterexample
                     .as_ref()
-                    .map(|e| mask_account(&crate::pattern::record_text(e), own));
+                    .map(|e| mask(&crate::pattern::record_text(e), own));
                 let same = groups.iter_mut().find(|g| {
                     g.control == id
                         && g.code == f.code
@@ -522,7 +568,7 @@ fn unreadable(out: &mut String, p: &Painter, plan: &OrgPlan, width: usize) {
     {
         let error = account.error.as_deref().unwrap_or("unknown error");
         let own = account.account_id.as_str();
-        let masked = mask_account(error, own);
+        let masked = mask(error, own);
         match groups.iter_mut().find(|(m, _, _)| *m == masked) {
             Some((_, _, accounts)) => accounts.push(own),
             None => groups.push((masked, error, vec![own])),
@@ -621,29 +667,6 @@ fn labelled(plan: &OrgPlan, account_id: &str) -> String {
     {
         Some(name) => format!("{account_id} ({name})"),
         None => account_id.to_string(),
-    }
-}
-
-/// A member's own id stands for "this account", so members failing alike group together.
-fn mask_account(text: &str, account_id: &str) -> String {
-    if account_id.is_empty() {
-        return text.to_string();
-    }
-    text.replace(account_id, ACCOUNT_MASK)
-}
-
-fn count(n: usize) -> String {
-    format!("×{n} account{}", plural(n))
-}
-
-/// The first few ids, then how many more.
-fn list(accounts: &[&str]) -> String {
-    let shown: Vec<&str> = accounts.iter().take(SHOWN_ACCOUNTS).copied().collect();
-    let more = accounts.len().saturating_sub(SHOWN_ACCOUNTS);
-    if more == 0 {
-        shown.join(", ")
-    } else {
-        format!("{}, … and {more} more", shown.join(", "))
     }
 }
 
@@ -988,5 +1011,116 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("Findings"), "{out}");
+    }
+
+    fn verbose() -> TextOptions {
+        TextOptions {
+            verbosity: Verbosity::Verbose,
+            // Wide enough that no line wraps: this is about grouping, not layout.
+            width: 1000,
+            ..TextOptions::default()
+        }
+    }
+
+    /// The chain lines of an organization view: those naming a trail's links.
+    fn chain_lines(out: &str) -> Vec<&str> {
+        out.lines().filter(|l| l.contains(" -> alarm ")).collect()
+    }
+
+    #[test]
+    fn verbose_shows_each_compliant_chain_as_the_account_would_and_only_then() {
+        let plan = organization();
+        let out = org_text(&plan, verbose());
+        // Topics are named as the view's actions name them: by name in the caller's account,
+        // by ARN elsewhere. The member relying on the management account's chain then reads
+        // as the management account does, and shares its line; legacy has a chain of its own.
+        let shared = "  4.6 console-authentication-failures: trail org -> log group aws-controltower/CloudTrailLogs -> filter failures (equivalent) -> alarm failures -> topic ops (1 confirmed subscription)";
+        let legacy = "  4.6 console-authentication-failures: trail main -> log group legacy-logs -> filter failures (equivalent) -> alarm failures -> topic arn:aws:sns:us-east-1:222222222222:ops (1 confirmed subscription)";
+        assert_eq!(chain_lines(&out), [shared, legacy], "{out}");
+        let lines: Vec<&str> = out.lines().collect();
+        let after = |line: &str| lines.iter().position(|l| *l == line).map(|i| lines[i + 1]);
+        assert_eq!(
+            after(shared),
+            Some("      ×2 accounts: 999988887777, 111111111111"),
+            "{out}"
+        );
+        assert_eq!(
+            after(legacy),
+            Some("      ×1 account: 222222222222"),
+            "{out}"
+        );
+        let own = shared;
+        // Under the findings, as one account's -v has them.
+        let findings = out.find("\nFindings\n").unwrap_or(usize::MAX);
+        assert!(findings < out.find(own).unwrap_or(0), "{out}");
+        for verbosity in [Verbosity::Normal, Verbosity::Quiet] {
+            let options = TextOptions {
+                verbosity,
+                width: 1000,
+                ..TextOptions::default()
+            };
+            assert!(chain_lines(&org_text(&plan, options)).is_empty());
+        }
+    }
+
+    /// A management account with 4.6 whole on the organization trail's log group, and
+    /// `members` members: those at even places rely on it, the others have a chain of their
+    /// own whose filter is named as cis-fix names it, with a digest of the member's id.
+    fn members_with_chains(members: u64) -> OrgPlan {
+        let mut management = snapshot(MANAGEMENT, vec![org_trail(false, true, true)]);
+        chain_46(&mut management, ORG_GROUP);
+        let mut reads = vec![read(MANAGEMENT, "management", Ok(management))];
+        for i in 0..members {
+            let id = format!("{:012}", 100_000_000_000 + i);
+            let mut s = snapshot(&id, vec![org_trail(true, true, true)]);
+            if i % 2 == 1 {
+                s.trails.push(own_trail(&id, "main", "logs"));
+                chain_46(&mut s, "logs");
+                for r in s.regions.values_mut() {
+                    for f in &mut r.metric_filters {
+                        f.name = format!("cis-fix-console-authentication-failures-{:08x}", i);
+                    }
+                }
+            }
+            reads.push(read(&id, &format!("member-{i}"), Ok(s)));
+        }
+        audit_org(&catalog(&["4.6"]), MANAGEMENT, REGION, &reads, &notify())
+    }
+
+    #[test]
+    fn a_chain_many_members_share_is_said_once_however_many_share_it() {
+        let twelve = org_text(&members_with_chains(12), verbose());
+        // One line for the management account and the six relying on it, one for the six
+        // with a chain of their own (their ids and digests masked).
+        let lines = chain_lines(&twelve);
+        assert_eq!(lines.len(), 2, "{twelve}");
+        assert!(
+            lines[0].ends_with("-> topic ops (1 confirmed subscription)"),
+            "{twelve}"
+        );
+        assert!(
+            lines[1]
+                .contains("filter cis-fix-console-authentication-failures-<digest> (equivalent)"),
+            "{twelve}"
+        );
+        assert!(
+            lines[1].contains("topic arn:aws:sns:us-east-1:<account>:ops"),
+            "{twelve}"
+        );
+        assert!(
+            twelve.contains("\n      ×7 accounts: 999988887777, 100000000000, 100000000002, 100000000004, 100000000006, … and 2 more\n"),
+            "{twelve}"
+        );
+        // Two members more change the counts and the matrix, not the number of chain lines.
+        let fourteen = org_text(&members_with_chains(14), verbose());
+        assert_eq!(chain_lines(&fourteen).len(), 2, "{fourteen}");
+        let matrix_rows = 2;
+        assert_eq!(
+            fourteen.lines().count(),
+            twelve.lines().count() + matrix_rows,
+            "{twelve}\n{fourteen}"
+        );
+        assert!(fourteen.contains("      ×8 accounts: "), "{fourteen}");
+        assert!(fourteen.contains("      ×7 accounts: "), "{fourteen}");
     }
 }

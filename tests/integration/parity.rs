@@ -247,3 +247,127 @@ async fn the_export_header_across_fourteen_members_says_each_situation_once() {
     assert!(!text.contains(&members[MEMBERS - 1].id), "{text}");
     assert!(text.contains("resource \"aws_sns_topic\""), "{text}");
 }
+
+/// The first line of each chain a plan's text shows (`5.1 unauthorized-api-calls: trail …`).
+fn chain_heads(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| l.starts_with("  5.") && l.contains(": trail "))
+        .collect()
+}
+
+/// How many `operation` calls `-v` logged on stderr.
+fn logged(log: &str, operation: &str) -> usize {
+    let line = format!("aws {operation} (us-east-1): ");
+    log.lines().filter(|l| l.starts_with(&line)).count()
+}
+
+/// `text` on one line, its blanks folded: what it says, however it is wrapped.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A management account whose organization trail's chain is whole for `controls` (applied),
+/// with fourteen members of which only the first twelve are in its organization yet.
+async fn twelve_members_compliant(controls: &str) -> (Account, Vec<Account>) {
+    let management = Account::new().await;
+    let mut members = Vec::new();
+    for _ in 0..MEMBERS {
+        members.push(Account::new().await);
+    }
+    let first: Vec<&Account> = members.iter().take(12).collect();
+    management.organization(&first);
+    management.organization_trail("org", ORG_GROUP).await;
+    let (_, inbox) = management.queue("security").await;
+    let notify = format!("sqs:{inbox}");
+    let out = management.run(&[
+        "apply",
+        "--org",
+        "--controls",
+        controls,
+        "--notify",
+        &notify,
+        "--auto-approve",
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    (management, members)
+}
+
+/// `plan -v` across accounts shows every compliant control's chain as one account's does, a
+/// chain the members share said once with their count: two members more add no chain line.
+#[tokio::test]
+async fn plan_v_across_accounts_shows_each_shared_chain_once() {
+    let controls = "5.1,5.6";
+    let (management, members) = twelve_members_compliant(controls).await;
+    let plan = |args: &[&str]| {
+        let out = management.run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        out
+    };
+    let twelve = plan(&["plan", "--org", "--controls", controls, "-v"]);
+    let text = stdout(&twelve);
+    // -v logs every account's calls on stderr, as for one: the members' too.
+    let log = stderr(&twelve);
+    assert!(logged(&log, "organizations:ListAccounts") >= 1, "{log}");
+    assert!(logged(&log, "sts:AssumeRole") >= 12, "{log}");
+    assert!(logged(&log, "cloudtrail:DescribeTrails") >= 13, "{log}");
+
+    // Each compliant control's chain, as each account's plan words it, its topic named as the
+    // view's actions name it: the management account and the twelve members relying on its
+    // chain read alike, so one line each control says it for all thirteen.
+    assert_eq!(chain_heads(&text).len(), 2, "{text}");
+    let said = flat(&text);
+    for (control, slug) in [
+        ("5.1", "unauthorized-api-calls"),
+        ("5.6", "console-authentication-failures"),
+    ] {
+        let head = format!(
+            "{control} {slug}: trail org -> log group {ORG_GROUP} -> filter cis-fix-{slug}-"
+        );
+        assert_eq!(said.matches(&head).count(), 1, "{text}");
+    }
+    let shared = format!(
+        "-> topic cis-fix-alerts (1 confirmed subscription) ×13 accounts: {}, {}, {}, {}, {}, … and 8 more ",
+        management.id, members[0].id, members[1].id, members[2].id, members[3].id
+    );
+    assert_eq!(said.matches(&shared).count(), 2, "{text}");
+
+    // Without -v, no chain; with -q, no findings at all.
+    let normal = stdout(&plan(&["plan", "--org", "--controls", controls]));
+    assert!(chain_heads(&normal).is_empty(), "{normal}");
+    let quiet = stdout(&plan(&["plan", "--org", "--controls", controls, "-q"]));
+    assert!(!quiet.contains("Findings"), "{quiet}");
+
+    // Two members more: the same chains, counted anew; only the matrix grows.
+    let rest: Vec<&Account> = members.iter().skip(12).collect();
+    management.organization(&rest);
+    let fourteen = stdout(&plan(&["plan", "--org", "--controls", controls, "-v"]));
+    assert_eq!(chain_heads(&fourteen), chain_heads(&text), "{fourteen}");
+    assert_eq!(
+        flat(&fourteen).matches(" ×15 accounts: ").count(),
+        2,
+        "{fourteen}"
+    );
+    assert_eq!(
+        fourteen.lines().count(),
+        text.lines().count() + 2,
+        "{text}\n{fourteen}"
+    );
+
+    // A list of accounts reads alike.
+    let some = format!("{},{},{}", management.id, members[0].id, members[1].id);
+    let listed = stdout(&plan(&[
+        "plan",
+        "--accounts",
+        &some,
+        "--controls",
+        controls,
+        "-v",
+    ]));
+    assert_eq!(chain_heads(&listed).len(), 2, "{listed}");
+    assert_eq!(
+        flat(&listed).matches(" ×3 accounts: ").count(),
+        2,
+        "{listed}"
+    );
+}

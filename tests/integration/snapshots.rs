@@ -221,6 +221,19 @@ async fn organization_plan_apply_drill_backout() {
             "--auto-approve",
         ]),
     );
+    // -v once every chain is whole: each shown, the members' once. stdout alone: stderr logs
+    // each call, in the order the accounts' reads happen to interleave.
+    let mut verbose = plan.to_vec();
+    verbose.push("-v");
+    let out = management.run(&verbose);
+    pin(
+        "org-plan-verbose",
+        names.settle(&format!(
+            "exit {:?}\n--- stdout\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout)
+        )),
+    );
     pin(
         "org-drill-text",
         run(&[
