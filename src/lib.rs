@@ -61,6 +61,7 @@ pub mod apply;
 pub mod audit;
 pub mod catalog;
 pub mod cli;
+pub mod coverage;
 pub mod error;
 pub mod events;
 pub mod export;
