@@ -337,13 +337,12 @@ fn technique(controls: &[Control], technique: &Technique) -> TechniqueCoverage {
     }
 }
 
-/// The records `control` matches under every reading, and, when there are none, those it
-/// matches under some reading with the readings that match one.
-#[allow(clippy::type_complexity)]
-fn matches(
-    control: &Control,
-    records: &[Record],
-) -> (Vec<usize>, Option<(Vec<usize>, Vec<String>)>) {
+/// The records a control matches under some readings only, and those readings.
+type Partial = (Vec<usize>, Vec<String>);
+
+/// The records `control` matches under every reading, and those it matches under some
+/// reading only, with the readings that match one.
+fn matches(control: &Control, records: &[Record]) -> (Vec<usize>, Option<Partial>) {
     let mut every = Vec::new();
     let mut some = Vec::new();
     let mut readings = std::collections::BTreeSet::new();

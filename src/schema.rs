@@ -15,6 +15,7 @@ use crate::apply::org_result::{OrgApplyResult, OrgBackoutResult};
 use crate::apply::result::{ApplyResult, BackoutResult};
 use crate::audit::org::OrgPlan;
 use crate::audit::Plan;
+use crate::coverage::Coverage;
 use crate::saved::{SavedOrgPlan, SavedPlan};
 
 /// The JSON Schema dialect every schema declares (`$schema`).
@@ -39,11 +40,13 @@ pub enum Document {
     OrgApplyResult,
     /// `backout --org --format json` (and `--accounts`).
     OrgBackoutResult,
+    /// `coverage --format json`.
+    Coverage,
 }
 
 impl Document {
     /// Every document, in the order `cis-fix schema --help` lists them.
-    pub const ALL: [Document; 8] = [
+    pub const ALL: [Document; 9] = [
         Document::Plan,
         Document::SavedPlan,
         Document::OrgPlan,
@@ -52,6 +55,7 @@ impl Document {
         Document::BackoutResult,
         Document::OrgApplyResult,
         Document::OrgBackoutResult,
+        Document::Coverage,
     ];
 
     /// The document's name on the command line (`cis-fix schema NAME`) and in `schemas/`.
@@ -65,6 +69,7 @@ impl Document {
             Document::BackoutResult => "backout-result",
             Document::OrgApplyResult => "org-apply-result",
             Document::OrgBackoutResult => "org-backout-result",
+            Document::Coverage => "coverage",
         }
     }
 
@@ -83,6 +88,7 @@ impl Document {
             Document::BackoutResult => "cis-fix backout result",
             Document::OrgApplyResult => "cis-fix organization apply result",
             Document::OrgBackoutResult => "cis-fix organization backout result",
+            Document::Coverage => "cis-fix coverage",
         }
     }
 
@@ -164,6 +170,15 @@ impl Document {
                  mode's: 0 done, 1 when a call failed or an account could not be read, 130 on \
                  Ctrl-C. Subscription endpoints are masked unless `--show-endpoints`."
             }
+            Document::Coverage => {
+                "What `cis-fix coverage --format json` prints: every AWS technique of Stratus \
+                 Red Team with the controls of the benchmark or catalog whose pattern matches \
+                 one of the technique's CloudTrail records under every reading AWS's \
+                 documentation leaves open (`caught_by`), those that match under some readings \
+                 only (`ambiguous`), its status, why it is not caught when it is not \
+                 (`reason`), and its records (call, error code, origin and source); then the \
+                 counts. Computed offline from the records compiled into cis-fix; exit 0."
+            }
         }
     }
 }
@@ -191,6 +206,7 @@ pub fn schema(document: Document) -> serde_json::Value {
         Document::BackoutResult => root::<BackoutResult>(document),
         Document::OrgApplyResult => root::<OrgApplyResult>(document),
         Document::OrgBackoutResult => root::<OrgBackoutResult>(document),
+        Document::Coverage => root::<Coverage>(document),
     }
 }
 

@@ -2,14 +2,15 @@
 //!
 //! - [`args`]: the option groups every command shares, each declared once;
 //! - [`plan`], [`apply`], [`backout`], [`drill`], [`export`], [`pattern`], [`controls`],
-//!   [`schema`], [`iam_policy`], [`shell`] (completions, man): one file per subcommand, each
-//!   a short recipe;
+//!   [`coverage`], [`schema`], [`iam_policy`], [`shell`] (completions, man): one file per
+//!   subcommand, each a short recipe;
 //! - [`output`]: printing (a closed pipe is fine), the stats line, shared error checks.
 
 mod apply;
 pub mod args;
 mod backout;
 mod controls;
+mod coverage;
 mod drill;
 mod export;
 mod iam_policy;
@@ -29,6 +30,7 @@ pub use apply::ApplyArgs;
 pub use args::{ColorChoice, Display, Format, Scope, Selection};
 pub use backout::BackoutArgs;
 pub use controls::ControlsArgs;
+pub use coverage::CoverageArgs;
 pub use drill::DrillArgs;
 pub use export::{ExportArgs, ExportFormat};
 pub use iam_policy::IamPolicyArgs;
@@ -142,6 +144,14 @@ pub enum Command {
   cis-fix controls --benchmark cis-1.4 --controls 4.1,4.3
   cis-fix controls --format json | jq -r '.controls[].pattern'")]
     Controls(ControlsArgs),
+    /// Map each AWS attack technique of Stratus Red Team to the controls whose pattern
+    /// matches its CloudTrail events, computed by the pattern engine; list what no control
+    /// catches, and why. No credentials, no AWS call.
+    #[command(after_help = "Examples:
+  cis-fix coverage
+  cis-fix coverage --benchmark cis-5.0 --format json | jq '.caught'
+  cis-fix coverage --catalog my-catalog.toml")]
+    Coverage(CoverageArgs),
     /// Print the JSON Schema (2020-12) of a JSON document cis-fix writes.
     #[command(after_help = "Examples:
   cis-fix schema plan > plan.schema.json
@@ -193,6 +203,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         // Offline commands need neither AWS nor an async runtime.
         Command::Pattern(args) => pattern::run(args),
         Command::Controls(args) => controls::run(args),
+        Command::Coverage(args) => coverage::run(args),
         Command::Schema(args) => schema::run(args),
         Command::IamPolicy(args) => iam_policy::run(args),
         Command::Completions(args) => shell::completions(args),

@@ -203,6 +203,7 @@ mod tests {
             "backout",
             "export",
             "controls",
+            "coverage",
             "schema",
             "iam-policy",
         ] {

@@ -6,6 +6,7 @@ mod audit;
 mod benchmarks;
 mod cli;
 mod connect;
+mod coverage;
 mod delivery;
 mod emulator;
 mod export;
