@@ -29,6 +29,9 @@ pub const STRATUS_RED_TEAM: &str = include_str!("../plans/techniques/stratus-red
 /// The `format_version` of technique files this build reads.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The `format_version` of the coverage document (`coverage --format json`).
+pub const COVERAGE_FORMAT_VERSION: u32 = 1;
+
 /// What is wrong with a technique file.
 #[derive(Debug, thiserror::Error)]
 pub enum CoverageError {
@@ -166,6 +169,9 @@ pub fn stratus_red_team() -> Result<Techniques, CoverageError> {
 /// What `cis-fix coverage` reports: every technique, with the controls that catch it.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Coverage {
+    /// This document's format: bumped on incompatible changes.
+    #[schemars(extend("const" = COVERAGE_FORMAT_VERSION))]
+    pub format_version: u32,
     /// The catalog's benchmark name (`cis-7.0`).
     pub benchmark: String,
     pub title: String,
@@ -282,6 +288,7 @@ pub fn coverage(catalog: &Catalog, techniques: &Techniques) -> Coverage {
     let total = rows.len();
     let caught = count(Status::caught);
     Coverage {
+        format_version: COVERAGE_FORMAT_VERSION,
         benchmark: catalog.benchmark.clone(),
         title: catalog.title.clone(),
         techniques_from: techniques.techniques_from.clone(),
