@@ -617,6 +617,39 @@ pattern = '{ $.eventName = "Put*Selectors" }'
     }
 
     #[test]
+    fn a_catalog_catches_what_its_controls_catch_one_by_one() {
+        let techniques = stratus_red_team().unwrap();
+        for name in crate::catalog::builtin_names() {
+            let catalog = crate::catalog::load_builtin(name).unwrap();
+            let whole = coverage(&catalog, &techniques);
+            assert_eq!(whole.caught + whole.not_caught, whole.total, "{name}");
+            let caught = |c: &Coverage| -> std::collections::BTreeSet<String> {
+                c.techniques
+                    .iter()
+                    .filter(|t| t.status.caught())
+                    .map(|t| t.id.clone())
+                    .collect()
+            };
+            let mut union = std::collections::BTreeSet::new();
+            for control in &catalog.controls {
+                let alone = catalog
+                    .clone()
+                    .select(std::slice::from_ref(&control.id))
+                    .unwrap();
+                union.extend(caught(&coverage(&alone, &techniques)));
+            }
+            assert_eq!(union, caught(&whole), "{name}");
+            for technique in &whole.techniques {
+                assert_eq!(technique.status.caught(), !technique.caught_by.is_empty());
+                assert_eq!(
+                    technique.reason.is_none(),
+                    technique.status == Status::Caught
+                );
+            }
+        }
+    }
+
+    #[test]
     fn the_stratus_red_team_records_are_complete() {
         let techniques = stratus_red_team().unwrap();
         assert_eq!(techniques.techniques.len(), 44);
