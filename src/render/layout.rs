@@ -120,17 +120,20 @@ impl Page {
             .word_splitter(textwrap::WordSplitter::NoHyphenation);
         for (index, physical) in textwrap::wrap(&whole, &options).iter().enumerate() {
             let (lead, body) = physical.split_at(physical.len() - physical.trim_start().len());
+            let paint = |style: Option<Style>, text: &str| match style {
+                Some(s) => self.painter.paint(s, text),
+                None => text.to_string(),
+            };
             let body = if index == 0 && !prefix.is_empty() {
-                let after = body.strip_prefix(prefix).unwrap_or(body);
-                let painted_prefix = match prefix_style {
-                    Some(s) => self.painter.paint(s, prefix),
-                    None => prefix.to_string(),
-                };
-                let painted_rest = match style {
-                    Some(s) => self.painter.paint(s, after),
-                    None => after.to_string(),
-                };
-                format!("{painted_prefix}{painted_rest}")
+                match body.strip_prefix(prefix) {
+                    Some(after) => {
+                        format!("{}{}", paint(prefix_style, prefix), paint(style, after))
+                    }
+                    // The prefix and the first word did not fit: the first line holds (part
+                    // of) the prefix alone, its trailing space trimmed.
+                    None if prefix.starts_with(body) => paint(prefix_style, body),
+                    None => paint(style, body),
+                }
             } else {
                 match style {
                     Some(s) => self.painter.paint(s, body),
@@ -274,6 +277,25 @@ pub fn fit(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prefix_whose_first_word_does_not_fit_is_written_once() {
+        let long = "arn:aws:sns:us-east-1:123456789012:security-alerts";
+        let mut page = Page::new(20, Painter(false));
+        page.styled_prefix(2, 4, "+ ", Some(GREEN_FOR_TESTS), long, None);
+        assert_eq!(page.finish(), format!("  +\n      {long}\n"));
+        // Painted, the prefix alone is coloured and the text is not.
+        let mut page = Page::new(20, Painter(true));
+        page.styled_prefix(2, 4, "+ ", Some(GREEN_FOR_TESTS), long, None);
+        let painted = page.finish();
+        assert_eq!(painted.matches('+').count(), 1, "{painted:?}");
+        assert!(
+            painted.starts_with(&format!("  {}", Painter(true).paint(GREEN_FOR_TESTS, "+"))),
+            "{painted:?}"
+        );
+    }
+
+    const GREEN_FOR_TESTS: Style = anstyle::AnsiColor::Green.on_default();
 
     #[test]
     fn wraps_with_a_hanging_indent_and_keeps_long_tokens_whole() {
