@@ -86,8 +86,8 @@ fn table(page: &mut Page, coverage: &Coverage) {
         if id.len() + first_word.chars().count() <= page.width {
             page.styled_prefix(0, column, &id, None, &caught_by, Some(style));
         } else {
-            // The padded id and the first word do not fit on a line (a Page prefix must share its
-            // first line with the text).
+            // The padded id and the first word do not fit on a line: the id alone, and what
+            // catches it under it, at a short indent rather than at the column.
             page.line(0, 4, &technique.id, None);
             page.styled_prefix(4, 4, "", None, &caught_by, Some(style));
         }
