@@ -1476,3 +1476,6 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
         );
     }
 }
+
+#[cfg(test)]
+mod hardened_tests;
