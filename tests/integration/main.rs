@@ -11,6 +11,7 @@ mod emulator;
 mod export;
 mod faults;
 mod filter_fields;
+mod hardened;
 mod harness;
 mod honest;
 mod limits;
