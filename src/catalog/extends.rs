@@ -131,22 +131,24 @@ fn id_form(field: &str) -> &'static str {
 /// `T1562` or `T1562.008`.
 fn is_attack_id(id: &str) -> bool {
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    match id.strip_prefix('T').map(|rest| rest.split_once('.')) {
-        Some(Some((technique, sub))) => digits(technique, 4) && digits(sub, 3),
-        Some(None) => digits(&id[1..], 4),
-        None => false,
+    let Some(rest) = id.strip_prefix('T') else {
+        return false;
+    };
+    match rest.split_once('.') {
+        Some((technique, sub)) => digits(technique, 4) && digits(sub, 3),
+        None => digits(rest, 4),
     }
 }
 
 /// `aws.defense-evasion.cloudtrail-event-selectors`.
 fn is_stratus_id(id: &str) -> bool {
-    let parts: Vec<&str> = id.split('.').collect();
     let word = |s: &str| {
         !s.is_empty()
             && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     };
-    parts.len() == 3 && parts[0] == "aws" && parts[1..].iter().all(|p| word(p))
+    matches!(id.split('.').collect::<Vec<_>>().as_slice(),
+        ["aws", tactic, name] if word(tactic) && word(name))
 }
 
 #[cfg(test)]
