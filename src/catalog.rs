@@ -14,6 +14,7 @@ use crate::limits;
 use crate::pattern::{self, Pattern};
 
 mod check;
+mod extends;
 
 /// The catalogs shipped with cis-fix: (benchmark name, file name, TOML source).
 const BUILTIN: &[(&str, &str, &str)] = &[
@@ -47,11 +48,19 @@ const BUILTIN: &[(&str, &str, &str)] = &[
         "plans/cis-7.0.toml",
         include_str!("../plans/cis-7.0.toml"),
     ),
+    // Not a CIS version: cis-7.0's controls and cis-fix's own beyond them (`extends`).
+    (
+        "hardened",
+        "plans/hardened.toml",
+        include_str!("../plans/hardened.toml"),
+    ),
 ];
 
 /// The newest built-in benchmark.
 pub const DEFAULT_BENCHMARK: &str = "cis-7.0";
-const FORMAT_VERSION: u32 = 1;
+/// The newest catalog format this cis-fix reads; version 1 files are read as they always were.
+/// Version 2 adds `extends` and each control's threat fields ([`Threat`]).
+const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -62,6 +71,8 @@ pub struct Catalog {
     /// (`security_hub`) are shown with it, so nobody expects Security Hub to agree where it
     /// does not check.
     pub security_hub_note: Option<String>,
+    /// The built-in benchmark whose controls this catalog takes first, unchanged (`extends`).
+    pub extends: Option<String>,
     /// The selected controls: all of them, unless narrowed by [`Catalog::select`].
     pub controls: Vec<Control>,
     /// Every control of the benchmark, whatever [`Catalog::select`] kept: the audit looks at
@@ -89,6 +100,30 @@ pub struct Control {
     pub not_accepted: Vec<Alternative>,
     pub metric: MetricSpec,
     pub alarm: AlarmSpec,
+    /// What the control is for, as attacks go (format version 2); empty for CIS's controls.
+    pub threat: Threat,
+}
+
+/// What a control catches and misses, as catalog data (format version 2): shown by
+/// `cis-fix controls`, and the reason a control beyond the benchmark exists.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Threat {
+    /// What the pattern catches, in a sentence or two.
+    pub catches: Option<String>,
+    /// Why the CIS controls do not catch it.
+    pub cis_gap: Option<String>,
+    /// MITRE ATT&CK technique ids (`T1562.008`).
+    pub attack: Vec<String>,
+    /// Stratus Red Team technique ids (`aws.defense-evasion.cloudtrail-event-selectors`).
+    pub stratus: Vec<String>,
+    /// What it cannot catch.
+    pub limits: Option<String>,
+}
+
+impl Threat {
+    pub fn is_empty(&self) -> bool {
+        *self == Threat::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -200,17 +235,22 @@ pub fn load_file(path: &Path) -> Result<Catalog> {
 #[serde(deny_unknown_fields)]
 struct FileSchema {
     format_version: Spanned<u32>,
+    /// Version 2: a built-in benchmark whose controls and defaults come first.
+    #[serde(default)]
+    extends: Option<Spanned<String>>,
     benchmark: String,
     title: String,
     #[serde(default)]
     security_hub_note: Option<String>,
-    defaults: Settings,
-    #[serde(rename = "control")]
+    /// Required in version 1; with `extends`, the base's defaults apply where it is silent.
+    #[serde(default)]
+    defaults: Option<Settings>,
+    #[serde(rename = "control", default)]
     controls: Vec<Spanned<ControlSchema>>,
 }
 
 /// Keys that `[defaults]` sets and a control may override.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 struct Settings {
     namespace: Option<Spanned<String>>,
@@ -245,6 +285,12 @@ struct ControlSchema {
     threshold: Option<Spanned<f64>>,
     comparison_operator: Option<Spanned<String>>,
     evaluation_periods: Option<Spanned<i32>>,
+    // Version 2: what the control is for (`Threat`).
+    catches: Option<Spanned<String>>,
+    cis_gap: Option<Spanned<String>>,
+    attack: Option<Spanned<Vec<String>>>,
+    stratus: Option<Spanned<Vec<String>>>,
+    limits: Option<Spanned<String>>,
 }
 
 /// An `also_accept` or `not_accepted` entry: a plain pattern string (the form every catalog
@@ -329,16 +375,18 @@ pub fn parse(source: &str, origin: &str) -> Result<Catalog> {
         origin,
     };
     let file = read_schema(&src)?;
-    check_header(&src, &file)?;
-    let mut controls: Vec<Control> = Vec::with_capacity(file.controls.len());
+    let version = check_header(&src, &file)?;
+    let (base, defaults) = extends::base(&src, &file)?;
+    let mut controls: Vec<Control> = base.map(|b| b.all).unwrap_or_default();
     for spanned in &file.controls {
-        let control = read_control(&src, &file.defaults, spanned, &controls)?;
+        let control = read_control(&src, version, &defaults, spanned, &controls)?;
         controls.push(control);
     }
     Ok(Catalog {
         benchmark: file.benchmark,
         title: file.title,
         security_hub_note: file.security_hub_note,
+        extends: file.extends.map(|e| e.into_inner()),
         all: controls.clone(),
         controls,
     })
@@ -374,23 +422,36 @@ fn read_schema(src: &Source) -> Result<FileSchema> {
     })
 }
 
-fn check_header(src: &Source, file: &FileSchema) -> Result<()> {
+/// The format version, one this cis-fix reads; a version 1 file as version 1 always was.
+fn check_header(src: &Source, file: &FileSchema) -> Result<u32> {
     let version = *file.format_version.get_ref();
-    if version != FORMAT_VERSION {
+    if !(1..=FORMAT_VERSION).contains(&version) {
         return Err(src.err(
             file.format_version.span().start,
             format!(
-                "field `format_version`: this cis-fix reads version {FORMAT_VERSION}, the file says {version}"
+                "field `format_version`: this cis-fix reads versions 1 and {FORMAT_VERSION}, the file says {version}"
             ),
         ));
     }
-    if file.controls.is_empty() {
+    if version == 1 {
+        if let Some(extends) = &file.extends {
+            return Err(extends::needs_version_2(
+                src,
+                "extends",
+                extends.span().start,
+            ));
+        }
+        if file.defaults.is_none() {
+            return Err(src.err(0, "missing field `defaults`".into()));
+        }
+    }
+    if file.controls.is_empty() && file.extends.is_none() {
         return Err(src.err(
             0,
             "the file has no [[control]] tables; add at least one".into(),
         ));
     }
-    Ok(())
+    Ok(version)
 }
 
 /// A control being read: where its errors point, and its settings beside `[defaults]`.
@@ -436,6 +497,7 @@ impl ControlCtx<'_> {
 /// One `[[control]]` table, read and checked, its settings resolved against `[defaults]`.
 fn read_control(
     src: &Source,
+    version: u32,
     defaults: &Settings,
     spanned: &Spanned<ControlSchema>,
     earlier: &[Control],
@@ -455,6 +517,7 @@ fn read_control(
     let (pattern, also_accept, not_accepted) = patterns(&ctx, c)?;
     let metric = metric(&ctx, &c.metric_name)?;
     let alarm = alarm(&ctx)?;
+    let threat = extends::threat(&ctx, version, c)?;
     check::derived(&ctx, c.id.span().start, &slug, c.slug.span().start)?;
     Ok(Control {
         id: ctx.id,
@@ -468,6 +531,7 @@ fn read_control(
         not_accepted,
         metric,
         alarm,
+        threat,
     })
 }
 
@@ -659,12 +723,18 @@ impl Catalog {
     /// `4.1 is cis-5.0's numbering; in cis-7.0 it is 5.1 (unauthorized-api-calls)`, when `id`
     /// is no control of this catalog but one of another built-in benchmark (the newest such).
     fn other_numbering(&self, id: &str) -> Option<String> {
-        BUILTIN
+        // The benchmarks' own numbering first, newest first; then catalogs that extend one
+        // (whose CIS ids are their base's, and whose own ids, `H1`, no benchmark has).
+        let builtins = BUILTIN
             .iter()
             .rev()
             .filter(|(name, _, _)| *name != self.benchmark)
-            .find_map(|(name, file, source)| {
-                let other = parse(source, file).ok()?;
+            .filter_map(|(name, file, source)| Some((*name, parse(source, file).ok()?)));
+        let (plain, extending): (Vec<_>, Vec<_>) = builtins.partition(|(_, c)| c.extends.is_none());
+        plain
+            .into_iter()
+            .chain(extending)
+            .find_map(|(name, other)| {
                 let control = other.all.iter().find(|c| c.id == id)?;
                 Some(match self.all.iter().find(|c| c.slug == control.slug) {
                     Some(here) => format!(
@@ -684,9 +754,12 @@ impl Catalog {
 /// section as a range (`5.1–5.15`), others one by one (`3.1, 3.3, x`). A list of every id and
 /// slug of a benchmark is a line of 600 characters, which `cis-fix controls` shows better.
 pub fn id_ranges(ids: &[&str]) -> String {
-    // (section, number) of an id written `SECTION.NUMBER`.
+    // (section, number) of an id written `SECTION.NUMBER`, or `LETTERS NUMBER` (`H3`).
     let split = |id: &str| {
-        let (section, number) = id.rsplit_once('.')?;
+        let (section, number) = match id.rsplit_once('.') {
+            Some(split) => split,
+            None => id.split_at(id.find(|c: char| c.is_ascii_digit()).filter(|at| *at > 0)?),
+        };
         Some((section.to_string(), number.parse::<u32>().ok()?))
     };
     let mut runs: Vec<(&str, &str, usize)> = Vec::new();
@@ -898,7 +971,11 @@ mod tests {
         for name in builtin_names() {
             let catalog = load_builtin(name).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(catalog.benchmark, name);
-            let expected = if name == "cis-1.2" { 14 } else { 15 };
+            let expected = match name {
+                "cis-1.2" => 14,
+                "hardened" => 28,
+                _ => 15,
+            };
             assert_eq!(catalog.controls.len(), expected, "{name}");
             for c in &catalog.controls {
                 assert_eq!(c.metric.namespace, "CISBenchmark");
@@ -923,7 +1000,14 @@ mod tests {
                 assert!(limits::length(&c.pattern_text) <= limits::FILTER_PATTERN.max);
             }
             let (_, file, source) = BUILTIN.iter().find(|(n, _, _)| *n == name).unwrap();
-            let first = &catalog.controls[0].pattern_text;
+            // The first pattern the file itself writes (one that extends writes its base's
+            // nowhere).
+            let first = &catalog
+                .controls
+                .iter()
+                .find(|c| source.contains(c.pattern_text.as_str()))
+                .unwrap()
+                .pattern_text;
             let inflated = format!(
                 "{} && ($.x = \"{}\") }}",
                 first.trim_end().trim_end_matches('}'),
@@ -1032,7 +1116,10 @@ mod tests {
             let catalog = load_builtin(name).unwrap();
             let ids: Vec<&str> = catalog.controls.iter().map(|c| c.id.as_str()).collect();
             let said = id_ranges(&ids);
-            assert!(said.len() < 20 && said.contains('–'), "{name}: {said}");
+            assert!(
+                said.chars().count() < 20 && said.contains('–'),
+                "{name}: {said}"
+            );
         }
     }
 
@@ -1137,11 +1224,11 @@ mod tests {
         assert_eq!(parse_benchmark("cis-1.4"), Ok("cis-1.4".into()));
         assert_eq!(
             parse_benchmark("5.0"),
-            Err("unknown benchmark `5.0`; did you mean cis-5.0? available: cis-1.2, cis-1.4, cis-3.0, cis-5.0, cis-6.0, cis-7.0".into())
+            Err("unknown benchmark `5.0`; did you mean cis-5.0? available: cis-1.2, cis-1.4, cis-3.0, cis-5.0, cis-6.0, cis-7.0, hardened".into())
         );
         assert_eq!(
             parse_benchmark("nist"),
-            Err("unknown benchmark `nist`; available: cis-1.2, cis-1.4, cis-3.0, cis-5.0, cis-6.0, cis-7.0".into())
+            Err("unknown benchmark `nist`; available: cis-1.2, cis-1.4, cis-3.0, cis-5.0, cis-6.0, cis-7.0, hardened".into())
         );
     }
 
@@ -1349,7 +1436,9 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
                 );
             }
         }
-        assert_eq!(DEFAULT_BENCHMARK, *builtin_names().last().unwrap());
+        // The default is the newest CIS version, the last before catalogs that extend one.
+        let newest_cis = builtin_names().into_iter().rfind(|n| n.starts_with("cis-"));
+        assert_eq!(Some(DEFAULT_BENCHMARK), newest_cis);
     }
 
     #[test]
@@ -1384,3 +1473,6 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
         );
     }
 }
+
+#[cfg(test)]
+mod hardened_tests;

@@ -98,7 +98,7 @@ pub fn alarm_names(account: &str, region: &str, slug: &str) -> [String; 2] {
 /// The description of a cis-fix alarm: readable first, then the machine record.
 pub fn alarm_description(control_id: &str, title: &str, record: &AlarmRecord) -> String {
     let json = serde_json::to_string(record).unwrap_or_default();
-    let mut human = format!("CIS {control_id}: {title}. Managed by cis-fix.");
+    let mut human = format!("{}: {title}. Managed by cis-fix.", control_name(control_id));
     // CloudWatch caps descriptions (`limits::ALARM_DESCRIPTION`); the record must survive
     // whole, so the readable part gives way. The catalog loader checks that the record fits.
     let budget = crate::limits::ALARM_DESCRIPTION
@@ -116,8 +116,29 @@ pub fn alarm_description(control_id: &str, title: &str, record: &AlarmRecord) ->
 /// length against AWS's limit.)
 pub fn drill_reason(control_id: &str, slug: &str) -> String {
     format!(
-        "cis-fix drill for CIS control {control_id} ({slug}): a test of the notification path, not a real event. cis-fix sets the alarm back to OK at once."
+        "cis-fix drill for {} ({slug}): a test of the notification path, not a real event. cis-fix sets the alarm back to OK at once.",
+        control_word(control_id)
     )
+}
+
+/// How cis-fix's words on AWS resources name a control: `CIS 5.1` for a benchmark's number,
+/// the id alone for one that is not (`H1`, the hardened catalog's own), which no reader
+/// should take for a CIS control.
+pub fn control_name(control_id: &str) -> String {
+    if control_id.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("CIS {control_id}")
+    } else {
+        control_id.to_string()
+    }
+}
+
+/// [`control_name`] in a sentence: `CIS control 5.1`, `control H1`.
+pub fn control_word(control_id: &str) -> String {
+    if control_id.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("CIS control {control_id}")
+    } else {
+        format!("control {control_id}")
+    }
 }
 
 /// The record in an alarm's description, if it is one cis-fix wrote.

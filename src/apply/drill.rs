@@ -208,8 +208,8 @@ async fn drill_one(
         .alarm_name(&target.alarm)
         .state_value(StateValue::Ok)
         .state_reason(format!(
-            "cis-fix drill for CIS control {} finished",
-            target.control
+            "cis-fix drill for {} finished",
+            crate::ownership::control_word(&target.control)
         ))
         .send()
         .await;

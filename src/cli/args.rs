@@ -109,7 +109,7 @@ impl Connection {
 #[derive(Debug, Args)]
 pub struct Benchmark {
     /// Built-in benchmark version: cis-1.2, cis-1.4, cis-3.0, cis-5.0, cis-6.0 or cis-7.0 (the
-    /// newest, and the default).
+    /// newest, and the default); or hardened (cis-7.0 and cis-fix's own H1-H13).
     #[arg(long, value_name = "NAME", default_value = catalog::DEFAULT_BENCHMARK, value_parser = BenchmarkParser)]
     pub benchmark: String,
 
@@ -183,6 +183,8 @@ impl clap::builder::TypedValueParser for BenchmarkParser {
             let value = clap::builder::PossibleValue::new(name);
             if name == catalog::DEFAULT_BENCHMARK {
                 value.help("the newest (default)")
+            } else if name == "hardened" {
+                value.help("cis-7.0 and cis-fix's own controls beyond it")
             } else {
                 value
             }

@@ -388,8 +388,8 @@ fn resolve(target: &mut Target<'_>, account: Option<&AccountPart>) {
     for item in &mut target.items {
         let action = item.action;
         let tag = match (&action.control, item.slug) {
-            (Some(id), Some(slug)) => format!("CIS {id} {slug}: "),
-            (Some(id), None) => format!("CIS {id}: "),
+            (Some(id), Some(slug)) => format!("{} {slug}: ", crate::ownership::control_name(id)),
+            (Some(id), None) => format!("{}: ", crate::ownership::control_name(id)),
             _ => String::new(),
         };
         match &action.call {

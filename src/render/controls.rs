@@ -38,6 +38,21 @@ pub struct ControlView<'a> {
     pub not_accepted: Vec<AlternativeView<'a>>,
     pub metric: MetricView<'a>,
     pub alarm: AlarmView<'a>,
+    /// What the control catches (catalog format 2; the hardened catalog's own controls).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catches: Option<&'a str>,
+    /// Why the CIS controls do not catch it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cis_gap: Option<&'a str>,
+    /// MITRE ATT&CK technique ids.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub attack: &'a [String],
+    /// Stratus Red Team technique ids.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub stratus: &'a [String],
+    /// What it cannot catch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -99,6 +114,11 @@ fn view(control: &Control) -> ControlView<'_> {
             comparison_operator: &control.alarm.comparison_operator,
             evaluation_periods: control.alarm.evaluation_periods,
         },
+        catches: control.threat.catches.as_deref(),
+        cis_gap: control.threat.cis_gap.as_deref(),
+        attack: &control.threat.attack,
+        stratus: &control.threat.stratus,
+        limits: control.threat.limits.as_deref(),
     }
 }
 
@@ -201,6 +221,7 @@ pub fn plain_text(catalog: &Catalog) -> String {
         }
         alternative_lines(&mut out, "also accepted", &control.also_accept);
         alternative_lines(&mut out, "not accepted", &control.not_accepted);
+        threat_lines(&mut out, &control.threat);
     }
     // The other fields, escaped as a whole: the line ends are the view's own.
     crate::term::escape_lines(&out).into_owned()
@@ -219,6 +240,33 @@ fn alternative_lines(out: &mut String, heading: &str, list: &[Alternative]) {
         for line in alternative.pattern.condition_lines() {
             let _ = writeln!(out, "  {:<8} {line}", "");
         }
+    }
+}
+
+/// What a control beyond the benchmark is for, each field under its label, wrapped to 100
+/// columns; nothing for a control without them (CIS's).
+fn threat_lines(out: &mut String, threat: &crate::catalog::Threat) {
+    let fields = [
+        ("catches", threat.catches.clone()),
+        ("cis gap", threat.cis_gap.clone()),
+        ("limits", threat.limits.clone()),
+        (
+            "att&ck",
+            (!threat.attack.is_empty()).then(|| threat.attack.join(", ")),
+        ),
+        (
+            "stratus",
+            (!threat.stratus.is_empty()).then(|| threat.stratus.join(", ")),
+        ),
+    ];
+    for (label, text) in fields {
+        let Some(text) = text else { continue };
+        let first = format!("  {label:<8} ");
+        let options = textwrap::Options::new(100)
+            .initial_indent(&first)
+            .subsequent_indent("           ")
+            .word_splitter(textwrap::WordSplitter::NoHyphenation);
+        let _ = writeln!(out, "{}", textwrap::fill(&text, options));
     }
 }
 
@@ -324,6 +372,54 @@ mod tests {
         // Nothing else changes.
         let unpainted = painted.replace("\u{1b}[1m", "").replace("\u{1b}[0m", "");
         assert_eq!(unpainted, plain_text(&catalog));
+    }
+
+    #[test]
+    fn the_hardened_controls_show_what_they_catch_and_miss() {
+        let catalog = crate::catalog::load_builtin("hardened")
+            .unwrap()
+            .select(&["H1".to_string(), "5.1".to_string()])
+            .unwrap();
+        let shown = plain_text(&catalog);
+        assert!(
+            shown.contains("\nH1 cloudtrail-selectors-and-lake  (level 1)\n"),
+            "{shown}"
+        );
+        for label in ["catches", "cis gap", "limits", "att&ck", "stratus"] {
+            // Once: the CIS control has none of them.
+            assert_eq!(
+                shown.matches(&format!("\n  {label:<8} ")).count(),
+                1,
+                "{label}: {shown}"
+            );
+        }
+        assert!(shown.contains("\n  att&ck   T1562.008\n"), "{shown}");
+        assert!(
+            shown.contains("\n  stratus  aws.defense-evasion.cloudtrail-event-selectors\n"),
+            "{shown}"
+        );
+        assert!(
+            shown
+                .lines()
+                .filter(|l| l.starts_with("  catches ") || l.starts_with("  limits "))
+                .all(|l| l.chars().count() <= 100),
+            "{shown}"
+        );
+        let doc: serde_json::Value = serde_json::from_str(&json(&catalog)).unwrap();
+        let (cis, own) = (&doc["controls"][0], &doc["controls"][1]);
+        assert_eq!(own["attack"], serde_json::json!(["T1562.008"]));
+        assert_eq!(
+            own["stratus"],
+            serde_json::json!(["aws.defense-evasion.cloudtrail-event-selectors"])
+        );
+        for field in ["catches", "cis_gap", "limits"] {
+            assert!(
+                own[field].as_str().is_some_and(|t| !t.is_empty()),
+                "{field}"
+            );
+            assert!(cis.get(field).is_none(), "{field}");
+        }
+        assert!(cis.get("attack").is_none() && cis.get("stratus").is_none());
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod emulator;
 mod export;
 mod faults;
 mod filter_fields;
+mod hardened;
 mod harness;
 mod honest;
 mod limits;

@@ -1,0 +1,203 @@
+//! `--benchmark hardened` (issue 21): cis-7.0's 15 controls and cis-fix's own H1-H13, planned,
+//! applied, drilled, exported and backed out like any benchmark's, alone and with `--org`.
+
+use serde_json::Value;
+
+use crate::harness::{assert_ok, control, queue, status, stdout, Account, TrailSpec};
+
+const GROUP: &str = "cloudtrail/management";
+const HARDENED: [&str; 2] = ["--benchmark", "hardened"];
+
+fn ids(plan: &Value) -> Vec<String> {
+    plan["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn hardened_plan_apply_plan_then_backout_restores_the_account() {
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    let before = account.state().await;
+    let notify = queue(&account);
+
+    let plan = account.plan(&HARDENED);
+    let all = ids(&plan);
+    assert_eq!(all.len(), 28, "{all:?}");
+    assert_eq!(
+        all[15..],
+        (1..=13).map(|n| format!("H{n}")).collect::<Vec<_>>()[..]
+    );
+    assert!(
+        all.iter().all(|id| status(&plan, id) == "non_compliant"),
+        "{plan:#}"
+    );
+
+    let out = account.run(&[
+        "apply",
+        "--benchmark",
+        "hardened",
+        "--notify",
+        &notify,
+        "--auto-approve",
+    ]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(
+        text.contains("Apply complete: 58 created, 0 changed."),
+        "{text}"
+    );
+
+    // Every control compliant, and nothing left to do.
+    let plan = account.plan(&HARDENED);
+    for id in &all {
+        assert_eq!(
+            status(&plan, id),
+            "compliant",
+            "{id}: {:#}",
+            control(&plan, id)
+        );
+    }
+    let out = account.run(&["plan", "--benchmark", "hardened", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // The H alarms say they are no CIS control; their records are cis-fix's as for any.
+    let alarms = account
+        .cloudwatch()
+        .describe_alarms()
+        .alarm_names("cis-fix-alarm-chain-tampering")
+        .send()
+        .await
+        .unwrap();
+    let description = alarms.metric_alarms()[0].alarm_description().unwrap();
+    assert!(
+        description.starts_with("H13: Ensure tampering"),
+        "{description}"
+    );
+    // The default benchmark sees its 15 controls compliant and leaves the H chains alone.
+    let out = account.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    // drill and export take the H ids.
+    let out = account.run(&[
+        "drill",
+        "--benchmark",
+        "hardened",
+        "--controls",
+        "H13",
+        "--auto-approve",
+    ]);
+    assert_ok(&out);
+    let out = account.run(&[
+        "export",
+        "terraform",
+        "--benchmark",
+        "hardened",
+        "--notify",
+        &notify,
+    ]);
+    assert_ok(&out);
+
+    let out = account.run(&["backout", "--benchmark", "hardened", "--auto-approve"]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("Backout complete"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(account.state().await, before);
+}
+
+#[tokio::test]
+async fn backout_under_cis_7_0_leaves_nothing_of_a_hardened_apply_either() {
+    // Ownership is by record and name, not by benchmark: the default's backout removes the
+    // H chains too (what it created is cis-fix's under any catalog).
+    let account = Account::new().await;
+    account.trail(TrailSpec::good("main", GROUP)).await;
+    let before = account.state().await;
+    let notify = queue(&account);
+    assert_ok(&account.run(&[
+        "apply",
+        "--benchmark",
+        "hardened",
+        "--controls",
+        "H1,H13",
+        "--notify",
+        &notify,
+        "--auto-approve",
+    ]));
+    let out = account.run(&["backout", "--auto-approve"]);
+    assert_ok(&out);
+    assert_eq!(account.state().await, before, "{}", stdout(&out));
+}
+
+#[tokio::test]
+async fn hardened_with_org_covers_a_member_through_the_organization_trail() {
+    let (management, member) = crate::org::organization_of_one().await;
+    let (_, inbox) = management.queue("security").await;
+    let notify = format!("sqs:{inbox}");
+    let select = ["--org", "--benchmark", "hardened", "--controls", "H8,H13"];
+    let mut apply = vec!["apply", "--notify", &notify, "--auto-approve"];
+    apply.extend_from_slice(&select);
+    assert_ok(&management.run(&apply));
+    let mut plan = vec!["plan", "--format", "json"];
+    plan.extend_from_slice(&select);
+    let out = management.run(&plan);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for account in plan["accounts"].as_array().unwrap() {
+        for c in account["controls"].as_array().unwrap() {
+            assert_eq!(c["status"], "compliant", "{} {c:#}", account["account_id"]);
+        }
+    }
+    assert!(plan["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["account_id"] == member.id.as_str()));
+}
+
+#[test]
+fn controls_shows_what_each_own_control_catches_text_and_json() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cis-fix"))
+        .args(["controls", "--benchmark", "hardened", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let h8 = &doc["controls"][22];
+    assert_eq!(h8["id"], "H8");
+    assert_eq!(h8["attack"], serde_json::json!(["T1537"]));
+    assert!(h8["stratus"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("aws.exfiltration.ec2-share-ami")));
+    for field in ["catches", "cis_gap", "limits"] {
+        assert!(h8[field].is_string(), "{field}: {h8:#}");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cis-fix"))
+        .args(["controls", "--benchmark", "hardened", "--controls", "H13"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(
+        text.contains("\nH13 alarm-chain-tampering  (level 1)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  catches  A metric filter deleted"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  att&ck   T1562.001, T1562.008\n"),
+        "{text}"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cis-fix"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(stdout(&out).contains("cis-7.0 (default), hardened"));
+}
