@@ -710,4 +710,43 @@ pattern = '{ $.eventName = "Put*Selectors" }'
             assert_eq!(found.not_visible, 4, "{benchmark}");
         }
     }
+
+    /// The hardened catalog's own claims agree with what coverage computes: every Stratus
+    /// technique an H control lists is caught by that control, on a permitted call, under
+    /// every reading (the claims are data, the verdicts are computed).
+    #[test]
+    fn every_technique_a_hardened_control_claims_is_caught_by_it() {
+        let catalog = crate::catalog::load_builtin("hardened").unwrap();
+        let techniques = stratus_red_team().unwrap();
+        let found = coverage(&catalog, &techniques);
+        let known: Vec<&str> = techniques
+            .techniques
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect();
+        let mut claims = 0;
+        for control in catalog.controls.iter().filter(|c| c.id.starts_with('H')) {
+            for id in &control.threat.stratus {
+                assert!(
+                    known.contains(&id.as_str()),
+                    "{}: unknown Stratus id {id}",
+                    control.id
+                );
+                let technique = found.techniques.iter().find(|t| &t.id == id).unwrap();
+                let catch = technique.caught_by.iter().find(|c| c.control == control.id);
+                assert!(
+                    catch.is_some_and(|c| !c.only_denied),
+                    "{} claims {id}, but coverage says: {technique:#?}",
+                    control.id
+                );
+                claims += 1;
+            }
+        }
+        assert!(claims >= 10, "only {claims} claims");
+        // And the figures the docs state.
+        assert_eq!(
+            (found.total, found.caught, found.caught_only_denied),
+            (44, 27, 3)
+        );
+    }
 }
