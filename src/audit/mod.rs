@@ -20,6 +20,7 @@ pub mod options;
 pub mod org;
 mod plan;
 mod planner;
+pub mod self_watch;
 mod topic;
 pub mod trails;
 pub mod witness;
@@ -78,10 +79,12 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
     actions.sort_by_key(|a| a.call.rank());
     let notifications = topic::relied_on(snapshot, options, &actions, &chains);
     let summary = Summary::count(&controls, &actions);
+    let mut notes = notes(snapshot);
+    notes.extend(self_watch::notes(&catalog.controls, &actions));
     Plan {
         format_version: FORMAT_VERSION,
         input_errors,
-        notes: notes(snapshot),
+        notes,
         notifications,
         account_id: snapshot.account_id.clone(),
         region: snapshot.region.clone(),

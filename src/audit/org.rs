@@ -96,6 +96,10 @@ pub struct OrgPlan {
     /// In apply order within each account; accounts in the order of `accounts`.
     pub actions: Vec<OrgAction>,
     pub summary: OrgSummary,
+    /// What the run should know beyond the findings: a selected control that watches the
+    /// calls this apply makes ([`super::self_watch`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Each readable account's input errors (an option naming something missing or unusable
     /// there), with the account: the commands refuse such a plan before showing or applying
     /// it, so it is never written out.
@@ -357,6 +361,8 @@ pub fn audit_org(
     fan_out_shared(&mut actions);
     let summary = summarise(&accounts, &actions);
     let input_errors = input_errors(&plans, &actions);
+    let calls: Vec<Action> = actions.iter().map(|a| a.action.clone()).collect();
+    let notes = super::self_watch::notes(&catalog.controls, &calls);
     OrgPlan {
         format_version: ORG_FORMAT_VERSION,
         caller_account_id: caller.to_string(),
@@ -365,6 +371,7 @@ pub fn audit_org(
         accounts,
         actions,
         summary,
+        notes,
         input_errors,
     }
 }

@@ -58,6 +58,14 @@ pub fn org_text(plan: &OrgPlan, options: TextOptions) -> String {
         controls.len(),
         plural(controls.len())
     );
+    for note in &plan.notes {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            p.paint(YELLOW, "note:"),
+            crate::term::escape(note)
+        );
+    }
 
     if options.verbosity != Verbosity::Quiet {
         let verbose = options.verbosity == Verbosity::Verbose;

@@ -35,6 +35,20 @@ async fn hardened_plan_apply_plan_then_backout_restores_the_account() {
         all.iter().all(|id| status(&plan, id) == "non_compliant"),
         "{plan:#}"
     );
+    // H13 watches cis-fix's own filters and alarms: the plan says its alarm will fire once
+    // because of the apply; no CIS control sees an apply.
+    let with_notify = ["--benchmark", "hardened", "--notify", notify.as_str()];
+    let preview = account.plan(&with_notify);
+    let notes = preview["notes"].as_array().cloned().unwrap_or_default();
+    assert_eq!(notes.len(), 1, "{preview:#}");
+    assert!(
+        notes[0].as_str().unwrap_or_default().starts_with(
+            "H13 (alarm-chain-tampering) watches calls this apply makes (put_metric_filter ×28, put_metric_alarm ×28)"
+        ),
+        "{notes:#?}"
+    );
+    let cis = account.plan(&["--notify", notify.as_str()]);
+    assert!(cis.get("notes").is_none(), "{cis:#}");
 
     let out = account.run(&[
         "apply",
@@ -139,6 +153,16 @@ async fn hardened_with_org_covers_a_member_through_the_organization_trail() {
     let (_, inbox) = management.queue("security").await;
     let notify = format!("sqs:{inbox}");
     let select = ["--org", "--benchmark", "hardened", "--controls", "H8,H13"];
+    // Across accounts the plan says it too, once.
+    let mut preview = vec!["plan", "--notify", &notify];
+    preview.extend_from_slice(&select);
+    let text = stdout(&management.run(&preview));
+    assert_eq!(
+        text.matches("note: H13 (alarm-chain-tampering) watches calls this apply makes")
+            .count(),
+        1,
+        "{text}"
+    );
     let mut apply = vec!["apply", "--notify", &notify, "--auto-approve"];
     apply.extend_from_slice(&select);
     assert_ok(&management.run(&apply));
