@@ -6,6 +6,7 @@
 
 use serde_json::{json, Value};
 
+use super::backout::{Removal, RemoveCall};
 use super::plan::{Action, Call};
 use crate::catalog::Control;
 
@@ -41,6 +42,46 @@ pub fn record_of(call: &Call, region: &str) -> Value {
             json!({ "alarmName": a.alarm_name, "metricName": a.metric_name, "namespace": a.namespace }),
         ),
     };
+    record(source, name, region, parameters)
+}
+
+/// The record a backout's removal leaves, as [`record_of`] for an apply's call.
+pub fn removal_record(call: &RemoveCall, region: &str) -> (&'static str, Value) {
+    let (source, name, label, parameters) = match call {
+        RemoveCall::DeleteAlarm { alarm_name } => (
+            "monitoring",
+            "DeleteAlarms",
+            "delete_alarm",
+            json!({ "alarmNames": [alarm_name] }),
+        ),
+        RemoveCall::DeleteMetricFilter {
+            log_group_name,
+            filter_name,
+        } => (
+            "logs",
+            "DeleteMetricFilter",
+            "delete_metric_filter",
+            json!({ "logGroupName": log_group_name, "filterName": filter_name }),
+        ),
+        RemoveCall::Unsubscribe {
+            subscription_arn, ..
+        } => (
+            "sns",
+            "Unsubscribe",
+            "unsubscribe",
+            json!({ "subscriptionArn": subscription_arn }),
+        ),
+        RemoveCall::DeleteTopic { topic_arn } => (
+            "sns",
+            "DeleteTopic",
+            "delete_topic",
+            json!({ "topicArn": topic_arn }),
+        ),
+    };
+    (label, record(source, name, region, parameters))
+}
+
+fn record(source: &str, name: &str, region: &str, parameters: Value) -> Value {
     json!({
         "eventVersion": "1.09",
         "userIdentity": { "type": "AssumedRole" },
@@ -54,26 +95,23 @@ pub fn record_of(call: &Call, region: &str) -> Value {
     })
 }
 
-/// The selected controls whose pattern matches the record of one of `actions`' calls, each
-/// with the calls it sees (`put_metric_filter ×15`), in catalog order.
-pub fn watchers<'c>(controls: &'c [Control], actions: &[Action]) -> Vec<(&'c Control, String)> {
+/// The controls whose pattern matches one of `calls`' records (each call as its label and its
+/// record), each with the calls it sees (`put_metric_filter ×15`), in catalog order.
+pub fn watchers<'c>(
+    controls: &'c [Control],
+    calls: &[(&str, Value)],
+) -> Vec<(&'c Control, String)> {
     controls
         .iter()
         .filter_map(|control| {
             let mut seen: Vec<(&str, usize)> = Vec::new();
-            for action in actions {
-                if !control
-                    .pattern
-                    .matches(&record_of(&action.call, &action.region))
-                {
+            for (label, record) in calls {
+                if !control.pattern.matches(record) {
                     continue;
                 }
-                match seen
-                    .iter_mut()
-                    .find(|(name, _)| *name == action.call.name())
-                {
+                match seen.iter_mut().find(|(name, _)| name == label) {
                     Some((_, count)) => *count += 1,
-                    None => seen.push((action.call.name(), 1)),
+                    None => seen.push((label, 1)),
                 }
             }
             let calls: Vec<String> = seen
@@ -85,13 +123,42 @@ pub fn watchers<'c>(controls: &'c [Control], actions: &[Action]) -> Vec<(&'c Con
         .collect()
 }
 
-/// The plan's note for each control that will see the apply's own calls.
+/// The plan's note for each selected control that will see the apply's own calls.
 pub fn notes(controls: &[Control], actions: &[Action]) -> Vec<String> {
-    watchers(controls, actions)
+    let calls: Vec<(&str, Value)> = actions
+        .iter()
+        .map(|a| (a.call.name(), record_of(&a.call, &a.region)))
+        .collect();
+    watchers(controls, &calls)
         .into_iter()
         .map(|(control, calls)| {
             format!(
                 "{} ({}) watches calls this apply makes ({calls}): expect its alarm once, a few minutes after the apply, for cis-fix's own calls (its alarm history shows them)",
+                control.id, control.slug
+            )
+        })
+        .collect()
+}
+
+/// The backout's note for each control of the benchmark that will see its removals, unless
+/// the backout removes that control's own alarm too (then its path is gone before the events
+/// arrive). Said conditionally: the control's chain may not be in place at all.
+pub fn removal_notes(controls: &[Control], removals: &[&Removal]) -> Vec<String> {
+    let calls: Vec<(&str, Value)> = removals
+        .iter()
+        .map(|r| removal_record(&r.call, &r.region))
+        .collect();
+    let removed_alarm = |slug: &str| {
+        removals.iter().any(|r| {
+            matches!(r.call, RemoveCall::DeleteAlarm { .. }) && r.control.as_deref() == Some(slug)
+        })
+    };
+    watchers(controls, &calls)
+        .into_iter()
+        .filter(|(control, _)| !removed_alarm(&control.slug))
+        .map(|(control, calls)| {
+            format!(
+                "{} ({}) watches calls this backout makes ({calls}) and keeps its own alarm: where its chain is in place, expect its alarm once, a few minutes after the backout, for cis-fix's own calls",
                 control.id, control.slug
             )
         })
@@ -159,5 +226,45 @@ mod tests {
         // Without the chain-watch control, no CIS control sees an apply.
         let cis = crate::catalog::load_builtin("cis-7.0").unwrap().controls;
         assert!(super::notes(&cis, &actions).is_empty());
+    }
+
+    fn removal(control: Option<&str>, call: RemoveCall) -> Removal {
+        Removal {
+            control: control.map(str::to_string),
+            region: "us-east-1".into(),
+            call,
+        }
+    }
+
+    #[test]
+    fn a_backout_that_keeps_the_watching_alarm_is_noted_and_one_that_removes_it_is_not() {
+        let controls = hardened(&["5.1", "H8", "H13"]);
+        let h8_filter = removal(
+            Some("snapshot-and-image-sharing"),
+            RemoveCall::DeleteMetricFilter {
+                log_group_name: "trail-logs".into(),
+                filter_name: "cis-fix-snapshot-and-image-sharing-0011aabb".into(),
+            },
+        );
+        let h8_alarm = removal(
+            Some("snapshot-and-image-sharing"),
+            RemoveCall::DeleteAlarm {
+                alarm_name: "cis-fix-snapshot-and-image-sharing".into(),
+            },
+        );
+        let notes = removal_notes(&controls, &[&h8_alarm, &h8_filter]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("H13 (alarm-chain-tampering) watches calls this backout makes (delete_alarm ×1, delete_metric_filter ×1) and keeps its own alarm"),
+            "{notes:?}"
+        );
+        // Removing H13's own alarm too: its path is gone before the events arrive.
+        let h13_alarm = removal(
+            Some("alarm-chain-tampering"),
+            RemoveCall::DeleteAlarm {
+                alarm_name: "cis-fix-alarm-chain-tampering".into(),
+            },
+        );
+        assert!(removal_notes(&controls, &[&h8_alarm, &h13_alarm]).is_empty());
     }
 }

@@ -84,6 +84,10 @@ pub(super) async fn run(
         backout.unread()?;
         return Ok(ExitStatus::Success);
     }
+    printer.say(&view::notes(
+        &backout.watch_notes(&input.benchmark),
+        args.display.text_options(),
+    ))?;
     printer.say(if backout.one { "\n" } else { "" })?;
     super::prompt::confirm(&view::removal_question(&backout, count), args.auto_approve).await?;
     let quiet = args.display.quiet;

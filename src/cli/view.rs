@@ -5,6 +5,7 @@ use super::output::regions;
 use crate::apply::drill::Drilled;
 use crate::audit::backout::RemovalPlan;
 use crate::audit::drill::AccountDrill;
+use crate::render::layout::{Page, Painter};
 use crate::render::{self, TextOptions, Verbosity};
 use crate::run::apply::Applied;
 use crate::run::backout::{Backout, Removed};
@@ -110,6 +111,16 @@ pub(super) fn removals(backout: &Backout, options: TextOptions) -> String {
         .map(|a| (a.account_id.as_str(), a.region.as_str(), &a.removal))
         .collect();
     render::across::removals(&parts, options)
+}
+
+/// `note: …` lines, wrapped as the plan's are, `note:` in yellow when colouring; empty for none.
+pub(super) fn notes(notes: &[String], options: TextOptions) -> String {
+    let mut page = Page::new(options.width, Painter(options.color));
+    for note in notes {
+        let yellow = anstyle::AnsiColor::Yellow.on_default();
+        page.styled_prefix(0, 6, "note:", Some(yellow), &format!(" {note}"), None);
+    }
+    page.finish()
 }
 
 /// `Remove 27 resources created by cis-fix from account A in us-east-1?`, or `… from N

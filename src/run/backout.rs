@@ -53,6 +53,19 @@ pub struct Backout {
     sessions: BTreeMap<String, Session>,
 }
 
+impl Backout {
+    /// What the controls of `catalog` that watch cis-fix's own calls (the hardened catalog's
+    /// H13) will make of this backout's removals ([`crate::audit::self_watch`]).
+    pub fn watch_notes(&self, catalog: &crate::catalog::Catalog) -> Vec<String> {
+        let removals: Vec<&crate::audit::backout::Removal> = self
+            .accounts
+            .iter()
+            .flat_map(|a| &a.removal.removals)
+            .collect();
+        crate::audit::self_watch::removal_notes(&catalog.controls, &removals)
+    }
+}
+
 /// Reads the accounts `reach` names (or this one) as backout needs them, and plans each
 /// one's removals. One account whose reads were denied stops the run (it cannot tell what
 /// cis-fix created); among many, such an account is left untouched and said.

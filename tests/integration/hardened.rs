@@ -142,8 +142,28 @@ async fn backout_under_cis_7_0_leaves_nothing_of_a_hardened_apply_either() {
         &notify,
         "--auto-approve",
     ]));
+    // Backing out H1 alone under hardened keeps H13's alarm: the backout says H13 will see
+    // its removals. The default's full backout removes H13 too, and says nothing of it.
+    let out = account.run(&[
+        "backout",
+        "--benchmark",
+        "hardened",
+        "--controls",
+        "H1",
+        "--auto-approve",
+    ]);
+    assert_ok(&out);
+    let text = stdout(&out)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("note: H13 (alarm-chain-tampering) watches calls this backout makes (delete_alarm ×1, delete_metric_filter ×1) and keeps its own alarm"),
+        "{text}"
+    );
     let out = account.run(&["backout", "--auto-approve"]);
     assert_ok(&out);
+    assert!(!stdout(&out).contains("note:"), "{}", stdout(&out));
     assert_eq!(account.state().await, before, "{}", stdout(&out));
 }
 
