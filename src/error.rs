@@ -38,9 +38,10 @@ pub enum Error {
     #[error("invalid catalog {origin}: {message}")]
     Catalog { origin: String, message: String },
 
-    /// The attack-technique records `coverage` reads (built in: a bug if it happens).
-    #[error(transparent)]
-    Techniques(#[from] crate::coverage::CoverageError),
+    /// The attack-technique records `coverage` reads (built in: a bug if it happens). A
+    /// message, not the coverage module's error: this floor imports nothing above it.
+    #[error("{0}; the records are built into cis-fix, so this is a bug: please report it")]
+    Techniques(String),
 
     #[error("no AWS credentials found{}: {}. {}", .profile.as_deref().map(|p| format!(" for profile `{p}`")).unwrap_or_default(), .detail.trim_end_matches('.'), .profile.as_deref().map(|p| format!("Add credentials to it (see `aws configure --profile {p}`), or choose another profile with --profile or AWS_PROFILE.")).unwrap_or_else(|| "Choose a profile with --profile or AWS_PROFILE (see `aws configure`), set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where an instance role is available.".into()))]
     NoCredentials {

@@ -30,7 +30,8 @@ pub struct CoverageArgs {
 
 pub(super) fn run(args: CoverageArgs) -> Result<ExitStatus> {
     let catalog = args.source.full_catalog()?;
-    let techniques = coverage::stratus_red_team()?;
+    let techniques =
+        coverage::stratus_red_team().map_err(|e| crate::error::Error::Techniques(e.to_string()))?;
     let found = coverage::coverage(&catalog, &techniques);
     print(&match args.format {
         Format::Json => view::json(&found),
