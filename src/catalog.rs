@@ -1241,7 +1241,7 @@ mod tests {
         assert_eq!(levenshtein("cis-50", "cis-5.0"), 1);
     }
 
-    const GOOD: &str = r#"format_version = 1
+    pub(super) const GOOD: &str = r#"format_version = 1
 benchmark = "mine"
 title = "My controls"
 

@@ -166,27 +166,8 @@ fn each_own_pattern_is_equivalent_to_itself_under_every_reading() {
     }
 }
 
-const V1: &str = r#"format_version = 1
-benchmark = "mine"
-title = "My controls"
-
-[defaults]
-namespace = "CISBenchmark"
-metric_value = "1"
-statistic = "Sum"
-period = 300
-threshold = 1.0
-comparison_operator = "GreaterThanOrEqualToThreshold"
-evaluation_periods = 1
-
-[[control]]
-id = "1"
-slug = "console-authentication-failures"
-title = "t"
-level = 2
-metric_name = "ConsoleAuthenticationFailures"
-pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }'
-"#;
+/// A version-1 user catalog of one control (the catalog tests' own).
+const V1: &str = super::tests::GOOD;
 
 #[test]
 fn a_version_1_file_using_version_2_fields_is_refused_by_field_and_version() {
