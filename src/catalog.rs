@@ -15,6 +15,9 @@ use crate::pattern::{self, Pattern};
 
 mod check;
 mod extends;
+mod watch;
+
+pub use watch::WatchRule;
 
 /// The catalogs shipped with cis-fix: (benchmark name, file name, TOML source).
 const BUILTIN: &[(&str, &str, &str)] = &[
@@ -102,6 +105,9 @@ pub struct Control {
     pub alarm: AlarmSpec,
     /// What the control is for, as attacks go (format version 2); empty for CIS's controls.
     pub threat: Threat,
+    /// A second notification path beside the metric chain (format version 2): an EventBridge
+    /// rule that does not depend on what the chain is made of. H13's only, of the built-ins.
+    pub watch_rule: Option<WatchRule>,
 }
 
 /// What a control catches and misses, as catalog data (format version 2): shown by
@@ -291,6 +297,8 @@ struct ControlSchema {
     attack: Option<Spanned<Vec<String>>>,
     stratus: Option<Spanned<Vec<String>>>,
     limits: Option<Spanned<String>>,
+    // Version 2: `[control.watch_rule]` (`WatchRule`).
+    watch_rule: Option<Spanned<watch::WatchRuleSchema>>,
 }
 
 /// An `also_accept` or `not_accepted` entry: a plain pattern string (the form every catalog
@@ -518,6 +526,7 @@ fn read_control(
     let metric = metric(&ctx, &c.metric_name)?;
     let alarm = alarm(&ctx)?;
     let threat = extends::threat(&ctx, version, c)?;
+    let watch_rule = watch::read(&ctx, version, &slug, &c.watch_rule)?;
     check::derived(&ctx, c.id.span().start, &slug, c.slug.span().start)?;
     Ok(Control {
         id: ctx.id,
@@ -532,6 +541,7 @@ fn read_control(
         metric,
         alarm,
         threat,
+        watch_rule,
     })
 }
 

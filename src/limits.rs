@@ -243,6 +243,30 @@ pub const KMS_ALIAS_NAME: TextLimit = TextLimit {
     ..ANY
 };
 
+// ---- EventBridge: PutRule ------------------------------------------------------------------
+// The events service model (botocore `events/2015-10-07/service-2.json`): `EventPattern`
+// max 4096; `RuleName` 1 to 64 of `[\.\-_A-Za-z0-9]+`.
+
+/// `EventPattern`: at most 4,096 characters.
+pub const EVENT_PATTERN: TextLimit = TextLimit {
+    call: "events:PutRule",
+    parameter: "EventPattern",
+    max: 4096,
+    ..ANY
+};
+/// `Name`: 1 to 64 letters, digits, `.`, `-` and `_`.
+pub const RULE_NAME: TextLimit = TextLimit {
+    call: "events:PutRule",
+    parameter: "Name",
+    min: 1,
+    max: 64,
+    only: Some(Allowed {
+        test: |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'),
+        described: "letters, digits, `.`, `-` or `_`",
+    }),
+    ..ANY
+};
+
 /// A value's length as AWS counts it. The references give lengths in characters; this counts
 /// UTF-16 code units, which is never fewer than characters and is what a Java service's
 /// `String.length()` counts, so that a value accepted here is accepted there under either

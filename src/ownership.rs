@@ -163,6 +163,17 @@ pub fn own_alarm_record(
     (marked && named).then_some(record)
 }
 
+/// The topic a control's watch rule notifies: one for every control that has a rule, and never
+/// the one `--topic-name` names, so that what silences the metric path leaves this one whole.
+pub const WATCH_TOPIC_NAME: &str = "cis-fix-chain-watch";
+
+/// The EventBridge rule cis-fix gives a control's `watch_rule` (docs/hardened.md). A plain
+/// name, not a digest like a filter's: a rule can be tagged, and `ListTagsForResource` is what
+/// makes it cis-fix's, beside this name.
+pub fn watch_rule_name(slug: &str) -> String {
+    format!("{NAME_PREFIX}{slug}-watch")
+}
+
 /// Whether a topic is the one cis-fix creates as `topic_name`: that name, and cis-fix's mark.
 /// cis-fix never creates a topic under another name, so tags on any other topic were copied.
 pub fn is_own_topic(topic: &crate::inventory::Topic, topic_name: &str) -> bool {
