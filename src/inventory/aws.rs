@@ -8,7 +8,9 @@
 //! `GetTopicAttributes` per topic an alarm on a filter's metric notifies (plus cis-fix's own
 //! topic), one `DescribeKey` per key those topics name, and one `GetKeyPolicy` per customer
 //! managed key among them. Transformer reads (`GetTransformer`, `DescribeAccountPolicies`)
-//! are made only for log groups with a filter on transformed logs.
+//! are made only for log groups with a filter on transformed logs. EventBridge reads
+//! (`ListRules` for cis-fix's names, then `ListTagsForResource` and `ListTargetsByRule` per
+//! watch rule found) are made only when the benchmark has a control with a `watch_rule`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -19,10 +21,10 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::try_join_all;
 
 use super::{
-    AdvancedEventSelector, Alarm, Arn, CallerIdentity, EventSelector, FieldSelector, HistoryItem,
-    KeyMetadata, KmsKey, LogGroupRef, MetricFilter, PatternTest, ReadFailure, RegionSnapshot,
-    Snapshot, Subscription, Topic, TopicDelivery, Trail, TransformerPolicy, Transformers,
-    WitnessRequest,
+    AdvancedEventSelector, Alarm, Arn, CallerIdentity, EventRule, EventSelector, FieldSelector,
+    HistoryItem, KeyMetadata, KmsKey, LogGroupRef, MetricFilter, PatternTest, ReadFailure,
+    RegionSnapshot, RuleTarget, Snapshot, Subscription, Topic, TopicDelivery, Trail,
+    TransformerPolicy, Transformers, WitnessRequest,
 };
 use crate::error::{Error, Result};
 use crate::ownership;
@@ -96,11 +98,13 @@ pub enum ReadMode {
     Backout,
 }
 
-/// Reads everything the audit needs.
+/// Reads everything the audit needs. `watch_rules` names the controls' watch rules
+/// (`cis-fix-SLUG-watch`): with any, the rules and the watch topic are read too.
 pub async fn read(
     session: &Session,
     topics_of_interest: TopicsOfInterest<'_>,
     key_of_interest: Option<&str>,
+    watch_rules: &[String],
     mode: ReadMode,
 ) -> Result<Snapshot> {
     let region = session.region.clone();
@@ -133,6 +137,11 @@ pub async fn read(
                 topics: topics_of_interest.arns(region, &account_id),
                 own_topic: topics_of_interest.own(region, &account_id),
                 key: key_of_interest,
+                watch_rules,
+                // The watch path's topic is read like cis-fix's own: existence, tags,
+                // attributes, and every subscription.
+                watch_topic: (!watch_rules.is_empty())
+                    .then(|| super::topic_arn(region, &account_id, ownership::WATCH_TOPIC_NAME)),
             },
             mode,
             &denied,
@@ -327,6 +336,8 @@ struct Wanted<'a> {
     topics: Vec<String>,
     own_topic: Option<String>,
     key: Option<&'a str>,
+    watch_rules: &'a [String],
+    watch_topic: Option<String>,
 }
 
 async fn read_region(
@@ -338,10 +349,13 @@ async fn read_region(
     denied: &Denied,
 ) -> Result<RegionSnapshot> {
     let Wanted {
-        topics,
+        mut topics,
         own_topic,
         key: key_of_interest,
+        watch_rules,
+        watch_topic,
     } = wanted;
+    topics.extend(watch_topic.clone());
     let filters = try_join_all(
         log_groups
             .iter()
@@ -351,11 +365,12 @@ async fn read_region(
         try_join_all(topics.into_iter().map(|arn| async move {
             tolerate(topic(session, region, arn).await.map(Some), denied)
         }));
-    let (filters, alarms, subscriptions, topics) = tokio::try_join!(
+    let (filters, alarms, subscriptions, topics, rules) = tokio::try_join!(
         filters,
         async { tolerate(alarms(session, region).await, denied) },
         async { tolerate(subscriptions(session, region).await, denied) },
         topics,
+        rules(session, region, watch_rules, denied),
     )?;
     let mut snapshot = RegionSnapshot {
         metric_filters: filters.into_iter().flatten().collect(),
@@ -364,10 +379,11 @@ async fn read_region(
         topics: topics.into_iter().flatten().collect(),
         keys: Vec::new(),
         transformers: None,
+        rules,
     };
     // Every mode: what cis-fix would change or delete must be proven its own.
     claimed_alarm_tags(session, region, &mut snapshot, denied).await?;
-    if let Some(arn) = own_topic {
+    for arn in own_topic.into_iter().chain(watch_topic) {
         own_topic_subscriptions(session, region, &arn, &mut snapshot, denied).await?;
     }
     if mode == ReadMode::Backout {
@@ -379,6 +395,116 @@ async fn read_region(
             transformers(session, region, &snapshot.metric_filters, denied).await?;
     }
     Ok(snapshot)
+}
+
+/// The controls' watch rules on the default bus: one paged `ListRules` for cis-fix's names,
+/// then the tags and targets of each rule named as a watch rule (never of anyone else's).
+/// Nothing is read when no control has a watch rule, so a CIS catalog makes no such call.
+async fn rules(
+    session: &Session,
+    region: &str,
+    names: &[String],
+    denied: &Denied,
+) -> Result<Vec<EventRule>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let listed = tolerate(list_rules(session, region).await, denied)?;
+    let wanted = listed.into_iter().filter(|r| names.contains(&r.name));
+    try_join_all(wanted.map(|mut rule| async move {
+        let (tags, targets) = tokio::try_join!(
+            async { tolerate(rule_tags(session, region, &rule.arn).await, denied) },
+            async { tolerate(rule_targets(session, region, &rule.name).await, denied) },
+        )?;
+        rule.tags = tags;
+        rule.targets = targets;
+        Ok::<_, Error>(rule)
+    }))
+    .await
+}
+
+/// The default bus's rules whose names start with cis-fix's prefix.
+async fn list_rules(session: &Session, region: &str) -> Result<Vec<EventRule>> {
+    let client = session.events(region);
+    let mut rules = Vec::new();
+    let mut token = None;
+    // ListRules has no paginator in the SDK: `NextToken` by hand.
+    loop {
+        let page = client
+            .list_rules()
+            .name_prefix("cis-fix-")
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| aws_error("events:ListRules", region, e))?;
+        rules.extend(
+            page.rules
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| EventRule {
+                    name: r.name.unwrap_or_default(),
+                    arn: r.arn.unwrap_or_default(),
+                    state: r.state.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    event_pattern: r.event_pattern,
+                    tags: None,
+                    targets: Vec::new(),
+                }),
+        );
+        token = page.next_token;
+        if token.is_none() {
+            return Ok(rules);
+        }
+    }
+}
+
+async fn rule_tags(
+    session: &Session,
+    region: &str,
+    arn: &str,
+) -> Result<Option<BTreeMap<String, String>>> {
+    let out = session
+        .events(region)
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| aws_error("events:ListTagsForResource", region, e))?;
+    Ok(Some(
+        out.tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.key, t.value))
+            .collect(),
+    ))
+}
+
+async fn rule_targets(session: &Session, region: &str, rule: &str) -> Result<Vec<RuleTarget>> {
+    let client = session.events(region);
+    let mut targets = Vec::new();
+    let mut token = None;
+    loop {
+        let page = client
+            .list_targets_by_rule()
+            .rule(rule)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| aws_error("events:ListTargetsByRule", region, e))?;
+        targets.extend(
+            page.targets
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| RuleTarget {
+                    id: t.id,
+                    arn: t.arn,
+                    role_arn: t.role_arn,
+                }),
+        );
+        token = page.next_token;
+        if token.is_none() {
+            return Ok(targets);
+        }
+    }
 }
 
 /// The transformers that decide what a filter on transformed logs sees. Read only for the log

@@ -116,6 +116,35 @@ pub struct RegionSnapshot {
     /// no filter runs on transformed logs (nothing was read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transformers: Option<Transformers>,
+    /// The EventBridge rules (default bus) named as a control's watch rule
+    /// (`cis-fix-SLUG-watch`), read only when the benchmark has a control with one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<EventRule>,
+}
+
+/// An EventBridge rule as `ListRules`, `ListTagsForResource` and `ListTargetsByRule` show it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventRule {
+    pub name: String,
+    pub arn: String,
+    /// `ENABLED`, `DISABLED` or `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`.
+    pub state: String,
+    /// The event pattern as EventBridge returns it; `None` for a scheduled rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_pattern: Option<String>,
+    /// `None` when the read was denied: the rule is then not proven cis-fix's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+    pub targets: Vec<RuleTarget>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleTarget {
+    pub id: String,
+    pub arn: String,
+    /// A role EventBridge assumes to deliver; cis-fix sets none (SNS takes the topic policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -303,6 +332,10 @@ impl RegionSnapshot {
 
     pub fn key(&self, reference: &str) -> Option<&KmsKey> {
         self.keys.iter().find(|k| k.reference == reference)
+    }
+
+    pub fn rule(&self, name: &str) -> Option<&EventRule> {
+        self.rules.iter().find(|r| r.name == name)
     }
 }
 

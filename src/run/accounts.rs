@@ -59,10 +59,21 @@ pub async fn read_account(
         TopicChoice::Arn(arn) => inventory::aws::TopicsOfInterest::Arn(arn),
         TopicChoice::Name(name) => inventory::aws::TopicsOfInterest::Own(name),
     };
+    // Every control of the benchmark, not the selection, so the reads do not depend on it.
+    let watch_rules: Vec<String> = benchmark
+        .map(|b| {
+            b.benchmark_controls()
+                .iter()
+                .filter(|c| c.watch_rule.is_some())
+                .map(|c| crate::ownership::watch_rule_name(&c.slug))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut snapshot = inventory::aws::read(
         session,
         topics_of_interest,
         options.topic_kms_key.as_deref(),
+        &watch_rules,
         mode,
     )
     .await?;

@@ -18,6 +18,7 @@ const SERVICES: &[(&str, &str)] = &[
     ("cloudwatch", "CLOUDWATCH"),
     ("sns", "SNS"),
     ("kms", "KMS"),
+    ("events", "EVENTBRIDGE"),
 ];
 
 /// Whether `region` has the shape of an AWS region name: a 2–4 letter prefix, one or more

@@ -186,6 +186,10 @@ impl Session {
         regional_client!(aws_sdk_sns, "sns", self, region)
     }
 
+    pub fn events(&self, region: &str) -> aws_sdk_eventbridge::Client {
+        regional_client!(aws_sdk_eventbridge, "events", self, region)
+    }
+
     pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
         regional_client!(aws_sdk_kms, "kms", self, region)
     }

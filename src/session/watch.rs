@@ -67,6 +67,8 @@ impl Intercept for CallCounter {
 fn short_service(sdk_name: &str) -> String {
     match sdk_name {
         "CloudWatch Logs" => "logs".to_string(),
+        // IAM's prefix for EventBridge is `events`, as its CloudTrail eventSource is.
+        "EventBridge" => "events".to_string(),
         other => other.to_ascii_lowercase().replace(' ', ""),
     }
 }
