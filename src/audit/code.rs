@@ -116,6 +116,30 @@ codes! {
     /// Delivery to the topic can be neither proven nor disproven; `cis-fix drill` is the proof.
     TopicDeliveryUnverified = "topic_delivery_unverified",
 
+    // The watch path: a control's `watch_rule` (docs/hardened.md, "A second path").
+    /// The control's EventBridge watch rule (cis-fix-SLUG-watch) does not exist in the chain's region.
+    WatchRuleMissing = "watch_rule_missing",
+    /// A rule with the watch rule's name exists but was not created by cis-fix, which will not change it.
+    WatchRuleNameTaken = "watch_rule_name_taken",
+    /// The watch rule is disabled: it matches no event.
+    WatchRuleDisabled = "watch_rule_disabled",
+    /// The watch rule's event pattern is not the catalog's (compared as JSON).
+    WatchRulePatternDiffers = "watch_rule_pattern_differs",
+    /// The watch rule does not notify the watch topic (cis-fix-chain-watch).
+    WatchRuleNoTarget = "watch_rule_no_target",
+    /// The watch topic is also the metric chain's: deleting it would silence both paths.
+    WatchTopicSharesChain = "watch_topic_shares_chain",
+    /// The watch rule's topic does not exist.
+    WatchTopicNotFound = "watch_topic_not_found",
+    /// A topic named cis-fix-chain-watch exists but was not created by cis-fix, which will not change it.
+    WatchTopicNameTaken = "watch_topic_name_taken",
+    /// The watch topic has no confirmed subscription.
+    WatchTopicNotSubscribed = "watch_topic_not_subscribed",
+    /// The watch topic's access policy does not let EventBridge publish the rule's events.
+    WatchTopicPolicyBlocks = "watch_topic_policy_blocks",
+    /// Whether EventBridge may publish to the watch topic can be neither proven nor disproven.
+    WatchTopicDeliveryUnverified = "watch_topic_delivery_unverified",
+
     // Organizations, and what could not be read.
     /// A member alone: the management account's organization trail may satisfy the control, and only its owner can tell.
     OrganizationTrailElsewhere = "organization_trail_elsewhere",
@@ -125,6 +149,14 @@ codes! {
     OrganizationTrailDoesNotServe = "organization_trail_does_not_serve",
     /// A read the audit needed was denied, or the account could not be read: nothing is decided.
     NotAuditable = "not_auditable",
+}
+
+impl Code {
+    /// Whether the code is about a control's watch path (`watch_rule`), apart from its metric
+    /// chain: a control with only such findings has a whole metric chain, which a drill tests.
+    pub fn is_watch_path(self) -> bool {
+        self.as_str().starts_with("watch_")
+    }
 }
 
 impl std::fmt::Display for Code {

@@ -27,6 +27,13 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// Not compliant only for want of its watch path ([`Code::is_watch_path`]).
+fn metric_whole(control: &ControlReport) -> bool {
+    control.status == Status::NonCompliant
+        && !control.findings.is_empty()
+        && control.findings.iter().all(|f| f.code.is_watch_path())
+}
+
 /// Splits the plan's controls into those a drill can fire and those it skips.
 pub fn targets(plan: &Plan, snapshot: &Snapshot) -> (Vec<DrillTarget>, Vec<Skipped>) {
     targets_in(&plan.controls, snapshot)
@@ -44,7 +51,11 @@ pub fn targets_in(
     let mut skipped = Vec::new();
     for control in controls {
         let chain = match (&control.chain, &control.delivery_unproven) {
-            (Some(chain), _) if control.status == Status::Compliant => chain,
+            // A control whose only gaps are in its watch path has a whole metric chain: the
+            // drill tests that chain (SetAlarmState cannot drive an EventBridge rule).
+            (Some(chain), _) if control.status == Status::Compliant || metric_whole(control) => {
+                chain
+            }
             (_, Some(chain)) => chain,
             _ => {
                 skipped.push(Skipped {

@@ -23,6 +23,7 @@ mod planner;
 pub mod self_watch;
 mod topic;
 pub mod trails;
+mod watch;
 pub mod witness;
 
 use crate::catalog::{Catalog, Control};
@@ -62,6 +63,7 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
         .map(|(control, evaluation)| report(&mut planner, control, evaluation, &targets))
         .collect();
     planner.honour_notify(&controls);
+    watch_paths(catalog, snapshot, &targets, &mut controls);
     let mut input_errors = std::mem::take(&mut planner.input_errors);
     if !input_errors.iter().any(|e| e.option == "--topic-arn") {
         input_errors.extend(options::check_topic_arn(options, snapshot));
@@ -147,6 +149,50 @@ fn report(
         chain: evaluation.chain,
         delivery_unproven: evaluation.delivery_unproven,
         after_apply,
+    }
+}
+
+/// A control with a watch rule is compliant only when its watch path is whole too, in every
+/// region of this account a chain of it may live in (the qualifying trails' log groups).
+/// Its metric chain, when whole, stays in the report: it is still what the alarm goes through.
+fn watch_paths(
+    catalog: &Catalog,
+    snapshot: &Snapshot,
+    targets: &[Target],
+    controls: &mut [ControlReport],
+) {
+    let mut regions: Vec<(&str, &RegionSnapshot)> = targets
+        .iter()
+        .filter(|t| t.log_group.account == snapshot.account_id)
+        .map(|t| (t.log_group.region.as_str(), t.region))
+        .collect();
+    regions.sort_by_key(|(r, _)| *r);
+    regions.dedup_by_key(|(r, _)| *r);
+    for (control, report) in catalog.controls.iter().zip(controls.iter_mut()) {
+        if control.watch_rule.is_none() || report.status == Status::Blocked {
+            continue;
+        }
+        let chain_topic = report.chain.as_ref().map(|c| c.topic_arn.as_str());
+        let gaps: Vec<Finding> = regions
+            .iter()
+            .flat_map(|(region, region_snapshot)| {
+                let place = watch::Place {
+                    account: &snapshot.account_id,
+                    region,
+                    snapshot: region_snapshot,
+                    chain_topic,
+                };
+                watch::gaps(control, &place)
+            })
+            .collect();
+        if gaps.is_empty() {
+            continue;
+        }
+        if report.status == Status::Compliant {
+            report.status = Status::NonCompliant;
+            report.after_apply = Some(AfterApply::NonCompliant);
+        }
+        report.findings.extend(gaps);
     }
 }
 
