@@ -108,6 +108,12 @@ mod tests {
             "logs:PutMetricFilter",
             "cloudwatch:PutMetricAlarm",
             "cloudwatch:TagResource",
+            "sns:SetTopicAttributes",
+            // The guard's read of a watch rule right before writing it (not the plan's).
+            "events:DescribeRule",
+            "events:PutRule",
+            "events:PutTargets",
+            "events:TagResource",
         ]);
         let deletes = set(&[
             "sns:Unsubscribe",

@@ -174,6 +174,13 @@ pub fn watch_rule_name(slug: &str) -> String {
     format!("{NAME_PREFIX}{slug}-watch")
 }
 
+/// The slug in a name cis-fix gives a watch rule (`cis-fix-SLUG-watch`), if it is one.
+pub fn watch_rule_slug(name: &str) -> Option<&str> {
+    name.strip_prefix(NAME_PREFIX)?
+        .strip_suffix("-watch")
+        .filter(|slug| !slug.is_empty())
+}
+
 /// Whether a topic is the one cis-fix creates as `topic_name`: that name, and cis-fix's mark.
 /// cis-fix never creates a topic under another name, so tags on any other topic were copied.
 pub fn is_own_topic(topic: &crate::inventory::Topic, topic_name: &str) -> bool {

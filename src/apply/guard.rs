@@ -7,9 +7,9 @@
 //! read and the write: one round trip.
 
 use crate::audit::backout::{Removal, RemoveCall};
-use crate::audit::{Action, AlarmCall, Call, Mode};
+use crate::audit::{Action, AlarmCall, Call, Mode, RuleCall};
 use crate::error::{Error, Result};
-use crate::inventory::{aws, Alarm, MetricFilter, Subscription, Topic};
+use crate::inventory::{aws, Alarm, EventRule, MetricFilter, Subscription, Topic};
 use crate::ownership;
 use crate::session::Session;
 
@@ -33,6 +33,8 @@ pub enum Now {
     Filter(Option<MetricFilter>),
     /// The alarm of that name (its tags read when it claims to be cis-fix's).
     Alarm(Option<Box<Alarm>>),
+    /// The EventBridge rule of that name (tags and targets read), if any.
+    Rule(Option<Box<EventRule>>),
     /// Nothing needs reading: the name alone decides.
     NotRead,
 }
@@ -73,6 +75,20 @@ async fn read_action_target(session: &Session, guard: &Guard<'_>, action: &Actio
             aws::alarm_named(session, region, &alarm.alarm_name)
                 .await?
                 .map(Box::new),
+        ),
+        Call::PutRule(RuleCall { rule_name, .. }) | Call::PutTargets { rule_name, .. } => {
+            if ownership::watch_rule_slug(rule_name).is_none() {
+                return Ok(Now::NotRead);
+            }
+            Now::Rule(
+                aws::rule_named(session, region, rule_name)
+                    .await?
+                    .map(Box::new),
+            )
+        }
+        Call::SetTopicPolicy { topic_arn, .. } => Now::Topic(
+            aws::topic(session, region, topic_arn.clone()).await?,
+            vec![],
         ),
     })
 }
@@ -151,7 +167,64 @@ pub fn judge_action(
                 (false, None) => Err(format!("alarm {alarm_name} is gone since the plan was made")),
             }
         }
+        (Call::PutRule(rule), now) => judge_put_rule(rule, creates, now),
+        (
+            Call::PutTargets {
+                rule_name,
+                target_arn,
+                ..
+            },
+            now,
+        ) => judge_put_targets(rule_name, target_arn, now),
+        (Call::SetTopicPolicy { topic_arn, .. }, Now::Topic(topic, _)) => {
+            if ownership::topic_name_of(topic_arn) != Some(ownership::WATCH_TOPIC_NAME)
+                || !ownership::is_own_topic(topic, ownership::WATCH_TOPIC_NAME)
+            {
+                return Err(format!("topic {topic_arn} is not cis-fix's watch topic ({}, carrying cis-fix's tags); cis-fix sets the policy of no other", ownership::WATCH_TOPIC_NAME));
+            }
+            Ok(())
+        }
         _ => Err("cis-fix could not read what it would write to".into()),
+    }
+}
+
+/// A watch rule cis-fix would put: a name it gives, the tags it gives that control, and (to
+/// change one) a rule that carries them now; to create one, a name still free.
+fn judge_put_rule(rule: &RuleCall, creates: bool, now: &Now) -> std::result::Result<(), String> {
+    let name = &rule.rule_name;
+    let slug = ownership::watch_rule_slug(name);
+    if slug.is_none_or(|slug| rule.tags != ownership::alarm_tags(slug)) {
+        return Err(format!("`{name}` is not a watch rule cis-fix would put: its name and tags must be cis-fix's for one control"));
+    }
+    match (creates, now) {
+        (true, Now::Rule(None)) => Ok(()),
+        (true, _) => Err(format!("an EventBridge rule named {name} exists now; someone created it since the plan was made")),
+        (false, Now::Rule(Some(found))) if crate::audit::is_own_rule(found) => Ok(()),
+        (false, Now::Rule(Some(_))) => Err(format!("EventBridge rule {name} does not carry cis-fix's tags now")),
+        (false, _) => Err(format!("EventBridge rule {name} is gone since the plan was made")),
+    }
+}
+
+/// A target goes only on cis-fix's own watch rule, and only to cis-fix's watch topic.
+fn judge_put_targets(
+    rule_name: &str,
+    target_arn: &str,
+    now: &Now,
+) -> std::result::Result<(), String> {
+    if ownership::topic_name_of(target_arn) != Some(ownership::WATCH_TOPIC_NAME) {
+        return Err(format!(
+            "{target_arn} is not cis-fix's watch topic ({})",
+            ownership::WATCH_TOPIC_NAME
+        ));
+    }
+    match now {
+        Now::Rule(Some(found)) if crate::audit::is_own_rule(found) => Ok(()),
+        Now::Rule(Some(_)) => Err(format!(
+            "EventBridge rule {rule_name} does not carry cis-fix's tags"
+        )),
+        _ => Err(format!(
+            "EventBridge rule {rule_name} does not exist, or is not a name cis-fix gives"
+        )),
     }
 }
 
@@ -223,6 +296,10 @@ pub fn judge_removal(
 
 /// The topic name in `arn`, when it is the one cis-fix creates; otherwise why not.
 fn own_topic_name<'a>(guard: &Guard<'a>, arn: &str) -> std::result::Result<&'a str, String> {
+    // The watch path's topic is cis-fix's under a fixed name, whatever --topic-name says.
+    if ownership::topic_name_of(arn) == Some(ownership::WATCH_TOPIC_NAME) {
+        return Ok(ownership::WATCH_TOPIC_NAME);
+    }
     match guard.topic_name {
         Some(name) if ownership::topic_name_of(arn) == Some(name) => Ok(name),
         Some(name) => Err(format!("{arn} is not cis-fix's topic: cis-fix creates its topic only as `{name}` (--topic-name)")),
@@ -273,6 +350,11 @@ fn what_action(action: &Action) -> String {
         Call::Subscribe { topic_arn, .. } => format!("subscribe an endpoint to {topic_arn}"),
         Call::PutMetricFilter(filter) => format!("{verb} metric filter {}", filter.filter_name),
         Call::PutMetricAlarm(alarm) => format!("{verb} alarm {}", alarm.alarm_name),
+        Call::PutRule(rule) => format!("{verb} EventBridge rule {}", rule.rule_name),
+        Call::PutTargets { rule_name, .. } => {
+            format!("set the target of EventBridge rule {rule_name}")
+        }
+        Call::SetTopicPolicy { topic_arn, .. } => format!("set the access policy of {topic_arn}"),
     }
 }
 

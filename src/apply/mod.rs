@@ -17,7 +17,7 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::audit::backout::{Removal, RemoveCall};
-use crate::audit::{Action, AlarmCall, Call, FilterCall};
+use crate::audit::{Action, AlarmCall, Call, FilterCall, RuleCall};
 use crate::error::{Error, Result};
 use crate::ownership;
 use crate::pattern;
@@ -298,6 +298,100 @@ async fn perform(session: &Session, action: &Action) -> Result<()> {
         } => subscribe(session, region, topic_arn, protocol, endpoint).await,
         Call::PutMetricFilter(filter) => put_metric_filter(session, action, filter).await,
         Call::PutMetricAlarm(alarm) => put_metric_alarm(session, region, alarm).await,
+        Call::PutRule(rule) => put_rule(session, region, rule).await,
+        Call::PutTargets {
+            rule_name,
+            target_id,
+            target_arn,
+        } => put_targets(session, region, rule_name, target_id, target_arn).await,
+        Call::SetTopicPolicy { topic_arn, policy } => session
+            .sns(region)
+            .set_topic_attributes()
+            .topic_arn(topic_arn)
+            .attribute_name("Policy")
+            .attribute_value(policy)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("sns:SetTopicAttributes", region, e)),
+    }
+}
+
+/// The watch rule, `ENABLED`, on the default bus, with its tags. `PutRule` does not apply
+/// tags to a rule that exists (EventBridge API Reference, PutRule: "If you are updating an
+/// existing rule, the tags are not changed"): a changed rule keeps the ones it was proven by.
+async fn put_rule(session: &Session, region: &str, rule: &RuleCall) -> Result<()> {
+    let mut put = session
+        .events(region)
+        .put_rule()
+        .name(&rule.rule_name)
+        .event_pattern(&rule.event_pattern)
+        .description(&rule.description)
+        .state(aws_sdk_eventbridge::types::RuleState::Enabled);
+    for (key, value) in &rule.tags {
+        let tag = aws_sdk_eventbridge::types::Tag::builder()
+            .key(key)
+            .value(value)
+            .build()
+            .map_err(|e| {
+                Error::Usage(format!(
+                    "invalid tag {key} for rule {}: {e}",
+                    rule.rule_name
+                ))
+            })?;
+        put = put.tags(tag);
+    }
+    let out = put
+        .send()
+        .await
+        .map_err(|e| aws_error("events:PutRule", region, e))?;
+    if out.rule_arn.as_deref() != Some(rule.rule_arn.as_str()) {
+        return Err(Error::Aws {
+            operation: "events:PutRule",
+            region: Some(region.to_string()),
+            message: format!(
+                "put {} where the plan expected {} (the topic policy names that one)",
+                out.rule_arn.unwrap_or_default(),
+                rule.rule_arn
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The rule's one target, with no role: SNS takes the topic policy. PutTargets reports a
+/// target it could not add in `FailedEntries`, not as an error, so that is checked.
+async fn put_targets(
+    session: &Session,
+    region: &str,
+    rule_name: &str,
+    target_id: &str,
+    target_arn: &str,
+) -> Result<()> {
+    let target = aws_sdk_eventbridge::types::Target::builder()
+        .id(target_id)
+        .arn(target_arn)
+        .build()
+        .map_err(|e| Error::Usage(format!("invalid target for rule {rule_name}: {e}")))?;
+    let out = session
+        .events(region)
+        .put_targets()
+        .rule(rule_name)
+        .targets(target)
+        .send()
+        .await
+        .map_err(|e| aws_error("events:PutTargets", region, e))?;
+    match out.failed_entries.unwrap_or_default().first() {
+        None => Ok(()),
+        Some(failed) => Err(Error::Aws {
+            operation: "events:PutTargets",
+            region: Some(region.to_string()),
+            message: format!(
+                "{}: {}",
+                failed.error_code.as_deref().unwrap_or("failed"),
+                failed.error_message.as_deref().unwrap_or("no message")
+            ),
+        }),
     }
 }
 

@@ -24,6 +24,7 @@ pub mod self_watch;
 mod topic;
 pub mod trails;
 mod watch;
+pub(crate) use watch::is_own_rule;
 pub mod witness;
 
 use crate::catalog::{Catalog, Control};
@@ -63,7 +64,8 @@ pub fn audit(catalog: &Catalog, snapshot: &Snapshot, options: &Options) -> Plan 
         .map(|(control, evaluation)| report(&mut planner, control, evaluation, &targets))
         .collect();
     planner.honour_notify(&controls);
-    watch_paths(catalog, snapshot, &targets, &mut controls);
+    let place = (snapshot, options, targets.as_slice());
+    watch_paths(catalog, place, &mut controls, &mut planner.actions);
     let mut input_errors = std::mem::take(&mut planner.input_errors);
     if !input_errors.iter().any(|e| e.option == "--topic-arn") {
         input_errors.extend(options::check_topic_arn(options, snapshot));
@@ -153,13 +155,14 @@ fn report(
 }
 
 /// A control with a watch rule is compliant only when its watch path is whole too, in every
-/// region of this account a chain of it may live in (the qualifying trails' log groups).
-/// Its metric chain, when whole, stays in the report: it is still what the alarm goes through.
+/// region of this account a chain of it may live in (the qualifying trails' log groups); the
+/// plan creates what is missing there ([`watch::plan`]). Its metric chain, when whole, stays
+/// in the report: it is still what the alarm goes through.
 fn watch_paths(
     catalog: &Catalog,
-    snapshot: &Snapshot,
-    targets: &[Target],
+    (snapshot, options, targets): (&Snapshot, &Options, &[Target]),
     controls: &mut [ControlReport],
+    actions: &mut Vec<Action>,
 ) {
     let mut regions: Vec<(&str, &RegionSnapshot)> = targets
         .iter()
@@ -172,27 +175,74 @@ fn watch_paths(
         if control.watch_rule.is_none() || report.status == Status::Blocked {
             continue;
         }
-        let chain_topic = report.chain.as_ref().map(|c| c.topic_arn.as_str());
-        let gaps: Vec<Finding> = regions
-            .iter()
-            .flat_map(|(region, region_snapshot)| {
-                let place = watch::Place {
-                    account: &snapshot.account_id,
-                    region,
-                    snapshot: region_snapshot,
-                    chain_topic,
-                };
-                watch::gaps(control, &place)
-            })
-            .collect();
+        let chain_topic = report.chain.as_ref().map(|c| c.topic_arn.clone());
+        let mut gaps = Vec::new();
+        let mut after = None;
+        for (region, region_snapshot) in &regions {
+            let place = watch::Place {
+                account: &snapshot.account_id,
+                region,
+                snapshot: region_snapshot,
+                chain_topic: chain_topic.as_deref(),
+            };
+            let found = watch::gaps(control, &place);
+            if found.is_empty() {
+                continue;
+            }
+            gaps.extend(found);
+            let planned = watch::plan(control, &place, options);
+            after = worse(after, planned.after.or(Some(AfterApply::Compliant)));
+            gaps.extend(planned.why_not);
+            push_new(actions, control, region, planned.calls);
+        }
         if gaps.is_empty() {
             continue;
         }
-        if report.status == Status::Compliant {
-            report.status = Status::NonCompliant;
-            report.after_apply = Some(AfterApply::NonCompliant);
-        }
+        report.after_apply = match report.status {
+            Status::Compliant => after,
+            _ => worse(report.after_apply, after),
+        };
+        report.status = Status::NonCompliant;
         report.findings.extend(gaps);
+    }
+}
+
+/// The later of two outcomes after apply: compliant, then awaiting confirmation, then not.
+fn worse(a: Option<AfterApply>, b: Option<AfterApply>) -> Option<AfterApply> {
+    let rank = |x: &Option<AfterApply>| match x {
+        None => 0,
+        Some(AfterApply::Compliant) => 1,
+        Some(AfterApply::AwaitsConfirmation) => 2,
+        Some(AfterApply::NonCompliant) => 3,
+    };
+    if rank(&a) >= rank(&b) {
+        a
+    } else {
+        b
+    }
+}
+
+/// Adds the watch path's calls, once each: the watch topic and its subscribers serve every
+/// control with a watch rule in the region, and are planned for the first.
+fn push_new(
+    actions: &mut Vec<Action>,
+    control: &Control,
+    region: &str,
+    calls: Vec<(Mode, String, Call)>,
+) {
+    for (mode, reason, call) in calls {
+        if actions.iter().any(|a| a.region == region && a.call == call) {
+            continue;
+        }
+        let shared = matches!(call, Call::CreateTopic { .. } | Call::Subscribe { .. });
+        actions.push(Action {
+            mode,
+            control: (!shared).then(|| control.id.clone()),
+            region: region.to_string(),
+            reason,
+            changes: Vec::new(),
+            call,
+        });
     }
 }
 

@@ -219,6 +219,34 @@ pub enum Call {
     },
     PutMetricFilter(FilterCall),
     PutMetricAlarm(AlarmCall),
+    /// A control's watch rule on the default event bus (docs/hardened.md, "A second path"):
+    /// created, or made again `ENABLED` with the catalog's pattern (`PutRule` overwrites a
+    /// rule of that name, which the guard has proven cis-fix's).
+    PutRule(RuleCall),
+    /// The watch rule's one target: the watch topic, with no role (SNS takes the topic
+    /// policy, and EventBridge's guide says not to set one for SNS).
+    PutTargets {
+        rule_name: String,
+        target_id: String,
+        target_arn: String,
+    },
+    /// The access policy of cis-fix's own watch topic (`SetTopicAttributes` `Policy`): lets
+    /// EventBridge publish for the watch rule only. Never planned for another topic.
+    SetTopicPolicy {
+        topic_arn: String,
+        policy: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(inline)]
+pub struct RuleCall {
+    pub rule_name: String,
+    /// The ARN the rule has (or will have): the topic policy's `aws:SourceArn`.
+    pub rule_arn: String,
+    pub event_pattern: String,
+    pub description: String,
+    pub tags: BTreeMap<String, String>,
 }
 
 // The two calls with many arguments are structs of their own, so that their consumers name
@@ -257,14 +285,26 @@ pub struct AlarmCall {
 
 impl Call {
     /// Apply order: topics before subscriptions before filters before alarms, so an alarm
-    /// never points at a topic that does not exist yet.
+    /// never points at a topic that does not exist yet; then the watch topic's policy before
+    /// its rule, and the rule before its target, so the rule's first match can be delivered.
     pub(super) fn rank(&self) -> u8 {
         match self {
             Call::CreateTopic { .. } => 0,
             Call::Subscribe { .. } => 1,
             Call::PutMetricFilter(_) => 2,
             Call::PutMetricAlarm(_) => 3,
+            Call::SetTopicPolicy { .. } => 4,
+            Call::PutRule(_) => 5,
+            Call::PutTargets { .. } => 6,
         }
+    }
+
+    /// Whether the call builds a control's watch path (rule, target, watch topic policy).
+    pub fn is_watch_rule(&self) -> bool {
+        matches!(
+            self,
+            Call::PutRule(_) | Call::PutTargets { .. } | Call::SetTopicPolicy { .. }
+        )
     }
 
     pub fn name(&self) -> &'static str {
@@ -273,6 +313,9 @@ impl Call {
             Call::Subscribe { .. } => "subscribe",
             Call::PutMetricFilter(_) => "put_metric_filter",
             Call::PutMetricAlarm(_) => "put_metric_alarm",
+            Call::PutRule(_) => "put_rule",
+            Call::PutTargets { .. } => "put_targets",
+            Call::SetTopicPolicy { .. } => "set_topic_policy",
         }
     }
 }

@@ -41,6 +41,15 @@ pub fn record_of(call: &Call, region: &str) -> Value {
             "PutMetricAlarm",
             json!({ "alarmName": a.alarm_name, "metricName": a.metric_name, "namespace": a.namespace }),
         ),
+        Call::SetTopicPolicy { topic_arn, .. } => (
+            "sns",
+            "SetTopicAttributes",
+            json!({ "topicArn": topic_arn, "attributeName": "Policy" }),
+        ),
+        Call::PutRule(r) => ("events", "PutRule", json!({ "name": r.rule_name })),
+        Call::PutTargets { rule_name, .. } => {
+            ("events", "PutTargets", json!({ "rule": rule_name }))
+        }
     };
     record(source, name, region, parameters)
 }

@@ -140,7 +140,7 @@ pub(super) fn check_topic_kms_key(
 }
 
 /// Protocols whose subscriptions wait for their owner's confirmation.
-const PENDING_PROTOCOLS: &[&str] = &["email", "email-json", "http", "https"];
+pub(super) const PENDING_PROTOCOLS: &[&str] = &["email", "email-json", "http", "https"];
 
 impl Planner<'_> {
     /// `--notify` is a request of its own: in a region where nothing was planned (every

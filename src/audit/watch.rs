@@ -12,7 +12,9 @@ use crate::ownership;
 use crate::policy::{self, AccountIdentity, Verdict};
 
 use super::code::Code;
-use super::plan::{finding, Finding};
+use super::options::Options;
+use super::plan::{finding, AfterApply, Call, Finding, Mode, RuleCall};
+use super::topic::PENDING_PROTOCOLS;
 
 /// EventBridge's service principal, which publishes to a rule's SNS target (EventBridge User
 /// Guide, "Using resource-based policies for Amazon EventBridge", Amazon SNS permissions).
@@ -194,13 +196,6 @@ pub(crate) fn watch_topic_arn(place: &Place) -> String {
 /// condition against confused deputies). No statement for the owner account: within the
 /// account, IAM policies are enough to manage and publish to a topic, and a statement naming
 /// only the account would leave cis-fix unable to prove who else may publish.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the planner's topic-policy action uses it: next on the branch"
-    )
-)]
 pub(crate) fn topic_policy(topic: &str, rule_arn: &str) -> String {
     serde_json::json!({
         "Version": "2012-10-17",
@@ -216,6 +211,202 @@ pub(crate) fn topic_policy(topic: &str, rule_arn: &str) -> String {
         ]
     })
     .to_string()
+}
+
+/// What the plan makes of one control's watch path in one place: the calls (mode, reason,
+/// call), what the path will be once they are made, and why not compliant if so.
+#[derive(Debug, Default)]
+pub(crate) struct PathPlan {
+    pub(crate) calls: Vec<(Mode, String, Call)>,
+    /// `None`: nothing stands in the way (compliant once applied).
+    pub(crate) after: Option<AfterApply>,
+    pub(crate) why_not: Vec<Finding>,
+}
+
+impl PathPlan {
+    fn stuck(mut self, why: Finding) -> PathPlan {
+        self.after = Some(AfterApply::NonCompliant);
+        self.why_not.push(why);
+        self
+    }
+}
+
+/// The calls that make `control`'s watch path whole at `place`, creating only what is missing
+/// and changing only what is cis-fix's: the topic (with `--notify`), its subscribers, its
+/// policy, the rule and its target. A rule or topic of cis-fix's name that is not cis-fix's,
+/// or a watch topic that is the chain's, leaves the control non-compliant.
+pub(crate) fn plan(control: &Control, place: &Place, options: &Options) -> PathPlan {
+    let plan = PathPlan::default();
+    let Some(rule) = &control.watch_rule else {
+        return plan;
+    };
+    let topic_arn = watch_topic_arn(place);
+    if place.chain_topic == Some(topic_arn.as_str()) {
+        return plan.stuck(finding(
+            Code::WatchTopicSharesChain,
+            format!(
+                "the watch path needs its own topic; pass --topic-name with another name than {}",
+                ownership::WATCH_TOPIC_NAME
+            ),
+        ));
+    }
+    let name = ownership::watch_rule_name(&control.slug);
+    let found = place.snapshot.rule(&name);
+    if found.is_some_and(|r| !is_own_rule(r)) {
+        // Its finding (watch_rule_name_taken) is the audit's already.
+        return PathPlan {
+            after: Some(AfterApply::NonCompliant),
+            ..plan
+        };
+    }
+    let topic = place.snapshot.topic(&topic_arn).filter(|t| t.exists);
+    if topic.is_some_and(|t| !ownership::is_managed(&t.tags)) {
+        return PathPlan {
+            after: Some(AfterApply::NonCompliant),
+            ..plan
+        };
+    }
+    let rule_arn = rule_arn(place, &name);
+    let mut plan = topic_calls(plan, place, options, &topic_arn, topic.is_some());
+    let policy = topic
+        .and_then(|t| t.delivery.as_ref())
+        .and_then(|d| d.policy.as_deref());
+    if topic.is_none() || policy_gap(&topic_arn, &rule_arn, policy, place.account).is_some() {
+        plan.calls.push((
+            Mode::Create,
+            format!(
+                "access policy of {}: EventBridge may publish for rule {name} only",
+                ownership::WATCH_TOPIC_NAME
+            ),
+            Call::SetTopicPolicy {
+                topic_arn: topic_arn.clone(),
+                policy: topic_policy(&topic_arn, &rule_arn),
+            },
+        ));
+    }
+    let stale = found.is_some_and(|r| !rule_gaps(rule, r).is_empty());
+    if found.is_none() || stale {
+        let (mode, why) = match found {
+            None => (Mode::Create, "EventBridge rule: a second path for"),
+            Some(_) => (
+                Mode::Change,
+                "cis-fix's EventBridge rule, enabled again with the catalog's pattern, for",
+            ),
+        };
+        plan.calls.push((
+            mode,
+            format!(
+                "{why} {}'s notification that does not depend on its metric chain",
+                control.id
+            ),
+            Call::PutRule(RuleCall {
+                rule_name: name.clone(),
+                rule_arn,
+                event_pattern: rule.event_pattern_text.clone(),
+                description: format!("cis-fix: {} watch path (docs/hardened.md)", control.id),
+                tags: ownership::alarm_tags(&control.slug),
+            }),
+        ));
+    }
+    if !found.is_some_and(|r| {
+        r.targets
+            .iter()
+            .any(|t| t.arn == topic_arn && t.role_arn.is_none())
+    }) {
+        plan.calls.push((
+            Mode::Create,
+            format!(
+                "target of rule {name}: topic {}",
+                ownership::WATCH_TOPIC_NAME
+            ),
+            Call::PutTargets {
+                rule_name: name,
+                target_id: WATCH_TARGET_ID.to_string(),
+                target_arn: topic_arn,
+            },
+        ));
+    }
+    plan
+}
+
+/// The id cis-fix gives the watch rule's one target (`PutTargets` `Id`).
+pub(crate) const WATCH_TARGET_ID: &str = "cis-fix-chain-watch";
+
+/// The rule's ARN on the default bus (EventBridge ARN format `rule/NAME`).
+fn rule_arn(place: &Place, name: &str) -> String {
+    let topic = watch_topic_arn(place);
+    let partition = crate::inventory::Arn::parse(&topic).map_or("aws", |a| a.partition);
+    format!(
+        "arn:{partition}:events:{}:{}:rule/{name}",
+        place.region, place.account
+    )
+}
+
+/// The watch topic, created with `--notify`, and each endpoint subscribed that is not yet:
+/// the same endpoints as the chain's topic, tagged the same way, so backout knows them. No
+/// `--topic-kms-key`: EventBridge could publish to an encrypted topic only with a key policy
+/// cis-fix does not manage.
+fn topic_calls(
+    mut plan: PathPlan,
+    place: &Place,
+    options: &Options,
+    arn: &str,
+    exists: bool,
+) -> PathPlan {
+    let subscriptions: Vec<_> = place
+        .snapshot
+        .subscriptions
+        .iter()
+        .filter(|s| s.topic_arn == arn)
+        .collect();
+    let confirmed = subscriptions.iter().any(|s| s.is_confirmed());
+    if options.notify.is_empty() {
+        if !exists || !confirmed {
+            return plan.stuck(finding(
+                Code::WatchTopicNotSubscribed,
+                format!("no one to notify through {}: pass --notify PROTOCOL:ENDPOINT for cis-fix to create and subscribe it", ownership::WATCH_TOPIC_NAME),
+            ));
+        }
+        return plan;
+    }
+    if !exists {
+        let endpoints = options
+            .notify
+            .iter()
+            .map(|e| (e.protocol.as_str(), e.endpoint.as_str()));
+        plan.calls.push((
+            Mode::Create,
+            "SNS topic for the watch rules' notifications, apart from the alarms'".into(),
+            Call::CreateTopic {
+                topic_name: ownership::WATCH_TOPIC_NAME.to_string(),
+                topic_arn: arn.to_string(),
+                tags: ownership::topic_tags(endpoints),
+                kms_master_key_id: None,
+            },
+        ));
+    }
+    let mut instant = false;
+    for e in &options.notify {
+        let existing = subscriptions
+            .iter()
+            .find(|s| s.protocol == e.protocol && s.endpoint == e.endpoint);
+        if existing.is_none() {
+            instant |= !PENDING_PROTOCOLS.contains(&e.protocol.as_str());
+            plan.calls.push((
+                Mode::Create,
+                "subscriber for the watch rules' notifications".into(),
+                Call::Subscribe {
+                    topic_arn: arn.to_string(),
+                    protocol: e.protocol.clone(),
+                    endpoint: e.endpoint.clone(),
+                },
+            ));
+        }
+    }
+    if !confirmed && !instant {
+        plan.after = Some(AfterApply::AwaitsConfirmation);
+    }
+    plan
 }
 
 #[cfg(test)]

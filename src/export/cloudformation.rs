@@ -118,6 +118,8 @@ pub fn logical_id(item: &Item<'_>) -> String {
         Call::Subscribe { .. } => "Subscription",
         Call::PutMetricFilter(_) => "Filter",
         Call::PutMetricAlarm(_) => "Alarm",
+        Call::PutRule(_) | Call::PutTargets { .. } => "Rule",
+        Call::SetTopicPolicy { .. } => "TopicPolicy",
     };
     format!("{}{kind}", super::camel(&item.name))
 }
@@ -160,6 +162,8 @@ fn kind(item: &Item<'_>) -> &'static str {
         Call::Subscribe { .. } => "AWS::SNS::Subscription",
         Call::PutMetricFilter(_) => "AWS::Logs::MetricFilter",
         Call::PutMetricAlarm(_) => "AWS::CloudWatch::Alarm",
+        Call::PutRule(_) | Call::PutTargets { .. } => "AWS::Events::Rule",
+        Call::SetTopicPolicy { .. } => "AWS::SNS::TopicPolicy",
     }
 }
 
@@ -241,6 +245,21 @@ fn properties(item: &Item<'_>, target: &Target<'_>) -> Mapping {
                 .collect();
             properties.insert("AlarmActions".into(), Value::Sequence(actions));
             properties.insert("Tags".into(), tag_list(&alarm.tags));
+        }
+        // Not reached yet: `export::unexported` refuses the watch path before rendering
+        // (an AWS::Events::Rule holds its targets inline, so the two calls become one).
+        Call::PutRule(rule) => {
+            properties.insert("Name".into(), rule.rule_name.as_str().into());
+            properties.insert("EventPattern".into(), rule.event_pattern.as_str().into());
+            properties.insert("State".into(), "ENABLED".into());
+        }
+        Call::PutTargets { .. } => {}
+        Call::SetTopicPolicy { topic_arn, policy } => {
+            properties.insert(
+                "Topics".into(),
+                Value::Sequence(vec![topic_arn.as_str().into()]),
+            );
+            properties.insert("PolicyDocument".into(), policy.as_str().into());
         }
     }
     properties

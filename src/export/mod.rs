@@ -138,7 +138,9 @@ impl Source {
     pub fn targets(&self) -> Vec<Target<'_>> {
         let mut targets: Vec<Target<'_>> = Vec::new();
         for account in &self.accounts {
-            for action in &account.actions {
+            // The watch path's calls are refused before rendering (`unexported`): skipped here
+            // so that no format meets one.
+            for action in account.actions.iter().filter(|a| !a.call.is_watch_rule()) {
                 let at = targets
                     .iter()
                     .position(|t| t.account_id == account.account_id && t.region == action.region);
@@ -350,6 +352,26 @@ fn nothing_to_create(accounts: &[AccountPart]) -> String {
     }
 }
 
+/// The watch path's calls in `source`, which no export format writes yet: an export without
+/// them would create an H13 that the next plan finds non-compliant, so it is refused instead.
+pub fn unexported(source: &Source) -> Option<String> {
+    let mut calls: Vec<&str> = source
+        .accounts
+        .iter()
+        .flat_map(|a| &a.actions)
+        .filter(|a| a.call.is_watch_rule())
+        .map(|a| a.call.name())
+        .collect();
+    calls.sort_unstable();
+    calls.dedup();
+    (!calls.is_empty()).then(|| {
+        format!(
+            "export cannot write a watch rule's path yet ({}: Terraform aws_cloudwatch_event_rule, aws_cloudwatch_event_target, aws_sns_topic_policy; CloudFormation AWS::Events::Rule, AWS::SNS::TopicPolicy); use `cis-fix apply`, or leave the control out with --controls",
+            calls.join(", ")
+        )
+    })
+}
+
 /// Names every item uniquely within its target: topics by topic name, subscriptions by topic
 /// and protocol, filters and alarms by the control's slug.
 fn name_items(items: &mut [Item<'_>]) {
@@ -365,6 +387,9 @@ fn name_items(items: &mut [Item<'_>]) {
             } => format!("{}_{}", snake(arn_name(topic_arn)), snake(protocol)),
             Call::PutMetricFilter(filter) => snake(item.slug.unwrap_or(&filter.filter_name)),
             Call::PutMetricAlarm(alarm) => snake(item.slug.unwrap_or(&alarm.alarm_name)),
+            Call::PutRule(rule) => snake(&rule.rule_name),
+            Call::PutTargets { rule_name, .. } => snake(rule_name),
+            Call::SetTopicPolicy { topic_arn, .. } => snake(arn_name(topic_arn)),
         };
         let count = taken
             .entry((item.action.call.name(), base.clone()))
@@ -408,6 +433,9 @@ fn resolve(target: &mut Target<'_>, account: Option<&AccountPart>) {
             } => subscription(item, &tag, &cx.created, topic_arn, protocol, endpoint),
             Call::PutMetricFilter(call) => filter(item, &tag, call),
             Call::PutMetricAlarm(call) => alarm(item, &tag, &cx, call),
+            Call::PutRule(_) | Call::PutTargets { .. } | Call::SetTopicPolicy { .. } => item
+                .comments
+                .push(format!("{tag}{}.", capitalise(&action.reason))),
         }
     }
 }

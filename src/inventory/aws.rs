@@ -1018,6 +1018,34 @@ fn alarm(a: aws_sdk_cloudwatch::types::MetricAlarm) -> Alarm {
 
 /// The metric alarm of this name as it is now, with its tags when it has a cis-fix record (for
 /// the check right before a write); `None` when there is none.
+/// The default bus's rule of that name, with its tags and targets, for the write guard; `None`
+/// when there is none (DescribeRule's ResourceNotFoundException).
+pub async fn rule_named(session: &Session, region: &str, name: &str) -> Result<Option<EventRule>> {
+    let out = match session
+        .events(region)
+        .describe_rule()
+        .name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(None),
+        Err(e) => return Err(aws_error("events:DescribeRule", region, e)),
+    };
+    let arn = out.arn.unwrap_or_default();
+    Ok(Some(EventRule {
+        name: out.name.unwrap_or_default(),
+        tags: rule_tags(session, region, &arn).await?,
+        targets: rule_targets(session, region, name).await?,
+        arn,
+        state: out
+            .state
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        event_pattern: out.event_pattern,
+    }))
+}
+
 pub async fn alarm_named(session: &Session, region: &str, name: &str) -> Result<Option<Alarm>> {
     let out = session
         .cloudwatch(region)

@@ -398,8 +398,11 @@ fn action_lines(page: &mut Page, plan: &Plan, a: &Action, options: TextOptions) 
 /// What the reason adds to the action line, if anything: most reasons repeat it.
 pub(super) fn extra_reason(a: &Action) -> Option<String> {
     match &a.call {
-        Call::CreateTopic { .. } | Call::Subscribe { .. } => None,
-        Call::PutMetricFilter(_) | Call::PutMetricAlarm(_) => {
+        Call::CreateTopic { .. }
+        | Call::Subscribe { .. }
+        | Call::SetTopicPolicy { .. }
+        | Call::PutTargets { .. } => None,
+        Call::PutMetricFilter(_) | Call::PutMetricAlarm(_) | Call::PutRule(_) => {
             a.reason.split_once("; ").map(|(_, rest)| rest.to_string())
         }
     }
@@ -739,6 +742,20 @@ pub(crate) fn describe_within(
                 topics.join(", ")
             )
         }
+        // The pattern is the catalog's, long: `cis-fix pattern` and the JSON plan show it.
+        Call::PutRule(rule) => format!(
+            "put_rule {} (ENABLED, the catalog's event pattern){region}",
+            rule.rule_name
+        ),
+        Call::PutTargets {
+            rule_name,
+            target_arn,
+            ..
+        } => format!("put_targets {rule_name} -> {}{region}", topic(target_arn)),
+        Call::SetTopicPolicy { topic_arn, .. } => format!(
+            "set_topic_policy {}: events.amazonaws.com may publish for its rule only",
+            topic(topic_arn)
+        ),
     };
     one_line(line)
 }

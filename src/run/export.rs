@@ -140,6 +140,9 @@ pub struct Written {
 
 /// Writes the export of `source` in `format` to `out` (a file, a directory, or stdout).
 pub fn write(format: ExportFormat, out: Option<&Path>, source: &Source) -> Result<Written> {
+    if let Some(why) = crate::export::unexported(source) {
+        return Err(Error::Usage(why));
+    }
     let mut written = Written::default();
     match format {
         ExportFormat::Terraform => write_terraform(out_path(out), source, &mut written)?,
