@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use crate::harness::words;
 use crate::harness::{
     actions_used, assert_allows, assert_ok, isolate, queue, status, stderr, stdout, writes,
     Account, TrailSpec,
@@ -345,10 +346,7 @@ async fn on_a_terminal_no_refuses_and_yes_applies() {
     let out = on_terminal(&account, &args, "no\n");
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     // The question wraps to the terminal (80 columns here): read as words.
-    let words = stdout(&out)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let words = words(&stdout(&out));
     assert!(
         words.contains(&format!(
             "Apply 4 changes to account {} in us-east-1? Only 'yes' will be accepted:",

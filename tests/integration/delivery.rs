@@ -5,6 +5,7 @@
 
 use serde_json::{json, Value};
 
+use crate::harness::words;
 use crate::harness::{
     assert_ok, codes, control, status, stderr, stdout, writes, Account, TrailSpec,
 };
@@ -357,11 +358,6 @@ async fn drill_fails_with_awss_key_text(account: &Account, queue_url: &str) {
     assert_eq!(writes(account), ["SetAlarmState", "SetAlarmState"]);
     assert!(account.receive(queue_url).await.is_empty());
     assert_eq!(alarm_state(account, "auth-failures").await, "OK");
-}
-
-/// Lines wrap at 100 columns outside a terminal: read the words, not the layout.
-fn words(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 async fn alarm_state(account: &Account, alarm: &str) -> String {

@@ -7,6 +7,7 @@ use std::process::Command;
 
 use serde_json::{json, Map, Value};
 
+use crate::harness::words;
 use crate::harness::{
     assert_ok, path_in_repo, python, queue, stderr, stdout, writes, Account, TrailSpec,
 };
@@ -281,10 +282,7 @@ async fn terraform_declares_exactly_the_plans_actions_and_deploys_to_compliance(
     assert_ok(&out);
     assert!(writes(&account).is_empty(), "{:?}", writes(&account));
     // (Words, whatever the wrapping.)
-    let text = stdout(&out)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = words(&stdout(&out));
     assert!(
         text.contains("owned by terraform workspace default") && text.contains("--force"),
         "{text}"

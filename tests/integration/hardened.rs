@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::harness::words;
 use crate::harness::{assert_ok, control, queue, status, stdout, Account, TrailSpec};
 
 const GROUP: &str = "cloudtrail/management";
@@ -171,10 +172,7 @@ async fn backout_under_cis_7_0_leaves_nothing_of_a_hardened_apply_either() {
         "--auto-approve",
     ]);
     assert_ok(&out);
-    let text = stdout(&out)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = words(&stdout(&out));
     assert!(
         text.contains("note: H13 (alarm-chain-tampering) watches calls this backout makes (delete_alarm ×1, delete_metric_filter ×1) and keeps its own alarm"),
         "{text}"

@@ -702,6 +702,11 @@ pub fn first_action(plan: &Value, action: &str) -> Value {
         .unwrap_or_else(|| panic!("no {action} in plan: {plan:#}"))
 }
 
+/// `text` as its words, one space apart: what it says, however it is wrapped.
+pub fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -2,6 +2,7 @@
 //! summaries and exit codes say what an apply leaves undone, endpoints never leak, and saved
 //! plans a team can use.
 
+use crate::harness::words;
 use crate::harness::{assert_ok, status, stderr, stdout, writes, Account, TrailSpec};
 
 const GROUP: &str = "cloudtrail/management";
@@ -93,10 +94,7 @@ async fn no_changes_only_when_all_is_compliant_and_apply_says_what_it_leaves_und
     // No --notify and no topic to reuse: nothing can be planned.
     let out = account.run(&["plan"]);
     // Lines wrap at 100 columns outside a terminal: read the words, not the layout.
-    let text = stdout(&out)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = words(&stdout(&out));
     assert!(!text.contains("No changes."), "{text}");
     assert!(
         text.contains("Nothing can be planned for 15 non-compliant controls: no topic to notify (pass --notify PROTOCOL:ENDPOINT or --topic-arn ARN)."),
@@ -462,11 +460,7 @@ async fn saved_plans_a_team_can_use() {
     assert_ok(&out);
     serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
     assert!(
-        stderr(&out)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .contains("holds the subscription endpoints in clear"),
+        words(&stderr(&out)).contains("holds the subscription endpoints in clear"),
         "{}",
         stderr(&out)
     );

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::harness::words;
 use crate::harness::{
     actions_used, assert_allows, assert_ok, stderr, stdout, validate, writes, Account, TrailSpec,
 };
@@ -1079,11 +1080,7 @@ async fn a_saved_organization_plan_of_another_format_version_is_refused() {
     ]);
     assert_ok(&out);
     assert!(
-        stderr(&out)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .contains("holds the subscription endpoints in clear"),
+        words(&stderr(&out)).contains("holds the subscription endpoints in clear"),
         "{}",
         stderr(&out)
     );

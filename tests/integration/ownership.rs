@@ -7,6 +7,7 @@ use std::path::Path;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::harness::words;
 use crate::harness::{assert_ok, queue, stderr, stdout, writes, Account, TrailSpec};
 
 const GROUP: &str = "cloudtrail/management";
@@ -417,10 +418,7 @@ async fn backout_keeps_a_topic_another_account_subscribed_to() {
         ops.contains(&"ListSubscriptionsByTopic".to_string()),
         "{ops:?}"
     );
-    let text = stdout(&out)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = words(&stdout(&out));
     assert!(
         text.contains("it has 1 subscription cis-fix did not make (from any account)"),
         "{text}"
@@ -480,10 +478,7 @@ async fn copied_tags_do_not_make_backout_touch_a_teams_topic() {
     // Even forced, the topic and its pager stay, and the plan says why.
     let out = account.run(&["backout", "--force", "--auto-approve"]);
     assert_ok(&out);
-    let text = stdout(&out)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = words(&stdout(&out));
     assert!(
         text.contains(
             "it carries cis-fix's tags, but cis-fix creates its topic only as `cis-fix-alerts`"
@@ -546,10 +541,7 @@ async fn backout_keeps_what_a_users_alarms_depend_on_unless_forced() {
 
     let out = account.run(&["backout", "--auto-approve"]);
     assert_ok(&out);
-    let text = stdout(&out)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = words(&stdout(&out));
     assert!(
         text.contains("alarm `billing` (not created by cis-fix) notifies it")
             && text

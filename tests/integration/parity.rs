@@ -7,6 +7,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
+use crate::harness::words;
 use crate::harness::{stderr, stdout, validate, Account};
 
 const ORG_GROUP: &str = "aws-controltower/CloudTrailLogs";
@@ -14,12 +15,18 @@ const MEMBERS: usize = 14;
 
 /// A management account with an organization trail, and fourteen members relying on it.
 async fn organization() -> (Account, Vec<Account>) {
+    organization_of_first(MEMBERS).await
+}
+
+/// A management account with an organization trail, and fourteen accounts of which the first
+/// `joined` are members relying on it (the rest can join later).
+async fn organization_of_first(joined: usize) -> (Account, Vec<Account>) {
     let management = Account::new().await;
     let mut members = Vec::new();
     for _ in 0..MEMBERS {
         members.push(Account::new().await);
     }
-    management.organization(&members.iter().collect::<Vec<_>>());
+    management.organization(&members.iter().take(joined).collect::<Vec<_>>());
     management.organization_trail("org", ORG_GROUP).await;
     (management, members)
 }
@@ -261,22 +268,10 @@ fn logged(log: &str, operation: &str) -> usize {
     log.lines().filter(|l| l.starts_with(&line)).count()
 }
 
-/// `text` on one line, its blanks folded: what it says, however it is wrapped.
-fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// A management account whose organization trail's chain is whole for `controls` (applied),
 /// with fourteen members of which only the first twelve are in its organization yet.
 async fn twelve_members_compliant(controls: &str) -> (Account, Vec<Account>) {
-    let management = Account::new().await;
-    let mut members = Vec::new();
-    for _ in 0..MEMBERS {
-        members.push(Account::new().await);
-    }
-    let first: Vec<&Account> = members.iter().take(12).collect();
-    management.organization(&first);
-    management.organization_trail("org", ORG_GROUP).await;
+    let (management, members) = organization_of_first(12).await;
     let (_, inbox) = management.queue("security").await;
     let notify = format!("sqs:{inbox}");
     let out = management.run(&[
@@ -316,7 +311,7 @@ async fn plan_v_across_accounts_shows_each_shared_chain_once() {
     // view's actions name it: the management account and the twelve members relying on its
     // chain read alike, so one line each control says it for all thirteen.
     assert_eq!(chain_heads(&text).len(), 2, "{text}");
-    let said = flat(&text);
+    let said = words(&text);
     for (control, slug) in [
         ("5.1", "unauthorized-api-calls"),
         ("5.6", "console-authentication-failures"),
@@ -344,7 +339,7 @@ async fn plan_v_across_accounts_shows_each_shared_chain_once() {
     let fourteen = stdout(&plan(&["plan", "--org", "--controls", controls, "-v"]));
     assert_eq!(chain_heads(&fourteen), chain_heads(&text), "{fourteen}");
     assert_eq!(
-        flat(&fourteen).matches(" ×15 accounts: ").count(),
+        words(&fourteen).matches(" ×15 accounts: ").count(),
         2,
         "{fourteen}"
     );
@@ -366,7 +361,7 @@ async fn plan_v_across_accounts_shows_each_shared_chain_once() {
     ]));
     assert_eq!(chain_heads(&listed).len(), 2, "{listed}");
     assert_eq!(
-        flat(&listed).matches(" ×3 accounts: ").count(),
+        words(&listed).matches(" ×3 accounts: ").count(),
         2,
         "{listed}"
     );

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::harness::words;
 use crate::harness::{assert_ok, isolate, queue, status, stdout, writes, Account, TrailSpec};
 
 const GROUP: &str = "cloudtrail/management";
@@ -345,7 +346,7 @@ async fn a_name_taken_while_the_question_waits_is_never_written_to() {
     terminal.type_keys("yes\n");
     let (code, screen) = terminal.finish();
     assert_eq!(code, Some(1), "{screen}");
-    let said = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    let said = words(&screen);
     assert!(
         said.contains(&format!(
             "refusing to create alarm {alarm}: an alarm named {alarm} exists now"
@@ -394,7 +395,7 @@ async fn a_name_taken_while_the_question_waits_is_never_written_to() {
     terminal.type_keys("yes\n");
     let (code, screen) = terminal.finish();
     assert_eq!(code, Some(1), "{screen}");
-    let said = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    let said = words(&screen);
     assert!(
         said.contains("refusing to create topic cis-fix-alerts") && said.contains("exists now"),
         "{screen}"
@@ -433,12 +434,8 @@ fn assert_wrapped(screen: &str, columns: usize, said: &str) {
             "{line:?} is wider than {columns}:\n{screen}"
         );
     }
-    let words = lines
-        .join(" ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(words.contains(said), "no {said:?} in:\n{screen}");
+    let said_all = words(&lines.join(" "));
+    assert!(said_all.contains(said), "no {said:?} in:\n{screen}");
 }
 
 #[tokio::test]

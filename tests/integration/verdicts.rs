@@ -5,6 +5,7 @@ use aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFlu
 use aws_sdk_cloudwatch::types::{ComparisonOperator, StandardUnit, Statistic};
 use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 
+use crate::harness::words;
 use crate::harness::{assert_ok, codes, control, status, Account, TrailSpec};
 
 const GROUP: &str = "cloudtrail/management";
@@ -598,11 +599,6 @@ async fn an_also_accept_text_is_verbatim_and_its_own_witnesses_are_tested() {
             .is_some_and(|n| n.starts_with("misses root")),
         "{plan:#}"
     );
-}
-
-/// A wrapped text as its words, one space apart.
-fn words(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[test]
