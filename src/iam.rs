@@ -11,7 +11,8 @@ pub enum PolicyFor {
     Plan,
     /// The reads, and create and tag topics, subscriptions, metric filters and alarms.
     Apply,
-    /// The reads, and delete what cis-fix created: subscriptions, topics, filters, alarms.
+    /// The reads, and delete what cis-fix created: subscriptions, topics, filters, alarms, watch
+    /// rules.
     Backout,
     /// The reads, the alarm history, and cloudwatch:SetAlarmState.
     Drill,
@@ -120,6 +121,10 @@ mod tests {
             "sns:DeleteTopic",
             "logs:DeleteMetricFilter",
             "cloudwatch:DeleteAlarms",
+            // The guard's read of a watch rule right before deleting it.
+            "events:DescribeRule",
+            "events:RemoveTargets",
+            "events:DeleteRule",
         ]);
         let drill = set(&[
             "cloudwatch:DescribeAlarmHistory",

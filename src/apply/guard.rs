@@ -106,6 +106,16 @@ async fn read_removal_target(
                 .map(Box::new),
         ),
         RemoveCall::DeleteMetricFilter { .. } => Now::NotRead,
+        RemoveCall::DeleteRule { rule_name, .. } => {
+            if ownership::watch_rule_slug(rule_name).is_none() {
+                return Ok(Now::NotRead);
+            }
+            Now::Rule(
+                aws::rule_named(session, region, rule_name)
+                    .await?
+                    .map(Box::new),
+            )
+        }
         RemoveCall::Unsubscribe { topic_arn, .. } => Now::Topic(
             aws::topic(session, region, topic_arn.clone()).await?,
             vec![],
@@ -272,6 +282,13 @@ pub fn judge_removal(
                 Err(format!("that subscription to {topic_arn} is not one cis-fix made"))
             }
         }
+        (
+            RemoveCall::DeleteRule {
+                rule_name,
+                target_ids,
+            },
+            now,
+        ) => judge_delete_rule(guard, rule_name, target_ids, now),
         (RemoveCall::DeleteTopic { .. }, Now::Topic(topic, _)) if !topic.exists => Ok(()),
         (RemoveCall::DeleteTopic { topic_arn }, Now::Topic(topic, subscriptions)) => {
             let name = own_topic_name(guard, topic_arn)?;
@@ -291,6 +308,37 @@ pub fn judge_removal(
             }
         }
         _ => Err("cis-fix could not read what it would delete".into()),
+    }
+}
+
+/// A watch rule is deleted only under a name cis-fix gives, carrying its tags now, and (unless
+/// forced) with no target beside those listed when the backout was planned.
+fn judge_delete_rule(
+    guard: &Guard<'_>,
+    rule_name: &str,
+    target_ids: &[String],
+    now: &Now,
+) -> std::result::Result<(), String> {
+    match now {
+        Now::Rule(None) => Ok(()),
+        Now::Rule(Some(found)) if !crate::audit::is_own_rule(found) => Err(format!(
+            "EventBridge rule {rule_name} does not carry cis-fix's tags now"
+        )),
+        Now::Rule(Some(found)) => {
+            let added: Vec<&str> = found
+                .targets
+                .iter()
+                .filter(|t| !target_ids.contains(&t.id))
+                .map(|t| t.arn.as_str())
+                .collect();
+            match added.is_empty() || guard.force {
+                true => Ok(()),
+                false => Err(format!("target{} {} appeared on EventBridge rule {rule_name} since the backout was listed; pass --force to delete it anyway", if added.len() == 1 { "" } else { "s" }, added.join(", "))),
+            }
+        }
+        _ => Err(format!(
+            "`{rule_name}` is not a name cis-fix gives a watch rule"
+        )),
     }
 }
 
@@ -366,6 +414,9 @@ fn what_removal(removal: &Removal) -> String {
         }
         RemoveCall::Unsubscribe { topic_arn, .. } => {
             format!("unsubscribe an endpoint from {topic_arn}")
+        }
+        RemoveCall::DeleteRule { rule_name, .. } => {
+            format!("delete EventBridge rule {rule_name}")
         }
         RemoveCall::DeleteTopic { topic_arn } => format!("delete topic {topic_arn}"),
     }
@@ -590,5 +641,141 @@ mod tests {
             ..delete
         };
         assert_eq!(judge_removal(&GUARD, &gone, &Now::Alarm(None)), Ok(()));
+    }
+
+    fn own_rule(slug: &str, targets: &[(&str, &str)]) -> Now {
+        Now::Rule(Some(Box::new(EventRule {
+            name: ownership::watch_rule_name(slug),
+            arn: format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/cis-fix-{slug}-watch"),
+            state: "ENABLED".into(),
+            event_pattern: None,
+            tags: Some(alarm_tags(slug)),
+            targets: targets
+                .iter()
+                .map(|(id, arn)| crate::inventory::RuleTarget {
+                    id: id.to_string(),
+                    arn: arn.to_string(),
+                    role_arn: None,
+                })
+                .collect(),
+        })))
+    }
+
+    fn put_rule(mode: Mode, name: &str, slug: &str) -> Action {
+        action(
+            mode,
+            Call::PutRule(RuleCall {
+                rule_name: name.into(),
+                rule_arn: format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}"),
+                event_pattern: "{}".into(),
+                description: String::new(),
+                tags: alarm_tags(slug),
+            }),
+        )
+    }
+
+    #[test]
+    fn a_watch_rule_is_put_only_under_cis_fixs_name_and_tags() {
+        let name = ownership::watch_rule_name(SLUG);
+        let create = put_rule(Mode::Create, &name, SLUG);
+        assert_eq!(judged(&create, Now::Rule(None)), Ok(()));
+        assert!(
+            judged(&create, own_rule(SLUG, &[])).is_err(),
+            "taken since the plan"
+        );
+        let change = put_rule(Mode::Change, &name, SLUG);
+        assert_eq!(judged(&change, own_rule(SLUG, &[])), Ok(()));
+        let mut untagged = own_rule(SLUG, &[]);
+        if let Now::Rule(Some(rule)) = &mut untagged {
+            rule.tags = Some(Default::default());
+        }
+        assert!(judged(&change, untagged).is_err());
+        assert!(
+            judged(&change, Now::Rule(None)).is_err(),
+            "gone since the plan"
+        );
+        // Another control's tags, or a name cis-fix does not give.
+        assert!(judged(&put_rule(Mode::Create, &name, "other"), Now::Rule(None)).is_err());
+        assert!(judged(&put_rule(Mode::Create, "users-rule", SLUG), Now::Rule(None)).is_err());
+    }
+
+    #[test]
+    fn a_target_and_a_topic_policy_go_only_to_the_watch_topic() {
+        let name = ownership::watch_rule_name(SLUG);
+        let targets = |arn: &str| {
+            action(
+                Mode::Create,
+                Call::PutTargets {
+                    rule_name: name.clone(),
+                    target_id: "chain-watch".into(),
+                    target_arn: arn.into(),
+                },
+            )
+        };
+        let watch = topic_arn(ownership::WATCH_TOPIC_NAME);
+        assert_eq!(judged(&targets(&watch), own_rule(SLUG, &[])), Ok(()));
+        assert!(judged(&targets(&topic_arn("pager")), own_rule(SLUG, &[])).is_err());
+        assert!(judged(&targets(&watch), Now::Rule(None)).is_err());
+        let policy = |arn: &str| {
+            action(
+                Mode::Create,
+                Call::SetTopicPolicy {
+                    topic_arn: arn.into(),
+                    policy: "{}".into(),
+                },
+            )
+        };
+        let now = |name: &str, tags| Now::Topic(topic(name, tags), vec![]);
+        let watch_policy = policy(&watch);
+        assert_eq!(
+            judged(&watch_policy, now(ownership::WATCH_TOPIC_NAME, true)),
+            Ok(())
+        );
+        assert!(judged(&watch_policy, now(ownership::WATCH_TOPIC_NAME, false)).is_err());
+        let alerts_policy = policy(&topic_arn("cis-fix-alerts"));
+        assert!(judged(&alerts_policy, now("cis-fix-alerts", true)).is_err());
+    }
+
+    #[test]
+    fn a_watch_rule_is_deleted_only_while_cis_fixs_with_the_targets_listed() {
+        let name = ownership::watch_rule_name(SLUG);
+        let delete = Removal {
+            control: Some(SLUG.into()),
+            region: REGION.into(),
+            call: RemoveCall::DeleteRule {
+                rule_name: name.clone(),
+                target_ids: vec!["chain-watch".into()],
+            },
+        };
+        let watch = topic_arn(ownership::WATCH_TOPIC_NAME);
+        let listed = own_rule(SLUG, &[("chain-watch", &watch)]);
+        assert_eq!(judge_removal(&GUARD, &delete, &listed), Ok(()));
+        assert_eq!(judge_removal(&GUARD, &delete, &Now::Rule(None)), Ok(()));
+        let added = own_rule(
+            SLUG,
+            &[
+                ("chain-watch", &watch),
+                ("theirs", "arn:aws:sns:us-east-1:1:x"),
+            ],
+        );
+        let refused = judge_removal(&GUARD, &delete, &added).unwrap_err();
+        assert!(
+            refused.contains("arn:aws:sns:us-east-1:1:x") && refused.contains("--force"),
+            "{refused}"
+        );
+        let forced = Guard {
+            force: true,
+            ..GUARD
+        };
+        assert_eq!(judge_removal(&forced, &delete, &added), Ok(()));
+        let mut untagged = listed.clone();
+        if let Now::Rule(Some(rule)) = &mut untagged {
+            rule.tags = None;
+        }
+        assert!(
+            judge_removal(&forced, &delete, &untagged).is_err(),
+            "even forced"
+        );
+        assert!(judge_removal(&GUARD, &delete, &Now::NotRead).is_err());
     }
 }

@@ -560,6 +560,10 @@ async fn perform_removal(session: &Session, removal: &Removal) -> Result<()> {
                 .map(|_| ())
                 .or_else(|e| gone_is_done(e, "sns:Unsubscribe", region))?;
         }
+        RemoveCall::DeleteRule {
+            rule_name,
+            target_ids,
+        } => delete_rule(session, region, rule_name, target_ids).await?,
         RemoveCall::DeleteTopic { topic_arn } => {
             session
                 .sns(region)
@@ -572,6 +576,48 @@ async fn perform_removal(session: &Session, removal: &Removal) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A watch rule's targets, then the rule: EventBridge refuses to delete a rule with targets.
+async fn delete_rule(
+    session: &Session,
+    region: &str,
+    rule_name: &str,
+    target_ids: &[String],
+) -> Result<()> {
+    let client = session.events(region);
+    if !target_ids.is_empty() {
+        let out = client
+            .remove_targets()
+            .rule(rule_name)
+            .set_ids(Some(target_ids.to_vec()))
+            .send()
+            .await;
+        match out {
+            Ok(out) => {
+                if let Some(failed) = out.failed_entries.unwrap_or_default().first() {
+                    return Err(Error::Aws {
+                        operation: "events:RemoveTargets",
+                        region: Some(region.to_string()),
+                        message: format!(
+                            "target {} of rule {rule_name}: {}: {}",
+                            failed.target_id.as_deref().unwrap_or("?"),
+                            failed.error_code.as_deref().unwrap_or("failed"),
+                            failed.error_message.as_deref().unwrap_or("no message")
+                        ),
+                    });
+                }
+            }
+            Err(e) => gone_is_done(e, "events:RemoveTargets", region)?,
+        }
+    }
+    client
+        .delete_rule()
+        .name(rule_name)
+        .send()
+        .await
+        .map(|_| ())
+        .or_else(|e| gone_is_done(e, "events:DeleteRule", region))
 }
 
 /// A delete of something already gone is done: its earlier reply may have been lost and the

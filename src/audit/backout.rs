@@ -1,16 +1,17 @@
 //! What `cis-fix backout` removes: exactly what cis-fix created, and nothing else. Pure.
 //!
-//! Order: alarms, then metric filters, then subscriptions, then topics. A resource counts as
-//! cis-fix's only by its marks (see [`crate::ownership`]): alarms by their description record,
-//! tags *and* name, filters by their digest name, its topic by `--topic-name` *and* its tags,
-//! subscriptions by the endpoint their topic recorded. What cis-fix reused (a user's filter or
+//! Order: alarms, then metric filters, then watch rules, then subscriptions, then topics. A
+//! resource counts as cis-fix's only by its marks (see [`crate::ownership`]): alarms by their
+//! description record, tags *and* name, filters by their digest name, watch rules by their
+//! name *and* tags, its topics by name (`--topic-name`, or the watch path's
+//! `cis-fix-chain-watch`) *and* tags, subscriptions by the endpoint their topic recorded. What cis-fix reused (a user's filter or
 //! topic) stays. So does what others still depend on, unless `--force`: a topic another
 //! account or a user's alarm relies on, a filter whose metric a user's alarm watches, and what
 //! a deployment from `cis-fix export` owns. Each is listed under *Kept*, with why.
 
 use serde::{Deserialize, Serialize};
 
-use crate::inventory::{Alarm, RegionSnapshot, Snapshot, Subscription, Topic};
+use crate::inventory::{Alarm, EventRule, RegionSnapshot, Snapshot, Subscription, Topic};
 use crate::ownership::{self, AlarmRecord, FilterRef};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +40,13 @@ pub enum RemoveCall {
         /// Masked in what cis-fix prints unless `--show-endpoints`.
         endpoint: String,
     },
+    /// A control's watch rule (`cis-fix-SLUG-watch`): its targets removed, then the rule
+    /// (EventBridge deletes no rule that still has targets).
+    DeleteRule {
+        rule_name: String,
+        /// The targets' ids as listed; the guard refuses when others appeared, unless forced.
+        target_ids: Vec<String>,
+    },
     DeleteTopic {
         topic_arn: String,
     },
@@ -49,8 +57,9 @@ impl RemoveCall {
         match self {
             RemoveCall::DeleteAlarm { .. } => 0,
             RemoveCall::DeleteMetricFilter { .. } => 1,
-            RemoveCall::Unsubscribe { .. } => 2,
-            RemoveCall::DeleteTopic { .. } => 3,
+            RemoveCall::DeleteRule { .. } => 2,
+            RemoveCall::Unsubscribe { .. } => 3,
+            RemoveCall::DeleteTopic { .. } => 4,
         }
     }
 }
@@ -134,7 +143,8 @@ impl Region<'_> {
             .filter_map(|(_, r)| r.filter.as_ref())
             .collect();
         self.filters(&staying, &own_names, &deployed_filters, plan);
-        self.topics(&staying, &own_names, plan);
+        let staying_rules = self.rules(plan);
+        self.topics(&staying, &own_names, &staying_rules, plan);
     }
 
     fn remove(&self, plan: &mut RemovalPlan, control: Option<&str>, call: RemoveCall) {
@@ -249,10 +259,72 @@ impl Region<'_> {
         }
     }
 
-    /// cis-fix's topic (by `--topic-name` and its mark): its own subscriptions unsubscribed,
-    /// then the topic deleted, unless something still depends on it. Any other topic that
-    /// carries cis-fix's tags is listed as kept: cis-fix did not create it.
-    fn topics(&self, staying: &[&Alarm], own_names: &[&str], plan: &mut RemovalPlan) {
+    /// Deletes the selected controls' watch rules (cis-fix's name and tags), unless a target
+    /// cis-fix did not add is on one or a deployment owns it (then kept, unless forced).
+    /// Returns the names of cis-fix's rules that stay, whose topic stays with them.
+    fn rules(&self, plan: &mut RemovalPlan) -> Vec<&str> {
+        let mut staying = Vec::new();
+        for rule in &self.data.rules {
+            let Some(slug) = ownership::watch_rule_slug(&rule.name) else {
+                continue;
+            };
+            if !crate::audit::is_own_rule(rule) {
+                continue;
+            }
+            if !self.scope.selected(slug) {
+                staying.push(rule.name.as_str());
+                continue;
+            }
+            if let Some(reason) = self.rule_kept(rule) {
+                staying.push(rule.name.as_str());
+                self.keep(plan, format!("EventBridge rule {}", rule.name), reason);
+                continue;
+            }
+            self.remove(
+                plan,
+                Some(slug),
+                RemoveCall::DeleteRule {
+                    rule_name: rule.name.clone(),
+                    target_ids: rule.targets.iter().map(|t| t.id.clone()).collect(),
+                },
+            );
+        }
+        staying
+    }
+
+    /// Why cis-fix's watch rule stays: a deployment owns it, or it notifies more than the
+    /// watch topic (someone added a target, which deleting the rule would silence).
+    fn rule_kept(&self, rule: &EventRule) -> Option<String> {
+        if self.scope.force {
+            return None;
+        }
+        if let Some(owner) = rule.tags.as_ref().and_then(ownership::deployed_by) {
+            return Some(deployed_reason(&owner));
+        }
+        let foreign: Vec<&str> = rule
+            .targets
+            .iter()
+            .filter(|t| ownership::topic_name_of(&t.arn) != Some(ownership::WATCH_TOPIC_NAME))
+            .map(|t| t.arn.as_str())
+            .collect();
+        (!foreign.is_empty()).then(|| format!(
+            "it has target{} cis-fix did not add ({}), which deleting the rule would silence; pass --force to delete it anyway",
+            plural(foreign.len()),
+            foreign.join(", ")
+        ))
+    }
+
+    /// cis-fix's topics (by name and mark: `--topic-name`'s, and the watch path's): their own
+    /// subscriptions unsubscribed, then the topic deleted, unless something still depends on
+    /// it. Any other topic that carries cis-fix's tags is listed as kept: cis-fix did not
+    /// create it.
+    fn topics(
+        &self,
+        staying: &[&Alarm],
+        own_names: &[&str],
+        staying_rules: &[&str],
+        plan: &mut RemovalPlan,
+    ) {
         for topic in self
             .data
             .topics
@@ -260,7 +332,8 @@ impl Region<'_> {
             .filter(|t| t.exists && ownership::is_managed(&t.tags))
         {
             let resource = format!("topic {}", topic.arn);
-            if !ownership::is_own_topic(topic, self.scope.topic_name) {
+            let watch_topic = ownership::is_own_topic(topic, ownership::WATCH_TOPIC_NAME);
+            if !watch_topic && !ownership::is_own_topic(topic, self.scope.topic_name) {
                 let name = ownership::topic_name_of(&topic.arn).unwrap_or_default();
                 self.keep(plan, resource, format!(
                     "it carries cis-fix's tags, but cis-fix creates its topic only as `{}` (--topic-name), so it did not create this one (its tags may have been copied); not touched, even with --force. If cis-fix did create it with --topic-name {name}, run backout with that option",
@@ -268,7 +341,11 @@ impl Region<'_> {
                 ));
                 continue;
             }
-            if let Some(reason) = self.topic_kept(topic, staying, own_names) {
+            let reason = match watch_topic {
+                true => self.watch_topic_kept(topic, staying_rules),
+                false => None,
+            };
+            if let Some(reason) = reason.or_else(|| self.topic_kept(topic, staying, own_names)) {
                 self.keep(plan, resource, reason);
                 continue;
             }
@@ -336,6 +413,27 @@ impl Region<'_> {
             if users.len() == 1 { "ies" } else { "y" },
             if users.len() == 1 { "it" } else { "them" }
         ))
+    }
+
+    /// Why the watch topic stays whole: a watch rule of cis-fix's that stays notifies it.
+    fn watch_topic_kept(&self, topic: &Topic, staying_rules: &[&str]) -> Option<String> {
+        let notifying: Vec<&str> = staying_rules
+            .iter()
+            .copied()
+            .filter(|name| {
+                self.data
+                    .rule(name)
+                    .is_some_and(|r| r.targets.iter().any(|t| t.arn == topic.arn))
+            })
+            .collect();
+        (!notifying.is_empty()).then(|| {
+            format!(
+                "still the target of cis-fix's watch rule{} that stay{}: {}",
+                plural(notifying.len()),
+                if notifying.len() == 1 { "s" } else { "" },
+                notifying.join(", ")
+            )
+        })
     }
 
     /// Why cis-fix's topic stays once its own subscriptions are gone: others subscribed to it.
@@ -467,6 +565,7 @@ mod tests {
                     format!("filter {filter_name}")
                 }
                 RemoveCall::Unsubscribe { protocol, .. } => format!("unsubscribe {protocol}"),
+                RemoveCall::DeleteRule { rule_name, .. } => format!("rule {rule_name}"),
                 RemoveCall::DeleteTopic { topic_arn } => format!("topic {topic_arn}"),
             })
             .collect()
@@ -686,5 +785,126 @@ mod tests {
     #[test]
     fn nothing_to_remove_in_an_untouched_account() {
         assert_eq!(plan_of(&account(), None, false), RemovalPlan::default());
+    }
+
+    const WATCH_SLUG: &str = "chain-tampering";
+
+    /// `applied()` plus what a hardened apply adds for one control with a watch rule: its rule,
+    /// targeting cis-fix-chain-watch, and that topic with one email endpoint.
+    fn applied_with_watch_path() -> Snapshot {
+        let mut s = applied();
+        let watch = topic_arn(ownership::WATCH_TOPIC_NAME);
+        let r = region(&mut s);
+        r.topics.push(Topic {
+            arn: watch.clone(),
+            exists: true,
+            tags: topic_tags([("email", "sec@example.com")]),
+            delivery: Some(Default::default()),
+        });
+        r.subscriptions
+            .push(subscription(&watch, "email", "sec@example.com", true));
+        r.rules.push(watch_rule(WATCH_SLUG, &watch));
+        s
+    }
+
+    fn watch_rule(slug: &str, target: &str) -> EventRule {
+        EventRule {
+            name: ownership::watch_rule_name(slug),
+            arn: format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/cis-fix-{slug}-watch"),
+            state: "ENABLED".into(),
+            event_pattern: Some("{}".into()),
+            tags: Some(alarm_tags(slug)),
+            targets: vec![crate::inventory::RuleTarget {
+                id: "chain-watch".into(),
+                arn: target.into(),
+                role_arn: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_watch_path_goes_with_the_rest_rule_before_its_topic() {
+        let plan = plan_of(&applied_with_watch_path(), None, false);
+        let watch = topic_arn(ownership::WATCH_TOPIC_NAME);
+        let rule = ownership::watch_rule_name(WATCH_SLUG);
+        let calls = calls(&plan);
+        let at = |c: &str| calls.iter().position(|x| x == c).unwrap_or(usize::MAX);
+        assert!(
+            at(&format!("rule {rule}")) < at(&format!("topic {watch}")),
+            "{calls:?}"
+        );
+        assert!(
+            calls.contains(&format!("topic {}", topic_arn(TOPIC))),
+            "{calls:?}"
+        );
+        assert_eq!(
+            calls.iter().filter(|c| *c == "unsubscribe email").count(),
+            2,
+            "{calls:?}"
+        );
+        let removal = plan
+            .removals
+            .iter()
+            .find(|r| matches!(r.call, RemoveCall::DeleteRule { .. }));
+        assert_eq!(removal.and_then(|r| r.control.as_deref()), Some(WATCH_SLUG));
+        assert!(
+            matches!(&removal.unwrap().call, RemoveCall::DeleteRule { target_ids, .. } if target_ids == &["chain-watch"])
+        );
+    }
+
+    #[test]
+    fn a_rule_without_cis_fixs_tags_or_name_is_not_touched() {
+        let mut s = applied_with_watch_path();
+        let watch = topic_arn(ownership::WATCH_TOPIC_NAME);
+        region(&mut s).rules[0].tags = Some(Default::default());
+        let mut users = watch_rule("x", &watch);
+        users.name = "users-rule".into();
+        region(&mut s).rules.push(users);
+        let calls = calls(&plan_of(&s, None, true));
+        assert!(!calls.iter().any(|c| c.starts_with("rule ")), "{calls:?}");
+    }
+
+    #[test]
+    fn a_rule_that_stays_keeps_the_watch_topic() {
+        let s = applied_with_watch_path();
+        let only = ["unauthorized-api-calls".to_string()];
+        let plan = plan_of(&s, Some(&only), false);
+        let watch = topic_arn(ownership::WATCH_TOPIC_NAME);
+        assert!(!calls(&plan).contains(&format!("topic {watch}")));
+        assert!(
+            kept(&plan)
+                .iter()
+                .any(|k| k.contains(&watch)
+                    && k.contains("still the target of cis-fix's watch rule")),
+            "{:?}",
+            kept(&plan)
+        );
+    }
+
+    #[test]
+    fn a_target_cis_fix_did_not_add_keeps_the_rule_unless_forced() {
+        let mut s = applied_with_watch_path();
+        let pager = "arn:aws:sns:us-east-1:111122223333:pager";
+        region(&mut s).rules[0]
+            .targets
+            .push(crate::inventory::RuleTarget {
+                id: "theirs".into(),
+                arn: pager.into(),
+                role_arn: None,
+            });
+        let rule = ownership::watch_rule_name(WATCH_SLUG);
+        let kept_plan = plan_of(&s, None, false);
+        assert!(!calls(&kept_plan).contains(&format!("rule {rule}")));
+        assert!(
+            kept(&kept_plan).iter().any(|k| k.contains(pager)),
+            "{:?}",
+            kept(&kept_plan)
+        );
+        // The watch topic stays with the rule that notifies it.
+        let watch = topic_arn(ownership::WATCH_TOPIC_NAME);
+        assert!(!calls(&kept_plan).contains(&format!("topic {watch}")));
+        let forced = plan_of(&s, None, true);
+        assert!(calls(&forced).contains(&format!("rule {rule}")));
+        assert!(calls(&forced).contains(&format!("topic {watch}")));
     }
 }

@@ -80,6 +80,13 @@ pub fn removal_record(call: &RemoveCall, region: &str) -> (&'static str, Value) 
             "unsubscribe",
             json!({ "subscriptionArn": subscription_arn }),
         ),
+        // RemoveTargets comes first, but the rule's deletion is what a watcher would name.
+        RemoveCall::DeleteRule { rule_name, .. } => (
+            "events",
+            "DeleteRule",
+            "delete_rule",
+            json!({ "name": rule_name }),
+        ),
         RemoveCall::DeleteTopic { topic_arn } => (
             "sns",
             "DeleteTopic",

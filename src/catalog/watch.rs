@@ -307,6 +307,7 @@ event_pattern = '''
         assert_eq!(
             sources,
             [
+                "events.amazonaws.com",
                 "logs.amazonaws.com",
                 "monitoring.amazonaws.com",
                 "sns.amazonaws.com"

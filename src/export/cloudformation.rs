@@ -89,7 +89,12 @@ fn template(
     );
     out.push_str(&serde_norway::to_string(&top)?);
     out.push_str("Resources:\n");
-    for (index, item) in target.items.iter().enumerate() {
+    // A rule's targets are declared inside it (`Targets`): no resource of their own.
+    let declared = target
+        .items
+        .iter()
+        .filter(|i| !matches!(i.action.call, Call::PutTargets { .. }));
+    for (index, item) in declared.enumerate() {
         if index > 0 {
             out.push('\n');
         }
@@ -246,23 +251,61 @@ fn properties(item: &Item<'_>, target: &Target<'_>) -> Mapping {
             properties.insert("AlarmActions".into(), Value::Sequence(actions));
             properties.insert("Tags".into(), tag_list(&alarm.tags));
         }
-        // Not reached yet: `export::unexported` refuses the watch path before rendering
-        // (an AWS::Events::Rule holds its targets inline, so the two calls become one).
         Call::PutRule(rule) => {
             properties.insert("Name".into(), rule.rule_name.as_str().into());
-            properties.insert("EventPattern".into(), rule.event_pattern.as_str().into());
+            properties.insert("Description".into(), rule.description.as_str().into());
+            properties.insert("EventPattern".into(), json_value(&rule.event_pattern));
             properties.insert("State".into(), "ENABLED".into());
+            properties.insert("Targets".into(), rule_targets(&rule.rule_name, target));
+            properties.insert("Tags".into(), tag_list(&rule.tags));
         }
+        // Declared inside its rule (`Targets`), which `export::unexported` makes sure is here.
         Call::PutTargets { .. } => {}
         Call::SetTopicPolicy { topic_arn, policy } => {
+            let topic = item.topic_refs.first().cloned().flatten();
             properties.insert(
                 "Topics".into(),
-                Value::Sequence(vec![topic_arn.as_str().into()]),
+                Value::Sequence(vec![topic_ref(topic_arn, &topic)]),
             );
-            properties.insert("PolicyDocument".into(), policy.as_str().into());
+            properties.insert("PolicyDocument".into(), json_value(policy));
         }
     }
     properties
+}
+
+/// The targets the template's `put_targets` items give rule `rule_name`, each topic this
+/// template creates by reference.
+fn rule_targets(rule_name: &str, target: &Target<'_>) -> Value {
+    let targets = target
+        .items
+        .iter()
+        .filter_map(|item| match &item.action.call {
+            Call::PutTargets {
+                rule_name: of,
+                target_id,
+                target_arn,
+            } if of == rule_name => {
+                let mut entry = Mapping::new();
+                entry.insert("Id".into(), target_id.as_str().into());
+                let arn = match item.topic_refs.first().cloned().flatten() {
+                    Some(name) => reference(&id_of(target, "create_topic", &name)),
+                    None => Value::String(target_arn.clone()),
+                };
+                entry.insert("Arn".into(), arn);
+                Some(Value::Mapping(entry))
+            }
+            _ => None,
+        });
+    Value::Sequence(targets.collect())
+}
+
+/// A JSON document (an event pattern, a policy) as YAML, so that it reads as the template's
+/// own structure; text that is not JSON stays text.
+fn json_value(text: &str) -> Value {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|json| serde_norway::to_value(json).ok())
+        .unwrap_or_else(|| Value::String(text.to_string()))
 }
 
 fn reference(logical_id: &str) -> Value {

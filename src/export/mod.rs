@@ -79,6 +79,8 @@ pub struct Item<'a> {
     pub topic_refs: Vec<Option<String>>,
     /// For an alarm: the item of this target whose filter publishes its metric.
     pub filter_ref: Option<String>,
+    /// For a rule's target: the item of this target that creates the rule.
+    pub rule_ref: Option<String>,
     /// A `~ change`: the resource exists (cis-fix's own) and must be adopted, not created.
     pub import: Option<ImportId>,
 }
@@ -138,9 +140,7 @@ impl Source {
     pub fn targets(&self) -> Vec<Target<'_>> {
         let mut targets: Vec<Target<'_>> = Vec::new();
         for account in &self.accounts {
-            // The watch path's calls are refused before rendering (`unexported`): skipped here
-            // so that no format meets one.
-            for action in account.actions.iter().filter(|a| !a.call.is_watch_rule()) {
+            for action in &account.actions {
                 let at = targets
                     .iter()
                     .position(|t| t.account_id == account.account_id && t.region == action.region);
@@ -164,6 +164,7 @@ impl Source {
                     comments: Vec::new(),
                     topic_refs: Vec::new(),
                     filter_ref: None,
+                    rule_ref: None,
                     import: None,
                 };
                 if let Some(target) = targets.get_mut(index) {
@@ -352,22 +353,46 @@ fn nothing_to_create(accounts: &[AccountPart]) -> String {
     }
 }
 
-/// The watch path's calls in `source`, which no export format writes yet: an export without
-/// them would create an H13 that the next plan finds non-compliant, so it is refused instead.
+/// Why `source` cannot be exported, if it cannot: a watch path that is not created whole. The
+/// formats declare a watch rule with its target (CloudFormation holds targets inside the rule)
+/// and adopt no existing rule, so a rule of cis-fix's to change, or a target for a rule that
+/// exists, is left to `cis-fix apply`.
 pub fn unexported(source: &Source) -> Option<String> {
-    let mut calls: Vec<&str> = source
-        .accounts
-        .iter()
-        .flat_map(|a| &a.actions)
-        .filter(|a| a.call.is_watch_rule())
-        .map(|a| a.call.name())
-        .collect();
-    calls.sort_unstable();
-    calls.dedup();
-    (!calls.is_empty()).then(|| {
+    let mut refused: Vec<String> = Vec::new();
+    for account in &source.accounts {
+        let created: Vec<(&str, &str)> = account
+            .actions
+            .iter()
+            .filter_map(|a| match &a.call {
+                Call::PutRule(rule) if a.mode == Mode::Create => {
+                    Some((a.region.as_str(), rule.rule_name.as_str()))
+                }
+                _ => None,
+            })
+            .collect();
+        for action in &account.actions {
+            let rule = match &action.call {
+                Call::PutRule(rule) if action.mode == Mode::Change => &rule.rule_name,
+                Call::PutTargets { rule_name, .. }
+                    if !created.contains(&(action.region.as_str(), rule_name.as_str())) =>
+                {
+                    rule_name
+                }
+                _ => continue,
+            };
+            let what = format!(
+                "{rule} in account {}, {}",
+                account.account_id, action.region
+            );
+            if !refused.contains(&what) {
+                refused.push(what);
+            }
+        }
+    }
+    (!refused.is_empty()).then(|| {
         format!(
-            "export cannot write a watch rule's path yet ({}: Terraform aws_cloudwatch_event_rule, aws_cloudwatch_event_target, aws_sns_topic_policy; CloudFormation AWS::Events::Rule, AWS::SNS::TopicPolicy); use `cis-fix apply`, or leave the control out with --controls",
-            calls.join(", ")
+            "export declares a watch rule only when it creates it whole, with its target; cis-fix's rule {} exists and needs changing: run `cis-fix apply` for it, or leave its control out with --controls",
+            refused.join("; ")
         )
     })
 }
@@ -433,9 +458,24 @@ fn resolve(target: &mut Target<'_>, account: Option<&AccountPart>) {
             } => subscription(item, &tag, &cx.created, topic_arn, protocol, endpoint),
             Call::PutMetricFilter(call) => filter(item, &tag, call),
             Call::PutMetricAlarm(call) => alarm(item, &tag, &cx, call),
-            Call::PutRule(_) | Call::PutTargets { .. } | Call::SetTopicPolicy { .. } => item
+            Call::PutRule(_) => item
                 .comments
                 .push(format!("{tag}{}.", capitalise(&action.reason))),
+            Call::PutTargets {
+                rule_name,
+                target_arn,
+                ..
+            } => {
+                item.comments
+                    .push(format!("{tag}{}.", capitalise(&action.reason)));
+                item.rule_ref = cx.created.rules.get(rule_name).cloned();
+                item.topic_refs = vec![cx.created.topics.get(target_arn).cloned()];
+            }
+            Call::SetTopicPolicy { topic_arn, .. } => {
+                item.comments
+                    .push(format!("{tag}{}.", capitalise(&action.reason)));
+                item.topic_refs = vec![cx.created.topics.get(topic_arn).cloned()];
+            }
         }
     }
 }
@@ -453,6 +493,8 @@ struct Created {
     topics: BTreeMap<String, String>,
     /// (namespace, metric name) → the item whose filter publishes the metric.
     metrics: BTreeMap<(String, String), String>,
+    /// Rule name → the item that creates the rule.
+    rules: BTreeMap<String, String>,
 }
 
 impl Created {
@@ -460,6 +502,7 @@ impl Created {
         let mut created = Created {
             topics: BTreeMap::new(),
             metrics: BTreeMap::new(),
+            rules: BTreeMap::new(),
         };
         for item in items {
             match &item.action.call {
@@ -469,6 +512,11 @@ impl Created {
                 Call::PutMetricFilter(filter) => {
                     let metric = (filter.metric_namespace.clone(), filter.metric_name.clone());
                     created.metrics.insert(metric, item.name.clone());
+                }
+                Call::PutRule(rule) => {
+                    created
+                        .rules
+                        .insert(rule.rule_name.clone(), item.name.clone());
                 }
                 _ => {}
             }

@@ -234,8 +234,6 @@ fn arguments(item: &Item<'_>, alias: Option<&str>) -> (&'static str, Vec<Entry>)
             ];
             ("aws_cloudwatch_metric_alarm", entries)
         }
-        // Not reached yet: `export::unexported` refuses the watch path before rendering, as
-        // these name the topic and rule by ARN rather than by reference (no creation order).
         Call::PutRule(rule) => {
             let entries = vec![
                 Entry::attr("name", string(&rule.rule_name)),
@@ -251,16 +249,22 @@ fn arguments(item: &Item<'_>, alias: Option<&str>) -> (&'static str, Vec<Entry>)
             target_id,
             target_arn,
         } => {
+            let rule = match &item.rule_ref {
+                Some(rule) => format!("aws_cloudwatch_event_rule.{}.name", reference(rule)),
+                None => string(rule_name),
+            };
+            let created = item.topic_refs.first().cloned().flatten();
             let entries = vec![
-                Entry::attr("rule", string(rule_name)),
+                Entry::attr("rule", rule),
                 Entry::attr("target_id", string(target_id)),
-                Entry::attr("arn", string(target_arn)),
+                Entry::attr("arn", topic(target_arn, &created)),
             ];
             ("aws_cloudwatch_event_target", entries)
         }
         Call::SetTopicPolicy { topic_arn, policy } => {
+            let created = item.topic_refs.first().cloned().flatten();
             let entries = vec![
-                Entry::attr("arn", string(topic_arn)),
+                Entry::attr("arn", topic(topic_arn, &created)),
                 Entry::attr("policy", string(policy)),
             ];
             ("aws_sns_topic_policy", entries)

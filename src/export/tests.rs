@@ -423,3 +423,72 @@ fn one_account_names_its_controls_without_an_account() {
         ]
     );
 }
+
+/// H13 of the hardened catalog on an untouched account: its chain and its watch path.
+fn watch_path_plan() -> (Snapshot, Plan) {
+    let mut hardened = crate::catalog::load_builtin("hardened").expect("hardened loads");
+    hardened.controls.retain(|c| c.id == "H13");
+    let options = Options {
+        notify: vec!["sqs:arn:aws:sqs:us-east-1:111122223333:alerts"
+            .parse()
+            .unwrap()],
+        ..Options::default()
+    };
+    let s = account();
+    let plan = audit(&hardened, &s, &options);
+    (s, plan)
+}
+
+#[test]
+fn a_watch_path_is_declared_whole_by_reference() {
+    let (s, plan) = watch_path_plan();
+    let source = source(&s, &plan);
+    assert_eq!(unexported(&source), None);
+    let tf = terraform::render(&source);
+    for expected in [
+        "resource \"aws_cloudwatch_event_rule\" \"cis_fix_alarm_chain_tampering_watch\"",
+        "rule      = aws_cloudwatch_event_rule.cis_fix_alarm_chain_tampering_watch.name",
+        "arn       = aws_sns_topic.cis_fix_chain_watch.arn",
+        "resource \"aws_sns_topic_policy\" \"cis_fix_chain_watch\"",
+    ] {
+        assert!(tf.contains(expected), "{expected}:\n{tf}");
+    }
+    let cfn = cloudformation::render(&source).expect("renders");
+    let [template] = &cfn[..] else {
+        panic!("one template, not {}", cfn.len());
+    };
+    let template = &template.text;
+    // The target is inside the rule, not a resource of its own.
+    assert_eq!(
+        template.matches("Type: AWS::Events::Rule").count(),
+        1,
+        "{template}"
+    );
+    assert!(
+        template
+            .contains("Targets:\n      - Id: cis-fix-chain-watch\n        Arn: !Ref CisFixChainWatchTopic"),
+        "{template}"
+    );
+}
+
+#[test]
+fn a_watch_rule_to_change_or_without_its_rule_is_left_to_apply() {
+    let (s, plan) = watch_path_plan();
+    let mut changed = plan.clone();
+    for action in &mut changed.actions {
+        if matches!(action.call, Call::PutRule(_)) {
+            action.mode = Mode::Change;
+        }
+    }
+    let why = unexported(&source(&s, &changed)).expect("refused");
+    assert!(
+        why.contains("cis-fix-alarm-chain-tampering-watch in account")
+            && why.contains("cis-fix apply"),
+        "{why}"
+    );
+    let mut orphan = plan;
+    orphan
+        .actions
+        .retain(|a| !matches!(a.call, Call::PutRule(_)));
+    assert!(unexported(&source(&s, &orphan)).is_some());
+}

@@ -99,7 +99,9 @@ pub enum ReadMode {
 }
 
 /// Reads everything the audit needs. `watch_rules` names the controls' watch rules
-/// (`cis-fix-SLUG-watch`): with any, the rules and the watch topic are read too.
+/// (`cis-fix-SLUG-watch`): with any, the rules and the watch topic are read too. A backout
+/// reads every rule named as a watch rule, and the watch topic, whatever the benchmark: it
+/// removes what cis-fix created under any.
 pub async fn read(
     session: &Session,
     topics_of_interest: TopicsOfInterest<'_>,
@@ -137,10 +139,13 @@ pub async fn read(
                 topics: topics_of_interest.arns(region, &account_id),
                 own_topic: topics_of_interest.own(region, &account_id),
                 key: key_of_interest,
-                watch_rules,
+                watch_rules: match mode {
+                    ReadMode::Backout => RuleNames::AnyWatch,
+                    _ => RuleNames::These(watch_rules),
+                },
                 // The watch path's topic is read like cis-fix's own: existence, tags,
                 // attributes, and every subscription.
-                watch_topic: (!watch_rules.is_empty())
+                watch_topic: (mode == ReadMode::Backout || !watch_rules.is_empty())
                     .then(|| super::topic_arn(region, &account_id, ownership::WATCH_TOPIC_NAME)),
             },
             mode,
@@ -336,8 +341,30 @@ struct Wanted<'a> {
     topics: Vec<String>,
     own_topic: Option<String>,
     key: Option<&'a str>,
-    watch_rules: &'a [String],
+    watch_rules: RuleNames<'a>,
     watch_topic: Option<String>,
+}
+
+/// Which EventBridge rules a read looks at.
+#[derive(Clone, Copy)]
+enum RuleNames<'a> {
+    /// These names (none: no call at all).
+    These(&'a [String]),
+    /// Every rule named as some control's watch rule (`cis-fix-SLUG-watch`).
+    AnyWatch,
+}
+
+impl RuleNames<'_> {
+    fn none(self) -> bool {
+        matches!(self, RuleNames::These(names) if names.is_empty())
+    }
+
+    fn wants(self, name: &str) -> bool {
+        match self {
+            RuleNames::These(names) => names.iter().any(|n| n == name),
+            RuleNames::AnyWatch => ownership::watch_rule_slug(name).is_some(),
+        }
+    }
 }
 
 async fn read_region(
@@ -399,18 +426,18 @@ async fn read_region(
 
 /// The controls' watch rules on the default bus: one paged `ListRules` for cis-fix's names,
 /// then the tags and targets of each rule named as a watch rule (never of anyone else's).
-/// Nothing is read when no control has a watch rule, so a CIS catalog makes no such call.
+/// Nothing is read when no control has a watch rule, so a CIS catalog's plan makes no such call.
 async fn rules(
     session: &Session,
     region: &str,
-    names: &[String],
+    names: RuleNames<'_>,
     denied: &Denied,
 ) -> Result<Vec<EventRule>> {
-    if names.is_empty() {
+    if names.none() {
         return Ok(Vec::new());
     }
     let listed = tolerate(list_rules(session, region).await, denied)?;
-    let wanted = listed.into_iter().filter(|r| names.contains(&r.name));
+    let wanted = listed.into_iter().filter(|r| names.wants(&r.name));
     try_join_all(wanted.map(|mut rule| async move {
         let (tags, targets) = tokio::try_join!(
             async { tolerate(rule_tags(session, region, &rule.arn).await, denied) },

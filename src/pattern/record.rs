@@ -297,6 +297,16 @@ const SOURCES: &[(&str, &[&str])] = &[
             "ListTopics",
         ],
     ),
+    (
+        "events.amazonaws.com",
+        &[
+            "DeleteRule",
+            "DisableRule",
+            "RemoveTargets",
+            "PutRule",
+            "ListRules",
+        ],
+    ),
 ];
 
 /// A call of each service that changes nothing, for a record whose event name no pattern
@@ -324,6 +334,7 @@ const QUIET_CALLS: &[(&str, &str)] = &[
     ("logs.amazonaws.com", "DescribeLogGroups"),
     ("monitoring.amazonaws.com", "DescribeAlarms"),
     ("sns.amazonaws.com", "ListTopics"),
+    ("events.amazonaws.com", "ListRules"),
 ];
 
 /// The service an event name belongs to, when cis-fix knows it: an unknown name gets no

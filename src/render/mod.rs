@@ -828,6 +828,16 @@ pub(crate) fn describe_removal_within(
                 topic_from(home, topic_arn)
             )
         }
+        RemoveCall::DeleteRule {
+            rule_name,
+            target_ids,
+        } => match target_ids.len() {
+            0 => format!("delete_rule {rule_name}{region}"),
+            n => format!(
+                "delete_rule {rule_name}{region} (its {n} target{} first)",
+                if n == 1 { "" } else { "s" }
+            ),
+        },
         RemoveCall::DeleteTopic { topic_arn } => {
             format!("delete_topic {}", topic_from(home, topic_arn))
         }

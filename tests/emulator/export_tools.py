@@ -37,10 +37,11 @@ Known python-hcl2 limits (it fails or misreads where Terraform does not):
 
 deploy creates, with boto3, exactly the resources the file declares, in dependency order, and
 prints [{"type", "name", "id", "imported"}] (id: topic ARN, subscription ARN,
-"LOGGROUP:FILTER", alarm name - Terraform's import id). An import must name an existing object
-and that resource's id; an imported resource is deployed by the same calls, which update it in
-place as `terraform apply` after the import would (its tags by TagResource: CreateTopic and
-PutMetricAlarm do not retag an existing topic or alarm).
+"LOGGROUP:FILTER", alarm name, event rule name, "RULE/TARGET_ID", the topic ARN of a topic
+policy - Terraform's import id). An import must name an existing object and that resource's id;
+an imported resource is deployed by the same calls, which update it in place as `terraform
+apply` after the import would (its tags by TagResource: CreateTopic, PutMetricAlarm and PutRule
+do not retag an existing topic, alarm or rule).
 Each resource's account is the single allowed_account_ids entry of its provider, used as the
 access key id: the emulator attributes calls by access key, so assume_role is ignored.
 """
@@ -176,9 +177,14 @@ def to_json(path):
 
 # ---- deploy
 
-# Supported arguments per type; deploy refuses any other argument or type.
+# Supported arguments per type; deploy refuses any other argument or type. Deployed in this
+# order, so a type comes after every type it may refer to.
 ARGUMENTS = {
     "aws_sns_topic": {"name", "tags", "kms_master_key_id"},
+    # Right after its topic: the topic lets EventBridge / CloudWatch publish before they target it.
+    "aws_sns_topic_policy": {"arn", "policy"},
+    "aws_cloudwatch_event_rule": {"name", "description", "event_pattern", "state", "tags"},
+    "aws_cloudwatch_event_target": {"rule", "target_id", "arn"},
     "aws_sns_topic_subscription": {"topic_arn", "protocol", "endpoint"},
     "aws_cloudwatch_log_metric_filter": {"name", "log_group_name", "pattern", "metric_transformation"},
     "aws_cloudwatch_metric_alarm": {
@@ -200,6 +206,8 @@ def _attributes(resource):
         return [f"{address}.arn"]
     if resource["type"] == "aws_cloudwatch_log_metric_filter":
         return [f"{address}.metric_transformation[0].{a}" for a in ("name", "namespace")]
+    if resource["type"] == "aws_cloudwatch_event_rule":
+        return [f"{address}.name", f"{address}.arn"]
     return []
 
 
@@ -261,15 +269,21 @@ def _clients(doc, endpoint):
             service: boto3.client(service, endpoint_url=endpoint, region_name=p["region"],
                                   aws_access_key_id=accounts[0], aws_secret_access_key="test-secret",
                                   config=NO_RETRY)
-            for service in ("sns", "logs", "cloudwatch")}
+            for service in ("sns", "logs", "cloudwatch", "events")}
     return providers
 
 
 def _exists(client, kind, rid):
     """Whether the object an import id names exists (`terraform import` fails otherwise)."""
     try:
-        if kind == "aws_sns_topic":
+        if kind in ("aws_sns_topic", "aws_sns_topic_policy"):  # a topic always has a policy
             client["sns"].get_topic_attributes(TopicArn=rid)
+        elif kind == "aws_cloudwatch_event_rule":
+            client["events"].describe_rule(Name=rid)
+        elif kind == "aws_cloudwatch_event_target":
+            rule, _, target_id = rid.partition("/")
+            targets = client["events"].list_targets_by_rule(Rule=rule)["Targets"]
+            return any(t["Id"] == target_id for t in targets)
         elif kind == "aws_sns_topic_subscription":
             client["sns"].get_subscription_attributes(SubscriptionArn=rid)
         elif kind == "aws_cloudwatch_log_metric_filter":
@@ -293,6 +307,24 @@ def _need(args, name, address):
 
 def _tags(args):
     return [{"Key": k, "Value": v} for k, v in args.get("tags", {}).items()]
+
+
+def _event_rule(events, args, address, imported):
+    """PutRule; the rule's name and ARN."""
+    name = _need(args, "name", address)
+    params = {"Name": name, "EventPattern": _need(args, "event_pattern", address)}
+    if "description" in args:
+        params["Description"] = args["description"]
+    if "state" in args:
+        params["State"] = args["state"]
+    if _tags(args):
+        params["Tags"] = _tags(args)
+    arn = events.put_rule(**params)["RuleArn"]
+    if imported and _tags(args):
+        # PutRule ignores Tags when it updates a rule (documented): tag it the way
+        # `terraform apply` would (TagResource).
+        events.tag_resource(ResourceARN=arn, Tags=_tags(args))
+    return name, arn
 
 
 def deploy(path, endpoint):
@@ -339,6 +371,21 @@ def deploy(path, endpoint):
                         Name=name, Tags=_tags(args),
                         Attributes={"KmsMasterKeyId": kms} if kms is not None else {})["TopicArn"]
                 resolved[f"{address}.arn"] = rid
+            elif kind == "aws_sns_topic_policy":
+                rid = _need(args, "arn", address)
+                client["sns"].set_topic_attributes(TopicArn=rid, AttributeName="Policy",
+                                                   AttributeValue=_need(args, "policy", address))
+            elif kind == "aws_cloudwatch_event_rule":
+                rid, arn = _event_rule(client["events"], args, address, imported)
+                resolved[f"{address}.name"], resolved[f"{address}.arn"] = rid, arn
+            elif kind == "aws_cloudwatch_event_target":
+                rule, target_id = _need(args, "rule", address), _need(args, "target_id", address)
+                reply = client["events"].put_targets(
+                    Rule=rule, Targets=[{"Id": target_id, "Arn": _need(args, "arn", address)}])
+                # PutTargets reports a refused target in its reply, not as an error.
+                if reply["FailedEntryCount"]:
+                    raise ExportError(f"{address}: PutTargets failed: {reply['FailedEntries']}")
+                rid = f"{rule}/{target_id}"
             elif kind == "aws_sns_topic_subscription":
                 rid = client["sns"].subscribe(
                     TopicArn=_need(args, "topic_arn", address), Protocol=_need(args, "protocol", address),

@@ -27,6 +27,11 @@ def new_account():
     return str(next(_accounts))
 
 
+def hcl_json(document):
+    """`document` as the exporter writes a JSON argument: compact JSON in an HCL quoted string."""
+    return json.dumps(json.dumps(document, separators=(",", ":")))
+
+
 def provider(account, alias=None, region="us-east-1"):
     alias_line = f'  alias = "{alias}"\n' if alias else ""
     return f'provider "aws" {{\n{alias_line}  region = "{region}"\n  allowed_account_ids = ["{account}"]\n}}\n'
@@ -215,6 +220,11 @@ import {
         self.assertIn("unsupported expression", run.stderr)
 
 
+# A valid event rule, for the files that must be refused although it is fine.
+WATCH_RULE = ('resource "aws_cloudwatch_event_rule" "w" {\n  name = "w"\n'
+              f'  event_pattern = {hcl_json({"source": ["aws.sns"]})}\n  state = "ENABLED"\n}}\n')
+
+
 class DeployTest(TempFiles):
     @classmethod
     def setUpClass(cls):
@@ -345,6 +355,133 @@ import {{
                           {"Key": "cis-fix:managed", "Value": "true"}])
         self.client("sqs", account).delete_queue(QueueUrl=queue)
 
+    def test_deploy_creates_the_watch_rule_its_target_and_the_topic_policy(self):
+        account = new_account()
+        topic = f"arn:aws:sns:us-east-1:{account}:cis-fix-chain-watch"
+        rule_arn = f"arn:aws:events:us-east-1:{account}:rule/cis-fix-alarm-chain-tampering-watch"
+        pattern = {"source": ["aws.sns"], "detail-type": ["AWS API Call via CloudTrail"],
+                   "detail": {"eventSource": ["sns.amazonaws.com"],
+                              "eventName": ["DeleteTopic", "SetTopicAttributes", "Unsubscribe"]}}
+        policy = {"Version": "2012-10-17", "Statement": [{
+            "Sid": "CisFixChainWatch", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sns:Publish", "Resource": topic,
+            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}}]}
+        # The resources in the order the exporter writes them, the policy last.
+        created = self.deploy(provider(account) + f'''
+resource "aws_sns_topic" "cis_fix_chain_watch" {{
+  name = "cis-fix-chain-watch"
+  tags = {{
+    "cis-fix:managed" = "true"
+  }}
+}}
+
+resource "aws_cloudwatch_event_rule" "cis_fix_alarm_chain_tampering_watch" {{
+  name          = "cis-fix-alarm-chain-tampering-watch"
+  description   = "cis-fix: a change to the alarm chain's topics"
+  event_pattern = {hcl_json(pattern)}
+  state         = "ENABLED"
+  tags = {{
+    "cis-fix:control"     = "alarm-chain-tampering"
+    "cis-fix:deployed-by" = "terraform workspace ${{terraform.workspace}}"
+    "cis-fix:managed"     = "true"
+  }}
+}}
+
+resource "aws_cloudwatch_event_target" "cis_fix_alarm_chain_tampering_watch" {{
+  rule      = aws_cloudwatch_event_rule.cis_fix_alarm_chain_tampering_watch.name
+  target_id = "chain-watch"
+  arn       = aws_sns_topic.cis_fix_chain_watch.arn
+}}
+
+resource "aws_sns_topic_policy" "cis_fix_chain_watch" {{
+  arn    = aws_sns_topic.cis_fix_chain_watch.arn
+  policy = {hcl_json(policy)}
+}}
+''')
+        self.assertEqual(created, [
+            {"type": "aws_sns_topic", "name": "cis_fix_chain_watch", "id": topic, "imported": False},
+            {"type": "aws_sns_topic_policy", "name": "cis_fix_chain_watch", "id": topic, "imported": False},
+            {"type": "aws_cloudwatch_event_rule", "name": "cis_fix_alarm_chain_tampering_watch",
+             "id": "cis-fix-alarm-chain-tampering-watch", "imported": False},
+            {"type": "aws_cloudwatch_event_target", "name": "cis_fix_alarm_chain_tampering_watch",
+             "id": "cis-fix-alarm-chain-tampering-watch/chain-watch", "imported": False}])
+        self.assertEqual(self.topics(account), [topic])
+
+        events = self.client("events", account)
+        [rule] = events.list_rules()["Rules"]
+        self.assertEqual({k: rule[k] for k in ("Name", "Arn", "State", "Description")}, {
+            "Name": "cis-fix-alarm-chain-tampering-watch", "Arn": rule_arn, "State": "ENABLED",
+            "Description": "cis-fix: a change to the alarm chain's topics"})
+        self.assertEqual(json.loads(rule["EventPattern"]), pattern)
+        self.assertEqual(sorted(events.list_tags_for_resource(ResourceARN=rule_arn)["Tags"], key=lambda t: t["Key"]),
+                         [{"Key": "cis-fix:control", "Value": "alarm-chain-tampering"},
+                          {"Key": "cis-fix:deployed-by", "Value": "terraform workspace default"},
+                          {"Key": "cis-fix:managed", "Value": "true"}])
+        targets = events.list_targets_by_rule(Rule="cis-fix-alarm-chain-tampering-watch")["Targets"]
+        self.assertEqual([{k: t[k] for k in ("Id", "Arn")} for t in targets], [{"Id": "chain-watch", "Arn": topic}])
+        attributes = self.client("sns", account).get_topic_attributes(TopicArn=topic)["Attributes"]
+        self.assertEqual(json.loads(attributes["Policy"]), policy)
+
+    def test_an_imported_watch_rule_target_and_policy_are_updated_in_place(self):
+        account = new_account()
+        sns, events = self.client("sns", account), self.client("events", account)
+        old_topic, topic = (sns.create_topic(Name=n)["TopicArn"] for n in ("old", "chain-watch"))
+        rule_arn = events.put_rule(Name="watch", EventPattern=json.dumps({"source": ["aws.old"]}),
+                                   State="ENABLED", Tags=[{"Key": "cis-fix:managed", "Value": "old"}])["RuleArn"]
+        events.put_targets(Rule="watch", Targets=[{"Id": "chain-watch", "Arn": old_topic}])
+        pattern = {"source": ["aws.sns"]}
+        policy = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish",
+            "Resource": topic}]}
+        # The rule and the topic exist already: the target and the policy name them literally.
+        # DISABLED, not PutRule's default, shows that the state is passed on.
+        declared = f'''
+resource "aws_cloudwatch_event_rule" "w" {{
+  name          = "watch"
+  event_pattern = {hcl_json(pattern)}
+  state         = "DISABLED"
+  tags = {{
+    "cis-fix:managed" = "true"
+  }}
+}}
+
+resource "aws_cloudwatch_event_target" "w" {{
+  rule      = "watch"
+  target_id = "chain-watch"
+  arn       = "{topic}"
+}}
+
+resource "aws_sns_topic_policy" "p" {{
+  arn    = "{topic}"
+  policy = {hcl_json(policy)}
+}}
+'''
+
+        def imports(rule, target, topic_policy):
+            return "".join(f'import {{\n  to = {to}\n  id = "{rid}"\n}}\n' for to, rid in [
+                ("aws_cloudwatch_event_rule.w", rule), ("aws_cloudwatch_event_target.w", target),
+                ("aws_sns_topic_policy.p", topic_policy)])
+
+        missing_topic = f"arn:aws:sns:us-east-1:{account}:missing"
+        for ids, missing in [(("nope", "watch/chain-watch", topic), "aws_cloudwatch_event_rule.w"),
+                             (("watch", "watch/other", topic), "aws_cloudwatch_event_target.w"),
+                             (("watch", "nope/chain-watch", topic), "aws_cloudwatch_event_target.w"),
+                             (("watch", "watch/chain-watch", missing_topic), "aws_sns_topic_policy.p")]:
+            with self.subTest(ids=ids), self.assertRaisesRegex(ExportError, f"import of {missing}: no object"):
+                self.deploy(provider(account) + declared + imports(*ids))
+        self.assertEqual(json.loads(events.describe_rule(Name="watch")["EventPattern"]), {"source": ["aws.old"]})
+
+        created = self.deploy(provider(account) + declared + imports("watch", "watch/chain-watch", topic))
+        self.assertEqual([(c["id"], c["imported"]) for c in created],
+                         [(topic, True), ("watch", True), ("watch/chain-watch", True)])
+        rule = events.describe_rule(Name="watch")
+        self.assertEqual((rule["State"], json.loads(rule["EventPattern"])), ("DISABLED", pattern))
+        self.assertEqual(events.list_tags_for_resource(ResourceARN=rule_arn)["Tags"],
+                         [{"Key": "cis-fix:managed", "Value": "true"}])
+        targets = events.list_targets_by_rule(Rule="watch")["Targets"]
+        self.assertEqual([{k: t[k] for k in ("Id", "Arn")} for t in targets], [{"Id": "chain-watch", "Arn": topic}])
+        self.assertEqual(json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"]), policy)
+
     def test_each_provider_deploys_into_its_account_and_region(self):
         one, two = new_account(), new_account()
         # An existing topic adopted by import gets the declared tags.
@@ -431,8 +568,20 @@ import {{
             ('resource "aws_sns_topic_subscription" "s" {\n  topic_arn = aws_sns_topic.t.id\n'
              '  protocol = "sqs"\n  endpoint = "arn:aws:sqs:us-east-1:1:q"\n}\n',
              "unresolvable reference aws_sns_topic.t.id"),
-            ('resource "aws_sns_topic_policy" "p" {\n  arn = aws_sns_topic.t.arn\n}\n',
-             "aws_sns_topic_policy.p: unsupported resource type"),
+            ('resource "aws_cloudwatch_event_bus" "b" {\n  name = "b"\n}\n',
+             "aws_cloudwatch_event_bus.b: unsupported resource type"),
+            # The rule it names is not in the file (a literal name would be: an existing rule).
+            (WATCH_RULE + 'resource "aws_cloudwatch_event_target" "w" {\n'
+             '  rule = aws_cloudwatch_event_rule.missing.name\n  target_id = "chain-watch"\n'
+             '  arn = aws_sns_topic.t.arn\n}\n',
+             "aws_cloudwatch_event_target.w: unresolvable reference aws_cloudwatch_event_rule.missing.name"),
+            (WATCH_RULE.replace('  state', '  is_enabled = true\n  state'),
+             r"aws_cloudwatch_event_rule.w: unsupported arguments \['is_enabled'\]"),
+            ('resource "aws_cloudwatch_event_target" "w" {\n  rule = "r"\n  target_id = "t"\n'
+             '  arn = aws_sns_topic.t.arn\n  role_arn = "arn:aws:iam::1:role/r"\n}\n',
+             r"aws_cloudwatch_event_target.w: unsupported arguments \['role_arn'\]"),
+            ('resource "aws_sns_topic_policy" "p" {\n  arn = aws_sns_topic.t.id\n  policy = "{}"\n}\n',
+             "aws_sns_topic_policy.p: unresolvable reference aws_sns_topic.t.id"),
             ('resource "aws_sns_topic" "u" {\n  provider = aws.nowhere\n  name = "u"\n}\n',
              "aws_sns_topic.u: no provider aws.nowhere"),
             ('import {\n  to = aws_cloudwatch_metric_alarm.a\n  id = "a"\n}\n', "import of undeclared"),
@@ -445,6 +594,7 @@ import {{
                 self.deploy(provider(account) + topic + body)
         self.assertEqual(self.topics(account), [])
         self.assertEqual(self.client("cloudwatch", account).describe_alarms()["MetricAlarms"], [])
+        self.assertEqual(self.client("events", account).list_rules()["Rules"], [])
 
         run = subprocess.run([sys.executable, os.path.join(HERE, "export_tools.py"), "deploy",
                               self.write(provider(account) + topic + 'resource "aws_s3_bucket" "b" {}\n'),

@@ -442,8 +442,18 @@ async fn the_documented_iam_policies_cover_every_call() {
     let mut apply = vec!["apply", "--auto-approve"];
     apply.extend_from_slice(&fix);
     assert_ok(&account.run(&apply));
-    // Tags given to PutMetricAlarm need cloudwatch:TagResource as well.
-    assert_policy_covers(&account, "apply", &["cloudwatch:TagResource"]);
+    // The hardened catalog's watch path (an EventBridge rule, its target, the watch topic and
+    // its policy) is written by apply too: its calls count with the CIS apply's.
+    let mut hardened = apply.clone();
+    hardened.extend_from_slice(&["--benchmark", "hardened"]);
+    assert_ok(&account.run(&hardened));
+    // Tags given to PutMetricAlarm and PutRule need cloudwatch:TagResource and
+    // events:TagResource as well.
+    assert_policy_covers(
+        &account,
+        "apply",
+        &["cloudwatch:TagResource", "events:TagResource"],
+    );
 
     // A plan of the fixed account reads the topic's attributes, its key and the key policy.
     account.reset_calls();
@@ -468,13 +478,20 @@ async fn the_documented_iam_policies_cover_every_call() {
     assert_policy_covers(&account, "drill", &[]);
 
     account.reset_calls();
+    // A backout under the default benchmark removes the hardened watch path too.
     assert_ok(&account.run(&["backout", "--auto-approve"]));
     assert_policy_covers(&account, "backout", &[]);
-    assert!(
-        actions_used(&account).contains(&"cloudwatch:DeleteAlarms".to_string()),
-        "{:?}",
-        actions_used(&account)
-    );
+    for delete in [
+        "cloudwatch:DeleteAlarms",
+        "events:DeleteRule",
+        "sns:DeleteTopic",
+    ] {
+        assert!(
+            actions_used(&account).contains(&delete.to_string()),
+            "{delete}: {:?}",
+            actions_used(&account)
+        );
+    }
 }
 
 #[test]

@@ -588,3 +588,110 @@ async fn an_export_that_holds_endpoints_is_private_and_says_so() {
     std::fs::write(&reference, "").unwrap();
     assert_eq!(mode(&plain), mode(&reference));
 }
+
+/// The hardened catalog's H13 has a second path, an EventBridge rule notifying
+/// cis-fix-chain-watch: the export declares it whole (rule, target, topic, its policy and
+/// subscription), cfn-lint and python-hcl2 read it, and deployed it makes H13 compliant. A
+/// rule that exists and needs changing is left to `cis-fix apply`, said before anything is
+/// written.
+#[tokio::test]
+async fn a_hardened_export_declares_the_watch_path_and_deploys_to_compliance() {
+    let account = Account::new().await;
+    account
+        .trail(TrailSpec::good("main", "cloudtrail/main"))
+        .await;
+    let notify = queue(&account);
+    let before = account.state().await;
+    let select = [
+        "--benchmark",
+        "hardened",
+        "--controls",
+        "H13",
+        "--notify",
+        &notify,
+    ];
+    let dir = tempfile::tempdir().unwrap();
+
+    let template = dir.path().join("stack.yaml");
+    export(&account, "cloudformation", &select, &template);
+    cfn_lint(&template);
+    let text = std::fs::read_to_string(&template).unwrap();
+    for expected in [
+        "Type: AWS::Events::Rule",
+        "Name: cis-fix-alarm-chain-tampering-watch",
+        "Arn: !Ref CisFixChainWatchTopic",
+        "Type: AWS::SNS::TopicPolicy",
+        "- !Ref CisFixChainWatchTopic",
+        "aws:SourceArn",
+    ] {
+        assert!(text.contains(expected), "{expected}:\n{text}");
+    }
+
+    let tf = dir.path().join("cis-fix.tf");
+    export(&account, "terraform", &select, &tf);
+    terraform_fmt(&tf);
+    let parsed = export_tools(&["hcl2json", tf.to_str().unwrap()]);
+    let resources = parsed["resources"].as_array().unwrap();
+    let of =
+        |kind: &str| -> Vec<&Value> { resources.iter().filter(|r| r["type"] == kind).collect() };
+    let [rule] = of("aws_cloudwatch_event_rule")[..] else {
+        panic!("one rule: {parsed:#}");
+    };
+    assert_eq!(rule["args"]["name"], "cis-fix-alarm-chain-tampering-watch");
+    let [target] = of("aws_cloudwatch_event_target")[..] else {
+        panic!("one target: {parsed:#}");
+    };
+    let rule_name = format!(
+        "aws_cloudwatch_event_rule.{}.name",
+        rule["name"].as_str().unwrap()
+    );
+    assert_eq!(target["args"]["rule"], json!({ "ref": rule_name }));
+    let [policy] = of("aws_sns_topic_policy")[..] else {
+        panic!("one topic policy: {parsed:#}");
+    };
+    assert_eq!(policy["args"]["arn"], target["args"]["arn"]);
+
+    let deployed = export_tools(&[
+        "deploy",
+        tf.to_str().unwrap(),
+        "--endpoint",
+        &account.emulator.url(),
+    ]);
+    let plan_args = [
+        "plan",
+        "--benchmark",
+        "hardened",
+        "--controls",
+        "H13",
+        "--detailed-exitcode",
+    ];
+    let out = account.run(&plan_args);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    // The target removed by someone: the rule exists, and the export will not adopt it.
+    account
+        .events()
+        .remove_targets()
+        .rule("cis-fix-alarm-chain-tampering-watch")
+        .ids(target["args"]["target_id"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    account.reset_calls();
+    let mut refused = vec!["export", "terraform"];
+    refused.extend_from_slice(&select);
+    let out = account.run(&refused);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        words(&stderr(&out))
+            .contains("cis-fix's rule cis-fix-alarm-chain-tampering-watch in account")
+            && stderr(&out).contains("cis-fix apply"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(writes(&account).is_empty(), "{:?}", writes(&account));
+
+    // backout leaves the deployment to its state; forced, it removes all of it.
+    assert_ok(&account.run(&["backout", "--force", "--auto-approve"]));
+    assert_eq!(account.state().await, before, "deployed: {deployed:#}");
+}

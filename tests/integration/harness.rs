@@ -128,6 +128,9 @@ impl Account {
     pub fn sns(&self) -> aws_sdk_sns::Client {
         aws_sdk_sns::Client::new(&self.config)
     }
+    pub fn events(&self) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::new(&self.config)
+    }
     pub fn kms(&self) -> aws_sdk_kms::Client {
         aws_sdk_kms::Client::new(&self.config)
     }
@@ -411,6 +414,23 @@ impl Account {
                 s.protocol(),
                 s.endpoint(),
                 s.subscription_arn()
+            ));
+        }
+        let rules = self.events().list_rules().send().await.expect("rules");
+        for r in rules.rules() {
+            let name = r.name().unwrap_or_default();
+            let targets = self
+                .events()
+                .list_targets_by_rule()
+                .rule(name)
+                .send()
+                .await
+                .expect("targets");
+            let targets: Vec<_> = targets.targets().iter().map(|t| t.arn()).collect();
+            lines.push(format!(
+                "rule {name} {:?} {:?} {targets:?}",
+                r.state(),
+                r.event_pattern()
             ));
         }
         lines.sort();
