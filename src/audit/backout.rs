@@ -1,6 +1,7 @@
 //! What `cis-fix backout` removes: exactly what cis-fix created, and nothing else. Pure.
 //!
-//! Order: alarms, then metric filters, then watch rules, then subscriptions, then topics. A
+//! Order: watch rules (first, so that they notify nothing of the rest), then alarms, then
+//! metric filters, then subscriptions, then topics. A
 //! resource counts as cis-fix's only by its marks (see [`crate::ownership`]): alarms by their
 //! description record, tags *and* name, filters by their digest name, watch rules by their
 //! name *and* tags, its topics by name (`--topic-name`, or the watch path's
@@ -55,9 +56,9 @@ pub enum RemoveCall {
 impl RemoveCall {
     fn rank(&self) -> u8 {
         match self {
-            RemoveCall::DeleteAlarm { .. } => 0,
-            RemoveCall::DeleteMetricFilter { .. } => 1,
-            RemoveCall::DeleteRule { .. } => 2,
+            RemoveCall::DeleteRule { .. } => 0,
+            RemoveCall::DeleteAlarm { .. } => 1,
+            RemoveCall::DeleteMetricFilter { .. } => 2,
             RemoveCall::Unsubscribe { .. } => 3,
             RemoveCall::DeleteTopic { .. } => 4,
         }

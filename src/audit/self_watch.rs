@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::backout::{Removal, RemoveCall};
 use super::plan::{Action, Call};
 use crate::catalog::Control;
+use crate::ownership;
 
 /// The CloudTrail record a successful call leaves: the fields a pattern may test (source,
 /// name, the resource's name in `requestParameters`), and no `errorCode`. Subscription
@@ -148,12 +149,33 @@ pub fn notes(controls: &[Control], actions: &[Action]) -> Vec<String> {
     watchers(controls, &calls)
         .into_iter()
         .map(|(control, calls)| {
+            let rule = match control.watch_rule.is_some() {
+                false => String::new(),
+                true if creates_rule(actions, &control.slug) => format!(
+                    "; its watch rule {}, created last, notifies {} once per matching event that reaches EventBridge after it exists: at least its own creation (put_rule), which shows the second path works",
+                    ownership::watch_rule_name(&control.slug),
+                    ownership::WATCH_TOPIC_NAME
+                ),
+                true => format!(
+                    "; its watch rule {} notifies {} once per call it sees",
+                    ownership::watch_rule_name(&control.slug),
+                    ownership::WATCH_TOPIC_NAME
+                ),
+            };
             format!(
-                "{} ({}) watches calls this apply makes ({calls}): expect its alarm once, a few minutes after the apply, for cis-fix's own calls (its alarm history shows them)",
+                "{} ({}) watches calls this apply makes ({calls}): expect its alarm once, a few minutes after the apply, for cis-fix's own calls (its alarm history shows them){rule}",
                 control.id, control.slug
             )
         })
         .collect()
+}
+
+/// Whether the apply creates (or rewrites) the watch rule of the control `slug`.
+fn creates_rule(actions: &[Action], slug: &str) -> bool {
+    let name = ownership::watch_rule_name(slug);
+    actions
+        .iter()
+        .any(|a| matches!(&a.call, Call::PutRule(rule) if rule.rule_name == name))
 }
 
 /// The backout's note for each control of the benchmark that will see its removals, unless
@@ -173,8 +195,17 @@ pub fn removal_notes(controls: &[Control], removals: &[&Removal]) -> Vec<String>
         .into_iter()
         .filter(|(control, _)| !removed_alarm(&control.slug))
         .map(|(control, calls)| {
+            // A watch rule the backout keeps sees each call; one it removes goes first.
+            let rule = match control.watch_rule.is_some() {
+                true => format!(
+                    "; its watch rule {}, if in place, notifies {} once per call",
+                    ownership::watch_rule_name(&control.slug),
+                    ownership::WATCH_TOPIC_NAME
+                ),
+                false => String::new(),
+            };
             format!(
-                "{} ({}) watches calls this backout makes ({calls}) and keeps its own alarm: where its chain is in place, expect its alarm once, a few minutes after the backout, for cis-fix's own calls",
+                "{} ({}) watches calls this backout makes ({calls}) and keeps its own alarm: where its chain is in place, expect its alarm once, a few minutes after the backout, for cis-fix's own calls{rule}",
                 control.id, control.slug
             )
         })
@@ -242,6 +273,38 @@ mod tests {
         // Without the chain-watch control, no CIS control sees an apply.
         let cis = crate::catalog::load_builtin("cis-7.0").unwrap().controls;
         assert!(super::notes(&cis, &actions).is_empty());
+        // Its watch rule in place already: one notification per call it sees.
+        assert!(
+            notes[0].ends_with(
+                "; its watch rule cis-fix-alarm-chain-tampering-watch notifies cis-fix-chain-watch once per call it sees"
+            ),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn an_apply_that_creates_the_watch_rule_says_the_rule_announces_itself() {
+        let controls = hardened(&["H13"]);
+        let rule = Action {
+            call: Call::PutRule(super::super::plan::RuleCall {
+                rule_name: "cis-fix-alarm-chain-tampering-watch".into(),
+                rule_arn:
+                    "arn:aws:events:us-east-1:111122223333:rule/cis-fix-alarm-chain-tampering-watch"
+                        .into(),
+                event_pattern: "{}".into(),
+                description: String::new(),
+                tags: Default::default(),
+            }),
+            ..filter("x")
+        };
+        let notes = notes(&controls, &[filter("cis-fix-a-0011aabb"), rule]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("(put_metric_filter ×1, put_rule ×1)")
+                && notes[0].contains("created last")
+                && notes[0].contains("at least its own creation (put_rule)"),
+            "{notes:?}"
+        );
     }
 
     fn removal(control: Option<&str>, call: RemoveCall) -> Removal {

@@ -465,8 +465,9 @@ fn a_watch_path_is_declared_whole_by_reference() {
         "{template}"
     );
     assert!(
-        template
-            .contains("Targets:\n      - Id: cis-fix-chain-watch\n        Arn: !Ref CisFixChainWatchTopic"),
+        template.contains(
+            "Targets:\n      - Id: cis-fix-chain-watch\n        Arn: !Ref CisFixChainWatchTopic"
+        ),
         "{template}"
     );
 }

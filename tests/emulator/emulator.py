@@ -67,6 +67,14 @@ Why a middleware and not plain ``moto_server``:
   conditions included) to allow the caller, else AccessDenied as STS words it; temporary
   credentials work only with their session token, until they expire.  A call signed with
   them is made in the role's account: moto's, the call log's and the faults' account.
+* EventBridge TestEventPattern answers {"Result": true|false}; moto's replies nothing.
+  ``patch_events_test_event_pattern`` answers it with moto's own matcher (written apart from
+  the product's), refusing a bad pattern (InvalidEventPatternException, a filter object that
+  is no documented comparison operator included, which moto lets match everything) and an
+  event that is not JSON or lacks a mandatory field (ValidationException; `resources`, which
+  the API reference calls mandatory, may be missing, as AWS's own example has it).
+* PutRule on an existing rule leaves its tags unchanged (documented); moto merges the given
+  Tags into them.  ``patch_events_put_rule`` keeps them as they were.
 * Tests need to see which calls were made, to inject faults, and to read what
   reached SNS / SQS and the alarm history, which is done through plain-JSON
   control endpoints under ``/_emulator/``:
@@ -1562,6 +1570,127 @@ def patch_cloudwatch():
     CloudWatchResponse.describe_alarm_history = response_describe_alarm_history
 
 
+# --------------------------------------------------------------------------- EventBridge
+#
+# TestEventPattern (EventBridge API reference,
+# https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_TestEventPattern.html):
+# EventPattern and Event are JSON strings; the reply is {"Result": true|false}, "Indicates
+# whether the event matches the event pattern".  moto's handler is `pass`: no Result at all.
+# We answer with moto's own matcher (EventPattern.load + matches_event: written apart from
+# the product's, like filter_patterns.py for TestMetricFilter).  It handles what cis-fix's
+# patterns use: nested fields (detail.requestParameters.name), `$or` at any depth,
+# {"prefix": ...} and {"exists": false} (absent field only), as the user guide's "Content
+# filtering" page has them (tested in test_test_event_pattern).
+# Refusals:
+# * a bad pattern: InvalidEventPatternException (400; with InternalException the only error
+#   the API reference lists for TestEventPattern) - invalid JSON, not a JSON object, a value
+#   neither object nor array, an empty array (moto's parser), and, which moto lets match
+#   everything, a filter object that is not one documented comparison operator
+#   (PATTERN_OPERATORS) or an `exists` that is not true/false.  The Reason words after
+#   "Event pattern is not valid. Reason: " are ours where moto has none;
+# * a bad event: ValidationException (400, a common error: "The input fails to satisfy the
+#   constraints specified by an AWS service"), "Parameter Event is not valid." - chosen
+#   because it is a fault of the Event parameter, not of the pattern, and it is what AWS is
+#   reported to answer (e.g. for an event without id; LocalStack's provider, checked against
+#   AWS, answers the same).  The Event "must follow the format specified in AWS Events, and
+#   the following fields are mandatory: id, account, source, time, region, resources,
+#   detail-type" - but AWS's own example (AWS CLI reference, events test-event-pattern:
+#   an event of id, source, detail-type, account, region and time whose "output would be
+#   true") has no `resources`, and LocalStack notes "the documentation says that `resources`
+#   is mandatory, but it is not in reality".  So `resources` may be missing; the other six
+#   may not, and the event must be a JSON object.
+EVENT_MANDATORY_FIELDS = ("id", "account", "source", "time", "region", "detail-type")
+EVENT_NOT_VALID = "Parameter Event is not valid."
+# The comparison operators of the user guide's "Content filtering in Amazon EventBridge
+# event patterns" (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html).
+PATTERN_OPERATORS = {"prefix", "suffix", "equals-ignore-case", "wildcard", "anything-but",
+                     "numeric", "exists", "cidr"}
+
+
+def event_pattern_refusal(node):
+    """Why a parsed event pattern is not valid (the Reason of InvalidEventPatternException),
+    or None.  Checks what moto's parser leaves out: the filter objects in a value list."""
+    if not isinstance(node, dict):
+        return "Pattern must be a JSON object"
+    for key, value in node.items():
+        if key == "$or":
+            if not isinstance(value, list) or not value:
+                return "$or must be a non-empty array"
+            for branch in value:
+                reason = event_pattern_refusal(branch)
+                if reason:
+                    return reason
+        elif isinstance(value, dict):
+            reason = event_pattern_refusal(value)
+            if reason:
+                return reason
+        elif isinstance(value, list):
+            for f in value:
+                if isinstance(f, dict):
+                    if len(f) != 1 or next(iter(f)) not in PATTERN_OPERATORS:
+                        return f"Unrecognized match type {', '.join(f) or '{}'}"
+                    if "exists" in f and not isinstance(f["exists"], bool):
+                        return "exists match pattern must be either true or false."
+        # else: moto's parser refuses it ("must be an object or an array")
+    return None
+
+
+def patch_events_test_event_pattern():
+    """moto's TestEventPattern replies nothing; AWS replies {"Result": bool} (above)."""
+    from moto.events.exceptions import InvalidEventPatternException, ValidationException
+    from moto.events.models import EventPattern
+    from moto.events.responses import EventsHandler
+
+    def test_event_pattern(self):
+        raw_pattern, raw_event = self._get_param("EventPattern"), self._get_param("Event")
+        if not isinstance(raw_pattern, str):
+            raise InvalidEventPatternException(reason="Invalid JSON")
+        try:
+            parsed = json.loads(raw_pattern)
+        except ValueError:
+            raise InvalidEventPatternException(reason="Invalid JSON")
+        reason = event_pattern_refusal(parsed)
+        if reason:
+            raise InvalidEventPatternException(reason=reason)
+        pattern = EventPattern.load(raw_pattern)  # moto's own checks (empty arrays ...)
+        try:
+            event = json.loads(raw_event) if isinstance(raw_event, str) else None
+        except ValueError:
+            event = None
+        if not isinstance(event, dict) or any(f not in event for f in EVENT_MANDATORY_FIELDS):
+            raise ValidationException(EVENT_NOT_VALID)
+        return json.dumps({"Result": bool(pattern.matches_event(event))}), self.response_headers
+
+    EventsHandler.test_event_pattern = test_event_pattern
+
+
+def patch_events_put_rule():
+    """PutRule of an existing rule leaves its tags as they were.  The API reference
+    (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html): "If you
+    are updating an existing rule, the tags are not changed."  (Tags: "The list of key-value
+    pairs to associate with the rule.")  moto merges the given Tags into the rule's.  A new
+    rule still gets the Tags given; moto's DeleteRule drops a rule's tags, so a new rule of
+    a deleted one's name starts with its own.  TagResource / UntagResource still change them."""
+    import inspect
+
+    from moto.events.models import EventsBackend
+
+    orig_put_rule = EventsBackend.put_rule
+    signature = inspect.signature(orig_put_rule)
+
+    def put_rule(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs).arguments
+        bus = self.event_buses.get(self._normalize_event_bus_arn(bound.get("event_bus_arn")))
+        old = bus.rules.get(bound["name"]) if bus is not None else None
+        old_tags = copy.deepcopy(self.tagger.tags.get(old.arn)) if old is not None else None
+        rule = orig_put_rule(self, *args, **kwargs)
+        if old is not None:
+            keep_alarm_tags(self.tagger, rule.arn, old_tags)  # restores any resource's entry
+        return rule
+
+    EventsBackend.put_rule = put_rule
+
+
 # --------------------------------------------------------------------------- Organizations
 #
 # moto keeps an organization in its management account's backend and maps each member to
@@ -2497,6 +2626,8 @@ def main(argv=None):
     patch_logs()
     patch_kms()
     patch_cloudwatch()
+    patch_events_test_event_pattern()
+    patch_events_put_rule()
     patch_organizations()
     patch_cloudtrail()
     patch_sts()

@@ -1159,6 +1159,123 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual(err.exception.response["Error"]["Code"], "InvalidParameter")
         self.assertEqual(sns.list_tags_for_resource(ResourceArn=untagged)["Tags"], [])
 
+    # ---- EventBridge
+
+    WATCH_PATTERN = json.dumps({
+        "source": ["aws.sns", "aws.events"], "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {"errorCode": [{"exists": False}], "$or": [
+            {"eventSource": ["sns.amazonaws.com"], "eventName": ["DeleteTopic"]},
+            {"eventSource": ["events.amazonaws.com"], "eventName": ["PutRule"],
+             "requestParameters": {"name": [{"prefix": "cis-fix-"}]}}]}})
+
+    @staticmethod
+    def bus_event(source, event_name, request_parameters, drop=(), **fields):
+        """An EventBridge event (envelope) carrying a CloudTrail record, as JSON."""
+        event = {"version": "0", "id": "6f1d5c8e-0000-4000-8000-000000000001",
+                 "detail-type": "AWS API Call via CloudTrail", "source": source,
+                 "account": "123456789012", "time": "2026-01-01T00:00:00Z", "region": "us-east-1",
+                 "resources": [], "detail": {
+                     "eventVersion": "1.08", "eventTime": "2026-01-01T00:00:00Z",
+                     "eventSource": source.split(".")[1] + ".amazonaws.com", "eventName": event_name,
+                     "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.7",
+                     "userIdentity": {"type": "IAMUser", "userName": "alice"},
+                     "requestParameters": request_parameters, "responseElements": None,
+                     "eventType": "AwsApiCall", "recipientAccountId": "123456789012", **fields}}
+        for field in drop:
+            event.pop(field)
+        return json.dumps(event)
+
+    def test_test_event_pattern(self):
+        """events:TestEventPattern (moto replies nothing) answered with moto's own matcher."""
+        acct = new_account()
+        events = self.client("events", acct)
+        topic = {"topicArn": "arn:aws:sns:us-east-1:123456789012:cis-alarms"}
+
+        def result(event, pattern=self.WATCH_PATTERN):
+            return events.test_event_pattern(EventPattern=pattern, Event=event)["Result"]
+
+        self.assertIs(result(self.bus_event("aws.sns", "DeleteTopic", topic)), True)
+        # {"exists": false}: a failed call (with an errorCode) does not match.
+        self.assertIs(result(self.bus_event("aws.sns", "DeleteTopic", topic, errorCode="AccessDenied",
+                                            errorMessage="not authorized")), False)
+        # $or, nested requestParameters.name and prefix.
+        self.assertIs(result(self.bus_event("aws.events", "PutRule", {"name": "cis-fix-x-watch"})), True)
+        self.assertIs(result(self.bus_event("aws.events", "PutRule", {"name": "users-rule"})), False)
+        self.assertIs(result(self.bus_event("aws.events", "PutRule", None)), False)
+        self.assertIs(result(self.bus_event("aws.events", "DeleteTopic", topic)), False)  # not sns
+        self.assertIs(result(self.bus_event("aws.sns", "Publish", topic)), False)
+        self.assertIs(result(self.bus_event("aws.sns", "DeleteTopic", topic),
+                             '{"source": ["aws.events"]}'), False)
+        # `resources` may be missing (AWS's own example has none; see emulator.py).
+        self.assertIs(result(self.bus_event("aws.sns", "DeleteTopic", topic, drop=["resources"])), True)
+        calls = self.control("GET", f"calls?account={acct}")[1]["calls"]
+        self.assertEqual({(c["service"], c["operation"], c["status"]) for c in calls},
+                         {("events", "TestEventPattern", 200)})
+
+    def test_test_event_pattern_errors(self):
+        events = self.client("events", new_account())
+        good = self.bus_event("aws.sns", "DeleteTopic", {"topicArn": "t"})
+
+        def error(pattern, event=good):
+            with self.assertRaises(ClientError) as err:
+                events.test_event_pattern(EventPattern=pattern, Event=event)
+            response = err.exception.response
+            return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], \
+                response["Error"]["Message"]
+
+        # A bad event: ValidationException, for each mandatory field but `resources`.
+        for field in ("id", "account", "source", "time", "region", "detail-type"):
+            self.assertEqual(error(self.WATCH_PATTERN, self.bus_event("aws.sns", "DeleteTopic", {}, drop=[field])),
+                             (400, "ValidationException", "Parameter Event is not valid."), field)
+        for event in ('{"id": "1"', "[]", '"event"'):
+            self.assertEqual(error(self.WATCH_PATTERN, event)[:2], (400, "ValidationException"), event)
+        # A bad pattern: InvalidEventPatternException.
+        status, code, message = error('{"source": ["aws.sns"]')
+        self.assertEqual((status, code), (400, "InvalidEventPatternException"))
+        self.assertTrue(message.startswith("Event pattern is not valid."), message)
+        for pattern in ('["aws.sns"]', '{"source": "aws.sns"}', '{"source": []}',
+                        '{"detail": {"name": [{"prefixx": "cis-fix-"}]}}',
+                        '{"detail": {"name": [{"prefix": "a", "suffix": "b"}]}}',
+                        '{"detail": {"errorCode": [{"exists": "false"}]}}',
+                        '{"$or": {"source": ["aws.sns"]}}', '{"$or": [["aws.sns"]]}'):
+            self.assertEqual(error(pattern)[:2], (400, "InvalidEventPatternException"), pattern)
+
+    def rule_tags(self, events, arn):
+        return {t["Key"]: t["Value"] for t in events.list_tags_for_resource(ResourceARN=arn)["Tags"]}
+
+    def test_put_rule_again_keeps_the_rules_tags(self):
+        """PutRule takes Tags when it creates a rule; "If you are updating an existing rule,
+        the tags are not changed" (TagResource / UntagResource change them)."""
+        events = self.client("events", new_account())
+        pattern = '{"source": ["aws.sns"]}'
+        arn = events.put_rule(Name="cis-fix-watch", EventPattern=pattern, Description="v1",
+                              Tags=[{"Key": "owner", "Value": "team-a"}])["RuleArn"]
+        self.assertEqual(self.rule_tags(events, arn), {"owner": "team-a"})
+        self.assertEqual(events.put_rule(Name="cis-fix-watch", EventPattern=pattern, Description="v2", Tags=[
+            {"Key": "owner", "Value": "team-b"}, {"Key": "extra", "Value": "x"}])["RuleArn"], arn)
+        self.assertEqual(self.rule_tags(events, arn), {"owner": "team-a"})
+        self.assertEqual(events.describe_rule(Name="cis-fix-watch")["Description"], "v2")  # the update happened
+        events.tag_resource(ResourceARN=arn, Tags=[{"Key": "owner", "Value": "team-c"}])
+        self.assertEqual(self.rule_tags(events, arn), {"owner": "team-c"})
+        events.untag_resource(ResourceARN=arn, TagKeys=["owner"])
+        self.assertEqual(self.rule_tags(events, arn), {})
+
+        # An untagged rule stays untagged; on another bus, a rule is its own.
+        untagged = events.put_rule(Name="u", EventPattern=pattern)["RuleArn"]
+        events.put_rule(Name="u", EventPattern=pattern, Tags=[{"Key": "k", "Value": "v"}])
+        self.assertEqual(self.rule_tags(events, untagged), {})
+        events.create_event_bus(Name="custom")
+        other = events.put_rule(Name="w", EventPattern=pattern, EventBusName="custom",
+                                Tags=[{"Key": "bus", "Value": "custom"}])["RuleArn"]
+        self.assertEqual(self.rule_tags(events, other), {"bus": "custom"})
+        events.put_rule(Name="w", EventPattern=pattern, EventBusName="custom", Tags=[{"Key": "bus", "Value": "x"}])
+        self.assertEqual(self.rule_tags(events, other), {"bus": "custom"})
+
+        # A deleted rule's tags go with it: a new rule of that name has its own Tags only.
+        events.delete_rule(Name="cis-fix-watch")
+        events.put_rule(Name="cis-fix-watch", EventPattern=pattern, Tags=[{"Key": "new", "Value": "1"}])
+        self.assertEqual(self.rule_tags(events, arn), {"new": "1"})
+
     def by_topic(self, account, topic):
         return self.client("sns", account).list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
 

@@ -9,6 +9,61 @@ use crate::harness::{assert_ok, control, queue, status, stdout, Account, TrailSp
 const GROUP: &str = "cloudtrail/management";
 const HARDENED: [&str; 2] = ["--benchmark", "hardened"];
 
+/// The watch rule apply wrote, asked of EventBridge's own matcher (TestEventPattern, the
+/// emulator's from moto, apart from cis-fix's filter evaluator): each of H13's technique
+/// records, as CloudTrail delivers it to the default bus, matches; each benign one does not.
+async fn the_watch_rule_matches_h13s_records_as_eventbridge_does(account: &Account) {
+    let rule = account
+        .events()
+        .describe_rule()
+        .name("cis-fix-alarm-chain-tampering-watch")
+        .send()
+        .await
+        .unwrap();
+    let pattern = rule.event_pattern().unwrap();
+    let records = std::fs::read_to_string(crate::harness::path_in_repo(
+        "src/catalog/testdata/hardened-records.jsonl",
+    ))
+    .unwrap();
+    let mut seen = (0, 0);
+    for line in records.lines() {
+        let case: Value = serde_json::from_str(line).unwrap();
+        if case["control"] != "H13" {
+            continue;
+        }
+        let record = &case["record"];
+        let service = record["eventSource"].as_str().unwrap();
+        let event = serde_json::json!({
+            "version": "0",
+            "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+            "detail-type": "AWS API Call via CloudTrail",
+            "source": format!("aws.{}", service.trim_end_matches(".amazonaws.com")),
+            "account": account.id,
+            "time": "2026-11-02T10:00:00Z",
+            "region": "us-east-1",
+            "resources": [],
+            "detail": record,
+        });
+        let matched = account
+            .events()
+            .test_event_pattern()
+            .event_pattern(pattern)
+            .event(event.to_string())
+            .send()
+            .await
+            .unwrap()
+            .result();
+        let technique = case["kind"] == "technique";
+        assert_eq!(matched, technique, "{}", case["source"]);
+        if technique {
+            seen.0 += 1;
+        } else {
+            seen.1 += 1;
+        }
+    }
+    assert!(seen.0 >= 10 && seen.1 >= 3, "{seen:?}");
+}
+
 fn ids(plan: &Value) -> Vec<String> {
     plan["controls"]
         .as_array()
@@ -16,24 +71,6 @@ fn ids(plan: &Value) -> Vec<String> {
         .iter()
         .map(|c| c["id"].as_str().unwrap().to_string())
         .collect()
-}
-
-fn assert_watch_findings_only(c: &Value) {
-    let codes: Vec<&str> = c["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
-    assert!(!codes.is_empty(), "{c:#}");
-    // A member relying on the organization trail reports the management account's chain as
-    // incomplete while that chain's watch path is missing.
-    assert!(
-        codes
-            .iter()
-            .all(|code| code.starts_with("watch_") || *code == "organization_chain_incomplete"),
-        "{codes:?}"
-    );
 }
 
 #[tokio::test]
@@ -62,7 +99,9 @@ async fn hardened_plan_apply_plan_then_backout_restores_the_account() {
     assert_eq!(notes.len(), 1, "{preview:#}");
     assert!(
         notes[0].as_str().unwrap_or_default().starts_with(
-            "H13 (alarm-chain-tampering) watches calls this apply makes (put_metric_filter ×28, put_metric_alarm ×28, set_topic_policy ×1)"
+            "H13 (alarm-chain-tampering) watches calls this apply makes (put_metric_filter ×28, put_metric_alarm ×28, set_topic_policy ×1, put_rule ×1)"
+        ) && notes[0].as_str().unwrap_or_default().ends_with(
+            "its watch rule cis-fix-alarm-chain-tampering-watch, created last, notifies cis-fix-chain-watch once per matching event that reaches EventBridge after it exists: at least its own creation (put_rule), which shows the second path works"
         ),
         "{notes:#?}"
     );
@@ -109,6 +148,7 @@ async fn hardened_plan_apply_plan_then_backout_restores_the_account() {
         description.starts_with("H13: Ensure tampering"),
         "{description}"
     );
+    the_watch_rule_matches_h13s_records_as_eventbridge_does(&account).await;
     // The default benchmark sees its 15 controls compliant and leaves the H chains alone.
     let out = account.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
@@ -174,7 +214,8 @@ async fn backout_under_cis_7_0_leaves_nothing_of_a_hardened_apply_either() {
     assert_ok(&out);
     let text = words(&stdout(&out));
     assert!(
-        text.contains("note: H13 (alarm-chain-tampering) watches calls this backout makes (delete_alarm ×1, delete_metric_filter ×1) and keeps its own alarm"),
+        text.contains("note: H13 (alarm-chain-tampering) watches calls this backout makes (delete_alarm ×1, delete_metric_filter ×1) and keeps its own alarm")
+            && text.contains("its watch rule cis-fix-alarm-chain-tampering-watch, if in place, notifies cis-fix-chain-watch once per call"),
         "{text}"
     );
     let out = account.run(&["backout", "--auto-approve"]);
@@ -209,11 +250,6 @@ async fn hardened_with_org_covers_a_member_through_the_organization_trail() {
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     for account in plan["accounts"].as_array().unwrap() {
         for c in account["controls"].as_array().unwrap() {
-            if c["id"] == "H13" && c["status"] != "compliant" {
-                // Apply does not create the watch path yet (see above).
-                assert_watch_findings_only(c);
-                continue;
-            }
             assert_eq!(c["status"], "compliant", "{} {c:#}", account["account_id"]);
         }
     }
@@ -222,6 +258,24 @@ async fn hardened_with_org_covers_a_member_through_the_organization_trail() {
         .unwrap()
         .iter()
         .any(|a| a["account_id"] == member.id.as_str()));
+    // H13's watch rule lives with the chain it watches: in the account of the organization
+    // trail's log group, where the calls that break that chain are made; none in the member.
+    let rules = |account: &crate::harness::Account| {
+        let account = account.events();
+        async move {
+            let listed = account.list_rules().send().await.unwrap();
+            listed
+                .rules()
+                .iter()
+                .filter_map(|r| r.name().map(str::to_string))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        rules(&management).await,
+        ["cis-fix-alarm-chain-tampering-watch"]
+    );
+    assert!(rules(&member).await.is_empty());
 }
 
 #[test]
