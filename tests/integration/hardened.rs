@@ -64,6 +64,62 @@ async fn the_watch_rule_matches_h13s_records_as_eventbridge_does(account: &Accou
     assert!(seen.0 >= 10 && seen.1 >= 3, "{seen:?}");
 }
 
+async fn h13s_watch_path_outlives_its_metric_path(account: &Account) {
+    let filters = account
+        .logs()
+        .describe_metric_filters()
+        .filter_name_prefix("cis-fix-alarm-chain-tampering-")
+        .send()
+        .await
+        .unwrap();
+    for f in filters.metric_filters() {
+        account
+            .logs()
+            .delete_metric_filter()
+            .log_group_name(f.log_group_name().unwrap())
+            .filter_name(f.filter_name().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    account
+        .cloudwatch()
+        .delete_alarms()
+        .alarm_names("cis-fix-alarm-chain-tampering")
+        .send()
+        .await
+        .unwrap();
+    let plan = account.plan(&["--benchmark", "hardened", "--controls", "H13"]);
+    assert_eq!(status(&plan, "H13"), "non_compliant", "{plan:#}");
+    let codes: Vec<&str> = control(&plan, "H13")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(!codes.is_empty(), "{plan:#}");
+    assert!(!codes.iter().any(|c| c.starts_with("watch_")), "{codes:?}");
+    let actions: Vec<&str> = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["put_metric_filter", "put_metric_alarm"],
+        "{plan:#}"
+    );
+    let rule = account
+        .events()
+        .list_targets_by_rule()
+        .rule("cis-fix-alarm-chain-tampering-watch")
+        .send()
+        .await
+        .unwrap();
+    assert!(rule.targets()[0].arn().ends_with(":cis-fix-chain-watch"));
+}
+
 fn ids(plan: &Value) -> Vec<String> {
     plan["controls"]
         .as_array()
@@ -172,6 +228,10 @@ async fn hardened_plan_apply_plan_then_backout_restores_the_account() {
         &notify,
     ]);
     assert_ok(&out);
+
+    // What silences H13's metric path leaves its watch path whole: with its filter and alarm
+    // deleted, the plan asks for those two again and finds nothing missing of the rule path.
+    h13s_watch_path_outlives_its_metric_path(&account).await;
 
     let out = account.run(&["backout", "--benchmark", "hardened", "--auto-approve"]);
     assert_ok(&out);
