@@ -154,10 +154,7 @@ fn resource(out: &mut String, item: &Item<'_>, alias: Option<&str>, target: &Tar
 fn arguments(item: &Item<'_>, alias: Option<&str>) -> (&'static str, Vec<Entry>) {
     let reference = |item_name: &str| local_name(item_name, alias);
     // A topic this export creates, by reference; any other, by its ARN.
-    let topic = |arn: &str, created: &Option<String>| match created {
-        Some(topic) => format!("aws_sns_topic.{}.arn", reference(topic)),
-        None => string(arn),
-    };
+    let topic = |arn: &str, created: &Option<String>| topic_value(arn, created, alias);
     match &item.action.call {
         Call::CreateTopic {
             topic_name,
@@ -199,51 +196,8 @@ fn arguments(item: &Item<'_>, alias: Option<&str>) -> (&'static str, Vec<Entry>)
             ];
             ("aws_cloudwatch_log_metric_filter", entries)
         }
-        Call::PutMetricAlarm(alarm) => {
-            // The metric of a filter this export creates, by reference.
-            let (metric_name, namespace) = match &item.filter_ref {
-                Some(filter) => {
-                    let filter = format!(
-                        "aws_cloudwatch_log_metric_filter.{}.metric_transformation[0]",
-                        reference(filter)
-                    );
-                    (format!("{filter}.name"), format!("{filter}.namespace"))
-                }
-                None => (string(&alarm.metric_name), string(&alarm.namespace)),
-            };
-            let actions: Vec<String> = alarm
-                .alarm_actions
-                .iter()
-                .zip(item.topic_refs.iter())
-                .map(|(arn, created)| topic(arn, created))
-                .collect();
-            let entries = vec![
-                Entry::attr("alarm_name", string(&alarm.alarm_name)),
-                Entry::attr("alarm_description", string(&alarm.alarm_description)),
-                Entry::attr("metric_name", metric_name),
-                Entry::attr("namespace", namespace),
-                Entry::attr("statistic", string(&alarm.statistic)),
-                Entry::attr("period", alarm.period.to_string()),
-                Entry::attr("threshold", number(alarm.threshold)),
-                Entry::attr("comparison_operator", string(&alarm.comparison_operator)),
-                Entry::attr("evaluation_periods", alarm.evaluation_periods.to_string()),
-                // `apply` enables the actions explicitly; so does the export.
-                Entry::attr("actions_enabled", "true".into()),
-                Entry::attr("alarm_actions", format!("[{}]", actions.join(", "))),
-                tags_entry(&alarm.tags),
-            ];
-            ("aws_cloudwatch_metric_alarm", entries)
-        }
-        Call::PutRule(rule) => {
-            let entries = vec![
-                Entry::attr("name", string(&rule.rule_name)),
-                Entry::attr("description", string(&rule.description)),
-                Entry::attr("event_pattern", string(&rule.event_pattern)),
-                Entry::attr("state", string("ENABLED")),
-                tags_entry(&rule.tags),
-            ];
-            ("aws_cloudwatch_event_rule", entries)
-        }
+        Call::PutMetricAlarm(alarm) => alarm_arguments(item, alias, alarm),
+        Call::PutRule(rule) => rule_arguments(rule),
         Call::PutTargets {
             rule_name,
             target_id,
@@ -270,6 +224,70 @@ fn arguments(item: &Item<'_>, alias: Option<&str>) -> (&'static str, Vec<Entry>)
             ("aws_sns_topic_policy", entries)
         }
     }
+}
+
+/// An alarm: on the metric of a filter this export creates, by reference; notifying the
+/// topics it creates by reference, the others by ARN.
+fn alarm_arguments(
+    item: &Item<'_>,
+    alias: Option<&str>,
+    alarm: &crate::audit::AlarmCall,
+) -> (&'static str, Vec<Entry>) {
+    let reference = |item_name: &str| local_name(item_name, alias);
+    let topic = |arn: &str, created: &Option<String>| topic_value(arn, created, alias);
+    // The metric of a filter this export creates, by reference.
+    let (metric_name, namespace) = match &item.filter_ref {
+        Some(filter) => {
+            let filter = format!(
+                "aws_cloudwatch_log_metric_filter.{}.metric_transformation[0]",
+                reference(filter)
+            );
+            (format!("{filter}.name"), format!("{filter}.namespace"))
+        }
+        None => (string(&alarm.metric_name), string(&alarm.namespace)),
+    };
+    let actions: Vec<String> = alarm
+        .alarm_actions
+        .iter()
+        .zip(item.topic_refs.iter())
+        .map(|(arn, created)| topic(arn, created))
+        .collect();
+    let entries = vec![
+        Entry::attr("alarm_name", string(&alarm.alarm_name)),
+        Entry::attr("alarm_description", string(&alarm.alarm_description)),
+        Entry::attr("metric_name", metric_name),
+        Entry::attr("namespace", namespace),
+        Entry::attr("statistic", string(&alarm.statistic)),
+        Entry::attr("period", alarm.period.to_string()),
+        Entry::attr("threshold", number(alarm.threshold)),
+        Entry::attr("comparison_operator", string(&alarm.comparison_operator)),
+        Entry::attr("evaluation_periods", alarm.evaluation_periods.to_string()),
+        // `apply` enables the actions explicitly; so does the export.
+        Entry::attr("actions_enabled", "true".into()),
+        Entry::attr("alarm_actions", format!("[{}]", actions.join(", "))),
+        tags_entry(&alarm.tags),
+    ];
+    ("aws_cloudwatch_metric_alarm", entries)
+}
+
+/// A topic this export creates, by reference; any other, by its ARN.
+fn topic_value(arn: &str, created: &Option<String>, alias: Option<&str>) -> String {
+    match created {
+        Some(topic) => format!("aws_sns_topic.{}.arn", local_name(topic, alias)),
+        None => string(arn),
+    }
+}
+
+/// A watch rule, enabled, with its tags.
+fn rule_arguments(rule: &crate::audit::RuleCall) -> (&'static str, Vec<Entry>) {
+    let entries = vec![
+        Entry::attr("name", string(&rule.rule_name)),
+        Entry::attr("description", string(&rule.description)),
+        Entry::attr("event_pattern", string(&rule.event_pattern)),
+        Entry::attr("state", string("ENABLED")),
+        tags_entry(&rule.tags),
+    ];
+    ("aws_cloudwatch_event_rule", entries)
 }
 
 /// The `import` block that adopts cis-fix's existing resource (`to` is `TYPE.NAME`).
