@@ -1486,3 +1486,26 @@ pattern = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentic
 
 #[cfg(test)]
 mod hardened_tests;
+
+/// Where a built-in catalog defines control `id`: the file (relative to the repository) and
+/// the line of its `id = "…"`. Looked for in `benchmark`'s own file, then in the one it
+/// extends; `None` for a catalog that is not built in (cis-fix does not keep its path).
+pub fn source_line(benchmark: &str, extends: Option<&str>, id: &str) -> Option<(String, usize)> {
+    let wanted = format!("id = \"{id}\"");
+    [Some(benchmark), extends]
+        .into_iter()
+        .flatten()
+        .filter_map(|name| BUILTIN.iter().find(|(builtin, _, _)| *builtin == name))
+        .find_map(|(_, file, source)| {
+            let line = source.lines().position(|l| l.trim() == wanted)?;
+            Some((file.to_string(), line + 1))
+        })
+}
+
+/// The text of a built-in catalog file, by benchmark name.
+pub fn builtin_source(benchmark: &str) -> Option<&'static str> {
+    BUILTIN
+        .iter()
+        .find(|(name, _, _)| *name == benchmark)
+        .map(|(_, _, source)| *source)
+}

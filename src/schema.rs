@@ -42,11 +42,13 @@ pub enum Document {
     OrgBackoutResult,
     /// `coverage --format json`.
     Coverage,
+    /// `report --format json`.
+    Report,
 }
 
 impl Document {
     /// Every document, in the order `cis-fix schema --help` lists them.
-    pub const ALL: [Document; 9] = [
+    pub const ALL: [Document; 10] = [
         Document::Plan,
         Document::SavedPlan,
         Document::OrgPlan,
@@ -56,6 +58,7 @@ impl Document {
         Document::OrgApplyResult,
         Document::OrgBackoutResult,
         Document::Coverage,
+        Document::Report,
     ];
 
     /// The document's name on the command line (`cis-fix schema NAME`) and in `schemas/`.
@@ -70,6 +73,7 @@ impl Document {
             Document::OrgApplyResult => "org-apply-result",
             Document::OrgBackoutResult => "org-backout-result",
             Document::Coverage => "coverage",
+            Document::Report => "report",
         }
     }
 
@@ -89,6 +93,7 @@ impl Document {
             Document::OrgApplyResult => "cis-fix organization apply result",
             Document::OrgBackoutResult => "cis-fix organization backout result",
             Document::Coverage => "cis-fix coverage",
+            Document::Report => "cis-fix report",
         }
     }
 
@@ -179,6 +184,9 @@ impl Document {
                  (`reason`), and its records (call, error code, origin and source); then the \
                  counts. Computed offline from the records compiled into cis-fix; exit 0."
             }
+            Document::Report => {
+                "What `cis-fix report --format json` prints: the selected controls as the                  catalog defines them (with the catalog file and line), and for every account                  of the run each control's state (`compliant`, `non_compliant`,                  `awaiting_confirmation`, `blocked`, `not_auditable`) with the chain that                  proves it or the findings that explain it, as `plan --format json` has them;                  an account that could not be read has every control `not_auditable`. Then                  the counts per state. The other formats of `cis-fix report` are views of this                  document (docs/report.md)."
+            }
         }
     }
 }
@@ -207,6 +215,7 @@ pub fn schema(document: Document) -> serde_json::Value {
         Document::OrgApplyResult => root::<OrgApplyResult>(document),
         Document::OrgBackoutResult => root::<OrgBackoutResult>(document),
         Document::Coverage => root::<Coverage>(document),
+        Document::Report => root::<crate::render::report::Report>(document),
     }
 }
 

@@ -31,8 +31,9 @@ use crate::catalog::{Catalog, Control};
 use crate::inventory::{RegionSnapshot, Snapshot};
 use evaluate::{evaluate, Evaluation, Parsed};
 pub use options::{Endpoint, Options, TopicChoice};
+pub(crate) use plan::finding;
+use plan::not_auditable;
 pub use plan::*;
-use plan::{finding, not_auditable};
 use planner::Planner;
 use trails::Target;
 

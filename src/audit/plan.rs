@@ -363,7 +363,7 @@ impl Summary {
     }
 }
 
-pub(super) fn finding(code: Code, message: impl Into<String>) -> Finding {
+pub(crate) fn finding(code: Code, message: impl Into<String>) -> Finding {
     Finding {
         code,
         message: message.into(),

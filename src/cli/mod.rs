@@ -18,6 +18,7 @@ mod output;
 mod pattern;
 mod plan;
 mod prompt;
+mod report;
 mod saved;
 mod schema;
 pub mod shell;
@@ -36,6 +37,7 @@ pub use export::{ExportArgs, ExportFormat};
 pub use iam_policy::IamPolicyArgs;
 pub use pattern::PatternArgs;
 pub use plan::PlanArgs;
+pub use report::ReportArgs;
 pub use schema::SchemaArgs;
 pub use shell::CompletionsArgs;
 
@@ -131,6 +133,15 @@ pub enum Command {
   cis-fix export terraform --org --notify email:sec@example.com --out org/
   cis-fix export terraform --notify-file notify.txt --out cis-fix.tf")]
     Export(Online<ExportArgs>),
+    /// State every selected control in every account as evidence: text, JSON, SARIF, OCSF,
+    /// ASFF, JUnit, a self-contained HTML page or CSV. Reads as `plan` does; writes nothing to
+    /// AWS.
+    #[command(after_help = "Examples:
+  cis-fix report --format html --out cis-report.html
+  cis-fix report --org --format sarif --out cis.sarif
+  cis-fix report --format junit --detailed-exitcode > cis-junit.xml
+  cis-fix report --format csv --out cis.csv")]
+    Report(Online<ReportArgs>),
     /// Check a hand-written filter pattern against a control, or backtest one on recorded
     /// events. No credentials, no AWS call.
     #[command(after_help = "Examples:
@@ -200,6 +211,10 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
             let (args, aws) = start(online)?;
             aws.runtime.block_on(export::run(args, &aws.connect))
         }
+        Command::Report(online) => {
+            let (args, aws) = start(online)?;
+            aws.runtime.block_on(report::run(args, &aws.connect))
+        }
         // Offline commands need neither AWS nor an async runtime.
         Command::Pattern(args) => pattern::run(args),
         Command::Controls(args) => controls::run(args),
@@ -244,6 +259,15 @@ impl Prepare for ExportArgs {
     }
     fn verbose(&self) -> bool {
         false
+    }
+}
+
+impl Prepare for ReportArgs {
+    fn prepare(&mut self) -> Result<()> {
+        self.selection.read_notify_file()
+    }
+    fn verbose(&self) -> bool {
+        self.display.verbose
     }
 }
 

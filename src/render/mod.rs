@@ -20,6 +20,7 @@ pub mod group;
 pub mod layout;
 pub mod org;
 pub mod pattern;
+pub mod report;
 
 use layout::{Page, Painter};
 

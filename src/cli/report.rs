@@ -1,0 +1,84 @@
+//! `cis-fix report`: the state of every selected control in every account of the run, as
+//! evidence, in text, JSON, SARIF, OCSF, ASFF, JUnit, HTML or CSV (docs/report.md). It reads
+//! as `plan` does and writes nothing to AWS.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+
+use super::args::{Accounts, Display, Selection};
+use super::ExitStatus;
+use crate::error::{Error, Result};
+use crate::inventory::aws::ReadMode;
+use crate::printer::Printer;
+use crate::render::report::{self, Context, Report, ReportFormat};
+use crate::run::Observed;
+use crate::session::Session;
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// Output format (docs/report.md shows each, and how every state maps into it).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+
+    /// Write the report to FILE instead of stdout (a new file, renamed into place).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Exit 2 when any selected control is not compliant in any account (0 when all are,
+    /// 1 on error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    #[command(flatten)]
+    pub accounts: Accounts,
+
+    #[command(flatten)]
+    pub display: Display,
+}
+
+pub(super) async fn run(args: ReportArgs, connect: &crate::session::Connect) -> Result<ExitStatus> {
+    let started = Instant::now();
+    let input = args.selection.resolve()?;
+    if let Some(path) = args.out.as_deref() {
+        crate::outfile::check_writable(path)?;
+    }
+    let session = Session::connect(args.selection.scope.region.as_deref(), connect).await?;
+    let reach = args.accounts.reach();
+    let observed = Observed::read(&input, reach.as_ref(), session, ReadMode::Plan).await?;
+    let cx = Context {
+        catalog: &input.catalog,
+        generated_at: crate::export::now_utc(),
+    };
+    let report = match &observed {
+        Observed::One(one) => Report::of_plan(&one.plan, &cx),
+        Observed::Many(many) => Report::of_org(&many.plan, &cx),
+    };
+    let rendered = report::render(&report, args.format)
+        .map_err(|e| Error::Usage(format!("cannot write the report: {e}")))?;
+    let printer = Printer::new(crate::cli::args::Format::Text);
+    match &args.out {
+        Some(path) => {
+            crate::outfile::write_atomic(
+                path,
+                rendered.as_bytes(),
+                crate::outfile::Access::Shared,
+            )?;
+            printer.say(&format!("Wrote the report to {}\n", path.display()))?;
+        }
+        None => printer.out(&rendered)?,
+    }
+    if args.display.stats {
+        printer.stats(observed.session(), started);
+    }
+    observed.not_auditable()?;
+    Ok(if args.detailed_exitcode && !report.is_compliant() {
+        ExitStatus::NotCompliant
+    } else {
+        ExitStatus::Success
+    })
+}

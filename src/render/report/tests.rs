@@ -1,0 +1,156 @@
+//! The report on audited fixtures: one account, and an organization of four whose results
+//! hold every state. The format modules' tests render these same fixtures.
+
+use super::*;
+use crate::audit::tests::{
+    account, alarm, audit, catalog, filter, subscription, topic_arn, GROUP, REGION,
+};
+use crate::audit::Options;
+
+const FAILURES: &str =
+    r#"{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }"#;
+const ROOT: &str = r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#;
+
+fn context(catalog: &Catalog) -> Context<'_> {
+    Context {
+        catalog,
+        generated_at: "2026-12-07T12:00:00Z".into(),
+    }
+}
+
+/// The selected controls of the fixtures: cis-5.0's 4.1, 4.3 and 4.6.
+pub(crate) fn controls() -> Catalog {
+    catalog(&["4.1", "4.3", "4.6"])
+}
+
+/// 4.6 compliant through `ops` (confirmed); 4.3's chain whole but for a subscription its
+/// owner has not confirmed; 4.1 missing.
+fn snapshot() -> crate::inventory::Snapshot {
+    let mut s = account();
+    let ops = topic_arn("ops");
+    let pager = topic_arn("pager");
+    let r = s.regions.get_mut(REGION).unwrap();
+    r.metric_filters
+        .push(filter(GROUP, "failures", FAILURES, "Failures"));
+    r.alarms.push(alarm("failures", "Failures", Some(&ops)));
+    r.subscriptions
+        .push(subscription(&ops, "email", "oncall@example.com", true));
+    r.metric_filters.push(filter(GROUP, "root", ROOT, "Root"));
+    r.alarms.push(alarm("root", "Root", Some(&pager)));
+    r.subscriptions
+        .push(subscription(&pager, "email", "pager@example.com", false));
+    s
+}
+
+/// One account: 4.1 non_compliant, 4.3 awaiting_confirmation, 4.6 compliant.
+pub(crate) fn one_account() -> Report {
+    let catalog = controls();
+    let plan = audit(&catalog, &snapshot(), &Options::default());
+    Report::of_plan(&plan, &context(&catalog))
+}
+
+/// Four accounts: the one above; one without a trail (every control blocked); one all
+/// compliant but 4.1; one that could not be read (every control not_auditable).
+pub(crate) fn organization() -> Report {
+    let catalog = controls();
+    let first = one_account().accounts.remove(0);
+    let mut no_trail = account();
+    no_trail.account_id = "222233334444".into();
+    no_trail.trails.clear();
+    let blocked = audit(&catalog, &no_trail, &Options::default());
+    let mut second = Report::of_plan(&blocked, &context(&catalog))
+        .accounts
+        .remove(0);
+    second.account_id = "222233334444".into();
+    second.name = Some("sandbox".into());
+    let mut third = first.clone();
+    third.account_id = "333344445555".into();
+    third.name = Some("prod".into());
+    let unread = AccountEvidence {
+        account_id: "444455556666".into(),
+        name: Some("legacy".into()),
+        readable: false,
+        error: Some("AccessDenied assuming OrganizationAccountAccessRole".into()),
+        results: unread_results(
+            &catalog,
+            Some("AccessDenied assuming OrganizationAccountAccessRole"),
+        ),
+    };
+    Report::new(
+        &context(&catalog),
+        crate::audit::tests::ACCOUNT,
+        REGION,
+        vec![first, second, third, unread],
+    )
+}
+
+fn states(report: &Report, account: usize) -> Vec<(&str, State)> {
+    report.accounts[account]
+        .results
+        .iter()
+        .map(|r| (r.control.id.as_str(), r.state))
+        .collect()
+}
+
+#[test]
+fn one_account_holds_each_controls_state_and_its_chain_or_findings() {
+    let report = one_account();
+    assert_eq!(
+        states(&report, 0),
+        [
+            ("4.1", State::NonCompliant),
+            ("4.3", State::AwaitingConfirmation),
+            ("4.6", State::Compliant)
+        ]
+    );
+    let results = &report.accounts[0].results;
+    assert!(results[2].control.chain.is_some());
+    assert!(!results[0].control.findings.is_empty());
+    assert!(!report.is_compliant());
+    assert_eq!(report.summary.compliant, 1);
+    assert_eq!(report.summary.awaiting_confirmation, 1);
+    // The place code-scanning views show: the control's line in its catalog file.
+    let source = report.control("4.1").unwrap().source.clone().unwrap();
+    assert_eq!(source.file, "plans/cis-5.0.toml");
+    let text = crate::catalog::builtin_source("cis-5.0").unwrap();
+    assert_eq!(
+        text.lines().nth(source.line - 1).map(str::trim),
+        Some("id = \"4.1\"")
+    );
+}
+
+#[test]
+fn an_organization_holds_every_state() {
+    let report = organization();
+    assert_eq!(report.accounts.len(), 4);
+    for state in State::ALL {
+        assert!(report.results().any(|(_, r)| r.state == state), "{state:?}");
+    }
+    assert!(states(&report, 1).iter().all(|(_, s)| *s == State::Blocked));
+    assert!(states(&report, 3)
+        .iter()
+        .all(|(_, s)| *s == State::NotAuditable));
+    let s = &report.summary;
+    assert_eq!(
+        s.compliant + s.non_compliant + s.awaiting_confirmation + s.blocked + s.not_auditable,
+        12
+    );
+}
+
+#[test]
+fn csv_has_one_row_per_control_and_account_and_reads_back() {
+    let report = organization();
+    let text = csv::render(&report).unwrap();
+    let mut reader = ::csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        csv::COLUMNS
+    );
+    let rows: Vec<::csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 12);
+    for (row, (account, result)) in rows.iter().zip(report.results()) {
+        assert_eq!(&row[0], account.account_id);
+        assert_eq!(&row[2], result.control.id);
+        assert_eq!(&row[6], result.state.name());
+    }
+}
