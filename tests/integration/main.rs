@@ -22,6 +22,7 @@ mod ownership;
 mod paging;
 mod parity;
 mod prompt;
+mod report;
 mod secrets;
 mod selection;
 mod snapshots;
