@@ -58,8 +58,18 @@ pub(super) async fn run(args: ReportArgs, connect: &crate::session::Connect) -> 
         Observed::One(one) => Report::of_plan(&one.plan, &cx),
         Observed::Many(many) => Report::of_org(&many.plan, &cx),
     };
-    let rendered = report::render(&report, args.format)
+    let mut rendered = report::render(&report, args.format)
         .map_err(|e| Error::Usage(format!("cannot write the report: {e}")))?;
+    if args.format == ReportFormat::Text {
+        // Text from AWS reaches a terminal: control characters escaped, long lines wrapped.
+        rendered = match &args.out {
+            Some(_) => crate::term::escape_lines(&rendered).into_owned(),
+            None => crate::render::layout::wrap_lines(
+                &rendered,
+                crate::render::layout::stdout_width(),
+            ),
+        };
+    }
     let printer = Printer::new(crate::cli::args::Format::Text);
     match &args.out {
         Some(path) => {
