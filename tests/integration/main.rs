@@ -23,6 +23,7 @@ mod paging;
 mod parity;
 mod prompt;
 mod report;
+mod report_ocsf;
 mod secrets;
 mod selection;
 mod snapshots;

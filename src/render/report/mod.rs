@@ -347,7 +347,7 @@ pub fn render(report: &Report, format: ReportFormat) -> Result<String, RenderErr
         // Strings, numbers, maps and lists only: serialising cannot fail.
         ReportFormat::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
         ReportFormat::Sarif => sarif::render(report),
-        ReportFormat::Ocsf => ocsf::render(report),
+        ReportFormat::Ocsf => ocsf::render(report)?,
         ReportFormat::Asff => asff::render(report),
         ReportFormat::Junit => junit::render(report),
         ReportFormat::Html => html::render(report),
@@ -360,6 +360,8 @@ pub fn render(report: &Report, format: ReportFormat) -> Result<String, RenderErr
 pub enum RenderError {
     #[error("writing CSV: {0}")]
     Csv(String),
+    #[error("writing OCSF: {0}")]
+    Ocsf(String),
 }
 
 #[cfg(test)]

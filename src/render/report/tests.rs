@@ -154,3 +154,129 @@ fn csv_has_one_row_per_control_and_account_and_reads_back() {
         assert_eq!(&row[6], result.state.name());
     }
 }
+
+/// Each OCSF line of the organization's report, parsed, with the result it states.
+fn ocsf_events(report: &Report) -> Vec<serde_json::Value> {
+    let text = ocsf::render(report).unwrap();
+    assert!(text.ends_with('\n'));
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn ocsf_has_one_compliance_finding_per_control_and_account_with_every_state_mapped() {
+    let report = organization();
+    let events = ocsf_events(&report);
+    assert_eq!(events.len(), 12);
+    let expected = |state: State| match state {
+        State::Compliant => (1, "Pass", 1),
+        State::AwaitingConfirmation | State::NotAuditable => (2, "Warning", 2),
+        State::NonCompliant | State::Blocked => (3, "Fail", 3),
+    };
+    let mut seen = Vec::new();
+    for (event, (account, result)) in events.iter().zip(report.results()) {
+        let (status_id, status, severity_id) = expected(result.state);
+        assert_eq!(event["class_uid"], 2003);
+        assert_eq!(event["category_uid"], 2);
+        assert_eq!(event["type_uid"], 200301);
+        assert_eq!(event["metadata"]["version"], "1.5.0");
+        assert_eq!(event["time"], 1_796_644_800_000_i64, "2026-12-07T12:00:00Z");
+        assert_eq!(event["cloud"]["account"]["uid"], account.account_id);
+        let compliance = &event["compliance"];
+        assert_eq!(compliance["control"], result.control.id);
+        assert_eq!(compliance["status_id"], status_id, "{event:#}");
+        assert_eq!(compliance["status"], status);
+        assert_eq!(compliance["status_code"], result.state.name());
+        assert_eq!(event["severity_id"], severity_id);
+        assert_eq!(event["unmapped"]["state"], result.state.name());
+        let codes: Vec<&str> = result
+            .control
+            .findings
+            .iter()
+            .map(|f| f.code.as_str())
+            .collect();
+        let details = compliance["status_details"].as_array().map_or(0, Vec::len);
+        assert_eq!(details, codes.len(), "{event:#}");
+        seen.push(result.state);
+    }
+    for state in State::ALL {
+        assert!(seen.contains(&state), "{state:?}");
+    }
+}
+
+#[test]
+fn ocsf_states_the_chain_as_evidence_and_its_links_as_resources() {
+    let report = one_account();
+    let events = ocsf_events(&report);
+    let compliant = &events[2];
+    assert_eq!(compliant["compliance"]["status"], "Pass");
+    let chain = &report.accounts[0].results[2].control.chain;
+    let chain = chain.as_ref().unwrap();
+    assert_eq!(compliant["evidences"][0]["name"], "chain");
+    assert_eq!(compliant["evidences"][0]["data"]["alarm"], chain.alarm);
+    let kinds: Vec<&str> = compliant["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "AWS::CloudTrail::Trail",
+            "AWS::Logs::LogGroup",
+            "AWS::Logs::MetricFilter",
+            "AWS::CloudWatch::Alarm",
+            "AWS::SNS::Topic"
+        ]
+    );
+    assert_eq!(compliant["resources"][4]["uid"], chain.topic_arn);
+    assert!(compliant.get("remediation").is_none());
+    // The missing control has no chain: its findings say why, and the account is the resource.
+    let missing = &events[0];
+    assert!(missing.get("evidences").is_none());
+    assert_eq!(missing["resources"][0]["type"], "AWS::::Account");
+    let first = &report.accounts[0].results[0].control.findings[0];
+    assert!(missing["finding_info"]["desc"]
+        .as_str()
+        .unwrap()
+        .contains(&first.message));
+    assert!(missing["remediation"]["desc"].is_string());
+}
+
+#[test]
+fn ocsf_finding_uids_are_stable_across_runs_and_unique_per_account_and_control() {
+    let report = organization();
+    let mut later = organization();
+    later.generated_at = "2027-01-01T00:00:00Z".into();
+    let uids = |events: &[serde_json::Value]| -> Vec<String> {
+        events
+            .iter()
+            .map(|e| e["finding_info"]["uid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (now, then) = (ocsf_events(&report), ocsf_events(&later));
+    assert_eq!(uids(&now), uids(&then));
+    assert_ne!(now[0]["metadata"]["uid"], then[0]["metadata"]["uid"]);
+    assert_ne!(now[0]["time"], then[0]["time"]);
+    let mut distinct = uids(&now);
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 12);
+    assert_eq!(
+        now[0]["finding_info"]["uid"],
+        ocsf::finding_uid(
+            &report.accounts[0].account_id,
+            &report.region,
+            &report.accounts[0].results[0].control.slug
+        )
+    );
+}
+
+#[test]
+fn ocsf_refuses_a_report_time_that_is_not_rfc3339() {
+    let mut report = one_account();
+    report.generated_at = "yesterday".into();
+    assert!(matches!(ocsf::render(&report), Err(RenderError::Ocsf(_))));
+}
