@@ -22,6 +22,8 @@ mod ownership;
 mod paging;
 mod parity;
 mod prompt;
+mod report_junit;
+mod report_sarif;
 mod secrets;
 mod selection;
 mod snapshots;
