@@ -9,7 +9,7 @@ use super::{AccountEvidence, ControlInfo, ControlResult, RenderError, Report, St
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const VERSION: &str = "2.1.0";
-/// The `partialFingerprints` key: versioned, as SARIF §3.27.17 recommends, so that a change
+/// The `partialFingerprints` key: versioned, as SARIF §3.27.16-17 suggest, so that a change
 /// of what it holds can be told from the same alert.
 pub const FINGERPRINT: &str = "cisFixAccountControl/v1";
 
