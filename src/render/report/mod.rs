@@ -346,10 +346,10 @@ pub fn render(report: &Report, format: ReportFormat) -> Result<String, RenderErr
         ReportFormat::Text => text::render(report),
         // Strings, numbers, maps and lists only: serialising cannot fail.
         ReportFormat::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
-        ReportFormat::Sarif => sarif::render(report),
+        ReportFormat::Sarif => sarif::render(report)?,
         ReportFormat::Ocsf => ocsf::render(report)?,
         ReportFormat::Asff => asff::render(report),
-        ReportFormat::Junit => junit::render(report),
+        ReportFormat::Junit => junit::render(report)?,
         ReportFormat::Html => html::render(report),
         ReportFormat::Csv => csv::render(report)?,
     })
@@ -362,6 +362,10 @@ pub enum RenderError {
     Csv(String),
     #[error("writing OCSF: {0}")]
     Ocsf(String),
+    #[error("writing SARIF: {0}")]
+    Sarif(String),
+    #[error("writing JUnit XML: {0}")]
+    Junit(String),
 }
 
 #[cfg(test)]
