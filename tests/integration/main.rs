@@ -26,6 +26,7 @@ mod report;
 mod report_junit;
 mod report_ocsf;
 mod report_sarif;
+mod report_html;
 mod secrets;
 mod selection;
 mod snapshots;
