@@ -22,6 +22,7 @@ mod ownership;
 mod paging;
 mod parity;
 mod prompt;
+mod report_asff;
 mod secrets;
 mod selection;
 mod snapshots;
