@@ -18,22 +18,25 @@ pub enum PolicyFor {
     Drill,
     /// As plan: export reads as plan does and never writes.
     Export,
+    /// The reads, and securityhub:BatchImportFindings for --to-security-hub.
+    Report,
     /// With --org or --accounts, the caller: organizations:ListAccounts, sts:AssumeRole, and
-    /// what plan, apply, backout and drill do in its own account.
+    /// what plan, apply, backout, drill and report do in its own account.
     OrgManagement,
-    /// With --org or --accounts, the role assumed in each member: what plan, apply, backout
-    /// and drill do there.
+    /// With --org or --accounts, the role assumed in each member: what plan, apply, backout,
+    /// drill and report do there.
     OrgMember,
 }
 
 impl PolicyFor {
     /// Every one, in the order `--help` lists them.
-    pub const ALL: [PolicyFor; 7] = [
+    pub const ALL: [PolicyFor; 8] = [
         PolicyFor::Plan,
         PolicyFor::Apply,
         PolicyFor::Backout,
         PolicyFor::Drill,
         PolicyFor::Export,
+        PolicyFor::Report,
         PolicyFor::OrgManagement,
         PolicyFor::OrgMember,
     ];
@@ -45,6 +48,7 @@ impl PolicyFor {
             PolicyFor::Apply => "examples/iam-apply.json",
             PolicyFor::Backout => "examples/iam-backout.json",
             PolicyFor::Drill => "examples/iam-drill.json",
+            PolicyFor::Report => "examples/iam-report.json",
             PolicyFor::OrgManagement => "examples/iam-org-management.json",
             PolicyFor::OrgMember => "examples/iam-org-member.json",
         }
@@ -57,6 +61,7 @@ impl PolicyFor {
             PolicyFor::Apply => include_str!("../examples/iam-apply.json"),
             PolicyFor::Backout => include_str!("../examples/iam-backout.json"),
             PolicyFor::Drill => include_str!("../examples/iam-drill.json"),
+            PolicyFor::Report => include_str!("../examples/iam-report.json"),
             PolicyFor::OrgManagement => include_str!("../examples/iam-org-management.json"),
             PolicyFor::OrgMember => include_str!("../examples/iam-org-member.json"),
         }
@@ -130,6 +135,8 @@ mod tests {
             "cloudwatch:DescribeAlarmHistory",
             "cloudwatch:SetAlarmState",
         ]);
+        // report --to-security-hub's one write.
+        let import = set(&["securityhub:BatchImportFindings"]);
         let with = |extra: &[&BTreeSet<String>]| {
             let mut all = reads.clone();
             for more in extra {
@@ -141,7 +148,8 @@ mod tests {
         assert_eq!(actions(PolicyFor::Apply), with(&[&creates]));
         assert_eq!(actions(PolicyFor::Backout), with(&[&deletes]));
         assert_eq!(actions(PolicyFor::Drill), with(&[&drill]));
-        let member = with(&[&creates, &deletes, &drill]);
+        assert_eq!(actions(PolicyFor::Report), with(&[&import]));
+        let member = with(&[&creates, &deletes, &drill, &import]);
         assert_eq!(actions(PolicyFor::OrgMember), member);
         let organization = set(&["organizations:ListAccounts", "sts:AssumeRole"]);
         let management: BTreeSet<String> = member.union(&organization).cloned().collect();

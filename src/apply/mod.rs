@@ -1,4 +1,5 @@
-//! The only code that writes to AWS: performing a plan's actions, and a backout's removals.
+//! The only code that writes to AWS: performing a plan's actions, a backout's removals, and
+//! the report's import into Security Hub ([`security_hub`]).
 //!
 //! Everything cis-fix creates carries its marks from the call that creates it (see
 //! [`crate::ownership`]), so an apply stopped part-way leaves nothing unmarked behind.
@@ -9,6 +10,7 @@ pub mod interrupt;
 pub mod org_result;
 pub mod progress;
 pub mod result;
+pub mod security_hub;
 
 use std::collections::BTreeMap;
 use std::io::Write;

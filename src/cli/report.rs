@@ -1,6 +1,7 @@
 //! `cis-fix report`: the state of every selected control in every account of the run, as
 //! evidence, in text, JSON, SARIF, OCSF, ASFF, JUnit, HTML or CSV (docs/report.md). It reads
-//! as `plan` does and writes nothing to AWS.
+//! as `plan` does; its one write, with `--to-security-hub`, imports the ASFF findings into
+//! each account's Security Hub.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -34,6 +35,12 @@ pub struct ReportArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
 
+    /// Also import the findings, as ASFF, into Security Hub: each account's into its own, in
+    /// the run's region (`securityhub:BatchImportFindings`; `cis-fix iam-policy report`). A
+    /// second run updates the same findings.
+    #[arg(long)]
+    pub to_security_hub: bool,
+
     #[command(flatten)]
     pub accounts: Accounts,
 
@@ -64,10 +71,9 @@ pub(super) async fn run(args: ReportArgs, connect: &crate::session::Connect) -> 
         // Text from AWS reaches a terminal: control characters escaped, long lines wrapped.
         rendered = match &args.out {
             Some(_) => crate::term::escape_lines(&rendered).into_owned(),
-            None => crate::render::layout::wrap_lines(
-                &rendered,
-                crate::render::layout::stdout_width(),
-            ),
+            None => {
+                crate::render::layout::wrap_lines(&rendered, crate::render::layout::stdout_width())
+            }
         };
     }
     let printer = Printer::new(crate::cli::args::Format::Text);
@@ -82,13 +88,48 @@ pub(super) async fn run(args: ReportArgs, connect: &crate::session::Connect) -> 
         }
         None => printer.out(&rendered)?,
     }
+    // After the report is written: a failed or slow import leaves it in place.
+    let import_failed = match args.to_security_hub {
+        true => import(&observed, &report, &printer, args.out.is_some()).await?,
+        false => None,
+    };
     if args.display.stats {
         printer.stats(observed.session(), started);
     }
-    observed.not_auditable()?;
+    if let Err(unaudited) = observed.not_auditable() {
+        // Both said: the import's failure as its own line, the audit's as the error.
+        if let Some(failed) = import_failed {
+            printer.note_raw(&crate::render::layout::for_stderr(&format!(
+                "error: {failed}\n"
+            )));
+        }
+        return Err(unaudited);
+    }
+    // Even with --detailed-exitcode: a failed import is an error, not a verdict.
+    if let Some(failed) = import_failed {
+        return Err(failed);
+    }
     Ok(if args.detailed_exitcode && !report.is_compliant() {
         ExitStatus::NotCompliant
     } else {
         ExitStatus::Success
     })
+}
+
+/// Imports the findings into Security Hub and says how many went to which account: on stdout
+/// with the "Wrote" line, or on stderr when stdout is the report. The failure, if any, for
+/// the end of the run.
+async fn import(
+    observed: &Observed,
+    report: &Report,
+    printer: &Printer,
+    to_file: bool,
+) -> Result<Option<Error>> {
+    let imports = crate::run::report::to_security_hub(observed, report).await;
+    let imported = crate::run::report::summary(&imports);
+    match to_file {
+        true => printer.say(&imported)?,
+        false => printer.note_raw(&imported),
+    }
+    Ok(crate::run::report::failure(&imports))
 }

@@ -7,7 +7,8 @@
 //! - [`observed`]: the accounts read and audited ([`Observed`]: one account, or many);
 //! - [`apply`], [`backout`], [`drill`]: each command's work per account, and its result;
 //! - [`export`]: the export's source, from an observed run;
-//! - [`pattern`]: `pattern test`'s events read and matched.
+//! - [`pattern`]: `pattern test`'s events read and matched;
+//! - [`report`]: `report --to-security-hub`'s import, account by account.
 
 pub mod accounts;
 pub mod apply;
@@ -16,6 +17,7 @@ pub mod drill;
 pub mod export;
 pub mod observed;
 pub mod pattern;
+pub mod report;
 
 pub use observed::{Observed, Work};
 

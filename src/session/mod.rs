@@ -194,6 +194,11 @@ impl Session {
         regional_client!(aws_sdk_kms, "kms", self, region)
     }
 
+    /// Security Hub, where `report --to-security-hub` imports its findings.
+    pub fn securityhub(&self, region: &str) -> aws_sdk_securityhub::Client {
+        regional_client!(aws_sdk_securityhub, "securityhub", self, region)
+    }
+
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         // Organizations is a global service, served from us-east-1 in the aws partition.
         regional_client!(aws_sdk_organizations, "organizations", self, &self.region)

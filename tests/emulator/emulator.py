@@ -75,6 +75,18 @@ Why a middleware and not plain ``moto_server``:
   the API reference calls mandatory, may be missing, as AWS's own example has it).
 * PutRule on an existing rule leaves its tags unchanged (documented); moto merges the given
   Tags into them.  ``patch_events_put_rule`` keeps them as they were.
+* Security Hub speaks restJson1: the method and path name the operation (no target header,
+  no Action), which the call log and the faults need; ``rest_operation`` reads them from
+  botocore's model.  BatchImportFindings must be called from the account a finding names
+  (AwsAccountId) when it uses the default product ARN (API reference, BatchImportFindings):
+  AWS refuses the call as a whole (AccessDeniedException, 403, "User: <caller> is not
+  authorized to perform: securityhub:BatchImportFindings on resource: <product ARN>"), as it
+  does for another account's default product; moto imports anything.
+  ``securityhub_import_refusal``.  A re-import of an existing Id replaces the finding,
+  keeping what only customers set (Note, UserDefinedFields, VerificationState, Workflow;
+  BatchImportFindings cannot change those); moto merges the new fields into the old ones,
+  so a member the new finding leaves out (StatusReasons, Remediation) would linger.
+  ``patch_securityhub``.
 * Tests need to see which calls were made, to inject faults, and to read what
   reached SNS / SQS and the alarm history, which is done through plain-JSON
   control endpoints under ``/_emulator/``:
@@ -155,6 +167,8 @@ CBOR_PATH = re.compile(r"^/service/([^/]+)/operation/([^/]+)$")
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/aws4_request")
 SERVICE_NAMES = {"monitoring": "cloudwatch"}  # signing name -> name reported in the call log
 CW_MODEL = botocore.session.get_session().get_service_model("cloudwatch")
+# restJson1 services whose operations the call log and the faults name (``rest_operation``).
+REST_MODELS = {"securityhub": botocore.session.get_session().get_service_model("securityhub")}
 
 
 # --------------------------------------------------------------------------- CBOR <-> JSON
@@ -241,6 +255,9 @@ def error_reply(protocol, status, code, message, fault="Sender", json_type="appl
     elif protocol == "json":
         body = json.dumps({"__type": code, "message": message}).encode()
         headers += [("Content-Type", json_type)]
+    elif protocol == "rest-json":
+        body = json.dumps({"__type": code, "message": message}).encode()
+        headers += [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
     else:
         body = (f"<ErrorResponse><Error><Type>{fault}</Type><Code>{code}</Code><Message>{message}"
                 f"</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>").encode()
@@ -251,7 +268,8 @@ def error_reply(protocol, status, code, message, fault="Sender", json_type="appl
 def fault_reply(protocol, kind, json_type, service="", message=None):
     if kind == "access_denied":
         # Each protocol family spells it its own way; SNS says AuthorizationError.
-        code = {"json": "AccessDeniedException", "cbor": "AccessDenied"}.get(
+        code = {"json": "AccessDeniedException", "rest-json": "AccessDeniedException",
+                "cbor": "AccessDenied"}.get(
             protocol, "AuthorizationError" if service == "sns" else "AccessDenied")
         status = 400 if protocol == "json" else 403
         return error_reply(protocol, status, code, message or "User is not authorized to perform this action",
@@ -2287,6 +2305,71 @@ def credential_refusal(protocol, akid, token, json_type):
     return None, assumed
 
 
+# --------------------------------------------------------------------------- Security Hub
+
+def rest_operation(service, method, path):
+    """The operation a restJson1 call makes: the one whose HTTP method and request URI (the
+    service model's) match, or "unknown"."""
+    model = REST_MODELS[service]
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri = http["requestUri"].split("?")[0]
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", uri) + "/?$"
+        if http["method"] == method and re.match(pattern, path):
+            return name
+    return "unknown"
+
+
+DEFAULT_PRODUCT = re.compile(r"^arn:([^:]+):securityhub:([^:]+):(\d{12}):product/(\d{12})/default$")
+
+
+def securityhub_import_refusal(account, assumed, body):
+    """AWS's refusal of a BatchImportFindings that imports a finding for another account
+    (AwsAccountId), or into another account's default product, or None to let moto answer.
+    The API reference: with the default product ARN, "the identifier of the account that you
+    are calling BatchImportFindings from needs to be the same as the AwsAccountId attribute for
+    the finding"; AWS answers otherwise with AccessDeniedException for the whole call."""
+    try:
+        findings = json.loads(body or b"{}").get("Findings") or []
+    except (ValueError, AttributeError):
+        return None  # moto answers what is not JSON
+    for finding in findings:
+        if not isinstance(finding, dict):
+            continue
+        product = str(finding.get("ProductArn", ""))
+        m = DEFAULT_PRODUCT.match(product)
+        foreign_product = m is not None and (m.group(3) != account or m.group(4) != account)
+        if finding.get("AwsAccountId") != account or foreign_product:
+            return error_reply("rest-json", 403, "AccessDeniedException",
+                               f"User: {caller_arn(account, assumed)} is not authorized to perform: "
+                               f"securityhub:BatchImportFindings on resource: {product}")
+    return None
+
+
+# What only Security Hub's customers set (BatchUpdateFindings); a re-import keeps them.
+CUSTOMER_FIELDS = ("Note", "UserDefinedFields", "VerificationState", "Workflow")
+
+
+def patch_securityhub():
+    from moto.securityhub.models import SecurityHubBackend
+
+    orig_import = SecurityHubBackend.batch_import_findings
+
+    def batch_import_findings(self, findings):
+        # What customers set on the findings that exist, before moto merges into them.
+        kept = {f.id: copy.deepcopy({k: f.data[k] for k in CUSTOMER_FIELDS if k in f.data})
+                for f in self.findings}
+        failed_count, success_count, failed = orig_import(self, findings)
+        refused = {f.get("Id") for f in failed}
+        latest = {d.get("Id"): d for d in findings if isinstance(d, dict)}
+        for finding in self.findings:
+            if finding.id in kept and finding.id in latest and finding.id not in refused:
+                finding.data = {**copy.deepcopy(latest[finding.id]), **kept[finding.id]}
+        return failed_count, success_count, failed
+
+    SecurityHubBackend.batch_import_findings = batch_import_findings
+
+
 # --------------------------------------------------------------------------- the middleware
 
 class Emulator:
@@ -2341,6 +2424,10 @@ class Emulator:
             protocol, operation = "cbor", cbor_match.group(2)
         elif target:
             protocol, operation = "json", target.rsplit(".", 1)[-1]
+        elif service in REST_MODELS:
+            protocol = "rest-json"
+            operation = rest_operation(service, environ.get("REQUEST_METHOD", ""),
+                                       environ.get("PATH_INFO", ""))
         else:
             protocol = "query"
             form = parse_qs(body.decode("utf-8", "replace")) if body else {}
@@ -2375,6 +2462,8 @@ class Emulator:
             if fault == "delay":  # a slow call: lets a test act while the caller waits
                 time.sleep(self.faults.get(account, {}).get("delay_ms", 1000) / 1000)
             refusal = assume_role_refusal(account, assumed, form) if role_arn and service == "sts" else None
+            if service == "securityhub" and operation == "BatchImportFindings":
+                refusal = securityhub_import_refusal(account, assumed, body)
             if refusal:
                 status, headers, out = refusal
             elif protocol == "cbor":
@@ -2631,6 +2720,7 @@ def main(argv=None):
     patch_organizations()
     patch_cloudtrail()
     patch_sts()
+    patch_securityhub()
 
     if args.exit_on_stdin_eof:
         def wait_for_eof():

@@ -1472,6 +1472,64 @@ class EmulatorTest(unittest.TestCase):
                 proc.wait()
             proc.stdout.close()
 
+    # ---- Security Hub (patch_securityhub, securityhub_import_refusal, rest_operation)
+
+    def asff(self, account, finding_id="f1", status="FAILED", **extra):
+        finding = {
+            "SchemaVersion": "2018-10-08", "Id": finding_id,
+            "ProductArn": f"arn:aws:securityhub:us-east-1:{account}:product/{account}/default",
+            "GeneratorId": "g", "AwsAccountId": account,
+            "CreatedAt": "2026-01-01T00:00:00Z", "UpdatedAt": "2026-01-01T00:00:00Z",
+            "Title": "t", "Description": "d",
+            "Resources": [{"Type": "AwsAccount", "Id": f"AWS::::Account:{account}"}],
+            "Compliance": {"Status": status}}
+        finding.update(extra)
+        return finding
+
+    def test_securityhub_refuses_another_accounts_finding_as_aws_does(self):
+        acct, other = new_account(), new_account()
+        hub = self.client("securityhub", acct)
+        for finding in (self.asff(other),  # another account's finding in its own product
+                        self.asff(acct, ProductArn=f"arn:aws:securityhub:us-east-1:{other}:product/{other}/default")):
+            with self.assertRaises(ClientError) as caught:
+                hub.batch_import_findings(Findings=[self.asff(acct, "ok"), finding])
+            error = caught.exception.response["Error"]
+            self.assertEqual(error["Code"], "AccessDeniedException")
+            self.assertEqual(caught.exception.response["ResponseMetadata"]["HTTPStatusCode"], 403)
+            self.assertIn(f"User: arn:aws:iam::{acct}:user/moto is not authorized to perform: "
+                          f"securityhub:BatchImportFindings on resource: ", error["Message"])
+        # Nothing of a refused call was imported.
+        self.assertEqual(hub.get_findings()["Findings"], [])
+        # The call log names the restJson1 operation.
+        _, out = self.control("GET", f"calls?account={acct}")
+        ops = [(c["service"], c["operation"], c["status"]) for c in out["calls"]]
+        self.assertIn(("securityhub", "BatchImportFindings", 403), ops)
+        self.assertIn(("securityhub", "GetFindings", 200), ops)
+
+    def test_securityhub_reimport_replaces_a_finding_and_keeps_the_customers_fields(self):
+        acct = new_account()
+        hub = self.client("securityhub", acct)
+        first = self.asff(acct, Remediation={"Recommendation": {"Text": "fix it"}},
+                          Workflow={"Status": "NOTIFIED"})
+        out = hub.batch_import_findings(Findings=[first, self.asff(acct, "f2")])
+        self.assertEqual((out["SuccessCount"], out["FailedCount"]), (2, 0))
+        out = hub.batch_import_findings(Findings=[self.asff(acct, status="PASSED",
+                                                            Workflow={"Status": "RESOLVED"})])
+        self.assertEqual(out["SuccessCount"], 1)
+        findings = {f["Id"]: f for f in hub.get_findings()["Findings"]}
+        self.assertEqual(sorted(findings), ["f1", "f2"])
+        self.assertEqual(findings["f1"]["Compliance"]["Status"], "PASSED")
+        self.assertNotIn("Remediation", findings["f1"])  # left out: gone, as AWS replaces
+        self.assertEqual(findings["f1"]["Workflow"], {"Status": "NOTIFIED"})  # the customer's
+
+    def test_securityhub_faults_name_the_operation(self):
+        acct = new_account()
+        self.faults(acct, ["access_denied"], ["BatchImportFindings"])
+        hub = self.client("securityhub", acct)
+        with self.assertRaises(ClientError) as caught:
+            hub.batch_import_findings(Findings=[self.asff(acct)])
+        self.assertEqual(caught.exception.response["Error"]["Code"], "AccessDeniedException")
+        hub.get_findings()  # other operations pass
 
 class PolicyEvaluationTest(unittest.TestCase):
     """The emulator's policy evaluator on its own (AWS's side of the topic/key/queue checks)."""

@@ -23,6 +23,7 @@ mod paging;
 mod parity;
 mod prompt;
 mod report;
+mod report_asff;
 mod report_html;
 mod report_junit;
 mod report_ocsf;

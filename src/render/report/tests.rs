@@ -275,8 +275,110 @@ fn ocsf_finding_uids_are_stable_across_runs_and_unique_per_account_and_control()
 }
 
 #[test]
+fn asff_has_one_finding_per_control_and_account_each_the_accounts_own() {
+    let report = organization();
+    let text = asff::render(&report);
+    let findings: Vec<asff::Finding> = serde_json::from_str(&text).unwrap();
+    assert_eq!(findings, asff::findings(&report));
+    assert_eq!(findings.len(), 12);
+    let ids: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids.len(), 12, "each (account, control) has its own Id");
+    for (finding, (account, result)) in findings.iter().zip(report.results()) {
+        let id = &account.account_id;
+        assert_eq!(&finding.aws_account_id, id);
+        assert_eq!(
+            finding.product_arn,
+            format!("arn:aws:securityhub:{REGION}:{id}:product/{id}/default")
+        );
+        assert_eq!(
+            finding.id,
+            format!("cis-fix/cis-5.0/{id}/{REGION}/{}", result.control.slug)
+        );
+        assert_eq!(
+            finding.compliance.status,
+            asff::compliance_status(result.state)
+        );
+        assert_eq!(
+            finding.compliance.related_requirements,
+            [format!(
+                "CIS AWS Foundations Benchmark v5.0.0/{}",
+                result.control.id
+            )]
+        );
+        assert_eq!(finding.product_fields["cis-fix/State"], result.state.name());
+        assert_eq!(finding.resources[0].id, format!("AWS::::Account:{id}"));
+        assert_eq!(finding.created_at, "2026-12-07T12:00:00Z");
+        assert!(finding.description.chars().count() <= 1024);
+        assert!(finding.title.chars().count() <= 256);
+    }
+    let statuses: std::collections::BTreeSet<&str> = findings
+        .iter()
+        .map(|f| f.compliance.status.as_str())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["FAILED", "NOT_AVAILABLE", "PASSED", "WARNING"].into()
+    );
+}
+
+#[test]
+fn an_asff_pass_names_its_chain_and_a_failure_its_reasons() {
+    let findings = asff::findings(&one_account());
+    let passed = &findings[2];
+    assert_eq!(passed.compliance.status, "PASSED");
+    assert_eq!(passed.severity.label, "INFORMATIONAL");
+    assert!(passed.remediation.is_none());
+    let kinds: Vec<&str> = passed.resources.iter().map(|r| r.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["AwsAccount", "Other", "AwsCloudWatchAlarm", "AwsSnsTopic"]
+    );
+    assert_eq!(passed.resources[3].id, topic_arn("ops"));
+    assert!(passed.description.contains(GROUP), "{}", passed.description);
+    let failed = &findings[0];
+    assert_eq!(failed.compliance.status, "FAILED");
+    assert_eq!(failed.severity, failed.finding_provider_fields.severity);
+    assert!(!failed.compliance.status_reasons.is_empty());
+    assert!(failed.remediation.is_some());
+    let pending = &findings[1];
+    assert_eq!(pending.compliance.status, "WARNING");
+    assert_eq!(
+        pending.compliance.status_reasons[0].reason_code,
+        "subscription_pending"
+    );
+}
+
+#[test]
 fn ocsf_refuses_a_report_time_that_is_not_rfc3339() {
     let mut report = one_account();
     report.generated_at = "yesterday".into();
     assert!(matches!(ocsf::render(&report), Err(RenderError::Ocsf(_))));
+}
+
+#[test]
+fn asff_keeps_within_the_models_limits_and_its_ids_across_runs() {
+    let mut report = one_account();
+    let long = "x".repeat(300_000);
+    for result in &mut report.accounts[0].results {
+        result.control.title = long.clone();
+        for finding in &mut result.control.findings {
+            finding.message = long.clone();
+        }
+    }
+    let before = asff::findings(&report);
+    for finding in &before {
+        assert!(asff::size(finding) <= asff::MAX_FINDING_BYTES);
+        assert_eq!(finding.title.chars().count(), 256);
+        assert!(finding.description.chars().count() <= 1024);
+        assert!(finding.description.ends_with('…') || finding.compliance.status == "PASSED");
+        assert!(finding
+            .product_fields
+            .values()
+            .all(|v| v.chars().count() <= 2048));
+    }
+    report.generated_at = "2026-12-08T12:00:00Z".into();
+    let after = asff::findings(&report);
+    let ids = |f: &[asff::Finding]| f.iter().map(|f| f.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&before), ids(&after));
+    assert_eq!(after[0].updated_at, "2026-12-08T12:00:00Z");
 }
