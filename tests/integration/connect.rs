@@ -39,10 +39,21 @@ const QUICK: Duration = Duration::from_secs(8);
 
 fn assert_one_line_error(out: &Output, took: Duration, bound: Duration, expected: &str) {
     let err = stderr(out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    // The status and the time in every message: a failure under load says which it was.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{:?} after {took:?}: {err}",
+        out.status
+    );
     assert!(took < bound, "took {took:?}: {err}");
     assert!(stdout(out).is_empty(), "{}", stdout(out));
-    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "{} lines after {took:?}: {err:?}",
+        err.lines().count()
+    );
     assert!(err.starts_with("error: "), "{err}");
     assert!(err.contains(expected), "expected {expected:?} in: {err}");
 }
