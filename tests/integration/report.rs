@@ -4,21 +4,20 @@
 
 use serde_json::Value;
 
-use crate::harness::{assert_ok, stderr, stdout, validate, writes, Account};
+use crate::harness::{assert_ok, stderr, stdout, validate, writes, Account, TrailSpec};
 
-/// A management account with an organization trail and three members relying on it.
-pub(crate) async fn organization_of_four() -> (Account, Vec<Account>) {
+/// A management account with an organization trail and `members` members relying on it.
+pub(crate) async fn organization_of(members: usize) -> (Account, Vec<Account>) {
     let management = Account::new().await;
-    let members = vec![
-        Account::new().await,
-        Account::new().await,
-        Account::new().await,
-    ];
-    management.organization(&members.iter().collect::<Vec<_>>());
+    let mut joined = Vec::new();
+    for _ in 0..members {
+        joined.push(Account::new().await);
+    }
+    management.organization(&joined.iter().collect::<Vec<_>>());
     management
         .organization_trail("org", crate::org::ORG_GROUP)
         .await;
-    (management, members)
+    (management, joined)
 }
 
 /// `report --format json` (with `args`), validated against `cis-fix schema report`.
@@ -81,52 +80,47 @@ fn state_of(status: &str, codes: &[&str]) -> &'static str {
     }
 }
 
-/// (account, control) → state, from a report document.
-fn report_states(report: &Value) -> Vec<(String, String, String)> {
+/// Every (account, control result) of a report document, in order.
+fn results(report: &Value) -> Vec<(String, Value)> {
     report["accounts"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|a| {
             let id = a["account_id"].as_str().unwrap().to_string();
-            a["results"].as_array().unwrap().iter().map(move |r| {
-                let codes: Vec<&str> = r["findings"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|f| f["code"].as_str().unwrap())
-                    .collect();
-                let state = r["state"].as_str().unwrap();
-                assert_eq!(
-                    state,
-                    state_of(r["status"].as_str().unwrap(), &codes),
-                    "{r:#}"
-                );
-                (
-                    id.clone(),
-                    r["id"].as_str().unwrap().to_string(),
-                    state.to_string(),
-                )
-            })
+            let results = a["results"].as_array().unwrap().clone();
+            results.into_iter().map(move |r| (id.clone(), r))
+        })
+        .collect()
+}
+
+/// (account, control) → state, from a report document; each state checked against the
+/// result's plan status and findings.
+fn report_states(report: &Value) -> Vec<(String, String, String)> {
+    results(report)
+        .into_iter()
+        .map(|(id, r)| {
+            let codes: Vec<&str> = r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["code"].as_str().unwrap())
+                .collect();
+            let state = r["state"].as_str().unwrap();
+            let expected = state_of(r["status"].as_str().unwrap(), &codes);
+            assert_eq!(state, expected, "{r:#}");
+            (id, r["id"].as_str().unwrap().to_string(), state.to_string())
         })
         .collect()
 }
 
 /// The report's (account, control, status) in order, as the plan has them.
 fn report_statuses(report: &Value) -> Vec<(String, String, String)> {
-    report["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|a| {
-            let id = a["account_id"].as_str().unwrap().to_string();
-            a["results"].as_array().unwrap().iter().map(move |r| {
-                (
-                    id.clone(),
-                    r["id"].as_str().unwrap().to_string(),
-                    r["status"].as_str().unwrap().to_string(),
-                )
-            })
+    results(report)
+        .into_iter()
+        .map(|(id, r)| {
+            let field = |name: &str| r[name].as_str().unwrap().to_string();
+            (id, field("id"), field("status"))
         })
         .collect()
 }
@@ -169,19 +163,24 @@ async fn the_demo_accounts_report_agrees_with_its_plan_in_json_text_and_csv() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("report.csv");
     assert_ok(&account.run(&["report", "--format", "csv", "--out", csv.to_str().unwrap()]));
-    let rows = csv_rows(&csv);
+    assert_csv_is(&csv, &states);
+
+    // --detailed-exitcode gates CI as plan's does.
+    let out = account.run(&["report", "--detailed-exitcode", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+/// Asserts that the CSV at `path` has one row per (account, control, state), in order.
+fn assert_csv_is(path: &std::path::Path, states: &[(String, String, String)]) {
+    let rows = csv_rows(path);
     assert_eq!(rows.len(), states.len());
-    for (row, (account_id, control, state)) in rows.iter().zip(&states) {
+    for (row, (account_id, control, state)) in rows.iter().zip(states) {
         let cell = |name: &str| row[name].as_str().unwrap_or_default().to_string();
         assert_eq!(
             (cell("account_id"), cell("control_id"), cell("state")),
             (account_id.clone(), control.clone(), state.clone())
         );
     }
-
-    // --detailed-exitcode gates CI as plan's does.
-    let out = account.run(&["report", "--detailed-exitcode", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 
 /// The rows of a CSV file as header → value maps, read by Python's `csv` module.
@@ -200,7 +199,7 @@ fn csv_rows(path: &std::path::Path) -> Vec<serde_json::Map<String, Value>> {
 
 #[tokio::test]
 async fn an_organizations_report_has_every_account_and_agrees_with_its_plan() {
-    let (management, members) = organization_of_four().await;
+    let (management, members) = organization_of(3).await;
     let report = report_json(&management, &["--org"]);
     let ids: Vec<&str> = report["accounts"]
         .as_array()
@@ -216,6 +215,84 @@ async fn an_organizations_report_has_every_account_and_agrees_with_its_plan() {
         report_statuses(&report),
         plan_statuses(&management, &["--org"])
     );
-    report_states(&report);
+    let states = report_states(&report);
     assert_eq!(report["summary"]["accounts"], 4);
+    // CSV: a row per control and account, the JSON's states in the JSON's order.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("org.csv");
+    let out = management.run(&[
+        "report",
+        "--org",
+        "--format",
+        "csv",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert_ok(&out);
+    assert_csv_is(&csv, &states);
+}
+
+const OWN_GROUP: &str = "cloudtrail/own";
+const AUTH_FAILURES: &str =
+    "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }";
+const UNAUTHORIZED: &str = "{ ($.errorCode =*UnauthorizedOperation) || ($.errorCode =AccessDenied*) && ($.sourceIPAddress!=delivery.logs.amazonaws.com) && ($.eventName!=HeadBucket) }";
+
+/// A management account with an organization trail and three members: `relies` on it alone,
+/// `own` with a trail of its own, `denied` whose role cannot be assumed. On the organization
+/// trail's log group, the chain for unauthorized API calls is whole and the one for console
+/// failures notifies a topic whose only subscription is an email not yet confirmed; `own`'s
+/// own trail has a whole chain for console failures.
+pub(crate) async fn organization_with_every_state() -> (Account, [Account; 3]) {
+    let management = Account::new().await;
+    let relies = Account::new().await;
+    let own = Account::new().await;
+    let denied = Account::new().await;
+    management.organization(&[&relies, &own, &denied]);
+    management
+        .organization_trail("org", crate::org::ORG_GROUP)
+        .await;
+    let topic = management.topic("security").await;
+    let (_, queue) = management.queue("security-inbox").await;
+    management.subscribe(&topic, "sqs", &queue).await;
+    management
+        .filter(
+            crate::org::ORG_GROUP,
+            "unauth",
+            UNAUTHORIZED,
+            "Unauthorized",
+            "CIS",
+        )
+        .await;
+    management
+        .alarm("unauth", "Unauthorized", "CIS", Some(&topic), true)
+        .await;
+    let pager = management.topic("pager").await;
+    management
+        .subscribe(&pager, "email", "oncall@example.com")
+        .await;
+    management
+        .filter(
+            crate::org::ORG_GROUP,
+            "auth",
+            AUTH_FAILURES,
+            "AuthFailures",
+            "CIS",
+        )
+        .await;
+    management
+        .alarm("auth", "AuthFailures", "CIS", Some(&pager), true)
+        .await;
+    own.trail(TrailSpec::good("own", OWN_GROUP)).await;
+    own.filter(OWN_GROUP, "auth", AUTH_FAILURES, "AuthFailures", "CIS")
+        .await;
+    let ops = own.topic("ops").await;
+    let (_, inbox) = own.queue("ops-inbox").await;
+    own.subscribe(&ops, "sqs", &inbox).await;
+    own.alarm("auth", "AuthFailures", "CIS", Some(&ops), true)
+        .await;
+    management.faults_with(serde_json::json!({
+        "kinds": ["access_denied"], "operations": ["AssumeRole"], "target_account": denied.id,
+        "rate": 1.0
+    }));
+    (management, [relies, own, denied])
 }

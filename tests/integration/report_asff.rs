@@ -14,8 +14,6 @@ use crate::harness::{
     actions_used, assert_allows, assert_ok, path_in_repo, python, stderr, stdout, Account,
 };
 
-const ORG_GROUP: &str = "aws-controltower/CloudTrailLogs";
-
 /// The ASFF file `path`, checked by validate_asff.py (botocore's model, not ours).
 fn validated(path: &Path) -> Vec<Value> {
     let out = Command::new(python())
@@ -93,18 +91,6 @@ fn plan_statuses(account: &str, controls: &Value) -> BTreeMap<(String, String), 
         .collect()
 }
 
-/// A management account with an organization trail, and four members relying on it.
-async fn organization() -> (Account, Vec<Account>) {
-    let management = Account::new().await;
-    let mut members = Vec::new();
-    for _ in 0..4 {
-        members.push(Account::new().await);
-    }
-    management.organization(&members.iter().collect::<Vec<_>>());
-    management.organization_trail("org", ORG_GROUP).await;
-    (management, members)
-}
-
 /// The findings in `account`'s own Security Hub (GetFindings, every page).
 async fn hub_findings(account: &Account) -> Vec<Value> {
     let client = aws_sdk_securityhub::Client::new(&account.config);
@@ -169,7 +155,7 @@ async fn the_demo_accounts_findings_validate_and_agree_with_its_plan() {
 
 #[tokio::test]
 async fn an_organizations_findings_validate_and_agree_with_its_plan() {
-    let (management, members) = organization().await;
+    let (management, members) = crate::report::organization_of(4).await;
     let out = management.run(&["plan", "--org", "--format", "json"]);
     assert_ok(&out);
     let plan: Value = serde_json::from_slice(&out.stdout).expect("the org plan");
@@ -255,7 +241,7 @@ async fn a_second_import_updates_the_same_fifteen_findings() {
 
 #[tokio::test]
 async fn an_organizations_findings_land_in_each_accounts_own_security_hub() {
-    let (management, members) = organization().await;
+    let (management, members) = crate::report::organization_of(4).await;
     management.reset_calls();
     for member in &members {
         member.reset_calls();

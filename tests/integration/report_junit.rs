@@ -8,9 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::harness::Account;
-use crate::report_sarif::{
-    org_plan, org_plan_states, organization, plan_states, read_report, report, States,
-};
+use crate::report_sarif::{org_plan, org_plan_states, plan_states, read_report, report, States};
 
 /// The JUnit outcome each report state maps to (docs/report.md, "JUnit").
 fn outcome(state: &str) -> &'static str {
@@ -102,7 +100,7 @@ async fn the_demo_account_s_junit_has_a_test_case_per_control_with_the_plan_s_ou
 
 #[tokio::test]
 async fn an_organization_s_junit_has_a_suite_per_account_and_a_case_per_control() {
-    let (management, [relies, own, denied]) = organization().await;
+    let (management, [relies, own, denied]) = crate::report::organization_with_every_state().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("org.xml");
     assert_eq!(report(&management, "junit", &file, &["--org"]), Some(1));

@@ -8,14 +8,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{path_in_repo, python, stderr, validate, Account, TrailSpec};
+use crate::harness::{path_in_repo, python, stderr, validate, Account};
 
-const ORG_GROUP: &str = "aws-controltower/CloudTrailLogs";
-const OWN_GROUP: &str = "cloudtrail/own";
-const AUTH_FAILURES: &str =
-    "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }";
 const CONTROLS: &str = "5.1,5.3,5.6";
-const UNAUTHORIZED: &str = "{ ($.errorCode =*UnauthorizedOperation) || ($.errorCode =AccessDenied*) && ($.sourceIPAddress!=delivery.logs.amazonaws.com) && ($.eventName!=HeadBucket) }";
 
 /// validate_ocsf.py's summary of `file`, and whether it passed.
 fn validate_ocsf(file: &Path) -> (bool, Value) {
@@ -130,52 +125,6 @@ async fn the_demo_accounts_ocsf_report_validates_and_agrees_with_the_plan() {
         .contains("compliance.status_id"));
 }
 
-/// A management account with an organization trail: a whole 5.6 chain on it, a 5.1 chain
-/// whole but for an email subscription its owner has not confirmed, nothing for 5.3; `relies` on it alone; `own` with its own
-/// trail and a whole 5.6 chain; `denied`, whose role cannot be assumed.
-async fn organization() -> (Account, Vec<Account>) {
-    let management = Account::new().await;
-    let relies = Account::new().await;
-    let own = Account::new().await;
-    let denied = Account::new().await;
-    management.organization(&[&relies, &own, &denied]);
-    management.organization_trail("org", ORG_GROUP).await;
-    own.trail(TrailSpec::good("own", OWN_GROUP)).await;
-    own.filter(OWN_GROUP, "auth", AUTH_FAILURES, "AuthFailures", "CIS")
-        .await;
-    let ops = own.topic("ops").await;
-    let (_, queue) = own.queue("ops-inbox").await;
-    own.subscribe(&ops, "sqs", &queue).await;
-    own.alarm("auth", "AuthFailures", "CIS", Some(&ops), true)
-        .await;
-    management
-        .filter(ORG_GROUP, "denied", UNAUTHORIZED, "Unauthorized", "CIS")
-        .await;
-    let pager = management.topic("pager").await;
-    // 5.6 whole on the organization trail, so that its topic is there for the others and
-    // 5.1 misses nothing but the confirmation.
-    let security = management.topic("security").await;
-    let (_, inbox) = management.queue("security-inbox").await;
-    management.subscribe(&security, "sqs", &inbox).await;
-    management
-        .filter(ORG_GROUP, "auth", AUTH_FAILURES, "AuthFailures", "CIS")
-        .await;
-    management
-        .alarm("auth", "AuthFailures", "CIS", Some(&security), true)
-        .await;
-    management
-        .subscribe(&pager, "email", "oncall@example.com")
-        .await;
-    management
-        .alarm("denied", "Unauthorized", "CIS", Some(&pager), true)
-        .await;
-    management.faults_with(serde_json::json!({
-        "kinds": ["access_denied"], "operations": ["AssumeRole"], "target_account": denied.id,
-        "rate": 1.0
-    }));
-    (management, vec![relies, own, denied])
-}
-
 /// `plan --org --format json`'s controls per account, in the plan's order; an account that
 /// could not be read has none there, and the report states each selected control of it.
 fn org_plan_controls(management: &Account) -> Vec<(String, Vec<Value>)> {
@@ -202,7 +151,7 @@ fn org_plan_controls(management: &Account) -> Vec<(String, Vec<Value>)> {
 
 #[tokio::test]
 async fn an_organizations_ocsf_report_validates_and_agrees_with_the_org_plan_per_account() {
-    let (management, members) = organization().await;
+    let (management, members) = crate::report::organization_with_every_state().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("org.ocsf.jsonl");
     let args = ["--org", "--controls", CONTROLS];

@@ -9,13 +9,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{path_in_repo, python, stderr, stdout, validate, Account, TrailSpec};
-
-pub(crate) const ORG_GROUP: &str = "aws-controltower/CloudTrailLogs";
-const OWN_GROUP: &str = "cloudtrail/own";
-const AUTH_FAILURES: &str =
-    "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }";
-const UNAUTHORIZED: &str = "{ ($.errorCode =*UnauthorizedOperation) || ($.errorCode =AccessDenied*) && ($.sourceIPAddress!=delivery.logs.amazonaws.com) && ($.eventName!=HeadBucket) }";
+use crate::harness::{path_in_repo, python, stderr, stdout, validate, Account};
 
 /// What the plan says of one control in one account, in the report's terms.
 pub(crate) type States = BTreeMap<(String, String), String>;
@@ -117,52 +111,6 @@ pub(crate) fn org_plan(account: &Account, args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", stdout(&out), stderr(&out)));
     validate(&plan, "org-plan");
     plan
-}
-
-/// A management account with an organization trail and three members: `relies` on it alone,
-/// `own` with a trail of its own, `denied` whose role cannot be assumed. On the organization
-/// trail's log group, the chain for unauthorized API calls is whole and the one for console
-/// failures notifies a topic whose only subscription is an email not yet confirmed; `own`'s
-/// own trail has a whole chain for console failures.
-pub(crate) async fn organization() -> (Account, [Account; 3]) {
-    let management = Account::new().await;
-    let relies = Account::new().await;
-    let own = Account::new().await;
-    let denied = Account::new().await;
-    management.organization(&[&relies, &own, &denied]);
-    management.organization_trail("org", ORG_GROUP).await;
-    let topic = management.topic("security").await;
-    let (_, queue) = management.queue("security-inbox").await;
-    management.subscribe(&topic, "sqs", &queue).await;
-    management
-        .filter(ORG_GROUP, "unauth", UNAUTHORIZED, "Unauthorized", "CIS")
-        .await;
-    management
-        .alarm("unauth", "Unauthorized", "CIS", Some(&topic), true)
-        .await;
-    let pager = management.topic("pager").await;
-    management
-        .subscribe(&pager, "email", "oncall@example.com")
-        .await;
-    management
-        .filter(ORG_GROUP, "auth", AUTH_FAILURES, "AuthFailures", "CIS")
-        .await;
-    management
-        .alarm("auth", "AuthFailures", "CIS", Some(&pager), true)
-        .await;
-    own.trail(TrailSpec::good("own", OWN_GROUP)).await;
-    own.filter(OWN_GROUP, "auth", AUTH_FAILURES, "AuthFailures", "CIS")
-        .await;
-    let ops = own.topic("ops").await;
-    let (_, inbox) = own.queue("ops-inbox").await;
-    own.subscribe(&ops, "sqs", &inbox).await;
-    own.alarm("auth", "AuthFailures", "CIS", Some(&ops), true)
-        .await;
-    management.faults_with(serde_json::json!({
-        "kinds": ["access_denied"], "operations": ["AssumeRole"], "target_account": denied.id,
-        "rate": 1.0
-    }));
-    (management, [relies, own, denied])
 }
 
 /// Each result's (account, control) and its (kind, level); asserts there is one at most.
@@ -275,7 +223,7 @@ async fn the_demo_account_s_sarif_has_one_result_per_control_the_plan_finds_not_
 
 #[tokio::test]
 async fn an_organization_s_sarif_has_one_result_per_account_and_control_not_compliant() {
-    let (management, [relies, own, denied]) = organization().await;
+    let (management, [relies, own, denied]) = crate::report::organization_with_every_state().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("org.sarif");
     // One account could not be read: the report is written, and the run exits 1.
