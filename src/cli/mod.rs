@@ -134,8 +134,8 @@ pub enum Command {
   cis-fix export terraform --notify-file notify.txt --out cis-fix.tf")]
     Export(Online<ExportArgs>),
     /// State every selected control in every account as evidence: text, JSON, SARIF, OCSF,
-    /// ASFF, JUnit, a self-contained HTML page or CSV. Reads as `plan` does; writes nothing to
-    /// AWS.
+    /// ASFF, JUnit, a self-contained HTML page or CSV. Reads as `plan` does; its one write is
+    /// `--to-security-hub` (BatchImportFindings).
     #[command(after_help = "Examples:
   cis-fix report --format html --out cis-report.html
   cis-fix report --org --format sarif --out cis.sarif
