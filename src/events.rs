@@ -9,6 +9,8 @@ use std::io::Read;
 
 use serde_json::Value;
 
+pub mod stream;
+
 /// One event and where it was found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {

@@ -29,7 +29,8 @@ pub enum PatternCommand {
     /// otherwise, 1 when it does not parse.
     Check(CheckArgs),
     /// Backtest a pattern on recorded events (CloudTrail log files as S3 stores them, gzipped
-    /// or not, or JSON lines; `-` for stdin), as logs:TestMetricFilter would, offline.
+    /// or not, JSON lines or a JSON array; a directory such as a copy of a CloudTrail bucket;
+    /// `-` for stdin), as logs:TestMetricFilter would, offline. Events are read one at a time.
     Test(TestArgs),
 }
 
@@ -63,17 +64,38 @@ pub struct TestArgs {
     #[arg(
         long,
         value_name = "ID",
-        required_unless_present = "pattern",
-        conflicts_with = "pattern"
+        required_unless_present_any = ["pattern", "controls"],
+        conflicts_with_all = ["pattern", "controls"]
     )]
     pub control: Option<String>,
 
     /// Test this pattern.
-    #[arg(long, value_name = "PATTERN")]
+    #[arg(long, value_name = "PATTERN", conflicts_with = "controls")]
     pub pattern: Option<String>,
 
-    /// Event files: CloudTrail log files (`{"Records": [...]}`, .json or .json.gz) or JSON
-    /// lines; `-` reads standard input.
+    /// Count the matches of each of these controls (ids or slugs, comma-separated), in one
+    /// pass over the input; no event is listed.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub controls: Vec<String>,
+
+    /// Stop after this many matches (output and reading).
+    #[arg(long, value_name = "N", conflicts_with = "controls")]
+    pub max_matches: Option<u64>,
+
+    /// Only events from this time: a date (2026-11-01), an RFC 3339 time, or a duration back
+    /// from now (7d, 12h). Files whose path says they were delivered over a day earlier are
+    /// not opened.
+    #[arg(long, value_name = "WHEN", value_parser = parse_since)]
+    pub since: Option<time::OffsetDateTime>,
+
+    /// Only events before this time: a date (the whole day is included), an RFC 3339 time,
+    /// or a duration back from now.
+    #[arg(long, value_name = "WHEN", value_parser = parse_until)]
+    pub until: Option<time::OffsetDateTime>,
+
+    /// Event files or directories (walked recursively, in path order, for `.json`, `.json.gz`,
+    /// `.jsonl` and `.jsonl.gz` files; CloudTrail-Digest skipped): CloudTrail log files
+    /// (`{"Records": [...]}`), JSON lines or a JSON array; `-` reads standard input.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
 
@@ -120,20 +142,110 @@ fn check(args: CheckArgs) -> Result<ExitStatus> {
 }
 
 fn test(args: TestArgs) -> Result<ExitStatus> {
+    let (patterns, controls) = patterns(&args)?;
+    let window = run::pattern::Window {
+        since: args.since,
+        until: args.until,
+    };
+    let inputs = run::pattern::inputs(&args.files, &window)?;
+    let options = run::pattern::Options {
+        window,
+        max_matches: args.max_matches,
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        list: controls.is_empty(),
+    };
+    let (width, painter) = (stdout_width(), args.color.painter());
+    let json = matches!(args.format, Format::Json);
+    let mut out = Batched::default();
+    if json {
+        out.push(&view::test_json_head())?;
+    }
+    let mut any = false;
+    let summary = run::pattern::test(&patterns, &inputs, &options, &mut |m| {
+        let text = match json {
+            true => view::test_json_match(m, !any),
+            false => view::test_line(m, width, painter),
+        };
+        any = true;
+        out.push(&text)
+    })?;
+    out.push(&match json {
+        true => view::test_json_tail(&summary, &controls, any),
+        false => view::test_summary(&summary, &controls, width, painter),
+    })?;
+    out.flush()?;
+    Ok(ExitStatus::Success)
+}
+
+/// The patterns to test, and with `--controls` the id and slug of each one's control.
+fn patterns(args: &TestArgs) -> Result<(Vec<Pattern>, Vec<(String, String)>)> {
+    if !args.controls.is_empty() {
+        let catalog = args.scope.full_catalog()?.select(&args.controls)?;
+        let named = catalog.controls.iter().map(|c| (c.id.clone(), c.slug.clone()));
+        let patterns = catalog.controls.iter().map(|c| c.pattern.clone());
+        return Ok((patterns.collect(), named.collect()));
+    }
     let pattern = match (&args.control, &args.pattern) {
         (Some(id), _) => control(&args.scope, id)?.pattern,
         (None, Some(text)) => parse(text, "the pattern")?,
         (None, None) => {
             return Err(Error::Usage(
-                "pass --control ID or --pattern PATTERN".into(),
+                "pass --control ID, --controls IDS or --pattern PATTERN".into(),
             ))
         }
     };
-    let tested = run::pattern::test(&pattern, &args.files)?;
-    let (matched, total) = (&tested.matched, tested.total);
-    print(&match args.format {
-        Format::Json => view::test_json(matched, total),
-        Format::Text => view::test_text(matched, total, stdout_width(), args.color.painter()),
+    Ok((vec![pattern], Vec::new()))
+}
+
+/// Output gathered into writes of 64 KiB: one write per match would cost more than the match.
+#[derive(Default)]
+struct Batched(String);
+
+impl Batched {
+    fn push(&mut self, text: &str) -> Result<()> {
+        self.0.push_str(text);
+        if self.0.len() >= 64 * 1024 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        print(&self.0)?;
+        self.0.clear();
+        Ok(())
+    }
+}
+
+/// `--since`: a date is its midnight (UTC).
+fn parse_since(text: &str) -> std::result::Result<time::OffsetDateTime, String> {
+    when(text, false)
+}
+
+/// `--until`: a date is the end of that day.
+fn parse_until(text: &str) -> std::result::Result<time::OffsetDateTime, String> {
+    when(text, true)
+}
+
+/// A date (`2026-11-01`), an RFC 3339 time, or a duration back from now (`7d`, `12h`).
+fn when(text: &str, end_of_day: bool) -> std::result::Result<time::OffsetDateTime, String> {
+    let rfc3339 = time::format_description::well_known::Rfc3339;
+    if let Ok(time) = time::OffsetDateTime::parse(text, &rfc3339) {
+        return Ok(time);
+    }
+    // A date is its midnight in UTC, as CloudTrail's paths and times are.
+    let midnight = time::OffsetDateTime::parse(&format!("{text}T00:00:00Z"), &rfc3339);
+    if let Ok(date) = midnight.map(|t| t.date()) {
+        let day = if end_of_day { date.next_day() } else { Some(date) };
+        return day
+            .map(|d| d.midnight().assume_utc())
+            .ok_or_else(|| format!("`{text}` is out of range"));
+    }
+    let ago = humantime::parse_duration(text).map_err(|_| {
+        format!("`{text}` is not a date (2026-11-01), an RFC 3339 time or a duration (7d, 12h)")
     })?;
-    Ok(ExitStatus::Success)
+    let ago = time::Duration::try_from(ago).map_err(|e| format!("`{text}`: {e}"))?;
+    time::OffsetDateTime::now_utc()
+        .checked_sub(ago)
+        .ok_or_else(|| format!("`{text}` reaches too far back"))
 }

@@ -127,8 +127,44 @@ pub struct Matched {
     pub event: Event,
 }
 
-/// The matched events, one line each (time, name, id), then how many of how many matched.
-pub fn test_text(matched: &[Matched], total: usize, width: usize, painter: Painter) -> String {
+/// What `pattern test` read and found, over every input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Events read (within `--since`/`--until`); when stopped, up to the last match.
+    pub events: u64,
+    /// Matches handed on (the first pattern's).
+    pub matched: u64,
+    /// Matches of each pattern, for `--controls` (complete unless stopped).
+    pub counts: Vec<u64>,
+    /// Whether `--max-matches` stopped the reading.
+    pub stopped: bool,
+}
+
+impl Summary {
+    pub fn new(patterns: usize) -> Summary {
+        Summary {
+            events: 0,
+            matched: 0,
+            counts: vec![0; patterns],
+            stopped: false,
+        }
+    }
+
+    /// A whole file's events and counts.
+    pub fn add(&mut self, events: u64, counts: &[u64]) {
+        self.events = self.events.saturating_add(events);
+        for (total, count) in self.counts.iter_mut().zip(counts) {
+            *total = total.saturating_add(*count);
+        }
+    }
+}
+
+/// The version of `pattern test --format json`: 2 since the document is written as events
+/// are read (matches first, totals last) and says whether `--max-matches` stopped it.
+pub const TEST_JSON_VERSION: u64 = 2;
+
+/// One matched event on one line: time, name, id.
+pub fn test_line(m: &Matched, width: usize, painter: Painter) -> String {
     let field = |event: &Value, name: &str| {
         event
             .get(name)
@@ -136,40 +172,87 @@ pub fn test_text(matched: &[Matched], total: usize, width: usize, painter: Paint
             .unwrap_or("-")
             .to_string()
     };
-    let mut page = Page::new(width, painter);
-    for m in matched {
-        let event = &m.event.value;
-        let line = format!(
-            "{} {} {}",
-            field(event, "eventTime"),
-            field(event, "eventName"),
-            field(event, "eventID")
-        );
-        page.line(0, 4, &line, None);
-    }
-    let summary = format!(
-        "{} of {total} event{} match (the documented reading: a `*` inside a value is literal).",
-        matched.len(),
-        if total == 1 { "" } else { "s" }
+    let event = &m.event.value;
+    let line = format!(
+        "{} {} {}",
+        field(event, "eventTime"),
+        field(event, "eventName"),
+        field(event, "eventID")
     );
-    page.line(0, 4, &summary, Some(BOLD));
+    let mut page = Page::new(width, painter);
+    page.line(0, 4, &line, None);
     page.finish()
 }
 
-/// The matches as one JSON document (`pattern test --format json`).
-pub fn test_json(matched: &[Matched], total: usize) -> String {
+/// How many of how many matched, last; per control with `--controls` (`controls` names
+/// each pattern's control: id and slug).
+pub fn test_summary(
+    summary: &Summary,
+    controls: &[(String, String)],
+    width: usize,
+    painter: Painter,
+) -> String {
+    let total = summary.events;
+    let plural = if total == 1 { "" } else { "s" };
+    let mut page = Page::new(width, painter);
+    for ((id, slug), count) in controls.iter().zip(&summary.counts) {
+        page.line(0, 4, &format!("{id} {slug}: {count} of {total} event{plural}"), None);
+    }
+    let line = if summary.stopped {
+        format!(
+            "stopped at --max-matches {}: {} of the first {total} event{plural} match (the documented reading: a `*` inside a value is literal).",
+            summary.matched, summary.matched
+        )
+    } else if controls.is_empty() {
+        format!(
+            "{} of {total} event{plural} match (the documented reading: a `*` inside a value is literal).",
+            summary.matched
+        )
+    } else {
+        format!("{total} event{plural} read (the documented reading: a `*` inside a value is literal).")
+    };
+    page.line(0, 4, &line, Some(BOLD));
+    page.finish()
+}
+
+/// The JSON document's opening, up to its `matches` array.
+pub fn test_json_head() -> String {
+    format!("{{\n  \"format_version\": {TEST_JSON_VERSION},\n  \"matches\": [")
+}
+
+/// One match in the `matches` array (`first`: no comma before it).
+pub fn test_json_match(m: &Matched, first: bool) -> String {
     let value = json!({
-        "events": total,
-        "matched": matched.len(),
-        "matches": matched.iter().map(|m| json!({
-            "file": m.file,
-            "position": m.event.position,
-            "event_id": m.event.value.get("eventID"),
-            "event_name": m.event.value.get("eventName"),
-            "event_time": m.event.value.get("eventTime"),
-        })).collect::<Vec<_>>(),
+        "file": m.file,
+        "position": m.event.position,
+        "event_id": m.event.value.get("eventID"),
+        "event_name": m.event.value.get("eventName"),
+        "event_time": m.event.value.get("eventTime"),
     });
-    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+    let comma = if first { "" } else { "," };
+    format!("{comma}\n    {value}")
+}
+
+/// The document's end: the totals, and per control with `--controls`.
+pub fn test_json_tail(summary: &Summary, controls: &[(String, String)], any: bool) -> String {
+    let mut tail = serde_json::Map::new();
+    tail.insert("events".into(), summary.events.into());
+    tail.insert("matched".into(), summary.matched.into());
+    tail.insert("stopped_at_max_matches".into(), summary.stopped.into());
+    if !controls.is_empty() {
+        let per: Vec<Value> = controls
+            .iter()
+            .zip(&summary.counts)
+            .map(|((id, slug), count)| json!({"control": id, "slug": slug, "matched": count}))
+            .collect();
+        tail.insert("controls".into(), per.into());
+    }
+    let members: Vec<String> = tail
+        .iter()
+        .map(|(key, value)| format!("  {}: {value}", Value::from(key.as_str())))
+        .collect();
+    let close = if any { "\n  ]" } else { "]" };
+    format!("{close},\n{}\n}}\n", members.join(",\n"))
 }
 
 #[cfg(test)]
@@ -252,23 +335,36 @@ mod tests {
                 value: event,
             },
         }];
-        let text = test_text(&matched, 2, 100, Painter(false));
+        let mut summary = Summary::new(1);
+        summary.add(2, &[1]);
+        summary.matched = 1;
+        let text = test_line(&matched[0], 100, Painter(false))
+            + &test_summary(&summary, &[], 100, Painter(false));
         assert_eq!(
             text,
             "- Console\\x1b[8mLogin e-1\n1 of 2 events match (the documented reading: a `*` inside a value is literal).\n"
         );
-        let painted = test_text(&matched, 2, 100, Painter(true));
+        let painted = test_summary(&summary, &[], 100, Painter(true));
         assert!(
             painted.contains("\u{1b}[1m1 of 2 events match"),
             "{painted:?}"
         );
-        // JSON keeps the name as it is, with where it came from.
-        let json: Value = serde_json::from_str(&test_json(&matched, 2)).unwrap();
+        // JSON keeps the name as it is, with where it came from; the pieces make one document.
+        let document = test_json_head()
+            + &test_json_match(&matched[0], true)
+            + &test_json_match(&matched[0], false)
+            + &test_json_tail(&summary, &[("5.6".into(), "slug".into())], true);
+        let json: Value = serde_json::from_str(&document).unwrap();
         assert_eq!(json["matches"][0]["event_name"], "Console\u{1b}[8mLogin");
-        assert_eq!(json["matches"][0]["position"], "line 1");
+        assert_eq!(json["matches"][1]["position"], "line 1");
+        assert_eq!(json["format_version"], TEST_JSON_VERSION);
+        assert_eq!(json["controls"][0]["matched"], 1);
         assert_eq!(
             (json["events"].as_u64(), json["matched"].as_u64()),
             (Some(2), Some(1))
         );
+        let empty = test_json_head() + &test_json_tail(&Summary::new(1), &[], false);
+        let json: Value = serde_json::from_str(&empty).unwrap();
+        assert_eq!(json["matches"], serde_json::json!([]));
     }
 }

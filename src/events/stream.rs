@@ -1,0 +1,423 @@
+//! Events read one at a time from a reader (a file, a gzip file, standard input), so that
+//! memory stays bounded whatever the input's size: a CloudTrail file's `Records` array is
+//! walked with serde_json's streaming deserializer, JSON lines are read line by line, and a
+//! JSON array element by element. Accepts what [`super::parse`] accepts, with the same
+//! positions (`Records[N]`, `line N`, `[N]`).
+
+use std::cell::Cell;
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::ops::ControlFlow;
+
+use serde::de::{DeserializeSeed, Deserializer as _, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use super::{json_kind, Event, EventsError, GZIP_MAGIC};
+
+/// The largest one event may be, in bytes of JSON text: CloudTrail's events are at most a
+/// few hundred KB, and a line longer than this is not an event but a broken input.
+pub const MAX_EVENT: usize = 16 << 20;
+
+/// How much is read from a file or a decoder at a time.
+const BUFFER: usize = 256 * 1024;
+
+/// What the caller says after each event: go on, or stop reading (`--max-matches`).
+pub type Flow = ControlFlow<()>;
+
+/// `reader`'s bytes, decompressed when they are gzip (sniffed from the first two bytes).
+pub fn decoded<'r>(reader: impl Read + Send + 'r) -> std::io::Result<Box<dyn BufRead + Send + 'r>> {
+    let mut buffered = BufReader::with_capacity(BUFFER, reader);
+    if buffered.fill_buf()?.starts_with(&GZIP_MAGIC) {
+        let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
+        return Ok(Box::new(BufReader::with_capacity(BUFFER, decoder)));
+    }
+    Ok(Box::new(buffered))
+}
+
+/// Calls `each` with every event of `reader` (already decoded), in order, until it breaks.
+/// Returns how many events were read.
+pub fn for_each(
+    reader: &mut dyn BufRead,
+    limit: usize,
+    each: &mut dyn FnMut(Event) -> Flow,
+) -> Result<u64, EventsError> {
+    let skipped_lines = skip_preamble(reader)?;
+    let mut stream = Stream {
+        each,
+        read: 0,
+        stopped: false,
+    };
+    let first = reader.fill_buf().map_err(io_error)?.first().copied();
+    match first {
+        Some(b'[') => array(reader, limit, skipped_lines, &mut stream)?,
+        Some(b'{') => object_then_lines(reader, limit, skipped_lines, &mut stream)?,
+        _ => lines(reader, limit, skipped_lines.saturating_add(1), &mut stream)?,
+    }
+    Ok(stream.read)
+}
+
+/// The caller's callback and what it was given.
+struct Stream<'c> {
+    each: &'c mut dyn FnMut(Event) -> Flow,
+    read: u64,
+    stopped: bool,
+}
+
+impl Stream<'_> {
+    /// Hands one event over; an array element or a line that is not an object is refused.
+    fn give(&mut self, position: String, value: Value) -> Result<(), EventsError> {
+        if !value.is_object() {
+            return Err(EventsError(format!(
+                "{position}: not a JSON event (an event is a JSON object, this is {})",
+                json_kind(&value)
+            )));
+        }
+        self.read = self.read.saturating_add(1);
+        if (self.each)(Event { position, value }).is_break() {
+            self.stopped = true;
+        }
+        Ok(())
+    }
+}
+
+fn io_error(e: std::io::Error) -> EventsError {
+    EventsError(read_failure(&e))
+}
+
+/// A read error in words: a gzip file cut short says so.
+fn read_failure(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => format!("truncated gzip data: {e}"),
+        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
+            format!("corrupt gzip data: {e}")
+        }
+        _ => format!("read failed: {e}"),
+    }
+}
+
+/// Skips a byte order mark and leading whitespace; returns the newlines skipped.
+fn skip_preamble(reader: &mut dyn BufRead) -> Result<usize, EventsError> {
+    if reader.fill_buf().map_err(io_error)?.starts_with(b"\xef\xbb\xbf") {
+        reader.consume(3);
+    }
+    let mut newlines = 0usize;
+    loop {
+        let buffer = reader.fill_buf().map_err(io_error)?;
+        let blank = buffer
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+        newlines = newlines.saturating_add(buffer.iter().take(blank).filter(|b| **b == b'\n').count());
+        let done = blank < buffer.len() || buffer.is_empty();
+        reader.consume(blank);
+        if done {
+            return Ok(newlines);
+        }
+    }
+}
+
+/// JSON lines: one event per line, blank lines skipped; `number` is the first line's.
+fn lines(
+    reader: &mut dyn BufRead,
+    limit: usize,
+    mut number: usize,
+    stream: &mut Stream,
+) -> Result<(), EventsError> {
+    let mut line = Vec::new();
+    while !stream.stopped {
+        line.clear();
+        let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+        let n = reader
+            .take(cap)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| EventsError(format!("line {number}: {}", read_failure(&e))))?;
+        if n == 0 {
+            return Ok(());
+        }
+        if line.len() > limit {
+            return Err(too_large(&format!("line {number}"), limit));
+        }
+        if !line.trim_ascii().is_empty() {
+            let value: Value = serde_json::from_slice(&line).map_err(|e| {
+                EventsError(format!(
+                    "line {number}, column {}: not a JSON event ({e})",
+                    e.column()
+                ))
+            })?;
+            stream.give(format!("line {number}"), value)?;
+        }
+        number = number.saturating_add(1);
+    }
+    Ok(())
+}
+
+fn too_large(position: &str, limit: usize) -> EventsError {
+    EventsError(format!(
+        "{position}: an event of more than {}, the most cis-fix reads as one event",
+        super::size(limit)
+    ))
+}
+
+/// Counts what serde_json takes from a reader: newlines (to number the lines after a first
+/// object), and bytes since the current event began (to refuse one over the limit).
+struct Tally {
+    newlines: Cell<usize>,
+    bytes: Cell<usize>,
+    event_start: Cell<usize>,
+    limit: usize,
+    over: Cell<bool>,
+}
+
+impl Tally {
+    fn new(limit: usize) -> Tally {
+        Tally {
+            newlines: Cell::new(0),
+            bytes: Cell::new(0),
+            event_start: Cell::new(0),
+            limit,
+            over: Cell::new(false),
+        }
+    }
+
+    /// An event begins here.
+    fn mark(&self) {
+        self.event_start.set(self.bytes.get());
+    }
+}
+
+struct Counted<'a, 'r> {
+    inner: &'a mut (dyn BufRead + 'r),
+    tally: &'a Tally,
+}
+
+impl Read for Counted<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let taken = buf.get(..n).unwrap_or_default();
+        let tally = self.tally;
+        let newlines = taken.iter().filter(|b| **b == b'\n').count();
+        tally.newlines.set(tally.newlines.get().saturating_add(newlines));
+        tally.bytes.set(tally.bytes.get().saturating_add(n));
+        if tally.bytes.get().saturating_sub(tally.event_start.get()) > tally.limit {
+            tally.over.set(true);
+            return Err(std::io::Error::other("event too large"));
+        }
+        Ok(n)
+    }
+}
+
+/// The visitors' shared state: the stream, the tally, and whether `Records` was met.
+struct Walk<'w, 'c> {
+    stream: &'w mut Stream<'c>,
+    tally: &'w Tally,
+    records_seen: bool,
+    /// The first error of the caller's (a record that is not an object), kept whole.
+    refused: Option<EventsError>,
+}
+
+/// serde_json's error for "stop here": the caller broke, or refused an event.
+const STOP: &str = "cis-fix: stop";
+
+/// A JSON array of events, element by element.
+fn array(
+    reader: &mut dyn BufRead,
+    limit: usize,
+    skipped_lines: usize,
+    stream: &mut Stream,
+) -> Result<(), EventsError> {
+    let tally = Tally::new(limit);
+    let mut walk = Walk {
+        stream,
+        tally: &tally,
+        records_seen: false,
+        refused: None,
+    };
+    let mut de = serde_json::Deserializer::from_reader(Counted {
+        inner: reader,
+        tally: &tally,
+    });
+    let result = de
+        .deserialize_seq(Elements {
+            walk: &mut walk,
+            label: "",
+        })
+        .and_then(|()| de.end());
+    finish(result, walk, skipped_lines, "not a JSON array of events")
+}
+
+/// What a serde_json error means here: the caller stopped, an event was refused, one was
+/// too large, or the JSON is broken at a line and column.
+fn finish(
+    result: serde_json::Result<()>,
+    walk: Walk,
+    skipped_lines: usize,
+    what: &str,
+) -> Result<(), EventsError> {
+    let Err(e) = result else { return Ok(()) };
+    if let Some(refused) = walk.refused {
+        return Err(refused);
+    }
+    if walk.stream.stopped && e.to_string().starts_with(STOP) {
+        return Ok(());
+    }
+    let line = e.line().saturating_add(skipped_lines);
+    if walk.tally.over.get() {
+        return Err(too_large(&format!("line {line}"), walk.tally.limit));
+    }
+    if let Some(io) = e.io_error_kind() {
+        let io = std::io::Error::from(io);
+        return Err(EventsError(format!("line {line}: {}", read_failure(&io))));
+    }
+    Err(EventsError(format!(
+        "line {line}, column {}: {what} ({e})",
+        e.column()
+    )))
+}
+
+/// A first object: a CloudTrail file's, whose `Records` are streamed, or the first of JSON
+/// lines (or a single event), after which the rest is read as JSON lines.
+fn object_then_lines(
+    reader: &mut dyn BufRead,
+    limit: usize,
+    skipped_lines: usize,
+    stream: &mut Stream,
+) -> Result<(), EventsError> {
+    let tally = Tally::new(limit);
+    let mut walk = Walk {
+        stream,
+        tally: &tally,
+        records_seen: false,
+        refused: None,
+    };
+    let mut de = serde_json::Deserializer::from_reader(Counted {
+        inner: &mut *reader,
+        tally: &tally,
+    });
+    let first = de.deserialize_map(TopLevel { walk: &mut walk });
+    let records = walk.records_seen;
+    let what = if records {
+        "not a CloudTrail log file"
+    } else {
+        "not a JSON event"
+    };
+    match first {
+        Err(e) => return finish(Err(e), walk, skipped_lines, what),
+        Ok(_) if records => {
+            let end = de.end();
+            return finish(end, walk, skipped_lines, what);
+        }
+        Ok(object) => {
+            let line = skipped_lines.saturating_add(1);
+            walk.stream.give(format!("line {line}"), Value::Object(object))?;
+        }
+    }
+    drop(de);
+    // serde_json reads no further than an object's closing brace: the reader is where the
+    // first line's remainder starts.
+    let number = skipped_lines.saturating_add(tally.newlines.get()).saturating_add(1);
+    rest_of_line(reader, number)?;
+    lines(reader, limit, number.saturating_add(1), walk.stream)
+}
+
+/// After a first object, its line must hold nothing else (one event per line).
+fn rest_of_line(reader: &mut dyn BufRead, number: usize) -> Result<(), EventsError> {
+    let mut rest = Vec::new();
+    reader
+        .take(BUFFER as u64)
+        .read_until(b'\n', &mut rest)
+        .map_err(io_error)?;
+    if rest.trim_ascii().is_empty() {
+        return Ok(());
+    }
+    Err(EventsError(format!(
+        "line {number}: not a JSON event (more follows the event on its line)"
+    )))
+}
+
+/// The top-level object: `Records` streamed, every other member kept (a single event).
+struct TopLevel<'a, 'w, 'c> {
+    walk: &'a mut Walk<'w, 'c>,
+}
+
+impl<'de> Visitor<'de> for TopLevel<'_, '_, '_> {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kept = Map::new();
+        self.walk.tally.mark();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "Records" {
+                self.walk.records_seen = true;
+                map.next_value_seed(RecordsValue {
+                    walk: &mut *self.walk,
+                })?;
+            } else {
+                let value = map.next_value::<Value>()?;
+                kept.insert(key, value);
+            }
+            if !self.walk.records_seen {
+                continue;
+            }
+            // Members beside `Records` are not events: each is held on its own.
+            self.walk.tally.mark();
+        }
+        Ok(kept)
+    }
+}
+
+/// `Records`' value: an array of events, or an error.
+struct RecordsValue<'a, 'w, 'c> {
+    walk: &'a mut Walk<'w, 'c>,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordsValue<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_any(Elements {
+            walk: self.walk,
+            label: "Records",
+        })
+    }
+}
+
+/// An array's elements, each handed over as an event at `label[N]`.
+struct Elements<'a, 'w, 'c> {
+    walk: &'a mut Walk<'w, 'c>,
+    label: &'static str,
+}
+
+impl<'de> Visitor<'de> for Elements<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of events")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0usize;
+        loop {
+            self.walk.tally.mark();
+            let Some(value) = seq.next_element::<Value>()? else {
+                return Ok(());
+            };
+            let position = format!("{}[{index}]", self.label);
+            if let Err(refused) = self.walk.stream.give(position, value) {
+                self.walk.refused = Some(refused);
+                return Err(serde::de::Error::custom(STOP));
+            }
+            if self.walk.stream.stopped {
+                return Err(serde::de::Error::custom(STOP));
+            }
+            index = index.saturating_add(1);
+        }
+    }
+
+}
+
+#[cfg(test)]
+mod tests;
