@@ -177,11 +177,17 @@ fn test(args: TestArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
+/// With `--controls`, each pattern's control: id and slug.
+type Named = Vec<(String, String)>;
+
 /// The patterns to test, and with `--controls` the id and slug of each one's control.
-fn patterns(args: &TestArgs) -> Result<(Vec<Pattern>, Vec<(String, String)>)> {
+fn patterns(args: &TestArgs) -> Result<(Vec<Pattern>, Named)> {
     if !args.controls.is_empty() {
         let catalog = args.scope.full_catalog()?.select(&args.controls)?;
-        let named = catalog.controls.iter().map(|c| (c.id.clone(), c.slug.clone()));
+        let named = catalog
+            .controls
+            .iter()
+            .map(|c| (c.id.clone(), c.slug.clone()));
         let patterns = catalog.controls.iter().map(|c| c.pattern.clone());
         return Ok((patterns.collect(), named.collect()));
     }
@@ -236,7 +242,11 @@ fn when(text: &str, end_of_day: bool) -> std::result::Result<time::OffsetDateTim
     // A date is its midnight in UTC, as CloudTrail's paths and times are.
     let midnight = time::OffsetDateTime::parse(&format!("{text}T00:00:00Z"), &rfc3339);
     if let Ok(date) = midnight.map(|t| t.date()) {
-        let day = if end_of_day { date.next_day() } else { Some(date) };
+        let day = if end_of_day {
+            date.next_day()
+        } else {
+            Some(date)
+        };
         return day
             .map(|d| d.midnight().assume_utc())
             .ok_or_else(|| format!("`{text}` is out of range"));

@@ -97,7 +97,11 @@ fn read_failure(e: &std::io::Error) -> String {
 
 /// Skips a byte order mark and leading whitespace; returns the newlines skipped.
 fn skip_preamble(reader: &mut dyn BufRead) -> Result<usize, EventsError> {
-    if reader.fill_buf().map_err(io_error)?.starts_with(b"\xef\xbb\xbf") {
+    if reader
+        .fill_buf()
+        .map_err(io_error)?
+        .starts_with(b"\xef\xbb\xbf")
+    {
         reader.consume(3);
     }
     let mut newlines = 0usize;
@@ -107,7 +111,8 @@ fn skip_preamble(reader: &mut dyn BufRead) -> Result<usize, EventsError> {
             .iter()
             .take_while(|b| b.is_ascii_whitespace())
             .count();
-        newlines = newlines.saturating_add(buffer.iter().take(blank).filter(|b| **b == b'\n').count());
+        newlines =
+            newlines.saturating_add(buffer.iter().take(blank).filter(|b| **b == b'\n').count());
         let done = blank < buffer.len() || buffer.is_empty();
         reader.consume(blank);
         if done {
@@ -196,7 +201,9 @@ impl Read for Counted<'_, '_> {
         let taken = buf.get(..n).unwrap_or_default();
         let tally = self.tally;
         let newlines = taken.iter().filter(|b| **b == b'\n').count();
-        tally.newlines.set(tally.newlines.get().saturating_add(newlines));
+        tally
+            .newlines
+            .set(tally.newlines.get().saturating_add(newlines));
         tally.bytes.set(tally.bytes.get().saturating_add(n));
         if tally.bytes.get().saturating_sub(tally.event_start.get()) > tally.limit {
             tally.over.set(true);
@@ -308,13 +315,16 @@ fn object_then_lines(
         }
         Ok(object) => {
             let line = skipped_lines.saturating_add(1);
-            walk.stream.give(format!("line {line}"), Value::Object(object))?;
+            walk.stream
+                .give(format!("line {line}"), Value::Object(object))?;
         }
     }
     drop(de);
     // serde_json reads no further than an object's closing brace: the reader is where the
     // first line's remainder starts.
-    let number = skipped_lines.saturating_add(tally.newlines.get()).saturating_add(1);
+    let number = skipped_lines
+        .saturating_add(tally.newlines.get())
+        .saturating_add(1);
     rest_of_line(reader, number)?;
     lines(reader, limit, number.saturating_add(1), walk.stream)
 }
@@ -416,7 +426,6 @@ impl<'de> Visitor<'de> for Elements<'_, '_, '_> {
             index = index.saturating_add(1);
         }
     }
-
 }
 
 #[cfg(test)]

@@ -196,7 +196,12 @@ pub fn test_summary(
     let plural = if total == 1 { "" } else { "s" };
     let mut page = Page::new(width, painter);
     for ((id, slug), count) in controls.iter().zip(&summary.counts) {
-        page.line(0, 4, &format!("{id} {slug}: {count} of {total} event{plural}"), None);
+        page.line(
+            0,
+            4,
+            &format!("{id} {slug}: {count} of {total} event{plural}"),
+            None,
+        );
     }
     let line = if summary.stopped {
         format!(
@@ -209,7 +214,9 @@ pub fn test_summary(
             summary.matched
         )
     } else {
-        format!("{total} event{plural} read (the documented reading: a `*` inside a value is literal).")
+        format!(
+            "{total} event{plural} read (the documented reading: a `*` inside a value is literal)."
+        )
     };
     page.line(0, 4, &line, Some(BOLD));
     page.finish()

@@ -307,7 +307,9 @@ fn open(input: &Input) -> Result<Box<dyn std::io::BufRead + Send>> {
     let fail = |e: std::io::Error| Error::Usage(format!("cannot read {name}: {e}"));
     match input {
         Input::Stdin => stream::decoded(std::io::stdin()).map_err(fail),
-        Input::File(path) => stream::decoded(std::fs::File::open(path).map_err(fail)?).map_err(fail),
+        Input::File(path) => {
+            stream::decoded(std::fs::File::open(path).map_err(fail)?).map_err(fail)
+        }
     }
 }
 

@@ -105,37 +105,45 @@ fn offline_commands_show_and_take_only_their_own_options() {
 
 #[test]
 fn pattern_commands_refuse_controls_which_they_would_ignore() {
-    // They compare or test one control, named with --control: a list is refused, pointing at it.
-    for args in [
-        &[
-            "pattern",
-            "check",
-            "--control",
-            "5.3",
-            "--controls",
-            "5.1",
-            "{ $.a = 1 }",
-        ][..],
-        &[
-            "pattern",
-            "test",
-            "--controls",
-            "5.1",
-            "--control",
-            "5.3",
-            "-",
-        ],
-    ] {
-        let out = cis_fix(args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
-        let said = stderr(&out);
-        assert!(
-            said.starts_with("error: unexpected argument '--controls' found")
-                && said.contains("a similar argument exists: '--control'"),
-            "{args:?}: {said}"
-        );
-        assert!(stdout(&out).is_empty(), "{args:?}");
-    }
+    // `check` compares one control, named with --control: a list is refused, pointing at it.
+    let args = [
+        "pattern",
+        "check",
+        "--control",
+        "5.3",
+        "--controls",
+        "5.1",
+        "{ $.a = 1 }",
+    ];
+    let out = cis_fix(&args);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.starts_with("error: unexpected argument '--controls' found")
+            && said.contains("a similar argument exists: '--control'"),
+        "{args:?}: {said}"
+    );
+    assert!(stdout(&out).is_empty(), "{args:?}");
+    // `test` counts several controls with --controls, or lists one's matches: not both.
+    let args = [
+        "pattern",
+        "test",
+        "--controls",
+        "5.1",
+        "--control",
+        "5.3",
+        "-",
+    ];
+    let out = cis_fix(&args);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.starts_with(
+            "error: the argument '--controls <IDS>' cannot be used with '--control <ID>'"
+        ),
+        "{said}"
+    );
+    assert!(stdout(&out).is_empty());
 }
 
 #[test]

@@ -21,6 +21,7 @@ mod outfiles;
 mod ownership;
 mod paging;
 mod parity;
+mod pattern_stream;
 mod prompt;
 mod report;
 mod report_asff;

@@ -915,7 +915,7 @@ fn pattern_test_places_errors_in_broken_files() {
 }
 
 #[test]
-fn a_gzip_bomb_is_refused_in_one_line_once_it_passes_the_cap() {
+fn a_gzip_bomb_of_blank_lines_is_streamed_through() {
     use std::io::Write;
     // 1 MiB of newlines, gzipped (about 1 KB); 1024 such members, then one more byte: gzip
     // readers take concatenated members as one stream, so this decompresses to 1 GiB + 1.
@@ -940,21 +940,19 @@ fn a_gzip_bomb_is_refused_in_one_line_once_it_passes_the_cap() {
         ],
         None,
     );
+    // Events are streamed: a bomb costs time, not memory; a gigabyte of blank lines holds
+    // no event (the memory is measured by examples/bench-pattern-test.sh).
     assert_eq!(
         out.status.code(),
-        Some(1),
+        Some(0),
         "{}",
         crate::harness::stderr(&out)
     );
-    let err = crate::harness::stderr(&out);
-    assert_eq!(
-        err,
-        format!(
-            "error: cannot read events from {}: refused: it decompresses to more than 1 GiB, the most cis-fix reads from one input. Split it into smaller files and pass them all (each is read on its own)\n",
-            file.display()
-        )
+    assert!(
+        crate::harness::stdout(&out).contains("0 of 0 events match"),
+        "{}",
+        crate::harness::stdout(&out)
     );
-    assert!(out.stdout.is_empty());
 }
 
 /// The finding of a control with this code.

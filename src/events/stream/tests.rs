@@ -27,7 +27,8 @@ fn positions(events: &[Event]) -> Vec<&str> {
 
 #[test]
 fn streams_a_cloudtrail_file_plain_and_gzipped() {
-    let file = br#"{"Records": [{"eventName": "ConsoleLogin"}, {"eventName": "GetObject"}], "x": 1}"#;
+    let file =
+        br#"{"Records": [{"eventName": "ConsoleLogin"}, {"eventName": "GetObject"}], "x": 1}"#;
     let events = read(file, MAX_EVENT).unwrap();
     assert_eq!(positions(&events), ["Records[0]", "Records[1]"]);
     assert_eq!(events[1].value["eventName"], "GetObject");
@@ -38,8 +39,14 @@ fn streams_a_cloudtrail_file_plain_and_gzipped() {
 #[test]
 fn streams_json_lines_and_arrays_with_their_positions() {
     let lines = b"\n{\"a\": 1}\n\n  {\"a\": 2}\n";
-    assert_eq!(positions(&read(lines, MAX_EVENT).unwrap()), ["line 2", "line 4"]);
-    assert_eq!(read(lines, MAX_EVENT).unwrap(), crate::events::parse(lines).unwrap());
+    assert_eq!(
+        positions(&read(lines, MAX_EVENT).unwrap()),
+        ["line 2", "line 4"]
+    );
+    assert_eq!(
+        read(lines, MAX_EVENT).unwrap(),
+        crate::events::parse(lines).unwrap()
+    );
     let array = br#"[{"a": 1}, {"a": 2}]"#;
     assert_eq!(positions(&read(array, MAX_EVENT).unwrap()), ["[0]", "[1]"]);
     let single = b"{\n  \"eventName\": \"A\"\n}\n";
@@ -57,7 +64,9 @@ fn malformed_input_is_refused_with_its_position() {
     let err = read(broken, MAX_EVENT).unwrap_err().0;
     assert!(err.starts_with("line 3, column "), "{err}");
     assert!(err.contains("not a CloudTrail log file"), "{err}");
-    let err = read(br#"{"Records": [{"a": 1}, 3]}"#, MAX_EVENT).unwrap_err().0;
+    let err = read(br#"{"Records": [{"a": 1}, 3]}"#, MAX_EVENT)
+        .unwrap_err()
+        .0;
     assert!(err.starts_with("Records[1]: not a JSON event"), "{err}");
     let err = read(b"[{\"a\": 1}, \"x\"]", MAX_EVENT).unwrap_err().0;
     assert!(err.starts_with("[1]: not a JSON event"), "{err}");
@@ -74,7 +83,10 @@ fn an_event_past_the_limit_is_refused_in_every_form() {
     let big = format!("{{\"a\": \"{}\"}}", "x".repeat(100));
     let lines = format!("{{\"a\": 1}}\n{big}\n");
     let err = read(lines.as_bytes(), 50).unwrap_err().0;
-    assert!(err.starts_with("line 2: an event of more than 50 bytes"), "{err}");
+    assert!(
+        err.starts_with("line 2: an event of more than 50 bytes"),
+        "{err}"
+    );
     let records = format!("{{\"Records\": [{{\"a\": 1}}, {big}]}}");
     let err = read(records.as_bytes(), 50).unwrap_err().0;
     assert!(err.contains("an event of more than 50 bytes"), "{err}");
@@ -109,7 +121,10 @@ fn the_caller_can_stop_the_reading() {
 /// A CloudTrail-like record from generated fields.
 fn record() -> impl Strategy<Value = Value> {
     let name = prop::sample::select(vec!["ConsoleLogin", "GetObject", "PutBucketPolicy"]);
-    let error = prop::option::of(prop::sample::select(vec!["AccessDenied", "Failed authentication"]));
+    let error = prop::option::of(prop::sample::select(vec![
+        "AccessDenied",
+        "Failed authentication",
+    ]));
     (name, error, 0u32..1000).prop_map(|(name, error, id)| {
         let mut event = serde_json::json!({"eventName": name, "eventID": id.to_string()});
         if let Some(error) = error {

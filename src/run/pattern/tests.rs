@@ -62,7 +62,11 @@ fn max_matches_stops_at_the_same_events_every_time() {
         assert!(summary.stopped);
         for jobs in [2, 4] {
             let (again, same) = run(&found, &options(jobs, Some(max)));
-            assert_eq!((again, same), (first.clone(), summary.clone()), "{max}, {jobs}");
+            assert_eq!(
+                (again, same),
+                (first.clone(), summary.clone()),
+                "{max}, {jobs}"
+            );
         }
     }
 }
@@ -79,7 +83,10 @@ fn counts_every_pattern_in_one_pass_and_reports_a_broken_file() {
         ..options(2, None)
     };
     let summary = test(&patterns, &found, &counts_only, &mut |_| Ok(())).unwrap();
-    assert_eq!((summary.counts[0] + summary.counts[1], summary.events), (30, 30));
+    assert_eq!(
+        (summary.counts[0] + summary.counts[1], summary.events),
+        (30, 30)
+    );
     assert_eq!(summary.counts[0], 10);
     std::fs::write(dir.path().join("f01.json"), "{\"a\": 1}\n{not json}\n").unwrap();
     let err = test(&patterns, &found, &counts_only, &mut |_| Ok(()))
@@ -93,7 +100,10 @@ fn dates_come_from_cloudtrail_paths() {
     let path = Path::new("AWSLogs/o-abc/111122223333/CloudTrail/eu-west-1/2026/11/03/x.json.gz");
     let date = Date::from_calendar_date(2026, time::Month::November, 3).unwrap();
     assert_eq!(path_date(path), Some(date));
-    assert_eq!(path_date(Path::new("AWSLogs/1/CloudTrail/2026/13/03/x.json")), None);
+    assert_eq!(
+        path_date(Path::new("AWSLogs/1/CloudTrail/2026/13/03/x.json")),
+        None
+    );
     assert_eq!(path_date(Path::new("logs/x.json")), None);
     let at = |d: u8| date.replace_day(d).unwrap().midnight().assume_utc();
     let window = Window {
@@ -114,19 +124,25 @@ fn dates_come_from_cloudtrail_paths() {
 fn a_directory_is_walked_in_path_order_for_log_files_only() {
     let dir = tempfile::tempdir().unwrap();
     let trail = |account: &str, day: &str| {
-        let path = dir
-            .path()
-            .join(format!("AWSLogs/{account}/CloudTrail/us-east-1/2026/11/{day}"));
+        let path = dir.path().join(format!(
+            "AWSLogs/{account}/CloudTrail/us-east-1/2026/11/{day}"
+        ));
         std::fs::create_dir_all(&path).unwrap();
         path
     };
     for (account, day) in [("222", "02"), ("111", "09"), ("111", "01")] {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(b"{\"Records\": []}").unwrap();
-        std::fs::write(trail(account, day).join("log.json.gz"), gz.finish().unwrap()).unwrap();
+        std::fs::write(
+            trail(account, day).join("log.json.gz"),
+            gz.finish().unwrap(),
+        )
+        .unwrap();
     }
     std::fs::write(trail("111", "01").join("notes.txt"), "x").unwrap();
-    let digest = dir.path().join("AWSLogs/111/CloudTrail-Digest/us-east-1/2026/11/01");
+    let digest = dir
+        .path()
+        .join("AWSLogs/111/CloudTrail-Digest/us-east-1/2026/11/01");
     std::fs::create_dir_all(&digest).unwrap();
     std::fs::write(digest.join("d.json.gz"), "x").unwrap();
     let names = |window: &Window| -> Vec<String> {
@@ -149,5 +165,8 @@ fn a_directory_is_walked_in_path_order_for_log_files_only() {
         since: Some(since.midnight().assume_utc()),
         until: None,
     };
-    assert_eq!(names(&window), ["/AWSLogs/111/CloudTrail/us-east-1/2026/11/09/log.json.gz"]);
+    assert_eq!(
+        names(&window),
+        ["/AWSLogs/111/CloudTrail/us-east-1/2026/11/09/log.json.gz"]
+    );
 }
