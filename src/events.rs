@@ -1,8 +1,10 @@
 //! Recorded log events for `cis-fix pattern test`: a CloudTrail log file as S3 stores it
 //! (`{"Records": [...]}`, gzipped or not), or a file of JSON lines (one event per line).
 //!
-//! Pure: bytes in, events with their positions out; the caller reads the files, within
-//! [`MAX_INPUT`] through [`read_capped`].
+//! `pattern test` reads its inputs through [`stream`], one event at a time. What is here is
+//! the whole-input reader it replaced (bytes in, events with their positions out, within
+//! [`MAX_INPUT`] through [`read_capped`]): kept as the reference the streaming reader is
+//! property-tested against. Issue 23's next step decides whether it goes.
 
 use std::borrow::Cow;
 use std::io::Read;
@@ -29,8 +31,7 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// The most one input may hold, read or decompressed: 1 GiB. CloudTrail delivers files of a
 /// few MB (tens of MB decompressed), and JSON-lines exports of a few hundred MB fit; an 18 MB
-/// gzip of newlines, which decompresses to some 18 GB, does not. (`pattern test` holds an
-/// input whole until it streams them.)
+/// gzip of newlines, which decompresses to some 18 GB, does not.
 pub const MAX_INPUT: usize = 1 << 30;
 
 /// How much [`read_capped`] reads at a time.
