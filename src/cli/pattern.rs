@@ -259,3 +259,33 @@ fn when(text: &str, end_of_day: bool) -> std::result::Result<time::OffsetDateTim
         .checked_sub(ago)
         .ok_or_else(|| format!("`{text}` reaches too far back"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_and_until_take_dates_times_and_durations() {
+        let day = |text| when(text, false).unwrap();
+        assert_eq!(
+            day("2026-11-01").to_string(),
+            "2026-11-01 0:00:00.0 +00:00:00"
+        );
+        let end = when("2026-11-01", true).unwrap();
+        assert_eq!(end.to_string(), "2026-11-02 0:00:00.0 +00:00:00");
+        let time = day("2026-11-01T10:30:00+02:00");
+        assert_eq!(
+            time.unix_timestamp(),
+            day("2026-11-01T08:30:00Z").unix_timestamp()
+        );
+        let ago = time::OffsetDateTime::now_utc() - day("7d");
+        assert!(
+            (ago - time::Duration::days(7)).abs() < time::Duration::minutes(1),
+            "{ago}"
+        );
+        assert!((time::OffsetDateTime::now_utc() - day("12h")) > time::Duration::hours(11));
+        let err = when("last tuesday", false).unwrap_err();
+        assert!(err.contains("is not a date (2026-11-01)"), "{err}");
+        assert!(when("2026-13-01", false).is_err());
+    }
+}
