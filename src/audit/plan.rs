@@ -70,6 +70,18 @@ pub enum Status {
     NotAuditable,
 }
 
+impl Status {
+    /// The wire name, as the JSON plans carry it (`non_compliant`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Compliant => "compliant",
+            Status::NonCompliant => "non_compliant",
+            Status::Blocked => "blocked",
+            Status::NotAuditable => "not_auditable",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ControlReport {
     pub id: String,

@@ -32,7 +32,7 @@ fn status_in<'a>(plan: &'a Value, account: &str, control: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no control {control} in {account}: {plan:#}"))
 }
 
-fn org_plan(account: &Account, args: &[&str]) -> (Option<i32>, Value) {
+pub(crate) fn org_plan(account: &Account, args: &[&str]) -> (Option<i32>, Value) {
     let mut all = vec!["plan", "--format", "json"];
     all.extend_from_slice(args);
     let out = account.run(&all);

@@ -37,15 +37,7 @@ pub(crate) fn report_json(account: &Account, args: &[&str]) -> Value {
 pub(crate) fn plan_statuses(account: &Account, args: &[&str]) -> Vec<(String, String, String)> {
     let plan = match args.contains(&"--org") || args.contains(&"--accounts") {
         false => account.plan(args),
-        true => {
-            let mut all = vec!["plan", "--format", "json"];
-            all.extend_from_slice(args);
-            let out = account.run(&all);
-            let plan: Value = serde_json::from_slice(&out.stdout)
-                .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stderr(&out)));
-            validate(&plan, "org-plan");
-            plan
-        }
+        true => crate::org::org_plan(account, args).1,
     };
     let accounts: Vec<Value> = match plan["accounts"].as_array() {
         Some(accounts) => accounts.clone(),

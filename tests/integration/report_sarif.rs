@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{path_in_repo, python, stderr, stdout, validate, Account};
+use crate::harness::{path_in_repo, python, stderr, stdout, Account};
 
 /// What the plan says of one control in one account, in the report's terms.
 pub(crate) type States = BTreeMap<(String, String), String>;
@@ -104,13 +104,7 @@ pub(crate) fn org_plan_states(plan: &Value) -> States {
 
 /// `cis-fix plan --format json args…` across accounts, whatever its exit code.
 pub(crate) fn org_plan(account: &Account, args: &[&str]) -> Value {
-    let mut all = vec!["plan", "--format", "json"];
-    all.extend_from_slice(args);
-    let out = account.run(&all);
-    let plan = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", stdout(&out), stderr(&out)));
-    validate(&plan, "org-plan");
-    plan
+    crate::org::org_plan(account, args).1
 }
 
 /// Each result's (account, control) and its (kind, level); asserts there is one at most.

@@ -39,7 +39,7 @@ pub fn render(report: &Report) -> Result<String, RenderError> {
                 &c.title,
                 &level,
                 result.state.name(),
-                status_name(c.status),
+                c.status.as_str(),
                 &codes.join(" | "),
                 &messages.join(" | "),
                 chain.map(|ch| ch.log_group.as_str()).unwrap_or(""),
@@ -52,14 +52,4 @@ pub fn render(report: &Report) -> Result<String, RenderError> {
         .into_inner()
         .map_err(|e| RenderError::Csv(e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| RenderError::Csv(e.to_string()))
-}
-
-/// The plan's status, as `plan --format json` names it.
-fn status_name(status: crate::audit::Status) -> &'static str {
-    match status {
-        crate::audit::Status::Compliant => "compliant",
-        crate::audit::Status::NonCompliant => "non_compliant",
-        crate::audit::Status::Blocked => "blocked",
-        crate::audit::Status::NotAuditable => "not_auditable",
-    }
 }

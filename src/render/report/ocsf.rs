@@ -8,7 +8,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::{AccountEvidence, ControlInfo, ControlResult, RenderError, Report, State};
-use crate::audit::{AfterApply, Chain, Finding, Status};
+use crate::audit::{AfterApply, Chain, Finding};
 
 /// The schema version the events follow (`metadata.version`).
 pub const OCSF_VERSION: &str = "1.5.0";
@@ -299,7 +299,7 @@ fn event<'a>(
         remediation: remediation(result),
         unmapped: Unmapped {
             state: result.state.name(),
-            plan_status: status_name(c.status),
+            plan_status: c.status.as_str(),
             benchmark: &report.benchmark,
             slug: &c.slug,
             level: c.level,
@@ -508,13 +508,4 @@ fn remediation(result: &ControlResult) -> Option<Remediation> {
     Some(Remediation {
         desc: desc.to_string(),
     })
-}
-
-fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::Compliant => "compliant",
-        Status::NonCompliant => "non_compliant",
-        Status::Blocked => "blocked",
-        Status::NotAuditable => "not_auditable",
-    }
 }

@@ -382,3 +382,15 @@ fn asff_keeps_within_the_models_limits_and_its_ids_across_runs() {
     assert_eq!(ids(&before), ids(&after));
     assert_eq!(after[0].updated_at, "2026-12-08T12:00:00Z");
 }
+
+#[test]
+fn a_status_is_named_as_the_json_plans_name_it() {
+    for status in [
+        Status::Compliant,
+        Status::NonCompliant,
+        Status::Blocked,
+        Status::NotAuditable,
+    ] {
+        assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+    }
+}
