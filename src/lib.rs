@@ -65,6 +65,7 @@ pub mod coverage;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod forecast;
 pub mod iam;
 pub mod inventory;
 pub mod limits;

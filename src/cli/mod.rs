@@ -23,6 +23,7 @@ mod saved;
 mod schema;
 pub mod shell;
 mod view;
+mod window;
 
 use clap::{Parser, Subcommand};
 
