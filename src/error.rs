@@ -128,6 +128,16 @@ pub enum Error {
         owner: String,
     },
 
+    #[error("no qualifying trail {where_} sends to CloudWatch Logs: `forecast` scans such a trail's log group. Run `cis-fix plan{org}` to see the trails and why each does not qualify")]
+    NoTrailLogGroup { where_: String, org: &'static str },
+
+    #[error("AWS denied {permission} in {region}: `forecast` needs it (`cis-fix iam-policy forecast` prints the policy){done}")]
+    ForecastDenied {
+        permission: &'static str,
+        region: String,
+        done: String,
+    },
+
     #[error("cannot assume role {role_arn}: {message}")]
     AssumeRole { role_arn: String, message: String },
 

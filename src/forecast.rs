@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{AlarmSpec, Control};
+use crate::inventory::{LogGroupRef, RegionSnapshot, Snapshot};
 
 /// Version of the forecast's JSON (documented in docs/json.md).
 pub const FORMAT_VERSION: u32 = 1;
@@ -58,7 +59,9 @@ impl Window {
 /// `YYYY-MM-DD` of the day `index` days after 1970-01-01.
 fn day_name(index: i64) -> Option<String> {
     let seconds = index.checked_mul(86_400)?;
-    let date = time::OffsetDateTime::from_unix_timestamp(seconds).ok()?.date();
+    let date = time::OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()?
+        .date();
     Some(format!(
         "{:04}-{:02}-{:02}",
         date.year(),
@@ -102,23 +105,52 @@ impl Tally {
             .per_day
             .entry(event.timestamp_ms.div_euclid(MS_PER_DAY))
             .or_default() += 1;
-        let period = event.timestamp_ms.div_euclid(1000).div_euclid(self.period_seconds);
+        let period = event
+            .timestamp_ms
+            .div_euclid(1000)
+            .div_euclid(self.period_seconds);
         *self.per_period.entry(period).or_default() += 1;
-        let Ok(record) = serde_json::from_str::<serde_json::Value>(&event.message) else {
+        let Ok(record) = serde_json::from_str::<Fields>(&event.message) else {
             return;
         };
-        let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
-        if let Some(name) = text(&record["eventName"]) {
+        if let Some(name) = record.event_name {
             *self.event_names.entry(name).or_default() += 1;
         }
-        let who = &record["userIdentity"];
-        if let Some(identity) = text(&who["arn"]).or_else(|| text(&who["type"])) {
-            *self.identities.entry(identity).or_default() += 1;
+        if let Some(who) = record.user_identity.and_then(|w| w.arn.or(w.kind)) {
+            *self.identities.entry(who).or_default() += 1;
         }
-        if let Some(ip) = text(&record["sourceIPAddress"]) {
+        if let Some(ip) = record.source_ip_address {
             *self.source_ips.entry(ip).or_default() += 1;
         }
     }
+}
+
+/// The fields of a CloudTrail record the top values come from; the rest is skipped unread.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Fields {
+    #[serde(default, deserialize_with = "text")]
+    event_name: Option<String>,
+    #[serde(default)]
+    user_identity: Option<Identity>,
+    #[serde(default, rename = "sourceIPAddress", deserialize_with = "text")]
+    source_ip_address: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Identity {
+    #[serde(default, deserialize_with = "text")]
+    arn: Option<String>,
+    #[serde(default, rename = "type", deserialize_with = "text")]
+    kind: Option<String>,
+}
+
+/// A string field, or nothing when it holds anything else (a number, an object, null).
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    })
 }
 
 /// The forecast of one control.
@@ -249,7 +281,11 @@ fn top(counts: &HashMap<String, u64>) -> Vec<Counted> {
 
 /// The alarm replayed on the matches per period. The metric value is the catalog's constant
 /// (`1` in every built-in catalog); a value read from the event (`$.field`) counts as 1.
-fn alarm_forecast(alarm: &AlarmSpec, value: &str, per_period: &BTreeMap<i64, u64>) -> AlarmForecast {
+fn alarm_forecast(
+    alarm: &AlarmSpec,
+    value: &str,
+    per_period: &BTreeMap<i64, u64>,
+) -> AlarmForecast {
     let value: f64 = value.trim().parse().unwrap_or(1.0);
     let breaching = |count: u64| {
         let datapoint = match alarm.statistic.as_str() {
@@ -407,6 +443,37 @@ impl Summary {
             alarm_episodes: controls.iter().map(|c| c.alarm.alarm_episodes).sum(),
         }
     }
+}
+
+/// The log group a forecast scans in an account: the one a qualifying trail writes to, the
+/// organization trail's first (it holds every member's events), as the audit orders them.
+/// With `organization_only`, only an organization trail's. `None` when there is none.
+pub fn log_group_of(snapshot: &Snapshot, organization_only: bool) -> Option<LogGroup> {
+    let empty = RegionSnapshot::default();
+    let (_, targets, _) = crate::audit::trails::targets(snapshot, &empty);
+    let organization = |lg: &LogGroupRef| {
+        snapshot.trails.iter().any(|t| {
+            t.is_organization_trail
+                && t.log_group_arn
+                    .as_deref()
+                    .and_then(LogGroupRef::from_arn)
+                    .as_ref()
+                    == Some(lg)
+        })
+    };
+    let target = targets
+        .iter()
+        .find(|t| !organization_only || organization(&t.log_group))?;
+    Some(LogGroup {
+        account_id: target.log_group.account.clone(),
+        region: target.log_group.region.clone(),
+        name: target.log_group.name.clone(),
+        trails: target.trails.iter().map(|t| t.to_string()).collect(),
+        organization: organization(&target.log_group),
+        retention_days: None,
+        stored_bytes: None,
+        estimated_scan_bytes: None,
+    })
 }
 
 /// RFC 3339 (UTC, seconds) of a time in ms since the epoch.

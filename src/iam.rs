@@ -20,6 +20,9 @@ pub enum PolicyFor {
     Export,
     /// The reads, and securityhub:BatchImportFindings for --to-security-hub.
     Report,
+    /// The reads, and the log group's size and events: logs:DescribeLogGroups,
+    /// logs:FilterLogEvents.
+    Forecast,
     /// With --org or --accounts, the caller: organizations:ListAccounts, sts:AssumeRole, and
     /// what plan, apply, backout, drill and report do in its own account.
     OrgManagement,
@@ -30,13 +33,14 @@ pub enum PolicyFor {
 
 impl PolicyFor {
     /// Every one, in the order `--help` lists them.
-    pub const ALL: [PolicyFor; 8] = [
+    pub const ALL: [PolicyFor; 9] = [
         PolicyFor::Plan,
         PolicyFor::Apply,
         PolicyFor::Backout,
         PolicyFor::Drill,
         PolicyFor::Export,
         PolicyFor::Report,
+        PolicyFor::Forecast,
         PolicyFor::OrgManagement,
         PolicyFor::OrgMember,
     ];
@@ -49,6 +53,7 @@ impl PolicyFor {
             PolicyFor::Backout => "examples/iam-backout.json",
             PolicyFor::Drill => "examples/iam-drill.json",
             PolicyFor::Report => "examples/iam-report.json",
+            PolicyFor::Forecast => "examples/iam-forecast.json",
             PolicyFor::OrgManagement => "examples/iam-org-management.json",
             PolicyFor::OrgMember => "examples/iam-org-member.json",
         }
@@ -62,6 +67,7 @@ impl PolicyFor {
             PolicyFor::Backout => include_str!("../examples/iam-backout.json"),
             PolicyFor::Drill => include_str!("../examples/iam-drill.json"),
             PolicyFor::Report => include_str!("../examples/iam-report.json"),
+            PolicyFor::Forecast => include_str!("../examples/iam-forecast.json"),
             PolicyFor::OrgManagement => include_str!("../examples/iam-org-management.json"),
             PolicyFor::OrgMember => include_str!("../examples/iam-org-member.json"),
         }
@@ -137,6 +143,8 @@ mod tests {
         ]);
         // report --to-security-hub's one write.
         let import = set(&["securityhub:BatchImportFindings"]);
+        // forecast's reads of the log group's size and events (event data: not plan's).
+        let forecast = set(&["logs:DescribeLogGroups", "logs:FilterLogEvents"]);
         let with = |extra: &[&BTreeSet<String>]| {
             let mut all = reads.clone();
             for more in extra {
@@ -149,7 +157,8 @@ mod tests {
         assert_eq!(actions(PolicyFor::Backout), with(&[&deletes]));
         assert_eq!(actions(PolicyFor::Drill), with(&[&drill]));
         assert_eq!(actions(PolicyFor::Report), with(&[&import]));
-        let member = with(&[&creates, &deletes, &drill, &import]);
+        assert_eq!(actions(PolicyFor::Forecast), with(&[&forecast]));
+        let member = with(&[&creates, &deletes, &drill, &import, &forecast]);
         assert_eq!(actions(PolicyFor::OrgMember), member);
         let organization = set(&["organizations:ListAccounts", "sts:AssumeRole"]);
         let management: BTreeSet<String> = member.union(&organization).cloned().collect();

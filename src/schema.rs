@@ -44,11 +44,13 @@ pub enum Document {
     Coverage,
     /// `report --format json`.
     Report,
+    /// `forecast --format json`.
+    Forecast,
 }
 
 impl Document {
     /// Every document, in the order `cis-fix schema --help` lists them.
-    pub const ALL: [Document; 10] = [
+    pub const ALL: [Document; 11] = [
         Document::Plan,
         Document::SavedPlan,
         Document::OrgPlan,
@@ -59,6 +61,7 @@ impl Document {
         Document::OrgBackoutResult,
         Document::Coverage,
         Document::Report,
+        Document::Forecast,
     ];
 
     /// The document's name on the command line (`cis-fix schema NAME`) and in `schemas/`.
@@ -74,6 +77,7 @@ impl Document {
             Document::OrgBackoutResult => "org-backout-result",
             Document::Coverage => "coverage",
             Document::Report => "report",
+            Document::Forecast => "forecast",
         }
     }
 
@@ -94,6 +98,7 @@ impl Document {
             Document::OrgBackoutResult => "cis-fix organization backout result",
             Document::Coverage => "cis-fix coverage",
             Document::Report => "cis-fix report",
+            Document::Forecast => "cis-fix forecast",
         }
     }
 
@@ -187,6 +192,17 @@ impl Document {
             Document::Report => {
                 "What `cis-fix report --format json` prints: the selected controls as the                  catalog defines them (with the catalog file and line), and for every account                  of the run each control's state (`compliant`, `non_compliant`,                  `awaiting_confirmation`, `blocked`, `not_auditable`) with the chain that                  proves it or the findings that explain it, as `plan --format json` has them;                  an account that could not be read has every control `not_auditable`. Then                  the counts per state. The other formats of `cis-fix report` are views of this                  document (docs/report.md)."
             }
+            Document::Forecast => {
+                "What `cis-fix forecast --format json` prints: the log group scanned (its \
+                 account, region, trails, retention, stored bytes and the bytes the window \
+                 likely holds), the window (`since`, `until`), notes (the window reaching past \
+                 the retention, a scan beyond 10 GB), and per selected control the events \
+                 CloudWatch Logs matched with the control's pattern (FilterLogEvents), per day, \
+                 the alarm replayed on them with the control's statistic, period, threshold, \
+                 comparison and evaluation periods, and the top event names, identities and \
+                 source IPs. A control whose scan stopped early (`--max-events`, Ctrl-C, an \
+                 error) has `complete` false and every figure is \"at least\"; then the counts."
+            }
         }
     }
 }
@@ -216,6 +232,7 @@ pub fn schema(document: Document) -> serde_json::Value {
         Document::OrgBackoutResult => root::<OrgBackoutResult>(document),
         Document::Coverage => root::<Coverage>(document),
         Document::Report => root::<crate::render::report::Report>(document),
+        Document::Forecast => root::<crate::forecast::Forecast>(document),
     }
 }
 

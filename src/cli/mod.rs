@@ -13,6 +13,7 @@ mod controls;
 mod coverage;
 mod drill;
 mod export;
+mod forecast;
 mod iam_policy;
 mod output;
 mod pattern;
@@ -35,6 +36,7 @@ pub use controls::ControlsArgs;
 pub use coverage::CoverageArgs;
 pub use drill::DrillArgs;
 pub use export::{ExportArgs, ExportFormat};
+pub use forecast::ForecastArgs;
 pub use iam_policy::IamPolicyArgs;
 pub use pattern::PatternArgs;
 pub use plan::PlanArgs;
@@ -143,6 +145,15 @@ pub enum Command {
   cis-fix report --format junit --detailed-exitcode > cis-junit.xml
   cis-fix report --format csv --out cis.csv")]
     Report(Online<ReportArgs>),
+    /// Forecast each control's noise before its alarm exists: CloudWatch Logs evaluates the
+    /// control's pattern over the trail's log group for a window (FilterLogEvents), and cis-fix
+    /// counts the matches per day, the alarm periods that would have been in ALARM, and the
+    /// event names, identities and source IPs behind them. Read-only.
+    #[command(after_help = "Examples:
+  cis-fix forecast
+  cis-fix forecast --since 30d --controls 5.1,5.2 --format json
+  cis-fix forecast --org --benchmark hardened --max-events 10000")]
+    Forecast(Online<ForecastArgs>),
     /// Check a hand-written filter pattern against a control, or backtest one on recorded
     /// events. No credentials, no AWS call.
     #[command(after_help = "Examples:
@@ -216,6 +227,10 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
             let (args, aws) = start(online)?;
             aws.runtime.block_on(report::run(args, &aws.connect))
         }
+        Command::Forecast(online) => {
+            let (args, aws) = start(online)?;
+            aws.runtime.block_on(forecast::run(args, &aws.connect))
+        }
         // Offline commands need neither AWS nor an async runtime.
         Command::Pattern(args) => pattern::run(args),
         Command::Controls(args) => controls::run(args),
@@ -269,6 +284,12 @@ impl Prepare for ReportArgs {
     }
     fn verbose(&self) -> bool {
         self.display.verbose
+    }
+}
+
+impl Prepare for ForecastArgs {
+    fn verbose(&self) -> bool {
+        self.verbose
     }
 }
 

@@ -43,7 +43,12 @@ fn days_cover_the_window_and_count_zeros() {
     let control = control("5.1");
     let mut tally = Tally::new(&control.alarm);
     for at in [NOV_1 + 7_200_000, NOV_1 + 7_300_000, NOV_1 + 2 * DAY] {
-        tally.add(&event(at, "GetObject", Some("arn:aws:iam::1:user/a"), "203.0.113.7"));
+        tally.add(&event(
+            at,
+            "GetObject",
+            Some("arn:aws:iam::1:user/a"),
+            "203.0.113.7",
+        ));
     }
     let forecast = control_forecast(&control, &tally, &window, Ending::Complete, 3);
     let days: Vec<(String, u64)> = forecast
@@ -59,7 +64,10 @@ fn days_cover_the_window_and_count_zeros() {
             ("2026-11-03".to_string(), 1)
         ]
     );
-    assert_eq!((forecast.matches, forecast.complete, forecast.pages), (3, true, 3));
+    assert_eq!(
+        (forecast.matches, forecast.complete, forecast.pages),
+        (3, true, 3)
+    );
     // Two events in one 5-minute period, one in another: two periods, two episodes.
     assert_eq!(forecast.alarm.periods_in_alarm, 2);
     assert_eq!(forecast.alarm.alarm_episodes, 2);
@@ -73,7 +81,12 @@ fn the_top_values_are_the_most_frequent_with_ties_by_value() {
     let who = |n: usize| format!("arn:aws:iam::1:user/u{n}");
     for n in 0..7 {
         for _ in 0..=n {
-            tally.add(&event(NOV_1, &format!("Op{n}"), Some(&who(n)), "198.51.100.1"));
+            tally.add(&event(
+                NOV_1,
+                &format!("Op{n}"),
+                Some(&who(n)),
+                "198.51.100.1",
+            ));
         }
     }
     tally.add(&event(NOV_1, "Op0", None, "198.51.100.2"));
@@ -134,22 +147,40 @@ fn the_alarm_is_replayed_with_the_controls_settings() {
         period(2) + 5,
         period(4),
     ];
-    let one = counts(&alarm("Sum", 300, 1.0, "GreaterThanOrEqualToThreshold", 1), &at);
-    assert_eq!((one.periods_in_alarm, one.alarm_episodes, one.busiest_period), (4, 2, 3));
-    let two = counts(&alarm("Sum", 300, 2.0, "GreaterThanOrEqualToThreshold", 1), &at);
+    let one = counts(
+        &alarm("Sum", 300, 1.0, "GreaterThanOrEqualToThreshold", 1),
+        &at,
+    );
+    assert_eq!(
+        (one.periods_in_alarm, one.alarm_episodes, one.busiest_period),
+        (4, 2, 3)
+    );
+    let two = counts(
+        &alarm("Sum", 300, 2.0, "GreaterThanOrEqualToThreshold", 1),
+        &at,
+    );
     assert_eq!((two.periods_in_alarm, two.alarm_episodes), (2, 2));
     let over = counts(&alarm("Sum", 300, 2.0, "GreaterThanThreshold", 1), &at);
     assert_eq!((over.periods_in_alarm, over.alarm_episodes), (1, 1));
     // Two periods in a row needed: periods 1 and 2 (after 0 and 1); 4 has no busy neighbour.
-    let pair = counts(&alarm("Sum", 300, 1.0, "GreaterThanOrEqualToThreshold", 2), &at);
+    let pair = counts(
+        &alarm("Sum", 300, 1.0, "GreaterThanOrEqualToThreshold", 2),
+        &at,
+    );
     assert_eq!((pair.periods_in_alarm, pair.alarm_episodes), (2, 1));
     // A longer period folds them together: 0-2 in one 15-minute period, 4 in the next.
-    let long = counts(&alarm("Sum", 900, 4.0, "GreaterThanOrEqualToThreshold", 1), &at);
+    let long = counts(
+        &alarm("Sum", 900, 4.0, "GreaterThanOrEqualToThreshold", 1),
+        &at,
+    );
     assert_eq!((long.periods_in_alarm, long.busiest_period), (1, 6));
     // The average of a constant 1 never exceeds 1.
     let average = counts(&alarm("Average", 300, 1.0, "GreaterThanThreshold", 1), &at);
     assert_eq!(average.periods_in_alarm, 0);
-    let none = counts(&alarm("Sum", 300, 1.0, "GreaterThanOrEqualToThreshold", 1), &[]);
+    let none = counts(
+        &alarm("Sum", 300, 1.0, "GreaterThanOrEqualToThreshold", 1),
+        &[],
+    );
     assert_eq!((none.periods_in_alarm, none.busiest_period), (0, 0));
 }
 

@@ -2,6 +2,7 @@
 //! nothing else. The audit works on this data only, so it is tested without AWS.
 
 pub mod aws;
+pub mod logs;
 pub mod org;
 
 use std::collections::BTreeMap;

@@ -16,6 +16,7 @@ use crate::term::escape;
 pub mod across;
 pub mod controls;
 pub mod coverage;
+pub mod forecast;
 pub mod group;
 pub mod layout;
 pub mod org;

@@ -15,6 +15,7 @@ pub mod apply;
 pub mod backout;
 pub mod drill;
 pub mod export;
+pub mod forecast;
 pub mod observed;
 pub mod pattern;
 pub mod report;
