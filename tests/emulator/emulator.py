@@ -45,6 +45,9 @@ Why a middleware and not plain ``moto_server``:
   (``test_metric_filter``, before moto, after fault injection and with call logging like
   any call), with our own filter-pattern evaluator (``filter_patterns.py``, written from
   the CloudWatch Logs filter-pattern docs, independently of the product's engine).
+* moto's FilterLogEvents ignores JSON filter patterns (it returns every event for them).  The
+  middleware answers FilterLogEvents itself (``filter_log_events``) with filter_patterns.py,
+  paged as documented (1 MB or 10,000 events, nextToken, both window ends inclusive).
 * moto drops PutMetricFilter's applyOnTransformedLogs, fieldSelectionCriteria and
   emitSystemFieldDimensions; AWS keeps them and DescribeMetricFilters returns them.
   ``patch_metric_filter_fields``.
@@ -101,12 +104,16 @@ Why a middleware and not plain ``moto_server``:
                           "seed": n, "delay_ms": n, "skip": n, "target_account": B or [B, ...]}
         one plan per account (a POST replaces it); kinds throttle, unavailable, lost_reply,
         access_denied, delay, no_matches.  The first "skip" calls the plan matches pass
-        untouched (a fault on the second SetAlarmState only, say).  With target_account the plan is for
+        untouched (a fault on the second SetAlarmState only, say); with "count": n, only the
+        first n faults are injected (then calls pass).  With target_account the plan is for
         AssumeRole calls made in A into roles of those accounts only (operations may be
         omitted or ["AssumeRole"]); access_denied then says what STS says: AccessDenied,
         403, "User: <caller> is not authorized to perform: sts:AssumeRole on resource:
         <role arn>".
   GET|DELETE /_emulator/faults?account=A
+  POST /_emulator/filter-log-events {"account": A, "page_events": n, "scan_events": n}
+        FilterLogEvents pages of at most n events, and at most n stored events read per call
+        (pages may then be empty with a nextToken, as AWS's time-bounded scans are).
   POST /_emulator/organization {"management": M, "feature_set": "ALL",
         "management_name": ..., "management_email": ...,
         "accounts": [B, {"id": C, "name": ..., "email": ..., "status": "ACTIVE"|"SUSPENDED",
@@ -566,6 +573,112 @@ def delete_account_policy(request, account, region):
     return None
 
 
+# --------------------------------------------------------------------------- CloudWatch Logs FilterLogEvents
+
+# moto's FilterLogEvents understands single terms and phrases only, and returns every event
+# for a pattern it does not understand (a JSON pattern, `{ $.errorCode = ... }`, among them):
+# far kinder than AWS.  We answer it here with filter_patterns, as TestMetricFilter is, and
+# page as the API reference documents (FilterLogEvents): "By default, this operation returns
+# as many log events as can fit in 1 MB (up to 10,000 log events) or all the events found
+# within the time range that you specify.  If the results include a token, that means there
+# are more log events available"; `limit` is 1-10,000; startTime: "Events with a timestamp
+# before this time are not returned"; endTime: "Events with a timestamp later than this time
+# are not returned" (both ends inclusive).  AWS may also stop a page after a time-bounded
+# scan window, so a page can be empty and still carry a nextToken: ``scan_events`` emulates
+# that (events read per call).  Events are returned interleaved, by timestamp (AWS
+# interleaves; the `interleaved` parameter is deprecated).
+FILTER_PAGE_BYTES = 1024 * 1024
+FILTER_MAX_LIMIT = 10000
+# account -> {"page_events": n, "scan_events": n}: smaller pages for tests, set with
+# POST /_emulator/filter-log-events.
+FILTER_PAGING = {}
+
+
+def _filter_token(group, position):
+    raw = json.dumps({"g": group, "p": position}).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _filter_position(group, token):
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if data["g"] == group and isinstance(data["p"], int) and data["p"] >= 0:
+            return data["p"]
+    except (ValueError, KeyError, TypeError):
+        pass
+    raise LogsError("InvalidParameterException", "The specified nextToken is invalid.")
+
+
+def _filter_request(request):
+    """The checked parameters of a FilterLogEvents request."""
+    group = request.get("logGroupName") or request.get("logGroupIdentifier")
+    if not isinstance(group, str) or not group:
+        raise LogsError("InvalidParameterException", "1 validation error detected: Value at "
+                        "'logGroupName' failed to satisfy constraint: Member must not be null")
+    match = LOG_GROUP_ARN.match(group)
+    group = match.group(1) if match else group
+    limit = request.get("limit", FILTER_MAX_LIMIT)
+    if not isinstance(limit, int) or not 1 <= limit <= FILTER_MAX_LIMIT:
+        raise LogsError("InvalidParameterException", f"1 validation error detected: Value '{limit}' at "
+                        "'limit' failed to satisfy constraint: Member must have value less than or "
+                        f"equal to {FILTER_MAX_LIMIT}")
+    pattern = request.get("filterPattern") or ""
+    if not isinstance(pattern, str) or len(pattern) > MAX_FILTER_PATTERN:
+        raise LogsError("InvalidParameterException", "1 validation error detected: Value at "
+                        "'filterPattern' failed to satisfy constraint: Member must have length less "
+                        f"than or equal to {MAX_FILTER_PATTERN}")
+    start, end = request.get("startTime"), request.get("endTime")
+    for name, value in (("startTime", start), ("endTime", end)):
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise LogsError("InvalidParameterException", f"1 validation error detected: Value '{value}' "
+                            f"at '{name}' failed to satisfy constraint: Member must have value greater "
+                            "than or equal to 0")
+    if start is not None and end is not None and start > end:
+        raise LogsError("InvalidParameterException", "endTime must be greater than or equal to startTime")
+    return group, limit, pattern, start, end
+
+
+@logs_operation
+def filter_log_events(request, account, region):
+    """FilterLogEvents over moto's stored events, the pattern evaluated by filter_patterns."""
+    from moto.logs.models import logs_backends
+
+    group, limit, pattern, start, end = _filter_request(request)
+    log_group = logs_backends[account][region].groups.get(group)
+    if log_group is None:
+        raise LogsError("ResourceNotFoundException", "The specified log group does not exist.")
+    try:
+        compiled = filter_patterns.compile_pattern(pattern)
+    except filter_patterns.InvalidPattern as exc:
+        raise LogsError("InvalidParameterException", f"Invalid filter pattern ({exc})")
+    except filter_patterns.UnsupportedPattern as exc:
+        raise LogsError("NotImplemented", f"The emulator does not evaluate this filter pattern: {exc}", 501)
+    stored = sorted(((e.timestamp, name, e.event_id, e) for name, stream in list(log_group.streams.items())
+                     for e in list(stream.events)), key=lambda t: t[:3])
+    paging = FILTER_PAGING.get(account, {})
+    limit = min(limit, paging.get("page_events") or limit)
+    scan = paging.get("scan_events") or len(stored)
+    position = _filter_position(group, request["nextToken"]) if request.get("nextToken") else 0
+    events, size, read = [], 0, 0
+    while position < len(stored) and read < scan and len(events) < limit:
+        timestamp, stream_name, event_id, event = stored[position]
+        in_window = (start is None or timestamp >= start) and (end is None or timestamp <= end)
+        if in_window and compiled.matches(event.message):
+            found = {"logStreamName": stream_name, "timestamp": timestamp, "message": event.message,
+                     "ingestionTime": event.ingestion_time, "eventId": str(event_id)}
+            grown = size + len(json.dumps(found))
+            if events and grown > FILTER_PAGE_BYTES:
+                break  # this event starts the next page
+            events.append(found)
+            size = grown
+        position += 1
+        read += 1
+    reply = {"events": events, "searchedLogStreams": []}
+    if position < len(stored):
+        reply["nextToken"] = _filter_token(group, position)
+    return reply
+
+
 # Operations the middleware answers itself instead of moto:
 # X-Amz-Target -> handler(body, json_type, account, region).
 JSON_OPERATIONS = {
@@ -574,7 +687,7 @@ JSON_OPERATIONS = {
         ("PutTransformer", put_transformer), ("GetTransformer", get_transformer),
         ("DeleteTransformer", delete_transformer), ("PutAccountPolicy", put_account_policy),
         ("DescribeAccountPolicies", describe_account_policies),
-        ("DeleteAccountPolicy", delete_account_policy))},
+        ("DeleteAccountPolicy", delete_account_policy), ("FilterLogEvents", filter_log_events))},
 }
 
 
@@ -2540,6 +2653,8 @@ class Emulator:
             if plan["skip"] > 0:
                 plan["skip"] -= 1
                 return None
+            if plan["count"] is not None and sum(plan["injected"].values()) >= plan["count"]:
+                return None  # the first "count" faults only (a throttled start, then calm)
             if plan["rng"].random() >= plan["rate"]:
                 return None
             kind = plan["rng"].choice(plan["kinds"])
@@ -2584,6 +2699,13 @@ class Emulator:
             return self.sns_published(account, query)
         if path == "/_emulator/sqs-messages" and method == "GET":
             return self.sqs_messages(query)
+        if path == "/_emulator/filter-log-events" and method == "POST":
+            if account is None:
+                return self.json_reply(400, {"error": "account is required"})
+            paging = {k: int(data[k]) for k in ("page_events", "scan_events") if data.get(k)}
+            with self.lock:
+                FILTER_PAGING[account] = paging
+            return self.json_reply(200, {"account": account, **paging})
         if path == "/_emulator/organization" and method == "POST":
             status, reply = create_organization(data)
             return self.json_reply(status, reply)
@@ -2611,6 +2733,7 @@ class Emulator:
                         "operations": operations, "targets": targets,
                         "delay_ms": int(data.get("delay_ms", 1000)),
                         "skip": int(data.get("skip", 0)),
+                        "count": None if data.get("count") is None else int(data["count"]),
                         "rng": random.Random(seed), "injected": {}}
                 elif method == "DELETE":
                     self.faults.pop(account, None)

@@ -664,6 +664,129 @@ class EmulatorTest(unittest.TestCase):
                          (200, {"matches": [{"eventNumber": 1, "eventMessage": "a", "extractedValues": {}},
                                             {"eventNumber": 2, "eventMessage": "b", "extractedValues": {}}]}))
 
+    def filter_events(self, logs, **params):
+        """Every page of FilterLogEvents: (the events' messages, the number of pages)."""
+        messages, pages, token = [], 0, None
+        while True:
+            out = logs.filter_log_events(**params, **({"nextToken": token} if token else {}))
+            pages += 1
+            messages += [e["message"] for e in out["events"]]
+            token = out.get("nextToken")
+            if not token:
+                return messages, pages
+
+    def log_group_with(self, account, events):
+        """A log group holding `events` ((timestamp ms, message)), across two streams."""
+        logs = self.client("logs", account)
+        group = f"trail{next(_names)}"
+        logs.create_log_group(logGroupName=group)
+        for stream in ("a", "b"):
+            logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        half = len(events) // 2
+        for stream, part in (("a", events[:half]), ("b", events[half:])):
+            for at in range(0, len(part), 5000):
+                batch = sorted(part[at:at + 5000])
+                logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+                    {"timestamp": t, "message": m} for t, m in batch])
+        return logs, group
+
+    def test_filter_log_events_evaluates_json_patterns(self):
+        """moto returns every event for a JSON pattern; AWS, and now the emulator, the matches."""
+        acct = new_account()
+        base = (int(time.time()) // 60 - 3 * 1440) * 60_000  # 3 days ago, on a minute (moto, as AWS, refuses events over 14 days old)
+        failed = self.trail_event("ConsoleLogin", errorMessage="Failed authentication")
+        events = [(base + n * 1000, failed if n % 3 == 0 else self.trail_event("ConsoleLogin"))
+                  for n in range(30)]
+        logs, group = self.log_group_with(acct, events)
+        messages, pages = self.filter_events(logs, logGroupName=group, filterPattern=self.CIS_AUTH_FAILURES)
+        self.assertEqual((len(messages), pages), (10, 1))
+        self.assertEqual(set(messages), {failed})
+        # Both ends of the window are inclusive (API reference: before startTime / later than
+        # endTime are not returned): events at 0 s, 3 s and 6 s, of 0-6 s.
+        messages, _ = self.filter_events(logs, logGroupName=group, filterPattern=self.CIS_AUTH_FAILURES,
+                                         startTime=base, endTime=base + 6000)
+        self.assertEqual(len(messages), 3)
+        messages, _ = self.filter_events(logs, logGroupName=group, filterPattern=self.CIS_AUTH_FAILURES,
+                                         startTime=base + 1, endTime=base + 5999)
+        self.assertEqual(len(messages), 1)
+        # No pattern: every event, in timestamp order across streams.
+        out = logs.filter_log_events(logGroupName=group)
+        self.assertEqual([e["timestamp"] for e in out["events"]], [t for t, _ in events])
+        self.assertEqual(len({e["logStreamName"] for e in out["events"]}), 2)
+        # The call is logged like any other; no write is.
+        calls = self.control("GET", f"calls?account={acct}")[1]["calls"]
+        self.assertEqual({c["operation"] for c in calls if c["operation"].startswith("Filter")},
+                         {"FilterLogEvents"})
+
+    def test_filter_log_events_pages(self):
+        acct = new_account()
+        base = (int(time.time()) // 60 - 3 * 1440) * 60_000  # 3 days ago, on a minute (moto, as AWS, refuses events over 14 days old)
+        hit, miss = json.dumps({"errorCode": "AccessDenied"}), json.dumps({"errorCode": "None"})
+        events = [(base + n, hit if n % 2 else miss) for n in range(40)]
+        logs, group = self.log_group_with(acct, events)
+        pattern = "{ $.errorCode = AccessDenied* }"
+        # `limit` pages: 20 matches by 7.
+        out = logs.filter_log_events(logGroupName=group, filterPattern=pattern, limit=7)
+        self.assertEqual(len(out["events"]), 7)
+        self.assertIn("nextToken", out)
+        self.assertEqual(self.filter_events(logs, logGroupName=group, filterPattern=pattern, limit=7),
+                         ([hit] * 20, 3))
+        # The test switch: pages of 3 events, and scans of 4 stored events, some pages empty.
+        status, _ = self.control("POST", "filter-log-events", {"account": acct, "page_events": 3})
+        self.assertEqual(status, 200)
+        self.assertEqual(self.filter_events(logs, logGroupName=group, filterPattern=pattern), ([hit] * 20, 7))
+        self.control("POST", "filter-log-events", {"account": acct, "scan_events": 4})
+        first = logs.filter_log_events(logGroupName=group, filterPattern='{ $.errorCode = "None" }',
+                                       startTime=base + 30)
+        self.assertEqual((first["events"], bool(first.get("nextToken"))), ([], True))
+        self.assertEqual(self.filter_events(logs, logGroupName=group, filterPattern=pattern), ([hit] * 20, 10))
+        self.control("POST", "filter-log-events", {"account": acct})
+        # 1 MB pages: 1,500 events of about 1 KB.
+        big = json.dumps({"errorCode": "AccessDenied", "pad": "x" * 1000})
+        logs, group = self.log_group_with(acct, [(base + n, big) for n in range(1500)])
+        out = logs.filter_log_events(logGroupName=group, filterPattern=pattern)
+        self.assertLess(len(out["events"]), 1100)
+        self.assertGreater(len(out["events"]), 900)
+        self.assertEqual(len(self.filter_events(logs, logGroupName=group, filterPattern=pattern)[0]), 1500)
+
+    def test_filter_log_events_errors(self):
+        logs = self.client("logs", new_account())
+
+        def error(**params):
+            with self.assertRaises(ClientError) as err:
+                logs.filter_log_events(**params)
+            return err.exception.response["Error"]["Code"]
+
+        self.assertEqual(error(logGroupName="missing"), "ResourceNotFoundException")
+        logs2 = self.client("logs", new_account())
+        logs2.create_log_group(logGroupName="g")
+        with self.assertRaises(ClientError) as err:
+            logs2.filter_log_events(logGroupName="g", filterPattern="{ $.a = ")
+        self.assertEqual(err.exception.response["Error"]["Code"], "InvalidParameterException")
+        with self.assertRaises(ClientError) as err:
+            logs2.filter_log_events(logGroupName="g", nextToken="bogus")
+        self.assertEqual(err.exception.response["Error"]["Code"], "InvalidParameterException")
+        with self.assertRaises(ClientError) as err:
+            logs2.filter_log_events(logGroupName="g", startTime=10, endTime=5)
+        self.assertEqual(err.exception.response["Error"]["Code"], "InvalidParameterException")
+
+    def test_faults_can_stop_after_a_count(self):
+        acct = new_account()
+        logs = self.client("logs", acct)
+        logs.create_log_group(logGroupName="g")
+        status, out = self.control("POST", "faults", {"account": acct, "kinds": ["throttle"],
+                                                      "operations": ["FilterLogEvents"], "count": 2})
+        self.assertEqual(status, 200, out)
+        self.addCleanup(self.control, "DELETE", f"faults?account={acct}")
+        codes = []
+        for _ in range(4):
+            try:
+                logs.filter_log_events(logGroupName="g")
+                codes.append("ok")
+            except ClientError as exc:
+                codes.append(exc.response["Error"]["Code"])
+        self.assertEqual(codes, ["ThrottlingException", "ThrottlingException", "ok", "ok"])
+
     def test_test_metric_filter_faults(self):
         acct = new_account()
         logs = self.client("logs", acct)
