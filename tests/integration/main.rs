@@ -12,6 +12,7 @@ mod emulator;
 mod export;
 mod faults;
 mod filter_fields;
+mod forecast;
 mod hardened;
 mod harness;
 mod honest;
