@@ -113,13 +113,17 @@ impl Tally {
         let Ok(record) = serde_json::from_str::<Fields>(&event.message) else {
             return;
         };
-        if let Some(name) = record.event_name {
+        let named = |v: Option<String>| v.filter(|v| !v.is_empty());
+        if let Some(name) = named(record.event_name) {
             *self.event_names.entry(name).or_default() += 1;
         }
-        if let Some(who) = record.user_identity.and_then(|w| w.arn.or(w.kind)) {
+        if let Some(who) = record
+            .user_identity
+            .and_then(|w| named(w.arn).or(named(w.kind)))
+        {
             *self.identities.entry(who).or_default() += 1;
         }
-        if let Some(ip) = record.source_ip_address {
+        if let Some(ip) = named(record.source_ip_address) {
             *self.source_ips.entry(ip).or_default() += 1;
         }
     }
@@ -163,6 +167,8 @@ pub struct ControlForecast {
     pub pattern: String,
     /// The matching events in the window (at least this many when `complete` is false).
     pub matches: u64,
+    /// `matches` over the window's length in days.
+    pub matches_per_day: f64,
     /// Whether the scan read the whole window; false when `--max-events`, Ctrl-C or an error
     /// stopped it, and every figure is then "at least".
     pub complete: bool,
@@ -253,6 +259,7 @@ pub fn control_forecast(
         title: control.title.clone(),
         pattern: control.pattern_text.clone(),
         matches: tally.matches,
+        matches_per_day: tally.matches as f64 / window.length_days().max(1.0 / 24.0),
         complete,
         stopped,
         per_day,

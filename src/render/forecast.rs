@@ -80,14 +80,14 @@ fn at_least(control: &ControlForecast) -> &'static str {
 fn control_text(control: &ControlForecast, painter: Painter) -> String {
     let bold = Style::new().bold();
     let title = painter.paint(bold, &format!("{} {}", control.id, control.slug));
-    let days = control.per_day.len().max(1) as f64;
     let mut out = match control.matches {
         0 if control.complete => format!("{title}: no matching event\n"),
         n => format!(
-            "{title}: {}{n} matching events ({}{:.1} a day)\n",
+            "{title}: {}{n} matching event{} ({}{:.1} a day)\n",
             at_least(control),
+            if n == 1 { "" } else { "s" },
             at_least(control),
-            n as f64 / days
+            control.matches_per_day
         ),
     };
     if let Some(why) = &control.stopped {
@@ -102,7 +102,7 @@ fn control_text(control: &ControlForecast, painter: Painter) -> String {
     }
     let alarm = &control.alarm;
     out.push_str(&format!(
-        "    alarm ({} {} {} per {} s, {} period{}): {}{} period{} in ALARM, {}{} alarm{} (transitions to ALARM), busiest period {} events\n",
+        "    alarm ({} {} {} per {} s, {} period{}): {}{} period{} in ALARM, {}{} alarm{} (transitions to ALARM); busiest period: {} event{}\n",
         alarm.statistic,
         operator(&alarm.comparison_operator),
         alarm.threshold,
@@ -115,7 +115,8 @@ fn control_text(control: &ControlForecast, painter: Painter) -> String {
         at_least(control),
         alarm.alarm_episodes,
         if alarm.alarm_episodes == 1 { "" } else { "s" },
-        alarm.busiest_period
+        alarm.busiest_period,
+        if alarm.busiest_period == 1 { "" } else { "s" }
     ));
     if control.matches == 0 {
         return out;
