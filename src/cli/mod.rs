@@ -181,8 +181,9 @@ pub enum Command {
   cis-fix schema saved-plan")]
     Schema(SchemaArgs),
     /// Print the minimal IAM policy (JSON) that a command needs: plan, apply, backout, drill,
-    /// export, or across an organization the caller (org-management) and each member's role
-    /// (org-member). The integration tests check each against every call its command makes.
+    /// export, report, forecast, or across an organization the caller (org-management) and
+    /// each member's role (org-member). The integration tests check each against every call
+    /// its command makes.
     #[command(after_help = "Examples:
   cis-fix iam-policy plan > cis-fix-plan.json
   cis-fix iam-policy org-member")]

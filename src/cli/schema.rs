@@ -14,7 +14,8 @@ pub struct SchemaArgs {
     /// `plan --org --format json` (org-plan), `plan --org --out FILE` (saved-org-plan),
     /// `apply --format json` (apply-result), `backout --format json` (backout-result), and
     /// across accounts `apply --org --format json` (org-apply-result) and `backout --org
-    /// --format json` (org-backout-result); `coverage --format json` (coverage).
+    /// --format json` (org-backout-result); `coverage --format json` (coverage); `report
+    /// --format json` (report); `forecast --format json` (forecast).
     #[arg(value_enum, default_value_t = Document::Plan)]
     pub document: Document,
 }

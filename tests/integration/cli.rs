@@ -566,6 +566,7 @@ async fn every_help_example_runs() {
         "backout",
         "drill",
         "export",
+        "forecast",
         "pattern",
         "controls",
         "schema",

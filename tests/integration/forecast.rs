@@ -161,7 +161,16 @@ fn only_reads(account: &Account) {
             "forecast made a call that is not a read: {op}"
         );
     }
-    assert_allows("forecast", &actions_used(account));
+    let used = actions_used(account);
+    assert_allows("forecast", &used);
+    // And no more: what the policy adds to the plan's reads was used.
+    let reads = crate::harness::allowed("plan");
+    for action in crate::harness::allowed("forecast") {
+        assert!(
+            reads.contains(&action) || used.contains(&action),
+            "`cis-fix iam-policy forecast` allows {action}, which forecast did not use"
+        );
+    }
 }
 
 #[tokio::test]
