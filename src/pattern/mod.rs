@@ -106,6 +106,7 @@ mod parser;
 mod proptests;
 mod reading;
 mod record;
+pub mod sql;
 #[cfg(test)]
 mod testdata;
 mod witness;
