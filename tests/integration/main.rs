@@ -21,6 +21,7 @@ mod outfiles;
 mod ownership;
 mod paging;
 mod parity;
+mod pattern_sql;
 mod pattern_stream;
 mod prompt;
 mod report;

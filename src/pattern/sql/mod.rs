@@ -25,7 +25,7 @@ use super::glob::Glob;
 use super::reading::{stars, Reading};
 use schema::{Shape, COLUMNS};
 
-pub use schema::duckdb_columns;
+pub use schema::{duckdb_columns, table_holds};
 
 /// The SQL engine a query is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -128,3 +128,24 @@ fn duckdb_type(shape: Shape) -> String {
         }
     }
 }
+
+/// Whether the table can hold the record: each struct column (or field) an object or null,
+/// each array an array, each JSON-text column no string (its text would not be JSON). Athena
+/// and DuckDB refuse a record that does not fit; CloudTrail writes none.
+pub fn table_holds(record: &serde_json::Value) -> bool {
+    fits(Shape::Struct(COLUMNS), record)
+}
+
+fn fits(shape: Shape, value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (shape, value) {
+        (_, Value::Null) | (Text, _) => true,
+        (Json, value) => !value.is_string(),
+        (Shape::Struct(fields), Value::Object(map)) => fields
+            .iter()
+            .all(|(name, shape)| map.get(*name).is_none_or(|v| fits(*shape, v))),
+        (Shape::Array(inner), Value::Array(items)) => items.iter().all(|v| fits(*inner, v)),
+        (Shape::Map, Value::Object(map)) => map.values().all(|v| v.is_string() || v.is_null()),
+        _ => false,
+    }
+}

@@ -313,3 +313,19 @@ fn duckdb_columns_are_the_ddl_under_cloudtrails_names() {
     ));
     assert!(columns.contains("'requestParameters': 'VARCHAR'"));
 }
+
+#[test]
+fn the_table_holds_records_of_cloudtrails_shapes() {
+    assert!(table_holds(&json!({"userIdentity": {"type": "Root"}, "resources": [{"ARN": "a"}],
+        "errorCode": {"a": 1}, "requestParameters": {"x": 1}, "responseElements": null})));
+    assert!(table_holds(&json!({"userIdentity": null, "requestParameters": [1]})));
+    for bad in [
+        json!({"userIdentity": "Root"}),
+        json!({"resources": [{"ARN": "a"}, "arn"]}),
+        json!({"resources": {"ARN": "a"}}),
+        json!({"requestParameters": "x=1"}),
+        json!({"userIdentity": {"sessionContext": {"attributes": 5}}}),
+    ] {
+        assert!(!table_holds(&bad), "{bad}");
+    }
+}
