@@ -153,7 +153,11 @@ fn every_builtin_control_selects_in_duckdb_what_pattern_test_selects() {
     // A record of a shape the table cannot hold (a Panther test's `resources` element that is
     // a string) fails Athena and DuckDB alike; CloudTrail writes none.
     let records: Vec<Value> = all.iter().filter(|r| table_holds(r)).cloned().collect();
-    assert!(all.len() - records.len() <= 2, "{} left out", all.len() - records.len());
+    assert!(
+        all.len() - records.len() <= 2,
+        "{} left out",
+        all.len() - records.len()
+    );
     write_jsonl(&records_path, &records);
     let mut cases = Vec::new();
     let mut expected = BTreeMap::new();

@@ -25,7 +25,7 @@ use super::glob::Glob;
 use super::reading::{stars, Reading};
 use schema::{Shape, COLUMNS};
 
-pub use schema::{duckdb_columns, table_holds};
+pub use schema::{athena_columns, duckdb_columns, duckdb_record, table_holds};
 
 /// The SQL engine a query is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -75,9 +75,9 @@ impl fmt::Display for TableName {
 pub enum SqlError {
     #[error("`{0}` has no column in the CloudTrail table (AWS's Athena DDL), so no query can test it; docs/sql.md lists the fields it holds")]
     NoColumn(String),
-    #[error("`{selector}`: CloudTrail spells this field `{spelled}`; the table reads it in any case, the pattern only as written, so write `{spelled}`")]
+    #[error("`{selector}`: CloudTrail spells this field `{spelled}`; a pattern's field names are case-sensitive and the table's columns are not, so no query selects what this pattern does: write `{spelled}`")]
     Spelling { selector: String, spelled: String },
-    #[error("`{selector}`: {why} in the CloudTrail table, so the query cannot follow this step")]
+    #[error("`{selector}`: {why}, so no query can test it")]
     Step { selector: String, why: String },
     #[error("`{condition}`: `{selector}` is {what} in the CloudTrail table and cannot hold the value this condition tests")]
     Container {
@@ -235,15 +235,17 @@ struct Writer {
 }
 
 impl Writer {
-    /// The top level laid out one operand a line.
+    /// The top level laid out one operand a line; an `OR` in parentheses, so that a condition
+    /// added with `AND` (a partition's date) applies to all of it.
     fn top(&mut self, expr: &Expr) -> Result<String, SqlError> {
-        let (children, joiner) = match expr {
-            Expr::And(children) => (children, "\n  AND "),
-            Expr::Or(children) => (children, "\n   OR "),
+        let (children, joiner, wrap) = match expr {
+            Expr::And(children) => (children, "\n  AND ", false),
+            Expr::Or(children) => (children, "\n   OR ", true),
             Expr::Cmp(_) => return self.expr(expr),
         };
         let parts: Result<Vec<String>, SqlError> = children.iter().map(|c| self.expr(c)).collect();
-        Ok(parts?.join(joiner))
+        let joined = parts?.join(joiner);
+        Ok(if wrap { format!("({joined})") } else { joined })
     }
 
     fn expr(&mut self, expr: &Expr) -> Result<String, SqlError> {
@@ -305,7 +307,7 @@ fn place(selector: &Selector, dialect: Dialect) -> Result<Place, SqlError> {
             (Shape::Json, _) => {
                 return Ok(Place::Json {
                     column: sql,
-                    path: json_path(&selector.0[i..], dialect),
+                    path: json_path(selector.0.get(i..).unwrap_or_default(), dialect),
                 })
             }
             (Shape::Struct(fields), Step::Field(name)) => {
@@ -327,7 +329,7 @@ fn place(selector: &Selector, dialect: Dialect) -> Result<Place, SqlError> {
             }
             (Shape::Map, _) => {
                 let why =
-                    "this field is a map (MAP<STRING,STRING>), which cis-fix does not translate";
+                    "the CloudTrail table holds this field in a map (MAP<STRING,STRING>), which cis-fix does not translate";
                 return Err(SqlError::Step {
                     selector: shown(),
                     why: why.into(),
@@ -341,7 +343,7 @@ fn place(selector: &Selector, dialect: Dialect) -> Result<Place, SqlError> {
                 };
                 return Err(SqlError::Step {
                     selector: shown(),
-                    why: format!("this is {why}, which the table has no value for"),
+                    why: format!("{why} has no value in the CloudTrail table"),
                 });
             }
         }

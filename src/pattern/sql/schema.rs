@@ -114,6 +114,37 @@ pub fn duckdb_columns() -> String {
     format!("{{{}}}", fields.join(", "))
 }
 
+/// One CloudTrail record as a DuckDB type: a log file's `Records` is a list of these.
+pub fn duckdb_record() -> String {
+    duckdb_type(Shape::Struct(COLUMNS))
+}
+
+/// The columns of the Athena table, one a line, as in `CREATE EXTERNAL TABLE … ( … )`.
+pub fn athena_columns() -> String {
+    let lines: Vec<String> = COLUMNS
+        .iter()
+        .map(|(name, shape)| format!("  {} {}", name.to_ascii_lowercase(), athena_type(*shape)))
+        .collect();
+    lines.join(",\n")
+}
+
+fn athena_type(shape: Shape) -> String {
+    match shape {
+        Text | Json => "STRING".into(),
+        Shape::Map => "MAP<STRING,STRING>".into(),
+        Shape::Array(inner) => format!("ARRAY<{}>", athena_type(*inner)),
+        Shape::Struct(fields) => {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|(name, shape)| {
+                    format!("{}:{}", name.to_ascii_lowercase(), athena_type(*shape))
+                })
+                .collect();
+            format!("STRUCT<{}>", fields.join(", "))
+        }
+    }
+}
+
 fn duckdb_type(shape: Shape) -> String {
     match shape {
         Text | Json => "VARCHAR".into(),
