@@ -33,6 +33,12 @@ pub enum PatternCommand {
     /// or not, JSON lines or a JSON array; a directory such as a copy of a CloudTrail bucket;
     /// `-` for stdin), as logs:TestMetricFilter would, offline. Events are read one at a time.
     Test(TestArgs),
+    /// Print a SQL query that selects the events a pattern matches (the reading `pattern test`
+    /// uses) from the CloudTrail table of AWS's Athena DDL, for Athena or for DuckDB over a
+    /// local copy (docs/sql.md). Where the table cannot tell what the pattern tells (a missing
+    /// field from a null, a number from a string), the query selects more, never fewer, and
+    /// says so in a comment; exit 1 when a pattern cannot be translated so.
+    Sql(SqlArgs),
 }
 
 #[derive(Debug, Args)]
@@ -108,11 +114,72 @@ pub struct TestArgs {
     pub color: Color,
 }
 
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    #[command(flatten)]
+    pub scope: Benchmark,
+
+    /// Translate the pattern of this control (id or slug).
+    #[arg(
+        long,
+        value_name = "ID",
+        required_unless_present = "pattern",
+        conflicts_with = "pattern"
+    )]
+    pub control: Option<String>,
+
+    /// Translate this pattern.
+    #[arg(long, value_name = "PATTERN")]
+    pub pattern: Option<String>,
+
+    /// The SQL engine: Amazon Athena (Trino's SQL) or DuckDB.
+    #[arg(long, value_enum, default_value_t = SqlDialect::Athena)]
+    pub dialect: SqlDialect,
+
+    /// The CloudTrail table: a name, or `database.name`.
+    #[arg(long, value_name = "NAME", default_value = "cloudtrail_logs")]
+    pub table: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqlDialect {
+    Athena,
+    Duckdb,
+}
+
+impl From<SqlDialect> for pattern::sql::Dialect {
+    fn from(dialect: SqlDialect) -> Self {
+        match dialect {
+            SqlDialect::Athena => pattern::sql::Dialect::Athena,
+            SqlDialect::Duckdb => pattern::sql::Dialect::DuckDb,
+        }
+    }
+}
+
 pub(super) fn run(args: PatternArgs) -> Result<ExitStatus> {
     match args.command {
         PatternCommand::Check(args) => check(args),
         PatternCommand::Test(args) => test(args),
+        PatternCommand::Sql(args) => sql(args),
     }
+}
+
+fn sql(args: SqlArgs) -> Result<ExitStatus> {
+    let table =
+        pattern::sql::TableName::parse(&args.table).map_err(|e| Error::Usage(e.to_string()))?;
+    let pattern = match (&args.control, &args.pattern) {
+        (Some(id), _) => control(&args.scope, id)?.pattern,
+        (None, Some(text)) => parse(text, "the pattern")?,
+        (None, None) => {
+            return Err(Error::Usage(
+                "pass --control ID or --pattern PATTERN".into(),
+            ))
+        }
+    };
+    let query = pattern::sql::query(&pattern, args.dialect.into(), &table)
+        .map_err(|e| Error::Usage(format!("cannot translate the pattern to SQL: {e}")))?;
+    print(&query.text)?;
+    Ok(ExitStatus::Success)
 }
 
 fn control(scope: &Benchmark, wanted: &str) -> Result<Control> {

@@ -83,6 +83,13 @@
 //! as the counterexample. `Weaker` needs proof under every reading; anything else is
 //! `Different`.
 //!
+//! # SQL ([`sql`])
+//!
+//! [`sql::query`] writes a pattern as a query over the CloudTrail table of AWS's Athena DDL, for
+//! Athena or DuckDB, selecting the events [`Pattern::matches`] matches; where the table cannot
+//! hold a difference (missing or null, a value's JSON type) it selects more, with a comment,
+//! and a pattern it cannot so translate is an error.
+//!
 //! # Concrete events ([`witnesses()`], [`Comparison::counterexample`])
 //!
 //! [`witnesses()`] lists events a pattern matches under the documented
@@ -106,6 +113,7 @@ mod parser;
 mod proptests;
 mod reading;
 mod record;
+pub mod sql;
 #[cfg(test)]
 mod testdata;
 mod witness;

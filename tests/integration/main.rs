@@ -22,6 +22,7 @@ mod outfiles;
 mod ownership;
 mod paging;
 mod parity;
+mod pattern_sql;
 mod pattern_stream;
 mod prompt;
 mod report;
