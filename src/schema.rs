@@ -129,6 +129,45 @@ impl Document {
                  are exactly the file's; and per account a digest of what it observed. \
                  Subscription endpoints are in clear."
             }
+            Document::ApplyResult
+            | Document::BackoutResult
+            | Document::OrgApplyResult
+            | Document::OrgBackoutResult => self.result_description(),
+            Document::Coverage => {
+                "What `cis-fix coverage --format json` prints: every AWS technique of Stratus \
+                 Red Team with the controls of the benchmark or catalog whose pattern matches \
+                 one of the technique's CloudTrail records under every reading AWS's \
+                 documentation leaves open (`caught_by`), those that match under some readings \
+                 only (`ambiguous`), its status, why it is not caught when it is not \
+                 (`reason`), and its records (call, error code, origin and source); then the \
+                 counts. Computed offline from the records compiled into cis-fix; exit 0."
+            }
+            Document::Report => {
+                "What `cis-fix report --format json` prints: the selected controls as the catalog \
+                 defines them (with the catalog file and line), and for every account of the run \
+                 each control's state (`compliant`, `non_compliant`, `awaiting_confirmation`, \
+                 `blocked`, `not_auditable`) with the chain that proves it or the findings that \
+                 explain it, as `plan --format json` has them; an account that could not be read \
+                 has every control `not_auditable`. Then the counts per state. The other formats \
+                 of `cis-fix report` are views of this document (docs/report.md)."
+            }
+            Document::Forecast => {
+                "What `cis-fix forecast --format json` prints: the log group scanned (its \
+                 account, region, trails, retention, stored bytes and the bytes the window \
+                 likely holds), the window (`since`, `until`), notes (the window reaching past \
+                 the retention, a scan beyond 10 GB), and per selected control the events \
+                 CloudWatch Logs matched with the control's pattern (FilterLogEvents), per day, \
+                 the alarm replayed on them with the control's statistic, period, threshold, \
+                 comparison and evaluation periods, and the top event names, identities and \
+                 source IPs. A control whose scan stopped early (`--max-events`, Ctrl-C, an \
+                 error) has `complete` false and every figure is \"at least\"; then the counts."
+            }
+        }
+    }
+
+    /// What the results of `apply` and `backout` say.
+    fn result_description(self) -> &'static str {
+        match self {
             Document::ApplyResult => {
                 "What `cis-fix apply --format json` prints on stdout (the plan, the question and \
                  the progress go to stderr): each of the plan's actions, written as the plan \
@@ -180,29 +219,7 @@ impl Document {
                  mode's: 0 done, 1 when a call failed or an account could not be read, 130 on \
                  Ctrl-C. Subscription endpoints are masked unless `--show-endpoints`."
             }
-            Document::Coverage => {
-                "What `cis-fix coverage --format json` prints: every AWS technique of Stratus \
-                 Red Team with the controls of the benchmark or catalog whose pattern matches \
-                 one of the technique's CloudTrail records under every reading AWS's \
-                 documentation leaves open (`caught_by`), those that match under some readings \
-                 only (`ambiguous`), its status, why it is not caught when it is not \
-                 (`reason`), and its records (call, error code, origin and source); then the \
-                 counts. Computed offline from the records compiled into cis-fix; exit 0."
-            }
-            Document::Report => {
-                "What `cis-fix report --format json` prints: the selected controls as the                  catalog defines them (with the catalog file and line), and for every account                  of the run each control's state (`compliant`, `non_compliant`,                  `awaiting_confirmation`, `blocked`, `not_auditable`) with the chain that                  proves it or the findings that explain it, as `plan --format json` has them;                  an account that could not be read has every control `not_auditable`. Then                  the counts per state. The other formats of `cis-fix report` are views of this                  document (docs/report.md)."
-            }
-            Document::Forecast => {
-                "What `cis-fix forecast --format json` prints: the log group scanned (its \
-                 account, region, trails, retention, stored bytes and the bytes the window \
-                 likely holds), the window (`since`, `until`), notes (the window reaching past \
-                 the retention, a scan beyond 10 GB), and per selected control the events \
-                 CloudWatch Logs matched with the control's pattern (FilterLogEvents), per day, \
-                 the alarm replayed on them with the control's statistic, period, threshold, \
-                 comparison and evaluation periods, and the top event names, identities and \
-                 source IPs. A control whose scan stopped early (`--max-events`, Ctrl-C, an \
-                 error) has `complete` false and every figure is \"at least\"; then the counts."
-            }
+            _ => "",
         }
     }
 }
