@@ -12,6 +12,7 @@ use std::ops::ControlFlow;
 use serde::de::{DeserializeSeed, Deserializer as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::fields::{Fields, Skipped};
 use super::{json_kind, Event, EventsError, GZIP_MAGIC};
 
 /// The largest one event may be, in bytes of JSON text: CloudTrail's events are at most a
@@ -20,6 +21,9 @@ pub const MAX_EVENT: usize = 16 << 20;
 
 /// How much is read from a file or a decoder at a time.
 const BUFFER: usize = 256 * 1024;
+
+/// How many bytes of JSON lines are read ahead, then parsed (see [`Lines`]).
+pub const LINES_BLOCK: usize = 1 << 20;
 
 /// What the caller says after each event: go on, or stop reading (`--max-matches`).
 pub type Flow = ControlFlow<()>;
@@ -41,9 +45,20 @@ pub fn for_each(
     limit: usize,
     each: &mut dyn FnMut(Event) -> Flow,
 ) -> Result<u64, EventsError> {
+    for_each_kept(reader, limit, &Fields::all(), each)
+}
+
+/// [`for_each`], keeping of each event only `fields` (see [`Fields`]).
+pub fn for_each_kept(
+    reader: &mut dyn BufRead,
+    limit: usize,
+    fields: &Fields,
+    each: &mut dyn FnMut(Event) -> Flow,
+) -> Result<u64, EventsError> {
     let skipped_lines = skip_preamble(reader)?;
     let mut stream = Stream {
         each,
+        fields,
         read: 0,
         stopped: false,
     };
@@ -59,6 +74,7 @@ pub fn for_each(
 /// The caller's callback and what it was given.
 struct Stream<'c> {
     each: &'c mut dyn FnMut(Event) -> Flow,
+    fields: &'c Fields,
     read: u64,
     stopped: bool,
 }
@@ -125,25 +141,93 @@ fn skip_preamble(reader: &mut dyn BufRead) -> Result<usize, EventsError> {
 fn lines(
     reader: &mut dyn BufRead,
     limit: usize,
-    mut number: usize,
+    number: usize,
     stream: &mut Stream,
 ) -> Result<(), EventsError> {
-    let mut line = Vec::new();
-    while !stream.stopped {
-        line.clear();
-        let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-        let n = reader
-            .take(cap)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| EventsError(format!("line {number}: {}", read_failure(&e))))?;
-        if n == 0 {
+    let mut next = number;
+    loop {
+        let lines = read_lines(reader, limit, LINES_BLOCK, &mut next);
+        give_lines(&lines, limit, stream)?;
+        if lines.end || stream.stopped {
+            return Ok(());
+        }
+    }
+}
+
+/// Whole JSON lines read ahead: the unit they are parsed in, by the reader itself or by
+/// several workers at once (`pattern test` on one large file).
+#[derive(Debug)]
+pub struct Lines {
+    bytes: Vec<u8>,
+    /// The number of the first line.
+    first: usize,
+    /// The read error met after these lines: reported at the next line.
+    failure: Option<std::io::Error>,
+    /// Nothing is to be read after these lines: the end, a read error, or a line past the
+    /// limit (read up to just past it, to be refused).
+    pub end: bool,
+}
+
+/// The next lines of `reader`, numbered from `next` (which moves on past them), until
+/// `size` bytes or more are read, or [`Lines::end`].
+pub fn read_lines(reader: &mut dyn BufRead, limit: usize, size: usize, next: &mut usize) -> Lines {
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let mut lines = Lines {
+        bytes: Vec::with_capacity(size.saturating_add(64 * 1024)),
+        first: *next,
+        failure: None,
+        end: false,
+    };
+    while lines.bytes.len() < size {
+        let before = lines.bytes.len();
+        match reader.take(cap).read_until(b'\n', &mut lines.bytes) {
+            Ok(0) => lines.end = true,
+            Ok(n) => {
+                *next = next.saturating_add(1);
+                lines.end = n > limit;
+            }
+            Err(e) => {
+                lines.bytes.truncate(before);
+                lines.failure = Some(e);
+                lines.end = true;
+            }
+        }
+        if lines.end {
+            break;
+        }
+    }
+    lines
+}
+
+/// Calls `each` with the events of `lines`, keeping `fields` of each, until it breaks.
+/// Returns how many events were read.
+pub fn lines_events(
+    lines: &Lines,
+    limit: usize,
+    fields: &Fields,
+    each: &mut dyn FnMut(Event) -> Flow,
+) -> Result<u64, EventsError> {
+    let mut stream = Stream {
+        each,
+        fields,
+        read: 0,
+        stopped: false,
+    };
+    give_lines(lines, limit, &mut stream)?;
+    Ok(stream.read)
+}
+
+fn give_lines(lines: &Lines, limit: usize, stream: &mut Stream) -> Result<(), EventsError> {
+    let mut number = lines.first;
+    for line in lines.bytes.split_inclusive(|b| *b == b'\n') {
+        if stream.stopped {
             return Ok(());
         }
         if line.len() > limit {
             return Err(too_large(&format!("line {number}"), limit));
         }
         if !line.trim_ascii().is_empty() {
-            let value: Value = serde_json::from_slice(&line).map_err(|e| {
+            let value = parse_line(line, stream.fields).map_err(|e| {
                 EventsError(format!(
                     "line {number}, column {}: not a JSON event ({e})",
                     e.column()
@@ -153,7 +237,65 @@ fn lines(
         }
         number = number.saturating_add(1);
     }
-    Ok(())
+    match &lines.failure {
+        Some(e) if !stream.stopped => {
+            Err(EventsError(format!("line {number}: {}", read_failure(e))))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// One line's event, as `serde_json::from_slice` reads it (trailing data refused).
+fn parse_line(line: &[u8], fields: &Fields) -> serde_json::Result<Value> {
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let value = fields.seed().deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// When `reader`'s events are JSON lines (the first line, if an object, a whole event
+/// without `Records`), skips what precedes them and returns the first line's number, so
+/// that they may be read with [`read_lines`] and parsed elsewhere. Otherwise consumes
+/// nothing, leaving the reader to [`for_each_kept`]. Looks no further than one buffer.
+pub fn lines_ahead(reader: &mut dyn BufRead, limit: usize) -> Result<Option<usize>, EventsError> {
+    let buffer = reader.fill_buf().map_err(io_error)?;
+    let bom = if buffer.starts_with(b"\xef\xbb\xbf") {
+        3
+    } else {
+        0
+    };
+    let rest = buffer.get(bom..).unwrap_or_default();
+    let blank = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let Some(body) = rest.get(blank..).filter(|body| !body.is_empty()) else {
+        return Ok(None);
+    };
+    let plain = match body.first() {
+        Some(b'[') => false,
+        Some(b'{') => is_plain_event_line(body, limit),
+        _ => true,
+    };
+    if !plain {
+        return Ok(None);
+    }
+    let newlines = rest.iter().take(blank).filter(|b| **b == b'\n').count();
+    reader.consume(bom + blank);
+    Ok(Some(newlines.saturating_add(1)))
+}
+
+/// Whether `body` starts with a whole line holding one event without `Records` (well within
+/// the limit): the first object [`object_then_lines`] would read, then the next lines.
+fn is_plain_event_line(body: &[u8], limit: usize) -> bool {
+    let Some(end) = body.iter().position(|b| *b == b'\n') else {
+        return false;
+    };
+    let line = body.get(..=end).unwrap_or_default();
+    if line.len().saturating_add(2) > limit {
+        return false;
+    }
+    matches!(
+        serde_json::from_slice::<Value>(line),
+        Ok(Value::Object(members)) if !members.contains_key("Records")
+    )
 }
 
 fn too_large(position: &str, limit: usize) -> EventsError {
@@ -365,9 +507,11 @@ impl<'de> Visitor<'de> for TopLevel<'_, '_, '_> {
                 map.next_value_seed(RecordsValue {
                     walk: &mut *self.walk,
                 })?;
-            } else {
-                let value = map.next_value::<Value>()?;
+            } else if let Some(fields) = self.walk.stream.fields.of_member(&key) {
+                let value = map.next_value_seed(fields.seed())?;
                 kept.insert(key, value);
+            } else {
+                map.next_value::<Skipped>()?;
             }
             if !self.walk.records_seen {
                 continue;
@@ -412,7 +556,8 @@ impl<'de> Visitor<'de> for Elements<'_, '_, '_> {
         let mut index = 0usize;
         loop {
             self.walk.tally.mark();
-            let Some(value) = seq.next_element::<Value>()? else {
+            let fields = self.walk.stream.fields;
+            let Some(value) = seq.next_element_seed(fields.seed())? else {
                 return Ok(());
             };
             let position = format!("{}[{index}]", self.label);
