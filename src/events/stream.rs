@@ -64,11 +64,119 @@ pub fn for_each_kept(
     };
     let first = reader.fill_buf().map_err(io_error)?.first().copied();
     match first {
-        Some(b'[') => array(reader, limit, skipped_lines, &mut stream)?,
-        Some(b'{') => object_then_lines(reader, limit, skipped_lines, &mut stream)?,
+        Some(first @ (b'[' | b'{')) => document(reader, first, limit, skipped_lines, &mut stream)?,
         _ => lines(reader, limit, skipped_lines.saturating_add(1), &mut stream)?,
     }
     Ok(stream.read)
+}
+
+/// The most of a CloudTrail file (or a JSON array) held to be parsed in memory: serde_json
+/// parses a slice several times faster than a reader, which it takes byte by byte.
+/// CloudTrail delivers files of a few MB decompressed; larger ones are streamed.
+const HELD: usize = 8 << 20;
+
+/// A CloudTrail file, an array, or a first object then JSON lines: held and parsed in
+/// memory when it fits in [`HELD`] and the limit (then no event in it can pass the limit),
+/// else streamed from what was held and the rest of the reader.
+fn document(
+    reader: &mut dyn BufRead,
+    first: u8,
+    limit: usize,
+    skipped_lines: usize,
+    stream: &mut Stream,
+) -> Result<(), EventsError> {
+    let cap = HELD.min(limit);
+    let mut held = Vec::new();
+    loop {
+        // fill_buf and consume, not read: the decoder below is called as when streaming,
+        // so that a read error comes after the same bytes.
+        let (n, over) = match reader.fill_buf() {
+            Ok(buffer) => {
+                let over = held.len().saturating_add(buffer.len()) > cap;
+                if !over {
+                    held.extend_from_slice(buffer);
+                }
+                (buffer.len(), over)
+            }
+            Err(e) => {
+                let mut rest = std::io::Cursor::new(held).chain(ReadError(Some(e)));
+                return streamed(&mut rest, first, limit, skipped_lines, stream);
+            }
+        };
+        if over {
+            let mut rest = std::io::Cursor::new(held).chain(reader);
+            return streamed(&mut rest, first, limit, skipped_lines, stream);
+        }
+        if n == 0 {
+            return in_memory(&held, first, limit, skipped_lines, stream);
+        }
+        reader.consume(n);
+    }
+}
+
+fn streamed(
+    reader: &mut dyn BufRead,
+    first: u8,
+    limit: usize,
+    skipped_lines: usize,
+    stream: &mut Stream,
+) -> Result<(), EventsError> {
+    match first {
+        b'[' => array(reader, limit, skipped_lines, stream),
+        _ => object_then_lines(reader, limit, skipped_lines, stream),
+    }
+}
+
+/// A read error met while holding an input, given back where it was met.
+struct ReadError(Option<std::io::Error>);
+
+impl Read for ReadError {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
+}
+
+impl BufRead for ReadError {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.0.take().map_or(Ok(&[]), Err)
+    }
+
+    fn consume(&mut self, _: usize) {}
+}
+
+/// [`streamed`] on a held input, with the same visitors and the same errors: a CloudTrail
+/// file or an array parsed from memory; a first object without `Records` (JSON lines, a
+/// single event) read as from a reader, no event having been handed on yet.
+fn in_memory(
+    held: &[u8],
+    first: u8,
+    limit: usize,
+    skipped_lines: usize,
+    stream: &mut Stream,
+) -> Result<(), EventsError> {
+    let tally = Tally::new(limit);
+    let mut walk = Walk {
+        stream,
+        tally: &tally,
+        records_seen: false,
+        refused: None,
+    };
+    let mut de = serde_json::Deserializer::from_slice(held);
+    if first == b'[' {
+        let elements = Elements {
+            walk: &mut walk,
+            label: "",
+        };
+        let result = de.deserialize_seq(elements).and_then(|()| de.end());
+        return finish(result, walk, skipped_lines, "not a JSON array of events");
+    }
+    let top = de.deserialize_map(TopLevel { walk: &mut walk });
+    if !walk.records_seen {
+        let mut reader = held;
+        return object_then_lines(&mut reader, limit, skipped_lines, walk.stream);
+    }
+    let result = top.and_then(|_| de.end());
+    finish(result, walk, skipped_lines, "not a CloudTrail log file")
 }
 
 /// The caller's callback and what it was given.

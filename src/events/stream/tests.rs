@@ -227,3 +227,34 @@ fn a_read_error_in_json_lines_is_at_the_same_line_in_blocks() {
         assert_eq!(read_in_blocks(cut, MAX_EVENT, size), Err(whole.clone()));
     }
 }
+
+/// A CloudTrail file or an array small enough is parsed in memory, a larger one streamed:
+/// the same events and the same errors at the same positions either way.
+#[test]
+fn held_and_streamed_documents_read_the_same() {
+    let records: Vec<String> = (0..400).map(|i| format!("{{\"i\": {i}}}")).collect();
+    let joined = records.join(",\n");
+    let inputs = [
+        format!("{{\"Records\": [{joined}], \"x\": 1}}"),
+        format!("{{\"x\": [1], \"Records\": [\n{joined}\n]}}\n\n"),
+        format!("{{\"Records\": [{joined}, {{\"i\": tru}}]}}"),
+        format!("{{\"Records\": [{joined}, 7]}}"),
+        format!("{{\"Records\": [{joined}]}} trailing"),
+        format!("{{\"Records\": {{\"i\": 1}}}}"),
+        format!("[{joined}]"),
+        format!("[{joined},\n]"),
+        format!("{}\n{{\"i\": 1}}", records[0]),
+        format!("{{\n\"i\": 1\n}}\n{joined}"),
+    ];
+    for text in &inputs {
+        for bytes in [text.as_bytes().to_vec(), gzip(text.as_bytes())] {
+            let held = read(&bytes, MAX_EVENT);
+            let streamed = read(&bytes, 100);
+            assert_eq!(streamed, held, "{text:.60}");
+        }
+        // A gzip file cut short: the same error after the same events.
+        let gz = gzip(text.as_bytes());
+        let cut = &gz[..gz.len() * 2 / 3];
+        assert_eq!(read(cut, 100), read(cut, MAX_EVENT), "{text:.60}");
+    }
+}
