@@ -240,7 +240,7 @@ fn held_and_streamed_documents_read_the_same() {
         format!("{{\"Records\": [{joined}, {{\"i\": tru}}]}}"),
         format!("{{\"Records\": [{joined}, 7]}}"),
         format!("{{\"Records\": [{joined}]}} trailing"),
-        format!("{{\"Records\": {{\"i\": 1}}}}"),
+        "{\"Records\": {\"i\": 1}}".to_string(),
         format!("[{joined}]"),
         format!("[{joined},\n]"),
         format!("{}\n{{\"i\": 1}}", records[0]),

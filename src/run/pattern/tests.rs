@@ -130,9 +130,14 @@ fn a_broken_line_of_a_file_read_in_blocks_is_reported_at_its_line() {
             block,
             ..options(2, None)
         };
-        test(&[pattern.clone()], &found, &options, &mut |_| Ok(()))
-            .unwrap_err()
-            .to_string()
+        test(
+            std::slice::from_ref(&pattern),
+            &found,
+            &options,
+            &mut |_| Ok(()),
+        )
+        .unwrap_err()
+        .to_string()
     };
     let whole = error(usize::MAX / 4);
     assert!(whole.contains("big.jsonl: line 2501, column 2"), "{whole}");
