@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Speed and peak memory of `cis-fix pattern test` (release build) on a CloudTrail-like
 # JSON-lines file of about 200 MB and on a gzipped CloudTrail bucket tree of the same
-# records, against `jq` on the same inputs and against plain reading/decompression (the
-# limit any reader stands behind). Records: the real ones in plans/techniques/*.jsonl and
-# src/catalog/testdata, repeated with fresh event ids. No emulator, no AWS call.
+# records, against `jq` on the same inputs and against the limits any reader stands behind:
+# plain reading, gzip decompression (`zcat`, on one core and on every core), and JSON
+# parsing (examples/parse-limit.rs: serde_json parses every event and builds nothing, on
+# every core; with `--value` it builds each as a serde_json::Value, as cis-fix once did).
+# Records: the real ones in plans/techniques/*.jsonl and src/catalog/testdata, repeated
+# with fresh event ids. No emulator, no AWS call.
 # Usage: bash examples/bench-pattern-test.sh [MB]   (default 200)
-# Set CIS_FIX=path/to/cis-fix to measure another binary (e.g. an earlier commit's).
+# Set CIS_FIX=path/to/cis-fix to measure another binary (e.g. an earlier commit's: it may
+# lack --controls and directories, whose lines then say "failed").
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 megabytes="${1:-200}"
@@ -18,6 +22,8 @@ if [ -z "${CIS_FIX:-}" ]; then
     cargo build --release --quiet --manifest-path "$root/Cargo.toml"
     CIS_FIX="$root/target/release/cis-fix"
 fi
+cargo build --release --quiet --example parse-limit --manifest-path "$root/Cargo.toml"
+parse_limit="$root/target/release/examples/parse-limit"
 
 python3 - "$root" "$work" "$megabytes" <<'PY'
 import glob, gzip, json, os, sys
@@ -63,11 +69,17 @@ jsonl="$work/events.jsonl"
 bucket="$work/bucket"
 echo "JSON lines, $(du -h "$jsonl" | cut -f1):"
 measure "  cat | wc -l (reading limit)" "cat '$jsonl' | wc -l"
+measure "  parse only, nothing built, every core (parsing limit)" "'$parse_limit' '$jsonl'"
+measure "  parse to serde_json::Value, every core" "'$parse_limit' --value '$jsonl'"
 measure "  jq -c 'select(.errorCode != null)'" "jq -c 'select(.errorCode != null)' '$jsonl' | wc -l"
 measure "  cis-fix pattern test --control 5.1" "'$CIS_FIX' pattern test --control 5.1 '$jsonl' | tail -1"
 measure "  cis-fix pattern test --controls (every control, counts)" "'$CIS_FIX' pattern test --controls 5.1,5.2,5.3,5.4,5.5,5.6,5.7,5.8,5.9,5.10,5.11,5.12,5.13,5.14,5.15 '$jsonl' | tail -1"
 echo "gzipped CloudTrail tree, $(du -sh "$bucket" | cut -f1) in $(find "$bucket" -name '*.gz' | wc -l) files:"
-measure "  zcat | wc -c (decompression limit)" "find '$bucket' -name '*.gz' | sort | xargs zcat | wc -c"
+gz_files="find '$bucket' -name '*.gz' | sort"
+measure "  zcat > /dev/null (decompression limit, one core)" "$gz_files | xargs zcat > /dev/null"
+measure "  zcat > /dev/null, every core" "$gz_files | xargs -P $(nproc) -n 4 zcat > /dev/null"
+measure "  gunzip + parse only, every core (the two limits)" "$gz_files | xargs '$parse_limit'"
 measure "  zcat | jq -c '.Records[] | select(.errorCode != null)'" "find '$bucket' -name '*.gz' | sort | xargs zcat | jq -c '.Records[] | select(.errorCode != null)' | wc -l"
 measure "  cis-fix pattern test --control 5.1 (directory)" "'$CIS_FIX' pattern test --control 5.1 '$bucket' | tail -1"
+measure "  cis-fix pattern test --control 5.1 (the files named)" "$gz_files | xargs '$CIS_FIX' pattern test --control 5.1 | tail -1"
 echo "($(nproc) cores, $(git -C "$root" rev-parse --short HEAD), $(date -u +%F))"

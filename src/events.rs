@@ -11,6 +11,7 @@ use std::io::Read;
 
 use serde_json::Value;
 
+pub mod fields;
 pub mod stream;
 
 /// One event and where it was found.

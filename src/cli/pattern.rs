@@ -221,6 +221,7 @@ fn test(args: TestArgs) -> Result<ExitStatus> {
         max_matches: args.max_matches,
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         list: controls.is_empty(),
+        block: crate::events::stream::LINES_BLOCK,
     };
     let (width, painter) = (stdout_width(), args.color.painter());
     let json = matches!(args.format, Format::Json);

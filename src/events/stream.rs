@@ -12,6 +12,7 @@ use std::ops::ControlFlow;
 use serde::de::{DeserializeSeed, Deserializer as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::fields::{Fields, Skipped};
 use super::{json_kind, Event, EventsError, GZIP_MAGIC};
 
 /// The largest one event may be, in bytes of JSON text: CloudTrail's events are at most a
@@ -20,6 +21,9 @@ pub const MAX_EVENT: usize = 16 << 20;
 
 /// How much is read from a file or a decoder at a time.
 const BUFFER: usize = 256 * 1024;
+
+/// How many bytes of JSON lines are read ahead, then parsed (see [`Lines`]).
+pub const LINES_BLOCK: usize = 1 << 20;
 
 /// What the caller says after each event: go on, or stop reading (`--max-matches`).
 pub type Flow = ControlFlow<()>;
@@ -41,24 +45,144 @@ pub fn for_each(
     limit: usize,
     each: &mut dyn FnMut(Event) -> Flow,
 ) -> Result<u64, EventsError> {
+    for_each_kept(reader, limit, &Fields::all(), each)
+}
+
+/// [`for_each`], keeping of each event only `fields` (see [`Fields`]).
+pub fn for_each_kept(
+    reader: &mut dyn BufRead,
+    limit: usize,
+    fields: &Fields,
+    each: &mut dyn FnMut(Event) -> Flow,
+) -> Result<u64, EventsError> {
     let skipped_lines = skip_preamble(reader)?;
     let mut stream = Stream {
         each,
+        fields,
         read: 0,
         stopped: false,
     };
     let first = reader.fill_buf().map_err(io_error)?.first().copied();
     match first {
-        Some(b'[') => array(reader, limit, skipped_lines, &mut stream)?,
-        Some(b'{') => object_then_lines(reader, limit, skipped_lines, &mut stream)?,
+        Some(first @ (b'[' | b'{')) => document(reader, first, limit, skipped_lines, &mut stream)?,
         _ => lines(reader, limit, skipped_lines.saturating_add(1), &mut stream)?,
     }
     Ok(stream.read)
 }
 
+/// The most of a CloudTrail file (or a JSON array) held to be parsed in memory: serde_json
+/// parses a slice several times faster than a reader, which it takes byte by byte.
+/// CloudTrail delivers files of a few MB decompressed; larger ones are streamed.
+const HELD: usize = 8 << 20;
+
+/// A CloudTrail file, an array, or a first object then JSON lines: held and parsed in
+/// memory when it fits in [`HELD`] and the limit (then no event in it can pass the limit),
+/// else streamed from what was held and the rest of the reader.
+fn document(
+    reader: &mut dyn BufRead,
+    first: u8,
+    limit: usize,
+    skipped_lines: usize,
+    stream: &mut Stream,
+) -> Result<(), EventsError> {
+    let cap = HELD.min(limit);
+    let mut held = Vec::new();
+    loop {
+        // fill_buf and consume, not read: the decoder below is called as when streaming,
+        // so that a read error comes after the same bytes.
+        let (n, over) = match reader.fill_buf() {
+            Ok(buffer) => {
+                let over = held.len().saturating_add(buffer.len()) > cap;
+                if !over {
+                    held.extend_from_slice(buffer);
+                }
+                (buffer.len(), over)
+            }
+            Err(e) => {
+                let mut rest = std::io::Cursor::new(held).chain(ReadError(Some(e)));
+                return streamed(&mut rest, first, limit, skipped_lines, stream);
+            }
+        };
+        if over {
+            let mut rest = std::io::Cursor::new(held).chain(reader);
+            return streamed(&mut rest, first, limit, skipped_lines, stream);
+        }
+        if n == 0 {
+            return in_memory(&held, first, limit, skipped_lines, stream);
+        }
+        reader.consume(n);
+    }
+}
+
+fn streamed(
+    reader: &mut dyn BufRead,
+    first: u8,
+    limit: usize,
+    skipped_lines: usize,
+    stream: &mut Stream,
+) -> Result<(), EventsError> {
+    match first {
+        b'[' => array(reader, limit, skipped_lines, stream),
+        _ => object_then_lines(reader, limit, skipped_lines, stream),
+    }
+}
+
+/// A read error met while holding an input, given back where it was met.
+struct ReadError(Option<std::io::Error>);
+
+impl Read for ReadError {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
+}
+
+impl BufRead for ReadError {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.0.take().map_or(Ok(&[]), Err)
+    }
+
+    fn consume(&mut self, _: usize) {}
+}
+
+/// [`streamed`] on a held input, with the same visitors and the same errors: a CloudTrail
+/// file or an array parsed from memory; a first object without `Records` (JSON lines, a
+/// single event) read as from a reader, no event having been handed on yet.
+fn in_memory(
+    held: &[u8],
+    first: u8,
+    limit: usize,
+    skipped_lines: usize,
+    stream: &mut Stream,
+) -> Result<(), EventsError> {
+    let tally = Tally::new(limit);
+    let mut walk = Walk {
+        stream,
+        tally: &tally,
+        records_seen: false,
+        refused: None,
+    };
+    let mut de = serde_json::Deserializer::from_slice(held);
+    if first == b'[' {
+        let elements = Elements {
+            walk: &mut walk,
+            label: "",
+        };
+        let result = de.deserialize_seq(elements).and_then(|()| de.end());
+        return finish(result, walk, skipped_lines, "not a JSON array of events");
+    }
+    let top = de.deserialize_map(TopLevel { walk: &mut walk });
+    if !walk.records_seen {
+        let mut reader = held;
+        return object_then_lines(&mut reader, limit, skipped_lines, walk.stream);
+    }
+    let result = top.and_then(|_| de.end());
+    finish(result, walk, skipped_lines, "not a CloudTrail log file")
+}
+
 /// The caller's callback and what it was given.
 struct Stream<'c> {
     each: &'c mut dyn FnMut(Event) -> Flow,
+    fields: &'c Fields,
     read: u64,
     stopped: bool,
 }
@@ -125,25 +249,93 @@ fn skip_preamble(reader: &mut dyn BufRead) -> Result<usize, EventsError> {
 fn lines(
     reader: &mut dyn BufRead,
     limit: usize,
-    mut number: usize,
+    number: usize,
     stream: &mut Stream,
 ) -> Result<(), EventsError> {
-    let mut line = Vec::new();
-    while !stream.stopped {
-        line.clear();
-        let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-        let n = reader
-            .take(cap)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| EventsError(format!("line {number}: {}", read_failure(&e))))?;
-        if n == 0 {
+    let mut next = number;
+    loop {
+        let lines = read_lines(reader, limit, LINES_BLOCK, &mut next);
+        give_lines(&lines, limit, stream)?;
+        if lines.end || stream.stopped {
+            return Ok(());
+        }
+    }
+}
+
+/// Whole JSON lines read ahead: the unit they are parsed in, by the reader itself or by
+/// several workers at once (`pattern test` on one large file).
+#[derive(Debug)]
+pub struct Lines {
+    bytes: Vec<u8>,
+    /// The number of the first line.
+    first: usize,
+    /// The read error met after these lines: reported at the next line.
+    failure: Option<std::io::Error>,
+    /// Nothing is to be read after these lines: the end, a read error, or a line past the
+    /// limit (read up to just past it, to be refused).
+    pub end: bool,
+}
+
+/// The next lines of `reader`, numbered from `next` (which moves on past them), until
+/// `size` bytes or more are read, or [`Lines::end`].
+pub fn read_lines(reader: &mut dyn BufRead, limit: usize, size: usize, next: &mut usize) -> Lines {
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let mut lines = Lines {
+        bytes: Vec::with_capacity(size.saturating_add(64 * 1024)),
+        first: *next,
+        failure: None,
+        end: false,
+    };
+    while lines.bytes.len() < size {
+        let before = lines.bytes.len();
+        match reader.take(cap).read_until(b'\n', &mut lines.bytes) {
+            Ok(0) => lines.end = true,
+            Ok(n) => {
+                *next = next.saturating_add(1);
+                lines.end = n > limit;
+            }
+            Err(e) => {
+                lines.bytes.truncate(before);
+                lines.failure = Some(e);
+                lines.end = true;
+            }
+        }
+        if lines.end {
+            break;
+        }
+    }
+    lines
+}
+
+/// Calls `each` with the events of `lines`, keeping `fields` of each, until it breaks.
+/// Returns how many events were read.
+pub fn lines_events(
+    lines: &Lines,
+    limit: usize,
+    fields: &Fields,
+    each: &mut dyn FnMut(Event) -> Flow,
+) -> Result<u64, EventsError> {
+    let mut stream = Stream {
+        each,
+        fields,
+        read: 0,
+        stopped: false,
+    };
+    give_lines(lines, limit, &mut stream)?;
+    Ok(stream.read)
+}
+
+fn give_lines(lines: &Lines, limit: usize, stream: &mut Stream) -> Result<(), EventsError> {
+    let mut number = lines.first;
+    for line in lines.bytes.split_inclusive(|b| *b == b'\n') {
+        if stream.stopped {
             return Ok(());
         }
         if line.len() > limit {
             return Err(too_large(&format!("line {number}"), limit));
         }
         if !line.trim_ascii().is_empty() {
-            let value: Value = serde_json::from_slice(&line).map_err(|e| {
+            let value = parse_line(line, stream.fields).map_err(|e| {
                 EventsError(format!(
                     "line {number}, column {}: not a JSON event ({e})",
                     e.column()
@@ -153,7 +345,65 @@ fn lines(
         }
         number = number.saturating_add(1);
     }
-    Ok(())
+    match &lines.failure {
+        Some(e) if !stream.stopped => {
+            Err(EventsError(format!("line {number}: {}", read_failure(e))))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// One line's event, as `serde_json::from_slice` reads it (trailing data refused).
+fn parse_line(line: &[u8], fields: &Fields) -> serde_json::Result<Value> {
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let value = fields.seed().deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// When `reader`'s events are JSON lines (the first line, if an object, a whole event
+/// without `Records`), skips what precedes them and returns the first line's number, so
+/// that they may be read with [`read_lines`] and parsed elsewhere. Otherwise consumes
+/// nothing, leaving the reader to [`for_each_kept`]. Looks no further than one buffer.
+pub fn lines_ahead(reader: &mut dyn BufRead, limit: usize) -> Result<Option<usize>, EventsError> {
+    let buffer = reader.fill_buf().map_err(io_error)?;
+    let bom = if buffer.starts_with(b"\xef\xbb\xbf") {
+        3
+    } else {
+        0
+    };
+    let rest = buffer.get(bom..).unwrap_or_default();
+    let blank = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let Some(body) = rest.get(blank..).filter(|body| !body.is_empty()) else {
+        return Ok(None);
+    };
+    let plain = match body.first() {
+        Some(b'[') => false,
+        Some(b'{') => is_plain_event_line(body, limit),
+        _ => true,
+    };
+    if !plain {
+        return Ok(None);
+    }
+    let newlines = rest.iter().take(blank).filter(|b| **b == b'\n').count();
+    reader.consume(bom + blank);
+    Ok(Some(newlines.saturating_add(1)))
+}
+
+/// Whether `body` starts with a whole line holding one event without `Records` (well within
+/// the limit): the first object [`object_then_lines`] would read, then the next lines.
+fn is_plain_event_line(body: &[u8], limit: usize) -> bool {
+    let Some(end) = body.iter().position(|b| *b == b'\n') else {
+        return false;
+    };
+    let line = body.get(..=end).unwrap_or_default();
+    if line.len().saturating_add(2) > limit {
+        return false;
+    }
+    matches!(
+        serde_json::from_slice::<Value>(line),
+        Ok(Value::Object(members)) if !members.contains_key("Records")
+    )
 }
 
 fn too_large(position: &str, limit: usize) -> EventsError {
@@ -365,9 +615,11 @@ impl<'de> Visitor<'de> for TopLevel<'_, '_, '_> {
                 map.next_value_seed(RecordsValue {
                     walk: &mut *self.walk,
                 })?;
-            } else {
-                let value = map.next_value::<Value>()?;
+            } else if let Some(fields) = self.walk.stream.fields.of_member(&key) {
+                let value = map.next_value_seed(fields.seed())?;
                 kept.insert(key, value);
+            } else {
+                map.next_value::<Skipped>()?;
             }
             if !self.walk.records_seen {
                 continue;
@@ -412,7 +664,8 @@ impl<'de> Visitor<'de> for Elements<'_, '_, '_> {
         let mut index = 0usize;
         loop {
             self.walk.tally.mark();
-            let Some(value) = seq.next_element::<Value>()? else {
+            let fields = self.walk.stream.fields;
+            let Some(value) = seq.next_element_seed(fields.seed())? else {
                 return Ok(());
             };
             let position = format!("{}[{index}]", self.label);

@@ -2,8 +2,10 @@
 
 use serde_json::Value;
 
+use crate::events::fields::Fields;
+
 use super::ast::{Expr, NumOp, Pattern, Pred, Selector, Step};
-use super::glob::Glob;
+use super::glob;
 use super::reading::Reading;
 
 impl Pattern {
@@ -16,6 +18,32 @@ impl Pattern {
     /// Whether `event` matches when the open questions are read as `reading`.
     pub fn matches_under(&self, event: &Value, reading: Reading) -> bool {
         eval_expr(&self.expr, event, reading)
+    }
+
+    /// Adds to `fields` every value the pattern looks at (whole: what each selector names),
+    /// so that an event read with only those fields matches exactly when the whole does.
+    pub fn keep(&self, fields: &mut Fields) {
+        keep_expr(&self.expr, fields);
+    }
+}
+
+fn keep_expr(expr: &Expr, fields: &mut Fields) {
+    match expr {
+        Expr::And(children) | Expr::Or(children) => {
+            for child in children {
+                keep_expr(child, fields);
+            }
+        }
+        Expr::Cmp(cmp) => {
+            let mut kept = fields;
+            for step in &cmp.selector.0 {
+                kept = match step {
+                    Step::Field(name) => kept.member(name),
+                    Step::Index(i) => kept.item(*i),
+                };
+            }
+            kept.keep_whole();
+        }
     }
 }
 
@@ -54,7 +82,7 @@ pub(super) fn is_not_equal(pred: &Pred) -> bool {
 pub(super) fn pred_holds(pred: &Pred, value: Option<&Value>, reading: Reading) -> bool {
     match (pred, value) {
         (Pred::Str { negated, glob }, Some(Value::String(s))) => {
-            Glob::new(glob, reading).matches(s) != *negated
+            glob::value_matches(glob, reading, s) != *negated
         }
         (Pred::Num { op, value: c }, Some(Value::Number(n))) => {
             n.as_f64().is_some_and(|x| op.holds(x, c.value))

@@ -163,6 +163,10 @@ impl Summary {
 /// are read (matches first, totals last) and says whether `--max-matches` stopped it.
 pub const TEST_JSON_VERSION: u64 = 2;
 
+/// The members of a matched event the output shows (all that `pattern test` keeps of an
+/// event besides what its patterns name).
+pub const SHOWN: [&str; 3] = ["eventTime", "eventName", "eventID"];
+
 /// One matched event on one line: time, name, id.
 pub fn test_line(m: &Matched, width: usize, painter: Painter) -> String {
     let field = |event: &Value, name: &str| {

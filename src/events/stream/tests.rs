@@ -158,3 +158,103 @@ proptest! {
         prop_assert_eq!(count(&streamed), count(&whole));
     }
 }
+
+/// Every event of `bytes` read as `pattern test` reads a large input: JSON lines read ahead
+/// in blocks of `size` bytes, each parsed on its own; other forms by [`for_each`].
+fn read_in_blocks(bytes: &[u8], limit: usize, size: usize) -> Result<Vec<Event>, EventsError> {
+    let mut reader = decoded(bytes).map_err(io_error)?;
+    let mut events = Vec::new();
+    let mut keep = |event| {
+        events.push(event);
+        Flow::Continue(())
+    };
+    let Some(mut next) = lines_ahead(&mut *reader, limit)? else {
+        for_each(&mut *reader, limit, &mut keep)?;
+        return Ok(events);
+    };
+    loop {
+        let lines = read_lines(&mut *reader, limit, size, &mut next);
+        lines_events(&lines, limit, &Fields::all(), &mut keep)?;
+        if lines.end {
+            return Ok(events);
+        }
+    }
+}
+
+#[test]
+fn json_lines_read_in_blocks_are_the_same_events_and_errors() {
+    let long = format!("{{\"eventName\": \"{}\"}}", "x".repeat(300));
+    let inputs = [
+        "{\"a\": 1}\n{\"a\": 2}\n\n{\"a\": 3}".to_string(),
+        "\u{feff}\n\n  {\"a\": 1}\r\n{\"a\": 2}\n".to_string(),
+        "{\"a\": 1}\n{\"a\": 2}\n{\"a\": \n{\"a\": 4}\n".to_string(),
+        "{\"a\": 1}\n[1]\n".to_string(),
+        "{\"a\": 1}\n{\"a\": 2}\n".to_string() + &long + "\n{\"a\": 3}\n",
+        "\"x\"\n{\"a\": 1}\n".to_string(),
+        "{\"Records\": [{\"a\": 1}]}\n".to_string(),
+        "{\"a\": 1} {\"a\": 2}\n{\"a\": 3}\n".to_string(),
+        "{\n  \"a\": 1\n}\n".to_string(),
+        "[{\"a\": 1},\n{\"a\": 2}]".to_string(),
+        "\n\n".to_string(),
+    ];
+    for text in &inputs {
+        let lines = (1..40)
+            .map(|i| format!("{{\"i\": {i}}}\n"))
+            .collect::<String>();
+        for text in [text.clone(), lines.clone() + text, text.clone() + &lines] {
+            for bytes in [text.as_bytes().to_vec(), gzip(text.as_bytes())] {
+                let whole = read(&bytes, 200);
+                for size in [1, 7, 64, 100_000] {
+                    assert_eq!(
+                        read_in_blocks(&bytes, 200, size),
+                        whole,
+                        "{text:?} in {size}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_read_error_in_json_lines_is_at_the_same_line_in_blocks() {
+    let text: String = (1..2000).map(|i| format!("{{\"i\": {i}}}\n")).collect();
+    let gz = gzip(text.as_bytes());
+    let cut = &gz[..gz.len() / 2];
+    let whole = read(cut, MAX_EVENT).unwrap_err();
+    assert!(whole.0.contains("truncated gzip data"), "{whole}");
+    for size in [1, 100, 4096] {
+        assert_eq!(read_in_blocks(cut, MAX_EVENT, size), Err(whole.clone()));
+    }
+}
+
+/// A CloudTrail file or an array small enough is parsed in memory, a larger one streamed:
+/// the same events and the same errors at the same positions either way.
+#[test]
+fn held_and_streamed_documents_read_the_same() {
+    let records: Vec<String> = (0..400).map(|i| format!("{{\"i\": {i}}}")).collect();
+    let joined = records.join(",\n");
+    let inputs = [
+        format!("{{\"Records\": [{joined}], \"x\": 1}}"),
+        format!("{{\"x\": [1], \"Records\": [\n{joined}\n]}}\n\n"),
+        format!("{{\"Records\": [{joined}, {{\"i\": tru}}]}}"),
+        format!("{{\"Records\": [{joined}, 7]}}"),
+        format!("{{\"Records\": [{joined}]}} trailing"),
+        "{\"Records\": {\"i\": 1}}".to_string(),
+        format!("[{joined}]"),
+        format!("[{joined},\n]"),
+        format!("{}\n{{\"i\": 1}}", records[0]),
+        format!("{{\n\"i\": 1\n}}\n{joined}"),
+    ];
+    for text in &inputs {
+        for bytes in [text.as_bytes().to_vec(), gzip(text.as_bytes())] {
+            let held = read(&bytes, MAX_EVENT);
+            let streamed = read(&bytes, 100);
+            assert_eq!(streamed, held, "{text:.60}");
+        }
+        // A gzip file cut short: the same error after the same events.
+        let gz = gzip(text.as_bytes());
+        let cut = &gz[..gz.len() * 2 / 3];
+        assert_eq!(read(cut, 100), read(cut, MAX_EVENT), "{text:.60}");
+    }
+}

@@ -8,6 +8,7 @@ fn options(jobs: usize, max_matches: Option<u64>) -> Options {
         max_matches,
         jobs,
         list: true,
+        block: stream::LINES_BLOCK,
     }
 }
 
@@ -69,6 +70,79 @@ fn max_matches_stops_at_the_same_events_every_time() {
             );
         }
     }
+}
+
+/// One file of `lines` JSON lines (every third event an `A`), and its input.
+fn one_file(lines: usize) -> (tempfile::TempDir, Vec<Input>) {
+    let dir = tempfile::tempdir().unwrap();
+    let text: String = (0..lines)
+        .map(|e| {
+            let name = if e % 3 == 0 { "A" } else { "B" };
+            format!("{{\"eventName\": \"{name}\", \"eventID\": \"{e}\"}}\n")
+        })
+        .collect();
+    let path = dir.path().join("big.jsonl");
+    std::fs::write(&path, text).unwrap();
+    (dir, vec![Input::File(path)])
+}
+
+/// A file read ahead in blocks of lines that the workers share: the same matches in the
+/// same order, the same stop with `--max-matches`, whatever the blocks and workers.
+#[test]
+fn one_large_file_shared_out_in_blocks_reads_the_same_events() {
+    let (_dir, found) = one_file(3000);
+    let whole = |jobs, max| Options {
+        block: usize::MAX / 4,
+        ..options(jobs, max)
+    };
+    let (all, summary) = run(&found, &whole(1, None));
+    assert_eq!((all.len(), summary.events), (1000, 3000));
+    for block in [1, 100, 4096] {
+        for jobs in [1, 2, 4] {
+            let shared = |max| Options {
+                block,
+                ..options(jobs, max)
+            };
+            assert_eq!(run(&found, &shared(None)), (all.clone(), summary.clone()));
+            for max in [1, 5, 300, 1000] {
+                // Counts per pattern are incomplete when stopped (and never shown then).
+                let totals = |s: Summary| (s.events, s.matched, s.stopped);
+                let (first, stopped) = run(&found, &shared(Some(max)));
+                assert_eq!(first, all[..max as usize], "{block} {jobs} {max}");
+                let expected = totals(run(&found, &whole(1, Some(max))).1);
+                assert_eq!(totals(stopped), expected, "{block} {jobs} {max}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_broken_line_of_a_file_read_in_blocks_is_reported_at_its_line() {
+    let (dir, found) = one_file(3000);
+    let path = dir.path().join("big.jsonl");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    let at = text.match_indices('\n').nth(2499).unwrap().0;
+    text.insert_str(at + 1, "{not json}\n");
+    std::fs::write(&path, text).unwrap();
+    let pattern = crate::pattern::parse("{ $.eventName = A }").unwrap();
+    let error = |block| {
+        let options = Options {
+            block,
+            ..options(2, None)
+        };
+        test(
+            std::slice::from_ref(&pattern),
+            &found,
+            &options,
+            &mut |_| Ok(()),
+        )
+        .unwrap_err()
+        .to_string()
+    };
+    let whole = error(usize::MAX / 4);
+    assert!(whole.contains("big.jsonl: line 2501, column 2"), "{whole}");
+    assert_eq!(error(100), whole);
+    assert_eq!(error(1), whole);
 }
 
 #[test]
