@@ -1,8 +1,8 @@
 //! Events read one at a time from a reader (a file, a gzip file, standard input), so that
 //! memory stays bounded whatever the input's size: a CloudTrail file's `Records` array is
 //! walked with serde_json's streaming deserializer, JSON lines are read line by line, and a
-//! JSON array element by element. Accepts what [`super::parse`] accepts, with the same
-//! positions (`Records[N]`, `line N`, `[N]`).
+//! JSON array element by element. Accepts what the whole-input reader (`super::reference`,
+//! in the tests) accepts, with the same positions (`Records[N]`, `line N`, `[N]`).
 
 use std::cell::Cell;
 use std::fmt;

@@ -33,7 +33,7 @@ fn streams_a_cloudtrail_file_plain_and_gzipped() {
     assert_eq!(positions(&events), ["Records[0]", "Records[1]"]);
     assert_eq!(events[1].value["eventName"], "GetObject");
     assert_eq!(read(&gzip(file), MAX_EVENT).unwrap(), events);
-    assert_eq!(events, crate::events::parse(file).unwrap());
+    assert_eq!(events, crate::events::reference::parse(file).unwrap());
 }
 
 #[test]
@@ -45,7 +45,7 @@ fn streams_json_lines_and_arrays_with_their_positions() {
     );
     assert_eq!(
         read(lines, MAX_EVENT).unwrap(),
-        crate::events::parse(lines).unwrap()
+        crate::events::reference::parse(lines).unwrap()
     );
     let array = br#"[{"a": 1}, {"a": 2}]"#;
     assert_eq!(positions(&read(array, MAX_EVENT).unwrap()), ["[0]", "[1]"]);
@@ -150,7 +150,7 @@ proptest! {
             _ => Value::from(records.clone()).to_string(),
         };
         let bytes = if gzipped { gzip(text.as_bytes()) } else { text.into_bytes() };
-        let whole = crate::events::parse(&bytes).unwrap();
+        let whole = crate::events::reference::parse(&bytes).unwrap();
         let streamed = read(&bytes, MAX_EVENT).unwrap();
         prop_assert_eq!(&streamed, &whole);
         let pattern = crate::pattern::parse("{ $.errorCode = \"AccessDenied\" }").unwrap();
