@@ -458,16 +458,8 @@ impl Summary {
 pub fn log_group_of(snapshot: &Snapshot, organization_only: bool) -> Option<LogGroup> {
     let empty = RegionSnapshot::default();
     let (_, targets, _) = crate::audit::trails::targets(snapshot, &empty);
-    let organization = |lg: &LogGroupRef| {
-        snapshot.trails.iter().any(|t| {
-            t.is_organization_trail
-                && t.log_group_arn
-                    .as_deref()
-                    .and_then(LogGroupRef::from_arn)
-                    .as_ref()
-                    == Some(lg)
-        })
-    };
+    let organization =
+        |lg: &LogGroupRef| crate::audit::trails::organization_log_group(snapshot, lg);
     let target = targets
         .iter()
         .find(|t| !organization_only || organization(&t.log_group))?;

@@ -213,16 +213,7 @@ pub(crate) fn targets<'a>(
     }
     // An organization trail's log group first: its chain serves every member too, so it is
     // the chain to report and, when one is missing, the one to plan.
-    let organization = |lg: &LogGroupRef| {
-        snapshot.trails.iter().any(|t| {
-            t.is_organization_trail
-                && t.log_group_arn
-                    .as_deref()
-                    .and_then(LogGroupRef::from_arn)
-                    .as_ref()
-                    == Some(lg)
-        })
-    };
+    let organization = |lg: &LogGroupRef| organization_log_group(snapshot, lg);
     targets.sort_by(|a, b| {
         (!organization(&a.log_group), &a.log_group)
             .cmp(&(!organization(&b.log_group), &b.log_group))
@@ -230,6 +221,18 @@ pub(crate) fn targets<'a>(
     // A log group counts as qualified when any qualifying trail writes to it.
     unqualified.retain(|u| !targets.iter().any(|t| t.log_group == u.log_group));
     (trail_reports, targets, unqualified)
+}
+
+/// Whether an organization trail writes to `log_group` (its chain then serves every member).
+pub(crate) fn organization_log_group(snapshot: &Snapshot, log_group: &LogGroupRef) -> bool {
+    snapshot.trails.iter().any(|t| {
+        t.is_organization_trail
+            && t.log_group_arn
+                .as_deref()
+                .and_then(LogGroupRef::from_arn)
+                .as_ref()
+                == Some(log_group)
+    })
 }
 
 #[cfg(test)]

@@ -270,7 +270,8 @@ fn threat_lines(out: &mut String, threat: &crate::catalog::Threat) {
     }
 }
 
-fn operator(name: &str) -> &str {
+/// A comparison operator as a symbol (`>=`), or its name when it has none.
+pub(super) fn operator(name: &str) -> &str {
     match name {
         "GreaterThanOrEqualToThreshold" => ">=",
         "GreaterThanThreshold" => ">",

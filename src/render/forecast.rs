@@ -2,6 +2,7 @@
 
 use anstyle::{AnsiColor, Style};
 
+use super::controls::operator;
 use super::layout::{wrap_painted, Painter};
 use crate::forecast::{ControlForecast, Counted, Forecast};
 use crate::term::escape;
@@ -131,16 +132,6 @@ fn control_text(control: &ControlForecast, painter: Painter) -> String {
     out.push_str(&top_line("identities", &control.top.identities));
     out.push_str(&top_line("source IPs", &control.top.source_ips));
     out
-}
-
-fn operator(name: &str) -> &str {
-    match name {
-        "GreaterThanOrEqualToThreshold" => ">=",
-        "GreaterThanThreshold" => ">",
-        "LessThanThreshold" => "<",
-        "LessThanOrEqualToThreshold" => "<=",
-        other => other,
-    }
 }
 
 fn top_line(label: &str, values: &[Counted]) -> String {
