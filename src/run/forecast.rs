@@ -55,6 +55,12 @@ pub async fn source(session: Session, reach: Option<&Reach>) -> Result<Source> {
             })?;
         return Ok(Source { session, log_group });
     };
+    // The organization trail most often lives in the caller's (management) account: then
+    // one account's reads find it, not every member's.
+    let own = accounts::read_account(&session, &options, ReadMode::Plan, None).await;
+    if let Some(log_group) = own.ok().and_then(|s| own_organization_log_group(&s)) {
+        return Ok(Source { session, log_group });
+    }
     let reads = accounts::read_accounts(&session, reach, &options, ReadMode::Plan, None).await?;
     for read in &reads.reads {
         let Ok(snapshot) = &read.snapshot else {
@@ -63,7 +69,8 @@ pub async fn source(session: Session, reach: Option<&Reach>) -> Result<Source> {
         let Some(log_group) = forecast::log_group_of(snapshot, true) else {
             continue;
         };
-        if let Some(session) = reads.sessions.get(&read.account_id) {
+        // A member sees the organization trail too; the group is read where it lives.
+        if let Some(session) = reads.sessions.get(&log_group.account_id) {
             return Ok(Source {
                 session: session.clone(),
                 log_group,
@@ -78,6 +85,11 @@ pub async fn source(session: Session, reach: Option<&Reach>) -> Result<Source> {
         ),
         org: " --org",
     })
+}
+
+/// The organization trail's log group when it is in the account `snapshot` describes.
+fn own_organization_log_group(snapshot: &crate::inventory::Snapshot) -> Option<LogGroup> {
+    forecast::log_group_of(snapshot, true).filter(|g| g.account_id == snapshot.account_id)
 }
 
 /// Reads the log group's retention and size, then scans it for every control of `catalog`.

@@ -312,10 +312,13 @@ async fn max_events_gives_at_least_and_the_retention_is_said() {
 
 #[tokio::test]
 async fn forecast_org_scans_the_organization_trails_log_group() {
-    let (management, _member) = organization_of_one().await;
+    let (management, member) = organization_of_one().await;
     let expected = seed(&management, ORG_GROUP, "cis-7.0");
     management.reset_calls();
+    member.reset_calls();
     let (code, document) = forecast(&management, &["--org"]);
+    // The trail is the caller's own: no member is read to find it.
+    assert_eq!(operations(&member), Vec::<String>::new());
     assert_eq!(code, Some(0), "{document:#}");
     assert_eq!(document["log_group"]["name"], ORG_GROUP);
     assert_eq!(document["log_group"]["organization"], true);
