@@ -155,12 +155,7 @@ fn in_memory(
     stream: &mut Stream,
 ) -> Result<(), EventsError> {
     let tally = Tally::new(limit);
-    let mut walk = Walk {
-        stream,
-        tally: &tally,
-        records_seen: false,
-        refused: None,
-    };
+    let mut walk = Walk::new(stream, &tally);
     let mut de = serde_json::Deserializer::from_slice(held);
     if first == b'[' {
         let elements = Elements {
@@ -472,6 +467,17 @@ struct Walk<'w, 'c> {
     refused: Option<EventsError>,
 }
 
+impl<'w, 'c> Walk<'w, 'c> {
+    fn new(stream: &'w mut Stream<'c>, tally: &'w Tally) -> Self {
+        Walk {
+            stream,
+            tally,
+            records_seen: false,
+            refused: None,
+        }
+    }
+}
+
 /// serde_json's error for "stop here": the caller broke, or refused an event.
 const STOP: &str = "cis-fix: stop";
 
@@ -483,12 +489,7 @@ fn array(
     stream: &mut Stream,
 ) -> Result<(), EventsError> {
     let tally = Tally::new(limit);
-    let mut walk = Walk {
-        stream,
-        tally: &tally,
-        records_seen: false,
-        refused: None,
-    };
+    let mut walk = Walk::new(stream, &tally);
     let mut de = serde_json::Deserializer::from_reader(Counted {
         inner: reader,
         tally: &tally,
@@ -540,12 +541,7 @@ fn object_then_lines(
     stream: &mut Stream,
 ) -> Result<(), EventsError> {
     let tally = Tally::new(limit);
-    let mut walk = Walk {
-        stream,
-        tally: &tally,
-        records_seen: false,
-        refused: None,
-    };
+    let mut walk = Walk::new(stream, &tally);
     let mut de = serde_json::Deserializer::from_reader(Counted {
         inner: &mut *reader,
         tally: &tally,
